@@ -1,0 +1,3 @@
+DROP TABLE pages;
+DROP TABLE users;
+DROP FUNCTION seesac_versioning();

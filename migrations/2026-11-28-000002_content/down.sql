@@ -1,0 +1,5 @@
+DROP TABLE contacts;
+DROP TABLE council_decisions;
+DROP TABLE funders;
+DROP TABLE observations;
+DROP TABLE impact_metrics;

@@ -1,0 +1,191 @@
+//! The subcommands: `serve` (the default), `migrate`, `seed`, `users create`,
+//! `openapi`. Each finds its database the same way: `DATABASE_URL` if set, else the
+//! embedded cluster under `$SEESAC_DATA_DIR`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::TcpListener;
+
+use clap::{Parser, Subcommand};
+use diesel::PgConnection;
+
+use crate::auth::{JwtKeys, Role, random_token};
+use crate::config::{Config, check_jwt_secret};
+use crate::db::{self, cluster::write_private, embedded::Embedded};
+use crate::startup::{self, AppState};
+use crate::{openapi, seed, users};
+
+#[derive(Debug, Parser)]
+#[command(name = "seesac-api", version, about = "The content REST API behind the SEESAC website",
+    long_about = "The content REST API behind the SEESAC website.\n\n\
+        Configuration comes from the environment (see the README): DATABASE_URL, SEESAC_BIND, \
+        JWT_SECRET, SEESAC_DATA_DIR, SEESAC_CORS_ORIGINS, SEESAC_PG_BINDIR, SEESAC_DB_POOL_SIZE, \
+        RUST_LOG. Without DATABASE_URL, seesac-api runs its own PostgreSQL under SEESAC_DATA_DIR.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Load the sample content; items that exist are left alone.
+    Seed,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum)]
+        role: Role,
+    },
+}
+
+pub fn run(cli: Cli) -> Result<(), String> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi => {
+            print!("{}", openapi::to_pretty_json());
+            Ok(())
+        }
+        Command::Serve => serve(Config::from_env()?),
+        Command::Migrate => {
+            let (_database, _conn) = open(&Config::from_env()?)?;
+            println!("the database is up to date");
+            Ok(())
+        }
+        Command::Seed => {
+            let (_database, mut conn) = open(&Config::from_env()?)?;
+            let seeded = seed::load(&mut conn).map_err(|e| e.to_string())?;
+            println!("{seeded}");
+            Ok(())
+        }
+        Command::Users(UsersCommand::Create { username, role }) => {
+            let config = Config::from_env()?;
+            let password = read_password(&username)?;
+            let (_database, mut conn) = open(&config)?;
+            let user = users::create(&mut conn, &username, &password, role).map_err(|e| e.to_string())?;
+            println!("created user {} ({})", user.username, user.role);
+            Ok(())
+        }
+    }
+}
+
+/// The database a command works on, kept alive (and the embedded server running)
+/// while it exists.
+struct Database {
+    url: String,
+    embedded: Option<Embedded>,
+}
+
+fn database(config: &Config, shared: bool) -> Result<Database, String> {
+    match &config.database_url {
+        Some(url) => Ok(Database { url: url.clone(), embedded: None }),
+        None => {
+            let embedded = Embedded::start(config, shared)?;
+            Ok(Database { url: embedded.url.clone(), embedded: Some(embedded) })
+        }
+    }
+}
+
+/// For the one-off commands: the database, migrated.
+fn open(config: &Config) -> Result<(Database, PgConnection), String> {
+    let database = database(config, true)?;
+    let mut conn = db::connect(&database.url)?;
+    db::migrate(&mut conn)?;
+    Ok((database, conn))
+}
+
+fn read_password(username: &str) -> Result<String, String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("password for {username} (it will be shown): ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        return Err("no password on standard input; for example: echo 'a long passphrase' | seesac-api users create ...".into());
+    }
+    Ok(password)
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    // Refuse a bad configuration before anything is started.
+    match (&config.database_url, &config.jwt_secret) {
+        (Some(_), None) => {
+            return Err("JWT_SECRET is required with DATABASE_URL: at least 32 random bytes, for example \
+                        the output of `openssl rand -hex 32`"
+                .to_owned());
+        }
+        (_, Some(secret)) => check_jwt_secret(secret)?,
+        (None, None) => {}
+    }
+    let listener =
+        TcpListener::bind(&config.bind).map_err(|e| format!("cannot listen on {} (SEESAC_BIND): {e}", config.bind))?;
+    let database = database(&config, false)?;
+    let mut conn = db::connect(&database.url)?;
+    db::migrate(&mut conn)?;
+    let secret = match (&config.jwt_secret, &database.embedded) {
+        (Some(secret), _) => secret.clone(),
+        (None, Some(embedded)) => first_start(&mut conn, embedded)?,
+        (None, None) => return Err("JWT_SECRET is required with DATABASE_URL".to_owned()),
+    };
+    drop(conn);
+    let state = AppState {
+        pool: db::pool(&database.url, config.pool_size),
+        keys: JwtKeys::new(secret.as_bytes()),
+        cors_origins: config.cors_origins.clone(),
+    };
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    log::info!("serving on http://{address} (API docs at http://{address}/docs/)");
+    actix_web::rt::System::new()
+        .block_on(async move { startup::run(listener, state)?.await })
+        .map_err(|e| format!("the server failed: {e}"))?;
+    log::info!("stopped serving");
+    drop(database);
+    Ok(())
+}
+
+/// The embedded default's own set-up: a JWT secret, kept across runs, and on the
+/// very first start the sample content and an `admin` user.
+fn first_start(conn: &mut PgConnection, embedded: &Embedded) -> Result<String, String> {
+    let secret_file = embedded.path("jwt-secret");
+    let secret = match std::fs::read_to_string(&secret_file) {
+        Ok(secret) => secret.trim().to_owned(),
+        Err(_) => {
+            let secret = random_token(32);
+            write_private(&secret_file, &secret)?;
+            secret
+        }
+    };
+    let marker = embedded.path("initialized");
+    if !marker.exists() {
+        let seeded = seed::load(conn).map_err(|e| format!("cannot load the sample content: {e}"))?;
+        log::info!("loaded the sample content: {seeded}");
+        if users::find(conn, "admin").map_err(|e| e.to_string())?.is_none() {
+            let password = random_token(12);
+            users::create(conn, "admin", &password, Role::Admin).map_err(|e| e.to_string())?;
+            let password_file = embedded.path("admin-password");
+            write_private(&password_file, &format!("{password}\n"))?;
+            log::warn!(
+                "created the user admin with the password {password} (kept in {}); \
+                 get a token with POST /api/v1/auth/token",
+                password_file.display()
+            );
+        }
+        std::fs::write(&marker, "the sample content and the admin user were created\n")
+            .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+    }
+    Ok(secret)
+}

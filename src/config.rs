@@ -1,0 +1,112 @@
+//! Configuration, read from the environment only (a `.env` file is loaded first if
+//! there is one). Every variable the service reads:
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `DATABASE_URL` | unset | PostgreSQL to use. Unset: run the embedded cluster under `$SEESAC_DATA_DIR/postgres`. |
+//! | `SEESAC_BIND` | `127.0.0.1:8080` | address and port to listen on |
+//! | `JWT_SECRET` | generated (embedded) | HS256 signing secret, at least 32 bytes; required with `DATABASE_URL` |
+//! | `SEESAC_DATA_DIR` | `./data` | where the embedded default keeps its cluster and secrets |
+//! | `SEESAC_CORS_ORIGINS` | none | comma-separated browser origins allowed by CORS, or `*` |
+//! | `SEESAC_PG_BINDIR` | searched | directory holding `initdb`, `pg_ctl` and `postgres` for the embedded default |
+//! | `SEESAC_DB_POOL_SIZE` | `10` | connections in the pool |
+//! | `RUST_LOG` | `info` | log filter (env_logger syntax) |
+
+use std::path::PathBuf;
+
+/// The smallest JWT secret we accept (RFC 7518 section 3.2: at least the hash size).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: Option<String>,
+    pub bind: String,
+    pub jwt_secret: Option<String>,
+    pub data_dir: PathBuf,
+    pub cors_origins: Vec<String>,
+    pub pg_bindir: Option<PathBuf>,
+    pub pool_size: u32,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+        let pool_size = match var("SEESAC_DB_POOL_SIZE") {
+            None => 10,
+            Some(raw) => raw
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|size| (1..=500).contains(size))
+                .ok_or_else(|| format!("SEESAC_DB_POOL_SIZE must be a number from 1 to 500, not {raw:?}"))?,
+        };
+        Ok(Self {
+            database_url: var("DATABASE_URL"),
+            bind: var("SEESAC_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            jwt_secret: var("JWT_SECRET"),
+            data_dir: PathBuf::from(var("SEESAC_DATA_DIR").unwrap_or_else(|| "./data".to_owned())),
+            cors_origins: parse_origins(var("SEESAC_CORS_ORIGINS").as_deref())?,
+            pg_bindir: var("SEESAC_PG_BINDIR").map(PathBuf::from),
+            pool_size,
+        })
+    }
+}
+
+/// Checks a configured JWT secret; the message says how to fix it.
+pub fn check_jwt_secret(secret: &str) -> Result<(), String> {
+    if secret.len() < MIN_JWT_SECRET_BYTES {
+        return Err(format!(
+            "JWT_SECRET is {} bytes long; it must be at least {MIN_JWT_SECRET_BYTES} bytes \
+             (for example: openssl rand -hex 32)",
+            secret.len()
+        ));
+    }
+    Ok(())
+}
+
+/// `SEESAC_CORS_ORIGINS`: `*` or a comma-separated list of `scheme://host[:port]`.
+pub fn parse_origins(raw: Option<&str>) -> Result<Vec<String>, String> {
+    let Some(raw) = raw else { return Ok(Vec::new()) };
+    let mut origins = Vec::new();
+    for origin in raw.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        if origin != "*" {
+            let parsed = url::Url::parse(origin)
+                .map_err(|_| format!("SEESAC_CORS_ORIGINS: {origin:?} is not an origin like https://example.org"))?;
+            let bare = parsed.path() == "/" && parsed.query().is_none() && !origin.ends_with('/');
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() || !bare {
+                return Err(format!(
+                    "SEESAC_CORS_ORIGINS: {origin:?} is not an origin like https://example.org (scheme and host, no path)"
+                ));
+            }
+        }
+        origins.push(origin.to_owned());
+    }
+    if origins.len() > 1 && origins.iter().any(|o| o == "*") {
+        return Err("SEESAC_CORS_ORIGINS: use either * or a list of origins, not both".to_owned());
+    }
+    Ok(origins)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_parsed_and_checked() {
+        assert_eq!(parse_origins(None), Ok(vec![]));
+        assert_eq!(
+            parse_origins(Some("https://seesac.org, http://localhost:3000")),
+            Ok(vec!["https://seesac.org".to_owned(), "http://localhost:3000".to_owned()])
+        );
+        assert_eq!(parse_origins(Some("*")), Ok(vec!["*".to_owned()]));
+        assert!(parse_origins(Some("seesac.org")).is_err());
+        assert!(parse_origins(Some("https://seesac.org/path")).is_err());
+        assert!(parse_origins(Some("*,https://seesac.org")).is_err());
+    }
+
+    #[test]
+    fn short_jwt_secrets_are_refused() {
+        assert!(check_jwt_secret("too-short").is_err());
+        assert!(check_jwt_secret(&"x".repeat(32)).is_ok());
+    }
+}

@@ -1,0 +1,240 @@
+//! Content: what the five resources have in common lives here and in `crud` (the
+//! `Resource` trait, status and visibility, publication dates, enums stored as
+//! text); each resource module holds only what is particular to it.
+
+// pub mod contacts;
+pub mod countries;
+pub mod crud;
+// pub mod decisions;
+// pub mod funders;
+pub mod markdown;
+// pub mod metrics;
+// pub mod observations;
+pub mod pages;
+pub mod search;
+pub mod validate;
+
+use chrono::{DateTime, Utc};
+use diesel::PgConnection;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::AppResult;
+use crate::query::{ListQuery, ListSpec, View};
+use validate::Check;
+
+/// An enum stored as text: serde, utoipa, diesel and the list of its values, once.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+            utoipa::ToSchema, diesel::AsExpression, diesel::FromSqlRow)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        $vis enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [&'static str] = &[$($text),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            pub fn parse(raw: &str) -> Result<Self, String> {
+                match raw {
+                    $($text => Ok(Self::$variant),)+
+                    _ => Err(format!("must be one of {}", Self::ALL.join(", "))),
+                }
+            }
+        }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>)
+                -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(self.as_str(), out)
+            }
+        }
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let raw = <String as diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg>>::from_sql(value)?;
+                Self::parse(&raw).map_err(Into::into)
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+text_enum! {
+    /// Where an item is in its life: only `published` items whose `published_at` has
+    /// passed are visible to anonymous readers.
+    pub enum Status {
+        /// Work in progress, seen only by editors.
+        Draft = "draft",
+        /// Public from `published_at` on.
+        Published = "published",
+        /// Withdrawn, kept for the record.
+        Archived = "archived",
+    }
+}
+
+/// Whether the caller sees drafts, archived and scheduled items, as a plain value
+/// that can cross into blocking database code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    Everything,
+}
+
+impl Access {
+    pub fn public_only(self) -> bool {
+        self == Self::Public
+    }
+
+    pub fn may_see(self, status: Status, published_at: Option<DateTime<Utc>>) -> bool {
+        self == Self::Everything || (status == Status::Published && published_at.is_some_and(|at| at <= Utc::now()))
+    }
+}
+
+/// The status and publication date a write ends with.
+#[derive(Debug, Clone, Copy)]
+pub struct Publication {
+    pub status: Status,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl Publication {
+    /// `status` defaults to draft. Publishing without a date publishes now; a date in
+    /// the future schedules it. An item keeps its first publication date unless a new
+    /// one is given.
+    pub fn check(
+        check: &mut Check,
+        status: Option<String>,
+        published_at: Option<String>,
+        existing: Option<DateTime<Utc>>,
+    ) -> Self {
+        let status = check.parsed("status", status, Status::parse).unwrap_or(Status::Draft);
+        let given = check.parsed("published_at", published_at, validate::parse_timestamp);
+        let published_at = given.or(existing).or_else(|| (status == Status::Published).then(Utc::now));
+        Self { status, published_at }
+    }
+}
+
+/// What makes a table a resource of the API. The generic handlers in `crud` do the
+/// rest: visibility, versions and ETags, If-Match, lists, problem errors.
+pub trait Resource: Sized + 'static {
+    /// A row of the table.
+    type Row: Serialize + Send + 'static;
+    /// The JSON body of POST, PUT and PATCH as sent: every field optional, unknown
+    /// fields refused, read-only fields removed before it is read.
+    type Body: DeserializeOwned + Serialize + Send + 'static;
+    /// The body validated into typed values.
+    type Input: Send + 'static;
+    /// What the collection is nested under: `()`, or the metric of observations.
+    type Scope: Clone + Send + Sync + 'static;
+
+    /// Singular name, for messages and search hits ("page").
+    const NAME: &'static str;
+    /// The name of the key field ("slug").
+    const KEY: &'static str;
+    /// Fields a client may send but that are never written: derived fields and
+    /// embeddings (`id`, `version`, `status`... are handled for every resource).
+    const READ_ONLY: &'static [&'static str];
+    const SPEC: &'static ListSpec;
+    /// Whether DELETE takes `?cascade=true` to delete what depends on the item.
+    const CASCADES: bool = false;
+
+    fn key(row: &Self::Row) -> String;
+    fn publication(row: &Self::Row) -> (Status, Option<DateTime<Utc>>);
+    /// The collection's path, e.g. `/api/v1/pages`.
+    fn collection_path(scope: &Self::Scope) -> String;
+
+    /// Checks the scope exists and is visible; `()` for top-level resources.
+    fn resolve_scope(conn: &mut PgConnection, raw: &str, access: Access) -> AppResult<Self::Scope>;
+    fn find(conn: &mut PgConnection, scope: &Self::Scope, key: &str, lock: bool) -> AppResult<Option<Self::Row>>;
+    fn list(conn: &mut PgConnection, scope: &Self::Scope, query: &ListQuery, access: Access)
+    -> AppResult<(Vec<Self::Row>, i64)>;
+
+    /// The current row as a body, the base a merge patch applies to.
+    fn body_of(row: &Self::Row) -> Self::Body;
+    /// `key` is the key in the URL (PUT); `existing` the row being replaced.
+    fn validate(body: Self::Body, key: Option<&str>, existing: Option<&Self::Row>) -> AppResult<Self::Input>;
+    /// Inserts or updates, with the resource's own rules, inside the caller's
+    /// transaction.
+    fn save(
+        conn: &mut PgConnection,
+        scope: &Self::Scope,
+        existing: Option<&Self::Row>,
+        input: Self::Input,
+    ) -> AppResult<Self::Row>;
+    /// Deletes, with the resource's own rules; `cascade` is `?cascade=true`.
+    fn delete(conn: &mut PgConnection, row: &Self::Row, cascade: bool) -> AppResult<()>;
+
+    /// The JSON of rows: derived fields and the embeddings `view` asks for, in a
+    /// fixed number of queries however many rows there are.
+    fn represent(conn: &mut PgConnection, rows: Vec<Self::Row>, view: &View, access: Access) -> AppResult<Vec<Value>> {
+        let _ = (conn, view, access);
+        Ok(rows.iter().map(to_json).collect())
+    }
+}
+
+/// Refuses a link to a parent (a page's parent, a funder's parent, the decision a
+/// decision supersedes) that would close a loop. Tree writes are serialised per
+/// table, so two writes cannot close a loop between them.
+pub fn check_acyclic(
+    conn: &mut PgConnection,
+    table: &'static str,
+    key_column: &'static str,
+    parent_column: &'static str,
+    own_keys: &[&str],
+    parent: Option<&str>,
+) -> AppResult<()> {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    #[derive(QueryableByName)]
+    struct Ancestor {
+        #[diesel(sql_type = Text)]
+        key: String,
+    }
+
+    let Some(parent) = parent else { return Ok(()) };
+    let pointer = format!("/{parent_column}");
+    if own_keys.contains(&parent) {
+        return Err(crate::error::AppError::invalid(pointer, "cannot point to the item itself"));
+    }
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))").bind::<Text, _>(table).execute(conn)?;
+    let ancestors: Vec<Ancestor> = diesel::sql_query(format!(
+        "WITH RECURSIVE up(key, parent, depth) AS ( \
+             SELECT {key_column}, {parent_column}, 1 FROM {table} WHERE {key_column} = $1 \
+             UNION ALL \
+             SELECT t.{key_column}, t.{parent_column}, up.depth + 1 FROM {table} t \
+             JOIN up ON t.{key_column} = up.parent WHERE up.depth < 1000) \
+         SELECT key FROM up"
+    ))
+    .bind::<Text, _>(parent)
+    .load(conn)?;
+    if ancestors.iter().any(|ancestor| own_keys.contains(&ancestor.key.as_str())) {
+        return Err(crate::error::AppError::invalid(
+            pointer,
+            format!("{parent} comes after this item in its own line: the link would make a loop"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn to_json<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// Serialises a whole number stored as a float without a fraction: `342000`, not
+/// `342000.0`.
+pub fn number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        Value::from(value as i64)
+    } else {
+        serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
+    }
+}

@@ -1,0 +1,284 @@
+//! Pages: the site's Markdown pages, arranged in a tree by `parent` and `position`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::crud::resource_endpoints;
+use super::validate::{Check, Slug};
+use super::{Access, Publication, Resource, Status, check_acyclic, markdown, to_json};
+use crate::db::schema::pages;
+use crate::error::AppResult;
+use crate::query::{Dir, Field, Kind, ListQuery, ListSpec, VISIBLE_SQL, View, total};
+
+/// A page of the site.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = pages, check_for_backend(diesel::pg::Pg))]
+#[schema(example = json!({
+    "id": "0b5e4f3c-6f7d-4d0e-9a51-2f1b7f0f6a11", "slug": "mission", "title": "Mission",
+    "summary": "What SEESAC works for, and with whom.",
+    "body": "The South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC) works to strengthen the capacities of national and regional stakeholders to control and reduce the proliferation and misuse of small arms and light weapons, ...",
+    "body_html": "<p>The South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC) works to strengthen the capacities of national and regional stakeholders ...</p>",
+    "parent": "who-we-are", "position": 1, "seo_title": null, "seo_description": null,
+    "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
+    "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}))]
+pub struct Page {
+    /// Stable identifier.
+    pub id: Uuid,
+    /// The URL key.
+    #[schema(example = "mission", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
+    pub slug: String,
+    /// The heading.
+    #[schema(example = "Mission")]
+    pub title: String,
+    /// A sentence or two for lists and previews.
+    pub summary: Option<String>,
+    /// The text, in Markdown (CommonMark with tables, strikethrough, footnotes).
+    pub body: String,
+    /// Derived: `body` rendered to HTML and sanitised (no scripts, event handlers or
+    /// `javascript:` URLs). Read-only.
+    pub body_html: String,
+    #[serde(skip)]
+    pub body_text: String,
+    /// The slug of the parent page, or null for a top-level page.
+    #[schema(example = "who-we-are")]
+    pub parent: Option<String>,
+    /// Order among siblings, smallest first.
+    pub position: i32,
+    /// Title for search engines, if not `title`.
+    pub seo_title: Option<String>,
+    /// Description for search engines, if not `summary`.
+    pub seo_description: Option<String>,
+    /// `draft`, `published` or `archived`.
+    pub status: Status,
+    /// When it is (or was) published; in the future, it is scheduled.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Read-only: 1 at creation, one more on every write that changes something.
+    pub version: i32,
+    /// Read-only.
+    pub created_at: DateTime<Utc>,
+    /// Read-only.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A page as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct PageItem {
+    #[serde(flatten)]
+    pub page: Page,
+    /// With `include=children`: the child pages, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<Page>>,
+}
+
+/// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, `body_html`,
+/// timestamps, `children`) may be present and are ignored.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"slug": "mission", "title": "Mission", "parent": "who-we-are", "position": 1,
+    "body": "The South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC) works to strengthen the capacities of national and regional stakeholders to control and reduce the proliferation and misuse of small arms and light weapons.",
+    "status": "published"}))]
+pub struct PageBody {
+    /// Required on POST; on PUT it may be left out, or must equal the URL's.
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
+    pub slug: Option<String>,
+    /// Required, at most 200 characters.
+    #[schema(max_length = 200)]
+    pub title: Option<String>,
+    /// At most 1000 characters.
+    #[schema(max_length = 1000)]
+    pub summary: Option<String>,
+    /// Markdown, at most 200000 characters.
+    pub body: Option<String>,
+    /// Slug of an existing page; never the page itself or one below it.
+    pub parent: Option<String>,
+    /// Order among siblings (default 0).
+    pub position: Option<i64>,
+    /// At most 200 characters.
+    pub seo_title: Option<String>,
+    /// At most 500 characters.
+    pub seo_description: Option<String>,
+    /// Default `draft`.
+    #[schema(value_type = Option<Status>)]
+    pub status: Option<String>,
+    /// RFC 3339. Publishing without it publishes now; a future date schedules.
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub published_at: Option<String>,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = pages, treat_none_as_null = true)]
+pub struct PageRecord {
+    slug: String,
+    title: String,
+    summary: Option<String>,
+    body: String,
+    body_html: String,
+    body_text: String,
+    parent: Option<String>,
+    position: i32,
+    seo_title: Option<String>,
+    seo_description: Option<String>,
+    status: Status,
+    published_at: Option<DateTime<Utc>>,
+}
+
+const FIELDS: &[Field] = &[
+    Field::new("slug", Kind::Text).indexed(),
+    Field::new("title", Kind::Text).indexed(),
+    Field::new("summary", Kind::Derived),
+    Field::new("body", Kind::Derived),
+    Field::new("body_html", Kind::Derived),
+    Field::new("parent", Kind::Text).indexed().nullable(),
+    Field::new("position", Kind::Integer).indexed(),
+    Field::new("seo_title", Kind::Derived),
+    Field::new("seo_description", Kind::Derived),
+];
+
+pub struct Pages;
+
+impl Resource for Pages {
+    type Row = Page;
+    type Body = PageBody;
+    type Input = PageRecord;
+    type Scope = ();
+
+    const NAME: &'static str = "page";
+    const KEY: &'static str = "slug";
+    const READ_ONLY: &'static [&'static str] = &["body_html", "children"];
+    const SPEC: &'static ListSpec = &ListSpec {
+        fields: FIELDS,
+        default_sort: &[("parent", Dir::Asc), ("position", Dir::Asc)],
+        unique_column: "slug",
+        searchable: true,
+        includes: &["children"],
+    };
+
+    fn key(row: &Page) -> String {
+        row.slug.clone()
+    }
+
+    fn publication(row: &Page) -> (Status, Option<DateTime<Utc>>) {
+        (row.status, row.published_at)
+    }
+
+    fn collection_path(_: &()) -> String {
+        "/api/v1/pages".to_owned()
+    }
+
+    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access) -> AppResult<()> {
+        Ok(())
+    }
+
+    fn find(conn: &mut PgConnection, _: &(), key: &str, lock: bool) -> AppResult<Option<Page>> {
+        let query = pages::table.filter(pages::slug.eq(key)).select(Page::as_select());
+        Ok(if lock { query.for_update().first(conn).optional()? } else { query.first(conn).optional()? })
+    }
+
+    fn list(conn: &mut PgConnection, _: &(), query: &ListQuery, access: Access) -> AppResult<(Vec<Page>, i64)> {
+        Ok(query.load::<pages::table, _, _>(Self::SPEC, access.public_only(), conn, || {
+            pages::table.select((Page::as_select(), total())).into_boxed()
+        })?)
+    }
+
+    fn body_of(row: &Page) -> PageBody {
+        PageBody {
+            slug: Some(row.slug.clone()),
+            title: Some(row.title.clone()),
+            summary: row.summary.clone(),
+            body: Some(row.body.clone()),
+            parent: row.parent.clone(),
+            position: Some(row.position.into()),
+            seo_title: row.seo_title.clone(),
+            seo_description: row.seo_description.clone(),
+            status: Some(row.status.as_str().to_owned()),
+            published_at: row.published_at.map(|at| at.to_rfc3339()),
+        }
+    }
+
+    fn validate(body: PageBody, key: Option<&str>, existing: Option<&Page>) -> AppResult<PageRecord> {
+        let mut check = Check::default();
+        let slug = check.key("slug", body.slug, key, Slug::parse);
+        let markdown = check.long_text("body", body.body, 200_000);
+        let publication = Publication::check(&mut check, body.status, body.published_at, existing.and_then(|p| p.published_at));
+        let record = PageRecord {
+            slug: slug.map(Slug::into_inner).unwrap_or_default(),
+            title: check.text("title", body.title, 200),
+            summary: check.optional_text("summary", body.summary, 1000),
+            body_html: markdown::to_html(&markdown),
+            body_text: markdown::to_text(&markdown),
+            body: markdown,
+            parent: check.parsed("parent", body.parent, Slug::parse).map(Slug::into_inner),
+            position: check.integer_in("position", body.position, -1_000_000..=1_000_000).unwrap_or(0),
+            seo_title: check.optional_text("seo_title", body.seo_title, 200),
+            seo_description: check.optional_text("seo_description", body.seo_description, 500),
+            status: publication.status,
+            published_at: publication.published_at,
+        };
+        check.finish(record)
+    }
+
+    fn save(conn: &mut PgConnection, _: &(), existing: Option<&Page>, record: PageRecord) -> AppResult<Page> {
+        let old_key = existing.map(|page| page.slug.as_str());
+        let own_keys: Vec<&str> = [Some(record.slug.as_str()), old_key].into_iter().flatten().collect();
+        check_acyclic(conn, "pages", "slug", "parent", &own_keys, record.parent.as_deref())?;
+        Ok(match existing {
+            None => diesel::insert_into(pages::table).values(&record).returning(Page::as_returning()).get_result(conn)?,
+            Some(page) => diesel::update(pages::table.find(page.id))
+                .set(&record)
+                .returning(Page::as_returning())
+                .get_result(conn)?,
+        })
+    }
+
+    fn delete(conn: &mut PgConnection, row: &Page, _: bool) -> AppResult<()> {
+        diesel::delete(pages::table.find(row.id)).execute(conn)?;
+        Ok(())
+    }
+
+    fn represent(conn: &mut PgConnection, rows: Vec<Page>, view: &View, access: Access) -> AppResult<Vec<Value>> {
+        let mut children: HashMap<String, Vec<Page>> = HashMap::new();
+        if view.includes("children") {
+            let slugs: Vec<&str> = rows.iter().map(|page| page.slug.as_str()).collect();
+            let mut query = pages::table
+                .filter(pages::parent.eq_any(slugs))
+                .order((pages::position, pages::slug))
+                .select(Page::as_select())
+                .into_boxed();
+            if access.public_only() {
+                query = query.filter(sql::<diesel::sql_types::Bool>(VISIBLE_SQL));
+            }
+            for child in query.load(conn)? {
+                children.entry(child.parent.clone().unwrap_or_default()).or_default().push(child);
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|page| {
+                let own = view.includes("children").then(|| children.remove(&page.slug).unwrap_or_default());
+                to_json(&PageItem { page, children: own })
+            })
+            .collect())
+    }
+}
+
+resource_endpoints! {
+    resource: Pages,
+    item: PageItem,
+    body: PageBody,
+    list: PageList,
+    tag: "pages",
+    collection: "/api/v1/pages",
+    item_path: "/api/v1/pages/{slug}",
+    key: "slug",
+    key_description: "The page's slug, e.g. `mission`",
+    singular: "page",
+    plural: "pages",
+    handlers: [list_pages, get_page, create_page, replace_page, update_page, delete_page],
+}

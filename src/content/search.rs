@@ -1,0 +1,249 @@
+//! Cross-resource full-text search, `GET /api/v1/search?q=`: the best hits among
+//! pages, impact metrics, Council Decisions and funders, ranked by relevance, each
+//! with a short highlighted snippet. Visibility is the same as for every list.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Float4, Text};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::crud::{ListMeta, access_of, link_header};
+use crate::auth::Caller;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::http;
+use crate::query::{self, DEFAULT_PER_PAGE, MAX_PER_PAGE, VISIBLE_SQL};
+
+/// The searchable types, their tables, and how a hit is shown.
+const SOURCES: &[Source] = &[
+    Source {
+        kind: "page",
+        table: "pages",
+        key: "slug",
+        title: "title",
+        text: "title || ' ' || coalesce(summary, '') || ' ' || body_text",
+        path: "/api/v1/pages/",
+    },
+    Source {
+        kind: "impact_metric",
+        table: "impact_metrics",
+        key: "key",
+        title: "label",
+        text: "label || ' ' || coalesce(description, '')",
+        path: "/api/v1/impact-metrics/",
+    },
+    Source {
+        kind: "council_decision",
+        table: "council_decisions",
+        key: "celex",
+        title: "'Council Decision ' || reference",
+        text: "reference || ': ' || title || ' ' || coalesce(summary, '')",
+        path: "/api/v1/council-decisions/",
+    },
+    Source {
+        kind: "funder",
+        table: "funders",
+        key: "slug",
+        title: "name",
+        text: "name || ' ' || coalesce(description, '')",
+        path: "/api/v1/funders/",
+    },
+];
+
+struct Source {
+    kind: &'static str,
+    table: &'static str,
+    key: &'static str,
+    title: &'static str,
+    text: &'static str,
+    path: &'static str,
+}
+
+/// Marks around a match, replaced by `<mark>` once the snippet is HTML-escaped.
+const START: char = '\u{2}';
+const STOP: char = '\u{3}';
+
+/// One search hit.
+#[derive(Debug, QueryableByName, Serialize, ToSchema)]
+#[schema(example = json!({"type": "page", "key": "mission", "title": "Mission",
+    "snippet": "… to control and reduce the proliferation and misuse of <mark>small</mark> <mark>arms</mark> and light weapons …",
+    "url": "/api/v1/pages/mission"}))]
+pub struct Hit {
+    /// `page`, `impact_metric`, `council_decision` or `funder`.
+    #[diesel(sql_type = Text)]
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The item's key.
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    /// Its title.
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    /// HTML: a short passage around the matches, text escaped, matches in `<mark>`.
+    #[diesel(sql_type = Text)]
+    pub snippet: String,
+    /// The item in the API.
+    #[diesel(sql_type = Text)]
+    pub url: String,
+    #[diesel(sql_type = Float4)]
+    #[serde(skip)]
+    pub rank: f32,
+    #[diesel(sql_type = BigInt)]
+    #[serde(skip)]
+    pub total: i64,
+}
+
+/// The hits of one page of a search.
+#[derive(Serialize, ToSchema)]
+pub struct SearchResults {
+    pub data: Vec<Hit>,
+    pub meta: ListMeta,
+}
+
+fn statement(kinds: &[&str], public_only: bool) -> String {
+    let visible = if public_only { format!(" AND {VISIBLE_SQL}") } else { String::new() };
+    let branches: Vec<String> = SOURCES
+        .iter()
+        .filter(|source| kinds.contains(&source.kind))
+        .map(|s| {
+            format!(
+                "SELECT '{kind}'::text AS kind, {key} AS key, {title} AS title, {text} AS doc, \
+                 '{path}' || {key} AS url, ts_rank_cd(search, q) AS rank \
+                 FROM {table}, query WHERE search @@ q{visible}",
+                kind = s.kind,
+                key = s.key,
+                title = s.title,
+                text = s.text,
+                path = s.path,
+                table = s.table,
+            )
+        })
+        .collect();
+    // The snippet is made only for the rows of the page, after the limit.
+    format!(
+        "WITH query AS (SELECT websearch_to_tsquery('english', $1) AS q) \
+         SELECT kind, key, title, ts_headline('english', doc, q, $2) AS snippet, url, rank, total FROM ( \
+             SELECT *, count(*) OVER () AS total FROM ({branches}) hits \
+             ORDER BY rank DESC, kind, key LIMIT $3 OFFSET $4) page, query \
+         ORDER BY rank DESC, kind, key",
+        branches = branches.join(" UNION ALL ")
+    )
+}
+
+fn escape_and_mark(snippet: &str) -> String {
+    let mut html = String::with_capacity(snippet.len() + 16);
+    for c in snippet.chars() {
+        match c {
+            START => html.push_str("<mark>"),
+            STOP => html.push_str("</mark>"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '&' => html.push_str("&amp;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            '\n' => html.push(' '),
+            c => html.push(c),
+        }
+    }
+    html
+}
+
+#[utoipa::path(get, path = "/api/v1/search", tag = "search",
+    summary = "Search all content",
+    description = "Full-text search (PostgreSQL, English stemming, websearch syntax: words, \"phrases\", \
+        OR, -word) over pages, impact metrics, Council Decisions and funders. Best hits first.",
+    params(
+        ("q" = String, Query, description = "What to look for, at most 200 characters"),
+        ("type" = Option<Vec<String>>, Query, style = Form, explode = false,
+            description = "Only these types, comma-separated: page, impact_metric, council_decision, funder"),
+        ("page" = Option<i64>, Query, minimum = 1, description = "Page number, from 1"),
+        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Hits per page, default 20"),
+    ),
+    responses(
+        (status = 200, description = "The hits", body = SearchResults,
+            headers(("ETag" = String), ("Link" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "A missing or invalid parameter", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+    ))]
+pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
+    let (mut q, mut page, mut per_page) = (None, 1, DEFAULT_PER_PAGE);
+    let mut kinds: Vec<&'static str> = SOURCES.iter().map(|source| source.kind).collect();
+    for (key, value) in query::pairs(req.query_string())? {
+        let number = |max: i64| {
+            value.parse::<i64>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
+                AppError::bad_request(key.clone(), format!("{key} must be a whole number from 1 to {max}"))
+            })
+        };
+        match key.as_str() {
+            "q" if !value.trim().is_empty() && value.chars().count() <= 200 => q = Some(value.trim().to_owned()),
+            "q" => return Err(AppError::bad_request("q", "q must be 1 to 200 characters")),
+            "page" => page = number(1_000_000)?,
+            "per_page" => per_page = number(MAX_PER_PAGE)?,
+            "type" => {
+                kinds = Vec::new();
+                for item in value.split(',') {
+                    let source = SOURCES.iter().find(|source| source.kind == item.trim()).ok_or_else(|| {
+                        AppError::bad_request("type", "type must list page, impact_metric, council_decision or funder")
+                    })?;
+                    kinds.push(source.kind);
+                }
+            }
+            _ => {
+                return Err(AppError::bad_request(
+                    key.clone(),
+                    format!("unknown parameter {key}; allowed: q, type, page, per_page"),
+                ));
+            }
+        }
+    }
+    let q = q.ok_or_else(|| AppError::bad_request("q", "q is required: what to search for"))?;
+    let sql = statement(&kinds, access_of(&caller).public_only());
+    let options = format!(
+        "StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
+    );
+    let offset = (page - 1) * per_page;
+    let hits: Vec<Hit> = db
+        .run(move |conn| {
+            Ok(diesel::sql_query(sql)
+                .bind::<Text, _>(q)
+                .bind::<Text, _>(options)
+                .bind::<BigInt, _>(per_page)
+                .bind::<BigInt, _>(offset)
+                .load(conn)?)
+        })
+        .await?;
+    let total = hits.first().map_or(0, |hit| hit.total);
+    let total_pages = (total + per_page - 1) / per_page;
+    let data: Vec<Hit> = hits.into_iter().map(|hit| Hit { snippet: escape_and_mark(&hit.snippet), ..hit }).collect();
+    let body = json!({"data": data, "meta": ListMeta { page, per_page, total, total_pages }});
+    let link = link_header(&req, page, total_pages);
+    Ok(http::read(&req, &caller, &body, &[(header::LINK, link)]))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/search")
+            .route(web::get().to(search))
+            .route(web::head().to(search))
+            .default_service(web::to(|req| http::other_method(req, "GET, HEAD"))),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_are_escaped_before_they_are_marked() {
+        assert_eq!(
+            escape_and_mark("a <script> \u{2}arms\u{3} & \"x\""),
+            "a &lt;script&gt; <mark>arms</mark> &amp; &quot;x&quot;"
+        );
+    }
+}

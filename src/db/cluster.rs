@@ -1,0 +1,355 @@
+//! A private PostgreSQL cluster run with the machine's own server binaries. The
+//! embedded default (`serve` without `DATABASE_URL`) keeps one under the data
+//! directory; the tests start a throwaway one under the system temp dir.
+//!
+//! `initdb` and `postgres` refuse to run as root. When this process is root, the
+//! cluster is created and run as the unprivileged `postgres` system user, which must
+//! own the cluster directory and be able to reach it.
+
+use std::fs;
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::fs::{PermissionsExt, chown};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SERVER_USER: &str = "postgres";
+
+/// `initdb`, `pg_ctl` and `postgres`, from one directory.
+#[derive(Debug, Clone)]
+pub struct Binaries {
+    pub dir: PathBuf,
+}
+
+impl Binaries {
+    /// Looks in `bindir` if given, else in PATH, `pg_config --bindir`, and the
+    /// versioned directories of Debian, RHEL and Homebrew (newest first).
+    pub fn find(bindir: Option<&Path>) -> Result<Self, String> {
+        if let Some(dir) = bindir {
+            return if has_server_binaries(dir) {
+                Ok(Self { dir: dir.to_owned() })
+            } else {
+                Err(format!(
+                    "SEESAC_PG_BINDIR is {}, but initdb, pg_ctl and postgres are not all there",
+                    dir.display()
+                ))
+            };
+        }
+        candidate_dirs()
+            .into_iter()
+            .find(|dir| has_server_binaries(dir))
+            .map(|dir| Self { dir })
+            .ok_or_else(missing_binaries_message)
+    }
+
+    pub fn program(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+pub fn missing_binaries_message() -> String {
+    "the PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found in PATH, \
+     in `pg_config --bindir` or in /usr/lib/postgresql/*/bin. Either install the PostgreSQL \
+     server (Debian/Ubuntu: apt install postgresql; Fedora: dnf install postgresql-server; \
+     macOS: brew install postgresql@16), or set SEESAC_PG_BINDIR to the directory that holds \
+     them, or set DATABASE_URL (and JWT_SECRET) to use a PostgreSQL server that is already running"
+        .to_owned()
+}
+
+fn has_server_binaries(dir: &Path) -> bool {
+    ["initdb", "pg_ctl", "postgres"].iter().all(|name| dir.join(name).is_file())
+}
+
+fn candidate_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect())
+        .unwrap_or_default();
+    if let Ok(output) = Command::new("pg_config").arg("--bindir").output()
+        && output.status.success()
+    {
+        dirs.push(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
+    }
+    for (parent, prefix) in [
+        ("/usr/lib/postgresql", ""),
+        ("/usr", "pgsql-"),
+        ("/opt/homebrew/opt", "postgresql@"),
+        ("/usr/local/opt", "postgresql@"),
+    ] {
+        let mut versioned: Vec<(u32, PathBuf)> = fs::read_dir(parent)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let version = name.strip_prefix(prefix)?.split('.').next()?.parse().ok()?;
+                Some((version, entry.path().join("bin")))
+            })
+            .collect();
+        versioned.sort_by(|a, b| b.0.cmp(&a.0));
+        dirs.extend(versioned.into_iter().map(|(_, dir)| dir));
+    }
+    dirs.push(PathBuf::from("/usr/local/pgsql/bin"));
+    dirs
+}
+
+/// The unprivileged user the cluster runs as when this process is root.
+#[derive(Debug, Clone)]
+pub struct ServerUser {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl ServerUser {
+    /// `None` when this process is not root: the cluster then runs as ourselves.
+    pub fn for_this_process() -> Result<Option<Self>, String> {
+        if !nix::unistd::geteuid().is_root() {
+            return Ok(None);
+        }
+        match nix::unistd::User::from_name(SERVER_USER) {
+            Ok(Some(user)) => Ok(Some(Self { name: user.name, uid: user.uid.as_raw(), gid: user.gid.as_raw() })),
+            _ => Err(format!(
+                "running as root: PostgreSQL refuses to run as root, and there is no '{SERVER_USER}' \
+                 user to run it as. Create one (useradd --system {SERVER_USER}), run seesac-api as an \
+                 ordinary user, or set DATABASE_URL to use a running server"
+            )),
+        }
+    }
+
+    /// Checks that this user can enter and write `dir`, so that a data directory under
+    /// a closed home (root's, say) fails with a message instead of an initdb riddle.
+    pub fn check_reachable(&self, dir: &Path) -> Result<(), String> {
+        let status = Command::new("/bin/sh")
+            .args(["-c", "test -d \"$1\" && test -x \"$1\" && test -w \"$1\"", "sh"])
+            .arg(dir)
+            .uid(self.uid)
+            .gid(self.gid)
+            .current_dir("/")
+            .status()
+            .map_err(|e| format!("cannot run /bin/sh as {}: {e}", self.name))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "the PostgreSQL data directory {} is out of reach of the '{}' user that PostgreSQL \
+                 runs as (this process is root, and PostgreSQL refuses to run as root). Every \
+                 directory above it must be searchable by that user: put SEESAC_DATA_DIR somewhere \
+                 it can reach (not under /root; for example /var/lib/seesac or /tmp/seesac), or run \
+                 seesac-api as an ordinary user",
+                dir.display(),
+                self.name
+            ))
+        }
+    }
+
+    pub fn give(&self, path: &Path) -> Result<(), String> {
+        chown(path, Some(self.uid), Some(self.gid)).map_err(|e| format!("cannot chown {}: {e}", path.display()))
+    }
+}
+
+/// How the cluster's superuser authenticates.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// Anyone on 127.0.0.1 (the tests' throwaway cluster).
+    Trust,
+    /// SCRAM with this password (the embedded default: other local users stay out).
+    Password(String),
+}
+
+/// One cluster directory and how to run commands on it.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub data: PathBuf,
+    pub binaries: Binaries,
+    pub user: Option<ServerUser>,
+}
+
+impl Cluster {
+    pub fn is_initialised(&self) -> bool {
+        self.data.join("PG_VERSION").is_file()
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(self.binaries.program(program));
+        command.current_dir(&self.data).env("LC_ALL", "C").env_remove("PGDATA").env_remove("PGPORT");
+        if let Some(user) = &self.user {
+            command.uid(user.uid).gid(user.gid);
+        }
+        command
+    }
+
+    fn run(&self, mut command: Command, what: &str) -> Result<(), String> {
+        let output = command.output().map_err(|e| format!("cannot run {what}: {e}"))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{what} failed: {}{}",
+                String::from_utf8_lossy(&output.stderr).trim(),
+                String::from_utf8_lossy(&output.stdout).trim()
+            ))
+        }
+    }
+
+    /// Creates the directory (owned by the server user) and runs `initdb` in it.
+    pub fn init(&self, superuser: &str, auth: &Auth) -> Result<(), String> {
+        fs::create_dir_all(&self.data).map_err(|e| format!("cannot create {}: {e}", self.data.display()))?;
+        fs::set_permissions(&self.data, fs::Permissions::from_mode(0o700))
+            .map_err(|e| format!("cannot restrict {}: {e}", self.data.display()))?;
+        if let Some(user) = &self.user {
+            user.give(&self.data)?;
+            user.check_reachable(&self.data)?;
+        }
+        let mut command = self.command("initdb");
+        command.arg("-D").arg(&self.data).args(["-U", superuser, "-E", "UTF8", "--no-locale"]);
+        // The password travels in a file next to the cluster that only the server user
+        // can read, and is removed as soon as initdb has read it.
+        let parent = self.data.parent().unwrap_or(Path::new("/"));
+        let pwfile = parent.join(format!(".initdb-pw-{}", std::process::id()));
+        match auth {
+            Auth::Trust => {
+                command.args(["--auth=trust", "--no-sync"]);
+            }
+            Auth::Password(password) => {
+                write_private(&pwfile, password)?;
+                if let Some(user) = &self.user {
+                    user.give(&pwfile)?;
+                }
+                command.arg("--auth=scram-sha-256").arg(format!("--pwfile={}", pwfile.display()));
+            }
+        }
+        let result = self.run(command, "initdb");
+        let _ = fs::remove_file(&pwfile);
+        result
+    }
+
+    /// Starts the server in the background with `pg_ctl` and waits until it accepts
+    /// connections. The server gets its own process group, so a Ctrl-C in the terminal
+    /// reaches seesac-api, which then stops it in order.
+    pub fn start(&self, port: u16) -> Result<(), String> {
+        let mut command = self.command("pg_ctl");
+        command
+            .arg("start")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-w", "-t", "60", "-s"])
+            .arg("-l")
+            .arg(self.data.join("server.log"))
+            .arg("-o")
+            .arg(format!("-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"))
+            .stdin(Stdio::null())
+            .process_group(0);
+        self.run(command, "pg_ctl start").map_err(|e| {
+            format!("{e}\n(the server's log is {})", self.data.join("server.log").display())
+        })
+    }
+
+    pub fn stop(&self) -> Result<(), String> {
+        let mut command = self.command("pg_ctl");
+        command.arg("stop").arg("-D").arg(&self.data).args(["-m", "fast", "-w", "-t", "60", "-s"]);
+        self.run(command, "pg_ctl stop")
+    }
+
+    /// The port of the server running on this directory, if one is.
+    pub fn running_port(&self) -> Option<u16> {
+        let mut command = self.command("pg_ctl");
+        command.arg("status").arg("-D").arg(&self.data).stdout(Stdio::null()).stderr(Stdio::null());
+        if !command.status().ok()?.success() {
+            return None;
+        }
+        // postmaster.pid: pid, data directory, start time, port, ...
+        let pid_file = fs::read_to_string(self.data.join("postmaster.pid")).ok()?;
+        pid_file.lines().nth(3)?.trim().parse().ok()
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .map_err(|e| format!("cannot find a free port: {e}"))
+}
+
+/// Writes a file only its owner can read.
+pub fn write_private(path: &Path, contents: &str) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    // The mode above applies only to a new file.
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+        .and_then(|()| file.write_all(contents.as_bytes()))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// A throwaway cluster for tests: trust auth on 127.0.0.1, no fsync, under the system
+/// temp dir. The server runs under a small shell watchdog that reads our end of a
+/// pipe: when this process exits, however it exits, the pipe closes and the watchdog
+/// stops the server and deletes the directory.
+#[derive(Debug)]
+pub struct Disposable {
+    pub url: String,
+    _watchdog: Child,
+    _lifeline: ChildStdin,
+}
+
+impl Disposable {
+    pub fn start(binaries: Binaries) -> Result<Self, String> {
+        let user = ServerUser::for_this_process()?;
+        let base = std::env::temp_dir().join(format!("seesac-test-{}-{}", std::process::id(), free_port()?));
+        fs::create_dir_all(&base).map_err(|e| format!("cannot create {}: {e}", base.display()))?;
+        if let Some(user) = &user {
+            user.give(&base)?;
+        }
+        let cluster = Cluster { data: base.join("data"), binaries, user };
+        cluster.init("postgres", &Auth::Trust)?;
+        let port = free_port()?;
+        let script = "\"$1\" -D \"$2\" -p \"$3\" -c listen_addresses=127.0.0.1 -c unix_socket_directories= \
+                      -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 \
+                      >\"$4/server.log\" 2>&1 </dev/null & server=$!; \
+                      cat >/dev/null; kill -INT $server; wait $server; rm -rf \"$4\"";
+        let mut command = Command::new("/bin/sh");
+        command
+            .args(["-c", script, "sh"])
+            .arg(cluster.binaries.program("postgres"))
+            .arg(&cluster.data)
+            .arg(port.to_string())
+            .arg(&base)
+            .current_dir(&base)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0);
+        if let Some(user) = &cluster.user {
+            command.uid(user.uid).gid(user.gid);
+        }
+        let mut child = command.spawn().map_err(|e| format!("cannot start the test cluster: {e}"))?;
+        let lifeline = child.stdin.take().ok_or("the watchdog has no stdin")?;
+        let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+        wait_until_ready(&url, Duration::from_secs(30)).map_err(|e| {
+            let log = fs::read_to_string(base.join("server.log")).unwrap_or_default();
+            format!("{e}\n{log}")
+        })?;
+        Ok(Self { url, _watchdog: child, _lifeline: lifeline })
+    }
+}
+
+/// Polls until PostgreSQL at `url` answers.
+pub fn wait_until_ready(url: &str, timeout: Duration) -> Result<(), String> {
+    use diesel::Connection;
+    let started = Instant::now();
+    loop {
+        match diesel::PgConnection::establish(url) {
+            Ok(_) => return Ok(()),
+            Err(e) if started.elapsed() > timeout => return Err(format!("PostgreSQL did not start: {e}")),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}

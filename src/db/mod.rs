@@ -1,0 +1,142 @@
+//! The database: the r2d2 pool, the embedded migrations, and `Db`, the request
+//! extractor whose `run` is the one way handlers reach PostgreSQL (blocking diesel
+//! inside `web::block`, with `pool.get()` inside the block too).
+
+pub mod cluster;
+pub mod embedded;
+pub mod schema;
+
+use std::future::{Ready, ready};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ConnectionManager, CustomizeConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{AppError, AppResult};
+
+pub type PgPool = r2d2::Pool<ConnectionManager<PgConnection>>;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// How long a request waits for a connection before it answers 503.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Settings every pooled session starts with.
+#[derive(Debug)]
+struct SessionSettings;
+
+impl CustomizeConnection<PgConnection, r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), r2d2::Error> {
+        // A runaway query must not hold a connection (and a worker) forever.
+        conn.batch_execute("SET application_name = 'seesac-api'; SET statement_timeout = '10s'; SET TIME ZONE 'UTC'")
+            .map_err(r2d2::Error::QueryError)
+    }
+}
+
+/// A pool that can be built while the database is down: requests then get 503 until
+/// it returns, and the pool reconnects by itself.
+pub fn pool(database_url: &str, size: u32) -> PgPool {
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(0))
+        .connection_timeout(CHECKOUT_TIMEOUT)
+        .test_on_check_out(true)
+        .connection_customizer(Box::new(SessionSettings))
+        .build_unchecked(ConnectionManager::new(database_url))
+}
+
+pub fn connect(database_url: &str) -> Result<PgConnection, String> {
+    PgConnection::establish(database_url).map_err(|e| format!("cannot connect to the database: {e}"))
+}
+
+pub fn migrate(conn: &mut PgConnection) -> Result<(), String> {
+    conn.run_pending_migrations(MIGRATIONS)
+        .map(|applied| {
+            for migration in applied {
+                log::info!("applied migration {migration}");
+            }
+        })
+        .map_err(|e| format!("migrations failed: {e}"))
+}
+
+/// Queries and database time of one request, reported in `Server-Timing`.
+#[derive(Debug, Default)]
+pub struct QueryStats {
+    queries: AtomicU32,
+    micros: AtomicU64,
+}
+
+impl QueryStats {
+    pub fn queries(&self) -> u32 {
+        self.queries.load(Ordering::Relaxed)
+    }
+
+    pub fn millis(&self) -> f64 {
+        self.micros.load(Ordering::Relaxed) as f64 / 1000.0
+    }
+}
+
+/// The database, as a handler sees it.
+pub struct Db {
+    pool: PgPool,
+    stats: Arc<QueryStats>,
+}
+
+impl FromRequest for Db {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(pool) = req.app_data::<web::Data<PgPool>>() else {
+            return ready(Err(AppError::internal("no database pool registered")));
+        };
+        let stats = req.extensions().get::<Arc<QueryStats>>().cloned().unwrap_or_default();
+        ready(Ok(Self { pool: pool.get_ref().clone(), stats }))
+    }
+}
+
+impl Db {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool, stats: Arc::default() }
+    }
+
+    /// Runs blocking diesel code on a pooled connection, off the async workers.
+    pub async fn run<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut PgConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let stats = self.stats.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            let started = Instant::now();
+            let counter = stats.clone();
+            conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+                if let InstrumentationEvent::StartQuery { .. } = event {
+                    counter.queries.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+            let result = work(&mut conn);
+            conn.set_instrumentation(Option::<Box<dyn Instrumentation>>::None);
+            let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            stats.micros.fetch_add(micros, Ordering::Relaxed);
+            result
+        })
+        .await?
+    }
+
+    /// Like `run`, inside one transaction: everything or nothing is written.
+    pub async fn transaction<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut PgConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| conn.transaction(work)).await
+    }
+}

@@ -1,0 +1,138 @@
+//! The tables as diesel sees them. Kept in step with `migrations/` by hand, as
+//! `diesel print-schema` would write them, except that the generated `search`
+//! (tsvector) columns are left out: only raw SQL in `query.rs` reads them.
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        username -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    pages (id) {
+        id -> Uuid,
+        slug -> Text,
+        title -> Text,
+        summary -> Nullable<Text>,
+        body -> Text,
+        body_html -> Text,
+        body_text -> Text,
+        parent -> Nullable<Text>,
+        position -> Int4,
+        seo_title -> Nullable<Text>,
+        seo_description -> Nullable<Text>,
+        status -> Text,
+        published_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    impact_metrics (id) {
+        id -> Uuid,
+        key -> Text,
+        label -> Text,
+        description -> Nullable<Text>,
+        category -> Text,
+        unit -> Text,
+        sdg_goals -> Array<Int4>,
+        position -> Int4,
+        status -> Text,
+        published_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    observations (id) {
+        id -> Uuid,
+        metric -> Text,
+        area -> Text,
+        period_start -> Nullable<Date>,
+        period_end -> Nullable<Date>,
+        value -> Float8,
+        value_max -> Nullable<Float8>,
+        qualifier -> Text,
+        as_of -> Nullable<Date>,
+        source_url -> Nullable<Text>,
+        note -> Nullable<Text>,
+        reported_by -> Nullable<Text>,
+        status -> Text,
+        published_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    funders (id) {
+        id -> Uuid,
+        slug -> Text,
+        name -> Text,
+        kind -> Text,
+        country_code -> Nullable<Text>,
+        parent -> Nullable<Text>,
+        website -> Nullable<Text>,
+        logo_url -> Nullable<Text>,
+        description -> Nullable<Text>,
+        position -> Int4,
+        status -> Text,
+        published_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    council_decisions (id) {
+        id -> Uuid,
+        celex -> Text,
+        reference -> Text,
+        title -> Text,
+        adopted_on -> Nullable<Date>,
+        summary -> Nullable<Text>,
+        supersedes -> Nullable<Text>,
+        funder -> Text,
+        status -> Text,
+        published_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> Uuid,
+        slug -> Text,
+        name -> Text,
+        organisation -> Nullable<Text>,
+        street_address -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        city -> Nullable<Text>,
+        country_code -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        fax -> Nullable<Text>,
+        email -> Nullable<Text>,
+        is_primary -> Bool,
+        position -> Int4,
+        status -> Text,
+        published_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(pages, impact_metrics, observations, funders, council_decisions, contacts);

@@ -1,0 +1,342 @@
+//! `AppError`, the one error type of the service, and its mapping to
+//! `application/problem+json` (RFC 9457). This is the only place where an error
+//! status is chosen; a 500 logs its cause and sends nothing more.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub type AppResult<T> = Result<T, AppError>;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Seconds a client should wait before retrying when the database is away.
+const RETRY_AFTER_SECONDS: &str = "2";
+
+/// One invalid field or parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON pointer (RFC 6901) into the request body, e.g. `/slug`; for a query
+    /// parameter, the parameter's name, e.g. `sort`.
+    #[schema(example = "/slug")]
+    pub pointer: String,
+    /// What is wrong with it.
+    #[schema(example = "must match ^[a-z0-9]+(-[a-z0-9]+)*$")]
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self { pointer: pointer.into(), detail: detail.into() }
+    }
+}
+
+/// A problem details document (RFC 9457), the body of every error.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"type": "/problems/validation-failed", "title": "Validation failed",
+    "status": 422, "detail": "1 field is invalid", "code": "validation_failed",
+    "errors": [{"pointer": "/slug", "detail": "must match ^[a-z0-9]+(-[a-z0-9]+)*$"}]}))]
+pub struct Problem {
+    /// A URI reference naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// A stable, machine-readable code.
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// The fields or parameters at fault, where there are any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug)]
+pub enum AppError {
+    /// 400: malformed JSON, wrong types, unknown fields, bad query parameters.
+    BadRequest { detail: String, errors: Vec<FieldError> },
+    /// 401, with `WWW-Authenticate: Bearer`.
+    Unauthorized { detail: String, invalid_token: bool },
+    /// 403: authenticated, but the role may not do this.
+    Forbidden(String),
+    /// 404: no such item, or not visible to this caller.
+    NotFound(String),
+    /// 405, with `Allow`.
+    MethodNotAllowed { allow: &'static str },
+    /// 409: the key exists, or a reference points nowhere or is still in use.
+    Conflict { detail: String, errors: Vec<FieldError> },
+    /// 412: `If-Match` does not match the current `ETag`.
+    PreconditionFailed(String),
+    /// 413: the body is larger than the limit.
+    PayloadTooLarge { limit: usize },
+    /// 415: the body is not JSON.
+    UnsupportedMediaType(String),
+    /// 422: well-formed but invalid values.
+    Validation(Vec<FieldError>),
+    /// 503, with `Retry-After`: the database is unreachable.
+    Unavailable(String),
+    /// 500: a bug. The cause is logged, never sent.
+    Internal(String),
+}
+
+impl AppError {
+    pub fn bad_request(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        let error = FieldError::new(pointer, detail);
+        Self::BadRequest { detail: error.detail.clone(), errors: vec![error] }
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::Conflict { detail: detail.into(), errors: Vec::new() }
+    }
+
+    pub fn invalid(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(pointer, detail)])
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { .. } => "invalid_request",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::Conflict { .. } => "conflict",
+            Self::PreconditionFailed(_) => "precondition_failed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Validation(_) => "validation_failed",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::BadRequest { detail, .. } | Self::Conflict { detail, .. } => detail.clone(),
+            Self::Unauthorized { detail, .. } => detail.clone(),
+            Self::Forbidden(detail)
+            | Self::NotFound(detail)
+            | Self::PreconditionFailed(detail)
+            | Self::UnsupportedMediaType(detail)
+            | Self::Unavailable(detail) => detail.clone(),
+            Self::MethodNotAllowed { allow } => format!("this resource allows {allow}"),
+            Self::PayloadTooLarge { limit } => format!("the body is larger than {limit} bytes"),
+            Self::Validation(errors) => match errors.len() {
+                1 => "1 field is invalid".to_owned(),
+                n => format!("{n} fields are invalid"),
+            },
+            Self::Internal(_) => "the server failed; the cause has been logged".to_owned(),
+        }
+    }
+
+    fn errors(&self) -> Vec<FieldError> {
+        match self {
+            Self::BadRequest { errors, .. } | Self::Conflict { errors, .. } | Self::Validation(errors) => {
+                errors.clone()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code(), self.detail())
+    }
+}
+
+impl std::error::Error for AppError {}
+
+/// The title and problem type of a status, for errors that did not come from `AppError`.
+pub fn status_code_name(status: StatusCode) -> (&'static str, &'static str) {
+    match status.as_u16() {
+        400 => ("invalid_request", "Invalid request"),
+        401 => ("unauthorized", "Unauthorized"),
+        403 => ("forbidden", "Forbidden"),
+        404 => ("not_found", "Not found"),
+        405 => ("method_not_allowed", "Method not allowed"),
+        409 => ("conflict", "Conflict"),
+        412 => ("precondition_failed", "Precondition failed"),
+        413 => ("payload_too_large", "Payload too large"),
+        415 => ("unsupported_media_type", "Unsupported media type"),
+        422 => ("validation_failed", "Validation failed"),
+        429 => ("too_many_requests", "Too many requests"),
+        503 => ("unavailable", "Service unavailable"),
+        s if s >= 500 => ("internal", "Internal server error"),
+        _ => ("invalid_request", "Invalid request"),
+    }
+}
+
+/// Builds a problem document for a status, e.g. for errors actix raises itself.
+pub fn problem(status: StatusCode, detail: String, errors: Vec<FieldError>) -> Problem {
+    let (code, title) = status_code_name(status);
+    Problem {
+        kind: format!("/problems/{}", code.replace('_', "-")),
+        title: title.to_owned(),
+        status: status.as_u16(),
+        detail,
+        code: code.to_owned(),
+        errors,
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        match self {
+            Self::Internal(cause) => log::error!("internal error: {cause}"),
+            Self::Unavailable(cause) => log::warn!("database unavailable: {cause}"),
+            _ => {}
+        }
+        let body = problem(status, self.detail(), self.errors());
+        let mut response = HttpResponse::build(status);
+        response
+            .content_type(PROBLEM_JSON)
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            Self::Unauthorized { invalid_token, .. } => {
+                let challenge = if *invalid_token {
+                    r#"Bearer realm="seesac-api", error="invalid_token""#
+                } else {
+                    r#"Bearer realm="seesac-api""#
+                };
+                response.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            Self::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+            }
+            _ => {}
+        }
+        response.json(body)
+    }
+}
+
+impl From<DieselError> for AppError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::NotFound => Self::NotFound("no such item".to_owned()),
+            DieselError::DatabaseError(kind, info) => {
+                let detail = info.details().unwrap_or(info.message()).to_owned();
+                let pointer = referenced_column(&detail).map(|column| format!("/{column}"));
+                let with_pointer = |detail: String| match &pointer {
+                    Some(pointer) => vec![FieldError::new(pointer.clone(), detail)],
+                    None => Vec::new(),
+                };
+                match kind {
+                    DatabaseErrorKind::UniqueViolation => Self::Conflict {
+                        errors: with_pointer(detail.clone()),
+                        detail: format!("an item with this key exists already: {detail}"),
+                    },
+                    DatabaseErrorKind::ForeignKeyViolation | DatabaseErrorKind::RestrictViolation => {
+                        Self::Conflict { errors: with_pointer(detail.clone()), detail }
+                    }
+                    // Validation normally catches these first; if it missed one, the
+                    // request is still at fault, not the server.
+                    DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
+                        Self::Validation(vec![FieldError::new(
+                            pointer.unwrap_or_else(|| "/".to_owned()),
+                            format!("rejected by the database: {}", info.message()),
+                        )])
+                    }
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                        Self::Unavailable(info.message().to_owned())
+                    }
+                    DatabaseErrorKind::SerializationFailure => {
+                        Self::Unavailable(format!("concurrent write, retry: {}", info.message()))
+                    }
+                    _ if is_connection_problem(info.message()) => Self::Unavailable(info.message().to_owned()),
+                    _ => Self::Internal(format!("database error: {}", info.message())),
+                }
+            }
+            other => Self::Internal(format!("database error: {other}")),
+        }
+    }
+}
+
+/// Messages PostgreSQL and libpq give when the server is going away or not there.
+fn is_connection_problem(message: &str) -> bool {
+    const SIGNS: [&str; 6] = [
+        "terminating connection",
+        "server closed the connection",
+        "the database system is",
+        "no connection to the server",
+        "connection to server",
+        "could not receive data",
+    ];
+    SIGNS.iter().any(|sign| message.contains(sign))
+}
+
+/// The column named in a PostgreSQL detail like `Key (slug)=(mission) already exists.`
+fn referenced_column(detail: &str) -> Option<&str> {
+    let rest = detail.strip_prefix("Key (")?;
+    let column = &rest[..rest.find(")=")?];
+    match column {
+        "is_primary" => Some("primary"),
+        column if column.chars().all(|c| c.is_ascii_lowercase() || c == '_') => Some(column),
+        _ => None,
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(format!("no database connection: {error}"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        Self::Internal(format!("blocking task failed: {error}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_column_is_read_from_a_postgres_detail() {
+        assert_eq!(referenced_column("Key (slug)=(mission) already exists."), Some("slug"));
+        assert_eq!(referenced_column("Key (parent)=(nope) is not present in table \"pages\"."), Some("parent"));
+        assert_eq!(referenced_column("Key (lower(x))=(a) exists"), None);
+        assert_eq!(referenced_column("something else"), None);
+    }
+
+    #[test]
+    fn every_error_is_a_problem_document_with_its_code() {
+        let error = AppError::Validation(vec![FieldError::new("/slug", "bad"), FieldError::new("/title", "bad")]);
+        assert_eq!(error.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(error.detail(), "2 fields are invalid");
+        let body = problem(error.status_code(), error.detail(), error.errors());
+        assert_eq!(body.kind, "/problems/validation-failed");
+        assert_eq!(body.code, "validation_failed");
+    }
+}

@@ -1,0 +1,87 @@
+//! The application, built by one function that `serve` and the tests share.
+
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{Condition, Logger, from_fn};
+use actix_web::{App, HttpServer, web};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::JwtKeys;
+use crate::content::{pages, search};
+use crate::db::PgPool;
+use crate::http;
+
+/// What the application needs to run.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub keys: JwtKeys,
+    /// Browser origins allowed by CORS; `*` for any; empty for none.
+    pub cors_origins: Vec<String>,
+}
+
+/// Every route of the API.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    crate::ops::configure(cfg);
+    crate::users::configure(cfg);
+    search::configure(cfg);
+    pages::configure(cfg);
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LINK,
+            header::LOCATION,
+            header::CONTENT_LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("server-timing"),
+        ])
+        .max_age(3600);
+    // Credentials are never allowed: the API authenticates with a bearer token, not
+    // cookies, so a wildcard origin is safe and a listed origin needs nothing more.
+    if origins.iter().any(|origin| origin == "*") {
+        cors = cors.allow_any_origin().send_wildcard();
+    } else {
+        for origin in origins {
+            cors = cors.allowed_origin(origin);
+        }
+    }
+    cors
+}
+
+/// Builds the server on a bound listener; awaiting it serves until SIGINT or SIGTERM.
+pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let openapi = crate::openapi::document();
+    let pool = web::Data::new(state.pool);
+    let keys = web::Data::new(state.keys);
+    let origins = state.cors_origins;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(pool.clone())
+            .app_data(keys.clone())
+            .app_data(web::PayloadConfig::new(http::BODY_LIMIT))
+            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+            .wrap(from_fn(http::finish_response))
+            .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi.clone()))
+            .configure(configure)
+            .default_service(web::to(http::unknown_route))
+    })
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,300 @@
+//! User accounts: argon2id password hashes, `POST /api/v1/auth/token`, and the
+//! admin-only user API (`/api/v1/users`).
+
+use std::sync::LazyLock;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::Argon2;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::{Caller, JwtKeys, Permission, Role, TOKEN_LIFETIME};
+use crate::content::validate::Check;
+use crate::db::Db;
+use crate::db::schema::users;
+use crate::error::{AppError, AppResult};
+use crate::http;
+use crate::query;
+
+const MIN_PASSWORD: usize = 12;
+const MAX_PASSWORD: usize = 1024;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A user account as the API shows it (never its password hash).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"username": "admin", "role": "admin",
+    "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}))]
+pub struct UserView {
+    /// Lowercase letters, digits, `.`, `_` and `-`.
+    pub username: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        Self {
+            role: Role::parse(&user.role).unwrap_or(Role::Editor),
+            username: user.username,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+/// Credentials to exchange for an access token.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "admin", "password": "the password from data/admin-password"}))]
+pub struct TokenRequest {
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+/// An access token (RFC 6749 section 5.1).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...", "token_type": "Bearer", "expires_in": 3600}))]
+pub struct TokenResponse {
+    /// A JWT to send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+}
+
+/// A new user account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "editor", "password": "a long and unguessable passphrase", "role": "editor"}))]
+pub struct NewUser {
+    /// Lowercase letters, digits, `.`, `_` and `-`, at most 63 characters.
+    pub username: Option<String>,
+    /// At least 12 characters.
+    pub password: Option<String>,
+    #[schema(value_type = Option<Role>)]
+    pub role: Option<String>,
+}
+
+pub fn hash_password(password: &str) -> AppResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(AppError::internal)
+}
+
+fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// Verified against when the user does not exist, so that a wrong username costs as
+/// long as a wrong password and the two cannot be told apart.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("not a real password").unwrap_or_default());
+
+fn parse_username(raw: &str) -> Result<String, String> {
+    let valid = !raw.is_empty()
+        && raw.len() <= 63
+        && raw.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if valid {
+        Ok(raw.to_owned())
+    } else {
+        Err("must be lowercase letters, digits, '.', '_' or '-', at most 63 characters".to_owned())
+    }
+}
+
+fn parse_password(raw: &str) -> Result<String, String> {
+    match raw.chars().count() {
+        n if n < MIN_PASSWORD => Err(format!("must be at least {MIN_PASSWORD} characters")),
+        n if n > MAX_PASSWORD => Err(format!("must be at most {MAX_PASSWORD} characters")),
+        _ => Ok(raw.to_owned()),
+    }
+}
+
+pub fn find(conn: &mut PgConnection, username: &str) -> AppResult<Option<User>> {
+    Ok(users::table.filter(users::username.eq(username)).select(User::as_select()).first(conn).optional()?)
+}
+
+/// Creates an account; the password is hashed with argon2id.
+pub fn create(conn: &mut PgConnection, username: &str, password: &str, role: Role) -> AppResult<User> {
+    let mut check = Check::default();
+    let username = check.required("username", Some(username.to_owned()), parse_username);
+    let password = check.required("password", Some(password.to_owned()), parse_password);
+    let (username, password) = check.finish((username.unwrap_or_default(), password.unwrap_or_default()))?;
+    let hash = hash_password(&password)?;
+    Ok(diesel::insert_into(users::table)
+        .values((users::username.eq(&username), users::password_hash.eq(&hash), users::role.eq(role.as_str())))
+        .returning(User::as_returning())
+        .get_result(conn)?)
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth",
+    summary = "Get an access token",
+    description = "Exchanges a username and password for a JWT valid for an hour. A wrong username \
+        and a wrong password give the same 401.",
+    request_body(content = TokenRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The token", body = TokenResponse),
+        (status = 400, description = "Malformed JSON or an unknown field", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        (status = 401, description = "Wrong username or password", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        (status = 422, description = "Username or password missing", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+    ))]
+pub async fn issue_token(
+    db: Db,
+    keys: web::Data<JwtKeys>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    query::no_parameters(req.query_string())?;
+    let body: TokenRequest = http::from_object(http::json_object(&req, payload).await?)?;
+    let mut check = Check::default();
+    let username = check.text("username", body.username, 100);
+    let password = check.long_text("password", body.password, MAX_PASSWORD);
+    if password.is_empty() {
+        check.fail("password", "is required");
+    }
+    check.finish(())?;
+    let user = db.run(move |conn| find(conn, &username)).await?;
+    let verified = web::block(move || match &user {
+        Some(user) if verify_password(&user.password_hash, &password) => Some(user.clone()),
+        Some(_) => None,
+        None => {
+            verify_password(&DUMMY_HASH, &password);
+            None
+        }
+    })
+    .await?;
+    let Some(user) = verified else {
+        return Err(AppError::Unauthorized { detail: "wrong username or password".to_owned(), invalid_token: false });
+    };
+    let role = Role::parse(&user.role).ok_or_else(|| AppError::internal(format!("user {} has role {}", user.username, user.role)))?;
+    let token = keys.issue(&user.username, role)?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(TokenResponse {
+        access_token: token,
+        token_type: "Bearer".to_owned(),
+        expires_in: TOKEN_LIFETIME,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", summary = "List users",
+    description = "Every user account, by username. Admins only.",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The users, in the list envelope", body = inline(Object)),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_users(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
+    caller.require(Permission::ManageUsers)?;
+    query::no_parameters(req.query_string())?;
+    let users: Vec<UserView> = db
+        .run(|conn| Ok(users::table.order(users::username).select(User::as_select()).load(conn)?))
+        .await?
+        .into_iter()
+        .map(UserView::from)
+        .collect();
+    let total = users.len() as i64;
+    let body = json!({"data": users, "meta": {"page": 1, "per_page": total.max(1), "total": total, "total_pages": 1}});
+    Ok(http::read(&req, &caller, &body, &[]))
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", summary = "Create a user",
+    description = "Admins only.",
+    request_body(content = NewUser, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = UserView),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The username is taken", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_user(db: Db, caller: Caller, req: HttpRequest, payload: web::Payload) -> AppResult<HttpResponse> {
+    caller.require(Permission::ManageUsers)?;
+    query::no_parameters(req.query_string())?;
+    let body: NewUser = http::from_object(http::json_object(&req, payload).await?)?;
+    let mut check = Check::default();
+    let username = check.required("username", body.username, parse_username);
+    let password = check.required("password", body.password, parse_password);
+    let role = check.required("role", body.role, |raw| Role::parse(raw).ok_or_else(|| "must be admin or editor".to_owned()));
+    let (username, password, role) = check.finish((username, password, role))?;
+    let (username, password, role) = (username.unwrap_or_default(), password.unwrap_or_default(), role.unwrap_or(Role::Editor));
+    let user = db.run(move |conn| create(conn, &username, &password, role)).await?;
+    let location = format!("/api/v1/users/{}", user.username);
+    Ok(http::written(StatusCode::CREATED, &serde_json::to_value(UserView::from(user)).unwrap_or_default(), Some(location)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/{username}", tag = "users", summary = "Delete a user",
+    description = "Admins only. The last admin cannot be deleted. Tokens already issued stay valid until they expire.",
+    params(("username" = String, Path, description = "The username")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It is the last admin", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_user(db: Db, caller: Caller, req: HttpRequest, username: web::Path<String>) -> AppResult<HttpResponse> {
+    caller.require(Permission::ManageUsers)?;
+    query::no_parameters(req.query_string())?;
+    let username = username.into_inner();
+    db.transaction(move |conn| {
+        // Serialise admin deletions so that two cannot remove the last two admins.
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('users'))").execute(conn)?;
+        let user = find(conn, &username)?.ok_or_else(|| AppError::NotFound(format!("there is no user {username}")))?;
+        if user.role == Role::Admin.as_str() {
+            let admins: i64 = users::table.filter(users::role.eq(Role::Admin.as_str())).count().get_result(conn)?;
+            if admins <= 1 {
+                return Err(AppError::conflict("this is the last admin; create another admin first"));
+            }
+        }
+        diesel::delete(users::table.find(user.id)).execute(conn)?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/auth/token")
+            .route(web::post().to(issue_token))
+            .default_service(web::to(|req| http::other_method(req, "POST"))),
+    )
+    .service(
+        web::resource("/api/v1/users")
+            .route(web::get().to(list_users))
+            .route(web::head().to(list_users))
+            .route(web::post().to(create_user))
+            .default_service(web::to(|req| http::other_method(req, "GET, HEAD, POST"))),
+    )
+    .service(
+        web::resource("/api/v1/users/{username}")
+            .route(web::delete().to(delete_user))
+            .default_service(web::to(|req| http::other_method(req, "DELETE"))),
+    );
+}
