@@ -74,7 +74,11 @@ impl JwtKeys {
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
     }
 
     pub fn issue(&self, subject: &str, role: Role) -> AppResult<String> {
@@ -170,13 +174,20 @@ fn caller_of(req: &HttpRequest) -> AppResult<Caller> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(Caller::Anonymous);
     };
-    let invalid = |detail: &str| AppError::Unauthorized { detail: detail.to_owned(), invalid_token: true };
-    let value = value.to_str().map_err(|_| invalid("the Authorization header is not readable"))?;
+    let invalid = |detail: &str| AppError::Unauthorized {
+        detail: detail.to_owned(),
+        invalid_token: true,
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| invalid("the Authorization header is not readable"))?;
     let token = match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
         _ => return Err(invalid("the Authorization header must be `Bearer <token>`")),
     };
-    let keys = req.app_data::<web::Data<JwtKeys>>().ok_or_else(|| AppError::internal("no JWT keys registered"))?;
+    let keys = req
+        .app_data::<web::Data<JwtKeys>>()
+        .ok_or_else(|| AppError::internal("no JWT keys registered"))?;
     let claims = keys.verify(token).map_err(|error| {
         use jsonwebtoken::errors::ErrorKind;
         match error.kind() {
@@ -185,7 +196,11 @@ fn caller_of(req: &HttpRequest) -> AppResult<Caller> {
             _ => invalid("the token is not valid"),
         }
     })?;
-    Ok(Caller::Authenticated(Principal { subject: claims.sub, role: claims.role, token_id: claims.jti }))
+    Ok(Caller::Authenticated(Principal {
+        subject: claims.sub,
+        role: claims.role,
+        token_id: claims.jti,
+    }))
 }
 
 /// `bytes` random bytes from the operating system, hex-encoded: for generated
@@ -230,7 +245,11 @@ mod tests {
             exp: now + 60,
             jti: "x".into(),
         };
-        let hs512 = encode(&Header::new(Algorithm::HS512), &claims, &EncodingKey::from_secret(SECRET));
+        let hs512 = encode(
+            &Header::new(Algorithm::HS512),
+            &claims,
+            &EncodingKey::from_secret(SECRET),
+        );
         assert!(keys.verify(&hs512.unwrap_or_default()).is_err());
     }
 

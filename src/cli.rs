@@ -15,11 +15,15 @@ use crate::startup::{self, AppState};
 use crate::{openapi, seed, users};
 
 #[derive(Debug, Parser)]
-#[command(name = "seesac-api", version, about = "The content REST API behind the SEESAC website",
+#[command(
+    name = "seesac-api",
+    version,
+    about = "The content REST API behind the SEESAC website",
     long_about = "The content REST API behind the SEESAC website.\n\n\
         Configuration comes from the environment (see the README): DATABASE_URL, SEESAC_BIND, \
         JWT_SECRET, SEESAC_DATA_DIR, SEESAC_CORS_ORIGINS, SEESAC_PG_BINDIR, SEESAC_DB_POOL_SIZE, \
-        RUST_LOG. Without DATABASE_URL, seesac-api runs its own PostgreSQL under SEESAC_DATA_DIR.")]
+        RUST_LOG. Without DATABASE_URL, seesac-api runs its own PostgreSQL under SEESAC_DATA_DIR."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -73,7 +77,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let config = Config::from_env()?;
             let password = read_password(&username)?;
             let (_database, mut conn) = open(&config)?;
-            let user = users::create(&mut conn, &username, &password, role).map_err(|e| e.to_string())?;
+            let user =
+                users::create(&mut conn, &username, &password, role).map_err(|e| e.to_string())?;
             println!("created user {} ({})", user.username, user.role);
             Ok(())
         }
@@ -89,10 +94,16 @@ struct Database {
 
 fn database(config: &Config, shared: bool) -> Result<Database, String> {
     match &config.database_url {
-        Some(url) => Ok(Database { url: url.clone(), embedded: None }),
+        Some(url) => Ok(Database {
+            url: url.clone(),
+            embedded: None,
+        }),
         None => {
             let embedded = Embedded::start(config, shared)?;
-            Ok(Database { url: embedded.url.clone(), embedded: Some(embedded) })
+            Ok(Database {
+                url: embedded.url.clone(),
+                embedded: Some(embedded),
+            })
         }
     }
 }
@@ -112,7 +123,10 @@ fn read_password(username: &str) -> Result<String, String> {
         let _ = std::io::stderr().flush();
     }
     let mut line = String::new();
-    stdin.lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
     let password = line.trim_end_matches(['\n', '\r']).to_owned();
     if password.is_empty() {
         return Err("no password on standard input; for example: echo 'a long passphrase' | seesac-api users create ...".into());
@@ -124,15 +138,17 @@ fn serve(config: Config) -> Result<(), String> {
     // Refuse a bad configuration before anything is started.
     match (&config.database_url, &config.jwt_secret) {
         (Some(_), None) => {
-            return Err("JWT_SECRET is required with DATABASE_URL: at least 32 random bytes, for example \
+            return Err(
+                "JWT_SECRET is required with DATABASE_URL: at least 32 random bytes, for example \
                         the output of `openssl rand -hex 32`"
-                .to_owned());
+                    .to_owned(),
+            );
         }
         (_, Some(secret)) => check_jwt_secret(secret)?,
         (None, None) => {}
     }
-    let listener =
-        TcpListener::bind(&config.bind).map_err(|e| format!("cannot listen on {} (SEESAC_BIND): {e}", config.bind))?;
+    let listener = TcpListener::bind(&config.bind)
+        .map_err(|e| format!("cannot listen on {} (SEESAC_BIND): {e}", config.bind))?;
     let database = database(&config, false)?;
     let mut conn = db::connect(&database.url)?;
     db::migrate(&mut conn)?;
@@ -171,9 +187,13 @@ fn first_start(conn: &mut PgConnection, embedded: &Embedded) -> Result<String, S
     };
     let marker = embedded.path("initialized");
     if !marker.exists() {
-        let seeded = seed::load(conn).map_err(|e| format!("cannot load the sample content: {e}"))?;
+        let seeded =
+            seed::load(conn).map_err(|e| format!("cannot load the sample content: {e}"))?;
         log::info!("loaded the sample content: {seeded}");
-        if users::find(conn, "admin").map_err(|e| e.to_string())?.is_none() {
+        if users::find(conn, "admin")
+            .map_err(|e| e.to_string())?
+            .is_none()
+        {
             let password = random_token(12);
             users::create(conn, "admin", &password, Role::Admin).map_err(|e| e.to_string())?;
             let password_file = embedded.path("admin-password");
@@ -184,8 +204,11 @@ fn first_start(conn: &mut PgConnection, embedded: &Embedded) -> Result<String, S
                 password_file.display()
             );
         }
-        std::fs::write(&marker, "the sample content and the admin user were created\n")
-            .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+        std::fs::write(
+            &marker,
+            "the sample content and the admin user were created\n",
+        )
+        .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
     }
     Ok(secret)
 }

@@ -30,7 +30,11 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> Result<Self, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+        };
         let pool_size = match var("SEESAC_DB_POOL_SIZE") {
             None => 10,
             Some(raw) => raw
@@ -38,7 +42,9 @@ impl Config {
                 .parse::<u32>()
                 .ok()
                 .filter(|size| (1..=500).contains(size))
-                .ok_or_else(|| format!("SEESAC_DB_POOL_SIZE must be a number from 1 to 500, not {raw:?}"))?,
+                .ok_or_else(|| {
+                    format!("SEESAC_DB_POOL_SIZE must be a number from 1 to 500, not {raw:?}")
+                })?,
         };
         Ok(Self {
             database_url: var("DATABASE_URL"),
@@ -66,12 +72,15 @@ pub fn check_jwt_secret(secret: &str) -> Result<(), String> {
 
 /// `SEESAC_CORS_ORIGINS`: `*` or a comma-separated list of `scheme://host[:port]`.
 pub fn parse_origins(raw: Option<&str>) -> Result<Vec<String>, String> {
-    let Some(raw) = raw else { return Ok(Vec::new()) };
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
     let mut origins = Vec::new();
     for origin in raw.split(',').map(str::trim).filter(|o| !o.is_empty()) {
         if origin != "*" {
-            let parsed = url::Url::parse(origin)
-                .map_err(|_| format!("SEESAC_CORS_ORIGINS: {origin:?} is not an origin like https://example.org"))?;
+            let parsed = url::Url::parse(origin).map_err(|_| {
+                format!("SEESAC_CORS_ORIGINS: {origin:?} is not an origin like https://example.org")
+            })?;
             let bare = parsed.path() == "/" && parsed.query().is_none() && !origin.ends_with('/');
             if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() || !bare {
                 return Err(format!(
@@ -96,7 +105,10 @@ mod tests {
         assert_eq!(parse_origins(None), Ok(vec![]));
         assert_eq!(
             parse_origins(Some("https://seesac.org, http://localhost:3000")),
-            Ok(vec!["https://seesac.org".to_owned(), "http://localhost:3000".to_owned()])
+            Ok(vec![
+                "https://seesac.org".to_owned(),
+                "http://localhost:3000".to_owned()
+            ])
         );
         assert_eq!(parse_origins(Some("*")), Ok(vec!["*".to_owned()]));
         assert!(parse_origins(Some("seesac.org")).is_err());

@@ -29,7 +29,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { pointer: pointer.into(), detail: detail.into() }
+        Self {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -59,7 +62,10 @@ pub struct Problem {
 #[derive(Debug)]
 pub enum AppError {
     /// 400: malformed JSON, wrong types, unknown fields, bad query parameters.
-    BadRequest { detail: String, errors: Vec<FieldError> },
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     /// 401, with `WWW-Authenticate: Bearer`.
     Unauthorized { detail: String, invalid_token: bool },
     /// 403: authenticated, but the role may not do this.
@@ -69,7 +75,10 @@ pub enum AppError {
     /// 405, with `Allow`.
     MethodNotAllowed { allow: &'static str },
     /// 409: the key exists, or a reference points nowhere or is still in use.
-    Conflict { detail: String, errors: Vec<FieldError> },
+    Conflict {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     /// 412: `If-Match` does not match the current `ETag`.
     PreconditionFailed(String),
     /// 413: the body is larger than the limit.
@@ -87,11 +96,17 @@ pub enum AppError {
 impl AppError {
     pub fn bad_request(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
         let error = FieldError::new(pointer, detail);
-        Self::BadRequest { detail: error.detail.clone(), errors: vec![error] }
+        Self::BadRequest {
+            detail: error.detail.clone(),
+            errors: vec![error],
+        }
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Self::Conflict { detail: detail.into(), errors: Vec::new() }
+        Self::Conflict {
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
     }
 
     pub fn invalid(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
@@ -140,9 +155,9 @@ impl AppError {
 
     fn errors(&self) -> Vec<FieldError> {
         match self {
-            Self::BadRequest { errors, .. } | Self::Conflict { errors, .. } | Self::Validation(errors) => {
-                errors.clone()
-            }
+            Self::BadRequest { errors, .. }
+            | Self::Conflict { errors, .. }
+            | Self::Validation(errors) => errors.clone(),
             _ => Vec::new(),
         }
     }
@@ -256,9 +271,11 @@ impl From<DieselError> for AppError {
                         errors: with_pointer(detail.clone()),
                         detail: format!("an item with this key exists already: {detail}"),
                     },
-                    DatabaseErrorKind::ForeignKeyViolation | DatabaseErrorKind::RestrictViolation => {
-                        Self::Conflict { errors: with_pointer(detail.clone()), detail }
-                    }
+                    DatabaseErrorKind::ForeignKeyViolation
+                    | DatabaseErrorKind::RestrictViolation => Self::Conflict {
+                        errors: with_pointer(detail.clone()),
+                        detail,
+                    },
                     // Validation normally catches these first; if it missed one, the
                     // request is still at fault, not the server.
                     DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
@@ -267,13 +284,16 @@ impl From<DieselError> for AppError {
                             format!("rejected by the database: {}", info.message()),
                         )])
                     }
-                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                    DatabaseErrorKind::ClosedConnection
+                    | DatabaseErrorKind::UnableToSendCommand => {
                         Self::Unavailable(info.message().to_owned())
                     }
                     DatabaseErrorKind::SerializationFailure => {
                         Self::Unavailable(format!("concurrent write, retry: {}", info.message()))
                     }
-                    _ if is_connection_problem(info.message()) => Self::Unavailable(info.message().to_owned()),
+                    _ if is_connection_problem(info.message()) => {
+                        Self::Unavailable(info.message().to_owned())
+                    }
                     _ => Self::Internal(format!("database error: {}", info.message())),
                 }
             }
@@ -324,15 +344,24 @@ mod tests {
 
     #[test]
     fn the_column_is_read_from_a_postgres_detail() {
-        assert_eq!(referenced_column("Key (slug)=(mission) already exists."), Some("slug"));
-        assert_eq!(referenced_column("Key (parent)=(nope) is not present in table \"pages\"."), Some("parent"));
+        assert_eq!(
+            referenced_column("Key (slug)=(mission) already exists."),
+            Some("slug")
+        );
+        assert_eq!(
+            referenced_column("Key (parent)=(nope) is not present in table \"pages\"."),
+            Some("parent")
+        );
         assert_eq!(referenced_column("Key (lower(x))=(a) exists"), None);
         assert_eq!(referenced_column("something else"), None);
     }
 
     #[test]
     fn every_error_is_a_problem_document_with_its_code() {
-        let error = AppError::Validation(vec![FieldError::new("/slug", "bad"), FieldError::new("/title", "bad")]);
+        let error = AppError::Validation(vec![
+            FieldError::new("/slug", "bad"),
+            FieldError::new("/title", "bad"),
+        ]);
         assert_eq!(error.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(error.detail(), "2 fields are invalid");
         let body = problem(error.status_code(), error.detail(), error.errors());

@@ -24,7 +24,10 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// Reads a request body that must be a JSON object: checked for media type (415),
 /// size (413) and syntax (400). Handlers call it after authorising, so an anonymous
 /// write is a 401 whatever its body.
-pub async fn json_object(req: &HttpRequest, payload: web::Payload) -> AppResult<serde_json::Map<String, Value>> {
+pub async fn json_object(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> AppResult<serde_json::Map<String, Value>> {
     check_media_type(req)?;
     let too_large = AppError::PayloadTooLarge { limit: BODY_LIMIT };
     let declared = req
@@ -39,7 +42,9 @@ pub async fn json_object(req: &HttpRequest, payload: web::Payload) -> AppResult<
         .to_bytes_limited(BODY_LIMIT)
         .await
         .map_err(|_| too_large)?
-        .map_err(|error| AppError::bad_request("/", format!("the body could not be read: {error}")))?;
+        .map_err(|error| {
+            AppError::bad_request("/", format!("the body could not be read: {error}"))
+        })?;
     parse_object(&bytes)
 }
 
@@ -50,8 +55,16 @@ fn check_media_type(req: &HttpRequest) -> AppResult<()> {
             "send the body as JSON, with Content-Type: application/json".to_owned(),
         ));
     };
-    let essence = value.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    let is_json = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+    let essence = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let is_json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
     if is_json {
         Ok(())
     } else {
@@ -63,24 +76,40 @@ fn check_media_type(req: &HttpRequest) -> AppResult<()> {
 }
 
 pub fn parse_object(bytes: &[u8]) -> AppResult<serde_json::Map<String, Value>> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|error| AppError::bad_request("/", format!("the body is not valid JSON: {error}")))?;
+    let value: Value = serde_json::from_slice(bytes).map_err(|error| {
+        AppError::bad_request("/", format!("the body is not valid JSON: {error}"))
+    })?;
     if let Some(pointer) = find_nul(&value, String::new()) {
-        return Err(AppError::bad_request(pointer, "text may not contain NUL characters"));
+        return Err(AppError::bad_request(
+            pointer,
+            "text may not contain NUL characters",
+        ));
     }
     match value {
         Value::Object(object) => Ok(object),
-        other => Err(AppError::bad_request("/", format!("the body must be a JSON object, not {}", json_type(&other)))),
+        other => Err(AppError::bad_request(
+            "/",
+            format!("the body must be a JSON object, not {}", json_type(&other)),
+        )),
     }
 }
 
 /// PostgreSQL text cannot hold NUL, so it is refused here rather than failing there.
 fn find_nul(value: &Value, at: String) -> Option<String> {
     match value {
-        Value::String(text) if text.contains('\0') => Some(if at.is_empty() { "/".into() } else { at }),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| find_nul(item, format!("{at}/{i}"))),
+        Value::String(text) if text.contains('\0') => {
+            Some(if at.is_empty() { "/".into() } else { at })
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| find_nul(item, format!("{at}/{i}"))),
         Value::Object(object) => object.iter().find_map(|(key, item)| {
-            if key.contains('\0') { Some(format!("{at}/")) } else { find_nul(item, format!("{at}/{}", pointer_escape(key))) }
+            if key.contains('\0') {
+                Some(format!("{at}/"))
+            } else {
+                find_nul(item, format!("{at}/{}", pointer_escape(key)))
+            }
         }),
         _ => None,
     }
@@ -115,12 +144,18 @@ pub fn from_object<T: DeserializeOwned>(object: serde_json::Map<String, Value>) 
             }
         }
         let inner = error.into_inner().to_string();
-        let (pointer, detail) = match inner.strip_prefix("unknown field `") {
-            Some(rest) => {
-                let field = rest.split('`').next().unwrap_or_default();
-                (format!("{pointer}/{}", pointer_escape(field)), format!("unknown field {field}"))
-            }
-            None => (if pointer.is_empty() { "/".to_owned() } else { pointer }, inner),
+        // serde's messages name Rust types; say it in JSON terms where we can.
+        let detail = match inner.strip_prefix("unknown field `") {
+            Some(rest) => format!(
+                "unknown field {}",
+                rest.split('`').next().unwrap_or_default()
+            ),
+            None => inner,
+        };
+        let pointer = if pointer.is_empty() {
+            "/".to_owned()
+        } else {
+            pointer
         };
         AppError::bad_request(pointer, detail)
     })
@@ -129,17 +164,28 @@ pub fn from_object<T: DeserializeOwned>(object: serde_json::Map<String, Value>) 
 /// A strong ETag over the exact bytes of a representation.
 pub fn etag_of(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
-    let hex: String = digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect();
+    let hex: String = digest
+        .iter()
+        .take(16)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
     format!("\"{hex}\"")
 }
 
 fn tags(value: &str) -> impl Iterator<Item = &str> {
-    value.split(',').map(str::trim).filter(|tag| !tag.is_empty())
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|tag| !tag.is_empty())
 }
 
 /// `If-None-Match` on a read (weak comparison).
 fn not_modified(req: &HttpRequest, etag: &str) -> bool {
-    let Some(header) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else {
+    let Some(header) = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     let bare = |tag: &str| tag.trim_start_matches("W/").to_owned();
@@ -149,14 +195,23 @@ fn not_modified(req: &HttpRequest, etag: &str) -> bool {
 /// Public answers may be cached by anyone for a minute; answers for a token are
 /// the caller's alone.
 fn cache_control(caller: &Caller) -> &'static str {
-    if caller.is_authenticated() { "private, no-store" } else { "public, max-age=60" }
+    if caller.is_authenticated() {
+        "private, no-store"
+    } else {
+        "public, max-age=60"
+    }
 }
 
 /// What changes a read's answer besides its URL.
 pub const VARY: &str = "Authorization, Origin";
 
 /// A JSON read: ETag, 304 for a matching `If-None-Match`, caching headers.
-pub fn read(req: &HttpRequest, caller: &Caller, body: &Value, extra: &[(header::HeaderName, String)]) -> HttpResponse {
+pub fn read(
+    req: &HttpRequest,
+    caller: &Caller,
+    body: &Value,
+    extra: &[(header::HeaderName, String)],
+) -> HttpResponse {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let etag = etag_of(&bytes);
     let unchanged = not_modified(req, &etag);
@@ -174,7 +229,11 @@ pub fn read(req: &HttpRequest, caller: &Caller, body: &Value, extra: &[(header::
     for (name, value) in extra {
         response.insert_header((name.clone(), value.clone()));
     }
-    if unchanged { response.finish() } else { response.body(bytes) }
+    if unchanged {
+        response.finish()
+    } else {
+        response.body(bytes)
+    }
 }
 
 /// The answer to a write: the item as it now is, with its ETag.
@@ -194,14 +253,19 @@ pub fn written(status: StatusCode, body: &Value, location: Option<String>) -> Ht
 /// 405 for any method a resource does not have; OPTIONS answers with `Allow`.
 pub async fn other_method(req: HttpRequest, allow: &'static str) -> AppResult<HttpResponse> {
     if req.method() == actix_web::http::Method::OPTIONS {
-        return Ok(HttpResponse::NoContent().insert_header((header::ALLOW, allow)).finish());
+        return Ok(HttpResponse::NoContent()
+            .insert_header((header::ALLOW, allow))
+            .finish());
     }
     Err(AppError::MethodNotAllowed { allow })
 }
 
 /// 404 for every path the API does not have.
 pub async fn unknown_route(req: HttpRequest) -> AppResult<HttpResponse> {
-    Err(AppError::NotFound(format!("there is nothing at {}; the API index is at /", req.path())))
+    Err(AppError::NotFound(format!(
+        "there is nothing at {}; the API index is at /",
+        req.path()
+    )))
 }
 
 /// Wraps every request: counts its database work for `Server-Timing`, and turns an
@@ -214,9 +278,15 @@ pub async fn finish_response(
     req.extensions_mut().insert(stats.clone());
     let mut response = next.call(req).await?.map_into_boxed_body();
     if stats.queries() > 0 {
-        let timing = format!("db;dur={:.3};desc=\"{} queries\"", stats.millis(), stats.queries());
+        let timing = format!(
+            "db;dur={:.3};desc=\"{} queries\"",
+            stats.millis(),
+            stats.queries()
+        );
         if let Ok(value) = header::HeaderValue::from_str(&timing) {
-            response.headers_mut().insert(header::HeaderName::from_static("server-timing"), value);
+            response
+                .headers_mut()
+                .insert(header::HeaderName::from_static("server-timing"), value);
         }
     }
     let status = response.status();
@@ -263,8 +333,18 @@ mod tests {
     #[test]
     fn bodies_must_be_json_objects_without_nul() {
         assert!(parse_object(b"{\"title\": \"Mission\"}").is_ok());
-        for bad in [&b"[1]"[..], b"\"x\"", b"{\"a\":", b"", b"{\"a\": \"x\\u0000y\"}"] {
-            assert!(matches!(parse_object(bad), Err(AppError::BadRequest { .. })), "{}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b"[1]"[..],
+            b"\"x\"",
+            b"{\"a\":",
+            b"",
+            b"{\"a\": \"x\\u0000y\"}",
+        ] {
+            assert!(
+                matches!(parse_object(bad), Err(AppError::BadRequest { .. })),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
@@ -282,8 +362,14 @@ mod tests {
             Err(AppError::BadRequest { errors, .. }) => errors.first().map(|e| e.pointer.clone()),
             _ => None,
         };
-        assert_eq!(pointer(from_object(object(r#"{"position": "first"}"#))), Some("/position".to_owned()));
-        assert_eq!(pointer(from_object(object(r#"{"colour": "red"}"#))), Some("/colour".to_owned()));
+        assert_eq!(
+            pointer(from_object(object(r#"{"position": "first"}"#))),
+            Some("/position".to_owned())
+        );
+        assert_eq!(
+            pointer(from_object(object(r#"{"colour": "red"}"#))),
+            Some("/colour".to_owned())
+        );
         assert!(from_object::<Body>(object(r#"{"title": "Mission", "position": 1}"#)).is_ok());
     }
 }

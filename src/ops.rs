@@ -60,7 +60,9 @@ pub struct Health {
     description = "200 while the process serves requests; does not touch the database.",
     responses((status = 200, description = "Alive", body = Health)))]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(Health { status: "ok" })
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Health { status: "ok" })
 }
 
 #[utoipa::path(get, path = "/readyz", tag = "operations", summary = "Readiness",
@@ -71,22 +73,35 @@ pub async fn healthz() -> HttpResponse {
             content_type = "application/problem+json"),
     ))]
 pub async fn readyz(db: Db) -> AppResult<HttpResponse> {
-    db.run(|conn| conn.batch_execute("SELECT 1").map_err(|e| AppError::Unavailable(e.to_string()))).await?;
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(Health { status: "ready" }))
+    db.run(|conn| {
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| AppError::Unavailable(e.to_string()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Health { status: "ready" }))
 }
 
 async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
 }
 
 fn route(path: &str, allow: &'static str, handler: actix_web::Route) -> actix_web::Resource {
     web::resource(path)
         .route(handler)
-        .default_service(web::to(move |req: HttpRequest| http::other_method(req, allow)))
+        .default_service(web::to(move |req: HttpRequest| {
+            http::other_method(req, allow)
+        }))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let get = || actix_web::Route::new().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()));
+    let get = || {
+        actix_web::Route::new()
+            .guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+    };
     cfg.service(route("/", "GET, HEAD", get().to(index)))
         .service(route("/api/v1", "GET, HEAD", get().to(index)))
         .service(route("/healthz", "GET, HEAD", get().to(healthz)))

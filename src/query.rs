@@ -63,7 +63,14 @@ pub struct Field {
 
 impl Field {
     pub const fn new(name: &'static str, kind: Kind) -> Self {
-        Self { name, column: name, kind, sortable: false, filterable: false, nullable: false }
+        Self {
+            name,
+            column: name,
+            kind,
+            sortable: false,
+            filterable: false,
+            nullable: false,
+        }
     }
 
     pub const fn column(self, column: &'static str) -> Self {
@@ -71,15 +78,24 @@ impl Field {
     }
 
     pub const fn sortable(self) -> Self {
-        Self { sortable: true, ..self }
+        Self {
+            sortable: true,
+            ..self
+        }
     }
 
     pub const fn filterable(self) -> Self {
-        Self { filterable: true, ..self }
+        Self {
+            filterable: true,
+            ..self
+        }
     }
 
     pub const fn nullable(self) -> Self {
-        Self { nullable: true, ..self }
+        Self {
+            nullable: true,
+            ..self
+        }
     }
 
     /// Sortable and filterable.
@@ -111,7 +127,9 @@ impl Field {
 pub const COMMON_FIELDS: &[Field] = &[
     Field::new("id", Kind::Uuid).filterable(),
     Field::new("status", Kind::Enum(Status::ALL)).indexed(),
-    Field::new("published_at", Kind::Timestamp).indexed().nullable(),
+    Field::new("published_at", Kind::Timestamp)
+        .indexed()
+        .nullable(),
     Field::new("version", Kind::Integer),
     Field::new("created_at", Kind::Timestamp).indexed(),
     Field::new("updated_at", Kind::Timestamp).indexed(),
@@ -171,7 +189,16 @@ pub enum Op {
 }
 
 impl Op {
-    pub const ALL: [Op; 8] = [Op::Eq, Op::Ne, Op::Lt, Op::Lte, Op::Gt, Op::Gte, Op::In, Op::Null];
+    pub const ALL: [Op; 8] = [
+        Op::Eq,
+        Op::Ne,
+        Op::Lt,
+        Op::Lte,
+        Op::Gt,
+        Op::Gte,
+        Op::In,
+        Op::Null,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -233,7 +260,8 @@ impl View {
 
     /// Keeps only the requested fields, in the requested order.
     pub fn apply(&self, item: serde_json::Value) -> serde_json::Value {
-        let (Some(fields), serde_json::Value::Object(mut object)) = (&self.fields, item.clone()) else {
+        let (Some(fields), serde_json::Value::Object(mut object)) = (&self.fields, item.clone())
+        else {
             return item;
         };
         let mut kept = serde_json::Map::new();
@@ -268,10 +296,16 @@ pub fn pairs(query_string: &str) -> AppResult<Pairs> {
             continue;
         }
         if !seen.insert(key.to_string()) {
-            return Err(AppError::bad_request(key.to_string(), format!("the parameter {key} is given more than once")));
+            return Err(AppError::bad_request(
+                key.to_string(),
+                format!("the parameter {key} is given more than once"),
+            ));
         }
         if value.contains('\0') || key.contains('\0') {
-            return Err(AppError::bad_request(key.to_string(), "parameters may not contain NUL characters"));
+            return Err(AppError::bad_request(
+                key.to_string(),
+                "parameters may not contain NUL characters",
+            ));
         }
         pairs.push((key.into_owned(), value.into_owned()));
     }
@@ -298,18 +332,34 @@ fn unknown_parameter(key: &str, allowed: &[&str]) -> AppError {
 fn list_items<'v>(key: &str, raw: &'v str) -> AppResult<Vec<&'v str>> {
     let items: Vec<&str> = raw.split(',').map(str::trim).collect();
     if items.iter().any(|item| item.is_empty()) {
-        return Err(AppError::bad_request(key, format!("{key} has an empty item; separate items with single commas")));
+        return Err(AppError::bad_request(
+            key,
+            format!("{key} has an empty item; separate items with single commas"),
+        ));
     }
     if items.len() > MAX_LIST_VALUES {
-        return Err(AppError::bad_request(key, format!("{key} may list at most {MAX_LIST_VALUES} items")));
+        return Err(AppError::bad_request(
+            key,
+            format!("{key} may list at most {MAX_LIST_VALUES} items"),
+        ));
     }
     Ok(items)
 }
 
 fn number_param(key: &str, raw: &str, range: std::ops::RangeInclusive<i64>) -> AppResult<i64> {
-    raw.parse::<i64>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
-        AppError::bad_request(key, format!("{key} must be a whole number from {} to {}", range.start(), range.end()))
-    })
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            AppError::bad_request(
+                key,
+                format!(
+                    "{key} must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
 }
 
 /// Parses `fields` and `include` against the spec.
@@ -320,7 +370,13 @@ fn parse_view(spec: &ListSpec, key: &str, raw: &str, view: &mut View) -> AppResu
         for item in items {
             let field = spec.field(item).ok_or_else(|| {
                 let names: Vec<&str> = spec.all_fields().map(|f| f.name).collect();
-                AppError::bad_request(key, format!("unknown field {item} in fields; fields are {}", names.join(", ")))
+                AppError::bad_request(
+                    key,
+                    format!(
+                        "unknown field {item} in fields; fields are {}",
+                        names.join(", ")
+                    ),
+                )
             })?;
             if !fields.contains(&field.name) {
                 fields.push(field.name);
@@ -330,8 +386,17 @@ fn parse_view(spec: &ListSpec, key: &str, raw: &str, view: &mut View) -> AppResu
     } else {
         for item in items {
             let relation = spec.includes.iter().find(|r| **r == item).ok_or_else(|| {
-                let allowed = if spec.includes.is_empty() { "nothing".to_owned() } else { spec.includes.join(", ") };
-                AppError::bad_request(key, format!("unknown relation {item} in include; this resource can include {allowed}"))
+                let allowed = if spec.includes.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    spec.includes.join(", ")
+                };
+                AppError::bad_request(
+                    key,
+                    format!(
+                        "unknown relation {item} in include; this resource can include {allowed}"
+                    ),
+                )
             })?;
             if !view.include.contains(relation) {
                 view.include.push(relation);
@@ -371,9 +436,16 @@ impl ListQuery {
                 "fields" | "include" => parse_view(spec, &key, &value, &mut query.view)?,
                 "q" => query.q = Some(parse_search(spec, &value)?),
                 "updated_since" => {
-                    let since = parse_instant(&value).map_err(|detail| AppError::bad_request(&key, detail))?;
-                    let field = spec.field("updated_at").ok_or_else(|| AppError::internal("no updated_at"))?;
-                    query.filters.push(Filter { field, op: Op::Gte, values: Values::Timestamp(vec![since]) });
+                    let since = parse_instant(&value)
+                        .map_err(|detail| AppError::bad_request(&key, detail))?;
+                    let field = spec
+                        .field("updated_at")
+                        .ok_or_else(|| AppError::internal("no updated_at"))?;
+                    query.filters.push(Filter {
+                        field,
+                        op: Op::Gte,
+                        values: Values::Timestamp(vec![since]),
+                    });
                 }
                 _ => query.filters.push(parse_filter(spec, &key, &value)?),
             }
@@ -406,7 +478,11 @@ impl ListQuery {
     /// resource's default), then the unique column.
     pub fn order<QS: 'static>(&self, spec: &ListSpec) -> Vec<Predicate<QS>> {
         let mut terms: Vec<Predicate<QS>> = Vec::new();
-        let mut sort: Vec<(&str, Dir)> = self.sort.iter().map(|(field, dir)| (field.column, *dir)).collect();
+        let mut sort: Vec<(&str, Dir)> = self
+            .sort
+            .iter()
+            .map(|(field, dir)| (field.column, *dir))
+            .collect();
         if sort.is_empty() {
             if let Some(q) = &self.q {
                 terms.push(Box::new(
@@ -429,7 +505,9 @@ impl ListQuery {
                 Dir::Asc => "ASC NULLS FIRST",
                 Dir::Desc => "DESC NULLS LAST",
             };
-            terms.push(Box::new(sql::<sql_types::Bool>(&format!("{column} {direction}"))));
+            terms.push(Box::new(sql::<sql_types::Bool>(&format!(
+                "{column} {direction}"
+            ))));
         }
         terms
     }
@@ -463,11 +541,18 @@ impl ListQuery {
         for term in self.order::<QS>(spec) {
             query = query.then_order_by(term);
         }
-        let rows: Vec<(R, i64)> = query.limit(self.per_page).offset(self.offset()).load(conn)?;
+        let rows: Vec<(R, i64)> = query
+            .limit(self.per_page)
+            .offset(self.offset())
+            .load(conn)?;
         let total = match rows.first() {
             Some((_, total)) => *total,
             None if self.page == 1 => 0,
-            None => filtered().limit(1).load::<(R, i64)>(conn)?.first().map_or(0, |(_, total)| *total),
+            None => filtered()
+                .limit(1)
+                .load::<(R, i64)>(conn)?
+                .first()
+                .map_or(0, |(_, total)| *total),
         };
         Ok((rows.into_iter().map(|(row, _)| row).collect(), total))
     }
@@ -484,7 +569,10 @@ pub fn total() -> diesel::expression::SqlLiteral<BigInt> {
 fn parse_sort(spec: &ListSpec, raw: &str) -> AppResult<Vec<(&'static Field, Dir)>> {
     let items = list_items("sort", raw)?;
     if items.len() > MAX_SORT_KEYS {
-        return Err(AppError::bad_request("sort", format!("sort takes at most {MAX_SORT_KEYS} keys")));
+        return Err(AppError::bad_request(
+            "sort",
+            format!("sort takes at most {MAX_SORT_KEYS} keys"),
+        ));
     }
     let mut sort: Vec<(&'static Field, Dir)> = Vec::new();
     for item in items {
@@ -492,14 +580,23 @@ fn parse_sort(spec: &ListSpec, raw: &str) -> AppResult<Vec<(&'static Field, Dir)
             Some(name) => (name, Dir::Desc),
             None => (item, Dir::Asc),
         };
-        let field = spec.field(name).filter(|field| field.sortable).ok_or_else(|| {
-            AppError::bad_request(
-                "sort",
-                format!("cannot sort by {item}; sort by {} (prefix - for descending)", sortable_names(spec)),
-            )
-        })?;
+        let field = spec
+            .field(name)
+            .filter(|field| field.sortable)
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "sort",
+                    format!(
+                        "cannot sort by {item}; sort by {} (prefix - for descending)",
+                        sortable_names(spec)
+                    ),
+                )
+            })?;
         if sort.iter().any(|(seen, _)| seen.name == field.name) {
-            return Err(AppError::bad_request("sort", format!("sort names {name} twice")));
+            return Err(AppError::bad_request(
+                "sort",
+                format!("sort names {name} twice"),
+            ));
         }
         sort.push((field, dir));
     }
@@ -507,7 +604,11 @@ fn parse_sort(spec: &ListSpec, raw: &str) -> AppResult<Vec<(&'static Field, Dir)
 }
 
 fn sortable_names(spec: &ListSpec) -> String {
-    spec.all_fields().filter(|f| f.sortable).map(|f| f.name).collect::<Vec<_>>().join(", ")
+    spec.all_fields()
+        .filter(|f| f.sortable)
+        .map(|f| f.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse_search(spec: &ListSpec, raw: &str) -> AppResult<String> {
@@ -519,7 +620,10 @@ fn parse_search(spec: &ListSpec, raw: &str) -> AppResult<String> {
         return Err(AppError::bad_request("q", "q must not be empty"));
     }
     if q.chars().count() > MAX_SEARCH_CHARS {
-        return Err(AppError::bad_request("q", format!("q must be at most {MAX_SEARCH_CHARS} characters")));
+        return Err(AppError::bad_request(
+            "q",
+            format!("q must be at most {MAX_SEARCH_CHARS} characters"),
+        ));
     }
     Ok(q.to_owned())
 }
@@ -529,7 +633,10 @@ fn parse_instant(raw: &str) -> Result<DateTime<Utc>, String> {
     parse_timestamp(raw).or_else(|_| {
         parse_date(raw)
             .map(|date| date.and_time(chrono::NaiveTime::MIN).and_utc())
-            .map_err(|_| "must be an RFC 3339 date and time such as 2024-05-08T09:00:00Z, or a date".to_owned())
+            .map_err(|_| {
+                "must be an RFC 3339 date and time such as 2024-05-08T09:00:00Z, or a date"
+                    .to_owned()
+            })
     })
 }
 
@@ -539,32 +646,67 @@ fn parse_filter(spec: &ListSpec, key: &str, raw: &str) -> AppResult<Filter> {
         None => (key, None),
         Some((name, rest)) => match rest.strip_suffix(']') {
             Some(op) if !op.contains(['[', ']']) => (name, Some(op)),
-            _ => return Err(AppError::bad_request(key, format!("{key} is not a parameter; filters are written field or field[op]"))),
+            _ => {
+                return Err(AppError::bad_request(
+                    key,
+                    format!("{key} is not a parameter; filters are written field or field[op]"),
+                ));
+            }
         },
     };
-    let field = spec.field(name).filter(|field| field.filterable).ok_or_else(|| {
-        let filterable: Vec<&str> = spec.all_fields().filter(|f| f.filterable).map(|f| f.name).collect();
-        unknown_parameter(
-            key,
-            &[&["page", "per_page", "sort", "fields", "include", "updated_since"][..], &filterable[..]].concat(),
-        )
-    })?;
+    let field = spec
+        .field(name)
+        .filter(|field| field.filterable)
+        .ok_or_else(|| {
+            let filterable: Vec<&str> = spec
+                .all_fields()
+                .filter(|f| f.filterable)
+                .map(|f| f.name)
+                .collect();
+            unknown_parameter(
+                key,
+                &[
+                    &[
+                        "page",
+                        "per_page",
+                        "sort",
+                        "fields",
+                        "include",
+                        "updated_since",
+                    ][..],
+                    &filterable[..],
+                ]
+                .concat(),
+            )
+        })?;
     let op = match op_name {
         None => Op::Eq,
         Some(op_name) => {
             let allowed = field.operators();
-            *allowed.iter().find(|op| op.name() == op_name).ok_or_else(|| {
-                let names: Vec<&str> = allowed.iter().map(|op| op.name()).collect();
-                AppError::bad_request(key, format!("unknown operator {op_name} for {name}; use {}", names.join(", ")))
-            })?
+            *allowed
+                .iter()
+                .find(|op| op.name() == op_name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = allowed.iter().map(|op| op.name()).collect();
+                    AppError::bad_request(
+                        key,
+                        format!(
+                            "unknown operator {op_name} for {name}; use {}",
+                            names.join(", ")
+                        ),
+                    )
+                })?
         }
     };
     let raw_values = match op {
         Op::In => list_items(key, raw)?,
-        _ if raw.is_empty() => return Err(AppError::bad_request(key, format!("{key} needs a value"))),
+        _ if raw.is_empty() => {
+            return Err(AppError::bad_request(key, format!("{key} needs a value")));
+        }
         _ => vec![raw],
     };
-    let values = parse_values(field, op, &raw_values).map_err(|detail| AppError::bad_request(key, format!("{key} {detail}")))?;
+    let values = parse_values(field, op, &raw_values)
+        .map_err(|detail| AppError::bad_request(key, format!("{key} {detail}")))?;
     Ok(Filter { field, op, values })
 }
 
@@ -588,11 +730,15 @@ fn parse_values(field: &Field, op: Op, raw: &[&str]) -> Result<Values, String> {
                 Err(format!("must be one of {}", allowed.join(", ")))
             }
         })?),
-        Kind::Integer | Kind::IntegerArray => {
-            Values::Integer(all(raw, |item| item.parse::<i32>().map_err(|_| "must be a whole number".to_owned()))?)
-        }
+        Kind::Integer | Kind::IntegerArray => Values::Integer(all(raw, |item| {
+            item.parse::<i32>()
+                .map_err(|_| "must be a whole number".to_owned())
+        })?),
         Kind::Number => Values::Number(all(raw, |item| {
-            item.parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(|| "must be a number".to_owned())
+            item.parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| "must be a number".to_owned())
         })?),
         Kind::Date => Values::Date(all(raw, parse_date)?),
         Kind::Timestamp => Values::Timestamp(all(raw, parse_instant)?),
@@ -601,7 +747,9 @@ fn parse_values(field: &Field, op: Op, raw: &[&str]) -> Result<Values, String> {
             "false" => Ok(false),
             _ => Err("must be true or false".to_owned()),
         })?),
-        Kind::Uuid => Values::Uuid(all(raw, |item| Uuid::parse_str(item).map_err(|_| "must be a UUID".to_owned()))?),
+        Kind::Uuid => Values::Uuid(all(raw, |item| {
+            Uuid::parse_str(item).map_err(|_| "must be a UUID".to_owned())
+        })?),
         Kind::Derived => return Err("cannot be filtered".to_owned()),
     })
 }
@@ -616,11 +764,19 @@ impl Filter {
             return Box::new(sql::<Bool>(&format!("{column} {test}")));
         }
         if self.field.kind == Kind::IntegerArray {
-            let Values::Integer(values) = &self.values else { return Box::new(sql::<Bool>("false")) };
+            let Values::Integer(values) = &self.values else {
+                return Box::new(sql::<Bool>("false"));
+            };
             return if op == Op::In {
-                Box::new(sql::<Bool>(&format!("{column} && ")).bind::<Array<Int4>, _>(values.clone()))
+                Box::new(
+                    sql::<Bool>(&format!("{column} && ")).bind::<Array<Int4>, _>(values.clone()),
+                )
             } else {
-                Box::new(sql::<Bool>("").bind::<Int4, _>(values.first().copied().unwrap_or_default()).sql(&format!(" = ANY({column})")))
+                Box::new(
+                    sql::<Bool>("")
+                        .bind::<Int4, _>(values.first().copied().unwrap_or_default())
+                        .sql(&format!(" = ANY({column})")),
+                )
             };
         }
         // One arm per SQL type: the value is always bound, never formatted.
@@ -628,10 +784,16 @@ impl Filter {
             ($values:expr, $sql_type:ty) => {{
                 let values = $values.clone();
                 if op == Op::In {
-                    Box::new(sql::<Bool>(&format!("{column} = ANY(")).bind::<Array<$sql_type>, _>(values).sql(")"))
+                    Box::new(
+                        sql::<Bool>(&format!("{column} = ANY("))
+                            .bind::<Array<$sql_type>, _>(values)
+                            .sql(")"),
+                    )
                 } else {
                     let value = values.into_iter().next().unwrap_or_default();
-                    Box::new(sql::<Bool>(&format!("{column} {} ", op.sql())).bind::<$sql_type, _>(value))
+                    Box::new(
+                        sql::<Bool>(&format!("{column} {} ", op.sql())).bind::<$sql_type, _>(value),
+                    )
                 }
             }};
         }
@@ -669,7 +831,10 @@ mod tests {
 
     fn bad(query: &str) -> String {
         match ListQuery::parse(&SPEC, query) {
-            Err(AppError::BadRequest { errors, .. }) => errors.first().map(|e| e.pointer.clone()).unwrap_or_default(),
+            Err(AppError::BadRequest { errors, .. }) => errors
+                .first()
+                .map(|e| e.pointer.clone())
+                .unwrap_or_default(),
             other => format!("not a 400: {other:?}"),
         }
     }
@@ -682,9 +847,19 @@ mod tests {
         );
         let query = query.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((query.page, query.per_page, query.offset()), (2, 5, 5));
-        assert_eq!(query.sort.iter().map(|(f, d)| (f.name, *d)).collect::<Vec<_>>(), [("position", Dir::Desc), ("title", Dir::Asc)]);
+        assert_eq!(
+            query
+                .sort
+                .iter()
+                .map(|(f, d)| (f.name, *d))
+                .collect::<Vec<_>>(),
+            [("position", Dir::Desc), ("title", Dir::Asc)]
+        );
         assert_eq!(query.filters[0].values, Values::Integer(vec![3]));
-        assert_eq!(query.filters[1].values, Values::Text(vec!["draft".into(), "published".into()]));
+        assert_eq!(
+            query.filters[1].values,
+            Values::Text(vec!["draft".into(), "published".into()])
+        );
         assert_eq!(query.view.fields, Some(vec!["slug", "title"]));
         assert_eq!(query.view.include, ["children"]);
         assert_eq!(query.q.as_deref(), Some("arms"));
@@ -717,15 +892,27 @@ mod tests {
     #[test]
     fn the_default_order_ends_with_the_unique_column() {
         let query = ListQuery::parse(&SPEC, "").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(query.order::<crate::db::schema::pages::table>(&SPEC).len(), 2);
+        assert_eq!(
+            query.order::<crate::db::schema::pages::table>(&SPEC).len(),
+            2
+        );
         let sorted = ListQuery::parse(&SPEC, "sort=slug").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(sorted.order::<crate::db::schema::pages::table>(&SPEC).len(), 1);
+        assert_eq!(
+            sorted.order::<crate::db::schema::pages::table>(&SPEC).len(),
+            1
+        );
     }
 
     #[test]
     fn sparse_fieldsets_keep_only_what_was_asked() {
-        let view = View { fields: Some(vec!["title", "slug"]), include: vec![] };
+        let view = View {
+            fields: Some(vec!["title", "slug"]),
+            include: vec![],
+        };
         let item = serde_json::json!({"slug": "mission", "title": "Mission", "body": "..."});
-        assert_eq!(view.apply(item), serde_json::json!({"title": "Mission", "slug": "mission"}));
+        assert_eq!(
+            view.apply(item),
+            serde_json::json!({"title": "Mission", "slug": "mission"})
+        );
     }
 }

@@ -5,8 +5,10 @@ use std::sync::LazyLock;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -102,18 +104,28 @@ pub fn hash_password(password: &str) -> AppResult<String> {
 }
 
 fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// Verified against when the user does not exist, so that a wrong username costs as
 /// long as a wrong password and the two cannot be told apart.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("not a real password").unwrap_or_default());
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("not a real password").unwrap_or_default());
 
 fn parse_username(raw: &str) -> Result<String, String> {
     let valid = !raw.is_empty()
         && raw.len() <= 63
-        && raw.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        && raw
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if valid {
         Ok(raw.to_owned())
     } else {
@@ -130,18 +142,32 @@ fn parse_password(raw: &str) -> Result<String, String> {
 }
 
 pub fn find(conn: &mut PgConnection, username: &str) -> AppResult<Option<User>> {
-    Ok(users::table.filter(users::username.eq(username)).select(User::as_select()).first(conn).optional()?)
+    Ok(users::table
+        .filter(users::username.eq(username))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// Creates an account; the password is hashed with argon2id.
-pub fn create(conn: &mut PgConnection, username: &str, password: &str, role: Role) -> AppResult<User> {
+pub fn create(
+    conn: &mut PgConnection,
+    username: &str,
+    password: &str,
+    role: Role,
+) -> AppResult<User> {
     let mut check = Check::default();
     let username = check.required("username", Some(username.to_owned()), parse_username);
     let password = check.required("password", Some(password.to_owned()), parse_password);
-    let (username, password) = check.finish((username.unwrap_or_default(), password.unwrap_or_default()))?;
+    let (username, password) =
+        check.finish((username.unwrap_or_default(), password.unwrap_or_default()))?;
     let hash = hash_password(&password)?;
     Ok(diesel::insert_into(users::table)
-        .values((users::username.eq(&username), users::password_hash.eq(&hash), users::role.eq(role.as_str())))
+        .values((
+            users::username.eq(&username),
+            users::password_hash.eq(&hash),
+            users::role.eq(role.as_str()),
+        ))
         .returning(User::as_returning())
         .get_result(conn)?)
 }
@@ -188,15 +214,22 @@ pub async fn issue_token(
     })
     .await?;
     let Some(user) = verified else {
-        return Err(AppError::Unauthorized { detail: "wrong username or password".to_owned(), invalid_token: false });
+        return Err(AppError::Unauthorized {
+            detail: "wrong username or password".to_owned(),
+            invalid_token: false,
+        });
     };
-    let role = Role::parse(&user.role).ok_or_else(|| AppError::internal(format!("user {} has role {}", user.username, user.role)))?;
+    let role = Role::parse(&user.role).ok_or_else(|| {
+        AppError::internal(format!("user {} has role {}", user.username, user.role))
+    })?;
     let token = keys.issue(&user.username, role)?;
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(TokenResponse {
-        access_token: token,
-        token_type: "Bearer".to_owned(),
-        expires_in: TOKEN_LIFETIME,
-    }))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(TokenResponse {
+            access_token: token,
+            token_type: "Bearer".to_owned(),
+            expires_in: TOKEN_LIFETIME,
+        }))
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", summary = "List users",
@@ -211,7 +244,12 @@ pub async fn list_users(db: Db, caller: Caller, req: HttpRequest) -> AppResult<H
     caller.require(Permission::ManageUsers)?;
     query::no_parameters(req.query_string())?;
     let users: Vec<UserView> = db
-        .run(|conn| Ok(users::table.order(users::username).select(User::as_select()).load(conn)?))
+        .run(|conn| {
+            Ok(users::table
+                .order(users::username)
+                .select(User::as_select())
+                .load(conn)?)
+        })
         .await?
         .into_iter()
         .map(UserView::from)
@@ -232,19 +270,36 @@ pub async fn list_users(db: Db, caller: Caller, req: HttpRequest) -> AppResult<H
         (status = 409, description = "The username is taken", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid values", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn create_user(db: Db, caller: Caller, req: HttpRequest, payload: web::Payload) -> AppResult<HttpResponse> {
+pub async fn create_user(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageUsers)?;
     query::no_parameters(req.query_string())?;
     let body: NewUser = http::from_object(http::json_object(&req, payload).await?)?;
     let mut check = Check::default();
     let username = check.required("username", body.username, parse_username);
     let password = check.required("password", body.password, parse_password);
-    let role = check.required("role", body.role, |raw| Role::parse(raw).ok_or_else(|| "must be admin or editor".to_owned()));
+    let role = check.required("role", body.role, |raw| {
+        Role::parse(raw).ok_or_else(|| "must be admin or editor".to_owned())
+    });
     let (username, password, role) = check.finish((username, password, role))?;
-    let (username, password, role) = (username.unwrap_or_default(), password.unwrap_or_default(), role.unwrap_or(Role::Editor));
-    let user = db.run(move |conn| create(conn, &username, &password, role)).await?;
+    let (username, password, role) = (
+        username.unwrap_or_default(),
+        password.unwrap_or_default(),
+        role.unwrap_or(Role::Editor),
+    );
+    let user = db
+        .run(move |conn| create(conn, &username, &password, role))
+        .await?;
     let location = format!("/api/v1/users/{}", user.username);
-    Ok(http::written(StatusCode::CREATED, &serde_json::to_value(UserView::from(user)).unwrap_or_default(), Some(location)))
+    Ok(http::written(
+        StatusCode::CREATED,
+        &serde_json::to_value(UserView::from(user)).unwrap_or_default(),
+        Some(location),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/users/{username}", tag = "users", summary = "Delete a user",
@@ -258,18 +313,29 @@ pub async fn create_user(db: Db, caller: Caller, req: HttpRequest, payload: web:
         (status = 404, description = "No such user", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "It is the last admin", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn delete_user(db: Db, caller: Caller, req: HttpRequest, username: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn delete_user(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+    username: web::Path<String>,
+) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageUsers)?;
     query::no_parameters(req.query_string())?;
     let username = username.into_inner();
     db.transaction(move |conn| {
         // Serialise admin deletions so that two cannot remove the last two admins.
         diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('users'))").execute(conn)?;
-        let user = find(conn, &username)?.ok_or_else(|| AppError::NotFound(format!("there is no user {username}")))?;
+        let user = find(conn, &username)?
+            .ok_or_else(|| AppError::NotFound(format!("there is no user {username}")))?;
         if user.role == Role::Admin.as_str() {
-            let admins: i64 = users::table.filter(users::role.eq(Role::Admin.as_str())).count().get_result(conn)?;
+            let admins: i64 = users::table
+                .filter(users::role.eq(Role::Admin.as_str()))
+                .count()
+                .get_result(conn)?;
             if admins <= 1 {
-                return Err(AppError::conflict("this is the last admin; create another admin first"));
+                return Err(AppError::conflict(
+                    "this is the last admin; create another admin first",
+                ));
             }
         }
         diesel::delete(users::table.find(user.id)).execute(conn)?;

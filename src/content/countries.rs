@@ -43,7 +43,9 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted, codes);
-        for code in ["RS", "BA", "ME", "MK", "AL", "MD", "UA", "BY", "GB", "US", "DE"] {
+        for code in [
+            "RS", "BA", "ME", "MK", "AL", "MD", "UA", "BY", "GB", "US", "DE",
+        ] {
             assert!(is_iso_alpha2(code), "{code}");
         }
         for code in ["EU", "XK", "UK", "rs", "R"] {

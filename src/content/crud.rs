@@ -12,7 +12,9 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
-use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::{RefOr, Required};
 
 use super::{Access, Resource};
@@ -43,7 +45,11 @@ pub struct ListMeta {
 }
 
 pub fn access_of(caller: &Caller) -> Access {
-    if caller.sees_everything() { Access::Everything } else { Access::Public }
+    if caller.sees_everything() {
+        Access::Everything
+    } else {
+        Access::Public
+    }
 }
 
 fn not_found<R: Resource>(key: &str) -> AppError {
@@ -51,18 +57,27 @@ fn not_found<R: Resource>(key: &str) -> AppError {
 }
 
 /// The representation of one row, as GET shows it to an editor.
-fn represent_one<R: Resource>(conn: &mut diesel::PgConnection, row: R::Row, access: Access) -> AppResult<Value> {
+fn represent_one<R: Resource>(
+    conn: &mut diesel::PgConnection,
+    row: R::Row,
+    access: Access,
+) -> AppResult<Value> {
     R::represent(conn, vec![row], &View::default(), access)?
         .pop()
         .ok_or_else(|| AppError::internal("represent returned nothing"))
 }
 
-fn current_etag<R: Resource>(conn: &mut diesel::PgConnection, row: Option<&R::Row>) -> AppResult<Option<String>>
+fn current_etag<R: Resource>(
+    conn: &mut diesel::PgConnection,
+    row: Option<&R::Row>,
+) -> AppResult<Option<String>>
 where
     R::Row: Clone,
 {
-    row.map(|row| represent_one::<R>(conn, row.clone(), Access::Everything).map(|item| etag_of(&bytes(&item))))
-        .transpose()
+    row.map(|row| {
+        represent_one::<R>(conn, row.clone(), Access::Everything).map(|item| etag_of(&bytes(&item)))
+    })
+    .transpose()
 }
 
 fn bytes(value: &Value) -> Vec<u8> {
@@ -86,7 +101,12 @@ struct Preconditions {
 
 impl Preconditions {
     fn of(req: &HttpRequest) -> Self {
-        let text = |name| req.headers().get(name).and_then(|v: &header::HeaderValue| v.to_str().ok()).map(str::to_owned);
+        let text = |name| {
+            req.headers()
+                .get(name)
+                .and_then(|v: &header::HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
         Self {
             if_match: text(header::IF_MATCH),
             if_none_match_star: text(header::IF_NONE_MATCH).is_some_and(|v| v.trim() == "*"),
@@ -95,11 +115,18 @@ impl Preconditions {
 
     fn check(&self, current: Option<&str>) -> AppResult<()> {
         if self.if_none_match_star && current.is_some() {
-            return Err(AppError::PreconditionFailed("If-None-Match: * was sent, but the item exists".to_owned()));
+            return Err(AppError::PreconditionFailed(
+                "If-None-Match: * was sent, but the item exists".to_owned(),
+            ));
         }
-        let Some(if_match) = &self.if_match else { return Ok(()) };
+        let Some(if_match) = &self.if_match else {
+            return Ok(());
+        };
         let matches = current.is_some_and(|current| {
-            if_match.split(',').map(str::trim).any(|tag| tag == "*" || tag == current)
+            if_match
+                .split(',')
+                .map(str::trim)
+                .any(|tag| tag == "*" || tag == current)
         });
         match (matches, current) {
             (true, _) => Ok(()),
@@ -142,7 +169,12 @@ pub fn link_header(req: &HttpRequest, page: i64, total_pages: i64) -> String {
     links.join(", ")
 }
 
-pub async fn list<R: Resource>(db: Db, caller: Caller, req: HttpRequest, scope: String) -> AppResult<HttpResponse> {
+pub async fn list<R: Resource>(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+    scope: String,
+) -> AppResult<HttpResponse> {
     let query = ListQuery::parse(R::SPEC, req.query_string())?;
     let access = access_of(&caller);
     let work_query = query.clone();
@@ -151,7 +183,13 @@ pub async fn list<R: Resource>(db: Db, caller: Caller, req: HttpRequest, scope: 
             let scope = R::resolve_scope(conn, &scope, access)?;
             let (rows, total) = R::list(conn, &scope, &work_query, access)?;
             let items = R::represent(conn, rows, &work_query.view, access)?;
-            Ok((items.into_iter().map(|item| work_query.view.apply(item)).collect::<Vec<_>>(), total))
+            Ok((
+                items
+                    .into_iter()
+                    .map(|item| work_query.view.apply(item))
+                    .collect::<Vec<_>>(),
+                total,
+            ))
         })
         .await?;
     let total_pages = (total + query.per_page - 1) / query.per_page;
@@ -163,7 +201,13 @@ pub async fn list<R: Resource>(db: Db, caller: Caller, req: HttpRequest, scope: 
     Ok(http::read(&req, &caller, &body, &[(header::LINK, link)]))
 }
 
-pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest, scope: String, key: String) -> AppResult<HttpResponse> {
+pub async fn get<R: Resource>(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+    scope: String,
+    key: String,
+) -> AppResult<HttpResponse> {
     let view = query::parse_item_view(R::SPEC, req.query_string())?;
     let access = access_of(&caller);
     let item = db
@@ -175,7 +219,9 @@ pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest, scope: S
                     access.may_see(status, published_at)
                 })
                 .ok_or_else(|| not_found::<R>(&key))?;
-            let item = R::represent(conn, vec![row], &view, access)?.pop().unwrap_or(Value::Null);
+            let item = R::represent(conn, vec![row], &view, access)?
+                .pop()
+                .unwrap_or(Value::Null);
             Ok(view.apply(item))
         })
         .await?;
@@ -227,7 +273,11 @@ where
             let input = R::validate(body, Some(&key), existing.as_ref())?;
             let row = R::save(conn, &scope, existing.as_ref(), input)?;
             let location = format!("{}/{}", R::collection_path(&scope), R::key(&row));
-            Ok((represent_one::<R>(conn, row, Access::Everything)?, existing.is_none(), location))
+            Ok((
+                represent_one::<R>(conn, row, Access::Everything)?,
+                existing.is_none(),
+                location,
+            ))
         })
         .await?;
     Ok(if created {
@@ -258,28 +308,43 @@ where
     let (item, location) = db
         .transaction(move |conn| {
             let scope = R::resolve_scope(conn, &scope, Access::Everything)?;
-            let existing = R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
+            let existing =
+                R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
             preconditions.check(current_etag::<R>(conn, Some(&existing))?.as_deref())?;
             // RFC 7396 over the body the item would be read back as.
-            let mut merged = serde_json::to_value(R::body_of(&existing)).map_err(AppError::internal)?;
+            let mut merged =
+                serde_json::to_value(R::body_of(&existing)).map_err(AppError::internal)?;
             json_patch::merge(&mut merged, &Value::Object(patch));
-            let Value::Object(merged) = merged else { return Err(AppError::internal("merge gave a non-object")) };
+            let Value::Object(merged) = merged else {
+                return Err(AppError::internal("merge gave a non-object"));
+            };
             let input = R::validate(body_from::<R>(merged)?, None, Some(&existing))?;
             let row = R::save(conn, &scope, Some(&existing), input)?;
             let location = format!("{}/{}", R::collection_path(&scope), R::key(&row));
             let moved = R::key(&row) != key;
-            Ok((represent_one::<R>(conn, row, Access::Everything)?, moved.then_some(location)))
+            Ok((
+                represent_one::<R>(conn, row, Access::Everything)?,
+                moved.then_some(location),
+            ))
         })
         .await?;
     let mut response = http::written(StatusCode::OK, &item, None);
     if let Some(location) = location.and_then(|l| header::HeaderValue::from_str(&l).ok()) {
         // The key changed: say where the item lives now.
-        response.headers_mut().insert(header::CONTENT_LOCATION, location);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LOCATION, location);
     }
     Ok(response)
 }
 
-pub async fn delete<R: Resource>(db: Db, caller: Caller, req: HttpRequest, scope: String, key: String) -> AppResult<HttpResponse>
+pub async fn delete<R: Resource>(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+    scope: String,
+    key: String,
+) -> AppResult<HttpResponse>
 where
     R::Row: Clone,
 {
@@ -290,11 +355,21 @@ where
             ("cascade", "true") if R::CASCADES => true,
             ("cascade", "false") if R::CASCADES => false,
             ("cascade", _) if R::CASCADES => {
-                return Err(AppError::bad_request("cascade", "cascade must be true or false"));
+                return Err(AppError::bad_request(
+                    "cascade",
+                    "cascade must be true or false",
+                ));
             }
             _ => {
-                let allowed = if R::CASCADES { "; allowed: cascade" } else { ": this request takes no parameters" };
-                return Err(AppError::bad_request(name.clone(), format!("unknown parameter {name}{allowed}")));
+                let allowed = if R::CASCADES {
+                    "; allowed: cascade"
+                } else {
+                    ": this request takes no parameters"
+                };
+                return Err(AppError::bad_request(
+                    name.clone(),
+                    format!("unknown parameter {name}{allowed}"),
+                ));
             }
         };
     }
@@ -306,24 +381,36 @@ where
         R::delete(conn, &existing, cascade)
     })
     .await?;
-    Ok(HttpResponse::NoContent().insert_header((header::CACHE_CONTROL, "no-store")).finish())
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
 }
 
 /// Loads rows a seed file describes, through the same validation as the API; rows
 /// whose key exists already are left as they are, so seeding twice changes nothing.
-pub fn seed<R: Resource>(conn: &mut diesel::PgConnection, scope: &str, items: &[Value]) -> AppResult<usize> {
+pub fn seed<R: Resource>(
+    conn: &mut diesel::PgConnection,
+    scope: &str,
+    items: &[Value],
+) -> AppResult<usize> {
     let scope = R::resolve_scope(conn, scope, Access::Everything)?;
     let mut created = 0;
     for item in items {
-        let Value::Object(object) = item.clone() else { return Err(AppError::internal("seed item is not an object")) };
-        let key = object.get(R::KEY).and_then(Value::as_str).map(str::to_owned);
+        let Value::Object(object) = item.clone() else {
+            return Err(AppError::internal("seed item is not an object"));
+        };
+        let key = object
+            .get(R::KEY)
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         if let Some(key) = &key
             && R::find(conn, &scope, key, false)?.is_some()
         {
             continue;
         }
-        let input = R::validate(body_from::<R>(object)?, None, None)
-            .map_err(|e| AppError::internal(format!("seed {} {key:?} is invalid: {e:?}", R::NAME)))?;
+        let input = R::validate(body_from::<R>(object)?, None, None).map_err(|e| {
+            AppError::internal(format!("seed {} {key:?} is invalid: {e:?}", R::NAME))
+        })?;
         R::save(conn, &scope, None, input)?;
         created += 1;
     }
@@ -352,7 +439,11 @@ fn comma_list(name: &str, description: &str, values: Vec<String>) -> Parameter {
     let mut parameter = query_param(
         name,
         description,
-        ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values))),
+        ArrayBuilder::new().items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(values)),
+        ),
     );
     parameter.style = Some(ParameterStyle::Form);
     parameter.explode = Some(false);
@@ -361,30 +452,43 @@ fn comma_list(name: &str, description: &str, values: Vec<String>) -> Parameter {
 
 fn value_schema(field: &Field) -> ObjectBuilder {
     let object = ObjectBuilder::new();
-    let object = match field.kind {
+    match field.kind {
         Kind::Text => object.schema_type(Type::String),
-        Kind::Enum(values) => object.schema_type(Type::String).enum_values(Some(values.to_vec())),
+        Kind::Enum(values) => object
+            .schema_type(Type::String)
+            .enum_values(Some(values.to_vec())),
         Kind::Integer | Kind::IntegerArray => object.schema_type(Type::Integer),
         Kind::Number => object.schema_type(Type::Number),
-        Kind::Date => object.schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
-        Kind::Timestamp => {
-            object.schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
-        }
+        Kind::Date => object
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
+        Kind::Timestamp => object
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
         Kind::Bool => object.schema_type(Type::Boolean),
-        Kind::Uuid => object.schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+        Kind::Uuid => object
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
         Kind::Derived => object,
-    };
-    object
+    }
 }
 
 /// A filterable field as a deepObject parameter: `field=value` or `field[op]=value`,
 /// with each operator a property, so that generated clients know them all.
 fn filter_param(field: &Field) -> Parameter {
-    let mut operators = ObjectBuilder::new().additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    let mut operators =
+        ObjectBuilder::new().additional_properties(Some(AdditionalProperties::FreeForm(false)));
     for op in field.operators() {
         let schema: Schema = match op {
-            Op::In => ArrayBuilder::new().items(value_schema(field)).min_items(Some(1)).build().into(),
-            Op::Null => ObjectBuilder::new().schema_type(Type::Boolean).build().into(),
+            Op::In => ArrayBuilder::new()
+                .items(value_schema(field))
+                .min_items(Some(1))
+                .build()
+                .into(),
+            Op::Null => ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .build()
+                .into(),
             _ => value_schema(field).build().into(),
         };
         operators = operators.property(op.name(), schema);
@@ -403,7 +507,9 @@ fn filter_param(field: &Field) -> Parameter {
 }
 
 fn field_names(spec: &ListSpec) -> Vec<String> {
-    spec.all_fields().map(|field| field.name.to_owned()).collect()
+    spec.all_fields()
+        .map(|field| field.name.to_owned())
+        .collect()
 }
 
 fn view_params(spec: &ListSpec) -> Vec<Parameter> {
@@ -461,7 +567,11 @@ impl<R: Resource> utoipa::IntoParams for ListParams<R> {
             ));
         }
         params.extend(view_params(spec));
-        params.extend(spec.all_fields().filter(|field| field.filterable).map(filter_param));
+        params.extend(
+            spec.all_fields()
+                .filter(|field| field.filterable)
+                .map(filter_param),
+        );
         params
     }
 }

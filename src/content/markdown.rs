@@ -12,7 +12,10 @@ fn options() -> Options {
 pub fn to_html(markdown: &str) -> String {
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options()));
-    ammonia::Builder::default().link_rel(Some("noopener noreferrer")).clean(&unsafe_html).to_string()
+    ammonia::Builder::default()
+        .link_rel(Some("noopener noreferrer"))
+        .clean(&unsafe_html)
+        .to_string()
 }
 
 /// The words of a Markdown text without its markup, blocks separated by newlines.
@@ -23,9 +26,13 @@ pub fn to_text(markdown: &str) -> String {
             Event::Text(words) | Event::Code(words) => text.push_str(&words),
             Event::SoftBreak | Event::HardBreak => text.push(' '),
             Event::Start(Tag::Item) => {}
-            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock | TagEnd::TableRow) => {
-                text.push('\n')
-            }
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::TableRow,
+            ) => text.push('\n'),
             _ => {}
         }
     }
@@ -38,10 +45,17 @@ mod tests {
 
     #[test]
     fn markdown_is_rendered() {
-        let html = to_html("### Mission\n\nSEESAC **works** to [strengthen](https://www.seesac.org) capacities.");
+        let html = to_html(
+            "### Mission\n\nSEESAC **works** to [strengthen](https://www.seesac.org) capacities.",
+        );
         assert!(html.contains("<h3>Mission</h3>"), "{html}");
         assert!(html.contains("<strong>works</strong>"), "{html}");
-        assert!(html.contains(r#"<a href="https://www.seesac.org" rel="noopener noreferrer">strengthen</a>"#), "{html}");
+        assert!(
+            html.contains(
+                r#"<a href="https://www.seesac.org" rel="noopener noreferrer">strengthen</a>"#
+            ),
+            "{html}"
+        );
     }
 
     #[test]
@@ -66,6 +80,9 @@ mod tests {
 
     #[test]
     fn plain_text_drops_the_markup() {
-        assert_eq!(to_text("### Mission\n\nSEESAC **works**.\n\n1. One\n2. Two"), "Mission\nSEESAC works.\nOne\nTwo");
+        assert_eq!(
+            to_text("### Mission\n\nSEESAC **works**.\n\n1. One\n2. Two"),
+            "Mission\nSEESAC works.\nOne\nTwo"
+        );
     }
 }

@@ -94,7 +94,8 @@ impl Access {
     }
 
     pub fn may_see(self, status: Status, published_at: Option<DateTime<Utc>>) -> bool {
-        self == Self::Everything || (status == Status::Published && published_at.is_some_and(|at| at <= Utc::now()))
+        self == Self::Everything
+            || (status == Status::Published && published_at.is_some_and(|at| at <= Utc::now()))
     }
 }
 
@@ -115,10 +116,17 @@ impl Publication {
         published_at: Option<String>,
         existing: Option<DateTime<Utc>>,
     ) -> Self {
-        let status = check.parsed("status", status, Status::parse).unwrap_or(Status::Draft);
+        let status = check
+            .parsed("status", status, Status::parse)
+            .unwrap_or(Status::Draft);
         let given = check.parsed("published_at", published_at, validate::parse_timestamp);
-        let published_at = given.or(existing).or_else(|| (status == Status::Published).then(Utc::now));
-        Self { status, published_at }
+        let published_at = given
+            .or(existing)
+            .or_else(|| (status == Status::Published).then(Utc::now));
+        Self {
+            status,
+            published_at,
+        }
     }
 }
 
@@ -153,14 +161,27 @@ pub trait Resource: Sized + 'static {
 
     /// Checks the scope exists and is visible; `()` for top-level resources.
     fn resolve_scope(conn: &mut PgConnection, raw: &str, access: Access) -> AppResult<Self::Scope>;
-    fn find(conn: &mut PgConnection, scope: &Self::Scope, key: &str, lock: bool) -> AppResult<Option<Self::Row>>;
-    fn list(conn: &mut PgConnection, scope: &Self::Scope, query: &ListQuery, access: Access)
-    -> AppResult<(Vec<Self::Row>, i64)>;
+    fn find(
+        conn: &mut PgConnection,
+        scope: &Self::Scope,
+        key: &str,
+        lock: bool,
+    ) -> AppResult<Option<Self::Row>>;
+    fn list(
+        conn: &mut PgConnection,
+        scope: &Self::Scope,
+        query: &ListQuery,
+        access: Access,
+    ) -> AppResult<(Vec<Self::Row>, i64)>;
 
     /// The current row as a body, the base a merge patch applies to.
     fn body_of(row: &Self::Row) -> Self::Body;
     /// `key` is the key in the URL (PUT); `existing` the row being replaced.
-    fn validate(body: Self::Body, key: Option<&str>, existing: Option<&Self::Row>) -> AppResult<Self::Input>;
+    fn validate(
+        body: Self::Body,
+        key: Option<&str>,
+        existing: Option<&Self::Row>,
+    ) -> AppResult<Self::Input>;
     /// Inserts or updates, with the resource's own rules, inside the caller's
     /// transaction.
     fn save(
@@ -174,7 +195,12 @@ pub trait Resource: Sized + 'static {
 
     /// The JSON of rows: derived fields and the embeddings `view` asks for, in a
     /// fixed number of queries however many rows there are.
-    fn represent(conn: &mut PgConnection, rows: Vec<Self::Row>, view: &View, access: Access) -> AppResult<Vec<Value>> {
+    fn represent(
+        conn: &mut PgConnection,
+        rows: Vec<Self::Row>,
+        view: &View,
+        access: Access,
+    ) -> AppResult<Vec<Value>> {
         let _ = (conn, view, access);
         Ok(rows.iter().map(to_json).collect())
     }
@@ -203,9 +229,14 @@ pub fn check_acyclic(
     let Some(parent) = parent else { return Ok(()) };
     let pointer = format!("/{parent_column}");
     if own_keys.contains(&parent) {
-        return Err(crate::error::AppError::invalid(pointer, "cannot point to the item itself"));
+        return Err(crate::error::AppError::invalid(
+            pointer,
+            "cannot point to the item itself",
+        ));
     }
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))").bind::<Text, _>(table).execute(conn)?;
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind::<Text, _>(table)
+        .execute(conn)?;
     let ancestors: Vec<Ancestor> = diesel::sql_query(format!(
         "WITH RECURSIVE up(key, parent, depth) AS ( \
              SELECT {key_column}, {parent_column}, 1 FROM {table} WHERE {key_column} = $1 \
@@ -216,7 +247,10 @@ pub fn check_acyclic(
     ))
     .bind::<Text, _>(parent)
     .load(conn)?;
-    if ancestors.iter().any(|ancestor| own_keys.contains(&ancestor.key.as_str())) {
+    if ancestors
+        .iter()
+        .any(|ancestor| own_keys.contains(&ancestor.key.as_str()))
+    {
         return Err(crate::error::AppError::invalid(
             pointer,
             format!("{parent} comes after this item in its own line: the link would make a loop"),

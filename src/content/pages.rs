@@ -32,7 +32,11 @@ pub struct Page {
     /// Stable identifier.
     pub id: Uuid,
     /// The URL key.
-    #[schema(example = "mission", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
+    #[schema(
+        example = "mission",
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length = 100
+    )]
     pub slug: String,
     /// The heading.
     #[schema(example = "Mission")]
@@ -177,14 +181,29 @@ impl Resource for Pages {
     }
 
     fn find(conn: &mut PgConnection, _: &(), key: &str, lock: bool) -> AppResult<Option<Page>> {
-        let query = pages::table.filter(pages::slug.eq(key)).select(Page::as_select());
-        Ok(if lock { query.for_update().first(conn).optional()? } else { query.first(conn).optional()? })
+        let query = pages::table
+            .filter(pages::slug.eq(key))
+            .select(Page::as_select());
+        Ok(if lock {
+            query.for_update().first(conn).optional()?
+        } else {
+            query.first(conn).optional()?
+        })
     }
 
-    fn list(conn: &mut PgConnection, _: &(), query: &ListQuery, access: Access) -> AppResult<(Vec<Page>, i64)> {
-        Ok(query.load::<pages::table, _, _>(Self::SPEC, access.public_only(), conn, || {
-            pages::table.select((Page::as_select(), total())).into_boxed()
-        })?)
+    fn list(
+        conn: &mut PgConnection,
+        _: &(),
+        query: &ListQuery,
+        access: Access,
+    ) -> AppResult<(Vec<Page>, i64)> {
+        Ok(
+            query.load::<pages::table, _, _>(Self::SPEC, access.public_only(), conn, || {
+                pages::table
+                    .select((Page::as_select(), total()))
+                    .into_boxed()
+            })?,
+        )
     }
 
     fn body_of(row: &Page) -> PageBody {
@@ -202,11 +221,20 @@ impl Resource for Pages {
         }
     }
 
-    fn validate(body: PageBody, key: Option<&str>, existing: Option<&Page>) -> AppResult<PageRecord> {
+    fn validate(
+        body: PageBody,
+        key: Option<&str>,
+        existing: Option<&Page>,
+    ) -> AppResult<PageRecord> {
         let mut check = Check::default();
         let slug = check.key("slug", body.slug, key, Slug::parse);
         let markdown = check.long_text("body", body.body, 200_000);
-        let publication = Publication::check(&mut check, body.status, body.published_at, existing.and_then(|p| p.published_at));
+        let publication = Publication::check(
+            &mut check,
+            body.status,
+            body.published_at,
+            existing.and_then(|p| p.published_at),
+        );
         let record = PageRecord {
             slug: slug.map(Slug::into_inner).unwrap_or_default(),
             title: check.text("title", body.title, 200),
@@ -214,8 +242,12 @@ impl Resource for Pages {
             body_html: markdown::to_html(&markdown),
             body_text: markdown::to_text(&markdown),
             body: markdown,
-            parent: check.parsed("parent", body.parent, Slug::parse).map(Slug::into_inner),
-            position: check.integer_in("position", body.position, -1_000_000..=1_000_000).unwrap_or(0),
+            parent: check
+                .parsed("parent", body.parent, Slug::parse)
+                .map(Slug::into_inner),
+            position: check
+                .integer_in("position", body.position, -1_000_000..=1_000_000)
+                .unwrap_or(0),
             seo_title: check.optional_text("seo_title", body.seo_title, 200),
             seo_description: check.optional_text("seo_description", body.seo_description, 500),
             status: publication.status,
@@ -224,12 +256,30 @@ impl Resource for Pages {
         check.finish(record)
     }
 
-    fn save(conn: &mut PgConnection, _: &(), existing: Option<&Page>, record: PageRecord) -> AppResult<Page> {
+    fn save(
+        conn: &mut PgConnection,
+        _: &(),
+        existing: Option<&Page>,
+        record: PageRecord,
+    ) -> AppResult<Page> {
         let old_key = existing.map(|page| page.slug.as_str());
-        let own_keys: Vec<&str> = [Some(record.slug.as_str()), old_key].into_iter().flatten().collect();
-        check_acyclic(conn, "pages", "slug", "parent", &own_keys, record.parent.as_deref())?;
+        let own_keys: Vec<&str> = [Some(record.slug.as_str()), old_key]
+            .into_iter()
+            .flatten()
+            .collect();
+        check_acyclic(
+            conn,
+            "pages",
+            "slug",
+            "parent",
+            &own_keys,
+            record.parent.as_deref(),
+        )?;
         Ok(match existing {
-            None => diesel::insert_into(pages::table).values(&record).returning(Page::as_returning()).get_result(conn)?,
+            None => diesel::insert_into(pages::table)
+                .values(&record)
+                .returning(Page::as_returning())
+                .get_result(conn)?,
             Some(page) => diesel::update(pages::table.find(page.id))
                 .set(&record)
                 .returning(Page::as_returning())
@@ -242,7 +292,12 @@ impl Resource for Pages {
         Ok(())
     }
 
-    fn represent(conn: &mut PgConnection, rows: Vec<Page>, view: &View, access: Access) -> AppResult<Vec<Value>> {
+    fn represent(
+        conn: &mut PgConnection,
+        rows: Vec<Page>,
+        view: &View,
+        access: Access,
+    ) -> AppResult<Vec<Value>> {
         let mut children: HashMap<String, Vec<Page>> = HashMap::new();
         if view.includes("children") {
             let slugs: Vec<&str> = rows.iter().map(|page| page.slug.as_str()).collect();
@@ -255,14 +310,22 @@ impl Resource for Pages {
                 query = query.filter(sql::<diesel::sql_types::Bool>(VISIBLE_SQL));
             }
             for child in query.load(conn)? {
-                children.entry(child.parent.clone().unwrap_or_default()).or_default().push(child);
+                children
+                    .entry(child.parent.clone().unwrap_or_default())
+                    .or_default()
+                    .push(child);
             }
         }
         Ok(rows
             .into_iter()
             .map(|page| {
-                let own = view.includes("children").then(|| children.remove(&page.slug).unwrap_or_default());
-                to_json(&PageItem { page, children: own })
+                let own = view
+                    .includes("children")
+                    .then(|| children.remove(&page.slug).unwrap_or_default());
+                to_json(&PageItem {
+                    page,
+                    children: own,
+                })
             })
             .collect())
     }

@@ -104,7 +104,11 @@ pub struct SearchResults {
 }
 
 fn statement(kinds: &[&str], public_only: bool) -> String {
-    let visible = if public_only { format!(" AND {VISIBLE_SQL}") } else { String::new() };
+    let visible = if public_only {
+        format!(" AND {VISIBLE_SQL}")
+    } else {
+        String::new()
+    };
     let branches: Vec<String> = SOURCES
         .iter()
         .filter(|source| kinds.contains(&source.kind))
@@ -176,21 +180,36 @@ pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpR
     let mut kinds: Vec<&'static str> = SOURCES.iter().map(|source| source.kind).collect();
     for (key, value) in query::pairs(req.query_string())? {
         let number = |max: i64| {
-            value.parse::<i64>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
-                AppError::bad_request(key.clone(), format!("{key} must be a whole number from 1 to {max}"))
-            })
+            value
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    AppError::bad_request(
+                        key.clone(),
+                        format!("{key} must be a whole number from 1 to {max}"),
+                    )
+                })
         };
         match key.as_str() {
-            "q" if !value.trim().is_empty() && value.chars().count() <= 200 => q = Some(value.trim().to_owned()),
+            "q" if !value.trim().is_empty() && value.chars().count() <= 200 => {
+                q = Some(value.trim().to_owned())
+            }
             "q" => return Err(AppError::bad_request("q", "q must be 1 to 200 characters")),
             "page" => page = number(1_000_000)?,
             "per_page" => per_page = number(MAX_PER_PAGE)?,
             "type" => {
                 kinds = Vec::new();
                 for item in value.split(',') {
-                    let source = SOURCES.iter().find(|source| source.kind == item.trim()).ok_or_else(|| {
-                        AppError::bad_request("type", "type must list page, impact_metric, council_decision or funder")
-                    })?;
+                    let source = SOURCES
+                        .iter()
+                        .find(|source| source.kind == item.trim())
+                        .ok_or_else(|| {
+                            AppError::bad_request(
+                                "type",
+                                "type must list page, impact_metric, council_decision or funder",
+                            )
+                        })?;
                     kinds.push(source.kind);
                 }
             }
@@ -220,7 +239,13 @@ pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpR
         .await?;
     let total = hits.first().map_or(0, |hit| hit.total);
     let total_pages = (total + per_page - 1) / per_page;
-    let data: Vec<Hit> = hits.into_iter().map(|hit| Hit { snippet: escape_and_mark(&hit.snippet), ..hit }).collect();
+    let data: Vec<Hit> = hits
+        .into_iter()
+        .map(|hit| Hit {
+            snippet: escape_and_mark(&hit.snippet),
+            ..hit
+        })
+        .collect();
     let body = json!({"data": data, "meta": ListMeta { page, per_page, total, total_pages }});
     let link = link_header(&req, page, total_pages);
     Ok(http::read(&req, &caller, &body, &[(header::LINK, link)]))

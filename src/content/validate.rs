@@ -17,11 +17,17 @@ pub struct Check {
 
 impl Check {
     pub fn fail(&mut self, field: &str, detail: impl Into<String>) {
-        self.errors.push(FieldError::new(format!("/{field}"), detail));
+        self.errors
+            .push(FieldError::new(format!("/{field}"), detail));
     }
 
     /// A value parsed with `parse`, or an error under `field`.
-    pub fn parsed<T>(&mut self, field: &str, raw: Option<String>, parse: fn(&str) -> Result<T, String>) -> Option<T> {
+    pub fn parsed<T>(
+        &mut self,
+        field: &str,
+        raw: Option<String>,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
         match parse(raw.as_deref()?) {
             Ok(value) => Some(value),
             Err(detail) => {
@@ -32,7 +38,12 @@ impl Check {
     }
 
     /// Like `parsed`, but the field must be there.
-    pub fn required<T>(&mut self, field: &str, raw: Option<String>, parse: fn(&str) -> Result<T, String>) -> Option<T> {
+    pub fn required<T>(
+        &mut self,
+        field: &str,
+        raw: Option<String>,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
         if raw.is_none() {
             self.fail(field, "is required");
         }
@@ -50,7 +61,10 @@ impl Check {
     ) -> Option<T> {
         match (given, url_key) {
             (Some(given), Some(url_key)) if given != url_key => {
-                self.fail(field, format!("is {given}, but the URL says {url_key}; use PATCH to change it"));
+                self.fail(
+                    field,
+                    format!("is {given}, but the URL says {url_key}; use PATCH to change it"),
+                );
                 None
             }
             (_, Some(url_key)) => self.required(field, Some(url_key.to_owned()), parse),
@@ -72,7 +86,12 @@ impl Check {
     }
 
     /// Optional text of at most `max` characters; blank counts as absent.
-    pub fn optional_text(&mut self, field: &str, raw: Option<String>, max: usize) -> Option<String> {
+    pub fn optional_text(
+        &mut self,
+        field: &str,
+        raw: Option<String>,
+        max: usize,
+    ) -> Option<String> {
         let text = raw?.trim().to_owned();
         if text.is_empty() {
             return None;
@@ -93,19 +112,31 @@ impl Check {
         text
     }
 
-    pub fn integer_in(&mut self, field: &str, raw: Option<i64>, range: std::ops::RangeInclusive<i64>) -> Option<i32> {
+    pub fn integer_in(
+        &mut self,
+        field: &str,
+        raw: Option<i64>,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<i32> {
         let value = raw?;
         match i32::try_from(value) {
             Ok(small) if range.contains(&value) => Some(small),
             _ => {
-                self.fail(field, format!("must be between {} and {}", range.start(), range.end()));
+                self.fail(
+                    field,
+                    format!("must be between {} and {}", range.start(), range.end()),
+                );
                 None
             }
         }
     }
 
     pub fn finish<T>(self, value: T) -> AppResult<T> {
-        if self.errors.is_empty() { Ok(value) } else { Err(AppError::Validation(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(AppError::Validation(self.errors))
+        }
     }
 }
 
@@ -142,11 +173,18 @@ impl Slug {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let well_formed = !raw.is_empty()
             && raw.len() <= SLUG_MAX
-            && raw.split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+            && raw.split('-').all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
         if well_formed {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(format!("must match {SLUG_PATTERN} and be at most {SLUG_MAX} characters"))
+            Err(format!(
+                "must match {SLUG_PATTERN} and be at most {SLUG_MAX} characters"
+            ))
         }
     }
 }
@@ -236,7 +274,11 @@ string_newtype!(
 impl HttpUrl {
     pub fn parse(raw: &str) -> Result<Self, String> {
         match url::Url::parse(raw) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() && raw.len() <= 2000 => {
+            Ok(url)
+                if matches!(url.scheme(), "http" | "https")
+                    && url.host().is_some()
+                    && raw.len() <= 2000 =>
+            {
                 Ok(Self(raw.to_owned()))
             }
             _ => Err("must be an absolute http or https URL".to_owned()),
@@ -251,7 +293,9 @@ string_newtype!(
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let domain_has_dot = raw.rsplit_once('@').is_some_and(|(_, domain)| domain.contains('.'));
+        let domain_has_dot = raw
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| domain.contains('.'));
         if raw.len() <= 254 && domain_has_dot && email_address::EmailAddress::is_valid(raw) {
             Ok(Self(raw.to_owned()))
         } else {
@@ -268,19 +312,27 @@ string_newtype!(
 
 impl Phone {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let error = || "must be written as dialled internationally, e.g. +381 11 415 5300".to_owned();
+        let error =
+            || "must be written as dialled internationally, e.g. +381 11 415 5300".to_owned();
         let rest = raw.strip_prefix('+').ok_or_else(error)?;
         let groups: Vec<&str> = rest.split(' ').collect();
         let digits: usize = groups.iter().map(|group| group.len()).sum();
-        let well_formed = groups.iter().all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_digit()))
+        let well_formed = groups
+            .iter()
+            .all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_digit()))
             && !rest.starts_with('0')
             && (7..=15).contains(&digits);
-        if well_formed { Ok(Self(raw.to_owned())) } else { Err(error()) }
+        if well_formed {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(error())
+        }
     }
 }
 
 pub fn parse_date(raw: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "must be a date such as 2019-12-31".to_owned())
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| "must be a date such as 2019-12-31".to_owned())
 }
 
 pub fn parse_timestamp(raw: &str) -> Result<DateTime<Utc>, String> {
@@ -298,7 +350,17 @@ mod tests {
         for good in ["who-we-are", "a", "mission2", "10-monitoring"] {
             assert!(Slug::parse(good).is_ok(), "{good}");
         }
-        for bad in ["", "Who", "a--b", "-a", "a-", "a_b", "a b", "é", &"a".repeat(101)] {
+        for bad in [
+            "",
+            "Who",
+            "a--b",
+            "-a",
+            "a-",
+            "a_b",
+            "a b",
+            "é",
+            &"a".repeat(101),
+        ] {
             assert!(Slug::parse(bad).is_err(), "{bad}");
         }
     }
@@ -308,7 +370,14 @@ mod tests {
         let celex = Celex::parse("32019D2111").ok();
         assert_eq!(celex.as_ref().map(Celex::year), Some(2019));
         assert_eq!(celex.as_ref().map(Celex::number), Some(2111));
-        for bad in ["32019R2111", "2019D2111", "32019D211", "32019d2111", "3201XD2111", "42019D2111"] {
+        for bad in [
+            "32019R2111",
+            "2019D2111",
+            "32019D211",
+            "32019d2111",
+            "3201XD2111",
+            "42019D2111",
+        ] {
             assert!(Celex::parse(bad).is_err(), "{bad}");
         }
     }
@@ -317,7 +386,14 @@ mod tests {
     fn phones_are_international() {
         assert!(Phone::parse("+381 11 415 5300").is_ok());
         assert!(Phone::parse("+38111415530").is_ok());
-        for bad in ["(+381) 11 415 5300", "011 415 5300", "+381  11", "+381-11-415", "+0 11 415 5300", "+12"] {
+        for bad in [
+            "(+381) 11 415 5300",
+            "011 415 5300",
+            "+381  11",
+            "+381-11-415",
+            "+0 11 415 5300",
+            "+12",
+        ] {
             assert!(Phone::parse(bad).is_err(), "{bad}");
         }
     }

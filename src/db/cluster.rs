@@ -29,11 +29,14 @@ impl Binaries {
     pub fn find(bindir: Option<&Path>) -> Result<Self, String> {
         if let Some(dir) = bindir {
             return if has_server_binaries(dir) {
-                Ok(Self { dir: dir.to_owned() })
+                Ok(Self {
+                    dir: dir.to_owned(),
+                })
             } else {
                 Err(format!(
-                    "SEESAC_PG_BINDIR is {}, but initdb, pg_ctl and postgres are not all there",
-                    dir.display()
+                    "SEESAC_PG_BINDIR is {}, but initdb, pg_ctl and postgres are not all there; {}",
+                    dir.display(),
+                    missing_binaries_message()
                 ))
             };
         }
@@ -59,7 +62,9 @@ pub fn missing_binaries_message() -> String {
 }
 
 fn has_server_binaries(dir: &Path) -> bool {
-    ["initdb", "pg_ctl", "postgres"].iter().all(|name| dir.join(name).is_file())
+    ["initdb", "pg_ctl", "postgres"]
+        .iter()
+        .all(|name| dir.join(name).is_file())
 }
 
 fn candidate_dirs() -> Vec<PathBuf> {
@@ -69,7 +74,9 @@ fn candidate_dirs() -> Vec<PathBuf> {
     if let Ok(output) = Command::new("pg_config").arg("--bindir").output()
         && output.status.success()
     {
-        dirs.push(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
+        dirs.push(PathBuf::from(
+            String::from_utf8_lossy(&output.stdout).trim(),
+        ));
     }
     for (parent, prefix) in [
         ("/usr/lib/postgresql", ""),
@@ -87,7 +94,7 @@ fn candidate_dirs() -> Vec<PathBuf> {
                 Some((version, entry.path().join("bin")))
             })
             .collect();
-        versioned.sort_by(|a, b| b.0.cmp(&a.0));
+        versioned.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
         dirs.extend(versioned.into_iter().map(|(_, dir)| dir));
     }
     dirs.push(PathBuf::from("/usr/local/pgsql/bin"));
@@ -109,7 +116,11 @@ impl ServerUser {
             return Ok(None);
         }
         match nix::unistd::User::from_name(SERVER_USER) {
-            Ok(Some(user)) => Ok(Some(Self { name: user.name, uid: user.uid.as_raw(), gid: user.gid.as_raw() })),
+            Ok(Some(user)) => Ok(Some(Self {
+                name: user.name,
+                uid: user.uid.as_raw(),
+                gid: user.gid.as_raw(),
+            })),
             _ => Err(format!(
                 "running as root: PostgreSQL refuses to run as root, and there is no '{SERVER_USER}' \
                  user to run it as. Create one (useradd --system {SERVER_USER}), run seesac-api as an \
@@ -122,7 +133,11 @@ impl ServerUser {
     /// a closed home (root's, say) fails with a message instead of an initdb riddle.
     pub fn check_reachable(&self, dir: &Path) -> Result<(), String> {
         let status = Command::new("/bin/sh")
-            .args(["-c", "test -d \"$1\" && test -x \"$1\" && test -w \"$1\"", "sh"])
+            .args([
+                "-c",
+                "test -d \"$1\" && test -x \"$1\" && test -w \"$1\"",
+                "sh",
+            ])
             .arg(dir)
             .uid(self.uid)
             .gid(self.gid)
@@ -145,7 +160,8 @@ impl ServerUser {
     }
 
     pub fn give(&self, path: &Path) -> Result<(), String> {
-        chown(path, Some(self.uid), Some(self.gid)).map_err(|e| format!("cannot chown {}: {e}", path.display()))
+        chown(path, Some(self.uid), Some(self.gid))
+            .map_err(|e| format!("cannot chown {}: {e}", path.display()))
     }
 }
 
@@ -173,7 +189,11 @@ impl Cluster {
 
     fn command(&self, program: &str) -> Command {
         let mut command = Command::new(self.binaries.program(program));
-        command.current_dir(&self.data).env("LC_ALL", "C").env_remove("PGDATA").env_remove("PGPORT");
+        command
+            .current_dir(&self.data)
+            .env("LC_ALL", "C")
+            .env_remove("PGDATA")
+            .env_remove("PGPORT");
         if let Some(user) = &self.user {
             command.uid(user.uid).gid(user.gid);
         }
@@ -181,7 +201,9 @@ impl Cluster {
     }
 
     fn run(&self, mut command: Command, what: &str) -> Result<(), String> {
-        let output = command.output().map_err(|e| format!("cannot run {what}: {e}"))?;
+        let output = command
+            .output()
+            .map_err(|e| format!("cannot run {what}: {e}"))?;
         if output.status.success() {
             Ok(())
         } else {
@@ -195,7 +217,8 @@ impl Cluster {
 
     /// Creates the directory (owned by the server user) and runs `initdb` in it.
     pub fn init(&self, superuser: &str, auth: &Auth) -> Result<(), String> {
-        fs::create_dir_all(&self.data).map_err(|e| format!("cannot create {}: {e}", self.data.display()))?;
+        fs::create_dir_all(&self.data)
+            .map_err(|e| format!("cannot create {}: {e}", self.data.display()))?;
         fs::set_permissions(&self.data, fs::Permissions::from_mode(0o700))
             .map_err(|e| format!("cannot restrict {}: {e}", self.data.display()))?;
         if let Some(user) = &self.user {
@@ -203,7 +226,10 @@ impl Cluster {
             user.check_reachable(&self.data)?;
         }
         let mut command = self.command("initdb");
-        command.arg("-D").arg(&self.data).args(["-U", superuser, "-E", "UTF8", "--no-locale"]);
+        command
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-U", superuser, "-E", "UTF8", "--no-locale"]);
         // The password travels in a file next to the cluster that only the server user
         // can read, and is removed as soon as initdb has read it.
         let parent = self.data.parent().unwrap_or(Path::new("/"));
@@ -217,7 +243,9 @@ impl Cluster {
                 if let Some(user) = &self.user {
                     user.give(&pwfile)?;
                 }
-                command.arg("--auth=scram-sha-256").arg(format!("--pwfile={}", pwfile.display()));
+                command
+                    .arg("--auth=scram-sha-256")
+                    .arg(format!("--pwfile={}", pwfile.display()));
             }
         }
         let result = self.run(command, "initdb");
@@ -238,24 +266,38 @@ impl Cluster {
             .arg("-l")
             .arg(self.data.join("server.log"))
             .arg("-o")
-            .arg(format!("-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"))
+            .arg(format!(
+                "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+            ))
             .stdin(Stdio::null())
             .process_group(0);
         self.run(command, "pg_ctl start").map_err(|e| {
-            format!("{e}\n(the server's log is {})", self.data.join("server.log").display())
+            format!(
+                "{e}\n(the server's log is {})",
+                self.data.join("server.log").display()
+            )
         })
     }
 
     pub fn stop(&self) -> Result<(), String> {
         let mut command = self.command("pg_ctl");
-        command.arg("stop").arg("-D").arg(&self.data).args(["-m", "fast", "-w", "-t", "60", "-s"]);
+        command
+            .arg("stop")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "-w", "-t", "60", "-s"]);
         self.run(command, "pg_ctl stop")
     }
 
     /// The port of the server running on this directory, if one is.
     pub fn running_port(&self) -> Option<u16> {
         let mut command = self.command("pg_ctl");
-        command.arg("status").arg("-D").arg(&self.data).stdout(Stdio::null()).stderr(Stdio::null());
+        command
+            .arg("status")
+            .arg("-D")
+            .arg(&self.data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         if !command.status().ok()?.success() {
             return None;
         }
@@ -303,12 +345,20 @@ pub struct Disposable {
 impl Disposable {
     pub fn start(binaries: Binaries) -> Result<Self, String> {
         let user = ServerUser::for_this_process()?;
-        let base = std::env::temp_dir().join(format!("seesac-test-{}-{}", std::process::id(), free_port()?));
+        let base = std::env::temp_dir().join(format!(
+            "seesac-test-{}-{}",
+            std::process::id(),
+            free_port()?
+        ));
         fs::create_dir_all(&base).map_err(|e| format!("cannot create {}: {e}", base.display()))?;
         if let Some(user) = &user {
             user.give(&base)?;
         }
-        let cluster = Cluster { data: base.join("data"), binaries, user };
+        let cluster = Cluster {
+            data: base.join("data"),
+            binaries,
+            user,
+        };
         cluster.init("postgres", &Auth::Trust)?;
         let port = free_port()?;
         let script = "\"$1\" -D \"$2\" -p \"$3\" -c listen_addresses=127.0.0.1 -c unix_socket_directories= \
@@ -330,14 +380,20 @@ impl Disposable {
         if let Some(user) = &cluster.user {
             command.uid(user.uid).gid(user.gid);
         }
-        let mut child = command.spawn().map_err(|e| format!("cannot start the test cluster: {e}"))?;
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start the test cluster: {e}"))?;
         let lifeline = child.stdin.take().ok_or("the watchdog has no stdin")?;
         let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
         wait_until_ready(&url, Duration::from_secs(30)).map_err(|e| {
             let log = fs::read_to_string(base.join("server.log")).unwrap_or_default();
             format!("{e}\n{log}")
         })?;
-        Ok(Self { url, _watchdog: child, _lifeline: lifeline })
+        Ok(Self {
+            url,
+            _watchdog: child,
+            _lifeline: lifeline,
+        })
     }
 }
 
@@ -348,7 +404,9 @@ pub fn wait_until_ready(url: &str, timeout: Duration) -> Result<(), String> {
     loop {
         match diesel::PgConnection::establish(url) {
             Ok(_) => return Ok(()),
-            Err(e) if started.elapsed() > timeout => return Err(format!("PostgreSQL did not start: {e}")),
+            Err(e) if started.elapsed() > timeout => {
+                return Err(format!("PostgreSQL did not start: {e}"));
+            }
             Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
     }

@@ -38,14 +38,16 @@ impl Embedded {
     pub fn start(config: &Config, shared: bool) -> Result<Self, String> {
         let data_dir = absolute(&config.data_dir)?;
         let user = ServerUser::for_this_process()?;
-        fs::create_dir_all(&data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+        fs::create_dir_all(&data_dir)
+            .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
         // The secrets in here are ours alone; the server user only needs to pass through.
         let mode = if user.is_some() { 0o711 } else { 0o700 };
         fs::set_permissions(&data_dir, fs::Permissions::from_mode(mode))
             .map_err(|e| format!("cannot set the mode of {}: {e}", data_dir.display()))?;
 
         let lock_path = data_dir.join("seesac.lock");
-        let lock = File::create(&lock_path).map_err(|e| format!("cannot create {}: {e}", lock_path.display()))?;
+        let lock = File::create(&lock_path)
+            .map_err(|e| format!("cannot create {}: {e}", lock_path.display()))?;
         let lock = match lock.try_lock() {
             Ok(()) => Some(lock),
             Err(TryLockError::WouldBlock) if shared => None,
@@ -56,15 +58,23 @@ impl Embedded {
                     data_dir.display()
                 ));
             }
-            Err(TryLockError::Error(e)) => return Err(format!("cannot lock {}: {e}", lock_path.display())),
+            Err(TryLockError::Error(e)) => {
+                return Err(format!("cannot lock {}: {e}", lock_path.display()));
+            }
         };
 
         let binaries = Binaries::find(config.pg_bindir.as_deref())?;
-        let cluster = Cluster { data: data_dir.join("postgres"), binaries, user };
+        let cluster = Cluster {
+            data: data_dir.join("postgres"),
+            binaries,
+            user,
+        };
         let password_file = data_dir.join("db-password");
         if !cluster.is_initialised() {
             if lock.is_none() {
-                return Err("another seesac-api is setting up the embedded database; try again".to_owned());
+                return Err(
+                    "another seesac-api is setting up the embedded database; try again".to_owned(),
+                );
             }
             if fs::read_dir(&cluster.data).is_ok_and(|mut entries| entries.next().is_some()) {
                 return Err(format!(
@@ -72,7 +82,10 @@ impl Embedded {
                     cluster.data.display()
                 ));
             }
-            log::info!("creating the embedded PostgreSQL cluster in {}", cluster.data.display());
+            log::info!(
+                "creating the embedded PostgreSQL cluster in {}",
+                cluster.data.display()
+            );
             let password = crate::auth::random_token(24);
             write_private(&password_file, &password)?;
             cluster.init(SUPERUSER, &Auth::Password(password))?;
@@ -86,7 +99,11 @@ impl Embedded {
             // A server left running by a run that crashed: adopt it, and stop it later.
             (Some(port), Some(_)) => (port, true),
             (Some(port), None) => (port, false),
-            (None, None) => return Err("another seesac-api holds the embedded database but it is not running".into()),
+            (None, None) => {
+                return Err(
+                    "another seesac-api holds the embedded database but it is not running".into(),
+                );
+            }
             (None, Some(_)) => {
                 let port = free_port()?;
                 log::info!("starting the embedded PostgreSQL on 127.0.0.1:{port}");
@@ -94,8 +111,17 @@ impl Embedded {
                 (port, true)
             }
         };
-        let base = format!("postgres://{SUPERUSER}:{}@127.0.0.1:{port}", password.trim());
-        let embedded = Self { url: format!("{base}/{DATABASE}"), data_dir, cluster, owns_server, _lock: lock };
+        let base = format!(
+            "postgres://{SUPERUSER}:{}@127.0.0.1:{port}",
+            password.trim()
+        );
+        let embedded = Self {
+            url: format!("{base}/{DATABASE}"),
+            data_dir,
+            cluster,
+            owns_server,
+            _lock: lock,
+        };
         create_database(&format!("{base}/postgres"))?;
         Ok(embedded)
     }
@@ -128,10 +154,11 @@ struct Name {
 
 fn create_database(maintenance_url: &str) -> Result<(), String> {
     let mut conn = super::connect(maintenance_url)?;
-    let existing: Vec<Name> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname = $1")
-        .bind::<Text, _>(DATABASE)
-        .load(&mut conn)
-        .map_err(|e| format!("cannot list databases: {e}"))?;
+    let existing: Vec<Name> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname = $1")
+            .bind::<Text, _>(DATABASE)
+            .load(&mut conn)
+            .map_err(|e| format!("cannot list databases: {e}"))?;
     if existing.iter().all(|row| row.datname != DATABASE) {
         diesel::sql_query(format!("CREATE DATABASE {DATABASE}"))
             .execute(&mut conn)

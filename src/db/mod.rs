@@ -51,7 +51,8 @@ pub fn pool(database_url: &str, size: u32) -> PgPool {
 }
 
 pub fn connect(database_url: &str) -> Result<PgConnection, String> {
-    PgConnection::establish(database_url).map_err(|e| format!("cannot connect to the database: {e}"))
+    PgConnection::establish(database_url)
+        .map_err(|e| format!("cannot connect to the database: {e}"))
 }
 
 pub fn migrate(conn: &mut PgConnection) -> Result<(), String> {
@@ -95,14 +96,24 @@ impl FromRequest for Db {
         let Some(pool) = req.app_data::<web::Data<PgPool>>() else {
             return ready(Err(AppError::internal("no database pool registered")));
         };
-        let stats = req.extensions().get::<Arc<QueryStats>>().cloned().unwrap_or_default();
-        ready(Ok(Self { pool: pool.get_ref().clone(), stats }))
+        let stats = req
+            .extensions()
+            .get::<Arc<QueryStats>>()
+            .cloned()
+            .unwrap_or_default();
+        ready(Ok(Self {
+            pool: pool.get_ref().clone(),
+            stats,
+        }))
     }
 }
 
 impl Db {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool, stats: Arc::default() }
+        Self {
+            pool,
+            stats: Arc::default(),
+        }
     }
 
     /// Runs blocking diesel code on a pooled connection, off the async workers.

@@ -135,4 +135,11 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(pages, impact_metrics, observations, funders, council_decisions, contacts);
+diesel::allow_tables_to_appear_in_same_query!(
+    pages,
+    impact_metrics,
+    observations,
+    funders,
+    council_decisions,
+    contacts
+);

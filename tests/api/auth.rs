@@ -1,0 +1,274 @@
+//! Tokens, roles, and what a write without the right token gets.
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use seesac_api::auth::{AUDIENCE, Claims, ISSUER, Role};
+use serde_json::json;
+
+use crate::helpers::{JWT_SECRET, TestApp, page};
+
+fn create_user(app: &TestApp, username: &str, password: &str, role: Role) {
+    seesac_api::users::create(&mut app.database.connect(), username, password, role).unwrap();
+}
+
+#[actix_web::test]
+async fn a_user_gets_a_bearer_token_that_lets_them_write() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "editor", "correct horse battery staple", Role::Editor);
+    let response = app
+        .request(actix_web::http::Method::POST, "/api/v1/auth/token")
+        .json(json!({"username": "editor", "password": "correct horse battery staple"}))
+        .send()
+        .await;
+    let token = response.ok(200);
+    assert_eq!(token["token_type"], "Bearer");
+    assert_eq!(token["expires_in"], 3600);
+    assert_eq!(
+        response.header("cache-control").as_deref(),
+        Some("no-store")
+    );
+    let access = token["access_token"].as_str().unwrap();
+    let claims = app.keys.verify(access).unwrap();
+    assert_eq!(
+        (claims.sub.as_str(), claims.role, claims.exp - claims.iat),
+        ("editor", Role::Editor, 3600)
+    );
+    assert_eq!(
+        (claims.iss.as_str(), claims.aud.as_str()),
+        (ISSUER, AUDIENCE)
+    );
+    app.post(access, "/api/v1/pages", page("mission", "Mission"))
+        .await
+        .ok(201);
+    let hash = app
+        .text("SELECT password_hash AS value FROM users WHERE username = 'editor'")
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+}
+
+#[actix_web::test]
+async fn a_wrong_username_and_a_wrong_password_get_the_same_401() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "admin", "correct horse battery staple", Role::Admin);
+    let attempt = |username: &str, password: &str| {
+        app.request(actix_web::http::Method::POST, "/api/v1/auth/token")
+            .json(json!({"username": username, "password": password}))
+            .send()
+    };
+    let wrong_password = attempt("admin", "wrong horse battery staple").await;
+    let wrong_user = attempt("nobody", "correct horse battery staple").await;
+    wrong_password.problem(401, "unauthorized");
+    wrong_user.problem(401, "unauthorized");
+    assert_eq!(wrong_password.body, wrong_user.body);
+    assert!(
+        wrong_password
+            .header("www-authenticate")
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    let missing = app
+        .request(actix_web::http::Method::POST, "/api/v1/auth/token")
+        .json(json!({"username": "admin"}))
+        .send()
+        .await;
+    missing.problem(422, "validation_failed");
+    assert_eq!(missing.pointers(), ["/password"]);
+}
+
+#[actix_web::test]
+async fn a_write_without_a_token_is_a_401_with_a_bearer_challenge() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .request(actix_web::http::Method::POST, "/api/v1/pages")
+        .json(page("mission", "Mission"))
+        .send()
+        .await;
+    response.problem(401, "unauthorized");
+    assert!(
+        response
+            .header("www-authenticate")
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    // The token is checked before the body: a bad body does not change the answer.
+    let bad_body = app
+        .request(actix_web::http::Method::PUT, "/api/v1/pages/mission")
+        .raw("text/plain", b"x".to_vec());
+    bad_body.send().await.problem(401, "unauthorized");
+    app.request(actix_web::http::Method::DELETE, "/api/v1/pages/mission")
+        .send()
+        .await
+        .problem(401, "unauthorized");
+    assert_eq!(app.count("SELECT count(*) AS n FROM pages"), 0);
+}
+
+fn forge(claims: &Claims, secret: &[u8], algorithm: Algorithm) -> String {
+    jsonwebtoken::encode(
+        &Header::new(algorithm),
+        claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn a_token_that_is_forged_expired_early_or_for_someone_else_is_a_401() {
+    let app = TestApp::spawn().await;
+    let now = chrono::Utc::now().timestamp();
+    let valid = Claims {
+        sub: "mallory".into(),
+        role: Role::Admin,
+        iss: ISSUER.into(),
+        aud: AUDIENCE.into(),
+        iat: now,
+        nbf: now,
+        exp: now + 600,
+        jti: "x".into(),
+    };
+    let good = forge(&valid, JWT_SECRET.as_bytes(), Algorithm::HS256);
+    app.post(&good, "/api/v1/pages", page("ok", "Ok"))
+        .await
+        .ok(201);
+
+    let tokens = [
+        forge(
+            &valid,
+            b"another-secret-another-secret-another",
+            Algorithm::HS256,
+        ),
+        forge(&valid, JWT_SECRET.as_bytes(), Algorithm::HS512),
+        forge(
+            &Claims {
+                exp: now - 3600,
+                iat: now - 7200,
+                nbf: now - 7200,
+                ..clone(&valid)
+            },
+            JWT_SECRET.as_bytes(),
+            Algorithm::HS256,
+        ),
+        forge(
+            &Claims {
+                nbf: now + 3600,
+                ..clone(&valid)
+            },
+            JWT_SECRET.as_bytes(),
+            Algorithm::HS256,
+        ),
+        forge(
+            &Claims {
+                iss: "someone-else".into(),
+                ..clone(&valid)
+            },
+            JWT_SECRET.as_bytes(),
+            Algorithm::HS256,
+        ),
+        forge(
+            &Claims {
+                aud: "another-api".into(),
+                ..clone(&valid)
+            },
+            JWT_SECRET.as_bytes(),
+            Algorithm::HS256,
+        ),
+        // alg: none, unsigned
+        format!(
+            "{}.{}.",
+            b64(r#"{"alg":"none","typ":"JWT"}"#),
+            b64(&serde_json::to_string(&valid).unwrap())
+        ),
+        "not-a-token".to_owned(),
+    ];
+    for token in tokens {
+        let response = app
+            .post(&token, "/api/v1/pages", page("forged", "Forged"))
+            .await;
+        response.problem(401, "unauthorized");
+        assert!(
+            response
+                .header("www-authenticate")
+                .unwrap()
+                .contains("invalid_token")
+        );
+        // A bad token is refused on reads too, rather than silently ignored.
+        app.get_as(&token, "/api/v1/pages")
+            .await
+            .problem(401, "unauthorized");
+    }
+    let basic = app
+        .request(actix_web::http::Method::GET, "/api/v1/pages")
+        .header("authorization", "Basic YWRtaW46YWRtaW4=");
+    basic.send().await.problem(401, "unauthorized");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM pages WHERE slug = 'forged'"),
+        0
+    );
+}
+
+fn clone(claims: &Claims) -> Claims {
+    serde_json::from_value(serde_json::to_value(claims).unwrap()).unwrap()
+}
+
+fn b64(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+#[actix_web::test]
+async fn only_admins_manage_users_and_editors_get_a_403() {
+    let app = TestApp::spawn().await;
+    let new_user = json!({"username": "partner-desk", "password": "a long enough passphrase", "role": "editor"});
+    app.post(&app.editor(), "/api/v1/users", new_user.clone())
+        .await
+        .problem(403, "forbidden");
+    app.get_as(&app.editor(), "/api/v1/users")
+        .await
+        .problem(403, "forbidden");
+    app.get("/api/v1/users").await.problem(401, "unauthorized");
+    assert_eq!(app.count("SELECT count(*) AS n FROM users"), 0);
+
+    let created = app
+        .post(&app.admin(), "/api/v1/users", new_user.clone())
+        .await;
+    assert_eq!(created.ok(201)["role"], "editor");
+    assert!(created.json().get("password_hash").is_none());
+    app.post(&app.admin(), "/api/v1/users", new_user)
+        .await
+        .problem(409, "conflict");
+    let short = json!({"username": "x", "password": "short", "role": "king"});
+    let response = app.post(&app.admin(), "/api/v1/users", short).await;
+    response.problem(422, "validation_failed");
+    assert_eq!(response.pointers(), ["/password", "/role"]);
+    let users = app.get_as(&app.admin(), "/api/v1/users").await.ok(200);
+    assert_eq!(users["data"][0]["username"], "partner-desk");
+}
+
+#[actix_web::test]
+async fn the_last_admin_cannot_be_deleted() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "admin", "correct horse battery staple", Role::Admin);
+    create_user(&app, "editor", "correct horse battery staple", Role::Editor);
+    app.delete(&app.admin(), "/api/v1/users/admin")
+        .await
+        .problem(409, "conflict");
+    assert_eq!(
+        app.delete(&app.admin(), "/api/v1/users/editor")
+            .await
+            .status(),
+        204
+    );
+    app.delete(&app.admin(), "/api/v1/users/editor")
+        .await
+        .problem(404, "not_found");
+    assert_eq!(app.count("SELECT count(*) AS n FROM users"), 1);
+}

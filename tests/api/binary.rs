@@ -1,0 +1,339 @@
+//! The `seesac-api` binary as a user runs it: the embedded default, an external
+//! database, and the subcommands.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use seesac_api::db::cluster::{Binaries, Cluster, free_port};
+
+use crate::helpers::{JWT_SECRET, TestDatabase};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_seesac-api");
+
+fn command() -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .env_remove("DATABASE_URL")
+        .env_remove("JWT_SECRET")
+        .env_remove("SEESAC_DATA_DIR")
+        .env_remove("SEESAC_BIND")
+        .env_remove("SEESAC_PG_BINDIR")
+        .env("RUST_LOG", "info")
+        // A .env file in the working directory must not leak into the test.
+        .current_dir(std::env::temp_dir());
+    command
+}
+
+/// A running `seesac-api serve`, its log going to a file.
+struct Served {
+    child: Child,
+    address: String,
+    log: PathBuf,
+}
+
+impl Served {
+    fn start(mut command: Command, log: PathBuf) -> Self {
+        let port = free_port().unwrap();
+        let file = std::fs::File::create(&log).unwrap();
+        let child = command
+            .env("SEESAC_BIND", format!("127.0.0.1:{port}"))
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .expect("the binary starts");
+        Self {
+            child,
+            address: format!("http://127.0.0.1:{port}"),
+            log,
+        }
+    }
+
+    async fn wait_ready(&mut self, client: &awc::Client) {
+        let started = Instant::now();
+        loop {
+            if let Ok(response) = client.get(format!("{}/readyz", self.address)).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("seesac-api exited with {status}:\n{}", self.log());
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "not ready:\n{}",
+                self.log()
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, as a service manager would send it; waits for a clean exit.
+    fn terminate(mut self) -> String {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no exit after SIGTERM:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert!(status.success(), "exit {status}:\n{}", self.log());
+        self.log()
+    }
+}
+
+async fn get_json(client: &awc::Client, url: &str) -> serde_json::Value {
+    let mut response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{url}");
+    response.json().limit(16 * 1024 * 1024).await.unwrap()
+}
+
+fn run(mut command: Command, stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "seesac-binary-test-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[actix_web::test]
+async fn the_embedded_default_sets_itself_up_serves_the_sample_content_and_stops_cleanly() {
+    let binaries = Binaries::find(None).expect("this test needs the PostgreSQL server binaries");
+    let temp = TempDir::new();
+    let data = temp.0.join("data");
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+
+    let mut first = command();
+    first.env("SEESAC_DATA_DIR", &data);
+    let mut served = Served::start(first, temp.0.join("first.log"));
+    served.wait_ready(&client).await;
+    let pages = get_json(&client, &format!("{}/api/v1/pages", served.address)).await;
+    assert_eq!(pages["meta"]["total"], 8);
+    let password_file = data.join("admin-password");
+    assert_eq!(mode(&password_file), 0o600);
+    let password = std::fs::read_to_string(&password_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let mut login = client
+        .post(format!("{}/api/v1/auth/token", served.address))
+        .send_json(&serde_json::json!({"username": "admin", "password": password}))
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let token: serde_json::Value = login.json().await.unwrap();
+    assert_eq!(token["token_type"], "Bearer");
+    let log = served.terminate();
+    assert_eq!(
+        log.matches(&password).count(),
+        1,
+        "the password is logged once:\n{log}"
+    );
+    assert!(log.contains("stopped the embedded PostgreSQL"), "{log}");
+    let user = seesac_api::db::cluster::ServerUser::for_this_process().unwrap();
+    let cluster = Cluster {
+        data: data.join("postgres"),
+        binaries,
+        user,
+    };
+    assert!(
+        !data.join("postgres/postmaster.pid").exists(),
+        "PostgreSQL is still running"
+    );
+
+    let mut second = command();
+    second.env("SEESAC_DATA_DIR", &data);
+    let mut served = Served::start(second, temp.0.join("second.log"));
+    served.wait_ready(&client).await;
+    let pages = get_json(&client, &format!("{}/api/v1/pages", served.address)).await;
+    assert_eq!(
+        pages["meta"]["total"], 8,
+        "the second run reuses the content"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&password_file).unwrap().trim(),
+        password
+    );
+    let log = served.terminate();
+    assert!(
+        !log.contains("creating the embedded PostgreSQL cluster"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(&password),
+        "the password is not logged again:\n{log}"
+    );
+    assert!(cluster.running_port().is_none());
+}
+
+#[test]
+fn without_postgresql_binaries_the_embedded_default_says_what_to_install_and_fails() {
+    let temp = TempDir::new();
+    let mut serve = command();
+    serve
+        .env("SEESAC_DATA_DIR", temp.0.join("data"))
+        .env("SEESAC_PG_BINDIR", temp.0.join("no-postgres-here"));
+    let output = run(serve, "");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("apt install postgresql"), "{stderr}");
+    assert!(
+        stderr.contains("SEESAC_PG_BINDIR") && stderr.contains("DATABASE_URL"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn with_database_url_a_missing_or_short_jwt_secret_is_refused() {
+    let database = TestDatabase::new();
+    let mut missing = command();
+    missing.env("DATABASE_URL", &database.url);
+    let output = run(missing, "");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("JWT_SECRET is required"));
+
+    let mut short = command();
+    short
+        .env("DATABASE_URL", &database.url)
+        .env("JWT_SECRET", "0123456789");
+    let output = run(short, "");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 32 bytes"));
+}
+
+#[actix_web::test]
+async fn with_database_url_it_migrates_on_start_and_loads_nothing_until_seed() {
+    let database = TestDatabase::empty();
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let temp = TempDir::new();
+    let mut serve = command();
+    serve
+        .env("DATABASE_URL", &database.url)
+        .env("JWT_SECRET", JWT_SECRET);
+    let mut served = Served::start(serve, temp.0.join("serve.log"));
+    served.wait_ready(&client).await;
+    let pages = get_json(&client, &format!("{}/api/v1/pages", served.address)).await;
+    assert_eq!(pages["meta"]["total"], 0);
+
+    for expected in ["created 8 pages", "created 0 pages"] {
+        let mut seed = command();
+        seed.arg("seed").env("DATABASE_URL", &database.url);
+        let output = run(seed, "");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(String::from_utf8_lossy(&output.stdout).contains(expected));
+    }
+    let pages = get_json(&client, &format!("{}/api/v1/pages", served.address)).await;
+    assert_eq!(pages["meta"]["total"], 8);
+    served.terminate();
+}
+
+#[test]
+fn users_create_reads_the_password_from_standard_input() {
+    use argon2::PasswordVerifier;
+    let database = TestDatabase::new();
+    let mut create = command();
+    create
+        .args(["users", "create", "--username", "alice", "--role", "editor"])
+        .env("DATABASE_URL", &database.url);
+    let output = run(create, "a long enough passphrase\n");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let user = seesac_api::users::find(&mut database.connect(), "alice")
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.role, "editor");
+    let hash = argon2::PasswordHash::new(&user.password_hash).unwrap();
+    assert!(
+        argon2::Argon2::default()
+            .verify_password(b"a long enough passphrase", &hash)
+            .is_ok()
+    );
+
+    let mut again = command();
+    again
+        .args(["users", "create", "--username", "alice", "--role", "admin"])
+        .env("DATABASE_URL", &database.url);
+    assert!(
+        !run(again, "another passphrase!\n").status.success(),
+        "a second alice is refused"
+    );
+    let mut empty = command();
+    empty
+        .args(["users", "create", "--username", "bob", "--role", "admin"])
+        .env("DATABASE_URL", &database.url);
+    assert!(
+        !run(empty, "").status.success(),
+        "an empty password is refused"
+    );
+}
+
+#[test]
+fn the_openapi_subcommand_prints_the_committed_document() {
+    let mut openapi = command();
+    openapi.arg("openapi");
+    let output = run(openapi, "");
+    assert!(output.status.success());
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), committed);
+}

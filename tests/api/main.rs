@@ -1,0 +1,18 @@
+//! Black-box HTTP tests against a real PostgreSQL, a fresh database per test.
+//! `DATABASE_URL` points them at a running server; without it they start their own
+//! throwaway cluster under the system temp dir.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test should fail loudly at the first surprise"
+)]
+
+mod auth;
+mod binary;
+mod errors;
+mod helpers;
+mod openapi;
+mod operations;
+mod outage;
+mod pages;
