@@ -5,7 +5,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::content::{pages, search};
+use crate::content::{contacts, decisions, funders, metrics, observations, pages, search};
 use crate::error::{FieldError, Problem};
 use crate::{ops, users};
 
@@ -24,7 +24,7 @@ use crate::{ops, users};
     paths(
         ops::index, ops::healthz, ops::readyz,
         users::issue_token, users::list_users, users::create_user, users::delete_user,
-        search::search,
+        search::search, contacts::get_primary_contact,
     ),
     components(schemas(Problem, FieldError, crate::content::Status, crate::auth::Role)),
     modifiers(&BearerAuth),
@@ -63,7 +63,14 @@ impl Modify for BearerAuth {
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut document = ApiDoc::openapi();
-    for part in [pages::Api::openapi()] {
+    for part in [
+        pages::Api::openapi(),
+        metrics::Api::openapi(),
+        observations::Api::openapi(),
+        funders::Api::openapi(),
+        decisions::Api::openapi(),
+        contacts::Api::openapi(),
+    ] {
         document.merge(part);
     }
     document

@@ -33,6 +33,18 @@ const MAX_SORT_KEYS: usize = 5;
 /// What anonymous callers may see, as SQL over the common columns.
 pub const VISIBLE_SQL: &str = "(status = 'published' AND published_at <= now())";
 
+/// Keeps only what `access` may see, on a boxed query of any content table.
+pub fn visible<Q>(query: Q, access: crate::content::Access) -> Q
+where
+    Q: FilterDsl<diesel::expression::SqlLiteral<sql_types::Bool>, Output = Q>,
+{
+    if access.public_only() {
+        query.filter(sql::<sql_types::Bool>(VISIBLE_SQL))
+    } else {
+        query
+    }
+}
+
 /// The type of a field, which decides its operators and how values are parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -258,19 +270,15 @@ impl View {
         self.include.contains(&relation)
     }
 
-    /// Keeps only the requested fields, in the requested order.
-    pub fn apply(&self, item: serde_json::Value) -> serde_json::Value {
-        let (Some(fields), serde_json::Value::Object(mut object)) = (&self.fields, item.clone())
-        else {
-            return item;
-        };
-        let mut kept = serde_json::Map::new();
-        for name in fields.iter().chain(self.include.iter()) {
-            if let Some(value) = object.remove(*name) {
-                kept.insert((*name).to_owned(), value);
+    /// Keeps only the requested fields (embedded relations stay).
+    pub fn apply(&self, spec: &ListSpec, item: serde_json::Value) -> serde_json::Value {
+        match (&self.fields, item) {
+            (Some(fields), serde_json::Value::Object(mut object)) => {
+                object.retain(|key, _| fields.contains(&key.as_str()) || spec.field(key).is_none());
+                serde_json::Value::Object(object)
             }
+            (_, item) => item,
         }
-        serde_json::Value::Object(kept)
     }
 }
 
@@ -907,12 +915,12 @@ mod tests {
     fn sparse_fieldsets_keep_only_what_was_asked() {
         let view = View {
             fields: Some(vec!["title", "slug"]),
-            include: vec![],
+            include: vec!["children"],
         };
-        let item = serde_json::json!({"slug": "mission", "title": "Mission", "body": "..."});
+        let item = serde_json::json!({"slug": "mission", "title": "Mission", "body_html": "...", "children": []});
         assert_eq!(
-            view.apply(item),
-            serde_json::json!({"title": "Mission", "slug": "mission"})
+            view.apply(&SPEC, item),
+            serde_json::json!({"slug": "mission", "title": "Mission", "children": []})
         );
     }
 }

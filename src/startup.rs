@@ -10,7 +10,7 @@ use actix_web::{App, HttpServer, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::JwtKeys;
-use crate::content::{pages, search};
+use crate::content::{contacts, decisions, funders, metrics, observations, pages, search};
 use crate::db::PgPool;
 use crate::http;
 
@@ -29,6 +29,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::users::configure(cfg);
     search::configure(cfg);
     pages::configure(cfg);
+    metrics::configure(cfg);
+    observations::configure(cfg);
+    funders::configure(cfg);
+    decisions::configure(cfg);
+    contacts::configure(cfg);
+    contacts::configure_primary(cfg);
 }
 
 fn cors(origins: &[String]) -> Cors {

@@ -9,7 +9,7 @@ CREATE TABLE impact_metrics (
     label text NOT NULL CHECK (length(label) BETWEEN 1 AND 200),
     description text,
     category text NOT NULL CHECK (category IN
-        ('disarmament', 'stockpile-security', 'gender-equality', 'awareness', 'cooperation', 'capacity-building')),
+        ('disarmament', 'stockpile-security', 'gender-equality', 'awareness', 'cooperation', 'capacity-building', 'overall')),
     unit text NOT NULL CHECK (unit IN ('count', 'percent', 'people')),
     sdg_goals integer[] NOT NULL DEFAULT '{}'
         CHECK (sdg_goals <@ '{1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17}'::integer[]),

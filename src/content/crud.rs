@@ -169,12 +169,22 @@ pub fn link_header(req: &HttpRequest, page: i64, total_pages: i64) -> String {
     links.join(", ")
 }
 
+/// The scope and key of a request, from its path.
+fn path_params<R: Resource>(req: &HttpRequest) -> (String, String) {
+    let param = |name: Option<&str>| {
+        name.and_then(|name| req.match_info().get(name))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (param(R::SCOPE_PARAM), param(Some(R::PATH_KEY)))
+}
+
 pub async fn list<R: Resource>(
     db: Db,
     caller: Caller,
     req: HttpRequest,
-    scope: String,
 ) -> AppResult<HttpResponse> {
+    let (scope, _) = path_params::<R>(&req);
     let query = ListQuery::parse(R::SPEC, req.query_string())?;
     let access = access_of(&caller);
     let work_query = query.clone();
@@ -186,7 +196,7 @@ pub async fn list<R: Resource>(
             Ok((
                 items
                     .into_iter()
-                    .map(|item| work_query.view.apply(item))
+                    .map(|item| work_query.view.apply(R::SPEC, item))
                     .collect::<Vec<_>>(),
                 total,
             ))
@@ -201,13 +211,8 @@ pub async fn list<R: Resource>(
     Ok(http::read(&req, &caller, &body, &[(header::LINK, link)]))
 }
 
-pub async fn get<R: Resource>(
-    db: Db,
-    caller: Caller,
-    req: HttpRequest,
-    scope: String,
-    key: String,
-) -> AppResult<HttpResponse> {
+pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
+    let (scope, key) = path_params::<R>(&req);
     let view = query::parse_item_view(R::SPEC, req.query_string())?;
     let access = access_of(&caller);
     let item = db
@@ -222,7 +227,7 @@ pub async fn get<R: Resource>(
             let item = R::represent(conn, vec![row], &view, access)?
                 .pop()
                 .unwrap_or(Value::Null);
-            Ok(view.apply(item))
+            Ok(view.apply(R::SPEC, item))
         })
         .await?;
     Ok(http::read(&req, &caller, &item, &[]))
@@ -233,8 +238,8 @@ pub async fn create<R: Resource>(
     caller: Caller,
     req: HttpRequest,
     payload: web::Payload,
-    scope: String,
 ) -> AppResult<HttpResponse> {
+    let (scope, _) = path_params::<R>(&req);
     caller.require(Permission::EditContent)?;
     query::no_parameters(req.query_string())?;
     let body = body_from::<R>(http::json_object(&req, payload).await?)?;
@@ -255,12 +260,11 @@ pub async fn replace<R: Resource>(
     caller: Caller,
     req: HttpRequest,
     payload: web::Payload,
-    scope: String,
-    key: String,
 ) -> AppResult<HttpResponse>
 where
     R::Row: Clone,
 {
+    let (scope, key) = path_params::<R>(&req);
     caller.require(Permission::EditContent)?;
     query::no_parameters(req.query_string())?;
     let body = body_from::<R>(http::json_object(&req, payload).await?)?;
@@ -292,12 +296,11 @@ pub async fn update<R: Resource>(
     caller: Caller,
     req: HttpRequest,
     payload: web::Payload,
-    scope: String,
-    key: String,
 ) -> AppResult<HttpResponse>
 where
     R::Row: Clone,
 {
+    let (scope, key) = path_params::<R>(&req);
     caller.require(Permission::EditContent)?;
     query::no_parameters(req.query_string())?;
     let mut patch = http::json_object(&req, payload).await?;
@@ -342,12 +345,11 @@ pub async fn delete<R: Resource>(
     db: Db,
     caller: Caller,
     req: HttpRequest,
-    scope: String,
-    key: String,
 ) -> AppResult<HttpResponse>
 where
     R::Row: Clone,
 {
+    let (scope, key) = path_params::<R>(&req);
     caller.require(Permission::EditContent)?;
     let mut cascade = false;
     for (name, value) in query::pairs(req.query_string())? {
@@ -408,7 +410,7 @@ pub fn seed<R: Resource>(
         {
             continue;
         }
-        let input = R::validate(body_from::<R>(object)?, None, None).map_err(|e| {
+        let input = R::validate(body_from::<R>(object)?, key.as_deref(), None).map_err(|e| {
             AppError::internal(format!("seed {} {key:?} is invalid: {e:?}", R::NAME))
         })?;
         R::save(conn, &scope, None, input)?;
@@ -594,10 +596,12 @@ macro_rules! resource_endpoints {
         tag: $tag:literal,
         collection: $collection:literal,
         item_path: $item_path:literal,
+        $(scope: $scope:literal => $scope_description:literal,)?
         key: $key:literal,
         key_description: $key_description:literal,
         singular: $singular:literal,
         plural: $plural:literal,
+        $(delete_cascade: $cascade_description:literal,)?
         handlers: [$list:ident, $get:ident, $create:ident, $replace:ident, $update:ident, $delete:ident] $(,)?
     ) => {
         /// One page of a list, with its paging metadata.
@@ -613,7 +617,7 @@ macro_rules! resource_endpoints {
             description = concat!("One page of ", $plural, ". Anonymous callers see only published ",
                 $plural, " whose publication date has passed; editors see all. Filter, sort, search and \
                 pick fields with the parameters below; the `Link` header points to the other pages."),
-            params($crate::content::crud::ListParams<$R>),
+            params($(($scope = String, Path, description = $scope_description),)? $crate::content::crud::ListParams<$R>),
             responses(
                 (status = 200, description = concat!("A page of ", $plural), body = $List,
                     headers(("ETag" = String, description = "Tag of this answer"),
@@ -628,14 +632,15 @@ macro_rules! resource_endpoints {
             ))]
         pub async fn $list(db: $crate::db::Db, caller: $crate::auth::Caller, req: actix_web::HttpRequest)
             -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::content::crud::list::<$R>(db, caller, req, String::new()).await
+            $crate::content::crud::list::<$R>(db, caller, req).await
         }
 
         #[utoipa::path(get, path = $item_path, tag = $tag,
             summary = concat!("Read a ", $singular),
             description = concat!("A ", $singular, " by its key. Drafts, archived and scheduled items are a 404 \
                 to anonymous callers, exactly as if they did not exist."),
-            params(($key = String, Path, description = $key_description),
+            params($(($scope = String, Path, description = $scope_description),)?
+                   ($key = String, Path, description = $key_description),
                    $crate::content::crud::ItemParams<$R>),
             responses(
                 (status = 200, description = concat!("The ", $singular), body = $Item,
@@ -650,9 +655,9 @@ macro_rules! resource_endpoints {
                 (status = 503, description = "The database is unreachable",
                     body = $crate::error::Problem, content_type = "application/problem+json"),
             ))]
-        pub async fn $get(db: $crate::db::Db, caller: $crate::auth::Caller, req: actix_web::HttpRequest,
-            key: actix_web::web::Path<String>) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::content::crud::get::<$R>(db, caller, req, String::new(), key.into_inner()).await
+        pub async fn $get(db: $crate::db::Db, caller: $crate::auth::Caller, req: actix_web::HttpRequest)
+            -> $crate::error::AppResult<actix_web::HttpResponse> {
+            $crate::content::crud::get::<$R>(db, caller, req).await
         }
 
         #[utoipa::path(post, path = $collection, tag = $tag,
@@ -684,7 +689,7 @@ macro_rules! resource_endpoints {
             ))]
         pub async fn $create(db: $crate::db::Db, caller: $crate::auth::Caller, req: actix_web::HttpRequest,
             payload: actix_web::web::Payload) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::content::crud::create::<$R>(db, caller, req, payload, String::new()).await
+            $crate::content::crud::create::<$R>(db, caller, req, payload).await
         }
 
         #[utoipa::path(put, path = $item_path, tag = $tag,
@@ -693,7 +698,8 @@ macro_rules! resource_endpoints {
                 whole (200); fields left out are cleared. A body read with GET can be sent back \
                 unchanged: read-only fields are ignored. With `If-Match`, a stale tag is a 412 and \
                 nothing is written; `If-None-Match: *` creates only."),
-            params(($key = String, Path, description = $key_description),
+            params($(($scope = String, Path, description = $scope_description),)?
+                   ($key = String, Path, description = $key_description),
                    ("If-Match" = Option<String>, Header, description = "The ETag you read"),
                    ("If-None-Match" = Option<String>, Header, description = "`*`: only create, never replace")),
             request_body(content = $Body, content_type = "application/json"),
@@ -723,9 +729,8 @@ macro_rules! resource_endpoints {
                     body = $crate::error::Problem, content_type = "application/problem+json"),
             ))]
         pub async fn $replace(db: $crate::db::Db, caller: $crate::auth::Caller, req: actix_web::HttpRequest,
-            key: actix_web::web::Path<String>, payload: actix_web::web::Payload)
-            -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::content::crud::replace::<$R>(db, caller, req, payload, String::new(), key.into_inner()).await
+            payload: actix_web::web::Payload) -> $crate::error::AppResult<actix_web::HttpResponse> {
+            $crate::content::crud::replace::<$R>(db, caller, req, payload).await
         }
 
         #[utoipa::path(patch, path = $item_path, tag = $tag,
@@ -733,7 +738,8 @@ macro_rules! resource_endpoints {
             description = "A JSON merge patch (RFC 7396): the fields sent replace those of the item, `null` \
                 clears an optional field, the others stay. Send it as application/merge-patch+json or \
                 application/json. Changing the key moves the item (see Content-Location).",
-            params(($key = String, Path, description = $key_description),
+            params($(($scope = String, Path, description = $scope_description),)?
+                   ($key = String, Path, description = $key_description),
                    ("If-Match" = Option<String>, Header, description = "The ETag you read")),
             request_body(content(($Body = "application/merge-patch+json"), ($Body = "application/json"))),
             security(("bearer" = [])),
@@ -762,15 +768,16 @@ macro_rules! resource_endpoints {
                     body = $crate::error::Problem, content_type = "application/problem+json"),
             ))]
         pub async fn $update(db: $crate::db::Db, caller: $crate::auth::Caller, req: actix_web::HttpRequest,
-            key: actix_web::web::Path<String>, payload: actix_web::web::Payload)
-            -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::content::crud::update::<$R>(db, caller, req, payload, String::new(), key.into_inner()).await
+            payload: actix_web::web::Payload) -> $crate::error::AppResult<actix_web::HttpResponse> {
+            $crate::content::crud::update::<$R>(db, caller, req, payload).await
         }
 
         #[utoipa::path(delete, path = $item_path, tag = $tag,
             summary = concat!("Delete a ", $singular),
-            params(($key = String, Path, description = $key_description),
-                   ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+            params($(($scope = String, Path, description = $scope_description),)?
+                   ($key = String, Path, description = $key_description),
+                   ("If-Match" = Option<String>, Header, description = "The ETag you read")
+                   $(, ("cascade" = Option<bool>, Query, description = $cascade_description))?),
             security(("bearer" = [])),
             responses(
                 (status = 204, description = "Deleted"),
@@ -789,9 +796,9 @@ macro_rules! resource_endpoints {
                 (status = 503, description = "The database is unreachable",
                     body = $crate::error::Problem, content_type = "application/problem+json"),
             ))]
-        pub async fn $delete(db: $crate::db::Db, caller: $crate::auth::Caller, req: actix_web::HttpRequest,
-            key: actix_web::web::Path<String>) -> $crate::error::AppResult<actix_web::HttpResponse> {
-            $crate::content::crud::delete::<$R>(db, caller, req, String::new(), key.into_inner()).await
+        pub async fn $delete(db: $crate::db::Db, caller: $crate::auth::Caller, req: actix_web::HttpRequest)
+            -> $crate::error::AppResult<actix_web::HttpResponse> {
+            $crate::content::crud::delete::<$R>(db, caller, req).await
         }
 
         /// The OpenAPI paths and schemas of this resource.

@@ -2,14 +2,14 @@
 //! `Resource` trait, status and visibility, publication dates, enums stored as
 //! text); each resource module holds only what is particular to it.
 
-// pub mod contacts;
+pub mod contacts;
 pub mod countries;
 pub mod crud;
-// pub mod decisions;
-// pub mod funders;
+pub mod decisions;
+pub mod funders;
 pub mod markdown;
-// pub mod metrics;
-// pub mod observations;
+pub mod metrics;
+pub mod observations;
 pub mod pages;
 pub mod search;
 pub mod validate;
@@ -147,6 +147,10 @@ pub trait Resource: Sized + 'static {
     const NAME: &'static str;
     /// The name of the key field ("slug").
     const KEY: &'static str;
+    /// The name of the key in the item's URL path.
+    const PATH_KEY: &'static str = Self::KEY;
+    /// The name of the path parameter the collection is nested under, if it is.
+    const SCOPE_PARAM: Option<&'static str> = None;
     /// Fields a client may send but that are never written: derived fields and
     /// embeddings (`id`, `version`, `status`... are handled for every resource).
     const READ_ONLY: &'static [&'static str];

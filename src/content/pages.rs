@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use diesel::dsl::sql;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,7 +14,7 @@ use super::validate::{Check, Slug};
 use super::{Access, Publication, Resource, Status, check_acyclic, markdown, to_json};
 use crate::db::schema::pages;
 use crate::error::AppResult;
-use crate::query::{Dir, Field, Kind, ListQuery, ListSpec, VISIBLE_SQL, View, total};
+use crate::query::{self, Dir, Field, Kind, ListQuery, ListSpec, View, total};
 
 /// A page of the site.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
@@ -301,15 +300,12 @@ impl Resource for Pages {
         let mut children: HashMap<String, Vec<Page>> = HashMap::new();
         if view.includes("children") {
             let slugs: Vec<&str> = rows.iter().map(|page| page.slug.as_str()).collect();
-            let mut query = pages::table
+            let query = pages::table
                 .filter(pages::parent.eq_any(slugs))
                 .order((pages::position, pages::slug))
                 .select(Page::as_select())
                 .into_boxed();
-            if access.public_only() {
-                query = query.filter(sql::<diesel::sql_types::Bool>(VISIBLE_SQL));
-            }
-            for child in query.load(conn)? {
+            for child in query::visible(query, access).load(conn)? {
                 children
                     .entry(child.parent.clone().unwrap_or_default())
                     .or_default()

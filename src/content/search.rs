@@ -224,7 +224,7 @@ pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpR
     let q = q.ok_or_else(|| AppError::bad_request("q", "q is required: what to search for"))?;
     let sql = statement(&kinds, access_of(&caller).public_only());
     let options = format!(
-        "StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
+        "StartSel={START}, StopSel={STOP}, MaxWords=25, MinWords=10, MaxFragments=1, FragmentDelimiter=\" … \""
     );
     let offset = (page - 1) * per_page;
     let hits: Vec<Hit> = db

@@ -143,7 +143,9 @@ impl Check {
 macro_rules! string_newtype {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq)]
+        ///
+        /// The default (empty) value stands in only where validation has failed.
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
         pub struct $name(String);
 
         impl $name {

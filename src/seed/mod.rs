@@ -1,13 +1,19 @@
 //! The sample content: the organisation's own "Who we are" page (kept in
-//! `../shared/seed/`), loaded through the API's own validation. Seeding is
+//! `../shared/seed/`) as pages, funders, Council Decisions, impact metrics and the
+//! contact, loaded through the API's own validation. Seeding is
 //! idempotent: an item whose key exists is left as it is, edits included.
 
 use diesel::PgConnection;
 use serde_json::{Value, json};
 
+use crate::content::contacts::Contacts;
 use crate::content::crud;
+use crate::content::decisions::Decisions;
+use crate::content::funders::Funders;
+use crate::content::metrics::Metrics;
+use crate::content::observations::Observations;
 use crate::content::pages::Pages;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// A page of the sample content.
 struct SeedPage {
@@ -101,24 +107,71 @@ fn pages() -> Vec<Value> {
         .collect()
 }
 
+/// The other content: funders, Council Decisions, impact metrics with their
+/// observations, and the contact, every fact taken from the seed page.
+const CONTENT: &str = include_str!("content.json");
+
 /// What a seeding run created.
 #[derive(Debug, Default)]
 pub struct Seeded {
     pub pages: usize,
+    pub funders: usize,
+    pub council_decisions: usize,
+    pub impact_metrics: usize,
+    pub observations: usize,
+    pub contacts: usize,
 }
 
 impl std::fmt::Display for Seeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "created {} pages", self.pages)
+        write!(
+            f,
+            "created {} pages, {} funders, {} Council Decisions, {} impact metrics, {} observations, {} contacts",
+            self.pages,
+            self.funders,
+            self.council_decisions,
+            self.impact_metrics,
+            self.observations,
+            self.contacts
+        )
     }
+}
+
+fn published(items: &Value) -> Vec<Value> {
+    let mut items = items.as_array().cloned().unwrap_or_default();
+    for item in &mut items {
+        item["status"] = json!("published");
+    }
+    items
 }
 
 /// Loads the sample content in one transaction.
 pub fn load(conn: &mut PgConnection) -> AppResult<Seeded> {
     use diesel::Connection;
+    let content: Value = serde_json::from_str(CONTENT).map_err(AppError::internal)?;
     conn.transaction(|conn| {
-        Ok(Seeded {
+        let mut seeded = Seeded {
             pages: crud::seed::<Pages>(conn, "", &pages())?,
-        })
+            // Parents before children, earlier decisions before later ones.
+            funders: crud::seed::<Funders>(conn, "", &published(&content["funders"]))?,
+            council_decisions: crud::seed::<Decisions>(
+                conn,
+                "",
+                &published(&content["council_decisions"]),
+            )?,
+            impact_metrics: crud::seed::<Metrics>(
+                conn,
+                "",
+                &published(&content["impact_metrics"]),
+            )?,
+            contacts: crud::seed::<Contacts>(conn, "", &published(&content["contacts"]))?,
+            observations: 0,
+        };
+        for metric in content["impact_metrics"].as_array().into_iter().flatten() {
+            let key = metric["key"].as_str().unwrap_or_default();
+            seeded.observations +=
+                crud::seed::<Observations>(conn, key, &published(&metric["observations"]))?;
+        }
+        Ok(seeded)
     })
 }

@@ -355,7 +355,7 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // Asks the server to stop (the command is sent at once; nothing to await
         // here). The database is then dropped with its connections.
-        let _ = self.handle.stop(false);
+        drop(self.handle.stop(false));
     }
 }
 

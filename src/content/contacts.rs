@@ -1,0 +1,365 @@
+//! Contacts: where to reach SEESAC. Exactly one contact is primary (while there are
+//! any); `GET /api/v1/contact` answers with it.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::crud::{access_of, resource_endpoints};
+use super::validate::{Check, CountryCode, Email, Phone, Slug};
+use super::{Access, Publication, Resource, Status, to_json};
+use crate::auth::Caller;
+use crate::db::Db;
+use crate::db::schema::contacts;
+use crate::error::{AppError, AppResult};
+use crate::http;
+use crate::query::{self, Dir, Field, Kind, ListQuery, ListSpec, total};
+
+/// A contact.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = contacts, check_for_backend(diesel::pg::Pg))]
+#[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000301", "slug": "seesac-belgrade",
+    "name": "South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC)",
+    "organisation": "UNDP", "street_address": "Bulevar Zorana Đinđića 64", "postal_code": "11000",
+    "city": "Belgrade", "country_code": "RS", "phone": "+381 11 415 5300", "fax": "+381 415 5499",
+    "email": "seesac@undp.org", "primary": true, "position": 1, "status": "published",
+    "published_at": "2024-05-08T09:00:00Z", "version": 1, "created_at": "2024-05-08T09:00:00Z",
+    "updated_at": "2024-05-08T09:00:00Z"}))]
+pub struct Contact {
+    pub id: Uuid,
+    /// The URL key.
+    pub slug: String,
+    /// Who or what to contact.
+    pub name: String,
+    pub organisation: Option<String>,
+    pub street_address: Option<String>,
+    pub postal_code: Option<String>,
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country_code: Option<String>,
+    /// As dialled internationally, e.g. `+381 11 415 5300`.
+    pub phone: Option<String>,
+    /// As dialled internationally.
+    pub fax: Option<String>,
+    pub email: Option<String>,
+    /// Whether this is the primary contact, the one `GET /api/v1/contact` shows.
+    #[diesel(column_name = is_primary)]
+    pub primary: bool,
+    /// Order on the site, smallest first.
+    pub position: i32,
+    pub status: Status,
+    pub published_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The body of POST, PUT and PATCH.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"slug": "seesac-belgrade",
+    "name": "South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC)",
+    "street_address": "Bulevar Zorana Đinđića 64", "postal_code": "11000", "city": "Belgrade",
+    "country_code": "RS", "phone": "+381 11 415 5300", "email": "seesac@undp.org", "primary": true,
+    "status": "published"}))]
+pub struct ContactBody {
+    /// Required on POST.
+    pub slug: Option<String>,
+    /// Required, at most 200 characters.
+    pub name: Option<String>,
+    pub organisation: Option<String>,
+    pub street_address: Option<String>,
+    pub postal_code: Option<String>,
+    pub city: Option<String>,
+    pub country_code: Option<String>,
+    /// `+`, the country code, then groups of digits: `+381 11 415 5300`.
+    pub phone: Option<String>,
+    pub fax: Option<String>,
+    pub email: Option<String>,
+    /// Making a contact primary demotes the old primary one. The first contact is
+    /// primary whatever this says; the primary one stays so until another is made primary.
+    pub primary: Option<bool>,
+    pub position: Option<i64>,
+    #[schema(value_type = Option<Status>)]
+    pub status: Option<String>,
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub published_at: Option<String>,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = contacts, treat_none_as_null = true)]
+pub struct ContactRecord {
+    slug: String,
+    name: String,
+    organisation: Option<String>,
+    street_address: Option<String>,
+    postal_code: Option<String>,
+    city: Option<String>,
+    country_code: Option<String>,
+    phone: Option<String>,
+    fax: Option<String>,
+    email: Option<String>,
+    #[diesel(column_name = is_primary)]
+    primary: bool,
+    position: i32,
+    status: Status,
+    published_at: Option<DateTime<Utc>>,
+}
+
+const FIELDS: &[Field] = &[
+    Field::new("slug", Kind::Text).indexed(),
+    Field::new("name", Kind::Text).indexed(),
+    Field::new("organisation", Kind::Text).indexed().nullable(),
+    Field::new("street_address", Kind::Derived),
+    Field::new("postal_code", Kind::Derived),
+    Field::new("city", Kind::Text).indexed().nullable(),
+    Field::new("country_code", Kind::Text).indexed().nullable(),
+    Field::new("phone", Kind::Derived),
+    Field::new("fax", Kind::Derived),
+    Field::new("email", Kind::Derived),
+    Field::new("primary", Kind::Bool)
+        .column("is_primary")
+        .indexed(),
+    Field::new("position", Kind::Integer).indexed(),
+];
+
+pub struct Contacts;
+
+impl Resource for Contacts {
+    type Row = Contact;
+    type Body = ContactBody;
+    type Input = ContactRecord;
+    type Scope = ();
+
+    const NAME: &'static str = "contact";
+    const KEY: &'static str = "slug";
+    const READ_ONLY: &'static [&'static str] = &[];
+    const SPEC: &'static ListSpec = &ListSpec {
+        fields: FIELDS,
+        default_sort: &[("primary", Dir::Desc), ("position", Dir::Asc)],
+        unique_column: "slug",
+        searchable: false,
+        includes: &[],
+    };
+
+    fn key(row: &Contact) -> String {
+        row.slug.clone()
+    }
+
+    fn publication(row: &Contact) -> (Status, Option<DateTime<Utc>>) {
+        (row.status, row.published_at)
+    }
+
+    fn collection_path(_: &()) -> String {
+        "/api/v1/contacts".to_owned()
+    }
+
+    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access) -> AppResult<()> {
+        Ok(())
+    }
+
+    fn find(conn: &mut PgConnection, _: &(), key: &str, lock: bool) -> AppResult<Option<Contact>> {
+        let query = contacts::table
+            .filter(contacts::slug.eq(key))
+            .select(Contact::as_select());
+        Ok(if lock {
+            query.for_update().first(conn).optional()?
+        } else {
+            query.first(conn).optional()?
+        })
+    }
+
+    fn list(
+        conn: &mut PgConnection,
+        _: &(),
+        query: &ListQuery,
+        access: Access,
+    ) -> AppResult<(Vec<Contact>, i64)> {
+        Ok(
+            query.load::<contacts::table, _, _>(Self::SPEC, access.public_only(), conn, || {
+                contacts::table
+                    .select((Contact::as_select(), total()))
+                    .into_boxed()
+            })?,
+        )
+    }
+
+    fn body_of(row: &Contact) -> ContactBody {
+        ContactBody {
+            slug: Some(row.slug.clone()),
+            name: Some(row.name.clone()),
+            organisation: row.organisation.clone(),
+            street_address: row.street_address.clone(),
+            postal_code: row.postal_code.clone(),
+            city: row.city.clone(),
+            country_code: row.country_code.clone(),
+            phone: row.phone.clone(),
+            fax: row.fax.clone(),
+            email: row.email.clone(),
+            primary: Some(row.primary),
+            position: Some(row.position.into()),
+            status: Some(row.status.as_str().to_owned()),
+            published_at: row.published_at.map(|at| at.to_rfc3339()),
+        }
+    }
+
+    fn validate(
+        body: ContactBody,
+        key: Option<&str>,
+        existing: Option<&Contact>,
+    ) -> AppResult<ContactRecord> {
+        let mut check = Check::default();
+        let slug = check.key("slug", body.slug, key, Slug::parse);
+        let publication = Publication::check(
+            &mut check,
+            body.status,
+            body.published_at,
+            existing.and_then(|c| c.published_at),
+        );
+        let record = ContactRecord {
+            slug: slug.map(Slug::into_inner).unwrap_or_default(),
+            name: check.text("name", body.name, 200),
+            organisation: check.optional_text("organisation", body.organisation, 200),
+            street_address: check.optional_text("street_address", body.street_address, 200),
+            postal_code: check.optional_text("postal_code", body.postal_code, 20),
+            city: check.optional_text("city", body.city, 100),
+            country_code: check
+                .parsed("country_code", body.country_code, CountryCode::parse)
+                .map(CountryCode::into_inner),
+            phone: check
+                .parsed("phone", body.phone, Phone::parse)
+                .map(Phone::into_inner),
+            fax: check
+                .parsed("fax", body.fax, Phone::parse)
+                .map(Phone::into_inner),
+            email: check
+                .parsed("email", body.email, Email::parse)
+                .map(Email::into_inner),
+            primary: body.primary.unwrap_or(false),
+            position: check
+                .integer_in("position", body.position, -1_000_000..=1_000_000)
+                .unwrap_or(0),
+            status: publication.status,
+            published_at: publication.published_at,
+        };
+        if existing.is_some_and(|contact| contact.primary) && !record.primary {
+            check.fail(
+                "primary",
+                "the primary contact stays primary until another contact is made primary",
+            );
+        }
+        check.finish(record)
+    }
+
+    /// Demoting the old primary contact and saving the new one is one transaction,
+    /// serialised with every other change of the primary contact.
+    fn save(
+        conn: &mut PgConnection,
+        _: &(),
+        existing: Option<&Contact>,
+        mut record: ContactRecord,
+    ) -> AppResult<Contact> {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('contacts'))").execute(conn)?;
+        let own_id = existing.map(|contact| contact.id).unwrap_or_default();
+        let others = contacts::table
+            .filter(contacts::is_primary)
+            .filter(contacts::id.ne(own_id));
+        if record.primary {
+            diesel::update(others)
+                .set(contacts::is_primary.eq(false))
+                .execute(conn)?;
+        } else if others.count().get_result::<i64>(conn)? == 0 {
+            // Someone must be primary: with no other, this one is.
+            record.primary = true;
+        }
+        Ok(match existing {
+            None => diesel::insert_into(contacts::table)
+                .values(&record)
+                .returning(Contact::as_returning())
+                .get_result(conn)?,
+            Some(contact) => diesel::update(contacts::table.find(contact.id))
+                .set(&record)
+                .returning(Contact::as_returning())
+                .get_result(conn)?,
+        })
+    }
+
+    fn delete(conn: &mut PgConnection, row: &Contact, _: bool) -> AppResult<()> {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('contacts'))").execute(conn)?;
+        if row.primary {
+            let others: i64 = contacts::table
+                .filter(contacts::id.ne(row.id))
+                .count()
+                .get_result(conn)?;
+            if others > 0 {
+                return Err(AppError::conflict(format!(
+                    "{} is the primary contact; make another contact primary before deleting it",
+                    row.slug
+                )));
+            }
+        }
+        diesel::delete(contacts::table.find(row.id)).execute(conn)?;
+        Ok(())
+    }
+}
+
+resource_endpoints! {
+    resource: Contacts,
+    item: Contact,
+    body: ContactBody,
+    list: ContactList,
+    tag: "contacts",
+    collection: "/api/v1/contacts",
+    item_path: "/api/v1/contacts/{slug}",
+    key: "slug",
+    key_description: "The contact's slug, e.g. `seesac-belgrade`",
+    singular: "contact",
+    plural: "contacts",
+    handlers: [list_contacts, get_contact, create_contact, replace_contact, update_contact, delete_contact],
+}
+
+#[utoipa::path(get, path = "/api/v1/contact", tag = "contacts",
+    summary = "Read the primary contact",
+    description = "The contact the site shows as its address: the one whose `primary` is true.",
+    responses(
+        (status = 200, description = "The primary contact", body = Contact,
+            headers(("ETag" = String, description = "Its tag"))),
+        (status = 304, description = "Not modified"),
+        (status = 404, description = "No primary contact is visible", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+    ))]
+pub async fn get_primary_contact(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    query::no_parameters(req.query_string())?;
+    let access = access_of(&caller);
+    let contact = db
+        .run(move |conn| {
+            Ok(contacts::table
+                .filter(contacts::is_primary)
+                .select(Contact::as_select())
+                .first(conn)
+                .optional()?
+                .filter(|contact: &Contact| access.may_see(contact.status, contact.published_at)))
+        })
+        .await?
+        .ok_or_else(|| AppError::NotFound("there is no primary contact".to_owned()))?;
+    Ok(http::read(&req, &caller, &to_json(&contact), &[]))
+}
+
+/// `/api/v1/contact`, besides the collection.
+pub fn configure_primary(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/contact")
+            .route(web::get().to(get_primary_contact))
+            .route(web::head().to(get_primary_contact))
+            .default_service(web::to(|req| http::other_method(req, "GET, HEAD"))),
+    );
+}

@@ -1,0 +1,449 @@
+//! EU Council Decisions: keyed by CELEX number, each maybe building on
+//! (`supersedes`) an earlier one, so that a reader can walk the line both ways.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Text};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::crud::resource_endpoints;
+use super::validate::{Celex, Check, Slug, parse_date};
+use super::{Access, Publication, Resource, Status, check_acyclic, to_json};
+use crate::db::schema::council_decisions;
+use crate::error::AppResult;
+use crate::query::{self, Dir, Field, Kind, ListQuery, ListSpec, View, total};
+
+/// The funder a decision belongs to when the body names none.
+pub const DEFAULT_FUNDER: &str = "european-union";
+
+/// An EU Council Decision.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = council_decisions, check_for_backend(diesel::pg::Pg))]
+pub struct Decision {
+    pub id: Uuid,
+    /// The CELEX number, the key: `3`, the year, `D`, four digits.
+    #[schema(example = "32019D2111")]
+    pub celex: String,
+    /// The reference as printed.
+    #[schema(example = "2019/2111")]
+    pub reference: String,
+    pub title: String,
+    /// The day it was adopted, if known.
+    pub adopted_on: Option<NaiveDate>,
+    pub summary: Option<String>,
+    /// The CELEX number of the decision it builds on, or null.
+    #[schema(example = "32016D2356")]
+    pub supersedes: Option<String>,
+    /// The slug of the funder (default `european-union`).
+    pub funder: String,
+    pub status: Status,
+    pub published_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A Council Decision as the API shows it.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000207", "celex": "32019D2111",
+    "reference": "2019/2111",
+    "title": "EU Support of SEESAC Disarmament and Arms Control Activities in South East Europe",
+    "adopted_on": null, "summary": null, "supersedes": "32016D2356", "funder": "european-union",
+    "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
+    "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z",
+    "eur_lex_url": "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:32019D2111",
+    "superseded_by": []}))]
+pub struct DecisionItem {
+    #[serde(flatten)]
+    pub decision: Decision,
+    /// Derived from the CELEX number: the decision on EUR-Lex.
+    pub eur_lex_url: String,
+    /// Derived: the CELEX numbers of the decisions that build on this one.
+    pub superseded_by: Vec<String>,
+    /// With `include=line`: every decision of its line, oldest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<Vec<Decision>>,
+}
+
+/// The body of POST, PUT and PATCH.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"celex": "32019D2111", "reference": "2019/2111",
+    "title": "EU Support of SEESAC Disarmament and Arms Control Activities in South East Europe",
+    "supersedes": "32016D2356", "status": "published"}))]
+pub struct DecisionBody {
+    /// Required on POST.
+    pub celex: Option<String>,
+    /// Required; must agree with the CELEX number: `2019/2111`, `2004/791/CFSP`, `(CFSP) 2019/2111`.
+    pub reference: Option<String>,
+    /// Required, at most 500 characters.
+    pub title: Option<String>,
+    #[schema(value_type = Option<NaiveDate>)]
+    pub adopted_on: Option<String>,
+    pub summary: Option<String>,
+    /// The CELEX number of an existing decision; never this one or a later one of its line.
+    pub supersedes: Option<String>,
+    /// The slug of an existing funder; default `european-union`.
+    pub funder: Option<String>,
+    #[schema(value_type = Option<Status>)]
+    pub status: Option<String>,
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub published_at: Option<String>,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = council_decisions, treat_none_as_null = true)]
+pub struct DecisionRecord {
+    celex: String,
+    reference: String,
+    title: String,
+    adopted_on: Option<NaiveDate>,
+    summary: Option<String>,
+    supersedes: Option<String>,
+    funder: String,
+    status: Status,
+    published_at: Option<DateTime<Utc>>,
+}
+
+/// The year and number of a reference as printed: `2019/2111`, `2004/791/CFSP`,
+/// `(CFSP) 2019/2111`.
+pub fn parse_reference(raw: &str) -> Result<(u32, u32), String> {
+    let error = || {
+        "must be the reference as printed, e.g. 2019/2111, 2004/791/CFSP or (CFSP) 2019/2111"
+            .to_owned()
+    };
+    let (bare, prefixed) = raw
+        .strip_prefix("(CFSP) ")
+        .map_or((raw, false), |rest| (rest, true));
+    let (bare, suffixed) = bare
+        .strip_suffix("/CFSP")
+        .map_or((bare, false), |rest| (rest, true));
+    let (year, number) = bare.split_once('/').ok_or_else(error)?;
+    let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    if (prefixed && suffixed)
+        || year.len() != 4
+        || !digits(year)
+        || number.len() > 4
+        || !digits(number)
+    {
+        return Err(error());
+    }
+    Ok((
+        year.parse().map_err(|_| error())?,
+        number.parse().map_err(|_| error())?,
+    ))
+}
+
+const FIELDS: &[Field] = &[
+    Field::new("celex", Kind::Text).indexed(),
+    Field::new("reference", Kind::Text).indexed(),
+    Field::new("title", Kind::Text).indexed(),
+    Field::new("adopted_on", Kind::Date).indexed().nullable(),
+    Field::new("summary", Kind::Derived),
+    Field::new("supersedes", Kind::Text).indexed().nullable(),
+    Field::new("funder", Kind::Text).indexed(),
+    Field::new("eur_lex_url", Kind::Derived),
+    Field::new("superseded_by", Kind::Derived),
+];
+
+pub struct Decisions;
+
+impl Resource for Decisions {
+    type Row = Decision;
+    type Body = DecisionBody;
+    type Input = DecisionRecord;
+    type Scope = ();
+
+    const NAME: &'static str = "Council Decision";
+    const KEY: &'static str = "celex";
+    const READ_ONLY: &'static [&'static str] = &["eur_lex_url", "superseded_by", "line"];
+    const SPEC: &'static ListSpec = &ListSpec {
+        fields: FIELDS,
+        default_sort: &[("celex", Dir::Desc)],
+        unique_column: "celex",
+        searchable: true,
+        includes: &["line"],
+    };
+
+    fn key(row: &Decision) -> String {
+        row.celex.clone()
+    }
+
+    fn publication(row: &Decision) -> (Status, Option<DateTime<Utc>>) {
+        (row.status, row.published_at)
+    }
+
+    fn collection_path(_: &()) -> String {
+        "/api/v1/council-decisions".to_owned()
+    }
+
+    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access) -> AppResult<()> {
+        Ok(())
+    }
+
+    fn find(conn: &mut PgConnection, _: &(), key: &str, lock: bool) -> AppResult<Option<Decision>> {
+        let query = council_decisions::table
+            .filter(council_decisions::celex.eq(key))
+            .select(Decision::as_select());
+        Ok(if lock {
+            query.for_update().first(conn).optional()?
+        } else {
+            query.first(conn).optional()?
+        })
+    }
+
+    fn list(
+        conn: &mut PgConnection,
+        _: &(),
+        query: &ListQuery,
+        access: Access,
+    ) -> AppResult<(Vec<Decision>, i64)> {
+        Ok(query.load::<council_decisions::table, _, _>(
+            Self::SPEC,
+            access.public_only(),
+            conn,
+            || {
+                council_decisions::table
+                    .select((Decision::as_select(), total()))
+                    .into_boxed()
+            },
+        )?)
+    }
+
+    fn body_of(row: &Decision) -> DecisionBody {
+        DecisionBody {
+            celex: Some(row.celex.clone()),
+            reference: Some(row.reference.clone()),
+            title: Some(row.title.clone()),
+            adopted_on: row.adopted_on.map(|d| d.to_string()),
+            summary: row.summary.clone(),
+            supersedes: row.supersedes.clone(),
+            funder: Some(row.funder.clone()),
+            status: Some(row.status.as_str().to_owned()),
+            published_at: row.published_at.map(|at| at.to_rfc3339()),
+        }
+    }
+
+    fn validate(
+        body: DecisionBody,
+        key: Option<&str>,
+        existing: Option<&Decision>,
+    ) -> AppResult<DecisionRecord> {
+        let mut check = Check::default();
+        let celex = check.key("celex", body.celex, key, Celex::parse);
+        let reference = check.required(
+            "reference",
+            body.reference.map(|r| r.trim().to_owned()),
+            |raw| parse_reference(raw).map(|numbers| (raw.to_owned(), numbers)),
+        );
+        if let (Some(celex), Some((printed, (year, number)))) = (&celex, &reference)
+            && (celex.year(), celex.number()) != (*year, *number)
+        {
+            check.fail(
+                "reference",
+                format!(
+                    "{printed} does not agree with the CELEX number {celex} (year {}, number {})",
+                    celex.year(),
+                    celex.number()
+                ),
+            );
+        }
+        let publication = Publication::check(
+            &mut check,
+            body.status,
+            body.published_at,
+            existing.and_then(|d| d.published_at),
+        );
+        let record = DecisionRecord {
+            celex: celex.map(Celex::into_inner).unwrap_or_default(),
+            reference: reference.map(|(printed, _)| printed).unwrap_or_default(),
+            title: check.text("title", body.title, 500),
+            adopted_on: check.parsed("adopted_on", body.adopted_on, parse_date),
+            summary: check.optional_text("summary", body.summary, 5000),
+            supersedes: check
+                .parsed("supersedes", body.supersedes, Celex::parse)
+                .map(Celex::into_inner),
+            funder: check
+                .parsed("funder", body.funder, Slug::parse)
+                .map_or_else(|| DEFAULT_FUNDER.to_owned(), Slug::into_inner),
+            status: publication.status,
+            published_at: publication.published_at,
+        };
+        check.finish(record)
+    }
+
+    /// The decision and the check of its line run in one transaction: a loop is
+    /// refused before anything is written.
+    fn save(
+        conn: &mut PgConnection,
+        _: &(),
+        existing: Option<&Decision>,
+        record: DecisionRecord,
+    ) -> AppResult<Decision> {
+        let own_keys: Vec<&str> = [
+            Some(record.celex.as_str()),
+            existing.map(|d| d.celex.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        check_acyclic(
+            conn,
+            "council_decisions",
+            "celex",
+            "supersedes",
+            &own_keys,
+            record.supersedes.as_deref(),
+        )?;
+        Ok(match existing {
+            None => diesel::insert_into(council_decisions::table)
+                .values(&record)
+                .returning(Decision::as_returning())
+                .get_result(conn)?,
+            Some(decision) => diesel::update(council_decisions::table.find(decision.id))
+                .set(&record)
+                .returning(Decision::as_returning())
+                .get_result(conn)?,
+        })
+    }
+
+    fn delete(conn: &mut PgConnection, row: &Decision, _: bool) -> AppResult<()> {
+        diesel::delete(council_decisions::table.find(row.id)).execute(conn)?;
+        Ok(())
+    }
+
+    fn represent(
+        conn: &mut PgConnection,
+        rows: Vec<Decision>,
+        view: &View,
+        access: Access,
+    ) -> AppResult<Vec<Value>> {
+        let celexes: Vec<String> = rows.iter().map(|d| d.celex.clone()).collect();
+        let later = council_decisions::table
+            .filter(council_decisions::supersedes.eq_any(celexes.clone()))
+            .order(council_decisions::celex)
+            .select((council_decisions::supersedes, council_decisions::celex))
+            .into_boxed();
+        let later = query::visible(later, access);
+        let mut superseded_by: HashMap<String, Vec<String>> = HashMap::new();
+        for (earlier, celex) in later.load::<(Option<String>, String)>(conn)? {
+            superseded_by
+                .entry(earlier.unwrap_or_default())
+                .or_default()
+                .push(celex);
+        }
+        let mut lines = if view.includes("line") {
+            lines(conn, &celexes, access)?
+        } else {
+            HashMap::new()
+        };
+        Ok(rows
+            .into_iter()
+            .map(|decision| {
+                let line = view
+                    .includes("line")
+                    .then(|| lines.remove(&decision.celex).unwrap_or_default());
+                to_json(&DecisionItem {
+                    eur_lex_url: Celex::eur_lex_url(&decision.celex),
+                    superseded_by: superseded_by.remove(&decision.celex).unwrap_or_default(),
+                    line,
+                    decision,
+                })
+            })
+            .collect())
+    }
+}
+
+#[derive(QueryableByName)]
+struct LineStep {
+    #[diesel(sql_type = Text)]
+    start: String,
+    #[diesel(sql_type = Text)]
+    celex: String,
+}
+
+/// The whole line of each decision, oldest first: every decision it builds on, itself,
+/// and every decision that builds on it. Two queries however many decisions. `depth`
+/// counts up going back (the decisions it builds on) and down going forward.
+fn lines(
+    conn: &mut PgConnection,
+    celexes: &[String],
+    access: Access,
+) -> AppResult<HashMap<String, Vec<Decision>>> {
+    let steps: Vec<LineStep> = diesel::sql_query(
+        "WITH RECURSIVE back(start, celex, supersedes, depth) AS ( \
+             SELECT celex, celex, supersedes, 0 FROM council_decisions WHERE celex = ANY($1) \
+             UNION ALL SELECT back.start, d.celex, d.supersedes, back.depth + 1 \
+             FROM council_decisions d JOIN back ON d.celex = back.supersedes WHERE back.depth < 1000), \
+         forward(start, celex, depth) AS ( \
+             SELECT celex, celex, 0 FROM council_decisions WHERE celex = ANY($1) \
+             UNION ALL SELECT forward.start, d.celex, forward.depth - 1 \
+             FROM council_decisions d JOIN forward ON d.supersedes = forward.celex WHERE forward.depth > -1000) \
+         SELECT start, celex, depth FROM back UNION SELECT start, celex, depth FROM forward \
+         ORDER BY start, depth DESC, celex",
+    )
+    .bind::<Array<Text>, _>(celexes)
+    .load(conn)?;
+    let members: Vec<String> = steps.iter().map(|step| step.celex.clone()).collect();
+    let query = council_decisions::table
+        .filter(council_decisions::celex.eq_any(members))
+        .select(Decision::as_select())
+        .into_boxed();
+    let query = query::visible(query, access);
+    let decisions: HashMap<String, Decision> = query
+        .load(conn)?
+        .into_iter()
+        .map(|d: Decision| (d.celex.clone(), d))
+        .collect();
+    let mut lines: HashMap<String, Vec<Decision>> = HashMap::new();
+    for step in steps {
+        if let Some(decision) = decisions.get(&step.celex) {
+            lines.entry(step.start).or_default().push(decision.clone());
+        }
+    }
+    Ok(lines)
+}
+
+resource_endpoints! {
+    resource: Decisions,
+    item: DecisionItem,
+    body: DecisionBody,
+    list: DecisionList,
+    tag: "council-decisions",
+    collection: "/api/v1/council-decisions",
+    item_path: "/api/v1/council-decisions/{celex}",
+    key: "celex",
+    key_description: "The CELEX number, e.g. `32019D2111`",
+    singular: "Council Decision",
+    plural: "Council Decisions",
+    handlers: [list_council_decisions, get_council_decision, create_council_decision, replace_council_decision,
+        update_council_decision, delete_council_decision],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_read_as_printed() {
+        assert_eq!(parse_reference("2019/2111"), Ok((2019, 2111)));
+        assert_eq!(parse_reference("2004/791/CFSP"), Ok((2004, 791)));
+        assert_eq!(parse_reference("(CFSP) 2019/2111"), Ok((2019, 2111)));
+        for bad in [
+            "2019-2111",
+            "19/2111",
+            "2019/",
+            "/2111",
+            "2019/21111",
+            "2019/2111/XYZ",
+            "(CFSP) 2019/2111/CFSP",
+        ] {
+            assert!(parse_reference(bad).is_err(), "{bad}");
+        }
+    }
+}

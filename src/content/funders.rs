@@ -1,0 +1,359 @@
+//! Funders: the governments, agencies and funds that support SEESAC, an agency
+//! under its government through `parent`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::crud::resource_endpoints;
+use super::validate::{Check, CountryCode, HttpUrl, Slug};
+use super::{Access, Publication, Resource, Status, check_acyclic, text_enum, to_json};
+use crate::db::schema::funders;
+use crate::error::AppResult;
+use crate::query::{self, Dir, Field, Kind, ListQuery, ListSpec, View, total};
+
+text_enum! {
+    /// What kind of body a funder is.
+    pub enum FunderKind {
+        /// An organisation of states, or a fund several of them pay into.
+        Multilateral = "multilateral",
+        Government = "government",
+        /// A ministry, office or agency: give its government as `parent`.
+        GovernmentAgency = "government_agency",
+        Foundation = "foundation",
+        Other = "other",
+    }
+}
+
+/// A funder.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = funders, check_for_backend(diesel::pg::Pg))]
+#[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000108", "slug": "uk-home-office",
+    "name": "UK Home Office", "kind": "government_agency", "country_code": "GB", "parent": "united-kingdom",
+    "website": null, "logo_url": null,
+    "description": "Funds the Western Balkans SALW Control Roadmap Multi Partner Trust Fund.", "position": 12,
+    "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
+    "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}))]
+pub struct Funder {
+    pub id: Uuid,
+    /// The URL key.
+    pub slug: String,
+    /// The name as shown on the site.
+    pub name: String,
+    pub kind: FunderKind,
+    /// ISO 3166-1 alpha-2, or `EU`.
+    #[schema(example = "GB")]
+    pub country_code: Option<String>,
+    /// The slug of the funder it belongs to (an agency's government), or null.
+    pub parent: Option<String>,
+    /// Its website (http or https).
+    pub website: Option<String>,
+    /// Its logo (http or https).
+    pub logo_url: Option<String>,
+    /// What it supports.
+    pub description: Option<String>,
+    /// Order on the site, smallest first.
+    pub position: i32,
+    pub status: Status,
+    pub published_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A funder as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct FunderItem {
+    #[serde(flatten)]
+    pub funder: Funder,
+    /// With `include=parent`: the parent funder, or null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_funder: Option<Option<Funder>>,
+    /// With `include=children`: the funders under this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<Funder>>,
+}
+
+/// The body of POST, PUT and PATCH.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"slug": "uk-home-office", "name": "UK Home Office", "kind": "government_agency",
+    "country_code": "GB", "parent": "united-kingdom", "status": "published"}))]
+pub struct FunderBody {
+    /// Required on POST.
+    pub slug: Option<String>,
+    /// Required, at most 200 characters.
+    pub name: Option<String>,
+    /// Required.
+    #[schema(value_type = Option<FunderKind>)]
+    pub kind: Option<String>,
+    pub country_code: Option<String>,
+    /// An existing funder; never this one or one below it.
+    pub parent: Option<String>,
+    pub website: Option<String>,
+    pub logo_url: Option<String>,
+    pub description: Option<String>,
+    pub position: Option<i64>,
+    #[schema(value_type = Option<Status>)]
+    pub status: Option<String>,
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub published_at: Option<String>,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = funders, treat_none_as_null = true)]
+pub struct FunderRecord {
+    slug: String,
+    name: String,
+    kind: FunderKind,
+    country_code: Option<String>,
+    parent: Option<String>,
+    website: Option<String>,
+    logo_url: Option<String>,
+    description: Option<String>,
+    position: i32,
+    status: Status,
+    published_at: Option<DateTime<Utc>>,
+}
+
+const FIELDS: &[Field] = &[
+    Field::new("slug", Kind::Text).indexed(),
+    Field::new("name", Kind::Text).indexed(),
+    Field::new("kind", Kind::Enum(FunderKind::ALL)).indexed(),
+    Field::new("country_code", Kind::Text).indexed().nullable(),
+    Field::new("parent", Kind::Text).indexed().nullable(),
+    Field::new("website", Kind::Derived),
+    Field::new("logo_url", Kind::Derived),
+    Field::new("description", Kind::Derived),
+    Field::new("position", Kind::Integer).indexed(),
+];
+
+pub struct Funders;
+
+impl Resource for Funders {
+    type Row = Funder;
+    type Body = FunderBody;
+    type Input = FunderRecord;
+    type Scope = ();
+
+    const NAME: &'static str = "funder";
+    const KEY: &'static str = "slug";
+    const READ_ONLY: &'static [&'static str] = &["parent_funder", "children"];
+    const SPEC: &'static ListSpec = &ListSpec {
+        fields: FIELDS,
+        default_sort: &[("position", Dir::Asc), ("name", Dir::Asc)],
+        unique_column: "slug",
+        searchable: true,
+        includes: &["parent", "children"],
+    };
+
+    fn key(row: &Funder) -> String {
+        row.slug.clone()
+    }
+
+    fn publication(row: &Funder) -> (Status, Option<DateTime<Utc>>) {
+        (row.status, row.published_at)
+    }
+
+    fn collection_path(_: &()) -> String {
+        "/api/v1/funders".to_owned()
+    }
+
+    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access) -> AppResult<()> {
+        Ok(())
+    }
+
+    fn find(conn: &mut PgConnection, _: &(), key: &str, lock: bool) -> AppResult<Option<Funder>> {
+        let query = funders::table
+            .filter(funders::slug.eq(key))
+            .select(Funder::as_select());
+        Ok(if lock {
+            query.for_update().first(conn).optional()?
+        } else {
+            query.first(conn).optional()?
+        })
+    }
+
+    fn list(
+        conn: &mut PgConnection,
+        _: &(),
+        query: &ListQuery,
+        access: Access,
+    ) -> AppResult<(Vec<Funder>, i64)> {
+        Ok(
+            query.load::<funders::table, _, _>(Self::SPEC, access.public_only(), conn, || {
+                funders::table
+                    .select((Funder::as_select(), total()))
+                    .into_boxed()
+            })?,
+        )
+    }
+
+    fn body_of(row: &Funder) -> FunderBody {
+        FunderBody {
+            slug: Some(row.slug.clone()),
+            name: Some(row.name.clone()),
+            kind: Some(row.kind.as_str().to_owned()),
+            country_code: row.country_code.clone(),
+            parent: row.parent.clone(),
+            website: row.website.clone(),
+            logo_url: row.logo_url.clone(),
+            description: row.description.clone(),
+            position: Some(row.position.into()),
+            status: Some(row.status.as_str().to_owned()),
+            published_at: row.published_at.map(|at| at.to_rfc3339()),
+        }
+    }
+
+    fn validate(
+        body: FunderBody,
+        key: Option<&str>,
+        existing: Option<&Funder>,
+    ) -> AppResult<FunderRecord> {
+        let mut check = Check::default();
+        let slug = check.key("slug", body.slug, key, Slug::parse);
+        let kind = check.required("kind", body.kind, FunderKind::parse);
+        let publication = Publication::check(
+            &mut check,
+            body.status,
+            body.published_at,
+            existing.and_then(|f| f.published_at),
+        );
+        let record = FunderRecord {
+            slug: slug.map(Slug::into_inner).unwrap_or_default(),
+            name: check.text("name", body.name, 200),
+            kind: kind.unwrap_or(FunderKind::Other),
+            country_code: check
+                .parsed("country_code", body.country_code, CountryCode::parse)
+                .map(CountryCode::into_inner),
+            parent: check
+                .parsed("parent", body.parent, Slug::parse)
+                .map(Slug::into_inner),
+            website: check
+                .parsed("website", body.website, HttpUrl::parse)
+                .map(HttpUrl::into_inner),
+            logo_url: check
+                .parsed("logo_url", body.logo_url, HttpUrl::parse)
+                .map(HttpUrl::into_inner),
+            description: check.optional_text("description", body.description, 2000),
+            position: check
+                .integer_in("position", body.position, -1_000_000..=1_000_000)
+                .unwrap_or(0),
+            status: publication.status,
+            published_at: publication.published_at,
+        };
+        check.finish(record)
+    }
+
+    fn save(
+        conn: &mut PgConnection,
+        _: &(),
+        existing: Option<&Funder>,
+        record: FunderRecord,
+    ) -> AppResult<Funder> {
+        let own_keys: Vec<&str> = [
+            Some(record.slug.as_str()),
+            existing.map(|f| f.slug.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        check_acyclic(
+            conn,
+            "funders",
+            "slug",
+            "parent",
+            &own_keys,
+            record.parent.as_deref(),
+        )?;
+        Ok(match existing {
+            None => diesel::insert_into(funders::table)
+                .values(&record)
+                .returning(Funder::as_returning())
+                .get_result(conn)?,
+            Some(funder) => diesel::update(funders::table.find(funder.id))
+                .set(&record)
+                .returning(Funder::as_returning())
+                .get_result(conn)?,
+        })
+    }
+
+    fn delete(conn: &mut PgConnection, row: &Funder, _: bool) -> AppResult<()> {
+        diesel::delete(funders::table.find(row.id)).execute(conn)?;
+        Ok(())
+    }
+
+    fn represent(
+        conn: &mut PgConnection,
+        rows: Vec<Funder>,
+        view: &View,
+        access: Access,
+    ) -> AppResult<Vec<Value>> {
+        let mut parents: HashMap<String, Funder> = HashMap::new();
+        if view.includes("parent") {
+            let slugs: Vec<String> = rows.iter().filter_map(|f| f.parent.clone()).collect();
+            for parent in query::visible(
+                funders::table
+                    .filter(funders::slug.eq_any(slugs))
+                    .select(Funder::as_select())
+                    .into_boxed(),
+                access,
+            )
+            .load(conn)?
+            {
+                parents.insert(parent.slug.clone(), parent);
+            }
+        }
+        let mut children: HashMap<String, Vec<Funder>> = HashMap::new();
+        if view.includes("children") {
+            let slugs: Vec<String> = rows.iter().map(|f| f.slug.clone()).collect();
+            let children_query = funders::table
+                .filter(funders::parent.eq_any(slugs))
+                .order((funders::position, funders::name, funders::slug))
+                .select(Funder::as_select())
+                .into_boxed();
+            for child in query::visible(children_query, access).load(conn)? {
+                children
+                    .entry(child.parent.clone().unwrap_or_default())
+                    .or_default()
+                    .push(child);
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|funder| {
+                let parent_funder = view
+                    .includes("parent")
+                    .then(|| funder.parent.as_ref().and_then(|p| parents.get(p).cloned()));
+                let own = view
+                    .includes("children")
+                    .then(|| children.remove(&funder.slug).unwrap_or_default());
+                to_json(&FunderItem {
+                    funder,
+                    parent_funder,
+                    children: own,
+                })
+            })
+            .collect())
+    }
+}
+
+resource_endpoints! {
+    resource: Funders,
+    item: FunderItem,
+    body: FunderBody,
+    list: FunderList,
+    tag: "funders",
+    collection: "/api/v1/funders",
+    item_path: "/api/v1/funders/{slug}",
+    key: "slug",
+    key_description: "The funder's slug, e.g. `uk-home-office`",
+    singular: "funder",
+    plural: "funders",
+    handlers: [list_funders, get_funder, create_funder, replace_funder, update_funder, delete_funder],
+}

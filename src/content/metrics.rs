@@ -1,0 +1,413 @@
+//! Impact metrics: what SEESAC's work has achieved, each with its observations over
+//! time (see `observations`) and the newest one shown as `latest`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::crud::resource_endpoints;
+use super::observations::Observation;
+use super::validate::{Check, Slug};
+use super::{Access, Publication, Resource, Status, text_enum, to_json};
+use crate::db::schema::{impact_metrics, observations};
+use crate::error::{AppError, AppResult};
+use crate::query::{self, Dir, Field, Kind, ListQuery, ListSpec, View, total};
+
+text_enum! {
+    /// The area of work a metric belongs to.
+    pub enum Category {
+        Disarmament = "disarmament",
+        StockpileSecurity = "stockpile-security",
+        GenderEquality = "gender-equality",
+        Awareness = "awareness",
+        Cooperation = "cooperation",
+        CapacityBuilding = "capacity-building",
+        /// Results of the work as a whole.
+        Overall = "overall",
+    }
+}
+
+text_enum! {
+    /// What a metric counts.
+    pub enum Unit {
+        /// Things: mechanisms, sites, campaigns, weapons.
+        Count = "count",
+        /// A share, from 0 to 100.
+        Percent = "percent",
+        /// Persons.
+        People = "people",
+    }
+}
+
+/// An impact metric.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = impact_metrics, check_for_backend(diesel::pg::Pg))]
+pub struct Metric {
+    pub id: Uuid,
+    /// The URL key.
+    #[schema(example = "women-in-armed-forces")]
+    pub key: String,
+    /// What is measured.
+    #[schema(example = "Share of women in the armed forces of the Western Balkans")]
+    pub label: String,
+    /// More about it.
+    pub description: Option<String>,
+    pub category: Category,
+    pub unit: Unit,
+    /// The UN Sustainable Development Goals it serves, e.g. `[5, 16]`.
+    #[schema(example = json!([5, 16]))]
+    pub sdg_goals: Vec<i32>,
+    /// Order on the site, smallest first.
+    pub position: i32,
+    pub status: Status,
+    pub published_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An impact metric as the API shows it.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000007", "key": "women-in-armed-forces",
+    "label": "Share of women in the armed forces of the Western Balkans", "description": null,
+    "category": "gender-equality", "unit": "percent", "sdg_goals": [5, 16], "position": 7,
+    "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
+    "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z",
+    "latest": {"id": "5eed0000-0000-4000-8000-000000000703", "metric": "women-in-armed-forces", "area": "WB",
+        "period_start": "2019-01-01", "period_end": "2019-12-31", "value": 6, "value_max": 9,
+        "qualifier": "exact", "as_of": null, "source_url": null, "note": null, "reported_by": "SEESAC",
+        "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
+        "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}}))]
+pub struct MetricItem {
+    #[serde(flatten)]
+    pub metric: Metric,
+    /// Derived: the newest observation (latest period) the caller may see, or null.
+    pub latest: Option<Observation>,
+    /// With `include=observations`: all of them, in period order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observations: Option<Vec<Observation>>,
+}
+
+/// The body of POST, PUT and PATCH.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"key": "women-in-armed-forces",
+    "label": "Share of women in the armed forces of the Western Balkans",
+    "category": "gender-equality", "unit": "percent", "sdg_goals": [5, 16], "status": "published"}))]
+pub struct MetricBody {
+    /// Required on POST.
+    pub key: Option<String>,
+    /// Required, at most 200 characters.
+    pub label: Option<String>,
+    pub description: Option<String>,
+    /// Required.
+    #[schema(value_type = Option<Category>)]
+    pub category: Option<String>,
+    /// Required.
+    #[schema(value_type = Option<Unit>)]
+    pub unit: Option<String>,
+    /// Goal numbers from 1 to 17, each once.
+    pub sdg_goals: Option<Vec<i64>>,
+    pub position: Option<i64>,
+    #[schema(value_type = Option<Status>)]
+    pub status: Option<String>,
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub published_at: Option<String>,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = impact_metrics, treat_none_as_null = true)]
+pub struct MetricRecord {
+    key: String,
+    label: String,
+    description: Option<String>,
+    category: Category,
+    unit: Unit,
+    sdg_goals: Vec<i32>,
+    position: i32,
+    status: Status,
+    published_at: Option<DateTime<Utc>>,
+}
+
+const FIELDS: &[Field] = &[
+    Field::new("key", Kind::Text).indexed(),
+    Field::new("label", Kind::Text).indexed(),
+    Field::new("description", Kind::Derived),
+    Field::new("category", Kind::Enum(Category::ALL)).indexed(),
+    Field::new("unit", Kind::Enum(Unit::ALL)).indexed(),
+    Field::new("sdg_goals", Kind::IntegerArray).filterable(),
+    Field::new("position", Kind::Integer).indexed(),
+    Field::new("latest", Kind::Derived),
+];
+
+pub struct Metrics;
+
+impl Resource for Metrics {
+    type Row = Metric;
+    type Body = MetricBody;
+    type Input = MetricRecord;
+    type Scope = ();
+
+    const NAME: &'static str = "impact metric";
+    const KEY: &'static str = "key";
+    const READ_ONLY: &'static [&'static str] = &["latest", "observations"];
+    const CASCADES: bool = true;
+    const SPEC: &'static ListSpec = &ListSpec {
+        fields: FIELDS,
+        default_sort: &[("position", Dir::Asc)],
+        unique_column: "key",
+        searchable: true,
+        includes: &["observations"],
+    };
+
+    fn key(row: &Metric) -> String {
+        row.key.clone()
+    }
+
+    fn publication(row: &Metric) -> (Status, Option<DateTime<Utc>>) {
+        (row.status, row.published_at)
+    }
+
+    fn collection_path(_: &()) -> String {
+        "/api/v1/impact-metrics".to_owned()
+    }
+
+    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access) -> AppResult<()> {
+        Ok(())
+    }
+
+    fn find(conn: &mut PgConnection, _: &(), key: &str, lock: bool) -> AppResult<Option<Metric>> {
+        let query = impact_metrics::table
+            .filter(impact_metrics::key.eq(key))
+            .select(Metric::as_select());
+        Ok(if lock {
+            query.for_update().first(conn).optional()?
+        } else {
+            query.first(conn).optional()?
+        })
+    }
+
+    fn list(
+        conn: &mut PgConnection,
+        _: &(),
+        query: &ListQuery,
+        access: Access,
+    ) -> AppResult<(Vec<Metric>, i64)> {
+        Ok(query.load::<impact_metrics::table, _, _>(
+            Self::SPEC,
+            access.public_only(),
+            conn,
+            || {
+                impact_metrics::table
+                    .select((Metric::as_select(), total()))
+                    .into_boxed()
+            },
+        )?)
+    }
+
+    fn body_of(row: &Metric) -> MetricBody {
+        MetricBody {
+            key: Some(row.key.clone()),
+            label: Some(row.label.clone()),
+            description: row.description.clone(),
+            category: Some(row.category.as_str().to_owned()),
+            unit: Some(row.unit.as_str().to_owned()),
+            sdg_goals: Some(row.sdg_goals.iter().map(|goal| i64::from(*goal)).collect()),
+            position: Some(row.position.into()),
+            status: Some(row.status.as_str().to_owned()),
+            published_at: row.published_at.map(|at| at.to_rfc3339()),
+        }
+    }
+
+    fn validate(
+        body: MetricBody,
+        key: Option<&str>,
+        existing: Option<&Metric>,
+    ) -> AppResult<MetricRecord> {
+        let mut check = Check::default();
+        let key = check.key("key", body.key, key, Slug::parse);
+        let category = check.required("category", body.category, Category::parse);
+        let unit = check.required("unit", body.unit, Unit::parse);
+        let goals = body.sdg_goals.unwrap_or_default();
+        let mut sdg_goals: Vec<i32> = Vec::new();
+        for goal in goals {
+            match i32::try_from(goal) {
+                Ok(goal) if (1..=17).contains(&goal) && !sdg_goals.contains(&goal) => {
+                    sdg_goals.push(goal)
+                }
+                _ => {
+                    check.fail(
+                        "sdg_goals",
+                        "must list goal numbers from 1 to 17, each once",
+                    );
+                    break;
+                }
+            }
+        }
+        let publication = Publication::check(
+            &mut check,
+            body.status,
+            body.published_at,
+            existing.and_then(|m| m.published_at),
+        );
+        let record = MetricRecord {
+            key: key.map(Slug::into_inner).unwrap_or_default(),
+            label: check.text("label", body.label, 200),
+            description: check.optional_text("description", body.description, 2000),
+            category: category.unwrap_or(Category::Overall),
+            unit: unit.unwrap_or(Unit::Count),
+            sdg_goals,
+            position: check
+                .integer_in("position", body.position, -1_000_000..=1_000_000)
+                .unwrap_or(0),
+            status: publication.status,
+            published_at: publication.published_at,
+        };
+        check.finish(record)
+    }
+
+    fn save(
+        conn: &mut PgConnection,
+        _: &(),
+        existing: Option<&Metric>,
+        record: MetricRecord,
+    ) -> AppResult<Metric> {
+        if let Some(metric) = existing
+            && metric.unit != record.unit
+            && record.unit == Unit::Percent
+        {
+            let out_of_range: i64 = observations::table
+                .filter(observations::metric.eq(&metric.key))
+                .filter(
+                    observations::value
+                        .lt(0.0)
+                        .or(observations::value.gt(100.0))
+                        .or(observations::value_max.gt(100.0)),
+                )
+                .count()
+                .get_result(conn)?;
+            if out_of_range > 0 {
+                return Err(AppError::invalid(
+                    "/unit",
+                    "some observations are not between 0 and 100",
+                ));
+            }
+        }
+        Ok(match existing {
+            None => diesel::insert_into(impact_metrics::table)
+                .values(&record)
+                .returning(Metric::as_returning())
+                .get_result(conn)?,
+            Some(metric) => diesel::update(impact_metrics::table.find(metric.id))
+                .set(&record)
+                .returning(Metric::as_returning())
+                .get_result(conn)?,
+        })
+    }
+
+    /// A metric with observations is deleted only with `?cascade=true`, and then
+    /// with them, in the same transaction.
+    fn delete(conn: &mut PgConnection, row: &Metric, cascade: bool) -> AppResult<()> {
+        let figures = observations::table.filter(observations::metric.eq(&row.key));
+        if cascade {
+            diesel::delete(figures).execute(conn)?;
+        } else {
+            let count: i64 = figures.count().get_result(conn)?;
+            if count > 0 {
+                return Err(AppError::conflict(format!(
+                    "{} has {count} observations; delete them first, or send DELETE with ?cascade=true \
+                     to delete the metric with them",
+                    row.key
+                )));
+            }
+        }
+        diesel::delete(impact_metrics::table.find(row.id)).execute(conn)?;
+        Ok(())
+    }
+
+    fn represent(
+        conn: &mut PgConnection,
+        rows: Vec<Metric>,
+        view: &View,
+        access: Access,
+    ) -> AppResult<Vec<Value>> {
+        let keys: Vec<String> = rows.iter().map(|metric| metric.key.clone()).collect();
+        // The newest observation of every metric, in one query.
+        let latest: Vec<Observation> = query::visible(
+            observations::table
+                .filter(observations::metric.eq_any(keys.clone()))
+                .distinct_on(observations::metric)
+                .order((
+                    observations::metric,
+                    observations::period_end.desc().nulls_last(),
+                    observations::period_start.desc().nulls_last(),
+                    observations::as_of.desc().nulls_last(),
+                    observations::created_at.desc(),
+                ))
+                .select(Observation::as_select())
+                .into_boxed(),
+            access,
+        )
+        .load(conn)?;
+        let mut latest: HashMap<String, Observation> =
+            latest.into_iter().map(|o| (o.metric.clone(), o)).collect();
+        let mut all: HashMap<String, Vec<Observation>> = HashMap::new();
+        if view.includes("observations") {
+            let observations: Vec<Observation> = query::visible(
+                observations::table
+                    .filter(observations::metric.eq_any(keys))
+                    .into_boxed(),
+                access,
+            )
+            .order((
+                observations::metric,
+                observations::period_end.asc().nulls_first(),
+                observations::period_start.asc().nulls_first(),
+                observations::area,
+                observations::id,
+            ))
+            .select(Observation::as_select())
+            .load(conn)?;
+            for observation in observations {
+                all.entry(observation.metric.clone())
+                    .or_default()
+                    .push(observation);
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|metric| {
+                let observations = view
+                    .includes("observations")
+                    .then(|| all.remove(&metric.key).unwrap_or_default());
+                to_json(&MetricItem {
+                    latest: latest.remove(&metric.key),
+                    observations,
+                    metric,
+                })
+            })
+            .collect())
+    }
+}
+
+resource_endpoints! {
+    resource: Metrics,
+    item: MetricItem,
+    body: MetricBody,
+    list: MetricList,
+    tag: "impact-metrics",
+    collection: "/api/v1/impact-metrics",
+    item_path: "/api/v1/impact-metrics/{key}",
+    key: "key",
+    key_description: "The metric's key, e.g. `women-in-armed-forces`",
+    singular: "impact metric",
+    plural: "impact metrics",
+    delete_cascade: "`true` deletes the metric's observations with it; without it, a metric that has observations is a 409",
+    handlers: [list_impact_metrics, get_impact_metric, create_impact_metric, replace_impact_metric,
+        update_impact_metric, delete_impact_metric],
+}

@@ -1,0 +1,442 @@
+//! Observations: the figures of an impact metric, each for an area over a period,
+//! under `/api/v1/impact-metrics/{key}/observations`. The natural key (metric,
+//! area, period_start, period_end) is unique.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize, Serializer};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::crud::resource_endpoints;
+use super::metrics::{Metric, Metrics, Unit};
+use super::validate::{Area, Check, HttpUrl, parse_date};
+use super::{Access, Publication, Resource, Status, number, text_enum};
+use crate::db::schema::observations;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::query::{Dir, Field, Kind, ListQuery, ListSpec, total};
+
+text_enum! {
+    /// How the value is to be read.
+    pub enum Qualifier {
+        /// The value as it is.
+        Exact = "exact",
+        /// At least the value ("at least 9 million").
+        AtLeast = "at_least",
+        /// More than the value ("over 5,000").
+        MoreThan = "more_than",
+        /// About the value.
+        Approximately = "approximately",
+    }
+}
+
+fn whole_number<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    number(*value).serialize(serializer)
+}
+
+fn optional_whole_number<S: Serializer>(
+    value: &Option<f64>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    value.map(number).serialize(serializer)
+}
+
+/// A figure of an impact metric.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = observations, check_for_backend(diesel::pg::Pg))]
+#[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000703", "metric": "women-in-armed-forces",
+    "area": "WB", "period_start": "2019-01-01", "period_end": "2019-12-31", "value": 6, "value_max": 9,
+    "qualifier": "exact", "as_of": null, "source_url": null, "note": "Between 6% and 9% in 2019.",
+    "reported_by": "SEESAC", "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
+    "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}))]
+pub struct Observation {
+    /// Stable identifier; the key in the URL.
+    pub id: Uuid,
+    /// Read-only: the key of the metric.
+    pub metric: String,
+    /// ISO 3166-1 alpha-2 country, or a region: WB (Western Balkans), SEE (South East
+    /// Europe), SEEE (South East and East Europe), EU, XK (Kosovo under UNSCR 1244).
+    #[schema(example = "WB")]
+    pub area: String,
+    /// First day of the period, if known.
+    pub period_start: Option<NaiveDate>,
+    /// Last day of the period, if known.
+    pub period_end: Option<NaiveDate>,
+    /// The figure; for a range, its lower end.
+    #[serde(serialize_with = "whole_number")]
+    pub value: f64,
+    /// The upper end of a range ("between 6% and 9%"), or null.
+    #[serde(serialize_with = "optional_whole_number")]
+    pub value_max: Option<f64>,
+    /// `exact`, `at_least`, `more_than` or `approximately`.
+    pub qualifier: Qualifier,
+    /// The date the figure was true or reported on.
+    pub as_of: Option<NaiveDate>,
+    /// Where it was published.
+    pub source_url: Option<String>,
+    /// Anything a reader should know about the figure.
+    pub note: Option<String>,
+    /// Who reported it.
+    pub reported_by: Option<String>,
+    pub status: Status,
+    pub published_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The body of POST, PUT and PATCH. `id` and `metric` come from the URL.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"area": "WB", "period_start": "2019-01-01", "period_end": "2019-12-31",
+    "value": 6, "value_max": 9, "reported_by": "SEESAC", "status": "published"}))]
+pub struct ObservationBody {
+    /// Required: a country code or a region code.
+    pub area: Option<String>,
+    /// YYYY-MM-DD.
+    #[schema(value_type = Option<NaiveDate>)]
+    pub period_start: Option<String>,
+    /// YYYY-MM-DD, not before `period_start`.
+    #[schema(value_type = Option<NaiveDate>)]
+    pub period_end: Option<String>,
+    /// Required.
+    pub value: Option<f64>,
+    /// Not below `value`.
+    pub value_max: Option<f64>,
+    /// Default `exact`.
+    #[schema(value_type = Option<Qualifier>)]
+    pub qualifier: Option<String>,
+    #[schema(value_type = Option<NaiveDate>)]
+    pub as_of: Option<String>,
+    /// An http(s) URL.
+    pub source_url: Option<String>,
+    pub note: Option<String>,
+    pub reported_by: Option<String>,
+    #[schema(value_type = Option<Status>)]
+    pub status: Option<String>,
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub published_at: Option<String>,
+}
+
+/// A validated observation, before it is tied to its metric.
+#[derive(Debug)]
+pub struct ObservationInput {
+    id: Option<Uuid>,
+    area: Area,
+    period_start: Option<NaiveDate>,
+    period_end: Option<NaiveDate>,
+    value: f64,
+    value_max: Option<f64>,
+    qualifier: Qualifier,
+    as_of: Option<NaiveDate>,
+    source_url: Option<String>,
+    note: Option<String>,
+    reported_by: Option<String>,
+    publication: Publication,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = observations, treat_none_as_null = true)]
+struct ObservationRecord<'a> {
+    metric: &'a str,
+    area: &'a str,
+    period_start: Option<NaiveDate>,
+    period_end: Option<NaiveDate>,
+    value: f64,
+    value_max: Option<f64>,
+    qualifier: Qualifier,
+    as_of: Option<NaiveDate>,
+    source_url: Option<&'a str>,
+    note: Option<&'a str>,
+    reported_by: Option<&'a str>,
+    status: Status,
+    published_at: Option<DateTime<Utc>>,
+}
+
+const FIELDS: &[Field] = &[
+    Field::new("metric", Kind::Derived),
+    Field::new("area", Kind::Text).indexed(),
+    Field::new("period_start", Kind::Date).indexed().nullable(),
+    Field::new("period_end", Kind::Date).indexed().nullable(),
+    Field::new("value", Kind::Number).indexed(),
+    Field::new("value_max", Kind::Number).indexed().nullable(),
+    Field::new("qualifier", Kind::Enum(Qualifier::ALL)).indexed(),
+    Field::new("as_of", Kind::Date).indexed().nullable(),
+    Field::new("source_url", Kind::Derived),
+    Field::new("note", Kind::Derived),
+    Field::new("reported_by", Kind::Text).indexed().nullable(),
+];
+
+/// The order of "period order": unknown periods first, then by end and start.
+pub const PERIOD_ORDER: &[(&str, Dir)] = &[
+    ("period_end", Dir::Asc),
+    ("period_start", Dir::Asc),
+    ("area", Dir::Asc),
+];
+
+pub struct Observations;
+
+impl Resource for Observations {
+    type Row = Observation;
+    type Body = ObservationBody;
+    type Input = ObservationInput;
+    type Scope = Metric;
+
+    const NAME: &'static str = "observation";
+    const KEY: &'static str = "id";
+    const SCOPE_PARAM: Option<&'static str> = Some("key");
+    const READ_ONLY: &'static [&'static str] = &["metric"];
+    const SPEC: &'static ListSpec = &ListSpec {
+        fields: FIELDS,
+        default_sort: PERIOD_ORDER,
+        unique_column: "id",
+        searchable: false,
+        includes: &[],
+    };
+
+    fn key(row: &Observation) -> String {
+        row.id.to_string()
+    }
+
+    fn publication(row: &Observation) -> (Status, Option<DateTime<Utc>>) {
+        (row.status, row.published_at)
+    }
+
+    fn collection_path(metric: &Metric) -> String {
+        format!("/api/v1/impact-metrics/{}/observations", metric.key)
+    }
+
+    /// The metric must exist and be visible to the caller.
+    fn resolve_scope(conn: &mut PgConnection, raw: &str, access: Access) -> AppResult<Metric> {
+        Metrics::find(conn, &(), raw, false)?
+            .filter(|metric| access.may_see(metric.status, metric.published_at))
+            .ok_or_else(|| AppError::NotFound(format!("there is no impact metric with key {raw}")))
+    }
+
+    fn find(
+        conn: &mut PgConnection,
+        metric: &Metric,
+        key: &str,
+        lock: bool,
+    ) -> AppResult<Option<Observation>> {
+        let Ok(id) = Uuid::parse_str(key) else {
+            return Ok(None);
+        };
+        let query = observations::table
+            .filter(observations::id.eq(id))
+            .filter(observations::metric.eq(&metric.key))
+            .select(Observation::as_select());
+        Ok(if lock {
+            query.for_update().first(conn).optional()?
+        } else {
+            query.first(conn).optional()?
+        })
+    }
+
+    fn list(
+        conn: &mut PgConnection,
+        metric: &Metric,
+        query: &ListQuery,
+        access: Access,
+    ) -> AppResult<(Vec<Observation>, i64)> {
+        Ok(query.load::<observations::table, _, _>(
+            Self::SPEC,
+            access.public_only(),
+            conn,
+            || {
+                observations::table
+                    .filter(observations::metric.eq(metric.key.clone()))
+                    .select((Observation::as_select(), total()))
+                    .into_boxed()
+            },
+        )?)
+    }
+
+    fn body_of(row: &Observation) -> ObservationBody {
+        let date = |date: Option<NaiveDate>| date.map(|d| d.to_string());
+        ObservationBody {
+            area: Some(row.area.clone()),
+            period_start: date(row.period_start),
+            period_end: date(row.period_end),
+            value: Some(row.value),
+            value_max: row.value_max,
+            qualifier: Some(row.qualifier.as_str().to_owned()),
+            as_of: date(row.as_of),
+            source_url: row.source_url.clone(),
+            note: row.note.clone(),
+            reported_by: row.reported_by.clone(),
+            status: Some(row.status.as_str().to_owned()),
+            published_at: row.published_at.map(|at| at.to_rfc3339()),
+        }
+    }
+
+    fn validate(
+        body: ObservationBody,
+        key: Option<&str>,
+        existing: Option<&Observation>,
+    ) -> AppResult<ObservationInput> {
+        let mut check = Check::default();
+        let id = match key {
+            Some(key) => check.parsed("id", Some(key.to_owned()), |raw| {
+                Uuid::parse_str(raw).map_err(|_| "must be a UUID".to_owned())
+            }),
+            None => None,
+        };
+        let area = check.required("area", body.area, Area::parse);
+        let period_start = check.parsed("period_start", body.period_start, parse_date);
+        let period_end = check.parsed("period_end", body.period_end, parse_date);
+        if let (Some(start), Some(end)) = (period_start, period_end)
+            && start > end
+        {
+            check.fail("period_end", "must not be before period_start");
+        }
+        if body.value.is_none() {
+            check.fail("value", "is required");
+        }
+        let value = body.value.unwrap_or_default();
+        if body.value_max.is_some_and(|max| max < value) {
+            check.fail("value_max", "must not be below value");
+        }
+        let publication = Publication::check(
+            &mut check,
+            body.status,
+            body.published_at,
+            existing.and_then(|o| o.published_at),
+        );
+        let input = ObservationInput {
+            id,
+            area: area.unwrap_or_default(),
+            period_start,
+            period_end,
+            value,
+            value_max: body.value_max,
+            qualifier: check
+                .parsed("qualifier", body.qualifier, Qualifier::parse)
+                .unwrap_or(Qualifier::Exact),
+            as_of: check.parsed("as_of", body.as_of, parse_date),
+            source_url: check
+                .parsed("source_url", body.source_url, HttpUrl::parse)
+                .map(HttpUrl::into_inner),
+            note: check.optional_text("note", body.note, 2000),
+            reported_by: check.optional_text("reported_by", body.reported_by, 200),
+            publication,
+        };
+        check.finish(input)
+    }
+
+    fn save(
+        conn: &mut PgConnection,
+        metric: &Metric,
+        existing: Option<&Observation>,
+        input: ObservationInput,
+    ) -> AppResult<Observation> {
+        if metric.unit == Unit::Percent
+            && (input.value < 0.0 || input.value_max.unwrap_or(input.value) > 100.0)
+        {
+            return Err(AppError::invalid(
+                "/value",
+                "a percentage is between 0 and 100",
+            ));
+        }
+        reject_duplicate(conn, metric, existing.map(|o| o.id), &input)?;
+        let record = ObservationRecord {
+            metric: &metric.key,
+            area: input.area.as_str(),
+            period_start: input.period_start,
+            period_end: input.period_end,
+            value: input.value,
+            value_max: input.value_max,
+            qualifier: input.qualifier,
+            as_of: input.as_of,
+            source_url: input.source_url.as_deref(),
+            note: input.note.as_deref(),
+            reported_by: input.reported_by.as_deref(),
+            status: input.publication.status,
+            published_at: input.publication.published_at,
+        };
+        Ok(match (existing, input.id) {
+            (Some(row), _) => diesel::update(observations::table.find(row.id))
+                .set(&record)
+                .returning(Observation::as_returning())
+                .get_result(conn)?,
+            (None, Some(id)) => diesel::insert_into(observations::table)
+                .values((observations::id.eq(id), &record))
+                .returning(Observation::as_returning())
+                .get_result(conn)?,
+            (None, None) => diesel::insert_into(observations::table)
+                .values(&record)
+                .returning(Observation::as_returning())
+                .get_result(conn)?,
+        })
+    }
+
+    fn delete(conn: &mut PgConnection, row: &Observation, _: bool) -> AppResult<()> {
+        diesel::delete(observations::table.find(row.id)).execute(conn)?;
+        Ok(())
+    }
+}
+
+/// A second observation with the same natural key is a 409 that names the first.
+fn reject_duplicate(
+    conn: &mut PgConnection,
+    metric: &Metric,
+    own: Option<Uuid>,
+    input: &ObservationInput,
+) -> AppResult<()> {
+    let mut query = observations::table
+        .filter(observations::metric.eq(&metric.key))
+        .filter(observations::area.eq(input.area.as_str()))
+        .select(observations::id)
+        .into_boxed();
+    query = match input.period_start {
+        Some(start) => query.filter(observations::period_start.eq(start)),
+        None => query.filter(observations::period_start.is_null()),
+    };
+    query = match input.period_end {
+        Some(end) => query.filter(observations::period_end.eq(end)),
+        None => query.filter(observations::period_end.is_null()),
+    };
+    if let Some(own) = own {
+        query = query.filter(observations::id.ne(own));
+    }
+    match query.first::<Uuid>(conn).optional()? {
+        None => Ok(()),
+        Some(other) => {
+            let period =
+                |d: Option<NaiveDate>| d.map_or_else(|| "unknown".to_owned(), |d| d.to_string());
+            let detail = format!(
+                "{} has an observation for {} from {} to {} already: {}/{other}; change that one instead",
+                metric.key,
+                input.area,
+                period(input.period_start),
+                period(input.period_end),
+                Observations::collection_path(metric),
+            );
+            Err(AppError::Conflict {
+                errors: ["/area", "/period_start", "/period_end"]
+                    .iter()
+                    .map(|pointer| {
+                        FieldError::new(*pointer, "another observation has this area and period")
+                    })
+                    .collect(),
+                detail,
+            })
+        }
+    }
+}
+
+resource_endpoints! {
+    resource: Observations,
+    item: Observation,
+    body: ObservationBody,
+    list: ObservationList,
+    tag: "impact-metrics",
+    collection: "/api/v1/impact-metrics/{key}/observations",
+    item_path: "/api/v1/impact-metrics/{key}/observations/{id}",
+    scope: "key" => "The metric's key, e.g. `women-in-armed-forces`",
+    key: "id",
+    key_description: "The observation's id (a UUID); PUT to a new one creates it",
+    singular: "observation",
+    plural: "observations",
+    handlers: [list_observations, get_observation, create_observation, replace_observation, update_observation, delete_observation],
+}
