@@ -10,8 +10,12 @@
 
 mod auth;
 mod binary;
+mod contacts;
+mod decisions;
 mod errors;
+mod funders;
 mod helpers;
+mod metrics;
 mod openapi;
 mod operations;
 mod outage;
