@@ -120,8 +120,8 @@ impl Field {
             return Vec::new();
         }
         let mut ops = match self.kind {
-            Kind::Text | Kind::Enum(_) | Kind::Uuid => vec![Op::Eq, Op::Ne, Op::In],
-            Kind::Integer | Kind::Number | Kind::Date | Kind::Timestamp => {
+            Kind::Enum(_) | Kind::Uuid => vec![Op::Eq, Op::Ne, Op::In],
+            Kind::Text | Kind::Integer | Kind::Number | Kind::Date | Kind::Timestamp => {
                 vec![Op::Eq, Op::Ne, Op::Lt, Op::Lte, Op::Gt, Op::Gte, Op::In]
             }
             Kind::Bool => vec![Op::Eq, Op::Ne],
@@ -445,7 +445,7 @@ impl ListQuery {
                 "q" => query.q = Some(parse_search(spec, &value)?),
                 "updated_since" => {
                     let since = parse_instant(&value)
-                        .map_err(|detail| AppError::bad_request(&key, detail))?;
+                        .map_err(|detail| AppError::bad_request(&key, format!("{key} {detail}")))?;
                     let field = spec
                         .field("updated_at")
                         .ok_or_else(|| AppError::internal("no updated_at"))?;

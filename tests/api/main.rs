@@ -10,13 +10,16 @@
 
 mod auth;
 mod binary;
+mod caching;
 mod contacts;
 mod decisions;
 mod errors;
 mod funders;
 mod helpers;
+mod lists;
 mod metrics;
 mod openapi;
 mod operations;
 mod outage;
 mod pages;
+mod search;

@@ -1,0 +1,252 @@
+//! HTTP caching (ETag, 304, Cache-Control, Vary) and CORS.
+
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::helpers::{Options, TestApp};
+
+#[actix_web::test]
+async fn every_read_has_an_etag_and_a_matching_if_none_match_is_a_304_without_a_body() {
+    let app = TestApp::seeded().await;
+    for path in [
+        "/api/v1/pages",
+        "/api/v1/pages/mission",
+        "/api/v1/impact-metrics?include=observations",
+        "/api/v1/impact-metrics/women-in-armed-forces/observations",
+        "/api/v1/funders/uk-home-office",
+        "/api/v1/council-decisions",
+        "/api/v1/contact",
+        "/api/v1/search?q=arms",
+    ] {
+        let first = app.get(path).await;
+        first.ok(200);
+        let etag = first.etag();
+        let again = app
+            .request(Method::GET, path)
+            .header("if-none-match", &etag)
+            .send()
+            .await;
+        assert_eq!(again.status(), 304, "{path}");
+        assert!(again.body.is_empty());
+        assert_eq!(again.etag(), etag);
+        assert_eq!(
+            again.header("cache-control").as_deref(),
+            Some("public, max-age=60")
+        );
+        let weak = app
+            .request(Method::GET, path)
+            .header("if-none-match", &format!("W/{etag}, \"other\""))
+            .send()
+            .await;
+        assert_eq!(
+            weak.status(),
+            304,
+            "weak comparison for If-None-Match: {path}"
+        );
+        let stale = app
+            .request(Method::GET, path)
+            .header("if-none-match", "\"stale\"")
+            .send()
+            .await;
+        assert_eq!(stale.status(), 200);
+    }
+}
+
+#[actix_web::test]
+async fn a_write_changes_the_etag_so_caches_refetch() {
+    let app = TestApp::seeded().await;
+    let list = app.get("/api/v1/pages").await.etag();
+    let item = app.get("/api/v1/pages/mission").await.etag();
+    app.patch(
+        &app.editor(),
+        "/api/v1/pages/mission",
+        json!({"title": "Our mission"}),
+    )
+    .await
+    .ok(200);
+    let list_after = app
+        .request(Method::GET, "/api/v1/pages")
+        .header("if-none-match", &list)
+        .send()
+        .await;
+    assert_eq!(list_after.status(), 200);
+    let item_after = app
+        .request(Method::GET, "/api/v1/pages/mission")
+        .header("if-none-match", &item)
+        .send()
+        .await;
+    assert_eq!(item_after.ok(200)["title"], "Our mission");
+    // A new observation changes the metric, whose `latest` it may be.
+    let metric = app
+        .get("/api/v1/impact-metrics/salw-destroyed")
+        .await
+        .etag();
+    let figure = json!({"area": "RS", "period_start": "2024-01-01", "period_end": "2024-12-31", "value": 1, "status": "published"});
+    app.post(
+        &app.editor(),
+        "/api/v1/impact-metrics/salw-destroyed/observations",
+        figure,
+    )
+    .await
+    .ok(201);
+    let metric_after = app
+        .request(Method::GET, "/api/v1/impact-metrics/salw-destroyed")
+        .header("if-none-match", &metric)
+        .send()
+        .await;
+    assert_eq!(metric_after.status(), 200);
+}
+
+#[actix_web::test]
+async fn public_answers_are_cacheable_and_answers_for_a_token_are_private() {
+    let app = TestApp::seeded().await;
+    let public = app.get("/api/v1/pages/mission").await;
+    assert_eq!(
+        public.header("cache-control").as_deref(),
+        Some("public, max-age=60")
+    );
+    let vary = public.header("vary").unwrap();
+    assert!(
+        vary.contains("Authorization") && vary.contains("Origin"),
+        "{vary}"
+    );
+    let private = app.get_as(&app.editor(), "/api/v1/pages/mission").await;
+    assert_eq!(
+        private.header("cache-control").as_deref(),
+        Some("private, no-store")
+    );
+    let written = app
+        .patch(
+            &app.editor(),
+            "/api/v1/pages/mission",
+            json!({"position": 9}),
+        )
+        .await;
+    assert_eq!(written.header("cache-control").as_deref(), Some("no-store"));
+    let error = app.get("/api/v1/pages/nowhere").await;
+    assert_eq!(error.header("cache-control").as_deref(), Some("no-store"));
+}
+
+#[actix_web::test]
+async fn without_configured_origins_no_cors_headers_are_sent() {
+    let app = TestApp::seeded().await;
+    let response = app
+        .request(Method::GET, "/api/v1/pages")
+        .header("origin", "https://evil.example")
+        .send()
+        .await;
+    assert_eq!(response.status(), 200);
+    assert!(response.header("access-control-allow-origin").is_none());
+    let preflight = app
+        .request(Method::OPTIONS, "/api/v1/pages")
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await;
+    assert!(preflight.header("access-control-allow-origin").is_none());
+}
+
+#[actix_web::test]
+async fn configured_origins_get_cors_with_the_headers_a_frontend_needs() {
+    let origins = vec!["https://www.seesac.org".to_owned()];
+    let app = TestApp::spawn_with(Options {
+        cors_origins: origins,
+        seed: true,
+        ..Options::default()
+    })
+    .await;
+    let preflight = app
+        .request(Method::OPTIONS, "/api/v1/pages/mission")
+        .header("origin", "https://www.seesac.org")
+        .header("access-control-request-method", "PATCH")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type, if-match",
+        )
+        .send()
+        .await;
+    assert_eq!(preflight.status(), 200);
+    assert_eq!(
+        preflight.header("access-control-allow-origin").as_deref(),
+        Some("https://www.seesac.org")
+    );
+    assert!(
+        preflight
+            .header("access-control-allow-methods")
+            .unwrap()
+            .contains("PATCH")
+    );
+    let allowed_headers = preflight
+        .header("access-control-allow-headers")
+        .unwrap()
+        .to_lowercase();
+    assert!(allowed_headers.contains("if-match") && allowed_headers.contains("authorization"));
+    assert!(
+        preflight
+            .header("access-control-allow-credentials")
+            .is_none()
+    );
+
+    let read = app
+        .request(Method::GET, "/api/v1/pages")
+        .header("origin", "https://www.seesac.org")
+        .send()
+        .await;
+    assert_eq!(
+        read.header("access-control-allow-origin").as_deref(),
+        Some("https://www.seesac.org")
+    );
+    let exposed = read
+        .header("access-control-expose-headers")
+        .unwrap()
+        .to_lowercase();
+    for header in ["etag", "link", "location"] {
+        assert!(exposed.contains(header), "{exposed}");
+    }
+    assert!(read.header("access-control-allow-credentials").is_none());
+    assert!(read.header("vary").unwrap().contains("Origin"));
+
+    let other = app
+        .request(Method::GET, "/api/v1/pages")
+        .header("origin", "https://evil.example")
+        .send()
+        .await;
+    assert!(other.header("access-control-allow-origin").is_none());
+    if other.status() != 200 {
+        other.problem(400, "invalid_request");
+    }
+}
+
+#[actix_web::test]
+async fn a_wildcard_origin_never_allows_credentials() {
+    let app = TestApp::spawn_with(Options {
+        cors_origins: vec!["*".to_owned()],
+        ..Options::default()
+    })
+    .await;
+    let read = app
+        .request(Method::GET, "/api/v1/pages")
+        .header("origin", "https://anywhere.example")
+        .send()
+        .await;
+    assert_eq!(
+        read.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    assert!(read.header("access-control-allow-credentials").is_none());
+    let preflight = app
+        .request(Method::OPTIONS, "/api/v1/pages")
+        .header("origin", "https://anywhere.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await;
+    assert_eq!(
+        preflight.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    assert!(
+        preflight
+            .header("access-control-allow-credentials")
+            .is_none()
+    );
+}

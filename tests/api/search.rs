@@ -1,0 +1,174 @@
+//! Full-text search: `q=` on a collection and across all of them.
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, page};
+
+#[actix_web::test]
+async fn q_searches_a_collection_ranked_by_relevance() {
+    let app = TestApp::seeded().await;
+    let cookies = app.get("/api/v1/pages?q=cookies&fields=slug").await.ok(200);
+    assert_eq!(
+        cookies["data"][0]["slug"], "cookies",
+        "the page about cookies ranks first"
+    );
+    let stemmed = app
+        .get("/api/v1/pages?q=destroying%20weapons&fields=slug")
+        .await
+        .ok(200);
+    assert!(cookies["meta"]["total"].as_i64().unwrap() >= 1);
+    assert!(
+        stemmed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["slug"] == "impact"),
+        "{stemmed}"
+    );
+    let metrics = app
+        .get("/api/v1/impact-metrics?q=women&fields=key")
+        .await
+        .ok(200);
+    assert_eq!(metrics["data"], json!([{"key": "women-in-armed-forces"}]));
+    let decisions = app
+        .get("/api/v1/council-decisions?q=roadmap%20trafficking&fields=celex")
+        .await
+        .ok(200);
+    assert_eq!(decisions["data"][0]["celex"], "32018D1788");
+    let funders = app
+        .get("/api/v1/funders?q=%22Home%20Office%22&fields=slug")
+        .await
+        .ok(200);
+    assert_eq!(funders["data"][0]["slug"], "uk-home-office");
+    let nothing = app.get("/api/v1/pages?q=zebra").await.ok(200);
+    assert_eq!(nothing["meta"]["total"], 0);
+}
+
+#[actix_web::test]
+async fn search_across_everything_gives_typed_hits_with_highlighted_snippets() {
+    let app = TestApp::seeded().await;
+    let response = app.get("/api/v1/search?q=gender%20equality").await;
+    let results = response.ok(200);
+    assert!(response.header("etag").is_some());
+    let hits = results["data"].as_array().unwrap();
+    assert!(hits.len() >= 3, "{results}");
+    let types: std::collections::HashSet<&str> =
+        hits.iter().map(|h| h["type"].as_str().unwrap()).collect();
+    assert!(
+        types.contains("page") && types.contains("impact_metric") && types.contains("funder"),
+        "{types:?}"
+    );
+    for hit in hits {
+        assert!(hit["snippet"].as_str().unwrap().contains("<mark>"), "{hit}");
+        let url = hit["url"].as_str().unwrap();
+        assert!(url.ends_with(hit["key"].as_str().unwrap()));
+        app.get(url).await.ok(200);
+    }
+    let metric = hits.iter().find(|h| h["type"] == "impact_metric").unwrap();
+    assert!(
+        metric["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("/api/v1/impact-metrics/")
+    );
+    let only = app.get("/api/v1/search?q=gender&type=funder").await.ok(200);
+    assert!(
+        only["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["type"] == "funder")
+    );
+    let decision = app
+        .get("/api/v1/search?q=2019/2111&type=council_decision")
+        .await
+        .ok(200);
+    assert_eq!(decision["data"][0]["key"], "32019D2111");
+    assert_eq!(
+        app.get("/api/v1/search?q=gender&per_page=1").await.ok(200)["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn snippets_are_escaped_html() {
+    let app = TestApp::spawn().await;
+    let mut body = page("escape", "Escape");
+    body["body"] = json!("Weapons: 5 < 7 & ammunition <script>alert(1)</script>");
+    body["status"] = json!("published");
+    app.post(&app.editor(), "/api/v1/pages", body).await.ok(201);
+    let hit = app.get("/api/v1/search?q=weapons").await.ok(200)["data"][0]["snippet"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!hit.contains("<script"), "{hit}");
+    assert!(
+        hit.contains("5 &lt; 7")
+            && hit.to_lowercase().contains("<mark>weapons</mark>")
+            && hit.contains("&amp;"),
+        "{hit}"
+    );
+    assert_eq!(
+        hit.matches('<').count(),
+        hit.matches("<mark>").count() + hit.matches("</mark>").count(),
+        "{hit}"
+    );
+}
+
+#[actix_web::test]
+async fn a_draft_never_shows_up_in_an_anonymous_search() {
+    let app = TestApp::seeded().await;
+    let token = app.editor();
+    let mut draft = page("plans", "Confidential plans");
+    draft["body"] = json!("Zeppelin procurement for the secret programme.");
+    app.post(&token, "/api/v1/pages", draft).await.ok(201);
+    let mut scheduled = page("later", "Zeppelin launch");
+    scheduled["status"] = json!("published");
+    scheduled["published_at"] = json!("2999-01-01T00:00:00Z");
+    app.post(&token, "/api/v1/pages", scheduled).await.ok(201);
+    assert_eq!(
+        app.get("/api/v1/search?q=zeppelin").await.ok(200)["meta"]["total"],
+        0
+    );
+    assert_eq!(
+        app.get("/api/v1/pages?q=zeppelin").await.ok(200)["meta"]["total"],
+        0
+    );
+    assert_eq!(
+        app.get_as(&token, "/api/v1/search?q=zeppelin")
+            .await
+            .ok(200)["meta"]["total"],
+        2
+    );
+    assert_eq!(
+        app.get_as(&token, "/api/v1/pages?q=zeppelin").await.ok(200)["meta"]["total"],
+        2
+    );
+}
+
+#[actix_web::test]
+async fn a_search_without_a_question_or_with_unknown_parameters_is_a_400() {
+    let app = TestApp::spawn().await;
+    for (query, parameter) in [
+        ("", "q"),
+        ("q=", "q"),
+        ("q=x&type=user", "type"),
+        ("q=x&sort=rank", "sort"),
+        ("q=x&per_page=0", "per_page"),
+    ] {
+        let response = app.get(&format!("/api/v1/search?{query}")).await;
+        response.problem(400, "invalid_request");
+        assert_eq!(response.pointers(), [parameter], "{query}");
+    }
+    let long = "a".repeat(201);
+    app.get(&format!("/api/v1/search?q={long}"))
+        .await
+        .problem(400, "invalid_request");
+    // Operators in the question are text, not syntax errors.
+    app.get("/api/v1/search?q=%22unclosed%20%26%20|%20!(")
+        .await
+        .ok(200);
+}
