@@ -87,6 +87,8 @@ pub enum AppError {
     UnsupportedMediaType(String),
     /// 422: well-formed but invalid values.
     Validation(Vec<FieldError>),
+    /// 429, with `Retry-After`: too much at once.
+    TooManyRequests(String),
     /// 503, with `Retry-After`: the database is unreachable.
     Unavailable(String),
     /// 500: a bug. The cause is logged, never sent.
@@ -129,6 +131,7 @@ impl AppError {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Validation(_) => "validation_failed",
+            Self::TooManyRequests(_) => "too_many_requests",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -142,6 +145,7 @@ impl AppError {
             | Self::NotFound(detail)
             | Self::PreconditionFailed(detail)
             | Self::UnsupportedMediaType(detail)
+            | Self::TooManyRequests(detail)
             | Self::Unavailable(detail) => detail.clone(),
             Self::MethodNotAllowed { allow } => format!("this resource allows {allow}"),
             Self::PayloadTooLarge { limit } => format!("the body is larger than {limit} bytes"),
@@ -217,6 +221,7 @@ impl ResponseError for AppError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -246,7 +251,7 @@ impl ResponseError for AppError {
             Self::MethodNotAllowed { allow } => {
                 response.insert_header((header::ALLOW, *allow));
             }
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::TooManyRequests(_) => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
             }
             _ => {}
@@ -294,6 +299,15 @@ impl From<DieselError> for AppError {
                     _ if is_connection_problem(info.message()) => {
                         Self::Unavailable(info.message().to_owned())
                     }
+                    // Writers that met head-on, a lock or statement timeout: try again.
+                    _ if is_transient(info.message()) => {
+                        Self::Unavailable(format!("busy, retry: {}", info.message()))
+                    }
+                    // A value PostgreSQL cannot hold got past validation (SQLSTATE class 22).
+                    _ if is_data_exception(info.message()) => Self::bad_request(
+                        pointer.unwrap_or_else(|| "/".to_owned()),
+                        format!("a value was refused: {}", info.message()),
+                    ),
                     _ => Self::Internal(format!("database error: {}", info.message())),
                 }
             }
@@ -313,6 +327,29 @@ fn is_connection_problem(message: &str) -> bool {
         "could not receive data",
     ];
     SIGNS.iter().any(|sign| message.contains(sign))
+}
+
+fn is_transient(message: &str) -> bool {
+    [
+        "deadlock detected",
+        "could not obtain lock",
+        "canceling statement due to statement timeout",
+        "lock timeout",
+    ]
+    .iter()
+    .any(|sign| message.contains(sign))
+}
+
+fn is_data_exception(message: &str) -> bool {
+    [
+        "invalid byte sequence",
+        "out of range",
+        "invalid input syntax",
+        "value too long",
+        "character with byte sequence",
+    ]
+    .iter()
+    .any(|sign| message.contains(sign))
 }
 
 /// The column named in a PostgreSQL detail like `Key (slug)=(mission) already exists.`

@@ -63,8 +63,11 @@ fn check_media_type(req: &HttpRequest) -> AppResult<()> {
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
+    // JSON Patch (RFC 6902) is a different language from the merge patches we take.
     let is_json = essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"));
+        || (essence.starts_with("application/")
+            && essence.ends_with("+json")
+            && essence != "application/json-patch+json");
     if is_json {
         Ok(())
     } else {

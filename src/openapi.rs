@@ -23,7 +23,7 @@ use crate::{ops, users};
     ),
     paths(
         ops::index, ops::healthz, ops::readyz,
-        users::issue_token, users::list_users, users::create_user, users::delete_user,
+        users::issue_token, users::list_users, users::create_user, users::get_user, users::delete_user,
         search::search, contacts::get_primary_contact,
     ),
     components(schemas(Problem, FieldError, crate::content::Status, crate::auth::Role)),

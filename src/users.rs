@@ -2,6 +2,7 @@
 //! admin-only user API (`/api/v1/users`).
 
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -116,6 +117,32 @@ fn verify_password(hash: &str, password: &str) -> bool {
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("not a real password").unwrap_or_default());
 
+/// Password checks running now. Each takes about 19 MiB and a core for a moment, so
+/// only a few run at once; the rest are told to come back (429), rather than let a
+/// burst of logins exhaust memory and starve the database work.
+static HASHING: AtomicUsize = AtomicUsize::new(0);
+const MAX_HASHING: usize = 8;
+
+struct HashingSlot;
+
+impl HashingSlot {
+    fn take() -> AppResult<Self> {
+        if HASHING.fetch_add(1, Ordering::AcqRel) >= MAX_HASHING {
+            HASHING.fetch_sub(1, Ordering::AcqRel);
+            return Err(AppError::TooManyRequests(
+                "too many logins at once; try again in a moment".to_owned(),
+            ));
+        }
+        Ok(Self)
+    }
+}
+
+impl Drop for HashingSlot {
+    fn drop(&mut self) {
+        HASHING.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 fn parse_username(raw: &str) -> Result<String, String> {
     let valid = !raw.is_empty()
         && raw.len() <= 63
@@ -204,12 +231,16 @@ pub async fn issue_token(
     }
     check.finish(())?;
     let user = db.run(move |conn| find(conn, &username)).await?;
-    let verified = web::block(move || match &user {
-        Some(user) if verify_password(&user.password_hash, &password) => Some(user.clone()),
-        Some(_) => None,
-        None => {
-            verify_password(&DUMMY_HASH, &password);
-            None
+    let slot = HashingSlot::take()?;
+    let verified = web::block(move || {
+        let _slot = slot;
+        match &user {
+            Some(user) if verify_password(&user.password_hash, &password) => Some(user.clone()),
+            Some(_) => None,
+            None => {
+                verify_password(&DUMMY_HASH, &password);
+                None
+            }
         }
     })
     .await?;
@@ -302,6 +333,35 @@ pub async fn create_user(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/users/{username}", tag = "users", summary = "Read a user",
+    description = "Admins only.",
+    params(("username" = String, Path, description = "The username")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user", body = UserView),
+        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_user(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+    username: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    caller.require(Permission::ManageUsers)?;
+    query::no_parameters(req.query_string())?;
+    let username = username.into_inner();
+    let user = db
+        .run(move |conn| {
+            find(conn, &username)?
+                .ok_or_else(|| AppError::NotFound(format!("there is no user {username}")))
+        })
+        .await?;
+    let body = serde_json::to_value(UserView::from(user)).map_err(AppError::internal)?;
+    Ok(http::read(&req, &caller, &body, &[]))
+}
+
 #[utoipa::path(delete, path = "/api/v1/users/{username}", tag = "users", summary = "Delete a user",
     description = "Admins only. The last admin cannot be deleted. Tokens already issued stay valid until they expire.",
     params(("username" = String, Path, description = "The username")),
@@ -360,7 +420,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::resource("/api/v1/users/{username}")
+            .route(web::get().to(get_user))
+            .route(web::head().to(get_user))
             .route(web::delete().to(delete_user))
-            .default_service(web::to(|req| http::other_method(req, "DELETE"))),
+            .default_service(web::to(|req| http::other_method(req, "GET, HEAD, DELETE"))),
     );
 }

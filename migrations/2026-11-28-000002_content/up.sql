@@ -131,8 +131,14 @@ CREATE TABLE contacts (
     published_at timestamptz,
     version integer NOT NULL DEFAULT 1,
     created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now()
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    search tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('english', name), 'A')
+        || setweight(to_tsvector('english', coalesce(organisation, '')), 'B')
+        || setweight(to_tsvector('english', coalesce(city, '') || ' ' || coalesce(street_address, '')), 'C')
+    ) STORED
 );
+CREATE INDEX contacts_search_idx ON contacts USING gin (search);
 -- At most one primary contact; the API keeps it at exactly one.
 CREATE UNIQUE INDEX contacts_one_primary ON contacts ((true)) WHERE is_primary;
 CREATE INDEX contacts_updated_at_idx ON contacts (updated_at);

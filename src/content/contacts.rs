@@ -136,12 +136,13 @@ impl Resource for Contacts {
 
     const NAME: &'static str = "contact";
     const KEY: &'static str = "slug";
+    const WRITE_LOCK: Option<&'static str> = Some("contacts");
     const READ_ONLY: &'static [&'static str] = &[];
     const SPEC: &'static ListSpec = &ListSpec {
         fields: FIELDS,
         default_sort: &[("primary", Dir::Desc), ("position", Dir::Asc)],
         unique_column: "slug",
-        searchable: false,
+        searchable: true,
         includes: &[],
     };
 
@@ -157,7 +158,7 @@ impl Resource for Contacts {
         "/api/v1/contacts".to_owned()
     }
 
-    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access) -> AppResult<()> {
+    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access, _: bool) -> AppResult<()> {
         Ok(())
     }
 
@@ -166,7 +167,7 @@ impl Resource for Contacts {
             .filter(contacts::slug.eq(key))
             .select(Contact::as_select());
         Ok(if lock {
-            query.for_update().first(conn).optional()?
+            query.for_no_key_update().first(conn).optional()?
         } else {
             query.first(conn).optional()?
         })
@@ -255,14 +256,13 @@ impl Resource for Contacts {
     }
 
     /// Demoting the old primary contact and saving the new one is one transaction,
-    /// serialised with every other change of the primary contact.
+    /// serialised with every other contact write (`WRITE_LOCK`).
     fn save(
         conn: &mut PgConnection,
         _: &(),
         existing: Option<&Contact>,
         mut record: ContactRecord,
     ) -> AppResult<Contact> {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('contacts'))").execute(conn)?;
         let own_id = existing.map(|contact| contact.id).unwrap_or_default();
         let others = contacts::table
             .filter(contacts::is_primary)
@@ -288,7 +288,6 @@ impl Resource for Contacts {
     }
 
     fn delete(conn: &mut PgConnection, row: &Contact, _: bool) -> AppResult<()> {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('contacts'))").execute(conn)?;
         if row.primary {
             let others: i64 = contacts::table
                 .filter(contacts::id.ne(row.id))

@@ -101,11 +101,11 @@ struct Preconditions {
 
 impl Preconditions {
     fn of(req: &HttpRequest) -> Self {
+        // An unreadable header still counts as sent: it can match nothing.
         let text = |name| {
             req.headers()
                 .get(name)
-                .and_then(|v: &header::HeaderValue| v.to_str().ok())
-                .map(str::to_owned)
+                .map(|v: &header::HeaderValue| v.to_str().unwrap_or_default().to_owned())
         };
         Self {
             if_match: text(header::IF_MATCH),
@@ -142,8 +142,9 @@ impl Preconditions {
 /// The `Link` header of a list (RFC 8288): first, prev, next and last pages, with
 /// every other parameter kept.
 pub fn link_header(req: &HttpRequest, page: i64, total_pages: i64) -> String {
-    let info = req.connection_info();
-    let base = format!("{}://{}{}", info.scheme(), info.host(), req.path());
+    // Relative references (RFC 8288 allows them): a Host or X-Forwarded-Host header
+    // cannot steer the links a shared cache hands to everyone.
+    let base = req.path();
     let params: Vec<(String, String)> = query::pairs(req.query_string())
         .unwrap_or_default()
         .into_iter()
@@ -169,14 +170,34 @@ pub fn link_header(req: &HttpRequest, page: i64, total_pages: i64) -> String {
     links.join(", ")
 }
 
+/// The start of every write's transaction: the resource's advisory lock, then its
+/// scope, held; row locks come after.
+fn begin_write<R: Resource>(conn: &mut diesel::PgConnection, scope: &str) -> AppResult<R::Scope> {
+    use diesel::RunQueryDsl;
+    if let Some(lock) = R::WRITE_LOCK {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(lock)
+            .execute(conn)?;
+    }
+    R::resolve_scope(conn, scope, Access::Everything, true)
+}
+
 /// The scope and key of a request, from its path.
-fn path_params<R: Resource>(req: &HttpRequest) -> (String, String) {
+fn path_params<R: Resource>(req: &HttpRequest) -> AppResult<(String, String)> {
     let param = |name: Option<&str>| {
-        name.and_then(|name| req.match_info().get(name))
-            .unwrap_or_default()
-            .to_owned()
+        let value = name
+            .and_then(|name| req.match_info().get(name))
+            .unwrap_or_default();
+        // No key has control characters: such a path names nothing.
+        if value.chars().any(char::is_control) {
+            return Err(AppError::NotFound(format!(
+                "there is nothing at {}",
+                req.path()
+            )));
+        }
+        Ok(value.to_owned())
     };
-    (param(R::SCOPE_PARAM), param(Some(R::PATH_KEY)))
+    Ok((param(R::SCOPE_PARAM)?, param(Some(R::PATH_KEY))?))
 }
 
 pub async fn list<R: Resource>(
@@ -184,13 +205,13 @@ pub async fn list<R: Resource>(
     caller: Caller,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    let (scope, _) = path_params::<R>(&req);
+    let (scope, _) = path_params::<R>(&req)?;
     let query = ListQuery::parse(R::SPEC, req.query_string())?;
     let access = access_of(&caller);
     let work_query = query.clone();
     let (items, total) = db
         .run(move |conn| {
-            let scope = R::resolve_scope(conn, &scope, access)?;
+            let scope = R::resolve_scope(conn, &scope, access, false)?;
             let (rows, total) = R::list(conn, &scope, &work_query, access)?;
             let items = R::represent(conn, rows, &work_query.view, access)?;
             Ok((
@@ -212,12 +233,12 @@ pub async fn list<R: Resource>(
 }
 
 pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
-    let (scope, key) = path_params::<R>(&req);
+    let (scope, key) = path_params::<R>(&req)?;
     let view = query::parse_item_view(R::SPEC, req.query_string())?;
     let access = access_of(&caller);
     let item = db
         .run(move |conn| {
-            let scope = R::resolve_scope(conn, &scope, access)?;
+            let scope = R::resolve_scope(conn, &scope, access, false)?;
             let row = R::find(conn, &scope, &key, false)?
                 .filter(|row| {
                     let (status, published_at) = R::publication(row);
@@ -239,14 +260,15 @@ pub async fn create<R: Resource>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    let (scope, _) = path_params::<R>(&req);
+    let (scope, _) = path_params::<R>(&req)?;
     caller.require(Permission::EditContent)?;
     query::no_parameters(req.query_string())?;
     let body = body_from::<R>(http::json_object(&req, payload).await?)?;
-    let input = R::validate(body, None, None)?;
     let (item, location) = db
         .transaction(move |conn| {
-            let scope = R::resolve_scope(conn, &scope, Access::Everything)?;
+            // Validation renders Markdown: it runs here, off the async workers.
+            let input = R::validate(body, None, None)?;
+            let scope = begin_write::<R>(conn, &scope)?;
             let row = R::save(conn, &scope, None, input)?;
             let location = format!("{}/{}", R::collection_path(&scope), R::key(&row));
             Ok((represent_one::<R>(conn, row, Access::Everything)?, location))
@@ -264,14 +286,14 @@ pub async fn replace<R: Resource>(
 where
     R::Row: Clone,
 {
-    let (scope, key) = path_params::<R>(&req);
+    let (scope, key) = path_params::<R>(&req)?;
     caller.require(Permission::EditContent)?;
     query::no_parameters(req.query_string())?;
     let body = body_from::<R>(http::json_object(&req, payload).await?)?;
     let preconditions = Preconditions::of(&req);
     let (item, created, location) = db
         .transaction(move |conn| {
-            let scope = R::resolve_scope(conn, &scope, Access::Everything)?;
+            let scope = begin_write::<R>(conn, &scope)?;
             let existing = R::find(conn, &scope, &key, true)?;
             preconditions.check(current_etag::<R>(conn, existing.as_ref())?.as_deref())?;
             let input = R::validate(body, Some(&key), existing.as_ref())?;
@@ -300,7 +322,7 @@ pub async fn update<R: Resource>(
 where
     R::Row: Clone,
 {
-    let (scope, key) = path_params::<R>(&req);
+    let (scope, key) = path_params::<R>(&req)?;
     caller.require(Permission::EditContent)?;
     query::no_parameters(req.query_string())?;
     let mut patch = http::json_object(&req, payload).await?;
@@ -310,7 +332,7 @@ where
     let preconditions = Preconditions::of(&req);
     let (item, location) = db
         .transaction(move |conn| {
-            let scope = R::resolve_scope(conn, &scope, Access::Everything)?;
+            let scope = begin_write::<R>(conn, &scope)?;
             let existing =
                 R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
             preconditions.check(current_etag::<R>(conn, Some(&existing))?.as_deref())?;
@@ -349,7 +371,7 @@ pub async fn delete<R: Resource>(
 where
     R::Row: Clone,
 {
-    let (scope, key) = path_params::<R>(&req);
+    let (scope, key) = path_params::<R>(&req)?;
     caller.require(Permission::EditContent)?;
     let mut cascade = false;
     for (name, value) in query::pairs(req.query_string())? {
@@ -377,7 +399,7 @@ where
     }
     let preconditions = Preconditions::of(&req);
     db.transaction(move |conn| {
-        let scope = R::resolve_scope(conn, &scope, Access::Everything)?;
+        let scope = begin_write::<R>(conn, &scope)?;
         let existing = R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
         preconditions.check(current_etag::<R>(conn, Some(&existing))?.as_deref())?;
         R::delete(conn, &existing, cascade)
@@ -395,7 +417,7 @@ pub fn seed<R: Resource>(
     scope: &str,
     items: &[Value],
 ) -> AppResult<usize> {
-    let scope = R::resolve_scope(conn, scope, Access::Everything)?;
+    let scope = begin_write::<R>(conn, scope)?;
     let mut created = 0;
     for item in items {
         let Value::Object(object) = item.clone() else {

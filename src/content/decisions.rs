@@ -161,6 +161,7 @@ impl Resource for Decisions {
 
     const NAME: &'static str = "Council Decision";
     const KEY: &'static str = "celex";
+    const WRITE_LOCK: Option<&'static str> = Some("council_decisions");
     const READ_ONLY: &'static [&'static str] = &["eur_lex_url", "superseded_by", "line"];
     const SPEC: &'static ListSpec = &ListSpec {
         fields: FIELDS,
@@ -182,7 +183,7 @@ impl Resource for Decisions {
         "/api/v1/council-decisions".to_owned()
     }
 
-    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access) -> AppResult<()> {
+    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access, _: bool) -> AppResult<()> {
         Ok(())
     }
 
@@ -191,7 +192,7 @@ impl Resource for Decisions {
             .filter(council_decisions::celex.eq(key))
             .select(Decision::as_select());
         Ok(if lock {
-            query.for_update().first(conn).optional()?
+            query.for_no_key_update().first(conn).optional()?
         } else {
             query.first(conn).optional()?
         })

@@ -143,6 +143,7 @@ impl Resource for Funders {
 
     const NAME: &'static str = "funder";
     const KEY: &'static str = "slug";
+    const WRITE_LOCK: Option<&'static str> = Some("funders");
     const READ_ONLY: &'static [&'static str] = &["parent_funder", "children"];
     const SPEC: &'static ListSpec = &ListSpec {
         fields: FIELDS,
@@ -164,7 +165,7 @@ impl Resource for Funders {
         "/api/v1/funders".to_owned()
     }
 
-    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access) -> AppResult<()> {
+    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access, _: bool) -> AppResult<()> {
         Ok(())
     }
 
@@ -173,7 +174,7 @@ impl Resource for Funders {
             .filter(funders::slug.eq(key))
             .select(Funder::as_select());
         Ok(if lock {
-            query.for_update().first(conn).optional()?
+            query.for_no_key_update().first(conn).optional()?
         } else {
             query.first(conn).optional()?
         })

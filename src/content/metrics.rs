@@ -177,7 +177,7 @@ impl Resource for Metrics {
         "/api/v1/impact-metrics".to_owned()
     }
 
-    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access) -> AppResult<()> {
+    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access, _: bool) -> AppResult<()> {
         Ok(())
     }
 
@@ -186,7 +186,7 @@ impl Resource for Metrics {
             .filter(impact_metrics::key.eq(key))
             .select(Metric::as_select());
         Ok(if lock {
-            query.for_update().first(conn).optional()?
+            query.for_no_key_update().first(conn).optional()?
         } else {
             query.first(conn).optional()?
         })

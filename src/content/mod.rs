@@ -119,9 +119,10 @@ pub struct Publication {
 }
 
 impl Publication {
-    /// `status` defaults to draft. Publishing without a date publishes now; a date in
-    /// the future schedules it. An item keeps its first publication date unless a new
-    /// one is given.
+    /// `status` defaults to draft. A published item without a date keeps the date it
+    /// has, or is published now; a date in the future schedules it. An item that is
+    /// not published has only the date it is given (so a PUT without one, or a
+    /// PATCH with null, clears a schedule).
     pub fn check(
         check: &mut Check,
         status: Option<String>,
@@ -132,9 +133,11 @@ impl Publication {
             .parsed("status", status, Status::parse)
             .unwrap_or(Status::Draft);
         let given = check.parsed("published_at", published_at, validate::parse_timestamp);
-        let published_at = given
-            .or(existing)
-            .or_else(|| (status == Status::Published).then(Utc::now));
+        let published_at = match (given, status) {
+            (Some(at), _) => Some(at),
+            (None, Status::Published) => existing.or_else(|| Some(Utc::now())),
+            (None, _) => None,
+        };
         Self {
             status,
             published_at,
@@ -175,8 +178,19 @@ pub trait Resource: Sized + 'static {
     /// The collection's path, e.g. `/api/v1/pages`.
     fn collection_path(scope: &Self::Scope) -> String;
 
-    /// Checks the scope exists and is visible; `()` for top-level resources.
-    fn resolve_scope(conn: &mut PgConnection, raw: &str, access: Access) -> AppResult<Self::Scope>;
+    /// Writes to this table take this advisory lock first, before any row lock, so
+    /// that writes whose rules read other rows (the tree of pages, the one primary
+    /// contact) run one at a time instead of deadlocking.
+    const WRITE_LOCK: Option<&'static str> = None;
+
+    /// Checks the scope exists and is visible; `()` for top-level resources. A write
+    /// (`for_write`) holds it, so that it cannot change under the write.
+    fn resolve_scope(
+        conn: &mut PgConnection,
+        raw: &str,
+        access: Access,
+        for_write: bool,
+    ) -> AppResult<Self::Scope>;
     fn find(
         conn: &mut PgConnection,
         scope: &Self::Scope,
@@ -223,8 +237,8 @@ pub trait Resource: Sized + 'static {
 }
 
 /// Refuses a link to a parent (a page's parent, a funder's parent, the decision a
-/// decision supersedes) that would close a loop. Tree writes are serialised per
-/// table, so two writes cannot close a loop between them.
+/// decision supersedes) that would close a loop. The resource's `WRITE_LOCK`
+/// serialises its writes, so two writes cannot close a loop between them.
 pub fn check_acyclic(
     conn: &mut PgConnection,
     table: &'static str,
@@ -250,9 +264,6 @@ pub fn check_acyclic(
             "cannot point to the item itself",
         ));
     }
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
-        .bind::<Text, _>(table)
-        .execute(conn)?;
     let ancestors: Vec<Ancestor> = diesel::sql_query(format!(
         "WITH RECURSIVE up(key, parent, depth) AS ( \
              SELECT {key_column}, {parent_column}, 1 FROM {table} WHERE {key_column} = $1 \

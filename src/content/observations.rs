@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::crud::resource_endpoints;
-use super::metrics::{Metric, Metrics, Unit};
+use super::metrics::{Metric, Unit};
 use super::validate::{Area, Check, HttpUrl, parse_date};
 use super::{Access, Publication, Resource, Status, number, text_enum};
-use crate::db::schema::observations;
+use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::query::{Dir, Field, Kind, ListQuery, ListSpec, total};
 
@@ -206,9 +206,23 @@ impl Resource for Observations {
         format!("/api/v1/impact-metrics/{}/observations", metric.key)
     }
 
-    /// The metric must exist and be visible to the caller.
-    fn resolve_scope(conn: &mut PgConnection, raw: &str, access: Access) -> AppResult<Metric> {
-        Metrics::find(conn, &(), raw, false)?
+    /// The metric must exist and be visible to the caller. A write holds it with a
+    /// share lock, so that its unit cannot change while a figure is checked against it.
+    fn resolve_scope(
+        conn: &mut PgConnection,
+        raw: &str,
+        access: Access,
+        for_write: bool,
+    ) -> AppResult<Metric> {
+        let query = impact_metrics::table
+            .filter(impact_metrics::key.eq(raw))
+            .select(Metric::as_select());
+        let metric = if for_write {
+            query.for_share().first(conn).optional()?
+        } else {
+            query.first(conn).optional()?
+        };
+        metric
             .filter(|metric| access.may_see(metric.status, metric.published_at))
             .ok_or_else(|| AppError::NotFound(format!("there is no impact metric with key {raw}")))
     }
@@ -227,7 +241,7 @@ impl Resource for Observations {
             .filter(observations::metric.eq(&metric.key))
             .select(Observation::as_select());
         Ok(if lock {
-            query.for_update().first(conn).optional()?
+            query.for_no_key_update().first(conn).optional()?
         } else {
             query.first(conn).optional()?
         })

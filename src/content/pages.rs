@@ -154,6 +154,7 @@ impl Resource for Pages {
 
     const NAME: &'static str = "page";
     const KEY: &'static str = "slug";
+    const WRITE_LOCK: Option<&'static str> = Some("pages");
     const READ_ONLY: &'static [&'static str] = &["body_html", "children"];
     const SPEC: &'static ListSpec = &ListSpec {
         fields: FIELDS,
@@ -175,7 +176,7 @@ impl Resource for Pages {
         "/api/v1/pages".to_owned()
     }
 
-    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access) -> AppResult<()> {
+    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access, _: bool) -> AppResult<()> {
         Ok(())
     }
 
@@ -184,7 +185,7 @@ impl Resource for Pages {
             .filter(pages::slug.eq(key))
             .select(Page::as_select());
         Ok(if lock {
-            query.for_update().first(conn).optional()?
+            query.for_no_key_update().first(conn).optional()?
         } else {
             query.first(conn).optional()?
         })

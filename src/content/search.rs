@@ -129,7 +129,8 @@ fn statement(kinds: &[&str], public_only: bool) -> String {
     // The snippet is made only for the rows of the page, after the limit.
     format!(
         "WITH query AS (SELECT websearch_to_tsquery('english', $1) AS q) \
-         SELECT kind, key, title, ts_headline('english', doc, q, $2) AS snippet, url, rank, total FROM ( \
+         SELECT kind, key, title, ts_headline('english', translate(doc, chr(2) || chr(3), ''), q, $2) AS snippet, \
+                url, rank, total FROM ( \
              SELECT *, count(*) OVER () AS total FROM ({branches}) hits \
              ORDER BY rank DESC, kind, key LIMIT $3 OFFSET $4) page, query \
          ORDER BY rank DESC, kind, key",
@@ -227,17 +228,27 @@ pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpR
         "StartSel={START}, StopSel={STOP}, MaxWords=25, MinWords=10, MaxFragments=1, FragmentDelimiter=\" … \""
     );
     let offset = (page - 1) * per_page;
-    let hits: Vec<Hit> = db
+    let (hits, total) = db
         .run(move |conn| {
-            Ok(diesel::sql_query(sql)
-                .bind::<Text, _>(q)
-                .bind::<Text, _>(options)
-                .bind::<BigInt, _>(per_page)
-                .bind::<BigInt, _>(offset)
-                .load(conn)?)
+            let load =
+                |conn: &mut PgConnection, limit: i64, offset: i64| -> QueryResult<Vec<Hit>> {
+                    diesel::sql_query(&sql)
+                        .bind::<Text, _>(&q)
+                        .bind::<Text, _>(&options)
+                        .bind::<BigInt, _>(limit)
+                        .bind::<BigInt, _>(offset)
+                        .load(conn)
+                };
+            let hits = load(conn, per_page, offset)?;
+            let total = match hits.first() {
+                Some(hit) => hit.total,
+                // Past the end: the real total still, for the meta and the links.
+                None if offset > 0 => load(conn, 1, 0)?.first().map_or(0, |hit| hit.total),
+                None => 0,
+            };
+            Ok((hits, total))
         })
         .await?;
-    let total = hits.first().map_or(0, |hit| hit.total);
     let total_pages = (total + per_page - 1) / per_page;
     let data: Vec<Hit> = hits
         .into_iter()

@@ -332,15 +332,27 @@ impl Phone {
     }
 }
 
+/// Years PostgreSQL and every client can hold: four digits, from 1 to 9999.
+fn plausible_year(year: i32) -> bool {
+    (1..=9999).contains(&year)
+}
+
+/// `YYYY-MM-DD`, four-digit years only.
 pub fn parse_date(raw: &str) -> Result<NaiveDate, String> {
+    use chrono::Datelike;
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| "must be a date such as 2019-12-31".to_owned())
+        .ok()
+        .filter(|date| raw.len() == 10 && plausible_year(date.year()))
+        .ok_or_else(|| "must be a date such as 2019-12-31".to_owned())
 }
 
 pub fn parse_timestamp(raw: &str) -> Result<DateTime<Utc>, String> {
+    use chrono::Datelike;
     DateTime::parse_from_rfc3339(raw)
+        .ok()
         .map(|time| time.with_timezone(&Utc))
-        .map_err(|_| "must be an RFC 3339 date and time such as 2024-05-08T09:00:00Z".to_owned())
+        .filter(|time| plausible_year(time.year()))
+        .ok_or_else(|| "must be an RFC 3339 date and time such as 2024-05-08T09:00:00Z".to_owned())
 }
 
 #[cfg(test)]
@@ -416,6 +428,23 @@ mod tests {
         assert!(Area::parse("SEE").is_ok());
         assert!(Area::parse("BA").is_ok());
         assert!(Area::parse("ZZZ").is_err());
+    }
+
+    #[test]
+    fn dates_have_four_digit_years() {
+        assert!(parse_date("2019-12-31").is_ok());
+        for bad in [
+            "-5000-01-01",
+            "+12019-01-01",
+            "0000-01-01",
+            "2019-1-1",
+            "2019-02-30",
+            "31.12.2019",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+        assert!(parse_timestamp("2024-05-08T09:00:00+02:00").is_ok());
+        assert!(parse_timestamp("-5000-05-08T09:00:00Z").is_err());
     }
 
     #[test]

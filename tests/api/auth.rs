@@ -251,6 +251,14 @@ async fn only_admins_manage_users_and_editors_get_a_403() {
     assert_eq!(response.pointers(), ["/password", "/role"]);
     let users = app.get_as(&app.admin(), "/api/v1/users").await.ok(200);
     assert_eq!(users["data"][0]["username"], "partner-desk");
+    let location = created.header("location").unwrap();
+    assert_eq!(
+        app.get_as(&app.admin(), &location).await.ok(200)["username"],
+        "partner-desk"
+    );
+    app.get_as(&app.editor(), &location)
+        .await
+        .problem(403, "forbidden");
 }
 
 #[actix_web::test]

@@ -183,3 +183,125 @@ async fn head_answers_like_get_without_a_body() {
     assert!(head.body.is_empty());
     assert_eq!(head.etag(), get.etag());
 }
+
+#[actix_web::test]
+async fn a_control_character_in_a_path_is_a_404_not_a_500() {
+    let app = TestApp::seeded().await;
+    let token = app.editor();
+    for path in [
+        "/api/v1/pages/%00",
+        "/api/v1/pages/mission%0A",
+        "/api/v1/impact-metrics/%00/observations",
+    ] {
+        app.get(path).await.problem(404, "not_found");
+        app.delete(&token, path).await;
+    }
+    app.patch(&token, "/api/v1/pages/%00", json!({"title": "x"}))
+        .await
+        .problem(404, "not_found");
+    let user = app.delete(&app.admin(), "/api/v1/users/%00").await;
+    assert!(user.status() < 500, "{}", user.status());
+    assert_eq!(app.count("SELECT count(*) AS n FROM pages"), 8);
+}
+
+#[actix_web::test]
+async fn dates_whose_years_postgres_cannot_hold_are_refused() {
+    let app = TestApp::seeded().await;
+    for query in [
+        "updated_since=-5000-01-01",
+        "published_at[lt]=-5000-01-01T00:00:00Z",
+        "created_at[gt]=99999-01-01",
+    ] {
+        app.get(&format!("/api/v1/pages?{query}"))
+            .await
+            .problem(400, "invalid_request");
+    }
+    let response = app
+        .patch(
+            &app.editor(),
+            "/api/v1/council-decisions/32019D2111",
+            json!({"adopted_on": "-5000-01-01"}),
+        )
+        .await;
+    response.problem(422, "validation_failed");
+    assert_eq!(response.pointers(), ["/adopted_on"]);
+}
+
+#[actix_web::test]
+async fn a_json_patch_document_is_a_415_not_a_merge_patch() {
+    let app = TestApp::seeded().await;
+    let body =
+        serde_json::to_vec(&json!([{"op": "replace", "path": "/title", "value": "x"}])).unwrap();
+    let response = app
+        .request(Method::PATCH, "/api/v1/pages/mission")
+        .bearer(&app.editor())
+        .raw("application/json-patch+json", body)
+        .send()
+        .await;
+    response.problem(415, "unsupported_media_type");
+    assert_eq!(
+        app.text("SELECT title AS value FROM pages WHERE slug = 'mission'")
+            .as_deref(),
+        Some("Mission")
+    );
+}
+
+#[actix_web::test]
+async fn an_unreadable_if_match_matches_nothing() {
+    let app = TestApp::seeded().await;
+    let response = app
+        .request(Method::PATCH, "/api/v1/pages/mission")
+        .bearer(&app.editor())
+        .header("if-match", "\"étag\"")
+        .merge_patch(json!({"title": "x"}))
+        .send()
+        .await;
+    response.problem(412, "precondition_failed");
+    assert_eq!(
+        app.text("SELECT title AS value FROM pages WHERE slug = 'mission'")
+            .as_deref(),
+        Some("Mission")
+    );
+}
+
+#[actix_web::test]
+async fn concurrent_writes_to_a_tree_never_end_in_a_500() {
+    let app = TestApp::seeded().await;
+    let token = app.editor();
+    let mut requests = Vec::new();
+    for i in 0..12 {
+        let mut child = page(&format!("child-{i}"), "Child");
+        child["parent"] = json!(if i % 2 == 0 { "mission" } else { "background" });
+        requests.push(
+            app.request(Method::POST, "/api/v1/pages")
+                .bearer(&token)
+                .json(child)
+                .send(),
+        );
+        let position = json!({"position": i});
+        let target = if i % 2 == 0 {
+            "/api/v1/pages/background"
+        } else {
+            "/api/v1/pages/mission"
+        };
+        requests.push(
+            app.request(Method::PATCH, target)
+                .bearer(&token)
+                .merge_patch(position)
+                .send(),
+        );
+    }
+    let statuses: Vec<u16> = crate::pages::futures_join_all(requests)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 201),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM pages WHERE slug LIKE 'child-%'"),
+        12
+    );
+}

@@ -316,9 +316,8 @@ async fn hostile_query_strings_are_refused_with_a_400_that_names_the_parameter()
             "{query}: {problem}"
         );
     }
-    app.get("/api/v1/contacts?q=belgrade")
-        .await
-        .problem(400, "invalid_request");
+    let observations = "/api/v1/impact-metrics/women-in-armed-forces/observations?q=women";
+    app.get(observations).await.problem(400, "invalid_request");
     app.get("/api/v1/pages/mission?sort=title")
         .await
         .problem(400, "invalid_request");

@@ -172,3 +172,24 @@ async fn a_search_without_a_question_or_with_unknown_parameters_is_a_400() {
         .await
         .ok(200);
 }
+
+#[actix_web::test]
+async fn a_search_page_past_the_end_keeps_the_real_total() {
+    let app = TestApp::seeded().await;
+    let first = app.get("/api/v1/search?q=arms").await.ok(200);
+    let total = first["meta"]["total"].as_i64().unwrap();
+    assert!(total > 0);
+    let past = app.get("/api/v1/search?q=arms&page=50").await.ok(200);
+    assert_eq!(past["data"], json!([]));
+    assert_eq!(past["meta"]["total"], total);
+}
+
+#[actix_web::test]
+async fn contacts_can_be_searched_by_name_and_city() {
+    let app = TestApp::seeded().await;
+    let found = app
+        .get("/api/v1/contacts?q=belgrade&fields=slug")
+        .await
+        .ok(200);
+    assert_eq!(found["data"], json!([{"slug": "seesac-belgrade"}]));
+}
