@@ -686,6 +686,7 @@ macro_rules! resource_endpoints {
             summary = concat!("Create a ", $singular),
             description = concat!("Creates a ", $singular, " (a draft unless `status` says otherwise). \
                 Read-only fields in the body are ignored."),
+            $(params(($scope = String, Path, description = $scope_description)),)?
             request_body(content = $Body, content_type = "application/json"),
             security(("bearer" = [])),
             responses(

@@ -71,3 +71,31 @@ fn every_operation_documents_its_errors_and_every_write_its_security() {
         "the examples come from the real content"
     );
 }
+
+#[test]
+fn every_parameter_of_a_path_template_is_declared() {
+    let document: Value = serde_json::from_str(&committed()).unwrap();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let names: Vec<&str> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|part| part.split('}').next())
+            .collect();
+        for (method, operation) in item.as_object().unwrap() {
+            let declared: Vec<(&str, &str)> = operation["parameters"]
+                .as_array()
+                .map(|ps| {
+                    ps.iter()
+                        .map(|p| (p["name"].as_str().unwrap(), p["in"].as_str().unwrap()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for name in &names {
+                assert!(
+                    declared.contains(&(name, "path")),
+                    "{method} {path} does not declare {name}"
+                );
+            }
+        }
+    }
+}
