@@ -14,10 +14,13 @@ use crate::http;
 /// What the service is and where to go from here.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Index {
+    /// The service's name.
     #[schema(example = "seesac-api")]
     pub name: &'static str,
+    /// The service's version.
     #[schema(example = "0.1.0")]
     pub version: &'static str,
+    /// What the service is, in one sentence.
     pub description: &'static str,
     /// Links to the documentation, the OpenAPI document and every collection.
     #[schema(value_type = Object)]
@@ -52,6 +55,7 @@ pub async fn index() -> HttpResponse {
 /// A health answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
+    /// `ok` from `/healthz`, `ready` from `/readyz`.
     #[schema(example = "ok")]
     pub status: &'static str,
 }

@@ -46,8 +46,11 @@ pub struct User {
 pub struct UserView {
     /// Lowercase letters, digits, `.`, `_` and `-`.
     pub username: String,
+    /// `admin` (everything, including users) or `editor` (all content).
     pub role: Role,
+    /// Read-only.
     pub created_at: DateTime<Utc>,
+    /// Read-only.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -67,7 +70,9 @@ impl From<User> for UserView {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"username": "admin", "password": "the password from data/admin-password"}))]
 pub struct TokenRequest {
+    /// Required: the account's username.
     pub username: Option<String>,
+    /// Required: the account's password.
     pub password: Option<String>,
 }
 
@@ -92,6 +97,7 @@ pub struct NewUser {
     pub username: Option<String>,
     /// At least 12 characters.
     pub password: Option<String>,
+    /// Required: `admin` (everything, including users) or `editor` (all content).
     #[schema(value_type = Option<Role>)]
     pub role: Option<String>,
 }

@@ -10,13 +10,13 @@ use uuid::Uuid;
 
 use super::crud::{access_of, resource_endpoints};
 use super::validate::{Check, CountryCode, Email, Phone, Slug};
-use super::{Access, Publication, Resource, Status, to_json};
+use super::{Publication, Resource, Status, store_row, table_resource, to_json};
 use crate::auth::Caller;
 use crate::db::Db;
 use crate::db::schema::contacts;
 use crate::error::{AppError, AppResult};
 use crate::http;
-use crate::query::{self, Dir, Field, Kind, ListQuery, ListSpec, total};
+use crate::query::{self, Dir, Field, Kind, ListSpec};
 
 /// A contact.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
@@ -29,14 +29,19 @@ use crate::query::{self, Dir, Field, Kind, ListQuery, ListSpec, total};
     "published_at": "2024-05-08T09:00:00Z", "version": 1, "created_at": "2024-05-08T09:00:00Z",
     "updated_at": "2024-05-08T09:00:00Z"}))]
 pub struct Contact {
+    /// Stable identifier (UUID). Read-only.
     pub id: Uuid,
     /// The URL key.
     pub slug: String,
     /// Who or what to contact.
     pub name: String,
+    /// The organisation it belongs to, e.g. `UNDP`.
     pub organisation: Option<String>,
+    /// Street and number.
     pub street_address: Option<String>,
+    /// The postal code.
     pub postal_code: Option<String>,
+    /// The city.
     pub city: Option<String>,
     /// ISO 3166-1 alpha-2.
     pub country_code: Option<String>,
@@ -44,16 +49,22 @@ pub struct Contact {
     pub phone: Option<String>,
     /// As dialled internationally.
     pub fax: Option<String>,
+    /// The email address.
     pub email: Option<String>,
     /// Whether this is the primary contact, the one `GET /api/v1/contact` shows.
     #[diesel(column_name = is_primary)]
     pub primary: bool,
     /// Order on the site, smallest first.
     pub position: i32,
+    /// `draft`, `published` or `archived`.
     pub status: Status,
+    /// When it is (or was) published; in the future, it is scheduled.
     pub published_at: Option<DateTime<Utc>>,
+    /// Read-only: 1 at creation, one more on every write that changes something.
     pub version: i32,
+    /// When it was created (RFC 3339, UTC). Read-only.
     pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339, UTC). Read-only.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -70,21 +81,31 @@ pub struct ContactBody {
     pub slug: Option<String>,
     /// Required, at most 200 characters.
     pub name: Option<String>,
+    /// At most 200 characters.
     pub organisation: Option<String>,
+    /// At most 200 characters.
     pub street_address: Option<String>,
+    /// At most 20 characters.
     pub postal_code: Option<String>,
+    /// At most 100 characters.
     pub city: Option<String>,
+    /// An ISO 3166-1 alpha-2 code in capitals, such as `RS`, or `EU`.
     pub country_code: Option<String>,
     /// `+`, the country code, then groups of digits: `+381 11 415 5300`.
     pub phone: Option<String>,
+    /// Written like `phone`.
     pub fax: Option<String>,
+    /// An email address, such as `seesac@undp.org`.
     pub email: Option<String>,
     /// Making a contact primary demotes the old primary one. The first contact is
     /// primary whatever this says; the primary one stays so until another is made primary.
     pub primary: Option<bool>,
+    /// Order on the site (default 0).
     pub position: Option<i64>,
+    /// Default `draft`.
     #[schema(value_type = Option<Status>)]
     pub status: Option<String>,
+    /// RFC 3339. Publishing without it publishes now; a future date schedules.
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub published_at: Option<String>,
 }
@@ -146,47 +167,7 @@ impl Resource for Contacts {
         includes: &[],
     };
 
-    fn key(row: &Contact) -> String {
-        row.slug.clone()
-    }
-
-    fn publication(row: &Contact) -> (Status, Option<DateTime<Utc>>) {
-        (row.status, row.published_at)
-    }
-
-    fn collection_path(_: &()) -> String {
-        "/api/v1/contacts".to_owned()
-    }
-
-    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access, _: bool) -> AppResult<()> {
-        Ok(())
-    }
-
-    fn find(conn: &mut PgConnection, _: &(), key: &str, lock: bool) -> AppResult<Option<Contact>> {
-        let query = contacts::table
-            .filter(contacts::slug.eq(key))
-            .select(Contact::as_select());
-        Ok(if lock {
-            query.for_no_key_update().first(conn).optional()?
-        } else {
-            query.first(conn).optional()?
-        })
-    }
-
-    fn list(
-        conn: &mut PgConnection,
-        _: &(),
-        query: &ListQuery,
-        access: Access,
-    ) -> AppResult<(Vec<Contact>, i64)> {
-        Ok(
-            query.load::<contacts::table, _, _>(Self::SPEC, access.public_only(), conn, || {
-                contacts::table
-                    .select((Contact::as_select(), total()))
-                    .into_boxed()
-            })?,
-        )
-    }
+    table_resource!(table: contacts, key: slug, row: Contact, path: "/api/v1/contacts");
 
     fn body_of(row: &Contact) -> ContactBody {
         ContactBody {
@@ -275,16 +256,13 @@ impl Resource for Contacts {
             // Someone must be primary: with no other, this one is.
             record.primary = true;
         }
-        Ok(match existing {
-            None => diesel::insert_into(contacts::table)
-                .values(&record)
-                .returning(Contact::as_returning())
-                .get_result(conn)?,
-            Some(contact) => diesel::update(contacts::table.find(contact.id))
-                .set(&record)
-                .returning(Contact::as_returning())
-                .get_result(conn)?,
-        })
+        Ok(store_row!(
+            conn,
+            contacts,
+            Contact,
+            existing.map(|row| row.id),
+            &record
+        )?)
     }
 
     fn delete(conn: &mut PgConnection, row: &Contact, _: bool) -> AppResult<()> {

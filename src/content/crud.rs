@@ -631,6 +631,7 @@ macro_rules! resource_endpoints {
         pub struct $List {
             /// The items of this page.
             pub data: Vec<$Item>,
+            /// Paging metadata.
             pub meta: $crate::content::crud::ListMeta,
         }
 

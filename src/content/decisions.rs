@@ -13,10 +13,12 @@ use uuid::Uuid;
 
 use super::crud::resource_endpoints;
 use super::validate::{Celex, Check, Slug, parse_date};
-use super::{Access, Publication, Resource, Status, check_acyclic, to_json};
+use super::{
+    Access, Publication, Resource, Status, check_acyclic, store_row, table_resource, to_json,
+};
 use crate::db::schema::council_decisions;
 use crate::error::AppResult;
-use crate::query::{self, Dir, Field, Kind, ListQuery, ListSpec, View, total};
+use crate::query::{self, Dir, Field, Kind, ListSpec, View};
 
 /// The funder a decision belongs to when the body names none.
 pub const DEFAULT_FUNDER: &str = "european-union";
@@ -25,6 +27,7 @@ pub const DEFAULT_FUNDER: &str = "european-union";
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = council_decisions, check_for_backend(diesel::pg::Pg))]
 pub struct Decision {
+    /// Stable identifier (UUID). Read-only.
     pub id: Uuid,
     /// The CELEX number, the key: `3`, the year, `D`, four digits.
     #[schema(example = "32019D2111")]
@@ -32,19 +35,26 @@ pub struct Decision {
     /// The reference as printed.
     #[schema(example = "2019/2111")]
     pub reference: String,
+    /// The full title.
     pub title: String,
     /// The day it was adopted, if known.
     pub adopted_on: Option<NaiveDate>,
+    /// What it is about, in a few sentences.
     pub summary: Option<String>,
     /// The CELEX number of the decision it builds on, or null.
     #[schema(example = "32016D2356")]
     pub supersedes: Option<String>,
     /// The slug of the funder (default `european-union`).
     pub funder: String,
+    /// `draft`, `published` or `archived`.
     pub status: Status,
+    /// When it is (or was) published; in the future, it is scheduled.
     pub published_at: Option<DateTime<Utc>>,
+    /// Read-only: 1 at creation, one more on every write that changes something.
     pub version: i32,
+    /// When it was created (RFC 3339, UTC). Read-only.
     pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339, UTC). Read-only.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -59,6 +69,7 @@ pub struct Decision {
     "eur_lex_url": "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:32019D2111",
     "superseded_by": []}))]
 pub struct DecisionItem {
+    /// The decision's own fields.
     #[serde(flatten)]
     pub decision: Decision,
     /// Derived from the CELEX number: the decision on EUR-Lex.
@@ -83,15 +94,19 @@ pub struct DecisionBody {
     pub reference: Option<String>,
     /// Required, at most 500 characters.
     pub title: Option<String>,
+    /// YYYY-MM-DD.
     #[schema(value_type = Option<NaiveDate>)]
     pub adopted_on: Option<String>,
+    /// At most 5000 characters.
     pub summary: Option<String>,
     /// The CELEX number of an existing decision; never this one or a later one of its line.
     pub supersedes: Option<String>,
     /// The slug of an existing funder; default `european-union`.
     pub funder: Option<String>,
+    /// Default `draft`.
     #[schema(value_type = Option<Status>)]
     pub status: Option<String>,
+    /// RFC 3339. Publishing without it publishes now; a future date schedules.
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub published_at: Option<String>,
 }
@@ -171,50 +186,7 @@ impl Resource for Decisions {
         includes: &["line"],
     };
 
-    fn key(row: &Decision) -> String {
-        row.celex.clone()
-    }
-
-    fn publication(row: &Decision) -> (Status, Option<DateTime<Utc>>) {
-        (row.status, row.published_at)
-    }
-
-    fn collection_path(_: &()) -> String {
-        "/api/v1/council-decisions".to_owned()
-    }
-
-    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access, _: bool) -> AppResult<()> {
-        Ok(())
-    }
-
-    fn find(conn: &mut PgConnection, _: &(), key: &str, lock: bool) -> AppResult<Option<Decision>> {
-        let query = council_decisions::table
-            .filter(council_decisions::celex.eq(key))
-            .select(Decision::as_select());
-        Ok(if lock {
-            query.for_no_key_update().first(conn).optional()?
-        } else {
-            query.first(conn).optional()?
-        })
-    }
-
-    fn list(
-        conn: &mut PgConnection,
-        _: &(),
-        query: &ListQuery,
-        access: Access,
-    ) -> AppResult<(Vec<Decision>, i64)> {
-        Ok(query.load::<council_decisions::table, _, _>(
-            Self::SPEC,
-            access.public_only(),
-            conn,
-            || {
-                council_decisions::table
-                    .select((Decision::as_select(), total()))
-                    .into_boxed()
-            },
-        )?)
-    }
+    table_resource!(table: council_decisions, key: celex, row: Decision, path: "/api/v1/council-decisions");
 
     fn body_of(row: &Decision) -> DecisionBody {
         DecisionBody {
@@ -301,16 +273,13 @@ impl Resource for Decisions {
             &own_keys,
             record.supersedes.as_deref(),
         )?;
-        Ok(match existing {
-            None => diesel::insert_into(council_decisions::table)
-                .values(&record)
-                .returning(Decision::as_returning())
-                .get_result(conn)?,
-            Some(decision) => diesel::update(council_decisions::table.find(decision.id))
-                .set(&record)
-                .returning(Decision::as_returning())
-                .get_result(conn)?,
-        })
+        Ok(store_row!(
+            conn,
+            council_decisions,
+            Decision,
+            existing.map(|row| row.id),
+            &record
+        )?)
     }
 
     fn delete(conn: &mut PgConnection, row: &Decision, _: bool) -> AppResult<()> {

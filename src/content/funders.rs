@@ -12,10 +12,13 @@ use uuid::Uuid;
 
 use super::crud::resource_endpoints;
 use super::validate::{Check, CountryCode, HttpUrl, Slug};
-use super::{Access, Publication, Resource, Status, check_acyclic, text_enum, to_json};
+use super::{
+    Access, Publication, Resource, Status, check_acyclic, store_row, table_resource, text_enum,
+    to_json,
+};
 use crate::db::schema::funders;
 use crate::error::AppResult;
-use crate::query::{self, Dir, Field, Kind, ListQuery, ListSpec, View, total};
+use crate::query::{self, Dir, Field, Kind, ListSpec, View};
 
 text_enum! {
     /// What kind of body a funder is.
@@ -40,11 +43,13 @@ text_enum! {
     "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
     "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}))]
 pub struct Funder {
+    /// Stable identifier (UUID). Read-only.
     pub id: Uuid,
     /// The URL key.
     pub slug: String,
     /// The name as shown on the site.
     pub name: String,
+    /// `multilateral`, `government`, `government_agency`, `foundation` or `other`.
     pub kind: FunderKind,
     /// ISO 3166-1 alpha-2, or `EU`.
     #[schema(example = "GB")]
@@ -59,16 +64,22 @@ pub struct Funder {
     pub description: Option<String>,
     /// Order on the site, smallest first.
     pub position: i32,
+    /// `draft`, `published` or `archived`.
     pub status: Status,
+    /// When it is (or was) published; in the future, it is scheduled.
     pub published_at: Option<DateTime<Utc>>,
+    /// Read-only: 1 at creation, one more on every write that changes something.
     pub version: i32,
+    /// When it was created (RFC 3339, UTC). Read-only.
     pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339, UTC). Read-only.
     pub updated_at: DateTime<Utc>,
 }
 
 /// A funder as the API shows it.
 #[derive(Serialize, ToSchema)]
 pub struct FunderItem {
+    /// The funder's own fields.
     #[serde(flatten)]
     pub funder: Funder,
     /// With `include=parent`: the parent funder, or null.
@@ -92,15 +103,22 @@ pub struct FunderBody {
     /// Required.
     #[schema(value_type = Option<FunderKind>)]
     pub kind: Option<String>,
+    /// An ISO 3166-1 alpha-2 code in capitals, such as `RS`, or `EU`.
     pub country_code: Option<String>,
     /// An existing funder; never this one or one below it.
     pub parent: Option<String>,
+    /// An absolute http(s) URL.
     pub website: Option<String>,
+    /// An absolute http(s) URL.
     pub logo_url: Option<String>,
+    /// At most 2000 characters.
     pub description: Option<String>,
+    /// Order on the site (default 0).
     pub position: Option<i64>,
+    /// Default `draft`.
     #[schema(value_type = Option<Status>)]
     pub status: Option<String>,
+    /// RFC 3339. Publishing without it publishes now; a future date schedules.
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub published_at: Option<String>,
 }
@@ -153,47 +171,7 @@ impl Resource for Funders {
         includes: &["parent", "children"],
     };
 
-    fn key(row: &Funder) -> String {
-        row.slug.clone()
-    }
-
-    fn publication(row: &Funder) -> (Status, Option<DateTime<Utc>>) {
-        (row.status, row.published_at)
-    }
-
-    fn collection_path(_: &()) -> String {
-        "/api/v1/funders".to_owned()
-    }
-
-    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access, _: bool) -> AppResult<()> {
-        Ok(())
-    }
-
-    fn find(conn: &mut PgConnection, _: &(), key: &str, lock: bool) -> AppResult<Option<Funder>> {
-        let query = funders::table
-            .filter(funders::slug.eq(key))
-            .select(Funder::as_select());
-        Ok(if lock {
-            query.for_no_key_update().first(conn).optional()?
-        } else {
-            query.first(conn).optional()?
-        })
-    }
-
-    fn list(
-        conn: &mut PgConnection,
-        _: &(),
-        query: &ListQuery,
-        access: Access,
-    ) -> AppResult<(Vec<Funder>, i64)> {
-        Ok(
-            query.load::<funders::table, _, _>(Self::SPEC, access.public_only(), conn, || {
-                funders::table
-                    .select((Funder::as_select(), total()))
-                    .into_boxed()
-            })?,
-        )
-    }
+    table_resource!(table: funders, key: slug, row: Funder, path: "/api/v1/funders");
 
     fn body_of(row: &Funder) -> FunderBody {
         FunderBody {
@@ -272,16 +250,13 @@ impl Resource for Funders {
             &own_keys,
             record.parent.as_deref(),
         )?;
-        Ok(match existing {
-            None => diesel::insert_into(funders::table)
-                .values(&record)
-                .returning(Funder::as_returning())
-                .get_result(conn)?,
-            Some(funder) => diesel::update(funders::table.find(funder.id))
-                .set(&record)
-                .returning(Funder::as_returning())
-                .get_result(conn)?,
-        })
+        Ok(store_row!(
+            conn,
+            funders,
+            Funder,
+            existing.map(|row| row.id),
+            &record
+        )?)
     }
 
     fn delete(conn: &mut PgConnection, row: &Funder, _: bool) -> AppResult<()> {

@@ -13,10 +13,10 @@ use uuid::Uuid;
 use super::crud::resource_endpoints;
 use super::observations::Observation;
 use super::validate::{Check, Slug};
-use super::{Access, Publication, Resource, Status, text_enum, to_json};
+use super::{Access, Publication, Resource, Status, store_row, table_resource, text_enum, to_json};
 use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult};
-use crate::query::{self, Dir, Field, Kind, ListQuery, ListSpec, View, total};
+use crate::query::{self, Dir, Field, Kind, ListSpec, View};
 
 text_enum! {
     /// The area of work a metric belongs to.
@@ -48,6 +48,7 @@ text_enum! {
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = impact_metrics, check_for_backend(diesel::pg::Pg))]
 pub struct Metric {
+    /// Stable identifier (UUID). Read-only.
     pub id: Uuid,
     /// The URL key.
     #[schema(example = "women-in-armed-forces")]
@@ -57,17 +58,24 @@ pub struct Metric {
     pub label: String,
     /// More about it.
     pub description: Option<String>,
+    /// The area of work it belongs to.
     pub category: Category,
+    /// What it counts: things, a percentage or people.
     pub unit: Unit,
     /// The UN Sustainable Development Goals it serves, e.g. `[5, 16]`.
     #[schema(example = json!([5, 16]))]
     pub sdg_goals: Vec<i32>,
     /// Order on the site, smallest first.
     pub position: i32,
+    /// `draft`, `published` or `archived`.
     pub status: Status,
+    /// When it is (or was) published; in the future, it is scheduled.
     pub published_at: Option<DateTime<Utc>>,
+    /// Read-only: 1 at creation, one more on every write that changes something.
     pub version: i32,
+    /// When it was created (RFC 3339, UTC). Read-only.
     pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339, UTC). Read-only.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -84,6 +92,7 @@ pub struct Metric {
         "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
         "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}}))]
 pub struct MetricItem {
+    /// The metric's own fields.
     #[serde(flatten)]
     pub metric: Metric,
     /// Derived: the newest observation (latest period) the caller may see, or null.
@@ -104,6 +113,7 @@ pub struct MetricBody {
     pub key: Option<String>,
     /// Required, at most 200 characters.
     pub label: Option<String>,
+    /// At most 2000 characters.
     pub description: Option<String>,
     /// Required.
     #[schema(value_type = Option<Category>)]
@@ -113,9 +123,12 @@ pub struct MetricBody {
     pub unit: Option<String>,
     /// Goal numbers from 1 to 17, each once.
     pub sdg_goals: Option<Vec<i64>>,
+    /// Order on the site (default 0).
     pub position: Option<i64>,
+    /// Default `draft`.
     #[schema(value_type = Option<Status>)]
     pub status: Option<String>,
+    /// RFC 3339. Publishing without it publishes now; a future date schedules.
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub published_at: Option<String>,
 }
@@ -165,50 +178,7 @@ impl Resource for Metrics {
         includes: &["observations"],
     };
 
-    fn key(row: &Metric) -> String {
-        row.key.clone()
-    }
-
-    fn publication(row: &Metric) -> (Status, Option<DateTime<Utc>>) {
-        (row.status, row.published_at)
-    }
-
-    fn collection_path(_: &()) -> String {
-        "/api/v1/impact-metrics".to_owned()
-    }
-
-    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access, _: bool) -> AppResult<()> {
-        Ok(())
-    }
-
-    fn find(conn: &mut PgConnection, _: &(), key: &str, lock: bool) -> AppResult<Option<Metric>> {
-        let query = impact_metrics::table
-            .filter(impact_metrics::key.eq(key))
-            .select(Metric::as_select());
-        Ok(if lock {
-            query.for_no_key_update().first(conn).optional()?
-        } else {
-            query.first(conn).optional()?
-        })
-    }
-
-    fn list(
-        conn: &mut PgConnection,
-        _: &(),
-        query: &ListQuery,
-        access: Access,
-    ) -> AppResult<(Vec<Metric>, i64)> {
-        Ok(query.load::<impact_metrics::table, _, _>(
-            Self::SPEC,
-            access.public_only(),
-            conn,
-            || {
-                impact_metrics::table
-                    .select((Metric::as_select(), total()))
-                    .into_boxed()
-            },
-        )?)
-    }
+    table_resource!(table: impact_metrics, key: key, row: Metric, path: "/api/v1/impact-metrics");
 
     fn body_of(row: &Metric) -> MetricBody {
         MetricBody {
@@ -298,16 +268,13 @@ impl Resource for Metrics {
                 ));
             }
         }
-        Ok(match existing {
-            None => diesel::insert_into(impact_metrics::table)
-                .values(&record)
-                .returning(Metric::as_returning())
-                .get_result(conn)?,
-            Some(metric) => diesel::update(impact_metrics::table.find(metric.id))
-                .set(&record)
-                .returning(Metric::as_returning())
-                .get_result(conn)?,
-        })
+        Ok(store_row!(
+            conn,
+            impact_metrics,
+            Metric,
+            existing.map(|row| row.id),
+            &record
+        )?)
     }
 
     /// A metric with observations is deleted only with `?cascade=true`, and then

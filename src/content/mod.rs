@@ -79,6 +79,93 @@ macro_rules! text_enum {
 }
 pub(crate) use text_enum;
 
+/// The glue between a top-level resource and its table, which only the names tell
+/// apart: the key of a row, its publication, the collection's path, and finding and
+/// listing rows. Used inside `impl Resource for ...`.
+macro_rules! table_resource {
+    (table: $table:ident, key: $key:ident, row: $Row:ident, path: $path:literal $(,)?) => {
+        fn key(row: &$Row) -> String {
+            row.$key.clone()
+        }
+
+        fn publication(
+            row: &$Row,
+        ) -> (
+            $crate::content::Status,
+            Option<chrono::DateTime<chrono::Utc>>,
+        ) {
+            (row.status, row.published_at)
+        }
+
+        fn collection_path(_: &()) -> String {
+            $path.to_owned()
+        }
+
+        fn resolve_scope(
+            _: &mut diesel::PgConnection,
+            _: &str,
+            _: $crate::content::Access,
+            _: bool,
+        ) -> $crate::error::AppResult<()> {
+            Ok(())
+        }
+
+        fn find(
+            conn: &mut diesel::PgConnection,
+            _: &(),
+            key: &str,
+            lock: bool,
+        ) -> $crate::error::AppResult<Option<$Row>> {
+            let query = $table::table
+                .filter($table::$key.eq(key))
+                .select($Row::as_select());
+            Ok(if lock {
+                query.for_no_key_update().first(conn).optional()?
+            } else {
+                query.first(conn).optional()?
+            })
+        }
+
+        fn list(
+            conn: &mut diesel::PgConnection,
+            _: &(),
+            query: &$crate::query::ListQuery,
+            access: $crate::content::Access,
+        ) -> $crate::error::AppResult<(Vec<$Row>, i64)> {
+            Ok(
+                query.load::<$table::table, _, _>(
+                    Self::SPEC,
+                    access.public_only(),
+                    conn,
+                    || {
+                        $table::table
+                            .select(($Row::as_select(), $crate::query::total()))
+                            .into_boxed()
+                    },
+                )?,
+            )
+        }
+    };
+}
+pub(crate) use table_resource;
+
+/// Inserts a row, or updates the one with id `$existing`, and returns it as stored.
+macro_rules! store_row {
+    ($conn:expr, $table:ident, $Row:ident, $existing:expr, $record:expr) => {
+        match $existing {
+            None => diesel::insert_into($table::table)
+                .values($record)
+                .returning($Row::as_returning())
+                .get_result($conn),
+            Some(id) => diesel::update($table::table.find(id))
+                .set($record)
+                .returning($Row::as_returning())
+                .get_result($conn),
+        }
+    };
+}
+pub(crate) use store_row;
+
 text_enum! {
     /// Where an item is in its life: only `published` items whose `published_at` has
     /// passed are visible to anonymous readers.

@@ -78,10 +78,15 @@ pub struct Observation {
     pub note: Option<String>,
     /// Who reported it.
     pub reported_by: Option<String>,
+    /// `draft`, `published` or `archived`.
     pub status: Status,
+    /// When it is (or was) published; in the future, it is scheduled.
     pub published_at: Option<DateTime<Utc>>,
+    /// Read-only: 1 at creation, one more on every write that changes something.
     pub version: i32,
+    /// When it was created (RFC 3339, UTC). Read-only.
     pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339, UTC). Read-only.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -106,14 +111,19 @@ pub struct ObservationBody {
     /// Default `exact`.
     #[schema(value_type = Option<Qualifier>)]
     pub qualifier: Option<String>,
+    /// YYYY-MM-DD: the date the figure was true or reported on.
     #[schema(value_type = Option<NaiveDate>)]
     pub as_of: Option<String>,
     /// An http(s) URL.
     pub source_url: Option<String>,
+    /// At most 2000 characters.
     pub note: Option<String>,
+    /// Who reported it; at most 200 characters.
     pub reported_by: Option<String>,
+    /// Default `draft`.
     #[schema(value_type = Option<Status>)]
     pub status: Option<String>,
+    /// RFC 3339. Publishing without it publishes now; a future date schedules.
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub published_at: Option<String>,
 }

@@ -11,10 +11,13 @@ use uuid::Uuid;
 
 use super::crud::resource_endpoints;
 use super::validate::{Check, Slug};
-use super::{Access, Publication, Resource, Status, check_acyclic, markdown, to_json};
+use super::{
+    Access, Publication, Resource, Status, check_acyclic, markdown, store_row, table_resource,
+    to_json,
+};
 use crate::db::schema::pages;
 use crate::error::AppResult;
-use crate::query::{self, Dir, Field, Kind, ListQuery, ListSpec, View, total};
+use crate::query::{self, Dir, Field, Kind, ListSpec, View};
 
 /// A page of the site.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
@@ -28,7 +31,7 @@ use crate::query::{self, Dir, Field, Kind, ListQuery, ListSpec, View, total};
     "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
     "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}))]
 pub struct Page {
-    /// Stable identifier.
+    /// Stable identifier (UUID). Read-only.
     pub id: Uuid,
     /// The URL key.
     #[schema(
@@ -64,15 +67,16 @@ pub struct Page {
     pub published_at: Option<DateTime<Utc>>,
     /// Read-only: 1 at creation, one more on every write that changes something.
     pub version: i32,
-    /// Read-only.
+    /// When it was created (RFC 3339, UTC). Read-only.
     pub created_at: DateTime<Utc>,
-    /// Read-only.
+    /// When it last changed (RFC 3339, UTC). Read-only.
     pub updated_at: DateTime<Utc>,
 }
 
 /// A page as the API shows it.
 #[derive(Serialize, ToSchema)]
 pub struct PageItem {
+    /// The page's own fields.
     #[serde(flatten)]
     pub page: Page,
     /// With `include=children`: the child pages, in order.
@@ -164,47 +168,7 @@ impl Resource for Pages {
         includes: &["children"],
     };
 
-    fn key(row: &Page) -> String {
-        row.slug.clone()
-    }
-
-    fn publication(row: &Page) -> (Status, Option<DateTime<Utc>>) {
-        (row.status, row.published_at)
-    }
-
-    fn collection_path(_: &()) -> String {
-        "/api/v1/pages".to_owned()
-    }
-
-    fn resolve_scope(_: &mut PgConnection, _: &str, _: Access, _: bool) -> AppResult<()> {
-        Ok(())
-    }
-
-    fn find(conn: &mut PgConnection, _: &(), key: &str, lock: bool) -> AppResult<Option<Page>> {
-        let query = pages::table
-            .filter(pages::slug.eq(key))
-            .select(Page::as_select());
-        Ok(if lock {
-            query.for_no_key_update().first(conn).optional()?
-        } else {
-            query.first(conn).optional()?
-        })
-    }
-
-    fn list(
-        conn: &mut PgConnection,
-        _: &(),
-        query: &ListQuery,
-        access: Access,
-    ) -> AppResult<(Vec<Page>, i64)> {
-        Ok(
-            query.load::<pages::table, _, _>(Self::SPEC, access.public_only(), conn, || {
-                pages::table
-                    .select((Page::as_select(), total()))
-                    .into_boxed()
-            })?,
-        )
-    }
+    table_resource!(table: pages, key: slug, row: Page, path: "/api/v1/pages");
 
     fn body_of(row: &Page) -> PageBody {
         PageBody {
@@ -275,16 +239,13 @@ impl Resource for Pages {
             &own_keys,
             record.parent.as_deref(),
         )?;
-        Ok(match existing {
-            None => diesel::insert_into(pages::table)
-                .values(&record)
-                .returning(Page::as_returning())
-                .get_result(conn)?,
-            Some(page) => diesel::update(pages::table.find(page.id))
-                .set(&record)
-                .returning(Page::as_returning())
-                .get_result(conn)?,
-        })
+        Ok(store_row!(
+            conn,
+            pages,
+            Page,
+            existing.map(|row| row.id),
+            &record
+        )?)
     }
 
     fn delete(conn: &mut PgConnection, row: &Page, _: bool) -> AppResult<()> {

@@ -99,7 +99,9 @@ pub struct Hit {
 /// The hits of one page of a search.
 #[derive(Serialize, ToSchema)]
 pub struct SearchResults {
+    /// The hits on this page, most relevant first.
     pub data: Vec<Hit>,
+    /// Paging metadata.
     pub meta: ListMeta,
 }
 
