@@ -174,7 +174,7 @@ fn serve(config: Config) -> Result<(), String> {
 }
 
 /// The embedded default's own set-up: a JWT secret, kept across runs, and on the
-/// very first start the sample content and an `admin` user.
+/// first start (no users yet) the sample content and an `admin` user.
 fn first_start(conn: &mut PgConnection, embedded: &Embedded) -> Result<String, String> {
     let secret_file = embedded.path("jwt-secret");
     let secret = match std::fs::read_to_string(&secret_file) {
@@ -185,30 +185,21 @@ fn first_start(conn: &mut PgConnection, embedded: &Embedded) -> Result<String, S
             secret
         }
     };
-    let marker = embedded.path("initialized");
-    if !marker.exists() {
+    // A database without users has never been set up (or was reset): that, not a
+    // file beside it, is what makes a first start.
+    if users::count(conn).map_err(|e| e.to_string())? == 0 {
         let seeded =
             seed::load(conn).map_err(|e| format!("cannot load the sample content: {e}"))?;
         log::info!("loaded the sample content: {seeded}");
-        if users::find(conn, "admin")
-            .map_err(|e| e.to_string())?
-            .is_none()
-        {
-            let password = random_token(12);
-            users::create(conn, "admin", &password, Role::Admin).map_err(|e| e.to_string())?;
-            let password_file = embedded.path("admin-password");
-            write_private(&password_file, &format!("{password}\n"))?;
-            log::warn!(
-                "created the user admin with the password {password} (kept in {}); \
-                 get a token with POST /api/v1/auth/token",
-                password_file.display()
-            );
-        }
-        std::fs::write(
-            &marker,
-            "the sample content and the admin user were created\n",
-        )
-        .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+        let password = random_token(12);
+        users::create(conn, "admin", &password, Role::Admin).map_err(|e| e.to_string())?;
+        let password_file = embedded.path("admin-password");
+        write_private(&password_file, &format!("{password}\n"))?;
+        log::warn!(
+            "created the user admin with the password {password} (kept in {}); \
+             get a token with POST /api/v1/auth/token",
+            password_file.display()
+        );
     }
     Ok(secret)
 }

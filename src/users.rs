@@ -182,6 +182,10 @@ pub fn find(conn: &mut PgConnection, username: &str) -> AppResult<Option<User>> 
         .optional()?)
 }
 
+pub fn count(conn: &mut PgConnection) -> AppResult<i64> {
+    Ok(users::table.count().get_result(conn)?)
+}
+
 /// Creates an account; the password is hashed with argon2id.
 pub fn create(
     conn: &mut PgConnection,

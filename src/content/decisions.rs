@@ -13,9 +13,7 @@ use uuid::Uuid;
 
 use super::crud::resource_endpoints;
 use super::validate::{Celex, Check, Slug, parse_date};
-use super::{
-    Access, Publication, Resource, Status, check_acyclic, store_row, table_resource, to_json,
-};
+use super::{Access, Lineage, Publication, Resource, Status, store_row, table_resource, to_json};
 use crate::db::schema::council_decisions;
 use crate::error::AppResult;
 use crate::query::{self, Dir, Field, Kind, ListSpec, View};
@@ -166,6 +164,13 @@ const FIELDS: &[Field] = &[
     Field::new("superseded_by", Kind::Derived),
 ];
 
+/// Decisions form lines through `supersedes`.
+const LINE: Lineage = Lineage {
+    table: "council_decisions",
+    key: "celex",
+    parent: "supersedes",
+};
+
 pub struct Decisions;
 
 impl Resource for Decisions {
@@ -258,19 +263,10 @@ impl Resource for Decisions {
         existing: Option<&Decision>,
         record: DecisionRecord,
     ) -> AppResult<Decision> {
-        let own_keys: Vec<&str> = [
-            Some(record.celex.as_str()),
-            existing.map(|d| d.celex.as_str()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        check_acyclic(
+        LINE.check(
             conn,
-            "council_decisions",
-            "celex",
-            "supersedes",
-            &own_keys,
+            &record.celex,
+            existing.map(|decision| decision.celex.as_str()),
             record.supersedes.as_deref(),
         )?;
         Ok(store_row!(

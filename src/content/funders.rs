@@ -13,8 +13,7 @@ use uuid::Uuid;
 use super::crud::resource_endpoints;
 use super::validate::{Check, CountryCode, HttpUrl, Slug};
 use super::{
-    Access, Publication, Resource, Status, check_acyclic, store_row, table_resource, text_enum,
-    to_json,
+    Access, Lineage, Publication, Resource, Status, store_row, table_resource, text_enum, to_json,
 };
 use crate::db::schema::funders;
 use crate::error::AppResult;
@@ -151,6 +150,13 @@ const FIELDS: &[Field] = &[
     Field::new("position", Kind::Integer).indexed(),
 ];
 
+/// Funders form a tree through `parent`.
+const TREE: Lineage = Lineage {
+    table: "funders",
+    key: "slug",
+    parent: "parent",
+};
+
 pub struct Funders;
 
 impl Resource for Funders {
@@ -235,19 +241,10 @@ impl Resource for Funders {
         existing: Option<&Funder>,
         record: FunderRecord,
     ) -> AppResult<Funder> {
-        let own_keys: Vec<&str> = [
-            Some(record.slug.as_str()),
-            existing.map(|f| f.slug.as_str()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        check_acyclic(
+        TREE.check(
             conn,
-            "funders",
-            "slug",
-            "parent",
-            &own_keys,
+            &record.slug,
+            existing.map(|funder| funder.slug.as_str()),
             record.parent.as_deref(),
         )?;
         Ok(store_row!(

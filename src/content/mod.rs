@@ -323,54 +323,68 @@ pub trait Resource: Sized + 'static {
     }
 }
 
-/// Refuses a link to a parent (a page's parent, a funder's parent, the decision a
-/// decision supersedes) that would close a loop. The resource's `WRITE_LOCK`
-/// serialises its writes, so two writes cannot close a loop between them.
-pub fn check_acyclic(
-    conn: &mut PgConnection,
-    table: &'static str,
-    key_column: &'static str,
-    parent_column: &'static str,
-    own_keys: &[&str],
-    parent: Option<&str>,
-) -> AppResult<()> {
-    use diesel::prelude::*;
-    use diesel::sql_types::Text;
+/// A column that points to another row of the same table: a page's or a funder's
+/// `parent`, the decision a decision `supersedes`.
+#[derive(Debug)]
+pub struct Lineage {
+    pub table: &'static str,
+    pub key: &'static str,
+    pub parent: &'static str,
+}
 
-    #[derive(QueryableByName)]
-    struct Ancestor {
-        #[diesel(sql_type = Text)]
-        key: String,
-    }
+impl Lineage {
+    /// Refuses a link to the item itself or to one after it in its own line, which
+    /// would close a loop. `key` is the item's key, `old_key` its key before this
+    /// write. The resource's `WRITE_LOCK` serialises its writes, so two writes
+    /// cannot close a loop between them.
+    pub fn check(
+        &self,
+        conn: &mut PgConnection,
+        key: &str,
+        old_key: Option<&str>,
+        parent: Option<&str>,
+    ) -> AppResult<()> {
+        use diesel::prelude::*;
+        use diesel::sql_types::Text;
 
-    let Some(parent) = parent else { return Ok(()) };
-    let pointer = format!("/{parent_column}");
-    if own_keys.contains(&parent) {
-        return Err(crate::error::AppError::invalid(
-            pointer,
-            "cannot point to the item itself",
-        ));
+        #[derive(QueryableByName)]
+        struct Ancestor {
+            #[diesel(sql_type = Text)]
+            key: String,
+        }
+
+        let Some(parent) = parent else { return Ok(()) };
+        let own = |candidate: &str| candidate == key || old_key == Some(candidate);
+        let pointer = format!("/{}", self.parent);
+        if own(parent) {
+            return Err(crate::error::AppError::invalid(
+                pointer,
+                "cannot point to the item itself",
+            ));
+        }
+        let ancestors: Vec<Ancestor> = diesel::sql_query(format!(
+            "WITH RECURSIVE up(key, parent, depth) AS ( \
+                 SELECT {key}, {parent}, 1 FROM {table} WHERE {key} = $1 \
+                 UNION ALL \
+                 SELECT t.{key}, t.{parent}, up.depth + 1 FROM {table} t \
+                 JOIN up ON t.{key} = up.parent WHERE up.depth < 1000) \
+             SELECT key FROM up",
+            key = self.key,
+            parent = self.parent,
+            table = self.table,
+        ))
+        .bind::<Text, _>(parent)
+        .load(conn)?;
+        if ancestors.iter().any(|ancestor| own(&ancestor.key)) {
+            return Err(crate::error::AppError::invalid(
+                pointer,
+                format!(
+                    "{parent} comes after this item in its own line: the link would make a loop"
+                ),
+            ));
+        }
+        Ok(())
     }
-    let ancestors: Vec<Ancestor> = diesel::sql_query(format!(
-        "WITH RECURSIVE up(key, parent, depth) AS ( \
-             SELECT {key_column}, {parent_column}, 1 FROM {table} WHERE {key_column} = $1 \
-             UNION ALL \
-             SELECT t.{key_column}, t.{parent_column}, up.depth + 1 FROM {table} t \
-             JOIN up ON t.{key_column} = up.parent WHERE up.depth < 1000) \
-         SELECT key FROM up"
-    ))
-    .bind::<Text, _>(parent)
-    .load(conn)?;
-    if ancestors
-        .iter()
-        .any(|ancestor| own_keys.contains(&ancestor.key.as_str()))
-    {
-        return Err(crate::error::AppError::invalid(
-            pointer,
-            format!("{parent} comes after this item in its own line: the link would make a loop"),
-        ));
-    }
-    Ok(())
 }
 
 pub fn to_json<T: Serialize>(value: &T) -> Value {

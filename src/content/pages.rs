@@ -12,8 +12,7 @@ use uuid::Uuid;
 use super::crud::resource_endpoints;
 use super::validate::{Check, Slug};
 use super::{
-    Access, Publication, Resource, Status, check_acyclic, markdown, store_row, table_resource,
-    to_json,
+    Access, Lineage, Publication, Resource, Status, markdown, store_row, table_resource, to_json,
 };
 use crate::db::schema::pages;
 use crate::error::AppResult;
@@ -148,6 +147,13 @@ const FIELDS: &[Field] = &[
     Field::new("seo_description", Kind::Derived),
 ];
 
+/// Pages form a tree through `parent`.
+const TREE: Lineage = Lineage {
+    table: "pages",
+    key: "slug",
+    parent: "parent",
+};
+
 pub struct Pages;
 
 impl Resource for Pages {
@@ -226,17 +232,10 @@ impl Resource for Pages {
         existing: Option<&Page>,
         record: PageRecord,
     ) -> AppResult<Page> {
-        let old_key = existing.map(|page| page.slug.as_str());
-        let own_keys: Vec<&str> = [Some(record.slug.as_str()), old_key]
-            .into_iter()
-            .flatten()
-            .collect();
-        check_acyclic(
+        TREE.check(
             conn,
-            "pages",
-            "slug",
-            "parent",
-            &own_keys,
+            &record.slug,
+            existing.map(|page| page.slug.as_str()),
             record.parent.as_deref(),
         )?;
         Ok(store_row!(

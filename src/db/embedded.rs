@@ -4,9 +4,8 @@
 //! on the next run.
 //!
 //! The data directory holds, besides the cluster: `seesac.lock` (held by the process
-//! that owns the running cluster), `db-password`, `jwt-secret` and `admin-password`
-//! (all mode 0600), and `initialized`, written once the first start has loaded the
-//! sample content and created the admin user.
+//! that owns the running cluster), and `db-password`, `jwt-secret` and
+//! `admin-password`, all mode 0600.
 
 use std::fs::{self, File, TryLockError};
 use std::os::unix::fs::PermissionsExt;
