@@ -49,8 +49,6 @@ pub struct Page {
     /// Derived: `body` rendered to HTML and sanitised (no scripts, event handlers or
     /// `javascript:` URLs). Read-only.
     pub body_html: String,
-    #[serde(skip)]
-    pub body_text: String,
     /// The slug of the parent page, or null for a top-level page.
     #[schema(example = "who-we-are")]
     pub parent: Option<String>,
