@@ -129,32 +129,55 @@ impl ServerUser {
         }
     }
 
-    /// Checks that this user can enter and write `dir`, so that a data directory under
-    /// a closed home (root's, say) fails with a message instead of an initdb riddle.
-    pub fn check_reachable(&self, dir: &Path) -> Result<(), String> {
-        let status = Command::new("/bin/sh")
-            .args([
-                "-c",
-                "test -d \"$1\" && test -x \"$1\" && test -w \"$1\"",
-                "sh",
-            ])
+    /// Whether this user passes `test <flag> dir` (`-x`: may enter, `-w`: may write).
+    fn passes(&self, flag: &str, dir: &Path) -> Result<bool, String> {
+        Command::new("/bin/sh")
+            .args(["-c", &format!("test -d \"$1\" && test {flag} \"$1\""), "sh"])
             .arg(dir)
             .uid(self.uid)
             .gid(self.gid)
             .current_dir("/")
             .status()
-            .map_err(|e| format!("cannot run /bin/sh as {}: {e}", self.name))?;
-        if status.success() {
+            .map(|status| status.success())
+            .map_err(|e| format!("cannot run /bin/sh as {}: {e}", self.name))
+    }
+
+    /// Checks that this user can reach `dir`, and names the directory in the way if
+    /// it cannot: a data directory in a closed home (root's, or a `mktemp -d`) fails
+    /// with a message that says what to do, instead of an initdb riddle.
+    pub fn check_reachable(&self, dir: &Path) -> Result<(), String> {
+        if self.passes("-x", dir)? {
+            return Ok(());
+        }
+        let mut blocked = dir.to_owned();
+        for ancestor in dir.ancestors().collect::<Vec<_>>().into_iter().rev() {
+            if !self.passes("-x", ancestor)? {
+                blocked = ancestor.to_owned();
+                break;
+            }
+        }
+        Err(format!(
+            "the data directory {dir} is out of reach of the '{user}' user that PostgreSQL runs as \
+             (this process is root, and PostgreSQL refuses to run as root): '{user}' cannot enter \
+             {blocked}. Either let it pass (chmod o+x {blocked}), or set SEESAC_DATA_DIR to a \
+             directory it can reach (for example SEESAC_DATA_DIR=/var/tmp/seesac-data), or run \
+             seesac-api as an ordinary user",
+            dir = dir.display(),
+            user = self.name,
+            blocked = blocked.display(),
+        ))
+    }
+
+    /// Like `check_reachable`, and the user may also write there.
+    pub fn check_writable(&self, dir: &Path) -> Result<(), String> {
+        self.check_reachable(dir)?;
+        if self.passes("-w", dir)? {
             Ok(())
         } else {
             Err(format!(
-                "the PostgreSQL data directory {} is out of reach of the '{}' user that PostgreSQL \
-                 runs as (this process is root, and PostgreSQL refuses to run as root). Every \
-                 directory above it must be searchable by that user: put SEESAC_DATA_DIR somewhere \
-                 it can reach (not under /root; for example /var/lib/seesac or /tmp/seesac), or run \
-                 seesac-api as an ordinary user",
-                dir.display(),
-                self.name
+                "the '{}' user cannot write to {}",
+                self.name,
+                dir.display()
             ))
         }
     }
@@ -223,7 +246,7 @@ impl Cluster {
             .map_err(|e| format!("cannot restrict {}: {e}", self.data.display()))?;
         if let Some(user) = &self.user {
             user.give(&self.data)?;
-            user.check_reachable(&self.data)?;
+            user.check_writable(&self.data)?;
         }
         let mut command = self.command("initdb");
         command

@@ -43,6 +43,10 @@ impl Embedded {
         let mode = if user.is_some() { 0o711 } else { 0o700 };
         fs::set_permissions(&data_dir, fs::Permissions::from_mode(mode))
             .map_err(|e| format!("cannot set the mode of {}: {e}", data_dir.display()))?;
+        if let Some(user) = &user {
+            // Before anything is created in it.
+            user.check_reachable(&data_dir)?;
+        }
 
         let lock_path = data_dir.join("seesac.lock");
         let lock = File::create(&lock_path)
@@ -89,7 +93,7 @@ impl Embedded {
             write_private(&password_file, &password)?;
             cluster.init(SUPERUSER, &Auth::Password(password))?;
         } else if let Some(user) = &cluster.user {
-            user.check_reachable(&cluster.data)?;
+            user.check_writable(&cluster.data)?;
         }
         let password = fs::read_to_string(&password_file)
             .map_err(|e| format!("cannot read {}: {e}", password_file.display()))?;

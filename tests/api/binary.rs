@@ -337,3 +337,29 @@ fn the_openapi_subcommand_prints_the_committed_document() {
             .unwrap();
     assert_eq!(String::from_utf8_lossy(&output.stdout), committed);
 }
+
+#[test]
+fn a_data_directory_the_server_user_cannot_reach_is_named_with_the_fix() {
+    if !nix::unistd::geteuid().is_root() {
+        // Only root hands the cluster to another user; as anyone else it is ours.
+        return;
+    }
+    let temp = TempDir::new();
+    let closed = temp.0.join("closed");
+    std::fs::create_dir(&closed).unwrap();
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let mut serve = command();
+    serve.env("SEESAC_DATA_DIR", closed.join("data"));
+    let output = run(serve, "");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("chmod o+x {}", closed.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("SEESAC_DATA_DIR"), "{stderr}");
+    assert!(
+        !closed.join("data/postgres").exists(),
+        "nothing is created before the check"
+    );
+}
