@@ -175,7 +175,8 @@ pub fn etag_of(bytes: &[u8]) -> String {
     format!("\"{hex}\"")
 }
 
-fn tags(value: &str) -> impl Iterator<Item = &str> {
+/// The entity tags of an `If-Match` or `If-None-Match` header.
+pub fn tags(value: &str) -> impl Iterator<Item = &str> {
     value
         .split(',')
         .map(str::trim)

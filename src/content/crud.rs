@@ -122,12 +122,8 @@ impl Preconditions {
         let Some(if_match) = &self.if_match else {
             return Ok(());
         };
-        let matches = current.is_some_and(|current| {
-            if_match
-                .split(',')
-                .map(str::trim)
-                .any(|tag| tag == "*" || tag == current)
-        });
+        let matches = current
+            .is_some_and(|current| http::tags(if_match).any(|tag| tag == "*" || tag == current));
         match (matches, current) {
             (true, _) => Ok(()),
             (false, None) => Err(AppError::PreconditionFailed("If-Match was sent, but the item does not exist".into())),

@@ -191,11 +191,17 @@ async fn a_control_character_in_a_path_is_a_404_not_a_500() {
     for path in [
         "/api/v1/pages/%00",
         "/api/v1/pages/mission%0A",
-        "/api/v1/impact-metrics/%00/observations",
+        "/api/v1/impact-metrics/%00",
     ] {
         app.get(path).await.problem(404, "not_found");
-        app.delete(&token, path).await;
+        app.delete(&token, path).await.problem(404, "not_found");
     }
+    let observations = "/api/v1/impact-metrics/%00/observations";
+    app.get(observations).await.problem(404, "not_found");
+    let figure = json!({"area": "WB", "value": 1});
+    app.post(&token, observations, figure)
+        .await
+        .problem(404, "not_found");
     app.patch(&token, "/api/v1/pages/%00", json!({"title": "x"}))
         .await
         .problem(404, "not_found");
