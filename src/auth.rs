@@ -5,7 +5,6 @@
 use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
-use argon2::password_hash::rand_core::{OsRng, RngCore};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -203,14 +202,6 @@ fn caller_of(req: &HttpRequest) -> AppResult<Caller> {
     }))
 }
 
-/// `bytes` random bytes from the operating system, hex-encoded: for generated
-/// passwords and secrets.
-pub fn random_token(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
-    OsRng.fill_bytes(&mut buffer);
-    buffer.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,13 +242,5 @@ mod tests {
             &EncodingKey::from_secret(SECRET),
         );
         assert!(keys.verify(&hs512.unwrap_or_default()).is_err());
-    }
-
-    #[test]
-    fn random_tokens_are_hex_and_differ() {
-        let a = random_token(16);
-        assert_eq!(a.len(), 32);
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(a, random_token(16));
     }
 }

@@ -8,11 +8,11 @@ use std::net::TcpListener;
 use clap::{Parser, Subcommand};
 use diesel::PgConnection;
 
-use crate::auth::{JwtKeys, Role, random_token};
+use crate::auth::{JwtKeys, Role};
 use crate::config::{Config, check_jwt_secret};
 use crate::db::{self, cluster::write_private, embedded::Embedded};
 use crate::startup::{self, AppState};
-use crate::{openapi, seed, users};
+use crate::{apidoc, seed, users};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -58,7 +58,7 @@ pub enum UsersCommand {
 pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi => {
-            print!("{}", openapi::to_pretty_json());
+            print!("{}", apidoc::to_pretty_json()?);
             Ok(())
         }
         Command::Serve => serve(Config::from_env()?),
@@ -152,6 +152,9 @@ fn serve(config: Config) -> Result<(), String> {
     let database = database(&config, false)?;
     let mut conn = db::connect(&database.url)?;
     db::migrate(&mut conn)?;
+    if let Err(warning) = db::english_messages(&mut conn) {
+        log::warn!("{warning}");
+    }
     let secret = match (&config.jwt_secret, &database.embedded) {
         (Some(secret), _) => secret.clone(),
         (None, Some(embedded)) => first_start(&mut conn, embedded)?,
@@ -180,7 +183,7 @@ fn first_start(conn: &mut PgConnection, embedded: &Embedded) -> Result<String, S
     let secret = match std::fs::read_to_string(&secret_file) {
         Ok(secret) => secret.trim().to_owned(),
         Err(_) => {
-            let secret = random_token(32);
+            let secret = crate::random::hex(32);
             write_private(&secret_file, &secret)?;
             secret
         }
@@ -191,7 +194,7 @@ fn first_start(conn: &mut PgConnection, embedded: &Embedded) -> Result<String, S
         let seeded =
             seed::load(conn).map_err(|e| format!("cannot load the sample content: {e}"))?;
         log::info!("loaded the sample content: {seeded}");
-        let password = random_token(12);
+        let password = crate::random::hex(12);
         users::create(conn, "admin", &password, Role::Admin).map_err(|e| e.to_string())?;
         let password_file = embedded.path("admin-password");
         write_private(&password_file, &format!("{password}\n"))?;

@@ -4,7 +4,6 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -73,7 +72,7 @@ pub enum AppError {
     /// 404: no such item, or not visible to this caller.
     NotFound(String),
     /// 405, with `Allow`.
-    MethodNotAllowed { allow: &'static str },
+    MethodNotAllowed { allow: String },
     /// 409: the key exists, or a reference points nowhere or is still in use.
     Conflict {
         detail: String,
@@ -145,8 +144,11 @@ impl AppError {
             | Self::NotFound(detail)
             | Self::PreconditionFailed(detail)
             | Self::UnsupportedMediaType(detail)
-            | Self::TooManyRequests(detail)
-            | Self::Unavailable(detail) => detail.clone(),
+            | Self::TooManyRequests(detail) => detail.clone(),
+            // The cause is logged; callers learn nothing about the database.
+            Self::Unavailable(_) => {
+                "the database is unreachable or busy; retry after Retry-After seconds".to_owned()
+            }
             Self::MethodNotAllowed { allow } => format!("this resource allows {allow}"),
             Self::PayloadTooLarge { limit } => format!("the body is larger than {limit} bytes"),
             Self::Validation(errors) => match errors.len() {
@@ -249,7 +251,7 @@ impl ResponseError for AppError {
                 response.insert_header((header::WWW_AUTHENTICATE, challenge));
             }
             Self::MethodNotAllowed { allow } => {
-                response.insert_header((header::ALLOW, *allow));
+                response.insert_header((header::ALLOW, allow.as_str()));
             }
             Self::Unavailable(_) | Self::TooManyRequests(_) => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
@@ -257,109 +259,6 @@ impl ResponseError for AppError {
             _ => {}
         }
         response.json(body)
-    }
-}
-
-impl From<DieselError> for AppError {
-    fn from(error: DieselError) -> Self {
-        match error {
-            DieselError::NotFound => Self::NotFound("no such item".to_owned()),
-            DieselError::DatabaseError(kind, info) => {
-                let detail = info.details().unwrap_or(info.message()).to_owned();
-                let pointer = referenced_column(&detail).map(|column| format!("/{column}"));
-                let with_pointer = |detail: String| match &pointer {
-                    Some(pointer) => vec![FieldError::new(pointer.clone(), detail)],
-                    None => Vec::new(),
-                };
-                match kind {
-                    DatabaseErrorKind::UniqueViolation => Self::Conflict {
-                        errors: with_pointer(detail.clone()),
-                        detail: format!("an item with this key exists already: {detail}"),
-                    },
-                    DatabaseErrorKind::ForeignKeyViolation
-                    | DatabaseErrorKind::RestrictViolation => Self::Conflict {
-                        errors: with_pointer(detail.clone()),
-                        detail,
-                    },
-                    // Validation normally catches these first; if it missed one, the
-                    // request is still at fault, not the server.
-                    DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
-                        Self::Validation(vec![FieldError::new(
-                            pointer.unwrap_or_else(|| "/".to_owned()),
-                            format!("rejected by the database: {}", info.message()),
-                        )])
-                    }
-                    DatabaseErrorKind::ClosedConnection
-                    | DatabaseErrorKind::UnableToSendCommand => {
-                        Self::Unavailable(info.message().to_owned())
-                    }
-                    DatabaseErrorKind::SerializationFailure => {
-                        Self::Unavailable(format!("concurrent write, retry: {}", info.message()))
-                    }
-                    _ if is_connection_problem(info.message()) => {
-                        Self::Unavailable(info.message().to_owned())
-                    }
-                    // Writers that met head-on, a lock or statement timeout: try again.
-                    _ if is_transient(info.message()) => {
-                        Self::Unavailable(format!("busy, retry: {}", info.message()))
-                    }
-                    // A value PostgreSQL cannot hold got past validation (SQLSTATE class 22).
-                    _ if is_data_exception(info.message()) => Self::bad_request(
-                        pointer.unwrap_or_else(|| "/".to_owned()),
-                        format!("a value was refused: {}", info.message()),
-                    ),
-                    _ => Self::Internal(format!("database error: {}", info.message())),
-                }
-            }
-            other => Self::Internal(format!("database error: {other}")),
-        }
-    }
-}
-
-/// Messages PostgreSQL and libpq give when the server is going away or not there.
-fn is_connection_problem(message: &str) -> bool {
-    const SIGNS: [&str; 6] = [
-        "terminating connection",
-        "server closed the connection",
-        "the database system is",
-        "no connection to the server",
-        "connection to server",
-        "could not receive data",
-    ];
-    SIGNS.iter().any(|sign| message.contains(sign))
-}
-
-fn is_transient(message: &str) -> bool {
-    [
-        "deadlock detected",
-        "could not obtain lock",
-        "canceling statement due to statement timeout",
-        "lock timeout",
-    ]
-    .iter()
-    .any(|sign| message.contains(sign))
-}
-
-fn is_data_exception(message: &str) -> bool {
-    [
-        "invalid byte sequence",
-        "out of range",
-        "invalid input syntax",
-        "value too long",
-        "character with byte sequence",
-    ]
-    .iter()
-    .any(|sign| message.contains(sign))
-}
-
-/// The column named in a PostgreSQL detail like `Key (slug)=(mission) already exists.`
-fn referenced_column(detail: &str) -> Option<&str> {
-    let rest = detail.strip_prefix("Key (")?;
-    let column = &rest[..rest.find(")=")?];
-    match column {
-        "is_primary" => Some("primary"),
-        column if column.chars().all(|c| c.is_ascii_lowercase() || c == '_') => Some(column),
-        _ => None,
     }
 }
 
@@ -378,20 +277,6 @@ impl From<actix_web::error::BlockingError> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_column_is_read_from_a_postgres_detail() {
-        assert_eq!(
-            referenced_column("Key (slug)=(mission) already exists."),
-            Some("slug")
-        );
-        assert_eq!(
-            referenced_column("Key (parent)=(nope) is not present in table \"pages\"."),
-            Some("parent")
-        );
-        assert_eq!(referenced_column("Key (lower(x))=(a) exists"), None);
-        assert_eq!(referenced_column("something else"), None);
-    }
 
     #[test]
     fn every_error_is_a_problem_document_with_its_code() {

@@ -1,4 +1,5 @@
-//! Discovery and operations: the JSON index at `/`, liveness and readiness.
+//! Discovery and operations: the JSON index at `/`, liveness, readiness, and the
+//! OpenAPI document.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -6,10 +7,15 @@ use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 
+use crate::auth::Caller;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http;
+use crate::list;
+use crate::openapi::problems::{BadParameter, BadToken, Unavailable};
+use crate::openapi::{Answer, Doc, Security};
 
 /// What the service is and where to go from here.
 #[derive(Debug, Serialize, ToSchema)]
@@ -27,8 +33,6 @@ pub struct Index {
     pub links: serde_json::Value,
 }
 
-#[utoipa::path(get, path = "/", tag = "operations", summary = "The API index",
-    responses((status = 200, description = "Name, version and links", body = Index)))]
 pub async fn index() -> HttpResponse {
     HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=300")).json(Index {
         name: env!("CARGO_PKG_NAME"),
@@ -60,22 +64,12 @@ pub struct Health {
     pub status: &'static str,
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "operations", summary = "Liveness",
-    description = "200 while the process serves requests; does not touch the database.",
-    responses((status = 200, description = "Alive", body = Health)))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(Health { status: "ok" })
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "operations", summary = "Readiness",
-    description = "200 when the database answers, 503 (with Retry-After) when it does not.",
-    responses(
-        (status = 200, description = "Ready", body = Health),
-        (status = 503, description = "The database does not answer", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-    ))]
 pub async fn readyz(db: Db) -> AppResult<HttpResponse> {
     db.run(|conn| {
         conn.batch_execute("SELECT 1")
@@ -87,28 +81,66 @@ pub async fn readyz(db: Db) -> AppResult<HttpResponse> {
         .json(Health { status: "ready" }))
 }
 
-async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect()
-        .insert_header((header::LOCATION, "/docs/"))
-        .finish()
+/// The OpenAPI document, built once at start.
+#[derive(Debug, Clone)]
+pub struct OpenApiJson(pub serde_json::Value);
+
+pub async fn openapi(
+    document: web::Data<OpenApiJson>,
+    caller: Caller,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    list::no_parameters(req.query_string())?;
+    Ok(http::read(&req, &caller, &document.0, &[]))
 }
 
-fn route(path: &str, allow: &'static str, handler: actix_web::Route) -> actix_web::Resource {
-    web::resource(path)
-        .route(handler)
-        .default_service(web::to(move |req: HttpRequest| {
-            http::other_method(req, allow)
-        }))
+pub fn index_doc() -> Doc {
+    Doc::new("index", "operations", "The API index")
+        .describe("Name, version, and links to the documentation and every collection.")
+        .schema::<Index>()
+        .answer(Answer::json(200, "Name, version and links", "Index"))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    let get = || {
-        actix_web::Route::new()
-            .guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
-    };
-    cfg.service(route("/", "GET, HEAD", get().to(index)))
-        .service(route("/api/v1", "GET, HEAD", get().to(index)))
-        .service(route("/healthz", "GET, HEAD", get().to(healthz)))
-        .service(route("/readyz", "GET, HEAD", get().to(readyz)))
-        .service(route("/docs", "GET, HEAD", get().to(docs_redirect)));
+pub fn api_index_doc() -> Doc {
+    Doc::new("api_index", "operations", "The API index, under /api/v1")
+        .describe("The same as `/`.")
+        .schema::<Index>()
+        .answer(Answer::json(200, "Name, version and links", "Index"))
+}
+
+pub fn healthz_doc() -> Doc {
+    Doc::new("healthz", "operations", "Liveness")
+        .describe("200 while the process serves requests; does not touch the database.")
+        .schema::<Health>()
+        .answer(Answer::json(200, "Alive", "Health"))
+}
+
+pub fn readyz_doc() -> Doc {
+    Doc::new("readyz", "operations", "Readiness")
+        .describe("200 when the database answers, 503 (with Retry-After) when it does not.")
+        .schema::<Health>()
+        .answer(Answer::json(200, "Ready", "Health"))
+        .problems::<Unavailable>()
+}
+
+pub fn openapi_doc() -> Doc {
+    Doc::new("openapi", "operations", "This document")
+        .describe(
+            "The OpenAPI 3.1 document of the service, the one the Swagger UI at `/docs/` shows.",
+        )
+        .security(Security::Optional)
+        .answer(
+            Answer::with_content(
+                200,
+                "The document",
+                "application/json",
+                ObjectBuilder::new().schema_type(Type::Object).into(),
+            )
+            .header("ETag", "Its tag"),
+        )
+        .answer(Answer::empty(
+            304,
+            "Not modified: If-None-Match names the current ETag",
+        ))
+        .problems::<(BadParameter, BadToken)>()
 }

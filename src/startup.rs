@@ -1,4 +1,5 @@
-//! The application, built by one function that `serve` and the tests share.
+//! The application, built by one function that `serve` and the tests share: the
+//! route table, the middleware, the Swagger UI.
 
 use std::net::TcpListener;
 
@@ -6,13 +7,14 @@ use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::middleware::{Condition, Logger, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::JwtKeys;
-use crate::content::{contacts, decisions, funders, metrics, observations, pages, search};
 use crate::db::PgPool;
-use crate::http;
+use crate::ops::OpenApiJson;
+use crate::routing::{self, Table};
+use crate::{apidoc, http, routes};
 
 /// What the application needs to run.
 #[derive(Clone)]
@@ -21,20 +23,6 @@ pub struct AppState {
     pub keys: JwtKeys,
     /// Browser origins allowed by CORS; `*` for any; empty for none.
     pub cors_origins: Vec<String>,
-}
-
-/// Every route of the API.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    crate::ops::configure(cfg);
-    crate::users::configure(cfg);
-    search::configure(cfg);
-    pages::configure(cfg);
-    metrics::configure(cfg);
-    observations::configure(cfg);
-    funders::configure(cfg);
-    decisions::configure(cfg);
-    contacts::configure(cfg);
-    contacts::configure_primary(cfg);
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -68,9 +56,18 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
+}
+
 /// Builds the server on a bound listener; awaiting it serves until SIGINT or SIGTERM.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
-    let openapi = crate::openapi::document();
+    let document = apidoc::document()
+        .and_then(|document| serde_json::to_value(document).map_err(|e| e.to_string()))
+        .map_err(std::io::Error::other)?;
+    let document = web::Data::new(OpenApiJson(document));
     let pool = web::Data::new(state.pool);
     let keys = web::Data::new(state.keys);
     let origins = state.cors_origins;
@@ -78,13 +75,18 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
         App::new()
             .app_data(pool.clone())
             .app_data(keys.clone())
+            .app_data(document.clone())
             .app_data(web::PayloadConfig::new(http::BODY_LIMIT))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
-            .wrap(from_fn(http::finish_response))
+            .wrap(from_fn(http::middleware::finish_response))
             .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi.clone()))
-            .configure(configure)
-            .default_service(web::to(http::unknown_route))
+            .configure(|cfg| Table::of(routes::table).configure(cfg))
+            .route("/docs", web::get().to(docs_redirect))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .config(utoipa_swagger_ui::Config::new(["/api-docs/openapi.json"])),
+            )
+            .default_service(web::to(routing::unknown_route))
     })
     .shutdown_timeout(10)
     .listen(listener)?

@@ -13,17 +13,21 @@ use argon2::password_hash::{
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{Caller, JwtKeys, Permission, Role, TOKEN_LIFETIME};
-use crate::content::validate::Check;
 use crate::db::Db;
 use crate::db::schema::users;
 use crate::error::{AppError, AppResult};
 use crate::http;
-use crate::query;
+use crate::list::{self, ListMeta};
+use crate::openapi::problems::{
+    BadBody, BadParameter, Conflict, Forbidden, Invalid, NoToken, NotFound, PayloadTooLarge,
+    TooManyRequests, Unavailable, UnsupportedMediaType, WrongCredentials,
+};
+use crate::openapi::{Answer, Doc, Security};
+use crate::validate::Check;
 
 const MIN_PASSWORD: usize = 12;
 const MAX_PASSWORD: usize = 1024;
@@ -86,6 +90,15 @@ pub struct TokenResponse {
     pub token_type: String,
     /// Seconds until it expires.
     pub expires_in: i64,
+}
+
+/// The user accounts, in the list envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    /// Every account, by username.
+    pub data: Vec<UserView>,
+    /// Paging metadata: one page holds them all.
+    pub meta: ListMeta,
 }
 
 /// A new user account.
@@ -209,35 +222,19 @@ pub fn create(
         .get_result(conn)?)
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth",
-    summary = "Get an access token",
-    description = "Exchanges a username and password for a JWT valid for an hour. A wrong username \
-        and a wrong password give the same 401.",
-    request_body(content = TokenRequest, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The token", body = TokenResponse),
-        (status = 400, description = "Malformed JSON or an unknown field", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-        (status = 401, description = "Wrong username or password", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-        (status = 422, description = "Username or password missing", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-    ))]
 pub async fn issue_token(
     db: Db,
     keys: web::Data<JwtKeys>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    query::no_parameters(req.query_string())?;
+    list::no_parameters(req.query_string())?;
     let body: TokenRequest = http::from_object(http::json_object(&req, payload).await?)?;
     let mut check = Check::default();
     let username = check.text("username", body.username, 100);
     let password = check.long_text("password", body.password, MAX_PASSWORD);
     if password.is_empty() {
-        check.fail("password", "is required");
+        check.fail("password", crate::validate::REQUIRED);
     }
     check.finish(())?;
     let user = db.run(move |conn| find(conn, &username)).await?;
@@ -273,17 +270,9 @@ pub async fn issue_token(
         }))
 }
 
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", summary = "List users",
-    description = "Every user account, by username. Admins only.",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The users, in the list envelope", body = inline(Object)),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = crate::error::Problem, content_type = "application/problem+json"),
-    ))]
 pub async fn list_users(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageUsers)?;
-    query::no_parameters(req.query_string())?;
+    list::no_parameters(req.query_string())?;
     let users: Vec<UserView> = db
         .run(|conn| {
             Ok(users::table
@@ -296,21 +285,16 @@ pub async fn list_users(db: Db, caller: Caller, req: HttpRequest) -> AppResult<H
         .map(UserView::from)
         .collect();
     let total = users.len() as i64;
-    let body = json!({"data": users, "meta": {"page": 1, "per_page": total.max(1), "total": total, "total_pages": 1}});
+    let meta = ListMeta {
+        page: 1,
+        per_page: total.max(1),
+        total,
+        total_pages: 1,
+    };
+    let body = serde_json::to_value(UserList { data: users, meta }).map_err(AppError::internal)?;
     Ok(http::read(&req, &caller, &body, &[]))
 }
 
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", summary = "Create a user",
-    description = "Admins only.",
-    request_body(content = NewUser, content_type = "application/json"),
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Created", body = UserView),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The username is taken", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid values", body = crate::error::Problem, content_type = "application/problem+json"),
-    ))]
 pub async fn create_user(
     db: Db,
     caller: Caller,
@@ -318,7 +302,7 @@ pub async fn create_user(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageUsers)?;
-    query::no_parameters(req.query_string())?;
+    list::no_parameters(req.query_string())?;
     let body: NewUser = http::from_object(http::json_object(&req, payload).await?)?;
     let mut check = Check::default();
     let username = check.required("username", body.username, parse_username);
@@ -343,16 +327,6 @@ pub async fn create_user(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{username}", tag = "users", summary = "Read a user",
-    description = "Admins only.",
-    params(("username" = String, Path, description = "The username")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The user", body = UserView),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = crate::error::Problem, content_type = "application/problem+json"),
-    ))]
 pub async fn get_user(
     db: Db,
     caller: Caller,
@@ -360,7 +334,7 @@ pub async fn get_user(
     username: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageUsers)?;
-    query::no_parameters(req.query_string())?;
+    list::no_parameters(req.query_string())?;
     let username = username.into_inner();
     let user = db
         .run(move |conn| {
@@ -372,17 +346,6 @@ pub async fn get_user(
     Ok(http::read(&req, &caller, &body, &[]))
 }
 
-#[utoipa::path(delete, path = "/api/v1/users/{username}", tag = "users", summary = "Delete a user",
-    description = "Admins only. The last admin cannot be deleted. Tokens already issued stay valid until they expire.",
-    params(("username" = String, Path, description = "The username")),
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "It is the last admin", body = crate::error::Problem, content_type = "application/problem+json"),
-    ))]
 pub async fn delete_user(
     db: Db,
     caller: Caller,
@@ -390,7 +353,7 @@ pub async fn delete_user(
     username: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageUsers)?;
-    query::no_parameters(req.query_string())?;
+    list::no_parameters(req.query_string())?;
     let username = username.into_inner();
     db.transaction(move |conn| {
         // Serialise admin deletions so that two cannot remove the last two admins.
@@ -415,24 +378,91 @@ pub async fn delete_user(
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/auth/token")
-            .route(web::post().to(issue_token))
-            .default_service(web::to(|req| http::other_method(req, "POST"))),
-    )
-    .service(
-        web::resource("/api/v1/users")
-            .route(web::get().to(list_users))
-            .route(web::head().to(list_users))
-            .route(web::post().to(create_user))
-            .default_service(web::to(|req| http::other_method(req, "GET, HEAD, POST"))),
-    )
-    .service(
-        web::resource("/api/v1/users/{username}")
-            .route(web::get().to(get_user))
-            .route(web::head().to(get_user))
-            .route(web::delete().to(delete_user))
-            .default_service(web::to(|req| http::other_method(req, "GET, HEAD, DELETE"))),
-    );
+pub fn issue_token_doc() -> Doc {
+    Doc::new("issue_token", "auth", "Get an access token")
+        .describe(
+            "Exchanges a username and password for a JWT valid for an hour. A wrong username \
+             and a wrong password give the same 401. Password checks are expensive on purpose; \
+             too many at once are a 429.",
+        )
+        .body("TokenRequest", &["application/json"])
+        .schema::<TokenRequest>()
+        .schema::<TokenResponse>()
+        .answer(Answer::json(200, "The token", "TokenResponse"))
+        .problems::<(
+            BadBody,
+            WrongCredentials,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            Invalid,
+            TooManyRequests,
+            Unavailable,
+        )>()
+}
+
+/// The problems of every admin-only operation.
+type AdminProblems = (NoToken, Forbidden, Unavailable);
+
+pub fn list_users_doc() -> Doc {
+    Doc::new("list_users", "users", "List users")
+        .describe("Every user account, by username, in the list envelope. Admins only.")
+        .security(Security::Required)
+        .schema::<UserList>()
+        .answer(Answer::json(200, "The users", "UserList").header("ETag", "The answer's tag"))
+        .answer(Answer::empty(
+            304,
+            "Not modified: If-None-Match names the current ETag",
+        ))
+        .problems::<BadParameter>()
+        .problems::<AdminProblems>()
+}
+
+pub fn create_user_doc() -> Doc {
+    Doc::new("create_user", "users", "Create a user")
+        .describe("Admins only.")
+        .security(Security::Required)
+        .body("NewUser", &["application/json"])
+        .schema::<NewUser>()
+        .schema::<UserView>()
+        .answer(
+            Answer::json(201, "Created", "UserView")
+                .header("Location", "Where it lives")
+                .header("ETag", "Its tag"),
+        )
+        .problems::<(
+            BadBody,
+            Conflict,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            Invalid,
+        )>()
+        .problems::<AdminProblems>()
+}
+
+pub fn get_user_doc() -> Doc {
+    Doc::new("get_user", "users", "Read a user")
+        .describe("Admins only.")
+        .security(Security::Required)
+        .path_param("The username", Some("admin"))
+        .schema::<UserView>()
+        .answer(Answer::json(200, "The user", "UserView").header("ETag", "Its tag"))
+        .answer(Answer::empty(
+            304,
+            "Not modified: If-None-Match names the current ETag",
+        ))
+        .problems::<(BadParameter, NotFound)>()
+        .problems::<AdminProblems>()
+}
+
+pub fn delete_user_doc() -> Doc {
+    Doc::new("delete_user", "users", "Delete a user")
+        .describe(
+            "Admins only. The last admin cannot be deleted. Tokens already issued stay valid \
+             until they expire.",
+        )
+        .security(Security::Required)
+        .path_param("The username", Some("editor"))
+        .answer(Answer::empty(204, "Deleted"))
+        .problems::<(BadParameter, NotFound, Conflict)>()
+        .problems::<AdminProblems>()
 }

@@ -1,22 +1,24 @@
 //! Contacts: where to reach SEESAC. Exactly one contact is primary (while there are
 //! any); `GET /api/v1/contact` answers with it.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::crud::{access_of, resource_endpoints};
-use super::validate::{Check, CountryCode, Email, Phone, Slug};
+use super::handlers::access_of;
 use super::{Publication, Resource, Status, store_row, table_resource, to_json};
 use crate::auth::Caller;
 use crate::db::Db;
 use crate::db::schema::contacts;
 use crate::error::{AppError, AppResult};
 use crate::http;
-use crate::query::{self, Dir, Field, Kind, ListSpec};
+use crate::list::{self, Dir, Field, Kind, ListSpec};
+use crate::openapi::problems::{BadParameter, BadToken, NotFound, Unavailable};
+use crate::openapi::{Answer, Doc, Security};
+use crate::validate::{Check, CountryCode, Email, Phone, Slug};
 
 /// A contact.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
@@ -131,20 +133,32 @@ pub struct ContactRecord {
 }
 
 const FIELDS: &[Field] = &[
-    Field::new("slug", Kind::Text).indexed(),
-    Field::new("name", Kind::Text).indexed(),
-    Field::new("organisation", Kind::Text).indexed().nullable(),
-    Field::new("street_address", Kind::Derived),
-    Field::new("postal_code", Kind::Derived),
-    Field::new("city", Kind::Text).indexed().nullable(),
-    Field::new("country_code", Kind::Text).indexed().nullable(),
-    Field::new("phone", Kind::Derived),
-    Field::new("fax", Kind::Derived),
-    Field::new("email", Kind::Derived),
+    Field::new("slug", Kind::Text).sortable().filterable(),
+    Field::new("name", Kind::Text).sortable().filterable(),
+    Field::new("organisation", Kind::Text)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("street_address", Kind::Text),
+    Field::new("postal_code", Kind::Text),
+    Field::new("city", Kind::Text)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("country_code", Kind::Text)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("phone", Kind::Text),
+    Field::new("fax", Kind::Text),
+    Field::new("email", Kind::Text),
     Field::new("primary", Kind::Bool)
         .column("is_primary")
-        .indexed(),
-    Field::new("position", Kind::Integer).indexed(),
+        .sortable()
+        .filterable(),
+    Field::new("position", Kind::Integer)
+        .sortable()
+        .filterable(),
 ];
 
 pub struct Contacts;
@@ -152,11 +166,16 @@ pub struct Contacts;
 impl Resource for Contacts {
     type Row = Contact;
     type Body = ContactBody;
+    type Item = Contact;
     type Input = ContactRecord;
     type Scope = ();
 
     const NAME: &'static str = "contact";
+    const PLURAL: &'static str = "contacts";
+    const TAG: &'static str = "contacts";
     const KEY: &'static str = "slug";
+    const KEY_DESCRIPTION: &'static str = "The contact's slug, e.g. `seesac-belgrade`";
+    const KEY_EXAMPLE: &'static str = "seesac-belgrade";
     const WRITE_LOCK: Option<&'static str> = Some("contacts");
     const READ_ONLY: &'static [&'static str] = &[];
     const SPEC: &'static ListSpec = &ListSpec {
@@ -167,9 +186,9 @@ impl Resource for Contacts {
         includes: &[],
     };
 
-    table_resource!(table: contacts, key: slug, row: Contact, path: "/api/v1/contacts");
+    table_resource!(table: contacts, key: slug, row: Contact);
 
-    fn body_of(row: &Contact) -> ContactBody {
+    fn as_body(row: &Contact) -> ContactBody {
         ContactBody {
             slug: Some(row.slug.clone()),
             name: Some(row.name.clone()),
@@ -256,13 +275,9 @@ impl Resource for Contacts {
             // Someone must be primary: with no other, this one is.
             record.primary = true;
         }
-        Ok(store_row!(
-            conn,
-            contacts,
-            Contact,
-            existing.map(|row| row.id),
-            &record
-        )?)
+        Ok(
+            store_row!(conn, table: contacts, row: Contact, existing: existing.map(|row| row.id), record: &record)?,
+        )
     }
 
     fn delete(conn: &mut PgConnection, row: &Contact, _: bool) -> AppResult<()> {
@@ -283,60 +298,44 @@ impl Resource for Contacts {
     }
 }
 
-resource_endpoints! {
-    resource: Contacts,
-    item: Contact,
-    body: ContactBody,
-    list: ContactList,
-    tag: "contacts",
-    collection: "/api/v1/contacts",
-    item_path: "/api/v1/contacts/{slug}",
-    key: "slug",
-    key_description: "The contact's slug, e.g. `seesac-belgrade`",
-    singular: "contact",
-    plural: "contacts",
-    handlers: [list_contacts, get_contact, create_contact, replace_contact, update_contact, delete_contact],
+/// The primary contact, if there is one.
+fn primary(conn: &mut PgConnection) -> AppResult<Option<Contact>> {
+    Ok(contacts::table
+        .filter(contacts::is_primary)
+        .select(Contact::as_select())
+        .first(conn)
+        .optional()?)
 }
 
-#[utoipa::path(get, path = "/api/v1/contact", tag = "contacts",
-    summary = "Read the primary contact",
-    description = "The contact the site shows as its address: the one whose `primary` is true.",
-    responses(
-        (status = 200, description = "The primary contact", body = Contact,
-            headers(("ETag" = String, description = "Its tag"))),
-        (status = 304, description = "Not modified"),
-        (status = 404, description = "No primary contact is visible", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-        (status = 503, description = "The database is unreachable", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-    ))]
+/// `GET /api/v1/contact`: the contact the site shows as its address.
 pub async fn get_primary_contact(
     db: Db,
     caller: Caller,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    query::no_parameters(req.query_string())?;
+    list::no_parameters(req.query_string())?;
     let access = access_of(&caller);
     let contact = db
-        .run(move |conn| {
-            Ok(contacts::table
-                .filter(contacts::is_primary)
-                .select(Contact::as_select())
-                .first(conn)
-                .optional()?
-                .filter(|contact: &Contact| access.may_see(contact.status, contact.published_at)))
-        })
+        .run(primary)
         .await?
+        .filter(|contact| access.may_see(contact.status, contact.published_at))
         .ok_or_else(|| AppError::NotFound("there is no primary contact".to_owned()))?;
     Ok(http::read(&req, &caller, &to_json(&contact), &[]))
 }
 
-/// `/api/v1/contact`, besides the collection.
-pub fn configure_primary(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/contact")
-            .route(web::get().to(get_primary_contact))
-            .route(web::head().to(get_primary_contact))
-            .default_service(web::to(|req| http::other_method(req, "GET, HEAD"))),
-    );
+pub fn get_primary_contact_doc() -> Doc {
+    Doc::new(
+        "get_primary_contact",
+        "contacts",
+        "Read the primary contact",
+    )
+    .describe("The contact the site shows as its address: the one whose `primary` is true.")
+    .security(Security::Optional)
+    .schema::<Contact>()
+    .answer(Answer::json(200, "The primary contact", "Contact").header("ETag", "Its tag"))
+    .answer(Answer::empty(
+        304,
+        "Not modified: If-None-Match names the current ETag",
+    ))
+    .problems::<(BadParameter, BadToken, NotFound, Unavailable)>()
 }

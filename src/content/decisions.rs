@@ -11,12 +11,11 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::crud::resource_endpoints;
-use super::validate::{Celex, Check, Slug, parse_date};
 use super::{Access, Lineage, Publication, Resource, Status, store_row, table_resource, to_json};
 use crate::db::schema::council_decisions;
 use crate::error::AppResult;
-use crate::query::{self, Dir, Field, Kind, ListSpec, View};
+use crate::list::{Dir, Field, Kind, ListSpec, View};
+use crate::validate::{Celex, Check, Slug, parse_date};
 
 /// The funder a decision belongs to when the body names none.
 pub const DEFAULT_FUNDER: &str = "european-union";
@@ -153,15 +152,21 @@ pub fn parse_reference(raw: &str) -> Result<(u32, u32), String> {
 }
 
 const FIELDS: &[Field] = &[
-    Field::new("celex", Kind::Text).indexed(),
-    Field::new("reference", Kind::Text).indexed(),
-    Field::new("title", Kind::Text).indexed(),
-    Field::new("adopted_on", Kind::Date).indexed().nullable(),
-    Field::new("summary", Kind::Derived),
-    Field::new("supersedes", Kind::Text).indexed().nullable(),
-    Field::new("funder", Kind::Text).indexed(),
-    Field::new("eur_lex_url", Kind::Derived),
-    Field::new("superseded_by", Kind::Derived),
+    Field::new("celex", Kind::Text).sortable().filterable(),
+    Field::new("reference", Kind::Text).sortable().filterable(),
+    Field::new("title", Kind::Text).sortable().filterable(),
+    Field::new("adopted_on", Kind::Date)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("summary", Kind::Text),
+    Field::new("supersedes", Kind::Text)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("funder", Kind::Text).sortable().filterable(),
+    Field::derived("eur_lex_url"),
+    Field::derived("superseded_by"),
 ];
 
 /// Decisions form lines through `supersedes`.
@@ -176,11 +181,16 @@ pub struct Decisions;
 impl Resource for Decisions {
     type Row = Decision;
     type Body = DecisionBody;
+    type Item = DecisionItem;
     type Input = DecisionRecord;
     type Scope = ();
 
     const NAME: &'static str = "Council Decision";
+    const PLURAL: &'static str = "Council Decisions";
+    const TAG: &'static str = "council-decisions";
     const KEY: &'static str = "celex";
+    const KEY_DESCRIPTION: &'static str = "The decision's CELEX number, e.g. `32019D2111`";
+    const KEY_EXAMPLE: &'static str = "32019D2111";
     const WRITE_LOCK: Option<&'static str> = Some("council_decisions");
     const READ_ONLY: &'static [&'static str] = &["eur_lex_url", "superseded_by", "line"];
     const SPEC: &'static ListSpec = &ListSpec {
@@ -191,9 +201,9 @@ impl Resource for Decisions {
         includes: &["line"],
     };
 
-    table_resource!(table: council_decisions, key: celex, row: Decision, path: "/api/v1/council-decisions");
+    table_resource!(table: council_decisions, key: celex, row: Decision);
 
-    fn body_of(row: &Decision) -> DecisionBody {
+    fn as_body(row: &Decision) -> DecisionBody {
         DecisionBody {
             celex: Some(row.celex.clone()),
             reference: Some(row.reference.clone()),
@@ -269,13 +279,9 @@ impl Resource for Decisions {
             existing.map(|decision| decision.celex.as_str()),
             record.supersedes.as_deref(),
         )?;
-        Ok(store_row!(
-            conn,
-            council_decisions,
-            Decision,
-            existing.map(|row| row.id),
-            &record
-        )?)
+        Ok(
+            store_row!(conn, table: council_decisions, row: Decision, existing: existing.map(|row| row.id), record: &record)?,
+        )
     }
 
     fn delete(conn: &mut PgConnection, row: &Decision, _: bool) -> AppResult<()> {
@@ -295,7 +301,7 @@ impl Resource for Decisions {
             .order(council_decisions::celex)
             .select((council_decisions::supersedes, council_decisions::celex))
             .into_boxed();
-        let later = query::visible(later, access);
+        let later = access.filter(later);
         let mut superseded_by: HashMap<String, Vec<String>> = HashMap::new();
         for (earlier, celex) in later.load::<(Option<String>, String)>(conn)? {
             superseded_by
@@ -360,7 +366,7 @@ fn lines(
         .filter(council_decisions::celex.eq_any(members))
         .select(Decision::as_select())
         .into_boxed();
-    let query = query::visible(query, access);
+    let query = access.filter(query);
     let decisions: HashMap<String, Decision> = query
         .load(conn)?
         .into_iter()
@@ -373,22 +379,6 @@ fn lines(
         }
     }
     Ok(lines)
-}
-
-resource_endpoints! {
-    resource: Decisions,
-    item: DecisionItem,
-    body: DecisionBody,
-    list: DecisionList,
-    tag: "council-decisions",
-    collection: "/api/v1/council-decisions",
-    item_path: "/api/v1/council-decisions/{celex}",
-    key: "celex",
-    key_description: "The CELEX number, e.g. `32019D2111`",
-    singular: "Council Decision",
-    plural: "Council Decisions",
-    handlers: [list_council_decisions, get_council_decision, create_council_decision, replace_council_decision,
-        update_council_decision, delete_council_decision],
 }
 
 #[cfg(test)]

@@ -10,14 +10,12 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::crud::resource_endpoints;
-use super::validate::{Check, CountryCode, HttpUrl, Slug};
-use super::{
-    Access, Lineage, Publication, Resource, Status, store_row, table_resource, text_enum, to_json,
-};
+use super::{Access, Lineage, Publication, Resource, Status, store_row, table_resource, to_json};
 use crate::db::schema::funders;
 use crate::error::AppResult;
-use crate::query::{self, Dir, Field, Kind, ListSpec, View};
+use crate::list::{Dir, Field, Kind, ListSpec, View};
+use crate::text_enum::text_enum;
+use crate::validate::{Check, CountryCode, HttpUrl, Slug};
 
 text_enum! {
     /// What kind of body a funder is.
@@ -139,15 +137,25 @@ pub struct FunderRecord {
 }
 
 const FIELDS: &[Field] = &[
-    Field::new("slug", Kind::Text).indexed(),
-    Field::new("name", Kind::Text).indexed(),
-    Field::new("kind", Kind::Enum(FunderKind::ALL)).indexed(),
-    Field::new("country_code", Kind::Text).indexed().nullable(),
-    Field::new("parent", Kind::Text).indexed().nullable(),
-    Field::new("website", Kind::Derived),
-    Field::new("logo_url", Kind::Derived),
-    Field::new("description", Kind::Derived),
-    Field::new("position", Kind::Integer).indexed(),
+    Field::new("slug", Kind::Text).sortable().filterable(),
+    Field::new("name", Kind::Text).sortable().filterable(),
+    Field::new("kind", Kind::Enum(FunderKind::ALL))
+        .sortable()
+        .filterable(),
+    Field::new("country_code", Kind::Text)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("parent", Kind::Text)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("website", Kind::Text),
+    Field::new("logo_url", Kind::Text),
+    Field::new("description", Kind::Text),
+    Field::new("position", Kind::Integer)
+        .sortable()
+        .filterable(),
 ];
 
 /// Funders form a tree through `parent`.
@@ -162,11 +170,16 @@ pub struct Funders;
 impl Resource for Funders {
     type Row = Funder;
     type Body = FunderBody;
+    type Item = FunderItem;
     type Input = FunderRecord;
     type Scope = ();
 
     const NAME: &'static str = "funder";
+    const PLURAL: &'static str = "funders";
+    const TAG: &'static str = "funders";
     const KEY: &'static str = "slug";
+    const KEY_DESCRIPTION: &'static str = "The funder's slug, e.g. `european-union`";
+    const KEY_EXAMPLE: &'static str = "european-union";
     const WRITE_LOCK: Option<&'static str> = Some("funders");
     const READ_ONLY: &'static [&'static str] = &["parent_funder", "children"];
     const SPEC: &'static ListSpec = &ListSpec {
@@ -177,9 +190,9 @@ impl Resource for Funders {
         includes: &["parent", "children"],
     };
 
-    table_resource!(table: funders, key: slug, row: Funder, path: "/api/v1/funders");
+    table_resource!(table: funders, key: slug, row: Funder);
 
-    fn body_of(row: &Funder) -> FunderBody {
+    fn as_body(row: &Funder) -> FunderBody {
         FunderBody {
             slug: Some(row.slug.clone()),
             name: Some(row.name.clone()),
@@ -247,13 +260,9 @@ impl Resource for Funders {
             existing.map(|funder| funder.slug.as_str()),
             record.parent.as_deref(),
         )?;
-        Ok(store_row!(
-            conn,
-            funders,
-            Funder,
-            existing.map(|row| row.id),
-            &record
-        )?)
+        Ok(
+            store_row!(conn, table: funders, row: Funder, existing: existing.map(|row| row.id), record: &record)?,
+        )
     }
 
     fn delete(conn: &mut PgConnection, row: &Funder, _: bool) -> AppResult<()> {
@@ -270,14 +279,14 @@ impl Resource for Funders {
         let mut parents: HashMap<String, Funder> = HashMap::new();
         if view.includes("parent") {
             let slugs: Vec<String> = rows.iter().filter_map(|f| f.parent.clone()).collect();
-            for parent in query::visible(
-                funders::table
-                    .filter(funders::slug.eq_any(slugs))
-                    .select(Funder::as_select())
-                    .into_boxed(),
-                access,
-            )
-            .load(conn)?
+            for parent in access
+                .filter(
+                    funders::table
+                        .filter(funders::slug.eq_any(slugs))
+                        .select(Funder::as_select())
+                        .into_boxed(),
+                )
+                .load(conn)?
             {
                 parents.insert(parent.slug.clone(), parent);
             }
@@ -290,7 +299,7 @@ impl Resource for Funders {
                 .order((funders::position, funders::name, funders::slug))
                 .select(Funder::as_select())
                 .into_boxed();
-            for child in query::visible(children_query, access).load(conn)? {
+            for child in access.filter(children_query).load(conn)? {
                 children
                     .entry(child.parent.clone().unwrap_or_default())
                     .or_default()
@@ -314,19 +323,4 @@ impl Resource for Funders {
             })
             .collect())
     }
-}
-
-resource_endpoints! {
-    resource: Funders,
-    item: FunderItem,
-    body: FunderBody,
-    list: FunderList,
-    tag: "funders",
-    collection: "/api/v1/funders",
-    item_path: "/api/v1/funders/{slug}",
-    key: "slug",
-    key_description: "The funder's slug, e.g. `uk-home-office`",
-    singular: "funder",
-    plural: "funders",
-    handlers: [list_funders, get_funder, create_funder, replace_funder, update_funder, delete_funder],
 }

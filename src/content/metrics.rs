@@ -10,13 +10,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::crud::resource_endpoints;
-use super::observations::Observation;
-use super::validate::{Check, Slug};
-use super::{Access, Publication, Resource, Status, store_row, table_resource, text_enum, to_json};
+use super::observations::{Observation, Unit};
+use super::{Access, Publication, Resource, Status, store_row, table_resource, to_json};
 use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult};
-use crate::query::{self, Dir, Field, Kind, ListSpec, View};
+use crate::list::{Dir, Field, Kind, ListSpec, View};
+use crate::text_enum::text_enum;
+use crate::validate::{Check, Slug};
 
 text_enum! {
     /// The area of work a metric belongs to.
@@ -29,18 +29,6 @@ text_enum! {
         CapacityBuilding = "capacity-building",
         /// Results of the work as a whole.
         Overall = "overall",
-    }
-}
-
-text_enum! {
-    /// What a metric counts.
-    pub enum Unit {
-        /// Things: mechanisms, sites, campaigns, weapons.
-        Count = "count",
-        /// A share, from 0 to 100.
-        Percent = "percent",
-        /// Persons.
-        People = "people",
     }
 }
 
@@ -148,14 +136,20 @@ pub struct MetricRecord {
 }
 
 const FIELDS: &[Field] = &[
-    Field::new("key", Kind::Text).indexed(),
-    Field::new("label", Kind::Text).indexed(),
-    Field::new("description", Kind::Derived),
-    Field::new("category", Kind::Enum(Category::ALL)).indexed(),
-    Field::new("unit", Kind::Enum(Unit::ALL)).indexed(),
+    Field::new("key", Kind::Text).sortable().filterable(),
+    Field::new("label", Kind::Text).sortable().filterable(),
+    Field::new("description", Kind::Text),
+    Field::new("category", Kind::Enum(Category::ALL))
+        .sortable()
+        .filterable(),
+    Field::new("unit", Kind::Enum(Unit::ALL))
+        .sortable()
+        .filterable(),
     Field::new("sdg_goals", Kind::IntegerArray).filterable(),
-    Field::new("position", Kind::Integer).indexed(),
-    Field::new("latest", Kind::Derived),
+    Field::new("position", Kind::Integer)
+        .sortable()
+        .filterable(),
+    Field::derived("latest"),
 ];
 
 pub struct Metrics;
@@ -163,13 +157,21 @@ pub struct Metrics;
 impl Resource for Metrics {
     type Row = Metric;
     type Body = MetricBody;
+    type Item = MetricItem;
     type Input = MetricRecord;
     type Scope = ();
 
     const NAME: &'static str = "impact metric";
+    const PLURAL: &'static str = "impact metrics";
+    const TAG: &'static str = "impact-metrics";
     const KEY: &'static str = "key";
+    const KEY_DESCRIPTION: &'static str = "The metric's key, e.g. `women-in-armed-forces`";
+    const KEY_EXAMPLE: &'static str = "women-in-armed-forces";
     const READ_ONLY: &'static [&'static str] = &["latest", "observations"];
-    const CASCADES: bool = true;
+    const CASCADE: Option<&'static str> = Some(
+        "`true` deletes the metric's observations with it; without it, a metric that has \
+         observations is a 409",
+    );
     const SPEC: &'static ListSpec = &ListSpec {
         fields: FIELDS,
         default_sort: &[("position", Dir::Asc)],
@@ -178,9 +180,9 @@ impl Resource for Metrics {
         includes: &["observations"],
     };
 
-    table_resource!(table: impact_metrics, key: key, row: Metric, path: "/api/v1/impact-metrics");
+    table_resource!(table: impact_metrics, key: key, row: Metric);
 
-    fn body_of(row: &Metric) -> MetricBody {
+    fn as_body(row: &Metric) -> MetricBody {
         MetricBody {
             key: Some(row.key.clone()),
             label: Some(row.label.clone()),
@@ -268,13 +270,9 @@ impl Resource for Metrics {
                 ));
             }
         }
-        Ok(store_row!(
-            conn,
-            impact_metrics,
-            Metric,
-            existing.map(|row| row.id),
-            &record
-        )?)
+        Ok(
+            store_row!(conn, table: impact_metrics, row: Metric, existing: existing.map(|row| row.id), record: &record)?,
+        )
     }
 
     /// A metric with observations is deleted only with `?cascade=true`, and then
@@ -305,41 +303,41 @@ impl Resource for Metrics {
     ) -> AppResult<Vec<Value>> {
         let keys: Vec<String> = rows.iter().map(|metric| metric.key.clone()).collect();
         // The newest observation of every metric, in one query.
-        let latest: Vec<Observation> = query::visible(
-            observations::table
-                .filter(observations::metric.eq_any(keys.clone()))
-                .distinct_on(observations::metric)
-                .order((
-                    observations::metric,
-                    observations::period_end.desc().nulls_last(),
-                    observations::period_start.desc().nulls_last(),
-                    observations::as_of.desc().nulls_last(),
-                    observations::created_at.desc(),
-                ))
-                .select(Observation::as_select())
-                .into_boxed(),
-            access,
-        )
-        .load(conn)?;
+        let latest: Vec<Observation> = access
+            .filter(
+                observations::table
+                    .filter(observations::metric.eq_any(keys.clone()))
+                    .distinct_on(observations::metric)
+                    .order((
+                        observations::metric,
+                        observations::period_end.desc().nulls_last(),
+                        observations::period_start.desc().nulls_last(),
+                        observations::as_of.desc().nulls_last(),
+                        observations::created_at.desc(),
+                    ))
+                    .select(Observation::as_select())
+                    .into_boxed(),
+            )
+            .load(conn)?;
         let mut latest: HashMap<String, Observation> =
             latest.into_iter().map(|o| (o.metric.clone(), o)).collect();
         let mut all: HashMap<String, Vec<Observation>> = HashMap::new();
         if view.includes("observations") {
-            let observations: Vec<Observation> = query::visible(
-                observations::table
-                    .filter(observations::metric.eq_any(keys))
-                    .into_boxed(),
-                access,
-            )
-            .order((
-                observations::metric,
-                observations::period_end.asc().nulls_first(),
-                observations::period_start.asc().nulls_first(),
-                observations::area,
-                observations::id,
-            ))
-            .select(Observation::as_select())
-            .load(conn)?;
+            let observations: Vec<Observation> = access
+                .filter(
+                    observations::table
+                        .filter(observations::metric.eq_any(keys))
+                        .into_boxed(),
+                )
+                .order((
+                    observations::metric,
+                    observations::period_end.asc().nulls_first(),
+                    observations::period_start.asc().nulls_first(),
+                    observations::area,
+                    observations::id,
+                ))
+                .select(Observation::as_select())
+                .load(conn)?;
             for observation in observations {
                 all.entry(observation.metric.clone())
                     .or_default()
@@ -360,21 +358,4 @@ impl Resource for Metrics {
             })
             .collect())
     }
-}
-
-resource_endpoints! {
-    resource: Metrics,
-    item: MetricItem,
-    body: MetricBody,
-    list: MetricList,
-    tag: "impact-metrics",
-    collection: "/api/v1/impact-metrics",
-    item_path: "/api/v1/impact-metrics/{key}",
-    key: "key",
-    key_description: "The metric's key, e.g. `women-in-armed-forces`",
-    singular: "impact metric",
-    plural: "impact metrics",
-    delete_cascade: "`true` deletes the metric's observations with it; without it, a metric that has observations is a 409",
-    handlers: [list_impact_metrics, get_impact_metric, create_impact_metric, replace_impact_metric,
-        update_impact_metric, delete_impact_metric],
 }

@@ -1,89 +1,38 @@
-//! Content: what the five resources have in common lives here and in `crud` (the
-//! `Resource` trait, status and visibility, publication dates, enums stored as
-//! text); each resource module holds only what is particular to it.
+//! Content: what the resources have in common lives here (the `Resource` trait,
+//! publication dates, references between items of one table), in `handlers` (the
+//! generic handlers every resource runs through) and in `docs` (their OpenAPI
+//! descriptions); each resource module holds only what is particular to it, its
+//! SQL included.
 
 pub mod contacts;
-pub mod countries;
-pub mod crud;
 pub mod decisions;
+pub mod docs;
 pub mod funders;
+pub mod handlers;
 pub mod markdown;
 pub mod metrics;
 pub mod observations;
 pub mod pages;
 pub mod search;
-pub mod validate;
 
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::error::AppResult;
-use crate::query::{ListQuery, ListSpec, View};
-use validate::Check;
-
-/// An enum stored as text: serde, utoipa, diesel and the list of its values, once.
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
-            diesel::AsExpression, diesel::FromSqlRow)]
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        $vis enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [&'static str] = &[$($text),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-
-            pub fn parse(raw: &str) -> Result<Self, String> {
-                match raw {
-                    $($text => Ok(Self::$variant),)+
-                    _ => Err(format!("must be one of {}", Self::ALL.join(", "))),
-                }
-            }
-        }
-
-        // By hand: utoipa's derive does not see serde renames that come through a macro.
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::schema::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String)
-                    .enum_values(Some(Self::ALL.iter().copied()))
-                    .into()
-            }
-        }
-
-        impl utoipa::ToSchema for $name {}
-
-        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
-            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>)
-                -> diesel::serialize::Result {
-                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(self.as_str(), out)
-            }
-        }
-
-        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
-            fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
-                let raw = <String as diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg>>::from_sql(value)?;
-                Self::parse(&raw).map_err(Into::into)
-            }
-        }
-    };
-}
-pub(crate) use text_enum;
+use crate::list::{ListQuery, ListSpec, View};
+use crate::validate::{self, Check};
+pub use crate::visibility::{Access, Status};
 
 /// The glue between a top-level resource and its table, which only the names tell
-/// apart: the key of a row, its publication, the collection's path, and finding and
-/// listing rows. Used inside `impl Resource for ...`.
+/// apart: the key of a row, its publication, and finding and listing rows. Used
+/// inside `impl Resource for ...`, as `table_resource!(table: pages, key: slug,
+/// row: Page)`.
 macro_rules! table_resource {
-    (table: $table:ident, key: $key:ident, row: $Row:ident, path: $path:literal $(,)?) => {
+    (table: $table:ident, key: $key:ident, row: $Row:ident $(,)?) => {
         fn key(row: &$Row) -> String {
             row.$key.clone()
         }
@@ -95,10 +44,6 @@ macro_rules! table_resource {
             Option<chrono::DateTime<chrono::Utc>>,
         ) {
             (row.status, row.published_at)
-        }
-
-        fn collection_path(_: &()) -> String {
-            $path.to_owned()
         }
 
         fn resolve_scope(
@@ -129,29 +74,25 @@ macro_rules! table_resource {
         fn list(
             conn: &mut diesel::PgConnection,
             _: &(),
-            query: &$crate::query::ListQuery,
+            query: &$crate::list::ListQuery,
             access: $crate::content::Access,
         ) -> $crate::error::AppResult<(Vec<$Row>, i64)> {
             Ok(
-                query.load::<$table::table, _, _>(
-                    Self::SPEC,
-                    access.public_only(),
-                    conn,
-                    || {
-                        $table::table
-                            .select(($Row::as_select(), $crate::query::total()))
-                            .into_boxed()
-                    },
-                )?,
+                query.load::<$table::table, _, _>(Self::SPEC, access, conn, || {
+                    $table::table
+                        .select(($Row::as_select(), $crate::list::total()))
+                        .into_boxed()
+                })?,
             )
         }
     };
 }
 pub(crate) use table_resource;
 
-/// Inserts a row, or updates the one with id `$existing`, and returns it as stored.
+/// Inserts a row, or updates the one with id `existing`, and returns it as stored:
+/// `store_row!(conn, table: pages, row: Page, existing: id, record: &record)`.
 macro_rules! store_row {
-    ($conn:expr, $table:ident, $Row:ident, $existing:expr, $record:expr) => {
+    ($conn:expr, table: $table:ident, row: $Row:ident, existing: $existing:expr, record: $record:expr $(,)?) => {
         match $existing {
             None => diesel::insert_into($table::table)
                 .values($record)
@@ -165,38 +106,6 @@ macro_rules! store_row {
     };
 }
 pub(crate) use store_row;
-
-text_enum! {
-    /// Where an item is in its life: only `published` items whose `published_at` has
-    /// passed are visible to anonymous readers.
-    pub enum Status {
-        /// Work in progress, seen only by editors.
-        Draft = "draft",
-        /// Public from `published_at` on.
-        Published = "published",
-        /// Withdrawn, kept for the record.
-        Archived = "archived",
-    }
-}
-
-/// Whether the caller sees drafts, archived and scheduled items, as a plain value
-/// that can cross into blocking database code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Public,
-    Everything,
-}
-
-impl Access {
-    pub fn public_only(self) -> bool {
-        self == Self::Public
-    }
-
-    pub fn may_see(self, status: Status, published_at: Option<DateTime<Utc>>) -> bool {
-        self == Self::Everything
-            || (status == Status::Published && published_at.is_some_and(|at| at <= Utc::now()))
-    }
-}
 
 /// The status and publication date a write ends with.
 #[derive(Debug, Clone, Copy)]
@@ -232,43 +141,53 @@ impl Publication {
     }
 }
 
-/// What makes a table a resource of the API. The generic handlers in `crud` do the
-/// rest: visibility, versions and ETags, If-Match, lists, problem errors.
+/// What makes a table a resource of the API. The generic handlers in `handlers` do
+/// the rest: visibility, versions and ETags, If-Match, lists, problem errors; and
+/// `docs` describes them from the same declarations.
 pub trait Resource: Sized + 'static {
     /// A row of the table.
-    type Row: Serialize + Send + 'static;
-    /// The JSON body of POST, PUT and PATCH as sent: every field optional, unknown
-    /// fields refused, read-only fields removed before it is read.
-    type Body: DeserializeOwned + Serialize + Send + 'static;
+    type Row: Serialize + Clone + Send + 'static;
+    /// The JSON body of POST, PUT and PATCH as sent: every field optional (so that
+    /// validation can name every missing one), unknown fields refused, read-only
+    /// fields removed before it is read.
+    type Body: DeserializeOwned + Serialize + Default + ToSchema + Send + 'static;
+    /// An item as the API shows it, for the document.
+    type Item: ToSchema;
     /// The body validated into typed values.
     type Input: Send + 'static;
     /// What the collection is nested under: `()`, or the metric of observations.
     type Scope: Clone + Send + Sync + 'static;
 
-    /// Singular name, for messages and search hits ("page").
+    /// Singular name, for messages, operation ids and summaries ("page").
     const NAME: &'static str;
-    /// The name of the key field ("slug").
+    /// Plural name ("pages").
+    const PLURAL: &'static str;
+    /// The OpenAPI tag its operations are grouped under.
+    const TAG: &'static str;
+    /// The field that holds the key ("slug").
     const KEY: &'static str;
-    /// The name of the key in the item's URL path.
-    const PATH_KEY: &'static str = Self::KEY;
-    /// The name of the path parameter the collection is nested under, if it is.
-    const SCOPE_PARAM: Option<&'static str> = None;
+    /// The key as a path parameter, for the document.
+    const KEY_DESCRIPTION: &'static str;
+    /// A key of the sample content, for the document.
+    const KEY_EXAMPLE: &'static str;
+    /// The path parameter of the scope, for the document, if the collection is nested.
+    const SCOPE_DESCRIPTION: Option<&'static str> = None;
     /// Fields a client may send but that are never written: derived fields and
-    /// embeddings (`id`, `version`, `status`... are handled for every resource).
+    /// embeddings (`id`, `version`, `created_at`, `updated_at` are handled for every
+    /// resource).
     const READ_ONLY: &'static [&'static str];
     const SPEC: &'static ListSpec;
-    /// Whether DELETE takes `?cascade=true` to delete what depends on the item.
-    const CASCADES: bool = false;
-
-    fn key(row: &Self::Row) -> String;
-    fn publication(row: &Self::Row) -> (Status, Option<DateTime<Utc>>);
-    /// The collection's path, e.g. `/api/v1/pages`.
-    fn collection_path(scope: &Self::Scope) -> String;
+    /// If DELETE takes `?cascade=true` to delete what depends on the item: what it
+    /// does, for the document.
+    const CASCADE: Option<&'static str> = None;
 
     /// Writes to this table take this advisory lock first, before any row lock, so
     /// that writes whose rules read other rows (the tree of pages, the one primary
     /// contact) run one at a time instead of deadlocking.
     const WRITE_LOCK: Option<&'static str> = None;
+
+    fn key(row: &Self::Row) -> String;
+    fn publication(row: &Self::Row) -> (Status, Option<DateTime<Utc>>);
 
     /// Checks the scope exists and is visible; `()` for top-level resources. A write
     /// (`for_write`) holds it, so that it cannot change under the write.
@@ -291,8 +210,8 @@ pub trait Resource: Sized + 'static {
         access: Access,
     ) -> AppResult<(Vec<Self::Row>, i64)>;
 
-    /// The current row as a body, the base a merge patch applies to.
-    fn body_of(row: &Self::Row) -> Self::Body;
+    /// The current row as a body: what a merge patch applies to.
+    fn as_body(row: &Self::Row) -> Self::Body;
     /// `key` is the key in the URL (PUT); `existing` the row being replaced.
     fn validate(
         body: Self::Body,

@@ -8,13 +8,12 @@ use serde::{Deserialize, Serialize, Serializer};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::crud::resource_endpoints;
-use super::metrics::{Metric, Unit};
-use super::validate::{Area, Check, HttpUrl, parse_date};
-use super::{Access, Publication, Resource, Status, number, text_enum};
+use super::{Access, Publication, Resource, Status, number};
 use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::query::{Dir, Field, Kind, ListQuery, ListSpec, total};
+use crate::list::{Dir, Field, Kind, ListQuery, ListSpec, total};
+use crate::text_enum::text_enum;
+use crate::validate::{Area, Check, HttpUrl, parse_date};
 
 text_enum! {
     /// How the value is to be read.
@@ -28,6 +27,29 @@ text_enum! {
         /// About the value.
         Approximately = "approximately",
     }
+}
+
+text_enum! {
+    /// What a metric counts, which bounds its figures (a percentage is 0 to 100).
+    pub enum Unit {
+        /// Things: mechanisms, sites, campaigns, weapons.
+        Count = "count",
+        /// A share, from 0 to 100.
+        Percent = "percent",
+        /// Persons.
+        People = "people",
+    }
+}
+
+/// The metric observations are nested under, as they need it: its key, its unit,
+/// and whether the caller may see it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = impact_metrics, check_for_backend(diesel::pg::Pg))]
+pub struct ParentMetric {
+    pub key: String,
+    pub unit: Unit,
+    pub status: Status,
+    pub published_at: Option<DateTime<Utc>>,
 }
 
 fn whole_number<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
@@ -164,17 +186,34 @@ struct ObservationRecord<'a> {
 }
 
 const FIELDS: &[Field] = &[
-    Field::new("metric", Kind::Derived),
-    Field::new("area", Kind::Text).indexed(),
-    Field::new("period_start", Kind::Date).indexed().nullable(),
-    Field::new("period_end", Kind::Date).indexed().nullable(),
-    Field::new("value", Kind::Number).indexed(),
-    Field::new("value_max", Kind::Number).indexed().nullable(),
-    Field::new("qualifier", Kind::Enum(Qualifier::ALL)).indexed(),
-    Field::new("as_of", Kind::Date).indexed().nullable(),
-    Field::new("source_url", Kind::Derived),
-    Field::new("note", Kind::Derived),
-    Field::new("reported_by", Kind::Text).indexed().nullable(),
+    Field::new("metric", Kind::Text),
+    Field::new("area", Kind::Text).sortable().filterable(),
+    Field::new("period_start", Kind::Date)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("period_end", Kind::Date)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("value", Kind::Number).sortable().filterable(),
+    Field::new("value_max", Kind::Number)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("qualifier", Kind::Enum(Qualifier::ALL))
+        .sortable()
+        .filterable(),
+    Field::new("as_of", Kind::Date)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("source_url", Kind::Text),
+    Field::new("note", Kind::Text),
+    Field::new("reported_by", Kind::Text)
+        .sortable()
+        .filterable()
+        .nullable(),
 ];
 
 /// The order of "period order": unknown periods first, then by end and start.
@@ -189,12 +228,19 @@ pub struct Observations;
 impl Resource for Observations {
     type Row = Observation;
     type Body = ObservationBody;
+    type Item = Observation;
     type Input = ObservationInput;
-    type Scope = Metric;
+    type Scope = ParentMetric;
 
     const NAME: &'static str = "observation";
+    const PLURAL: &'static str = "observations";
+    const TAG: &'static str = "impact-metrics";
     const KEY: &'static str = "id";
-    const SCOPE_PARAM: Option<&'static str> = Some("key");
+    const KEY_DESCRIPTION: &'static str =
+        "The observation's id (a UUID); PUT to a new one creates it";
+    const KEY_EXAMPLE: &'static str = "5eed0000-0000-4000-8000-000000000703";
+    const SCOPE_DESCRIPTION: Option<&'static str> =
+        Some("The metric's key, e.g. `women-in-armed-forces`");
     const READ_ONLY: &'static [&'static str] = &["metric"];
     const SPEC: &'static ListSpec = &ListSpec {
         fields: FIELDS,
@@ -212,10 +258,6 @@ impl Resource for Observations {
         (row.status, row.published_at)
     }
 
-    fn collection_path(metric: &Metric) -> String {
-        format!("/api/v1/impact-metrics/{}/observations", metric.key)
-    }
-
     /// The metric must exist and be visible to the caller. A write holds it with a
     /// share lock, so that its unit cannot change while a figure is checked against it.
     fn resolve_scope(
@@ -223,10 +265,10 @@ impl Resource for Observations {
         raw: &str,
         access: Access,
         for_write: bool,
-    ) -> AppResult<Metric> {
+    ) -> AppResult<ParentMetric> {
         let query = impact_metrics::table
             .filter(impact_metrics::key.eq(raw))
-            .select(Metric::as_select());
+            .select(ParentMetric::as_select());
         let metric = if for_write {
             query.for_share().first(conn).optional()?
         } else {
@@ -239,7 +281,7 @@ impl Resource for Observations {
 
     fn find(
         conn: &mut PgConnection,
-        metric: &Metric,
+        metric: &ParentMetric,
         key: &str,
         lock: bool,
     ) -> AppResult<Option<Observation>> {
@@ -259,24 +301,21 @@ impl Resource for Observations {
 
     fn list(
         conn: &mut PgConnection,
-        metric: &Metric,
+        metric: &ParentMetric,
         query: &ListQuery,
         access: Access,
     ) -> AppResult<(Vec<Observation>, i64)> {
-        Ok(query.load::<observations::table, _, _>(
-            Self::SPEC,
-            access.public_only(),
-            conn,
-            || {
+        Ok(
+            query.load::<observations::table, _, _>(Self::SPEC, access, conn, || {
                 observations::table
                     .filter(observations::metric.eq(metric.key.clone()))
                     .select((Observation::as_select(), total()))
                     .into_boxed()
-            },
-        )?)
+            })?,
+        )
     }
 
-    fn body_of(row: &Observation) -> ObservationBody {
+    fn as_body(row: &Observation) -> ObservationBody {
         let date = |date: Option<NaiveDate>| date.map(|d| d.to_string());
         ObservationBody {
             area: Some(row.area.clone()),
@@ -315,7 +354,7 @@ impl Resource for Observations {
             check.fail("period_end", "must not be before period_start");
         }
         if body.value.is_none() {
-            check.fail("value", "is required");
+            check.fail("value", crate::validate::REQUIRED);
         }
         let value = body.value.unwrap_or_default();
         if body.value_max.is_some_and(|max| max < value) {
@@ -350,7 +389,7 @@ impl Resource for Observations {
 
     fn save(
         conn: &mut PgConnection,
-        metric: &Metric,
+        metric: &ParentMetric,
         existing: Option<&Observation>,
         input: ObservationInput,
     ) -> AppResult<Observation> {
@@ -403,7 +442,7 @@ impl Resource for Observations {
 /// A second observation with the same natural key is a 409 that names the first.
 fn reject_duplicate(
     conn: &mut PgConnection,
-    metric: &Metric,
+    metric: &ParentMetric,
     own: Option<Uuid>,
     input: &ObservationInput,
 ) -> AppResult<()> {
@@ -429,12 +468,12 @@ fn reject_duplicate(
             let period =
                 |d: Option<NaiveDate>| d.map_or_else(|| "unknown".to_owned(), |d| d.to_string());
             let detail = format!(
-                "{} has an observation for {} from {} to {} already: {}/{other}; change that one instead",
-                metric.key,
+                "{key} has an observation for {} from {} to {} already: \
+                 /api/v1/impact-metrics/{key}/observations/{other}; change that one instead",
                 input.area,
                 period(input.period_start),
                 period(input.period_end),
-                Observations::collection_path(metric),
+                key = metric.key,
             );
             Err(AppError::Conflict {
                 errors: ["/area", "/period_start", "/period_end"]
@@ -447,20 +486,4 @@ fn reject_duplicate(
             })
         }
     }
-}
-
-resource_endpoints! {
-    resource: Observations,
-    item: Observation,
-    body: ObservationBody,
-    list: ObservationList,
-    tag: "impact-metrics",
-    collection: "/api/v1/impact-metrics/{key}/observations",
-    item_path: "/api/v1/impact-metrics/{key}/observations/{id}",
-    scope: "key" => "The metric's key, e.g. `women-in-armed-forces`",
-    key: "id",
-    key_description: "The observation's id (a UUID); PUT to a new one creates it",
-    singular: "observation",
-    plural: "observations",
-    handlers: [list_observations, get_observation, create_observation, replace_observation, update_observation, delete_observation],
 }

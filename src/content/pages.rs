@@ -9,14 +9,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::crud::resource_endpoints;
-use super::validate::{Check, Slug};
 use super::{
     Access, Lineage, Publication, Resource, Status, markdown, store_row, table_resource, to_json,
 };
 use crate::db::schema::pages;
 use crate::error::AppResult;
-use crate::query::{self, Dir, Field, Kind, ListSpec, View};
+use crate::list::{Dir, Field, Kind, ListSpec, View};
+use crate::validate::{Check, Slug};
 
 /// A page of the site.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
@@ -134,15 +133,20 @@ pub struct PageRecord {
 }
 
 const FIELDS: &[Field] = &[
-    Field::new("slug", Kind::Text).indexed(),
-    Field::new("title", Kind::Text).indexed(),
-    Field::new("summary", Kind::Derived),
-    Field::new("body", Kind::Derived),
-    Field::new("body_html", Kind::Derived),
-    Field::new("parent", Kind::Text).indexed().nullable(),
-    Field::new("position", Kind::Integer).indexed(),
-    Field::new("seo_title", Kind::Derived),
-    Field::new("seo_description", Kind::Derived),
+    Field::new("slug", Kind::Text).sortable().filterable(),
+    Field::new("title", Kind::Text).sortable().filterable(),
+    Field::new("summary", Kind::Text),
+    Field::new("body", Kind::Text),
+    Field::new("body_html", Kind::Text),
+    Field::new("parent", Kind::Text)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("position", Kind::Integer)
+        .sortable()
+        .filterable(),
+    Field::new("seo_title", Kind::Text),
+    Field::new("seo_description", Kind::Text),
 ];
 
 /// Pages form a tree through `parent`.
@@ -157,11 +161,16 @@ pub struct Pages;
 impl Resource for Pages {
     type Row = Page;
     type Body = PageBody;
+    type Item = PageItem;
     type Input = PageRecord;
     type Scope = ();
 
     const NAME: &'static str = "page";
+    const PLURAL: &'static str = "pages";
+    const TAG: &'static str = "pages";
     const KEY: &'static str = "slug";
+    const KEY_DESCRIPTION: &'static str = "The page's slug, e.g. `mission`";
+    const KEY_EXAMPLE: &'static str = "mission";
     const WRITE_LOCK: Option<&'static str> = Some("pages");
     const READ_ONLY: &'static [&'static str] = &["body_html", "children"];
     const SPEC: &'static ListSpec = &ListSpec {
@@ -172,9 +181,9 @@ impl Resource for Pages {
         includes: &["children"],
     };
 
-    table_resource!(table: pages, key: slug, row: Page, path: "/api/v1/pages");
+    table_resource!(table: pages, key: slug, row: Page);
 
-    fn body_of(row: &Page) -> PageBody {
+    fn as_body(row: &Page) -> PageBody {
         PageBody {
             slug: Some(row.slug.clone()),
             title: Some(row.title.clone()),
@@ -236,13 +245,9 @@ impl Resource for Pages {
             existing.map(|page| page.slug.as_str()),
             record.parent.as_deref(),
         )?;
-        Ok(store_row!(
-            conn,
-            pages,
-            Page,
-            existing.map(|row| row.id),
-            &record
-        )?)
+        Ok(
+            store_row!(conn, table: pages, row: Page, existing: existing.map(|row| row.id), record: &record)?,
+        )
     }
 
     fn delete(conn: &mut PgConnection, row: &Page, _: bool) -> AppResult<()> {
@@ -264,7 +269,7 @@ impl Resource for Pages {
                 .order((pages::position, pages::slug))
                 .select(Page::as_select())
                 .into_boxed();
-            for child in query::visible(query, access).load(conn)? {
+            for child in access.filter(query).load(conn)? {
                 children
                     .entry(child.parent.clone().unwrap_or_default())
                     .or_default()
@@ -284,19 +289,4 @@ impl Resource for Pages {
             })
             .collect())
     }
-}
-
-resource_endpoints! {
-    resource: Pages,
-    item: PageItem,
-    body: PageBody,
-    list: PageList,
-    tag: "pages",
-    collection: "/api/v1/pages",
-    item_path: "/api/v1/pages/{slug}",
-    key: "slug",
-    key_description: "The page's slug, e.g. `mission`",
-    singular: "page",
-    plural: "pages",
-    handlers: [list_pages, get_page, create_page, replace_page, update_page, delete_page],
 }

@@ -3,19 +3,26 @@
 //! with a short highlighted snippet. Visibility is the same as for every list.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Float4, Text};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::crud::{ListMeta, access_of, link_header};
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{ParameterBuilder, ParameterIn, ParameterStyle};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+
+use super::handlers::access_of;
 use crate::auth::Caller;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http;
-use crate::query::{self, DEFAULT_PER_PAGE, MAX_PER_PAGE, VISIBLE_SQL};
+use crate::list::{self, DEFAULT_PER_PAGE, ListMeta, MAX_PAGE, MAX_PER_PAGE, MAX_SEARCH_CHARS};
+use crate::openapi::problems::{BadParameter, BadToken, Unavailable};
+use crate::openapi::{Answer, Doc, Security};
+use crate::visibility::VISIBLE_SQL;
 
 /// The searchable types, their tables, and how a hit is shown.
 const SOURCES: &[Source] = &[
@@ -158,30 +165,90 @@ fn escape_and_mark(snippet: &str) -> String {
     html
 }
 
-#[utoipa::path(get, path = "/api/v1/search", tag = "search",
-    summary = "Search all content",
-    description = "Full-text search (PostgreSQL, English stemming, websearch syntax: words, \"phrases\", \
-        OR, -word) over pages, impact metrics, Council Decisions and funders. Best hits first.",
-    params(
-        ("q" = String, Query, description = "What to look for, at most 200 characters"),
-        ("type" = Option<Vec<String>>, Query, style = Form, explode = false,
-            description = "Only these types, comma-separated: page, impact_metric, council_decision, funder"),
-        ("page" = Option<i64>, Query, minimum = 1, description = "Page number, from 1"),
-        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Hits per page, default 20"),
-    ),
-    responses(
-        (status = 200, description = "The hits", body = SearchResults,
-            headers(("ETag" = String), ("Link" = String))),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A missing or invalid parameter", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-        (status = 503, description = "The database is unreachable", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-    ))]
+/// The kinds of items a search finds, for `type=`.
+fn kinds() -> Vec<&'static str> {
+    SOURCES.iter().map(|source| source.kind).collect()
+}
+
+pub fn search_doc() -> Doc {
+    let type_param = {
+        let mut param = ParameterBuilder::new()
+            .name("type")
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some("Only these types, comma-separated"))
+            .schema(Some(
+                ArrayBuilder::new()
+                    .items(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(kinds())),
+                    )
+                    .min_items(Some(1))
+                    .max_items(Some(SOURCES.len())),
+            ))
+            .build();
+        param.style = Some(ParameterStyle::Form);
+        param.explode = Some(false);
+        param
+    };
+    let q = ParameterBuilder::new()
+        .name("q")
+        .parameter_in(ParameterIn::Query)
+        .required(Required::True)
+        .description(Some(format!(
+            "What to look for, at most {MAX_SEARCH_CHARS} characters"
+        )))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(MAX_SEARCH_CHARS))
+                .pattern(Some(r"\S")),
+        ))
+        .build();
+    let page = |name: &str, description: &str, max: i64| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some(description))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1.0))
+                    .maximum(Some(max as f64)),
+            ))
+            .build()
+    };
+    Doc::new("search", "search", "Search all content")
+        .describe(
+            "Full-text search (PostgreSQL, English stemming, websearch syntax: words, \"phrases\", \
+             OR, -word) over pages, impact metrics, Council Decisions and funders. Best hits first.",
+        )
+        .security(Security::Optional)
+        .params([
+            q,
+            type_param,
+            page("page", "Page number, from 1", MAX_PAGE),
+            page("per_page", "Hits per page, default 20", MAX_PER_PAGE),
+        ])
+        .schema::<Hit>()
+        .schema::<ListMeta>()
+        .schema::<SearchResults>()
+        .answer(
+            Answer::json(200, "The hits", "SearchResults")
+                .header("ETag", "The answer's tag, for If-None-Match")
+                .header("Link", "first, prev, next and last pages (RFC 8288)"),
+        )
+        .answer(Answer::empty(304, "Not modified: If-None-Match names the current ETag"))
+        .problems::<(BadParameter, BadToken, Unavailable)>()
+}
+
 pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     let (mut q, mut page, mut per_page) = (None, 1, DEFAULT_PER_PAGE);
-    let mut kinds: Vec<&'static str> = SOURCES.iter().map(|source| source.kind).collect();
-    for (key, value) in query::pairs(req.query_string())? {
+    let mut kinds = kinds();
+    for (key, value) in list::pairs(req.query_string())? {
         let number = |max: i64| {
             value
                 .parse::<i64>()
@@ -195,11 +262,11 @@ pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpR
                 })
         };
         match key.as_str() {
-            "q" if !value.trim().is_empty() && value.chars().count() <= 200 => {
+            "q" if !value.trim().is_empty() && value.chars().count() <= MAX_SEARCH_CHARS => {
                 q = Some(value.trim().to_owned())
             }
             "q" => return Err(AppError::bad_request("q", "q must be 1 to 200 characters")),
-            "page" => page = number(1_000_000)?,
+            "page" => page = number(MAX_PAGE)?,
             "per_page" => per_page = number(MAX_PER_PAGE)?,
             "type" => {
                 kinds = Vec::new();
@@ -260,17 +327,8 @@ pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpR
         })
         .collect();
     let body = json!({"data": data, "meta": ListMeta { page, per_page, total, total_pages }});
-    let link = link_header(&req, page, total_pages);
+    let link = http::link_header(&req, page, total_pages);
     Ok(http::read(&req, &caller, &body, &[(header::LINK, link)]))
-}
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/search")
-            .route(web::get().to(search))
-            .route(web::head().to(search))
-            .default_service(web::to(|req| http::other_method(req, "GET, HEAD"))),
-    );
 }
 
 #[cfg(test)]

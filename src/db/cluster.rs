@@ -1,6 +1,7 @@
 //! A private PostgreSQL cluster run with the machine's own server binaries. The
 //! embedded default (`serve` without `DATABASE_URL`) keeps one under the data
-//! directory; the tests start a throwaway one under the system temp dir.
+//! directory; the tests start a throwaway one under the system temp dir with the
+//! same pieces.
 //!
 //! `initdb` and `postgres` refuse to run as root. When this process is root, the
 //! cluster is created and run as the unprivileged `postgres` system user, which must
@@ -12,8 +13,7 @@ use std::net::TcpListener;
 use std::os::unix::fs::{PermissionsExt, chown};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 const SERVER_USER: &str = "postgres";
 
@@ -188,15 +188,6 @@ impl ServerUser {
     }
 }
 
-/// How the cluster's superuser authenticates.
-#[derive(Debug, Clone)]
-pub enum Auth {
-    /// Anyone on 127.0.0.1 (the tests' throwaway cluster).
-    Trust,
-    /// SCRAM with this password (the embedded default: other local users stay out).
-    Password(String),
-}
-
 /// One cluster directory and how to run commands on it.
 #[derive(Debug, Clone)]
 pub struct Cluster {
@@ -238,8 +229,10 @@ impl Cluster {
         }
     }
 
-    /// Creates the directory (owned by the server user) and runs `initdb` in it.
-    pub fn init(&self, superuser: &str, auth: &Auth) -> Result<(), String> {
+    /// Creates the directory (owned by the server user) and runs `initdb` in it. The
+    /// superuser authenticates with SCRAM and `password`, so that other local users
+    /// stay out.
+    pub fn init(&self, superuser: &str, password: &str) -> Result<(), String> {
         fs::create_dir_all(&self.data)
             .map_err(|e| format!("cannot create {}: {e}", self.data.display()))?;
         fs::set_permissions(&self.data, fs::Permissions::from_mode(0o700))
@@ -257,20 +250,13 @@ impl Cluster {
         // can read, and is removed as soon as initdb has read it.
         let parent = self.data.parent().unwrap_or(Path::new("/"));
         let pwfile = parent.join(format!(".initdb-pw-{}", std::process::id()));
-        match auth {
-            Auth::Trust => {
-                command.args(["--auth=trust", "--no-sync"]);
-            }
-            Auth::Password(password) => {
-                write_private(&pwfile, password)?;
-                if let Some(user) = &self.user {
-                    user.give(&pwfile)?;
-                }
-                command
-                    .arg("--auth=scram-sha-256")
-                    .arg(format!("--pwfile={}", pwfile.display()));
-            }
+        write_private(&pwfile, password)?;
+        if let Some(user) = &self.user {
+            user.give(&pwfile)?;
         }
+        command
+            .arg("--auth=scram-sha-256")
+            .arg(format!("--pwfile={}", pwfile.display()));
         let result = self.run(command, "initdb");
         let _ = fs::remove_file(&pwfile);
         result
@@ -290,7 +276,8 @@ impl Cluster {
             .arg(self.data.join("server.log"))
             .arg("-o")
             .arg(format!(
-                "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+                "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' \
+                 -c lc_messages=C"
             ))
             .stdin(Stdio::null())
             .process_group(0);
@@ -352,85 +339,4 @@ pub fn write_private(path: &Path, contents: &str) -> Result<(), String> {
     fs::set_permissions(path, fs::Permissions::from_mode(0o600))
         .and_then(|()| file.write_all(contents.as_bytes()))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-/// A throwaway cluster for tests: trust auth on 127.0.0.1, no fsync, under the system
-/// temp dir. The server runs under a small shell watchdog that reads our end of a
-/// pipe: when this process exits, however it exits, the pipe closes and the watchdog
-/// stops the server and deletes the directory.
-#[derive(Debug)]
-pub struct Disposable {
-    pub url: String,
-    _watchdog: Child,
-    _lifeline: ChildStdin,
-}
-
-impl Disposable {
-    pub fn start(binaries: Binaries) -> Result<Self, String> {
-        let user = ServerUser::for_this_process()?;
-        let base = std::env::temp_dir().join(format!(
-            "seesac-test-{}-{}",
-            std::process::id(),
-            free_port()?
-        ));
-        fs::create_dir_all(&base).map_err(|e| format!("cannot create {}: {e}", base.display()))?;
-        if let Some(user) = &user {
-            user.give(&base)?;
-        }
-        let cluster = Cluster {
-            data: base.join("data"),
-            binaries,
-            user,
-        };
-        cluster.init("postgres", &Auth::Trust)?;
-        let port = free_port()?;
-        let script = "\"$1\" -D \"$2\" -p \"$3\" -c listen_addresses=127.0.0.1 -c unix_socket_directories= \
-                      -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 \
-                      >\"$4/server.log\" 2>&1 </dev/null & server=$!; \
-                      cat >/dev/null; kill -INT $server; wait $server; rm -rf \"$4\"";
-        let mut command = Command::new("/bin/sh");
-        command
-            .args(["-c", script, "sh"])
-            .arg(cluster.binaries.program("postgres"))
-            .arg(&cluster.data)
-            .arg(port.to_string())
-            .arg(&base)
-            .current_dir(&base)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0);
-        if let Some(user) = &cluster.user {
-            command.uid(user.uid).gid(user.gid);
-        }
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("cannot start the test cluster: {e}"))?;
-        let lifeline = child.stdin.take().ok_or("the watchdog has no stdin")?;
-        let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-        wait_until_ready(&url, Duration::from_secs(30)).map_err(|e| {
-            let log = fs::read_to_string(base.join("server.log")).unwrap_or_default();
-            format!("{e}\n{log}")
-        })?;
-        Ok(Self {
-            url,
-            _watchdog: child,
-            _lifeline: lifeline,
-        })
-    }
-}
-
-/// Polls until PostgreSQL at `url` answers.
-pub fn wait_until_ready(url: &str, timeout: Duration) -> Result<(), String> {
-    use diesel::Connection;
-    let started = Instant::now();
-    loop {
-        match diesel::PgConnection::establish(url) {
-            Ok(_) => return Ok(()),
-            Err(e) if started.elapsed() > timeout => {
-                return Err(format!("PostgreSQL did not start: {e}"));
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
 }

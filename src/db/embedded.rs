@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use super::cluster::{Auth, Binaries, Cluster, ServerUser, free_port, write_private};
+use super::cluster::{Binaries, Cluster, ServerUser, free_port, write_private};
 use crate::config::Config;
 
 const SUPERUSER: &str = "seesac";
@@ -89,9 +89,9 @@ impl Embedded {
                 "creating the embedded PostgreSQL cluster in {}",
                 cluster.data.display()
             );
-            let password = crate::auth::random_token(24);
+            let password = crate::random::hex(24);
             write_private(&password_file, &password)?;
-            cluster.init(SUPERUSER, &Auth::Password(password))?;
+            cluster.init(SUPERUSER, &password)?;
         } else if let Some(user) = &cluster.user {
             user.check_writable(&cluster.data)?;
         }

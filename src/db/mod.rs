@@ -4,11 +4,12 @@
 
 pub mod cluster;
 pub mod embedded;
+pub mod errors;
 pub mod schema;
 
 use std::future::{Ready, ready};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
@@ -30,12 +31,37 @@ const CHECKOUT_TIMEOUT: Duration = Duration::from_millis(1500);
 #[derive(Debug)]
 struct SessionSettings;
 
+/// Whether a session was refused `lc_messages`, so that it is said once.
+static MESSAGES_UNSET: AtomicBool = AtomicBool::new(false);
+
 impl CustomizeConnection<PgConnection, r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), r2d2::Error> {
         // A runaway query must not hold a connection (and a worker) forever.
-        conn.batch_execute("SET application_name = 'seesac-api'; SET statement_timeout = '10s'; SET TIME ZONE 'UTC'")
-            .map_err(r2d2::Error::QueryError)
+        conn.batch_execute(
+            "SET application_name = 'seesac-api'; SET statement_timeout = '10s'; SET TIME ZONE 'UTC'",
+        )
+        .map_err(r2d2::Error::QueryError)?;
+        if let Err(error) = english_messages(conn)
+            && !MESSAGES_UNSET.swap(true, Ordering::Relaxed)
+        {
+            log::warn!("{error}");
+        }
+        Ok(())
     }
+}
+
+/// Asks for PostgreSQL's messages in English (the C locale): the few errors diesel
+/// gives no kind for are told apart by them (see `errors`). Only a superuser, or a
+/// role granted `SET ON PARAMETER lc_messages`, may; otherwise the error says what
+/// that means.
+pub fn english_messages(conn: &mut PgConnection) -> Result<(), String> {
+    conn.batch_execute("SET lc_messages = 'C'").map_err(|e| {
+        format!(
+            "cannot set lc_messages for the database session ({e}); if the server's messages \
+             are not in English, a deadlock or a lock timeout may be answered 500 instead of \
+             503. Grant it with: GRANT SET ON PARAMETER lc_messages TO <role>"
+        )
+    })
 }
 
 /// A pool that can be built while the database is down: requests then get 503 until

@@ -1,15 +1,16 @@
-//! The sample content: the organisation's own "Who we are" page (kept in
-//! `../shared/seed/`) as pages, funders, Council Decisions, impact metrics and the
-//! contact, loaded through the API's own validation. Seeding is
-//! idempotent: an item whose key exists is left as it is, edits included.
+//! The sample content: the organisation's own "Who we are" page as pages, funders,
+//! Council Decisions, impact metrics and the contact, loaded through the API's own
+//! validation. Seeding is idempotent: an item whose key exists is left as it is,
+//! edits included.
 
 use diesel::PgConnection;
 use serde_json::{Value, json};
 
+use crate::content::Resource;
 use crate::content::contacts::Contacts;
-use crate::content::crud;
 use crate::content::decisions::Decisions;
 use crate::content::funders::Funders;
+use crate::content::handlers::{begin_write, parse_body};
 use crate::content::metrics::Metrics;
 use crate::content::observations::Observations;
 use crate::content::pages::Pages;
@@ -145,32 +146,55 @@ fn published(items: &Value) -> Vec<Value> {
     items
 }
 
+/// Loads items a seed file describes, through the same validation as the API; items
+/// whose key exists already are left as they are, so seeding twice changes nothing.
+fn seed<R: Resource>(conn: &mut PgConnection, scope: &str, items: &[Value]) -> AppResult<usize> {
+    let scope = begin_write::<R>(conn, scope)?;
+    let mut created = 0;
+    for item in items {
+        let Value::Object(object) = item.clone() else {
+            return Err(AppError::internal("seed item is not an object"));
+        };
+        let key = object
+            .get(R::KEY)
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if let Some(key) = &key
+            && R::find(conn, &scope, key, false)?.is_some()
+        {
+            continue;
+        }
+        let input = R::validate(parse_body::<R>(object)?, key.as_deref(), None).map_err(|e| {
+            AppError::internal(format!("seed {} {key:?} is invalid: {e:?}", R::NAME))
+        })?;
+        R::save(conn, &scope, None, input)?;
+        created += 1;
+    }
+    Ok(created)
+}
+
 /// Loads the sample content in one transaction.
 pub fn load(conn: &mut PgConnection) -> AppResult<Seeded> {
     use diesel::Connection;
     let content: Value = serde_json::from_str(CONTENT).map_err(AppError::internal)?;
     conn.transaction(|conn| {
         let mut seeded = Seeded {
-            pages: crud::seed::<Pages>(conn, "", &pages())?,
+            pages: seed::<Pages>(conn, "", &pages())?,
             // Parents before children, earlier decisions before later ones.
-            funders: crud::seed::<Funders>(conn, "", &published(&content["funders"]))?,
-            council_decisions: crud::seed::<Decisions>(
+            funders: seed::<Funders>(conn, "", &published(&content["funders"]))?,
+            council_decisions: seed::<Decisions>(
                 conn,
                 "",
                 &published(&content["council_decisions"]),
             )?,
-            impact_metrics: crud::seed::<Metrics>(
-                conn,
-                "",
-                &published(&content["impact_metrics"]),
-            )?,
-            contacts: crud::seed::<Contacts>(conn, "", &published(&content["contacts"]))?,
+            impact_metrics: seed::<Metrics>(conn, "", &published(&content["impact_metrics"]))?,
+            contacts: seed::<Contacts>(conn, "", &published(&content["contacts"]))?,
             observations: 0,
         };
         for metric in content["impact_metrics"].as_array().into_iter().flatten() {
             let key = metric["key"].as_str().unwrap_or_default();
             seeded.observations +=
-                crud::seed::<Observations>(conn, key, &published(&metric["observations"]))?;
+                seed::<Observations>(conn, key, &published(&metric["observations"]))?;
         }
         Ok(seeded)
     })

@@ -12,7 +12,9 @@ use actix_web::http::{Method, StatusCode};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use seesac_api::auth::{JwtKeys, Role};
-use seesac_api::db::{self, cluster};
+use seesac_api::db::{self, cluster::Binaries};
+
+use crate::cluster::Disposable;
 use seesac_api::startup::{self, AppState};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -23,7 +25,7 @@ pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 struct Server {
     url: url::Url,
     template: String,
-    _cluster: Option<cluster::Disposable>,
+    _cluster: Option<Disposable>,
 }
 
 fn server() -> &'static Server {
@@ -33,11 +35,11 @@ fn server() -> &'static Server {
             Ok(url) if !url.trim().is_empty() => (url, None),
             _ => {
                 let bindir = std::env::var_os("SEESAC_PG_BINDIR").map(std::path::PathBuf::from);
-                let binaries = cluster::Binaries::find(bindir.as_deref()).expect(
+                let binaries = Binaries::find(bindir.as_deref()).expect(
                     "the tests need PostgreSQL: set DATABASE_URL, or install the server binaries",
                 );
-                let cluster = cluster::Disposable::start(binaries)
-                    .expect("cannot start a PostgreSQL for the tests");
+                let cluster =
+                    Disposable::start(binaries).expect("cannot start a PostgreSQL for the tests");
                 (cluster.url.clone(), Some(cluster))
             }
         };

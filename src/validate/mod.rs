@@ -1,10 +1,17 @@
 //! Validation at the edge: request bodies become typed values here (a `Slug`, a
 //! `Celex`, an `Email`, ...), and every invalid field is collected with its JSON
 //! pointer, so that one 422 names them all and code behind the edge never re-checks.
+//! It sits below every other layer: users, content and the list language use it.
+
+mod countries;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{AppError, AppResult, FieldError};
+
+/// The detail of a field that is missing. The OpenAPI document marks `required`
+/// the fields whose validation says so of an empty body.
+pub const REQUIRED: &str = "is required";
 
 pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
 pub const SLUG_MAX: usize = 100;
@@ -45,7 +52,7 @@ impl Check {
         parse: fn(&str) -> Result<T, String>,
     ) -> Option<T> {
         if raw.is_none() {
-            self.fail(field, "is required");
+            self.fail(field, REQUIRED);
         }
         self.parsed(field, raw, parse)
     }
@@ -78,7 +85,7 @@ impl Check {
             Some(text) => text,
             None => {
                 if !self.errors.iter().any(|e| e.pointer == format!("/{field}")) {
-                    self.fail(field, "is required");
+                    self.fail(field, REQUIRED);
                 }
                 String::new()
             }
@@ -232,7 +239,7 @@ string_newtype!(
 
 impl CountryCode {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        if raw == "EU" || super::countries::is_iso_alpha2(raw) {
+        if raw == "EU" || countries::is_iso_alpha2(raw) {
             Ok(Self(raw.to_owned()))
         } else {
             Err("must be an ISO 3166-1 alpha-2 country code such as RS, or EU".to_owned())
@@ -256,7 +263,7 @@ string_newtype!(
 
 impl Area {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        if super::countries::is_iso_alpha2(raw) || REGIONS.iter().any(|(code, _)| *code == raw) {
+        if countries::is_iso_alpha2(raw) || REGIONS.iter().any(|(code, _)| *code == raw) {
             Ok(Self(raw.to_owned()))
         } else {
             let regions: Vec<&str> = REGIONS.iter().map(|(code, _)| *code).collect();

@@ -1,22 +1,13 @@
-//! HTTP plumbing shared by every endpoint: the JSON body extractor (415, 413, 400
-//! with a pointer), ETags and conditional requests (304, 412), caching headers, 405
-//! with `Allow`, and the middleware that turns any error actix raises by itself into
-//! problem+json and reports database time in `Server-Timing`.
+//! Request bodies: a JSON object, checked for media type (415), size (413) and
+//! syntax (400), then read into a body type with a JSON pointer for any wrong field.
 
-use std::sync::Arc;
-
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{StatusCode, header};
-use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, web};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use crate::auth::Caller;
-use crate::db::QueryStats;
-use crate::error::{AppError, AppResult, PROBLEM_JSON, problem};
+use crate::error::{AppError, AppResult};
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -164,175 +155,59 @@ pub fn from_object<T: DeserializeOwned>(object: serde_json::Map<String, Value>) 
     })
 }
 
-/// A strong ETag over the exact bytes of a representation.
-pub fn etag_of(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let hex: String = digest
-        .iter()
-        .take(16)
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    format!("\"{hex}\"")
-}
+/// Integer fields of bodies take any JSON number that is whole: `104` and `104.0`
+/// alike, as JSON Schema counts both as integers. Use with `#[serde(default,
+/// deserialize_with = "whole_number::optional")]`.
+pub mod whole_number {
+    use serde::de::Error;
 
-/// The entity tags of an `If-Match` or `If-None-Match` header.
-pub fn tags(value: &str) -> impl Iterator<Item = &str> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|tag| !tag.is_empty())
-}
+    use super::{Deserialize, Value};
 
-/// `If-None-Match` on a read (weak comparison).
-fn not_modified(req: &HttpRequest, etag: &str) -> bool {
-    let Some(header) = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let bare = |tag: &str| tag.trim_start_matches("W/").to_owned();
-    tags(header).any(|tag| tag == "*" || bare(tag) == bare(etag))
-}
-
-/// Public answers may be cached by anyone for a minute; answers for a token are
-/// the caller's alone.
-fn cache_control(caller: &Caller) -> &'static str {
-    if caller.is_authenticated() {
-        "private, no-store"
-    } else {
-        "public, max-age=60"
-    }
-}
-
-/// What changes a read's answer besides its URL.
-pub const VARY: &str = "Authorization, Origin";
-
-/// A JSON read: ETag, 304 for a matching `If-None-Match`, caching headers.
-pub fn read(
-    req: &HttpRequest,
-    caller: &Caller,
-    body: &Value,
-    extra: &[(header::HeaderName, String)],
-) -> HttpResponse {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let etag = etag_of(&bytes);
-    let unchanged = not_modified(req, &etag);
-    let mut response = if unchanged {
-        HttpResponse::NotModified()
-    } else {
-        let mut ok = HttpResponse::Ok();
-        ok.content_type("application/json");
-        ok
-    };
-    response
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, cache_control(caller)))
-        .insert_header((header::VARY, VARY));
-    for (name, value) in extra {
-        response.insert_header((name.clone(), value.clone()));
-    }
-    if unchanged {
-        response.finish()
-    } else {
-        response.body(bytes)
-    }
-}
-
-/// The answer to a write: the item as it now is, with its ETag.
-pub fn written(status: StatusCode, body: &Value, location: Option<String>) -> HttpResponse {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let mut response = HttpResponse::build(status);
-    response
-        .content_type("application/json")
-        .insert_header((header::ETAG, etag_of(&bytes)))
-        .insert_header((header::CACHE_CONTROL, "no-store"));
-    if let Some(location) = location {
-        response.insert_header((header::LOCATION, location));
-    }
-    response.body(bytes)
-}
-
-/// 405 for any method a resource does not have; OPTIONS answers with `Allow`.
-pub async fn other_method(req: HttpRequest, allow: &'static str) -> AppResult<HttpResponse> {
-    if req.method() == actix_web::http::Method::OPTIONS {
-        return Ok(HttpResponse::NoContent()
-            .insert_header((header::ALLOW, allow))
-            .finish());
-    }
-    Err(AppError::MethodNotAllowed { allow })
-}
-
-/// 404 for every path the API does not have.
-pub async fn unknown_route(req: HttpRequest) -> AppResult<HttpResponse> {
-    Err(AppError::NotFound(format!(
-        "there is nothing at {}; the API index is at /",
-        req.path()
-    )))
-}
-
-/// Wraps every request: counts its database work for `Server-Timing`, and turns an
-/// error response that is not problem+json (actix's own, CORS refusals) into one.
-pub async fn finish_response(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let stats = Arc::new(QueryStats::default());
-    req.extensions_mut().insert(stats.clone());
-    let mut response = next.call(req).await?.map_into_boxed_body();
-    if stats.queries() > 0 {
-        let timing = format!(
-            "db;dur={:.3};desc=\"{} queries\"",
-            stats.millis(),
-            stats.queries()
-        );
-        if let Ok(value) = header::HeaderValue::from_str(&timing) {
-            response
-                .headers_mut()
-                .insert(header::HeaderName::from_static("server-timing"), value);
+    fn whole<E: Error>(number: &serde_json::Number) -> Result<i64, E> {
+        if let Some(value) = number.as_i64() {
+            return Ok(value);
+        }
+        match number.as_f64() {
+            Some(value) if value.fract() == 0.0 && value.abs() < 9.2e18 => Ok(value as i64),
+            _ => Err(E::custom(format!(
+                "invalid value: {number}, expected a whole number"
+            ))),
         }
     }
-    let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
-    if !status.is_client_error() && !status.is_server_error() || is_problem {
-        return Ok(response);
-    }
-    let (request, original) = response.into_parts();
-    let headers = original.headers().clone();
-    let text = actix_web::body::to_bytes_limited(original.into_body(), 2048)
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
-        .filter(|text| !text.is_empty() && status.is_client_error())
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
-    let mut rebuilt = HttpResponse::build(status);
-    for (name, value) in headers.iter() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            rebuilt.append_header((name.clone(), value.clone()));
+
+    fn number<E: Error>(value: Value) -> Result<serde_json::Number, E> {
+        match value {
+            Value::Number(number) => Ok(number),
+            other => Err(E::custom(format!(
+                "invalid type: {}, expected a whole number",
+                super::json_type(&other)
+            ))),
         }
     }
-    rebuilt.content_type(PROBLEM_JSON);
-    let rebuilt = rebuilt.json(problem(status, text, Vec::new()));
-    Ok(ServiceResponse::new(request, rebuilt))
+
+    pub fn optional<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        Option::<Value>::deserialize(d)?
+            .map(|value| whole(&number(value)?))
+            .transpose()
+    }
+
+    pub fn optional_list<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<i64>>, D::Error> {
+        Option::<Vec<Value>>::deserialize(d)?
+            .map(|values| {
+                values
+                    .into_iter()
+                    .map(|value| whole(&number(value)?))
+                    .collect()
+            })
+            .transpose()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn etags_are_strong_and_follow_the_bytes() {
-        let a = etag_of(b"{\"a\":1}");
-        assert!(a.starts_with('"') && a.ends_with('"') && a.len() == 34);
-        assert_eq!(a, etag_of(b"{\"a\":1}"));
-        assert_ne!(a, etag_of(b"{\"a\":2}"));
-    }
 
     #[test]
     fn bodies_must_be_json_objects_without_nul() {
@@ -375,5 +250,32 @@ mod tests {
             Some("/colour".to_owned())
         );
         assert!(from_object::<Body>(object(r#"{"title": "Mission", "position": 1}"#)).is_ok());
+    }
+
+    #[test]
+    fn a_whole_number_with_a_fraction_of_zero_is_an_integer() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Body {
+            #[serde(default, deserialize_with = "whole_number::optional")]
+            position: Option<i64>,
+            #[serde(default, deserialize_with = "whole_number::optional_list")]
+            goals: Option<Vec<i64>>,
+        }
+        let read =
+            |json: &str| from_object::<Body>(parse_object(json.as_bytes()).unwrap_or_default());
+        let body = read(r#"{"position": 104.0, "goals": [5, 16.0]}"#).ok();
+        assert_eq!(body.as_ref().and_then(|b| b.position), Some(104));
+        assert_eq!(body.and_then(|b| b.goals), Some(vec![5, 16]));
+        assert!(read(r#"{}"#).is_ok_and(|b| b.position.is_none() && b.goals.is_none()));
+        for bad in [
+            r#"{"position": 1.5}"#,
+            r#"{"position": "1"}"#,
+            r#"{"goals": [1, 2.5]}"#,
+        ] {
+            assert!(
+                matches!(read(bad), Err(AppError::BadRequest { .. })),
+                "{bad}"
+            );
+        }
     }
 }

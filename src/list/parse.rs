@@ -1,297 +1,17 @@
-//! The list language, one engine for every collection: `page`, `per_page`, `sort`,
-//! filters (`field`, `field[op]`), `updated_since`, `q`, `fields` and `include`.
-//!
-//! Each resource declares its fields once in a `ListSpec` (name, SQL column, type,
-//! whether it sorts and filters). A query string is parsed against that allow-list
-//! into typed values; anything unknown is a 400 that names it. Column names in the
-//! SQL come only from the spec, and every value is a bound parameter, so nothing a
-//! client sends reaches SQL as text.
+//! The query string of a list or an item, checked against a `ListSpec` into typed
+//! values. Anything unknown, repeated or malformed is a 400 that names it.
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::sql;
-use diesel::expression::BoxableExpression;
-use diesel::pg::Pg;
-use diesel::prelude::*;
-use diesel::query_dsl::LoadQuery;
-use diesel::query_dsl::methods::{FilterDsl, LimitDsl, OffsetDsl, ThenOrderDsl};
-use diesel::sql_types::{self, Array, BigInt};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::content::Status;
-use crate::content::validate::{parse_date, parse_timestamp};
+use super::{
+    DEFAULT_PER_PAGE, Dir, Field, Filter, Kind, ListQuery, ListSpec, MAX_LIST_VALUES, MAX_PAGE,
+    MAX_PER_PAGE, MAX_SEARCH_CHARS, MAX_SORT_KEYS, Op, Values, View,
+};
 use crate::error::{AppError, AppResult};
-
-pub const DEFAULT_PER_PAGE: i64 = 20;
-pub const MAX_PER_PAGE: i64 = 100;
-const MAX_PAGE: i64 = 1_000_000;
-const MAX_LIST_VALUES: usize = 100;
-const MAX_SEARCH_CHARS: usize = 200;
-const MAX_SORT_KEYS: usize = 5;
-
-/// What anonymous callers may see, as SQL over the common columns.
-pub const VISIBLE_SQL: &str = "(status = 'published' AND published_at <= now())";
-
-/// Keeps only what `access` may see, on a boxed query of any content table.
-pub fn visible<Q>(query: Q, access: crate::content::Access) -> Q
-where
-    Q: FilterDsl<diesel::expression::SqlLiteral<sql_types::Bool>, Output = Q>,
-{
-    if access.public_only() {
-        query.filter(sql::<sql_types::Bool>(VISIBLE_SQL))
-    } else {
-        query
-    }
-}
-
-/// The type of a field, which decides its operators and how values are parsed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Text,
-    Integer,
-    Number,
-    Date,
-    Timestamp,
-    Bool,
-    Uuid,
-    Enum(&'static [&'static str]),
-    /// An integer array column; `eq` means "contains", `in` means "overlaps".
-    IntegerArray,
-    /// Computed for the answer, not stored: may be selected with `fields`, nothing else.
-    Derived,
-}
-
-/// One field of a resource's representation.
-#[derive(Debug, Clone, Copy)]
-pub struct Field {
-    pub name: &'static str,
-    pub column: &'static str,
-    pub kind: Kind,
-    pub sortable: bool,
-    pub filterable: bool,
-    pub nullable: bool,
-}
-
-impl Field {
-    pub const fn new(name: &'static str, kind: Kind) -> Self {
-        Self {
-            name,
-            column: name,
-            kind,
-            sortable: false,
-            filterable: false,
-            nullable: false,
-        }
-    }
-
-    pub const fn column(self, column: &'static str) -> Self {
-        Self { column, ..self }
-    }
-
-    pub const fn sortable(self) -> Self {
-        Self {
-            sortable: true,
-            ..self
-        }
-    }
-
-    pub const fn filterable(self) -> Self {
-        Self {
-            filterable: true,
-            ..self
-        }
-    }
-
-    pub const fn nullable(self) -> Self {
-        Self {
-            nullable: true,
-            ..self
-        }
-    }
-
-    /// Sortable and filterable.
-    pub const fn indexed(self) -> Self {
-        self.sortable().filterable()
-    }
-
-    pub fn operators(&self) -> Vec<Op> {
-        if !self.filterable {
-            return Vec::new();
-        }
-        let mut ops = match self.kind {
-            Kind::Enum(_) | Kind::Uuid => vec![Op::Eq, Op::Ne, Op::In],
-            Kind::Text | Kind::Integer | Kind::Number | Kind::Date | Kind::Timestamp => {
-                vec![Op::Eq, Op::Ne, Op::Lt, Op::Lte, Op::Gt, Op::Gte, Op::In]
-            }
-            Kind::Bool => vec![Op::Eq, Op::Ne],
-            Kind::IntegerArray => vec![Op::Eq, Op::In],
-            Kind::Derived => Vec::new(),
-        };
-        if self.nullable {
-            ops.push(Op::Null);
-        }
-        ops
-    }
-}
-
-/// The fields every content item has, after its own.
-pub const COMMON_FIELDS: &[Field] = &[
-    Field::new("id", Kind::Uuid).filterable(),
-    Field::new("status", Kind::Enum(Status::ALL)).indexed(),
-    Field::new("published_at", Kind::Timestamp)
-        .indexed()
-        .nullable(),
-    Field::new("version", Kind::Integer),
-    Field::new("created_at", Kind::Timestamp).indexed(),
-    Field::new("updated_at", Kind::Timestamp).indexed(),
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dir {
-    Asc,
-    Desc,
-}
-
-/// A resource's list allow-list.
-#[derive(Debug)]
-pub struct ListSpec {
-    /// Its own fields, in the order of its representation (common fields follow).
-    pub fields: &'static [Field],
-    /// The order of a list without `sort`.
-    pub default_sort: &'static [(&'static str, Dir)],
-    /// A unique column: the last sort key, so that paging never skips or repeats.
-    pub unique_column: &'static str,
-    /// Whether the table has a `search` tsvector column for `q`.
-    pub searchable: bool,
-    /// Relations `include` may embed.
-    pub includes: &'static [&'static str],
-}
-
-impl ListSpec {
-    pub fn all_fields(&self) -> impl Iterator<Item = &'static Field> + '_ {
-        self.fields.iter().chain(COMMON_FIELDS.iter())
-    }
-
-    pub fn field(&self, name: &str) -> Option<&'static Field> {
-        self.all_fields().find(|field| field.name == name)
-    }
-
-    /// The values `sort` accepts: every sortable field, ascending and descending.
-    pub fn sort_values(&self) -> Vec<String> {
-        self.all_fields()
-            .filter(|field| field.sortable)
-            .flat_map(|field| [field.name.to_owned(), format!("-{}", field.name)])
-            .collect()
-    }
-}
-
-/// A comparison in a filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Eq,
-    Ne,
-    Lt,
-    Lte,
-    Gt,
-    Gte,
-    In,
-    /// `field[null]=true|false`: whether a nullable field is empty.
-    Null,
-}
-
-impl Op {
-    pub const ALL: [Op; 8] = [
-        Op::Eq,
-        Op::Ne,
-        Op::Lt,
-        Op::Lte,
-        Op::Gt,
-        Op::Gte,
-        Op::In,
-        Op::Null,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Eq => "eq",
-            Self::Ne => "ne",
-            Self::Lt => "lt",
-            Self::Lte => "lte",
-            Self::Gt => "gt",
-            Self::Gte => "gte",
-            Self::In => "in",
-            Self::Null => "null",
-        }
-    }
-
-    fn sql(self) -> &'static str {
-        match self {
-            Self::Eq => "=",
-            Self::Ne => "IS DISTINCT FROM",
-            Self::Lt => "<",
-            Self::Lte => "<=",
-            Self::Gt => ">",
-            Self::Gte => ">=",
-            Self::In | Self::Null => "",
-        }
-    }
-}
-
-/// Typed filter values: one for a comparison, several for `in`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Values {
-    Text(Vec<String>),
-    Integer(Vec<i32>),
-    Number(Vec<f64>),
-    Date(Vec<NaiveDate>),
-    Timestamp(Vec<DateTime<Utc>>),
-    Bool(Vec<bool>),
-    Uuid(Vec<Uuid>),
-    IsNull(bool),
-}
-
-#[derive(Debug, Clone)]
-pub struct Filter {
-    pub field: &'static Field,
-    pub op: Op,
-    pub values: Values,
-}
-
-/// How items are shown: which fields, which embedded relations.
-#[derive(Debug, Clone, Default)]
-pub struct View {
-    pub fields: Option<Vec<&'static str>>,
-    pub include: Vec<&'static str>,
-}
-
-impl View {
-    pub fn includes(&self, relation: &str) -> bool {
-        self.include.contains(&relation)
-    }
-
-    /// Keeps only the requested fields (embedded relations stay).
-    pub fn apply(&self, spec: &ListSpec, item: serde_json::Value) -> serde_json::Value {
-        match (&self.fields, item) {
-            (Some(fields), serde_json::Value::Object(mut object)) => {
-                object.retain(|key, _| fields.contains(&key.as_str()) || spec.field(key).is_none());
-                serde_json::Value::Object(object)
-            }
-            (_, item) => item,
-        }
-    }
-}
-
-/// A parsed, validated list request.
-#[derive(Debug, Clone)]
-pub struct ListQuery {
-    pub page: i64,
-    pub per_page: i64,
-    pub sort: Vec<(&'static Field, Dir)>,
-    pub filters: Vec<Filter>,
-    pub q: Option<String>,
-    pub view: View,
-}
+use crate::validate::{parse_date, parse_timestamp};
 
 type Pairs = Vec<(String, String)>;
 
@@ -460,118 +180,6 @@ impl ListQuery {
         }
         Ok(query)
     }
-
-    pub fn offset(&self) -> i64 {
-        (self.page - 1) * self.per_page
-    }
-
-    /// The WHERE conditions, each a bound SQL expression.
-    pub fn predicates<QS: 'static>(&self, visible_only: bool) -> Vec<Predicate<QS>> {
-        let mut predicates: Vec<Predicate<QS>> = Vec::new();
-        if visible_only {
-            predicates.push(Box::new(sql::<sql_types::Bool>(VISIBLE_SQL)));
-        }
-        predicates.extend(self.filters.iter().map(Filter::predicate));
-        if let Some(q) = &self.q {
-            predicates.push(Box::new(
-                sql::<sql_types::Bool>("search @@ websearch_to_tsquery('english', ")
-                    .bind::<sql_types::Text, _>(q.clone())
-                    .sql(")"),
-            ));
-        }
-        predicates
-    }
-
-    /// The ORDER BY terms: the requested sort (or relevance for `q`, or the
-    /// resource's default), then the unique column.
-    pub fn order<QS: 'static>(&self, spec: &ListSpec) -> Vec<Predicate<QS>> {
-        let mut terms: Vec<Predicate<QS>> = Vec::new();
-        let mut sort: Vec<(&str, Dir)> = self
-            .sort
-            .iter()
-            .map(|(field, dir)| (field.column, *dir))
-            .collect();
-        if sort.is_empty() {
-            if let Some(q) = &self.q {
-                terms.push(Box::new(
-                    sql::<sql_types::Bool>("ts_rank_cd(search, websearch_to_tsquery('english', ")
-                        .bind::<sql_types::Text, _>(q.clone())
-                        .sql(")) DESC"),
-                ));
-            }
-            sort = spec
-                .default_sort
-                .iter()
-                .filter_map(|(name, dir)| spec.field(name).map(|field| (field.column, *dir)))
-                .collect();
-        }
-        if !sort.iter().any(|(column, _)| *column == spec.unique_column) {
-            sort.push((spec.unique_column, Dir::Asc));
-        }
-        for (column, dir) in sort {
-            let direction = match dir {
-                Dir::Asc => "ASC NULLS FIRST",
-                Dir::Desc => "DESC NULLS LAST",
-            };
-            terms.push(Box::new(sql::<sql_types::Bool>(&format!(
-                "{column} {direction}"
-            ))));
-        }
-        terms
-    }
-
-    /// Loads one page and the total. `base` builds the resource's boxed query,
-    /// selecting `(Row, count(*) OVER ())`; it is called again, for the total
-    /// alone, only when the page is past the end.
-    pub fn load<QS, Q, R>(
-        &self,
-        spec: &ListSpec,
-        visible_only: bool,
-        conn: &mut PgConnection,
-        base: impl Fn() -> Q,
-    ) -> QueryResult<(Vec<R>, i64)>
-    where
-        QS: 'static,
-        Q: FilterDsl<Predicate<QS>, Output = Q>
-            + ThenOrderDsl<Predicate<QS>, Output = Q>
-            + LimitDsl<Output = Q>
-            + OffsetDsl<Output = Q>
-            + for<'c> LoadQuery<'c, PgConnection, (R, i64)>,
-    {
-        let filtered = || {
-            let mut query = base();
-            for predicate in self.predicates::<QS>(visible_only) {
-                query = query.filter(predicate);
-            }
-            query
-        };
-        let mut query = filtered();
-        for term in self.order::<QS>(spec) {
-            query = query.then_order_by(term);
-        }
-        let rows: Vec<(R, i64)> = query
-            .limit(self.per_page)
-            .offset(self.offset())
-            .load(conn)?;
-        let total = match rows.first() {
-            Some((_, total)) => *total,
-            None if self.page == 1 => 0,
-            None => filtered()
-                .limit(1)
-                .load::<(R, i64)>(conn)?
-                .first()
-                .map_or(0, |(_, total)| *total),
-        };
-        Ok((rows.into_iter().map(|(row, _)| row).collect(), total))
-    }
-}
-
-/// A bound SQL condition or order term over the columns of `QS`.
-pub type Predicate<QS> = Box<dyn BoxableExpression<QS, Pg, SqlType = sql_types::Bool>>;
-
-/// `count(*) OVER ()`: the total of a filtered list, next to each row of the page.
-pub fn total() -> diesel::expression::SqlLiteral<BigInt> {
-    sql::<BigInt>("count(*) OVER ()")
 }
 
 fn parse_sort(spec: &ListSpec, raw: &str) -> AppResult<Vec<(&'static Field, Dir)>> {
@@ -600,13 +208,10 @@ fn parse_sort(spec: &ListSpec, raw: &str) -> AppResult<Vec<(&'static Field, Dir)
                     ),
                 )
             })?;
-        if sort.iter().any(|(seen, _)| seen.name == field.name) {
-            return Err(AppError::bad_request(
-                "sort",
-                format!("sort names {name} twice"),
-            ));
+        // A field named again adds nothing, as in SQL: the first mention decides.
+        if !sort.iter().any(|(seen, _)| seen.name == field.name) {
+            sort.push((field, dir));
         }
-        sort.push((field, dir));
     }
     Ok(sort)
 }
@@ -758,64 +363,7 @@ fn parse_values(field: &Field, op: Op, raw: &[&str]) -> Result<Values, String> {
         Kind::Uuid => Values::Uuid(all(raw, |item| {
             Uuid::parse_str(item).map_err(|_| "must be a UUID".to_owned())
         })?),
-        Kind::Derived => return Err("cannot be filtered".to_owned()),
     })
-}
-
-impl Filter {
-    fn predicate<QS: 'static>(&self) -> Predicate<QS> {
-        use sql_types::{Bool, Date, Float8, Int4, Text, Timestamptz};
-        let column = self.field.column;
-        let op = self.op;
-        if let Values::IsNull(is_null) = self.values {
-            let test = if is_null { "IS NULL" } else { "IS NOT NULL" };
-            return Box::new(sql::<Bool>(&format!("{column} {test}")));
-        }
-        if self.field.kind == Kind::IntegerArray {
-            let Values::Integer(values) = &self.values else {
-                return Box::new(sql::<Bool>("false"));
-            };
-            return if op == Op::In {
-                Box::new(
-                    sql::<Bool>(&format!("{column} && ")).bind::<Array<Int4>, _>(values.clone()),
-                )
-            } else {
-                Box::new(
-                    sql::<Bool>("")
-                        .bind::<Int4, _>(values.first().copied().unwrap_or_default())
-                        .sql(&format!(" = ANY({column})")),
-                )
-            };
-        }
-        // One arm per SQL type: the value is always bound, never formatted.
-        macro_rules! bound {
-            ($values:expr, $sql_type:ty) => {{
-                let values = $values.clone();
-                if op == Op::In {
-                    Box::new(
-                        sql::<Bool>(&format!("{column} = ANY("))
-                            .bind::<Array<$sql_type>, _>(values)
-                            .sql(")"),
-                    )
-                } else {
-                    let value = values.into_iter().next().unwrap_or_default();
-                    Box::new(
-                        sql::<Bool>(&format!("{column} {} ", op.sql())).bind::<$sql_type, _>(value),
-                    )
-                }
-            }};
-        }
-        match &self.values {
-            Values::Text(values) => bound!(values, Text),
-            Values::Integer(values) => bound!(values, Int4),
-            Values::Number(values) => bound!(values, Float8),
-            Values::Date(values) => bound!(values, Date),
-            Values::Timestamp(values) => bound!(values, Timestamptz),
-            Values::Bool(values) => bound!(values, Bool),
-            Values::Uuid(values) => bound!(values, sql_types::Uuid),
-            Values::IsNull(_) => Box::new(sql::<Bool>("false")),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -823,11 +371,13 @@ mod tests {
     use super::*;
 
     const FIELDS: &[Field] = &[
-        Field::new("slug", Kind::Text).indexed(),
-        Field::new("title", Kind::Text).indexed(),
-        Field::new("position", Kind::Integer).indexed(),
+        Field::new("slug", Kind::Text).sortable().filterable(),
+        Field::new("title", Kind::Text).sortable().filterable(),
+        Field::new("position", Kind::Integer)
+            .sortable()
+            .filterable(),
         Field::new("parent", Kind::Text).filterable().nullable(),
-        Field::new("body_html", Kind::Derived),
+        Field::new("body_html", Kind::Text),
     ];
     const SPEC: ListSpec = ListSpec {
         fields: FIELDS,
@@ -895,20 +445,6 @@ mod tests {
         assert_eq!(bad("page=1&page=2"), "page");
         assert_eq!(bad("updated_since=soon"), "updated_since");
         assert_eq!(bad("title="), "title");
-    }
-
-    #[test]
-    fn the_default_order_ends_with_the_unique_column() {
-        let query = ListQuery::parse(&SPEC, "").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            query.order::<crate::db::schema::pages::table>(&SPEC).len(),
-            2
-        );
-        let sorted = ListQuery::parse(&SPEC, "sort=slug").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            sorted.order::<crate::db::schema::pages::table>(&SPEC).len(),
-            1
-        );
     }
 
     #[test]

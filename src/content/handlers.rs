@@ -1,0 +1,327 @@
+//! The handlers every resource runs through, written once: list and read with
+//! visibility, ETags and 304; create, replace, merge-patch and delete, each in one
+//! transaction that locks the row, checks `If-Match` against the current
+//! representation and writes nothing on any error. The route table names them with
+//! their resource: `handlers::list::<Pages>`.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value, json};
+
+use super::{Access, Resource};
+use crate::auth::{Caller, Permission};
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::http::{self, Preconditions, etag_of};
+use crate::list::{self, ListQuery, View};
+
+/// Fields of every item that a body may carry but that are never written.
+const COMMON_READ_ONLY: &[&str] = &["id", "version", "created_at", "updated_at"];
+
+pub fn access_of(caller: &Caller) -> Access {
+    if caller.sees_everything() {
+        Access::Everything
+    } else {
+        Access::Public
+    }
+}
+
+fn not_found<R: Resource>(key: &str) -> AppError {
+    AppError::NotFound(format!("there is no {} with {} {key}", R::NAME, R::KEY))
+}
+
+/// The representation of one row, as GET shows it to an editor.
+fn represent_one<R: Resource>(
+    conn: &mut diesel::PgConnection,
+    row: R::Row,
+    access: Access,
+) -> AppResult<Value> {
+    R::represent(conn, vec![row], &View::default(), access)?
+        .pop()
+        .ok_or_else(|| AppError::internal("represent returned nothing"))
+}
+
+/// The ETag the row's representation has now, `None` if there is no row.
+fn current_etag<R: Resource>(
+    conn: &mut diesel::PgConnection,
+    row: Option<&R::Row>,
+) -> AppResult<Option<String>> {
+    row.map(|row| {
+        represent_one::<R>(conn, row.clone(), Access::Everything)
+            .map(|item| etag_of(&serde_json::to_vec(&item).unwrap_or_default()))
+    })
+    .transpose()
+}
+
+/// A request body as the resource's type, without the fields that are never
+/// written.
+pub fn parse_body<R: Resource>(mut object: Map<String, Value>) -> AppResult<R::Body> {
+    for field in COMMON_READ_ONLY.iter().chain(R::READ_ONLY) {
+        object.remove(*field);
+    }
+    http::from_object(object)
+}
+
+/// The start of every write's transaction: the resource's advisory lock, then its
+/// scope, held; row locks come after.
+pub fn begin_write<R: Resource>(
+    conn: &mut diesel::PgConnection,
+    scope: &str,
+) -> AppResult<R::Scope> {
+    use diesel::RunQueryDsl;
+    if let Some(lock) = R::WRITE_LOCK {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(lock)
+            .execute(conn)?;
+    }
+    R::resolve_scope(conn, scope, Access::Everything, true)
+}
+
+/// The scope and key of a request, from its path parameters in order: the scope
+/// first if the resource is nested, then the key on an item's path.
+fn path_params<R: Resource>(req: &HttpRequest) -> AppResult<(String, String)> {
+    let mut values = Vec::new();
+    for (_, value) in req.match_info().iter() {
+        // No key has control characters: such a path names nothing.
+        if value.chars().any(char::is_control) {
+            return Err(AppError::NotFound(format!(
+                "there is nothing at {}",
+                req.path()
+            )));
+        }
+        values.push(value.to_owned());
+    }
+    let mut values = values.into_iter();
+    let scope = match R::SCOPE_DESCRIPTION {
+        Some(_) => values.next().unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok((scope, values.next().unwrap_or_default()))
+}
+
+/// The URL of the item `key` in this request's collection: the route's pattern with
+/// its parameters filled in, the key last (appended on a collection's route).
+fn item_url(req: &HttpRequest, key: &str, on_item: bool) -> String {
+    let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    let mut values: Vec<&str> = req.match_info().iter().map(|(_, value)| value).collect();
+    if on_item {
+        values.pop();
+    }
+    values.push(key);
+    let mut url = String::new();
+    let mut values = values.into_iter();
+    for (i, part) in pattern.split('{').enumerate() {
+        match (i, part.split_once('}')) {
+            (0, _) | (_, None) => url.push_str(part),
+            (_, Some((_, rest))) => {
+                url.push_str(values.next().unwrap_or_default());
+                url.push_str(rest);
+            }
+        }
+    }
+    if !on_item {
+        url.push('/');
+        url.push_str(values.next().unwrap_or_default());
+    }
+    url
+}
+
+pub async fn list<R: Resource>(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let (scope, _) = path_params::<R>(&req)?;
+    let query = ListQuery::parse(R::SPEC, req.query_string())?;
+    let access = access_of(&caller);
+    let work_query = query.clone();
+    let (items, total) = db
+        .run(move |conn| {
+            let scope = R::resolve_scope(conn, &scope, access, false)?;
+            let (rows, total) = R::list(conn, &scope, &work_query, access)?;
+            let items = R::represent(conn, rows, &work_query.view, access)?;
+            let view = &work_query.view;
+            Ok((
+                items
+                    .into_iter()
+                    .map(|item| view.apply(R::SPEC, item))
+                    .collect::<Vec<_>>(),
+                total,
+            ))
+        })
+        .await?;
+    let meta = query.meta(total);
+    let link = http::link_header(&req, meta.page, meta.total_pages);
+    let body = json!({"data": items, "meta": meta});
+    Ok(http::read(&req, &caller, &body, &[(header::LINK, link)]))
+}
+
+pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
+    let (scope, key) = path_params::<R>(&req)?;
+    let view = list::parse_item_view(R::SPEC, req.query_string())?;
+    let access = access_of(&caller);
+    let item = db
+        .run(move |conn| {
+            let scope = R::resolve_scope(conn, &scope, access, false)?;
+            let row = R::find(conn, &scope, &key, false)?
+                .filter(|row| {
+                    let (status, published_at) = R::publication(row);
+                    access.may_see(status, published_at)
+                })
+                .ok_or_else(|| not_found::<R>(&key))?;
+            let item = R::represent(conn, vec![row], &view, access)?
+                .pop()
+                .unwrap_or(Value::Null);
+            Ok(view.apply(R::SPEC, item))
+        })
+        .await?;
+    Ok(http::read(&req, &caller, &item, &[]))
+}
+
+pub async fn create<R: Resource>(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let (scope, _) = path_params::<R>(&req)?;
+    caller.require(Permission::EditContent)?;
+    list::no_parameters(req.query_string())?;
+    let body = parse_body::<R>(http::json_object(&req, payload).await?)?;
+    let (item, key) = db
+        .transaction(move |conn| {
+            // Validation renders Markdown: it runs here, off the async workers.
+            let input = R::validate(body, None, None)?;
+            let scope = begin_write::<R>(conn, &scope)?;
+            let row = R::save(conn, &scope, None, input)?;
+            let key = R::key(&row);
+            Ok((represent_one::<R>(conn, row, Access::Everything)?, key))
+        })
+        .await?;
+    let location = item_url(&req, &key, false);
+    Ok(http::written(StatusCode::CREATED, &item, Some(location)))
+}
+
+pub async fn replace<R: Resource>(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let (scope, key) = path_params::<R>(&req)?;
+    caller.require(Permission::EditContent)?;
+    list::no_parameters(req.query_string())?;
+    let object = http::json_object(&req, payload).await?;
+    let preconditions = Preconditions::of(&req);
+    let (item, created) = db
+        .transaction(move |conn| {
+            let scope = begin_write::<R>(conn, &scope)?;
+            let existing = R::find(conn, &scope, &key, true)?;
+            // RFC 9110: the preconditions before the body.
+            preconditions.check(current_etag::<R>(conn, existing.as_ref())?.as_deref())?;
+            let input = R::validate(parse_body::<R>(object)?, Some(&key), existing.as_ref())?;
+            let row = R::save(conn, &scope, existing.as_ref(), input)?;
+            Ok((
+                represent_one::<R>(conn, row, Access::Everything)?,
+                existing.is_none(),
+            ))
+        })
+        .await?;
+    Ok(if created {
+        http::written(StatusCode::CREATED, &item, Some(req.path().to_owned()))
+    } else {
+        http::written(StatusCode::OK, &item, None)
+    })
+}
+
+pub async fn update<R: Resource>(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let (scope, key) = path_params::<R>(&req)?;
+    caller.require(Permission::EditContent)?;
+    list::no_parameters(req.query_string())?;
+    let mut patch = http::json_object(&req, payload).await?;
+    for field in COMMON_READ_ONLY.iter().chain(R::READ_ONLY) {
+        patch.remove(*field);
+    }
+    let preconditions = Preconditions::of(&req);
+    let (item, new_key) = db
+        .transaction(move |conn| {
+            let scope = begin_write::<R>(conn, &scope)?;
+            let existing =
+                R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
+            preconditions.check(current_etag::<R>(conn, Some(&existing))?.as_deref())?;
+            // RFC 7396 over the body the item would be read back as.
+            let mut merged =
+                serde_json::to_value(R::as_body(&existing)).map_err(AppError::internal)?;
+            json_patch::merge(&mut merged, &Value::Object(patch));
+            let Value::Object(merged) = merged else {
+                return Err(AppError::internal("merge gave a non-object"));
+            };
+            let input = R::validate(parse_body::<R>(merged)?, None, Some(&existing))?;
+            let row = R::save(conn, &scope, Some(&existing), input)?;
+            let new_key = R::key(&row);
+            let moved = new_key != key;
+            Ok((
+                represent_one::<R>(conn, row, Access::Everything)?,
+                moved.then_some(new_key),
+            ))
+        })
+        .await?;
+    let mut response = http::written(StatusCode::OK, &item, None);
+    let moved_to = new_key.map(|key| item_url(&req, &key, true));
+    if let Some(location) = moved_to.and_then(|l| header::HeaderValue::from_str(&l).ok()) {
+        // The key changed: say where the item lives now.
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LOCATION, location);
+    }
+    Ok(response)
+}
+
+pub async fn delete<R: Resource>(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let (scope, key) = path_params::<R>(&req)?;
+    caller.require(Permission::EditContent)?;
+    let mut cascade = false;
+    for (name, value) in list::pairs(req.query_string())? {
+        cascade = match (name.as_str(), value.as_str(), R::CASCADE) {
+            ("cascade", "true", Some(_)) => true,
+            ("cascade", "false", Some(_)) => false,
+            ("cascade", _, Some(_)) => {
+                return Err(AppError::bad_request(
+                    "cascade",
+                    "cascade must be true or false",
+                ));
+            }
+            (_, _, cascades) => {
+                let allowed = if cascades.is_some() {
+                    "; allowed: cascade"
+                } else {
+                    ": this request takes no parameters"
+                };
+                return Err(AppError::bad_request(
+                    name.clone(),
+                    format!("unknown parameter {name}{allowed}"),
+                ));
+            }
+        };
+    }
+    let preconditions = Preconditions::of(&req);
+    db.transaction(move |conn| {
+        let scope = begin_write::<R>(conn, &scope)?;
+        let existing = R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
+        preconditions.check(current_etag::<R>(conn, Some(&existing))?.as_deref())?;
+        R::delete(conn, &existing, cascade)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}

@@ -1,0 +1,14 @@
+//! HTTP plumbing shared by every endpoint:
+//! - `body`: JSON request bodies (415, 413, 400 with a pointer);
+//! - `conditional`: ETags, 304, `If-Match` (412) and caching headers;
+//! - `links`: the `Link` header of a page of a list;
+//! - `middleware`: problem+json for every error, `Server-Timing`.
+
+pub mod body;
+pub mod conditional;
+pub mod links;
+pub mod middleware;
+
+pub use body::{BODY_LIMIT, from_object, json_object, parse_object};
+pub use conditional::{Preconditions, etag_of, read, tags, written};
+pub use links::link_header;

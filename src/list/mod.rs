@@ -1,0 +1,121 @@
+//! The list language, one engine for every collection: `page`, `per_page`, `sort`,
+//! filters (`field`, `field[op]`), `updated_since`, `q`, `fields` and `include`.
+//!
+//! - `spec`: what a collection allows (each resource declares one `ListSpec`);
+//! - `parse`: a query string, checked against the spec, into a typed `ListQuery`;
+//! - `sql`: a `ListQuery` into bound SQL conditions and order terms;
+//! - `openapi`: the parameters of a spec, for the OpenAPI document.
+//!
+//! Anything unknown is a 400 that names it. Column names in the SQL come only from
+//! the spec, and every value is a bound parameter, so nothing a client sends reaches
+//! SQL as text. This module knows nothing of the resources that use it.
+
+pub mod openapi;
+mod parse;
+mod spec;
+mod sql;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+pub use parse::{no_parameters, pairs, parse_item_view};
+pub use spec::{COMMON_FIELDS, Dir, Field, Kind, ListSpec, Op};
+pub use sql::{Condition, OrderTerm, total};
+
+pub const DEFAULT_PER_PAGE: i64 = 20;
+pub const MAX_PER_PAGE: i64 = 100;
+pub const MAX_PAGE: i64 = 1_000_000;
+pub const MAX_LIST_VALUES: usize = 100;
+pub const MAX_SEARCH_CHARS: usize = 200;
+pub const MAX_SORT_KEYS: usize = 5;
+
+/// Typed filter values: one for a comparison, several for `in`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    Text(Vec<String>),
+    Integer(Vec<i32>),
+    Number(Vec<f64>),
+    Date(Vec<NaiveDate>),
+    Timestamp(Vec<DateTime<Utc>>),
+    Bool(Vec<bool>),
+    Uuid(Vec<Uuid>),
+    IsNull(bool),
+}
+
+/// One filter of a list: a field, an operator, typed values.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub field: &'static Field,
+    pub op: Op,
+    pub values: Values,
+}
+
+/// How items are shown: which fields, which embedded relations.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    pub fields: Option<Vec<&'static str>>,
+    pub include: Vec<&'static str>,
+}
+
+impl View {
+    pub fn includes(&self, relation: &str) -> bool {
+        self.include.contains(&relation)
+    }
+
+    /// Keeps only the requested fields (embedded relations stay).
+    pub fn apply(&self, spec: &ListSpec, item: serde_json::Value) -> serde_json::Value {
+        match (&self.fields, item) {
+            (Some(fields), serde_json::Value::Object(mut object)) => {
+                object.retain(|key, _| fields.contains(&key.as_str()) || spec.field(key).is_none());
+                serde_json::Value::Object(object)
+            }
+            (_, item) => item,
+        }
+    }
+}
+
+/// Paging metadata of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListMeta {
+    /// This page, from 1.
+    #[schema(example = 1)]
+    pub page: i64,
+    /// Items per page.
+    #[schema(example = 20)]
+    pub per_page: i64,
+    /// Items in the whole (filtered) list.
+    #[schema(example = 6)]
+    pub total: i64,
+    /// Pages in the whole list.
+    #[schema(example = 1)]
+    pub total_pages: i64,
+}
+
+/// A parsed, validated list request.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub page: i64,
+    pub per_page: i64,
+    pub sort: Vec<(&'static Field, Dir)>,
+    pub filters: Vec<Filter>,
+    pub q: Option<String>,
+    pub view: View,
+}
+
+impl ListQuery {
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+
+    /// The paging metadata of a list of `total` items.
+    pub fn meta(&self, total: i64) -> ListMeta {
+        ListMeta {
+            page: self.page,
+            per_page: self.per_page,
+            total,
+            total_pages: (total + self.per_page - 1) / self.per_page,
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! `Doc`: how one operation is described in the OpenAPI document. Every route of
+//! the route table comes with one; the table supplies its method and path, and the
+//! names of its path parameters (from the path template), so that neither is
+//! written twice.
+
+use utoipa::ToSchema;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{
+    Operation, OperationBuilder, Parameter, ParameterBuilder, ParameterIn,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, Response, ResponseBuilder};
+
+use super::problems::{self, Problems};
+
+/// Named component schemas.
+pub type Schemas = Vec<(String, RefOr<Schema>)>;
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// No credentials are looked at (operations, login).
+    None,
+    /// Anyone; a token changes what the answer shows (drafts for editors).
+    Optional,
+    /// A bearer token with the right.
+    Required,
+}
+
+/// One answer of an operation.
+pub struct Answer {
+    status: u16,
+    response: Response,
+}
+
+impl Answer {
+    /// An answer whose body is JSON of the schema `schema_name`.
+    pub fn json(status: u16, description: &str, schema_name: &str) -> Self {
+        Self::with_content(
+            status,
+            description,
+            "application/json",
+            Ref::from_schema_name(schema_name).into(),
+        )
+    }
+
+    /// An answer with a body of `media_type` and `schema`.
+    pub fn with_content(
+        status: u16,
+        description: &str,
+        media_type: &str,
+        schema: RefOr<Schema>,
+    ) -> Self {
+        Self {
+            status,
+            response: ResponseBuilder::new()
+                .description(description)
+                .content(
+                    media_type,
+                    ContentBuilder::new().schema(Some(schema)).build(),
+                )
+                .build(),
+        }
+    }
+
+    /// An answer without a body (204, 304).
+    pub fn empty(status: u16, description: &str) -> Self {
+        Self {
+            status,
+            response: ResponseBuilder::new().description(description).build(),
+        }
+    }
+
+    /// A response header it carries.
+    pub fn header(mut self, name: &str, description: &str) -> Self {
+        self.response.headers.insert(
+            name.to_owned(),
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some(description))
+                .build(),
+        );
+        self
+    }
+}
+
+/// The description of one operation.
+pub struct Doc {
+    id: String,
+    tag: &'static str,
+    summary: String,
+    description: Option<String>,
+    security: Security,
+    path_params: Vec<(String, Option<&'static str>)>,
+    params: Vec<Parameter>,
+    body: Option<(Vec<&'static str>, String)>,
+    answers: Vec<Answer>,
+    schemas: Schemas,
+}
+
+impl Doc {
+    /// `id` becomes the operationId clients are generated with.
+    pub fn new(id: impl Into<String>, tag: &'static str, summary: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            tag,
+            summary: summary.into(),
+            description: None,
+            security: Security::None,
+            path_params: Vec::new(),
+            params: Vec::new(),
+            body: None,
+            answers: Vec::new(),
+            schemas: Vec::new(),
+        }
+    }
+
+    pub fn describe(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    pub fn security(mut self, security: Security) -> Self {
+        self.security = security;
+        self
+    }
+
+    /// The next path parameter of the template, in order.
+    pub fn path_param(
+        mut self,
+        description: impl Into<String>,
+        example: Option<&'static str>,
+    ) -> Self {
+        self.path_params.push((description.into(), example));
+        self
+    }
+
+    pub fn params(mut self, params: impl IntoIterator<Item = Parameter>) -> Self {
+        self.params.extend(params);
+        self
+    }
+
+    /// A required request body of the schema `schema_name`, in these media types.
+    pub fn body(mut self, schema_name: impl Into<String>, media_types: &[&'static str]) -> Self {
+        self.body = Some((media_types.to_vec(), schema_name.into()));
+        self
+    }
+
+    pub fn answer(mut self, answer: Answer) -> Self {
+        self.answers.push(answer);
+        self
+    }
+
+    pub fn problems<P: Problems>(mut self) -> Self {
+        for (status, when) in P::list() {
+            self.answers.push(Answer {
+                status,
+                response: problems::response(when),
+            });
+        }
+        self
+    }
+
+    /// Registers a derived schema (and those it refers to) as a component.
+    pub fn schema<T: ToSchema>(mut self) -> Self {
+        T::schemas(&mut self.schemas);
+        self.schemas.push((T::name().into_owned(), T::schema()));
+        self
+    }
+
+    /// Registers the schemas `T` refers to, but not `T` itself.
+    pub fn dependencies_of<T: ToSchema>(mut self) -> Self {
+        T::schemas(&mut self.schemas);
+        self
+    }
+
+    /// Registers a schema built here as a component.
+    pub fn schema_named(
+        mut self,
+        name: impl Into<String>,
+        schema: impl Into<RefOr<Schema>>,
+    ) -> Self {
+        self.schemas.push((name.into(), schema.into()));
+        self
+    }
+
+    /// The operation, with the names of the path parameters from the template, and
+    /// the schemas it needs. Errors say what is inconsistent, for the test that
+    /// builds the document.
+    pub fn build(self, path_names: &[&str]) -> Result<(Operation, Schemas), String> {
+        if path_names.len() != self.path_params.len() {
+            return Err(format!(
+                "{} describes {} path parameters, its path has {}",
+                self.id,
+                self.path_params.len(),
+                path_names.len()
+            ));
+        }
+        let mut operation = OperationBuilder::new()
+            .operation_id(Some(self.id))
+            .tag(self.tag)
+            .summary(Some(self.summary))
+            .description(self.description);
+        for (name, (description, example)) in path_names.iter().zip(self.path_params) {
+            operation = operation.parameter(
+                ParameterBuilder::new()
+                    .name(*name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .description(Some(description))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .example(example.map(serde_json::Value::from)),
+            );
+        }
+        operation = operation.parameters(Some(self.params));
+        if let Some((media_types, schema_name)) = self.body {
+            let mut body = RequestBodyBuilder::new().required(Some(Required::True));
+            for media_type in media_types {
+                body = body.content(
+                    media_type,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name(schema_name.clone())))
+                        .build(),
+                );
+            }
+            operation = operation.request_body(Some(body.build()));
+        }
+        let mut answers = self.answers;
+        answers.sort_by_key(|answer| answer.status);
+        for pair in answers.windows(2) {
+            if pair[0].status == pair[1].status {
+                return Err(format!("an operation answers {} twice", pair[0].status));
+            }
+        }
+        for answer in answers {
+            operation = operation.response(answer.status.to_string(), answer.response);
+        }
+        let bearer = || SecurityRequirement::new("bearer", Vec::<String>::new());
+        operation = match self.security {
+            Security::None => operation.securities(Some([SecurityRequirement::default()])),
+            Security::Optional => {
+                operation.securities(Some([SecurityRequirement::default(), bearer()]))
+            }
+            Security::Required => operation.securities(Some([bearer()])),
+        };
+        Ok((operation.build(), self.schemas))
+    }
+}

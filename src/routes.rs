@@ -1,0 +1,88 @@
+//! Every route of the service, top to bottom, grouped by who calls it. Each line is
+//! `method(path, handler, doc)`: the handler answers it, the doc describes it in
+//! the OpenAPI document (see `routing.rs` for how a line becomes both).
+//!
+//! The content routes run through the generic handlers of `content::handlers`
+//! (`crud::list::<Pages>`); what is particular to a resource, its SQL included, is
+//! in its module (`content::pages`), behind the `Resource` trait.
+//!
+//! Not in this table, because they are not part of the API: the Swagger UI under
+//! `/docs/` (mounted in `startup.rs`) and the 404 for every other path.
+
+use crate::content::contacts::{self, Contacts};
+use crate::content::decisions::Decisions;
+use crate::content::docs as doc;
+use crate::content::funders::Funders;
+use crate::content::handlers as crud;
+use crate::content::metrics::Metrics;
+use crate::content::observations::Observations;
+use crate::content::pages::Pages;
+use crate::content::search;
+use crate::routing::Table;
+use crate::{ops, users};
+
+#[rustfmt::skip]
+pub fn table(t: &mut Table) {
+    // Discovery and operations: browsers, load balancers, monitoring.
+    t.get("/", ops::index, ops::index_doc);
+    t.get("/api/v1", ops::index, ops::api_index_doc);
+    t.get("/healthz", ops::healthz, ops::healthz_doc);
+    t.get("/readyz", ops::readyz, ops::readyz_doc);
+    t.get("/api-docs/openapi.json", ops::openapi, ops::openapi_doc);
+
+    // Access tokens: people log in.
+    t.post("/api/v1/auth/token", users::issue_token, users::issue_token_doc);
+
+    // Content. Reads are public and show what is published; a token shows drafts
+    // too. Writes are for editors and admins.
+    t.get("/api/v1/pages", crud::list::<Pages>, doc::list::<Pages>);
+    t.post("/api/v1/pages", crud::create::<Pages>, doc::create::<Pages>);
+    t.get("/api/v1/pages/{slug}", crud::get::<Pages>, doc::get::<Pages>);
+    t.put("/api/v1/pages/{slug}", crud::replace::<Pages>, doc::replace::<Pages>);
+    t.patch("/api/v1/pages/{slug}", crud::update::<Pages>, doc::update::<Pages>);
+    t.delete("/api/v1/pages/{slug}", crud::delete::<Pages>, doc::delete::<Pages>);
+
+    t.get("/api/v1/impact-metrics", crud::list::<Metrics>, doc::list::<Metrics>);
+    t.post("/api/v1/impact-metrics", crud::create::<Metrics>, doc::create::<Metrics>);
+    t.get("/api/v1/impact-metrics/{key}", crud::get::<Metrics>, doc::get::<Metrics>);
+    t.put("/api/v1/impact-metrics/{key}", crud::replace::<Metrics>, doc::replace::<Metrics>);
+    t.patch("/api/v1/impact-metrics/{key}", crud::update::<Metrics>, doc::update::<Metrics>);
+    t.delete("/api/v1/impact-metrics/{key}", crud::delete::<Metrics>, doc::delete::<Metrics>);
+
+    t.get("/api/v1/impact-metrics/{key}/observations", crud::list::<Observations>, doc::list::<Observations>);
+    t.post("/api/v1/impact-metrics/{key}/observations", crud::create::<Observations>, doc::create::<Observations>);
+    t.get("/api/v1/impact-metrics/{key}/observations/{id}", crud::get::<Observations>, doc::get::<Observations>);
+    t.put("/api/v1/impact-metrics/{key}/observations/{id}", crud::replace::<Observations>, doc::replace::<Observations>);
+    t.patch("/api/v1/impact-metrics/{key}/observations/{id}", crud::update::<Observations>, doc::update::<Observations>);
+    t.delete("/api/v1/impact-metrics/{key}/observations/{id}", crud::delete::<Observations>, doc::delete::<Observations>);
+
+    t.get("/api/v1/funders", crud::list::<Funders>, doc::list::<Funders>);
+    t.post("/api/v1/funders", crud::create::<Funders>, doc::create::<Funders>);
+    t.get("/api/v1/funders/{slug}", crud::get::<Funders>, doc::get::<Funders>);
+    t.put("/api/v1/funders/{slug}", crud::replace::<Funders>, doc::replace::<Funders>);
+    t.patch("/api/v1/funders/{slug}", crud::update::<Funders>, doc::update::<Funders>);
+    t.delete("/api/v1/funders/{slug}", crud::delete::<Funders>, doc::delete::<Funders>);
+
+    t.get("/api/v1/council-decisions", crud::list::<Decisions>, doc::list::<Decisions>);
+    t.post("/api/v1/council-decisions", crud::create::<Decisions>, doc::create::<Decisions>);
+    t.get("/api/v1/council-decisions/{celex}", crud::get::<Decisions>, doc::get::<Decisions>);
+    t.put("/api/v1/council-decisions/{celex}", crud::replace::<Decisions>, doc::replace::<Decisions>);
+    t.patch("/api/v1/council-decisions/{celex}", crud::update::<Decisions>, doc::update::<Decisions>);
+    t.delete("/api/v1/council-decisions/{celex}", crud::delete::<Decisions>, doc::delete::<Decisions>);
+
+    t.get("/api/v1/contacts", crud::list::<Contacts>, doc::list::<Contacts>);
+    t.post("/api/v1/contacts", crud::create::<Contacts>, doc::create::<Contacts>);
+    t.get("/api/v1/contacts/{slug}", crud::get::<Contacts>, doc::get::<Contacts>);
+    t.put("/api/v1/contacts/{slug}", crud::replace::<Contacts>, doc::replace::<Contacts>);
+    t.patch("/api/v1/contacts/{slug}", crud::update::<Contacts>, doc::update::<Contacts>);
+    t.delete("/api/v1/contacts/{slug}", crud::delete::<Contacts>, doc::delete::<Contacts>);
+    t.get("/api/v1/contact", contacts::get_primary_contact, contacts::get_primary_contact_doc);
+
+    t.get("/api/v1/search", search::search, search::search_doc);
+
+    // User accounts: admins only.
+    t.get("/api/v1/users", users::list_users, users::list_users_doc);
+    t.post("/api/v1/users", users::create_user, users::create_user_doc);
+    t.get("/api/v1/users/{username}", users::get_user, users::get_user_doc);
+    t.delete("/api/v1/users/{username}", users::delete_user, users::delete_user_doc);
+}
