@@ -110,6 +110,15 @@ impl AppError {
         }
     }
 
+    /// 409 about one field: its value conflicts with what is stored.
+    pub fn conflict_at(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        let error = FieldError::new(pointer, detail);
+        Self::Conflict {
+            detail: error.detail.clone(),
+            errors: vec![error],
+        }
+    }
+
     pub fn invalid(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(pointer, detail)])
     }

@@ -74,9 +74,15 @@ impl From<User> for UserView {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"username": "admin", "password": "the password from data/admin-password"}))]
 pub struct TokenRequest {
-    /// Required: the account's username.
+    /// The account's username.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
+    )]
     pub username: Option<String>,
-    /// Required: the account's password.
+    /// The account's password.
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: Option<String>,
 }
 
@@ -107,10 +113,12 @@ pub struct UserList {
 #[schema(example = json!({"username": "editor", "password": "a long and unguessable passphrase", "role": "editor"}))]
 pub struct NewUser {
     /// Lowercase letters, digits, `.`, `_` and `-`, at most 63 characters.
+    #[schema(pattern = "^[a-z0-9][a-z0-9._-]{0,62}$")]
     pub username: Option<String>,
     /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
-    /// Required: `admin` (everything, including users) or `editor` (all content).
+    /// `admin` (everything, including users) or `editor` (all content).
     #[schema(value_type = Option<Role>)]
     pub role: Option<String>,
 }
@@ -385,8 +393,7 @@ pub fn issue_token_doc() -> Doc {
              and a wrong password give the same 401. Password checks are expensive on purpose; \
              too many at once are a 429.",
         )
-        .body("TokenRequest", &["application/json"])
-        .schema::<TokenRequest>()
+        .json_body::<TokenRequest>(&["username", "password"])
         .schema::<TokenResponse>()
         .answer(Answer::json(200, "The token", "TokenResponse"))
         .problems::<(
@@ -421,8 +428,7 @@ pub fn create_user_doc() -> Doc {
     Doc::new("create_user", "users", "Create a user")
         .describe("Admins only.")
         .security(Security::Required)
-        .body("NewUser", &["application/json"])
-        .schema::<NewUser>()
+        .json_body::<NewUser>(&["username", "password", "role"])
         .schema::<UserView>()
         .answer(
             Answer::json(201, "Created", "UserView")

@@ -15,6 +15,7 @@ use crate::db::Db;
 use crate::db::schema::contacts;
 use crate::error::{AppError, AppResult};
 use crate::http;
+use crate::http::body::whole_number;
 use crate::list::{self, Dir, Field, Kind, ListSpec};
 use crate::openapi::problems::{BadParameter, BadToken, NotFound, Unavailable};
 use crate::openapi::{Answer, Doc, Security};
@@ -70,7 +71,8 @@ pub struct Contact {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The body of POST, PUT and PATCH.
+/// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, timestamps)
+/// may be present and are ignored.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"slug": "seesac-belgrade",
@@ -79,30 +81,46 @@ pub struct Contact {
     "country_code": "RS", "phone": "+381 11 415 5300", "email": "seesac@undp.org", "primary": true,
     "status": "published"}))]
 pub struct ContactBody {
-    /// Required on POST.
+    /// The URL key. On PUT the URL carries it; a PATCH that changes it moves the contact.
+    #[schema(value_type = Option<Slug>)]
     pub slug: Option<String>,
-    /// Required, at most 200 characters.
+    /// Who or what: a person or an office, at most 200 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
+    )]
     pub name: Option<String>,
     /// At most 200 characters.
+    #[schema(max_length = 200)]
     pub organisation: Option<String>,
     /// At most 200 characters.
+    #[schema(max_length = 200)]
     pub street_address: Option<String>,
     /// At most 20 characters.
+    #[schema(max_length = 20)]
     pub postal_code: Option<String>,
     /// At most 100 characters.
+    #[schema(max_length = 100)]
     pub city: Option<String>,
-    /// An ISO 3166-1 alpha-2 code in capitals, such as `RS`, or `EU`.
+    /// The country, or EU.
+    #[schema(value_type = Option<CountryCode>)]
     pub country_code: Option<String>,
-    /// `+`, the country code, then groups of digits: `+381 11 415 5300`.
+    /// Telephone, as dialled internationally.
+    #[schema(value_type = Option<Phone>)]
     pub phone: Option<String>,
-    /// Written like `phone`.
+    /// Fax, as dialled internationally.
+    #[schema(value_type = Option<Phone>)]
     pub fax: Option<String>,
-    /// An email address, such as `seesac@undp.org`.
+    /// Email address.
+    #[schema(value_type = Option<Email>)]
     pub email: Option<String>,
-    /// Making a contact primary demotes the old primary one. The first contact is
-    /// primary whatever this says; the primary one stays so until another is made primary.
+    /// Whether this is the contact the site shows. Making one primary demotes the
+    /// other; the primary contact stays primary until another is made primary (409).
     pub primary: Option<bool>,
     /// Order on the site (default 0).
+    #[schema(minimum = -1000000, maximum = 1000000)]
+    #[serde(default, deserialize_with = "whole_number::optional")]
     pub position: Option<i64>,
     /// Default `draft`.
     #[schema(value_type = Option<Status>)]
@@ -167,6 +185,7 @@ impl Resource for Contacts {
     type Row = Contact;
     type Body = ContactBody;
     type Item = Contact;
+    type Key = Slug;
     type Input = ContactRecord;
     type Scope = ();
 
@@ -246,12 +265,6 @@ impl Resource for Contacts {
             status: publication.status,
             published_at: publication.published_at,
         };
-        if existing.is_some_and(|contact| contact.primary) && !record.primary {
-            check.fail(
-                "primary",
-                "the primary contact stays primary until another contact is made primary",
-            );
-        }
         check.finish(record)
     }
 
@@ -263,6 +276,12 @@ impl Resource for Contacts {
         existing: Option<&Contact>,
         mut record: ContactRecord,
     ) -> AppResult<Contact> {
+        if existing.is_some_and(|contact| contact.primary) && !record.primary {
+            return Err(AppError::conflict_at(
+                "/primary",
+                "the primary contact stays primary until another contact is made primary",
+            ));
+        }
         let own_id = existing.map(|contact| contact.id).unwrap_or_default();
         let others = contacts::table
             .filter(contacts::is_primary)
@@ -331,7 +350,7 @@ pub fn get_primary_contact_doc() -> Doc {
     )
     .describe("The contact the site shows as its address: the one whose `primary` is true.")
     .security(Security::Optional)
-    .schema::<Contact>()
+    .item_schema::<Contact>()
     .answer(Answer::json(200, "The primary contact", "Contact").header("ETag", "Its tag"))
     .answer(Answer::empty(
         304,

@@ -78,27 +78,44 @@ pub struct DecisionItem {
     pub line: Option<Vec<Decision>>,
 }
 
-/// The body of POST, PUT and PATCH.
+/// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, timestamps,
+/// `eur_lex_url`, `superseded_by`, `line`) may be present and are ignored.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"celex": "32019D2111", "reference": "2019/2111",
     "title": "EU Support of SEESAC Disarmament and Arms Control Activities in South East Europe",
     "supersedes": "32016D2356", "status": "published"}))]
 pub struct DecisionBody {
-    /// Required on POST.
+    /// The CELEX number, the URL key. On PUT the URL carries it; a PATCH that changes
+    /// it moves the decision.
+    #[schema(value_type = Option<Celex>)]
     pub celex: Option<String>,
-    /// Required; must agree with the CELEX number: `2019/2111`, `2004/791/CFSP`, `(CFSP) 2019/2111`.
+    /// The reference as printed, which must agree with the CELEX number (its year and
+    /// number): `2019/2111`, `2004/791/CFSP`, `(CFSP) 2019/2111`.
+    #[schema(
+        pattern = r"^(\(CFSP\) )?[0-9]{4}/[0-9]{1,4}(/CFSP)?$",
+        examples("2019/2111")
+    )]
     pub reference: Option<String>,
-    /// Required, at most 500 characters.
+    /// The title, at most 500 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
+    )]
     pub title: Option<String>,
-    /// YYYY-MM-DD.
+    /// The day the Council adopted it.
     #[schema(value_type = Option<NaiveDate>)]
     pub adopted_on: Option<String>,
     /// At most 5000 characters.
+    #[schema(max_length = 5000)]
     pub summary: Option<String>,
-    /// The CELEX number of an existing decision; never this one or a later one of its line.
+    /// The CELEX number of an existing decision it builds on; never this one or a later
+    /// one of its line.
+    #[schema(value_type = Option<Celex>)]
     pub supersedes: Option<String>,
     /// The slug of an existing funder; default `european-union`.
+    #[schema(value_type = Option<Slug>)]
     pub funder: Option<String>,
     /// Default `draft`.
     #[schema(value_type = Option<Status>)]
@@ -182,6 +199,7 @@ impl Resource for Decisions {
     type Row = Decision;
     type Body = DecisionBody;
     type Item = DecisionItem;
+    type Key = Celex;
     type Input = DecisionRecord;
     type Scope = ();
 

@@ -14,7 +14,7 @@ use crate::openapi::problems::{
 };
 use crate::openapi::schemas::{self, BodyUse};
 use crate::openapi::{Answer, Doc, Security};
-use crate::validate::REQUIRED;
+use crate::validate::{REQUIRED, Slug};
 
 /// The body media types of POST and PUT.
 const JSON: &[&str] = &["application/json"];
@@ -57,14 +57,18 @@ pub fn required_fields<R: Resource>() -> Vec<String> {
 fn operation<R: Resource>(verb: &str, name: &str, summary: String) -> Doc {
     let doc = Doc::new(format!("{verb}_{}", snake(name)), R::TAG, summary);
     match R::SCOPE_DESCRIPTION {
-        Some(scope) => doc.path_param(scope, Some("women-in-armed-forces")),
+        Some(scope) => doc.typed_path_param(scope, Some("women-in-armed-forces"), Slug::schema()),
         None => doc,
     }
 }
 
 /// An operation on one item of `R`.
 fn on_item<R: Resource>(verb: &str, summary: String) -> Doc {
-    operation::<R>(verb, R::NAME, summary).path_param(R::KEY_DESCRIPTION, Some(R::KEY_EXAMPLE))
+    operation::<R>(verb, R::NAME, summary).typed_path_param(
+        R::KEY_DESCRIPTION,
+        Some(R::KEY_EXAMPLE),
+        R::Key::schema(),
+    )
 }
 
 /// The schema of a body of `R` for one use, registered under its name.
@@ -96,7 +100,7 @@ pub fn list<R: Resource>() -> Doc {
         ))
         .security(Security::Optional)
         .params(openapi::list_parameters(R::SPEC))
-        .schema::<R::Item>()
+        .item_schema::<R::Item>()
         .schema::<ListMeta>()
         .schema_named(sparse.clone(), schemas::sparse::<R::Item>())
         .schema_named(list.clone(), schemas::list_of(&sparse))
@@ -127,7 +131,7 @@ pub fn get<R: Resource>() -> Doc {
         ))
         .security(Security::Optional)
         .params(openapi::item_parameters(R::SPEC))
-        .schema::<R::Item>()
+        .item_schema::<R::Item>()
         .schema_named(sparse.clone(), schemas::sparse::<R::Item>())
         .answer(
             Answer::json(200, &format!("The {}", R::NAME), &sparse)
@@ -151,7 +155,7 @@ pub fn create<R: Resource>() -> Doc {
     let (doc, body) = body_schema::<R>(doc, BodyUse::Create);
     let mut doc = doc
         .body(body, JSON)
-        .schema::<R::Item>()
+        .item_schema::<R::Item>()
         .answer(
             item_answer::<R>(201, "Created; the body is the new item")
                 .header("Location", "Where it lives"),
@@ -179,32 +183,31 @@ pub fn replace<R: Resource>() -> Doc {
              fields left out are cleared. The URL carries the key; a body read with GET can be \
              sent back unchanged, as read-only fields (and a key equal to the URL's) are \
              ignored. With `If-Match`, a stale tag is a 412 and nothing is written; \
-             `If-None-Match: *` creates only. Preconditions are checked before the body.",
+             `If-None-Match: *` creates only. Preconditions are checked before the body. \
+             A key that no item can have (a control character) is a 404.",
             name = R::NAME
         ))
         .security(Security::Required)
-        .params(schemas::precondition_headers(true));
+        .params(schemas::precondition_headers());
     let (doc, body) = body_schema::<R>(doc, BodyUse::Replace);
-    let mut doc = doc
-        .body(body, JSON)
-        .schema::<R::Item>()
+    // 404: a key no item can have (a control character), or a metric that does not
+    // exist for an observation.
+    doc.body(body, JSON)
+        .item_schema::<R::Item>()
         .answer(item_answer::<R>(200, "Replaced"))
         .answer(item_answer::<R>(201, "Created").header("Location", "Where it lives"))
         .problems::<(
             BadBody,
             NoToken,
             Forbidden,
+            NotFound,
             Conflict,
             PreconditionFailed,
             PayloadTooLarge,
             UnsupportedMediaType,
             Invalid,
             Unavailable,
-        )>();
-    if R::SCOPE_DESCRIPTION.is_some() {
-        doc = doc.problems::<NotFound>();
-    }
-    doc
+        )>()
 }
 
 pub fn update<R: Resource>() -> Doc {
@@ -216,10 +219,10 @@ pub fn update<R: Resource>() -> Doc {
              Preconditions are checked before the body.",
         )
         .security(Security::Required)
-        .params(schemas::precondition_headers(false));
+        .params(schemas::precondition_headers());
     let (doc, body) = body_schema::<R>(doc, BodyUse::Patch);
     doc.body(body, MERGE_PATCH)
-        .schema::<R::Item>()
+        .item_schema::<R::Item>()
         .answer(item_answer::<R>(200, "Updated").header(
             "Content-Location",
             "Where the item lives now, if the patch changed its key",
@@ -239,7 +242,7 @@ pub fn update<R: Resource>() -> Doc {
 }
 
 pub fn delete<R: Resource>() -> Doc {
-    let mut params = schemas::precondition_headers(false);
+    let mut params = schemas::precondition_headers();
     if let Some(cascade) = R::CASCADE {
         params.push(schemas::boolean_query("cascade", cascade));
     }

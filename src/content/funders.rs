@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::{Access, Lineage, Publication, Resource, Status, store_row, table_resource, to_json};
 use crate::db::schema::funders;
 use crate::error::AppResult;
+use crate::http::body::whole_number;
 use crate::list::{Dir, Field, Kind, ListSpec, View};
 use crate::text_enum::text_enum;
 use crate::validate::{Check, CountryCode, HttpUrl, Slug};
@@ -87,30 +88,44 @@ pub struct FunderItem {
     pub children: Option<Vec<Funder>>,
 }
 
-/// The body of POST, PUT and PATCH.
+/// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, timestamps,
+/// `parent_funder`, `children`) may be present and are ignored.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"slug": "uk-home-office", "name": "UK Home Office", "kind": "government_agency",
     "country_code": "GB", "parent": "united-kingdom", "status": "published"}))]
 pub struct FunderBody {
-    /// Required on POST.
+    /// The URL key. On PUT the URL carries it; a PATCH that changes it moves the funder.
+    #[schema(value_type = Option<Slug>)]
     pub slug: Option<String>,
-    /// Required, at most 200 characters.
+    /// The name, at most 200 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
+    )]
     pub name: Option<String>,
-    /// Required.
+    /// What kind of funder it is.
     #[schema(value_type = Option<FunderKind>)]
     pub kind: Option<String>,
-    /// An ISO 3166-1 alpha-2 code in capitals, such as `RS`, or `EU`.
+    /// The funder's country, or EU.
+    #[schema(value_type = Option<CountryCode>)]
     pub country_code: Option<String>,
-    /// An existing funder; never this one or one below it.
+    /// The slug of an existing funder it belongs to; never this one or one below it.
+    #[schema(value_type = Option<Slug>)]
     pub parent: Option<String>,
-    /// An absolute http(s) URL.
+    /// Its website.
+    #[schema(value_type = Option<HttpUrl>)]
     pub website: Option<String>,
-    /// An absolute http(s) URL.
+    /// Its logo.
+    #[schema(value_type = Option<HttpUrl>)]
     pub logo_url: Option<String>,
     /// At most 2000 characters.
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// Order on the site (default 0).
+    #[schema(minimum = -1000000, maximum = 1000000)]
+    #[serde(default, deserialize_with = "whole_number::optional")]
     pub position: Option<i64>,
     /// Default `draft`.
     #[schema(value_type = Option<Status>)]
@@ -171,6 +186,7 @@ impl Resource for Funders {
     type Row = Funder;
     type Body = FunderBody;
     type Item = FunderItem;
+    type Key = Slug;
     type Input = FunderRecord;
     type Scope = ();
 

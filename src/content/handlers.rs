@@ -257,11 +257,12 @@ pub async fn update<R: Resource>(
             // RFC 7396 over the body the item would be read back as.
             let mut merged =
                 serde_json::to_value(R::as_body(&existing)).map_err(AppError::internal)?;
-            json_patch::merge(&mut merged, &Value::Object(patch));
+            json_patch::merge(&mut merged, &Value::Object(patch.clone()));
             let Value::Object(merged) = merged else {
                 return Err(AppError::internal("merge gave a non-object"));
             };
-            let input = R::validate(parse_body::<R>(merged)?, None, Some(&existing))?;
+            let input = R::validate(parse_body::<R>(merged)?, None, Some(&existing))
+                .map_err(|error| blame::<R>(error, patch, &existing))?;
             let row = R::save(conn, &scope, Some(&existing), input)?;
             let new_key = R::key(&row);
             let moved = new_key != key;
@@ -280,6 +281,34 @@ pub async fn update<R: Resource>(
             .insert(header::CONTENT_LOCATION, location);
     }
     Ok(response)
+}
+
+/// Tells apart why a patched item is invalid. A rule the patch breaks by itself
+/// (a title too long, a range whose two ends it sends upside down) is the request's
+/// fault: 422. A rule that only the patch together with the stored item breaks (an
+/// upper end below the stored lower end) is a conflict with the current state: 409,
+/// naming the same fields, as no schema of the patch can foresee it.
+fn blame<R: Resource>(error: AppError, patch: Map<String, Value>, existing: &R::Row) -> AppError {
+    let AppError::Validation(errors) = error else {
+        return error;
+    };
+    let alone = parse_body::<R>(patch)
+        .and_then(|body| R::validate(body, None, Some(existing)))
+        .err();
+    let broken_alone = match &alone {
+        Some(AppError::Validation(alone)) => alone.iter().any(|e| errors.contains(e)),
+        _ => false,
+    };
+    if broken_alone {
+        AppError::Validation(errors)
+    } else {
+        AppError::Conflict {
+            detail: "the patch is valid by itself, but not together with the item as it is \
+                     stored; read it again and send the fields together"
+                .to_owned(),
+            errors,
+        }
+    }
 }
 
 pub async fn delete<R: Resource>(

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -14,6 +14,7 @@ use super::observations::{Observation, Unit};
 use super::{Access, Publication, Resource, Status, store_row, table_resource, to_json};
 use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult};
+use crate::http::body::whole_number;
 use crate::list::{Dir, Field, Kind, ListSpec, View};
 use crate::text_enum::text_enum;
 use crate::validate::{Check, Slug};
@@ -84,34 +85,71 @@ pub struct MetricItem {
     #[serde(flatten)]
     pub metric: Metric,
     /// Derived: the newest observation (latest period) the caller may see, or null.
+    #[schema(required = true)]
     pub latest: Option<Observation>,
     /// With `include=observations`: all of them, in period order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observations: Option<Vec<Observation>>,
 }
 
-/// The body of POST, PUT and PATCH.
+/// The numbers of the UN Sustainable Development Goals, as a body field.
+fn sdg_goals_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::Array,
+            Type::Null,
+        ]))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1.0))
+                .maximum(Some(17.0)),
+        )
+        .max_items(Some(17))
+        .unique_items(true)
+        .description(Some(
+            "UN Sustainable Development Goals, numbers from 1 to 17, each once.",
+        ))
+        .examples([json!([5, 16])])
+        .build()
+}
+
+/// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, `latest`,
+/// timestamps, `observations`) may be present and are ignored.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"key": "women-in-armed-forces",
     "label": "Share of women in the armed forces of the Western Balkans",
     "category": "gender-equality", "unit": "percent", "sdg_goals": [5, 16], "status": "published"}))]
 pub struct MetricBody {
-    /// Required on POST.
+    /// The URL key. On PUT the URL carries it; a PATCH that changes it moves the metric.
+    #[schema(value_type = Option<Slug>)]
     pub key: Option<String>,
-    /// Required, at most 200 characters.
+    /// What is measured, at most 200 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
+    )]
     pub label: Option<String>,
-    /// At most 2000 characters.
+    /// More about it, at most 2000 characters.
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
-    /// Required.
+    /// The area of work it belongs to.
     #[schema(value_type = Option<Category>)]
     pub category: Option<String>,
-    /// Required.
+    /// What it counts. A metric whose figures are not all between 0 and 100 cannot
+    /// become `percent` (409).
     #[schema(value_type = Option<Unit>)]
     pub unit: Option<String>,
-    /// Goal numbers from 1 to 17, each once.
+    /// UN Sustainable Development Goals, numbers from 1 to 17, each once.
+    #[schema(schema_with = sdg_goals_schema)]
+    #[serde(default, deserialize_with = "whole_number::optional_list")]
     pub sdg_goals: Option<Vec<i64>>,
     /// Order on the site (default 0).
+    #[schema(minimum = -1000000, maximum = 1000000)]
+    #[serde(default, deserialize_with = "whole_number::optional")]
     pub position: Option<i64>,
     /// Default `draft`.
     #[schema(value_type = Option<Status>)]
@@ -158,6 +196,7 @@ impl Resource for Metrics {
     type Row = Metric;
     type Body = MetricBody;
     type Item = MetricItem;
+    type Key = Slug;
     type Input = MetricRecord;
     type Scope = ();
 
@@ -264,7 +303,7 @@ impl Resource for Metrics {
                 .count()
                 .get_result(conn)?;
             if out_of_range > 0 {
-                return Err(AppError::invalid(
+                return Err(AppError::conflict_at(
                     "/unit",
                     "some observations are not between 0 and 100",
                 ));

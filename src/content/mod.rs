@@ -20,7 +20,7 @@ use diesel::PgConnection;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::error::AppResult;
 use crate::list::{ListQuery, ListSpec, View};
@@ -153,6 +153,8 @@ pub trait Resource: Sized + 'static {
     type Body: DeserializeOwned + Serialize + Default + ToSchema + Send + 'static;
     /// An item as the API shows it, for the document.
     type Item: ToSchema;
+    /// What a key is (a `Slug`, a `Celex`, a UUID), for the document.
+    type Key: PartialSchema;
     /// The body validated into typed values.
     type Input: Send + 'static;
     /// What the collection is nested under: `()`, or the metric of observations.
@@ -243,7 +245,8 @@ pub trait Resource: Sized + 'static {
 }
 
 /// A column that points to another row of the same table: a page's or a funder's
-/// `parent`, the decision a decision `supersedes`.
+/// `parent`, the decision a decision `supersedes`. Like a reference to an item that
+/// does not exist, one that would close a loop conflicts with what is stored: a 409.
 #[derive(Debug)]
 pub struct Lineage {
     pub table: &'static str,
@@ -276,7 +279,7 @@ impl Lineage {
         let own = |candidate: &str| candidate == key || old_key == Some(candidate);
         let pointer = format!("/{}", self.parent);
         if own(parent) {
-            return Err(crate::error::AppError::invalid(
+            return Err(crate::error::AppError::conflict_at(
                 pointer,
                 "cannot point to the item itself",
             ));
@@ -295,7 +298,7 @@ impl Lineage {
         .bind::<Text, _>(parent)
         .load(conn)?;
         if ancestors.iter().any(|ancestor| own(&ancestor.key)) {
-            return Err(crate::error::AppError::invalid(
+            return Err(crate::error::AppError::conflict_at(
                 pointer,
                 format!(
                     "{parent} comes after this item in its own line: the link would make a loop"

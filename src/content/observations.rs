@@ -13,7 +13,7 @@ use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::list::{Dir, Field, Kind, ListQuery, ListSpec, total};
 use crate::text_enum::text_enum;
-use crate::validate::{Area, Check, HttpUrl, parse_date};
+use crate::validate::{Area, Check, HttpUrl, Id, parse_date};
 
 text_enum! {
     /// How the value is to be read.
@@ -112,35 +112,40 @@ pub struct Observation {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The body of POST, PUT and PATCH. `id` and `metric` come from the URL.
+/// The body of POST, PUT and PATCH. `id` and `metric` come from the URL; read-only
+/// fields (`id`, `metric`, `version`, timestamps) may be present and are ignored.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"area": "WB", "period_start": "2019-01-01", "period_end": "2019-12-31",
     "value": 6, "value_max": 9, "reported_by": "SEESAC", "status": "published"}))]
 pub struct ObservationBody {
-    /// Required: a country code or a region code.
+    /// A country code or a region code.
+    #[schema(value_type = Option<Area>)]
     pub area: Option<String>,
-    /// YYYY-MM-DD.
+    /// The first day of the period, if known.
     #[schema(value_type = Option<NaiveDate>)]
     pub period_start: Option<String>,
-    /// YYYY-MM-DD, not before `period_start`.
+    /// The last day of the period, if known; not before `period_start`.
     #[schema(value_type = Option<NaiveDate>)]
     pub period_end: Option<String>,
-    /// Required.
+    /// The figure; for a range, its lower end. A percentage is between 0 and 100.
     pub value: Option<f64>,
-    /// Not below `value`.
+    /// The upper end of a range; not below `value`.
     pub value_max: Option<f64>,
     /// Default `exact`.
     #[schema(value_type = Option<Qualifier>)]
     pub qualifier: Option<String>,
-    /// YYYY-MM-DD: the date the figure was true or reported on.
+    /// The date the figure was true or reported on.
     #[schema(value_type = Option<NaiveDate>)]
     pub as_of: Option<String>,
-    /// An http(s) URL.
+    /// Where it was published.
+    #[schema(value_type = Option<HttpUrl>)]
     pub source_url: Option<String>,
-    /// At most 2000 characters.
+    /// Anything a reader should know about the figure, at most 2000 characters.
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
-    /// Who reported it; at most 200 characters.
+    /// Who reported it, at most 200 characters.
+    #[schema(max_length = 200)]
     pub reported_by: Option<String>,
     /// Default `draft`.
     #[schema(value_type = Option<Status>)]
@@ -150,7 +155,6 @@ pub struct ObservationBody {
     pub published_at: Option<String>,
 }
 
-/// A validated observation, before it is tied to its metric.
 #[derive(Debug)]
 pub struct ObservationInput {
     id: Option<Uuid>,
@@ -229,6 +233,7 @@ impl Resource for Observations {
     type Row = Observation;
     type Body = ObservationBody;
     type Item = Observation;
+    type Key = Id;
     type Input = ObservationInput;
     type Scope = ParentMetric;
 
@@ -396,7 +401,7 @@ impl Resource for Observations {
         if metric.unit == Unit::Percent
             && (input.value < 0.0 || input.value_max.unwrap_or(input.value) > 100.0)
         {
-            return Err(AppError::invalid(
+            return Err(AppError::conflict_at(
                 "/value",
                 "a percentage is between 0 and 100",
             ));

@@ -14,6 +14,7 @@ use super::{
 };
 use crate::db::schema::pages;
 use crate::error::AppResult;
+use crate::http::body::whole_number;
 use crate::list::{Dir, Field, Kind, ListSpec, View};
 use crate::validate::{Check, Slug};
 
@@ -88,24 +89,34 @@ pub struct PageItem {
     "body": "The South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC) works to strengthen the capacities of national and regional stakeholders to control and reduce the proliferation and misuse of small arms and light weapons.",
     "status": "published"}))]
 pub struct PageBody {
-    /// Required on POST; on PUT it may be left out, or must equal the URL's.
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100)]
+    /// The URL key. On PUT the URL carries it; a PATCH that changes it moves the page.
+    #[schema(value_type = Option<Slug>)]
     pub slug: Option<String>,
-    /// Required, at most 200 characters.
-    #[schema(max_length = 200)]
+    /// The heading, at most 200 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
+    )]
     pub title: Option<String>,
-    /// At most 1000 characters.
+    /// A sentence or two for lists and previews, at most 1000 characters.
     #[schema(max_length = 1000)]
     pub summary: Option<String>,
-    /// Markdown, at most 200000 characters.
+    /// The text, in Markdown, at most 200000 characters.
+    #[schema(max_length = 200000)]
     pub body: Option<String>,
-    /// Slug of an existing page; never the page itself or one below it.
+    /// The slug of an existing page; never the page itself or one below it.
+    #[schema(value_type = Option<Slug>)]
     pub parent: Option<String>,
     /// Order among siblings (default 0).
+    #[schema(minimum = -1000000, maximum = 1000000)]
+    #[serde(default, deserialize_with = "whole_number::optional")]
     pub position: Option<i64>,
-    /// At most 200 characters.
+    /// Title for search engines, if not `title`; at most 200 characters.
+    #[schema(max_length = 200)]
     pub seo_title: Option<String>,
-    /// At most 500 characters.
+    /// Description for search engines, if not `summary`; at most 500 characters.
+    #[schema(max_length = 500)]
     pub seo_description: Option<String>,
     /// Default `draft`.
     #[schema(value_type = Option<Status>)]
@@ -162,6 +173,7 @@ impl Resource for Pages {
     type Row = Page;
     type Body = PageBody;
     type Item = PageItem;
+    type Key = Slug;
     type Input = PageRecord;
     type Scope = ();
 

@@ -19,9 +19,12 @@ use crate::auth::Caller;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http;
-use crate::list::{self, DEFAULT_PER_PAGE, ListMeta, MAX_PAGE, MAX_PER_PAGE, MAX_SEARCH_CHARS};
+use crate::list::{
+    self, DEFAULT_PER_PAGE, ListMeta, MAX_LIST_VALUES, MAX_PAGE, MAX_PER_PAGE, MAX_SEARCH_CHARS,
+};
 use crate::openapi::problems::{BadParameter, BadToken, Unavailable};
 use crate::openapi::{Answer, Doc, Security};
+use crate::validate::{NOT_BLANK, trim_blank};
 use crate::visibility::VISIBLE_SQL;
 
 /// The searchable types, their tables, and how a hit is shown.
@@ -185,7 +188,7 @@ pub fn search_doc() -> Doc {
                             .enum_values(Some(kinds())),
                     )
                     .min_items(Some(1))
-                    .max_items(Some(SOURCES.len())),
+                    .max_items(Some(MAX_LIST_VALUES)),
             ))
             .build();
         param.style = Some(ParameterStyle::Form);
@@ -204,7 +207,7 @@ pub fn search_doc() -> Doc {
                 .schema_type(Type::String)
                 .min_length(Some(1))
                 .max_length(Some(MAX_SEARCH_CHARS))
-                .pattern(Some(r"\S")),
+                .pattern(Some(NOT_BLANK)),
         ))
         .build();
     let page = |name: &str, description: &str, max: i64| {
@@ -262,18 +265,18 @@ pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpR
                 })
         };
         match key.as_str() {
-            "q" if !value.trim().is_empty() && value.chars().count() <= MAX_SEARCH_CHARS => {
-                q = Some(value.trim().to_owned())
+            "q" if !trim_blank(&value).is_empty() && value.chars().count() <= MAX_SEARCH_CHARS => {
+                q = Some(trim_blank(&value).to_owned())
             }
             "q" => return Err(AppError::bad_request("q", "q must be 1 to 200 characters")),
             "page" => page = number(MAX_PAGE)?,
             "per_page" => per_page = number(MAX_PER_PAGE)?,
             "type" => {
                 kinds = Vec::new();
-                for item in value.split(',') {
+                for item in list::list_items("type", &value)? {
                     let source = SOURCES
                         .iter()
-                        .find(|source| source.kind == item.trim())
+                        .find(|source| source.kind == item)
                         .ok_or_else(|| {
                             AppError::bad_request(
                                 "type",

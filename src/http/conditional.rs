@@ -38,8 +38,7 @@ fn not_modified(req: &HttpRequest, etag: &str) -> bool {
     else {
         return false;
     };
-    let bare = |tag: &str| tag.trim_start_matches("W/").to_owned();
-    tags(header).any(|tag| tag == "*" || bare(tag) == bare(etag))
+    tags(header).any(|tag| tag == "*" || weakly_equal(tag, etag))
 }
 
 /// Public answers may be cached by anyone for a minute; answers for a token are
@@ -106,7 +105,7 @@ pub fn written(status: StatusCode, body: &Value, location: Option<String>) -> Ht
 #[derive(Debug, Clone, Default)]
 pub struct Preconditions {
     if_match: Option<String>,
-    if_none_match_star: bool,
+    if_none_match: Option<String>,
 }
 
 impl Preconditions {
@@ -119,15 +118,21 @@ impl Preconditions {
         };
         Self {
             if_match: text(header::IF_MATCH),
-            if_none_match_star: text(header::IF_NONE_MATCH).is_some_and(|v| v.trim() == "*"),
+            if_none_match: text(header::IF_NONE_MATCH),
         }
     }
 
-    /// Checks them against the current ETag of the item, `None` if it does not exist.
+    /// Checks them against the current ETag of the item, `None` if it does not exist:
+    /// `If-Match` (strong comparison) must name it, `If-None-Match` (weak
+    /// comparison; `*` for any) must not.
     pub fn check(&self, current: Option<&str>) -> AppResult<()> {
-        if self.if_none_match_star && current.is_some() {
+        if let (Some(if_none_match), Some(current)) = (&self.if_none_match, current)
+            && tags(if_none_match).any(|tag| tag == "*" || weakly_equal(tag, current))
+        {
             return Err(AppError::PreconditionFailed(
-                "If-None-Match: * was sent, but the item exists".to_owned(),
+                "If-None-Match names the item as it is (or is *, and the item exists); nothing \
+                 was written"
+                    .to_owned(),
             ));
         }
         let Some(if_match) = &self.if_match else {
@@ -147,6 +152,11 @@ impl Preconditions {
             )),
         }
     }
+}
+
+/// Weak comparison (RFC 9110 section 8.8.3.2): the tags without `W/` are equal.
+fn weakly_equal(a: &str, b: &str) -> bool {
+    a.trim_start_matches("W/") == b.trim_start_matches("W/")
 }
 
 #[cfg(test)]

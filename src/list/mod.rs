@@ -20,7 +20,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-pub use parse::{no_parameters, pairs, parse_item_view};
+pub use parse::{list_items, no_parameters, pairs, parse_item_view};
 pub use spec::{COMMON_FIELDS, Dir, Field, Kind, ListSpec, Op};
 pub use sql::{Condition, OrderTerm, total};
 

@@ -5,15 +5,20 @@
 use serde_json::json;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
 use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema,
+    AdditionalProperties, AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, Schema,
     SchemaFormat, Type,
 };
 use utoipa::openapi::{RefOr, Required};
+
+use crate::validate::NOT_BLANK;
 
 use super::{
     DEFAULT_PER_PAGE, Field, Kind, ListSpec, MAX_LIST_VALUES, MAX_PAGE, MAX_PER_PAGE,
     MAX_SEARCH_CHARS, MAX_SORT_KEYS, Op,
 };
+
+/// The pattern of one text item of a comma-separated list: no comma, not blank.
+const LIST_ITEM: &str = r"^[^\x00,]*[^\x00, \t\n\r\x0b\x0c][^\x00,]*$";
 
 fn query_param(name: &str, description: &str, schema: impl Into<RefOr<Schema>>) -> Parameter {
     ParameterBuilder::new()
@@ -58,7 +63,7 @@ fn formatted(format: KnownFormat) -> ObjectBuilder {
 
 /// An instant: RFC 3339, or a date meaning its midnight UTC.
 fn instant() -> Schema {
-    OneOfBuilder::new()
+    AnyOfBuilder::new()
         .item(formatted(KnownFormat::DateTime))
         .item(formatted(KnownFormat::Date))
         .build()
@@ -74,7 +79,7 @@ fn value_schema(field: &Field) -> Schema {
             .maximum(Some(f64::from(i32::MAX)))
     };
     match field.kind {
-        Kind::Text => text(1).into(),
+        Kind::Text => text(1).pattern(Some(r"^[^\x00]+$")).into(),
         Kind::Enum(values) => ObjectBuilder::new()
             .schema_type(Type::String)
             .enum_values(Some(values.to_vec()))
@@ -96,7 +101,11 @@ fn filter_param(field: &Field) -> Parameter {
     for op in field.operators() {
         let schema: Schema = match op {
             Op::In => ArrayBuilder::new()
-                .items(RefOr::T(value_schema(field)))
+                .items(RefOr::T(match field.kind {
+                    // Items are comma-separated, and trimmed.
+                    Kind::Text => text(1).pattern(Some(LIST_ITEM)).into(),
+                    _ => value_schema(field),
+                }))
                 .min_items(Some(1))
                 .max_items(Some(MAX_LIST_VALUES))
                 .build()
@@ -110,13 +119,21 @@ fn filter_param(field: &Field) -> Parameter {
         operators = operators.property(op.name(), schema);
     }
     let ops: Vec<&str> = field.operators().iter().map(|op| op.name()).collect();
-    let description = format!(
+    let mut description = format!(
         "Filter on {name}: `{name}[op]=value` with op one of {ops} (`{name}=value` is short for \
-         `{name}[eq]=value`). `in` takes a comma-separated list of up to {MAX_LIST_VALUES} values; \
-         `null` takes true or false.",
+         `{name}[eq]=value`).",
         name = field.name,
         ops = ops.join(", ")
     );
+    if ops.contains(&"in") {
+        description.push_str(&format!(
+            " `in` takes up to {MAX_LIST_VALUES} values, comma-separated or as the parameter \
+             repeated."
+        ));
+    }
+    if ops.contains(&"null") {
+        description.push_str(" `null` takes true (empty) or false (not empty).");
+    }
     let mut parameter = query_param(field.name, &description, operators);
     parameter.style = Some(ParameterStyle::DeepObject);
     parameter.explode = Some(true);
@@ -125,20 +142,19 @@ fn filter_param(field: &Field) -> Parameter {
 
 fn view_params(spec: &ListSpec) -> Vec<Parameter> {
     let names: Vec<String> = spec.all_fields().map(|f| f.name.to_owned()).collect();
-    let count = names.len();
     let mut params = vec![comma_list(
         "fields",
         "Sparse fieldset: only these fields, comma-separated (embeddings asked for with \
          `include` stay). Every field of the answer is then optional.",
         names,
-        count,
+        MAX_LIST_VALUES,
     )];
     if !spec.includes.is_empty() {
         params.push(comma_list(
             "include",
             "Embed these relations, comma-separated.",
             spec.includes.iter().map(|s| (*s).to_owned()).collect(),
-            spec.includes.len(),
+            MAX_LIST_VALUES,
         ));
     }
     params
@@ -181,7 +197,7 @@ pub fn list_parameters(spec: &ListSpec) -> Vec<Parameter> {
              ranks by relevance.",
             text(1)
                 .max_length(Some(MAX_SEARCH_CHARS))
-                .pattern(Some(r"\S")),
+                .pattern(Some(NOT_BLANK)),
         ));
     }
     params.extend(view_params(spec));

@@ -11,29 +11,40 @@ use super::{
     MAX_PER_PAGE, MAX_SEARCH_CHARS, MAX_SORT_KEYS, Op, Values, View,
 };
 use crate::error::{AppError, AppResult};
-use crate::validate::{parse_date, parse_timestamp};
+use crate::validate::{parse_date, parse_timestamp, trim_blank};
 
 type Pairs = Vec<(String, String)>;
 
-/// Splits a query string, refusing a parameter given twice.
+/// Splits a query string, refusing a parameter given twice, except a list:
+/// `field[in]=a&field[in]=b` (a deepObject array, as OpenAPI tools send it) is
+/// `field[in]=a,b`.
 pub fn pairs(query_string: &str) -> AppResult<Pairs> {
     let mut seen = HashSet::new();
-    let mut pairs = Vec::new();
+    let mut pairs: Pairs = Vec::new();
     for (key, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
         if key.is_empty() && value.is_empty() {
             continue;
-        }
-        if !seen.insert(key.to_string()) {
-            return Err(AppError::bad_request(
-                key.to_string(),
-                format!("the parameter {key} is given more than once"),
-            ));
         }
         if value.contains('\0') || key.contains('\0') {
             return Err(AppError::bad_request(
                 key.to_string(),
                 "parameters may not contain NUL characters",
             ));
+        }
+        if !seen.insert(key.to_string()) {
+            match pairs.iter_mut().find(|(seen, _)| *seen == key) {
+                Some((_, values)) if key.ends_with("[in]") => {
+                    values.push(',');
+                    values.push_str(&value);
+                    continue;
+                }
+                _ => {
+                    return Err(AppError::bad_request(
+                        key.to_string(),
+                        format!("the parameter {key} is given more than once"),
+                    ));
+                }
+            }
         }
         pairs.push((key.into_owned(), value.into_owned()));
     }
@@ -57,8 +68,8 @@ fn unknown_parameter(key: &str, allowed: &[&str]) -> AppError {
     AppError::bad_request(key, detail)
 }
 
-fn list_items<'v>(key: &str, raw: &'v str) -> AppResult<Vec<&'v str>> {
-    let items: Vec<&str> = raw.split(',').map(str::trim).collect();
+pub fn list_items<'v>(key: &str, raw: &'v str) -> AppResult<Vec<&'v str>> {
+    let items: Vec<&str> = raw.split(',').map(trim_blank).collect();
     if items.iter().any(|item| item.is_empty()) {
         return Err(AppError::bad_request(
             key,
@@ -228,11 +239,11 @@ fn parse_search(spec: &ListSpec, raw: &str) -> AppResult<String> {
     if !spec.searchable {
         return Err(unknown_parameter("q", &[]));
     }
-    let q = raw.trim();
+    let q = trim_blank(raw);
     if q.is_empty() {
         return Err(AppError::bad_request("q", "q must not be empty"));
     }
-    if q.chars().count() > MAX_SEARCH_CHARS {
+    if raw.chars().count() > MAX_SEARCH_CHARS {
         return Err(AppError::bad_request(
             "q",
             format!("q must be at most {MAX_SEARCH_CHARS} characters"),
@@ -445,6 +456,18 @@ mod tests {
         assert_eq!(bad("page=1&page=2"), "page");
         assert_eq!(bad("updated_since=soon"), "updated_since");
         assert_eq!(bad("title="), "title");
+        assert_eq!(bad("title[eq]=a&title[eq]=b"), "title[eq]");
+        assert_eq!(bad("status[in]=draft&status[in]="), "status[in]");
+    }
+
+    #[test]
+    fn a_list_may_come_as_repeated_parameters() {
+        let query = ListQuery::parse(&SPEC, "status[in]=draft&status[in]=published,archived")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            query.filters[0].values,
+            Values::Text(vec!["draft".into(), "published".into(), "archived".into()])
+        );
     }
 
     #[test]

@@ -93,7 +93,7 @@ pub struct Doc {
     summary: String,
     description: Option<String>,
     security: Security,
-    path_params: Vec<(String, Option<&'static str>)>,
+    path_params: Vec<(String, Option<&'static str>, RefOr<Schema>)>,
     params: Vec<Parameter>,
     body: Option<(Vec<&'static str>, String)>,
     answers: Vec<Answer>,
@@ -128,12 +128,19 @@ impl Doc {
     }
 
     /// The next path parameter of the template, in order.
-    pub fn path_param(
+    pub fn path_param(self, description: impl Into<String>, example: Option<&'static str>) -> Self {
+        let text = ObjectBuilder::new().schema_type(Type::String).into();
+        self.typed_path_param(description, example, text)
+    }
+
+    /// The next path parameter of the template, of this schema.
+    pub fn typed_path_param(
         mut self,
         description: impl Into<String>,
         example: Option<&'static str>,
+        schema: RefOr<Schema>,
     ) -> Self {
-        self.path_params.push((description.into(), example));
+        self.path_params.push((description.into(), example, schema));
         self
     }
 
@@ -146,6 +153,17 @@ impl Doc {
     pub fn body(mut self, schema_name: impl Into<String>, media_types: &[&'static str]) -> Self {
         self.body = Some((media_types.to_vec(), schema_name.into()));
         self
+    }
+
+    /// A JSON request body of the type `T`, which must have the `required` fields
+    /// (not null).
+    pub fn json_body<T: ToSchema>(mut self, required: &[&str]) -> Self {
+        let required: Vec<String> = required.iter().map(|name| (*name).to_owned()).collect();
+        let schema =
+            super::schemas::body(T::schema(), &required, "", super::schemas::BodyUse::Create);
+        T::schemas(&mut self.schemas);
+        self.schemas.push((T::name().into_owned(), schema));
+        self.body(T::name().into_owned(), &["application/json"])
     }
 
     pub fn answer(mut self, answer: Answer) -> Self {
@@ -167,6 +185,13 @@ impl Doc {
     pub fn schema<T: ToSchema>(mut self) -> Self {
         T::schemas(&mut self.schemas);
         self.schemas.push((T::name().into_owned(), T::schema()));
+        self
+    }
+
+    /// Registers an item type as the API writes it, complete (see
+    /// `schemas::complete_item`), with the schemas it refers to.
+    pub fn item_schema<T: ToSchema>(mut self) -> Self {
+        self.schemas.extend(super::schemas::complete_item::<T>());
         self
     }
 
@@ -203,14 +228,14 @@ impl Doc {
             .tag(self.tag)
             .summary(Some(self.summary))
             .description(self.description);
-        for (name, (description, example)) in path_names.iter().zip(self.path_params) {
+        for (name, (description, example, schema)) in path_names.iter().zip(self.path_params) {
             operation = operation.parameter(
                 ParameterBuilder::new()
                     .name(*name)
                     .parameter_in(ParameterIn::Path)
                     .required(Required::True)
                     .description(Some(description))
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .schema(Some(schema))
                     .example(example.map(serde_json::Value::from)),
             );
         }

@@ -74,6 +74,24 @@ fn not_null(property: &mut Value) {
     }
 }
 
+/// Text in a body may not hold NUL: a string property with no pattern or format of
+/// its own (which exclude it already) gets the pattern that says so.
+fn no_nul(property: &mut Value) {
+    let is_text = match property.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    if let Some(object) = property.as_object_mut()
+        && is_text
+        && !object.contains_key("pattern")
+        && !object.contains_key("format")
+        && !object.contains_key("enum")
+    {
+        object.insert("pattern".to_owned(), json!(crate::validate::TEXT));
+    }
+}
+
 /// The body schema of a resource for one use; `required` are the fields validation
 /// requires on creation, `key` the field that holds the key.
 pub fn body(
@@ -84,6 +102,9 @@ pub fn body(
 ) -> RefOr<Schema> {
     let mut schema = to_json(schema);
     if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for property in properties.values_mut() {
+            no_nul(property);
+        }
         for name in required {
             if let Some(property) = properties.get_mut(name) {
                 not_null(property);
@@ -103,11 +124,54 @@ pub fn body(
         if !required.is_empty() {
             object.insert("required".to_owned(), json!(required));
         }
-        if usage == BodyUse::Patch {
-            object.remove("example");
+        match usage {
+            BodyUse::Patch => {
+                object.remove("example");
+            }
+            BodyUse::Replace => {
+                if let Some(Value::Object(example)) = object.get_mut("example") {
+                    example.remove(key);
+                }
+            }
+            BodyUse::Create => {}
         }
     }
     from_json(schema)
+}
+
+/// Marks every property of an object schema required: an item's fields are always
+/// there, `null` where empty. Embeddings, which `include` adds, sit in the second
+/// part of an item's `allOf` and stay optional (see `complete_item`).
+fn require_all(schema: &mut Value) {
+    let names: Vec<Value> = match schema.get("properties") {
+        Some(Value::Object(properties)) => properties.keys().cloned().map(Value::from).collect(),
+        _ => return,
+    };
+    if let Some(object) = schema.as_object_mut() {
+        object.insert("required".to_owned(), Value::Array(names));
+    }
+}
+
+/// An item as written and read without `fields`, with the schemas it refers to:
+/// every field of its own required (embeddings apart), and the items it refers to
+/// complete too.
+pub fn complete_item<T: ToSchema>() -> Vec<(String, RefOr<Schema>)> {
+    let mut schemas = Vec::new();
+    T::schemas(&mut schemas);
+    schemas.push((T::name().into_owned(), T::schema()));
+    schemas
+        .into_iter()
+        .map(|(name, schema)| {
+            let mut schema = to_json(schema);
+            // An item with embeddings is `allOf` the row (by reference, made complete
+            // here) and a part of its own, whose derived fields say `required` where
+            // they always are and whose embeddings do not.
+            if schema.get("allOf").is_none() {
+                require_all(&mut schema);
+            }
+            (name, from_json(schema))
+        })
+        .collect()
 }
 
 /// Removes `required` everywhere but inside `$ref`s, and inlines the schemas an
@@ -189,23 +253,21 @@ fn header(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
         .build()
 }
 
-/// `If-Match`, and on PUT `If-None-Match: *`.
-pub fn precondition_headers(if_none_match: bool) -> Vec<Parameter> {
-    let mut headers = vec![header(
-        "If-Match",
-        "The ETag you read: the write happens only if the item still has it (412 otherwise).",
-        ObjectBuilder::new().schema_type(Type::String),
-    )];
-    if if_none_match {
-        headers.push(header(
+/// `If-Match` and `If-None-Match`, on a write.
+pub fn precondition_headers() -> Vec<Parameter> {
+    vec![
+        header(
+            "If-Match",
+            "The ETag you read: the write happens only if the item still has it (412 otherwise).",
+            ObjectBuilder::new().schema_type(Type::String),
+        ),
+        header(
             "If-None-Match",
-            "`*`: only create, never replace (412 if the item exists).",
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(["*"])),
-        ));
-    }
-    headers
+            "`*`: only if the item does not exist (PUT creates, never replaces); an ETag: only \
+             if the item no longer has it. 412 otherwise.",
+            ObjectBuilder::new().schema_type(Type::String),
+        ),
+    ]
 }
 
 /// An optional boolean query parameter.

@@ -27,6 +27,11 @@ WF WS \
 YE YT \
 ZA ZM ZW";
 
+/// Every code, in order.
+pub fn iso_alpha2() -> impl Iterator<Item = &'static str> {
+    ISO_ALPHA2.split(' ')
+}
+
 pub fn is_iso_alpha2(code: &str) -> bool {
     code.len() == 2 && ISO_ALPHA2.split(' ').any(|known| known == code)
 }

@@ -6,12 +6,33 @@
 mod countries;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 
 use crate::error::{AppError, AppResult, FieldError};
 
 /// The detail of a field that is missing. The OpenAPI document marks `required`
 /// the fields whose validation says so of an empty body.
 pub const REQUIRED: &str = "is required";
+
+/// The characters that make text blank: leading and trailing ones are trimmed, and
+/// text of nothing else is absent. ASCII only, so that every regex engine (the
+/// JSON Schema `pattern` below included) agrees on what they are.
+pub fn is_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{0b}' | '\u{0c}')
+}
+
+/// Text without its blank ends.
+pub fn trim_blank(text: &str) -> &str {
+    text.trim_matches(is_blank)
+}
+
+/// The JSON Schema `pattern` of text, which may not hold NUL (PostgreSQL cannot
+/// store it; bodies and parameters with it are refused).
+pub const TEXT: &str = r"^[^\x00]*$";
+
+/// The JSON Schema `pattern` of text that must not be blank.
+pub const NOT_BLANK: &str = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$";
 
 pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
 pub const SLUG_MAX: usize = 100;
@@ -79,7 +100,7 @@ impl Check {
         }
     }
 
-    /// Required text of 1 to `max` characters, trimmed.
+    /// Required text of at most `max` characters, trimmed, not blank.
     pub fn text(&mut self, field: &str, raw: Option<String>, max: usize) -> String {
         match self.optional_text(field, raw, max) {
             Some(text) => text,
@@ -92,22 +113,21 @@ impl Check {
         }
     }
 
-    /// Optional text of at most `max` characters; blank counts as absent.
+    /// Optional text of at most `max` characters as sent, then trimmed; blank counts
+    /// as absent.
     pub fn optional_text(
         &mut self,
         field: &str,
         raw: Option<String>,
         max: usize,
     ) -> Option<String> {
-        let text = raw?.trim().to_owned();
-        if text.is_empty() {
-            return None;
-        }
-        if text.chars().count() > max {
+        let raw = raw?;
+        if raw.chars().count() > max {
             self.fail(field, format!("must be at most {max} characters"));
             return None;
         }
-        Some(text)
+        let text = trim_blank(&raw);
+        (!text.is_empty()).then(|| text.to_owned())
     }
 
     /// Long text such as Markdown: not trimmed, empty allowed.
@@ -281,12 +301,15 @@ string_newtype!(
 );
 
 impl HttpUrl {
+    /// The longest URL accepted, in characters.
+    pub const MAX: usize = 2000;
+
     pub fn parse(raw: &str) -> Result<Self, String> {
         match url::Url::parse(raw) {
             Ok(url)
                 if matches!(url.scheme(), "http" | "https")
                     && url.host().is_some()
-                    && raw.len() <= 2000 =>
+                    && raw.chars().count() <= Self::MAX =>
             {
                 Ok(Self(raw.to_owned()))
             }
@@ -338,6 +361,94 @@ impl Phone {
         }
     }
 }
+
+// The schemas of the types above, for the OpenAPI document: each says what `parse`
+// accepts, so that a body field declared with `value_type = Option<Slug>` tells
+// clients the rule.
+
+/// A string schema with a description.
+fn text(description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+}
+
+macro_rules! schema_of {
+    ($name:ident, $schema:expr) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                $schema.into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+schema_of!(
+    Slug,
+    text("A URL key: lowercase letters and digits in groups joined by single hyphens.")
+        .pattern(Some(SLUG_PATTERN))
+        .min_length(Some(1))
+        .max_length(Some(SLUG_MAX))
+        .examples(["who-we-are"])
+);
+schema_of!(
+    Celex,
+    text("The CELEX number of an EU Council Decision: 3, the year, D and four digits.")
+        .pattern(Some("^3[0-9]{4}D[0-9]{4}$"))
+        .examples(["32019D2111"])
+);
+schema_of!(
+    CountryCode,
+    text("An ISO 3166-1 alpha-2 country code, or EU.")
+        .enum_values(Some(countries::iso_alpha2().chain(["EU"])))
+        .examples(["RS"])
+);
+schema_of!(
+    Area,
+    text(
+        "An ISO 3166-1 alpha-2 country code, or a region: WB (Western Balkans), SEE (South \
+         East Europe), SEEE (South East and East Europe), EU, XK (Kosovo under UNSCR 1244)."
+    )
+    .enum_values(Some(
+        countries::iso_alpha2().chain(REGIONS.iter().map(|(code, _)| *code))
+    ))
+    .examples(["WB"])
+);
+schema_of!(
+    HttpUrl,
+    text("An absolute http or https URL, at most 2000 characters.")
+        .format(Some(SchemaFormat::Custom("uri".to_owned())))
+        .pattern(Some("^[Hh][Tt][Tt][Pp][Ss]?://"))
+        .max_length(Some(HttpUrl::MAX))
+        .examples(["https://www.seesac.org/"])
+);
+schema_of!(
+    Email,
+    text("An email address, at most 254 characters.")
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+        .max_length(Some(254))
+        .examples(["seesac@undp.org"])
+);
+schema_of!(
+    Phone,
+    text(
+        "A telephone number as dialled internationally: +, then 7 to 15 digits, which \
+         single spaces may group."
+    )
+    .pattern(Some(r"^\+[1-9]( ?[0-9]){6,14}$"))
+    .examples(["+381 11 415 5300"])
+);
+
+/// An item's id, a UUID, as the document describes it.
+#[derive(Debug)]
+pub struct Id;
+
+schema_of!(
+    Id,
+    text("A UUID.").format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+);
 
 /// Years PostgreSQL and every client can hold: four digits, from 1 to 9999.
 fn plausible_year(year: i32) -> bool {

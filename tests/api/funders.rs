@@ -57,7 +57,7 @@ async fn a_parent_must_exist_and_the_tree_may_not_loop() {
             json!({"parent": "uk-home-office"}),
         )
         .await;
-    looped.problem(422, "validation_failed");
+    looped.problem(409, "conflict");
     assert_eq!(looped.pointers(), ["/parent"]);
     app.patch(
         &token,
@@ -65,7 +65,7 @@ async fn a_parent_must_exist_and_the_tree_may_not_loop() {
         json!({"parent": "united-kingdom"}),
     )
     .await
-    .problem(422, "validation_failed");
+    .problem(409, "conflict");
     assert_eq!(
         app.count(
             "SELECT count(*) AS n FROM funders WHERE slug = 'united-kingdom' AND parent IS NULL"

@@ -208,7 +208,7 @@ async fn put_to_a_new_id_creates_the_observation_and_again_replaces_it() {
 }
 
 #[actix_web::test]
-async fn invalid_observations_are_a_422_naming_each_field() {
+async fn invalid_observations_are_a_422_naming_each_field_and_a_percentage_over_100_a_409() {
     let app = TestApp::spawn().await;
     let token = app.editor();
     let mut percent = metric("women-in-armed-forces");
@@ -237,7 +237,8 @@ async fn invalid_observations_are_a_422_naming_each_field() {
     let over = app
         .post(&token, path, observation("WB", Some(2019), 120.0))
         .await;
-    over.problem(422, "validation_failed");
+    // 120 is a fine number; it conflicts with the metric's unit.
+    over.problem(409, "conflict");
     assert_eq!(over.pointers(), ["/value"]);
     app.post(&token, path, json!({"area": "WB"}))
         .await

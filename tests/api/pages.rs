@@ -371,7 +371,7 @@ async fn the_page_tree_is_given_by_parent_and_position() {
 }
 
 #[actix_web::test]
-async fn a_missing_parent_is_a_409_and_a_loop_is_a_422() {
+async fn a_missing_parent_a_loop_and_the_page_itself_as_parent_are_409s_naming_parent() {
     let app = TestApp::spawn().await;
     let token = app.editor();
     let mut orphan = page("orphan", "Orphan");
@@ -389,12 +389,13 @@ async fn a_missing_parent_is_a_409_and_a_loop_is_a_422() {
     let looped = app
         .patch(&token, "/api/v1/pages/a", json!({"parent": "b"}))
         .await;
-    looped.problem(422, "validation_failed");
+    looped.problem(409, "conflict");
     assert_eq!(looped.pointers(), ["/parent"]);
     let own = app
         .patch(&token, "/api/v1/pages/a", json!({"parent": "a"}))
         .await;
-    own.problem(422, "validation_failed");
+    own.problem(409, "conflict");
+    assert_eq!(own.pointers(), ["/parent"]);
     assert_eq!(
         app.count("SELECT count(*) AS n FROM pages WHERE slug = 'a' AND parent IS NULL"),
         1

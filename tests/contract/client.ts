@@ -1,0 +1,144 @@
+// A small program written the way a frontend developer would write it: the
+// types come from the API's own OpenAPI document (generated/schema.d.ts, made
+// by openapi-typescript from /api-docs/openapi.json), the calls go through
+// openapi-fetch. If the document and the server disagree, or the document is
+// not usable from strict TypeScript, this fails to compile or exits 1.
+//
+//   node dist/client.js http://127.0.0.1:18080
+
+import createClient from "openapi-fetch";
+import type { paths } from "./generated/schema.js";
+
+function fail(message: string): never {
+  console.error(`contract client: FAIL: ${message}`);
+  process.exit(1);
+}
+
+// What came back on an error: openapi-fetch types it as the documented problem
+// body, but at run time it can be anything (an empty string for a 304, text
+// from a proxy), so it is looked at as `unknown`.
+function describe(status: number, error: unknown): string {
+  if (typeof error === "object" && error !== null) {
+    const code = "code" in error && typeof error.code === "string" ? error.code : "?";
+    const detail = "detail" in error && typeof error.detail === "string" ? error.detail : "";
+    return `HTTP ${status} ${code}: ${detail}`;
+  }
+  return `HTTP ${status}: ${JSON.stringify(error)}`;
+}
+
+const baseUrl = process.argv[2];
+if (baseUrl === undefined || !/^https?:\/\//.test(baseUrl)) {
+  fail("usage: node dist/client.js BASE_URL (e.g. http://127.0.0.1:18080)");
+}
+
+const client = createClient<paths>({
+  baseUrl: baseUrl.replace(/\/+$/, ""),
+  // The document says `style: form, explode: false` for arrays (sort=a,b)
+  // and `style: deepObject, explode: true` for filters (parent[eq]=x).
+  querySerializer: {
+    array: { style: "form", explode: false },
+    object: { style: "deepObject", explode: true },
+  },
+});
+
+async function main(): Promise<void> {
+  // 1. One page.
+  const page = await client.GET("/api/v1/pages/{slug}", {
+    params: { path: { slug: "mission" } },
+  });
+  if (page.error !== undefined) {
+    fail(`GET /api/v1/pages/mission: ${describe(page.response.status, page.error)}`);
+  }
+  // openapi-fetch's types promise `data` once `error` is undefined; at run time
+  // a 2xx other than the documented 200 (a 204, an empty body) gives none.
+  if (page.response.status !== 200) {
+    fail(`GET /api/v1/pages/mission: HTTP ${page.response.status}, expected 200`);
+  }
+  const title: string | undefined = page.data.title;
+  if (title !== "Mission") {
+    fail(`GET /api/v1/pages/mission: title is ${JSON.stringify(title)}, expected "Mission"`);
+  }
+
+  // 2. A filtered, sorted list.
+  const list = await client.GET("/api/v1/pages", {
+    params: {
+      query: { parent: { eq: "who-we-are" }, sort: ["position"], per_page: 10 },
+    },
+  });
+  const listUrl = new URL(list.response.url);
+  const wantQuery = "parent[eq]=who-we-are&sort=position&per_page=10";
+  if (decodeURIComponent(listUrl.search) !== `?${wantQuery}`) {
+    fail(`GET /api/v1/pages: the query was serialised as ${listUrl.search}, expected ?${wantQuery}`);
+  }
+  if (list.error !== undefined) {
+    fail(`GET /api/v1/pages?${wantQuery}: ${describe(list.response.status, list.error)}`);
+  }
+  if (list.response.status !== 200) {
+    fail(`GET /api/v1/pages?${wantQuery}: HTTP ${list.response.status}, expected 200`);
+  }
+  const items = list.data.data;
+  const total = list.data.meta.total;
+  if (!Array.isArray(items)) {
+    fail(`GET /api/v1/pages: data is not an array`);
+  }
+  if (typeof total !== "number") {
+    fail(`GET /api/v1/pages: meta.total is ${JSON.stringify(total)}, not a number`);
+  }
+  if (items.length < 5) {
+    fail(`GET /api/v1/pages?${wantQuery}: ${items.length} items, expected at least 5`);
+  }
+  if (total < items.length) {
+    fail(`GET /api/v1/pages: meta.total ${total} is less than the ${items.length} items on the page`);
+  }
+  const slugs: string[] = [];
+  let lastPosition = Number.NEGATIVE_INFINITY;
+  for (const [i, item] of items.entries()) {
+    if (typeof item.slug !== "string") {
+      fail(`GET /api/v1/pages: data[${i}].slug is ${JSON.stringify(item.slug)}, not a string`);
+    }
+    if (item.parent !== "who-we-are") {
+      fail(`GET /api/v1/pages: data[${i}] (${item.slug}) has parent ${JSON.stringify(item.parent)}, the filter asked for "who-we-are"`);
+    }
+    if (typeof item.position !== "number") {
+      fail(`GET /api/v1/pages: data[${i}] (${item.slug}) has no numeric position`);
+    }
+    if (item.position < lastPosition) {
+      fail(`GET /api/v1/pages: data[${i}] (${item.slug}) is out of order for sort=position`);
+    }
+    lastPosition = item.position;
+    slugs.push(item.slug);
+  }
+
+  // 3. A metric with its latest figure.
+  const metric = await client.GET("/api/v1/impact-metrics/{key}", {
+    params: { path: { key: "women-in-armed-forces" } },
+  });
+  if (metric.error !== undefined) {
+    fail(`GET /api/v1/impact-metrics/women-in-armed-forces: ${describe(metric.response.status, metric.error)}`);
+  }
+  if (metric.response.status !== 200) {
+    fail(`GET /api/v1/impact-metrics/women-in-armed-forces: HTTP ${metric.response.status}, expected 200`);
+  }
+  const label = metric.data.label;
+  if (typeof label !== "string" || label === "") {
+    fail(`GET /api/v1/impact-metrics/women-in-armed-forces: label is ${JSON.stringify(label)}`);
+  }
+  const latest = metric.data.latest;
+  if (latest === undefined || latest === null) {
+    fail(`GET /api/v1/impact-metrics/women-in-armed-forces: no latest figure`);
+  }
+  if (typeof latest.value !== "number") {
+    fail(`GET /api/v1/impact-metrics/women-in-armed-forces: latest.value is ${JSON.stringify(latest.value)}`);
+  }
+  const range = latest.value_max === undefined || latest.value_max === null ? "" : `-${latest.value_max}`;
+
+  console.log(`page mission: "${title}"`);
+  console.log(`pages under who-we-are (${items.length} of ${total}): ${slugs.join(", ")}`);
+  console.log(`metric ${label}: ${latest.value}${range} (${latest.area}, ${latest.period_start ?? "?"}..${latest.period_end ?? "?"})`);
+  console.log("contract client: OK");
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => fail(err instanceof Error ? `${err.name}: ${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ""}` : String(err)),
+);

@@ -1,0 +1,65 @@
+"""The rules of the API that no JSON Schema can express, stated for the generator.
+
+JSON Schema describes each field of a body on its own. Two rules relate two fields
+of one body, and a body that breaks one is invalid (422) although each field is
+fine. So that the data schemathesis calls valid is valid, its positive cases are
+mapped to obey them; negative cases are left as they are. Each rule is also in the
+description of the field in the document. (Rules that depend on what is stored, a
+reference to an item that does not exist or a loop in a tree, are 409s, which
+schemathesis accepts as it is.)
+"""
+
+import schemathesis
+
+OBSERVATIONS = "/api/v1/impact-metrics/{key}/observations"
+DECISIONS = "/api/v1/council-decisions"
+
+
+def _positive(case):
+    meta = case.meta
+    return meta is not None and meta.generation.mode.is_positive and isinstance(case.body, dict)
+
+
+def _in_order(body, low, high):
+    """The upper end of a range is not below its lower end: `value_max` and
+    `value`, `period_end` and `period_start`. A body that sends both ends
+    upside down gets them the right way round."""
+    lower, upper = body.get(low), body.get(high)
+    if lower is None or upper is None or type(lower) is not type(upper):
+        return
+    if isinstance(lower, bool) or not isinstance(lower, (int, float, str)):
+        return
+    if upper < lower:
+        body[low], body[high] = upper, lower
+
+
+def _agreeing_reference(body, celex):
+    """A Council Decision's `reference` agrees with its CELEX number (`32019D2111`
+    is `2019/2111`, `(CFSP) 2019/2111` or `2019/2111/CFSP`): the reference keeps
+    its form and takes the CELEX number's year and number."""
+    reference = body.get("reference")
+    if not isinstance(reference, str) or not isinstance(celex, str) or len(celex) != 10:
+        return
+    year, number = celex[1:5], int(celex[6:])
+    if reference.startswith("(CFSP) "):
+        body["reference"] = f"(CFSP) {year}/{number}"
+    elif reference.endswith("/CFSP"):
+        body["reference"] = f"{year}/{number}/CFSP"
+    else:
+        body["reference"] = f"{year}/{number}"
+
+
+@schemathesis.hook
+def map_case(ctx, case):
+    if not _positive(case):
+        return case
+    path, method, body = case.operation.path, case.method.upper(), case.body
+    if path.startswith(OBSERVATIONS) and method in ("POST", "PUT", "PATCH"):
+        _in_order(body, "value", "value_max")
+        _in_order(body, "period_start", "period_end")
+    if path.startswith(DECISIONS) and method in ("POST", "PUT", "PATCH"):
+        # On PUT the URL carries the CELEX number; on POST and PATCH the body may.
+        celex = body.get("celex") or (case.path_parameters or {}).get("celex")
+        if method != "PATCH" or "celex" in body:
+            _agreeing_reference(body, celex)
+    return case
