@@ -311,3 +311,93 @@ async fn concurrent_writes_to_a_tree_never_end_in_a_500() {
         12
     );
 }
+
+#[actix_web::test]
+async fn a_whole_number_written_with_a_fraction_of_zero_is_an_integer() {
+    let app = TestApp::spawn().await;
+    let token = app.editor();
+    let mut body = page("mission", "Mission");
+    body["position"] = json!(104.0);
+    let created = app.post(&token, "/api/v1/pages", body).await.ok(201);
+    assert_eq!(created["position"], 104);
+    assert_eq!(
+        app.count("SELECT position::bigint AS n FROM pages WHERE slug = 'mission'"),
+        104
+    );
+    let fraction = app
+        .patch(&token, "/api/v1/pages/mission", json!({"position": 104.5}))
+        .await;
+    fraction.problem(400, "invalid_request");
+    assert_eq!(fraction.pointers(), ["/position"]);
+}
+
+#[actix_web::test]
+async fn if_none_match_naming_the_current_etag_refuses_a_write() {
+    let app = TestApp::spawn().await;
+    let token = app.editor();
+    let etag = app
+        .post(&token, "/api/v1/pages", page("mission", "Mission"))
+        .await
+        .etag();
+    for method in [Method::PATCH, Method::DELETE] {
+        let request = app
+            .request(method.clone(), "/api/v1/pages/mission")
+            .bearer(&token)
+            .header("if-none-match", &format!("W/{etag}"));
+        let request = if method == Method::PATCH {
+            request.merge_patch(json!({"title": "Changed"}))
+        } else {
+            request
+        };
+        request.send().await.problem(412, "precondition_failed");
+    }
+    assert_eq!(
+        app.text("SELECT title AS value FROM pages WHERE slug = 'mission'"),
+        Some("Mission".to_owned())
+    );
+    // Another tag: the item no longer has it, so the write goes ahead.
+    app.request(Method::PATCH, "/api/v1/pages/mission")
+        .bearer(&token)
+        .header("if-none-match", "\"an-older-tag\"")
+        .merge_patch(json!({"title": "Changed"}))
+        .send()
+        .await
+        .ok(200);
+}
+
+#[actix_web::test]
+async fn a_patch_that_only_conflicts_with_the_stored_item_is_a_409() {
+    let app = TestApp::seeded().await;
+    let token = app.editor();
+    let path = "/api/v1/impact-metrics/women-in-armed-forces/observations/5eed0000-0000-4000-8000-000000000703";
+    let before = app.get_as(&token, path).await.ok(200);
+    assert_eq!(
+        (before["value"].clone(), before["value_max"].clone()),
+        (json!(6), json!(9))
+    );
+
+    // Fine on its own; below the stored lower end.
+    let below = app.patch(&token, path, json!({"value_max": 5})).await;
+    below.problem(409, "conflict");
+    assert_eq!(below.pointers(), ["/value_max"]);
+
+    // Upside down on its own: the request's fault.
+    let upside_down = app
+        .patch(&token, path, json!({"value": 10, "value_max": 9}))
+        .await;
+    upside_down.problem(422, "validation_failed");
+    assert_eq!(upside_down.pointers(), ["/value_max"]);
+
+    assert_eq!(
+        app.get_as(&token, path).await.ok(200)["version"],
+        before["version"]
+    );
+    let both = app
+        .patch(&token, path, json!({"value": 5, "value_max": 8}))
+        .await
+        .ok(200);
+    assert_eq!(
+        (both["value"].clone(), both["value_max"].clone()),
+        (json!(5), json!(8))
+    );
+}

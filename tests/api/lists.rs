@@ -443,3 +443,24 @@ async fn every_parameter_field_and_operator_is_in_the_openapi_document() {
         named(name);
     }
 }
+
+#[actix_web::test]
+async fn an_in_filter_may_come_as_its_parameter_repeated() {
+    let app = TestApp::seeded().await;
+    let comma = app
+        .get("/api/v1/pages?slug[in]=mission,impact&fields=slug")
+        .await
+        .ok(200);
+    let repeated = app
+        .get("/api/v1/pages?slug[in]=mission&slug[in]=impact&fields=slug")
+        .await
+        .ok(200);
+    assert_eq!(comma["meta"]["total"], 2);
+    assert_eq!(repeated["data"], comma["data"]);
+    // Only a list may repeat.
+    let twice = app
+        .get("/api/v1/pages?slug[eq]=mission&slug[eq]=impact")
+        .await;
+    twice.problem(400, "invalid_request");
+    assert_eq!(twice.pointers(), ["slug[eq]"]);
+}

@@ -17,6 +17,7 @@ mod decisions;
 mod errors;
 mod funders;
 mod helpers;
+mod language;
 mod lists;
 mod metrics;
 mod openapi;

@@ -1,6 +1,6 @@
 //! The OpenAPI document: committed, served, and complete.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
@@ -98,4 +98,127 @@ fn every_parameter_of_a_path_template_is_declared() {
             }
         }
     }
+}
+
+/// The `New...` schema of each collection's POST, and the collection.
+fn creations(document: &Value) -> Vec<(String, Value)> {
+    let mut creations = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        if let Some(post) = item.get("post")
+            && path.starts_with("/api/v1/")
+            && post["tags"][0] != "users"
+            && post["tags"][0] != "auth"
+        {
+            let reference = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                .as_str()
+                .unwrap();
+            let name = reference.rsplit('/').next().unwrap();
+            creations.push((
+                path.replace("{key}", "women-in-armed-forces"),
+                document["components"]["schemas"][name].clone(),
+            ));
+        }
+    }
+    creations
+}
+
+#[actix_web::test]
+async fn the_document_requires_exactly_the_fields_validation_requires() {
+    let app = TestApp::seeded().await;
+    let document = app.get("/api-docs/openapi.json").await.ok(200);
+    let creations = creations(&document);
+    assert_eq!(creations.len(), 6, "one POST per content collection");
+    for (path, schema) in creations {
+        let mut required: Vec<String> = schema["required"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path} requires nothing"))
+            .iter()
+            .map(|name| format!("/{}", name.as_str().unwrap()))
+            .collect();
+        required.sort();
+        let refused = app.post(&app.editor(), &path, json!({})).await;
+        let problem = refused.problem(422, "validation_failed");
+        let mut missing: Vec<String> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|error| error["detail"] == "is required")
+            .map(|error| error["pointer"].as_str().unwrap().to_owned())
+            .collect();
+        missing.sort();
+        assert_eq!(missing, required, "POST {path}");
+        // Required means present and not null, in the schema as in the service.
+        for name in &required {
+            let property = &schema["properties"][name.trim_start_matches('/')];
+            assert!(
+                !property.to_string().contains("\"null\""),
+                "POST {path}: {name} may not be null: {property}"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn every_documented_operation_is_routed_and_nothing_else_is() {
+    let app = TestApp::spawn().await;
+    let document: Value = serde_json::from_str(&committed()).unwrap();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let concrete = path
+            .replace("{key}", "women-in-armed-forces")
+            .replace("{id}", "5eed0000-0000-4000-8000-000000000703")
+            .replace("{slug}", "mission")
+            .replace("{celex}", "32019D2111")
+            .replace("{username}", "admin");
+        let mut documented: Vec<String> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|method| method.to_uppercase())
+            .collect();
+        if documented.contains(&"GET".to_owned()) {
+            documented.push("HEAD".to_owned());
+        }
+        documented.sort();
+        let response = app
+            .request(actix_web::http::Method::OPTIONS, &concrete)
+            .send()
+            .await;
+        assert_eq!(response.status(), 204, "OPTIONS {concrete}");
+        let mut allowed: Vec<String> = response
+            .header("allow")
+            .unwrap()
+            .split(", ")
+            .map(str::to_owned)
+            .collect();
+        allowed.sort();
+        assert_eq!(allowed, documented, "{path}");
+    }
+}
+
+#[test]
+fn reads_answer_sparse_items_and_writes_complete_ones() {
+    let document: Value = serde_json::from_str(&committed()).unwrap();
+    let schemas = &document["components"]["schemas"];
+    let get = &document["paths"]["/api/v1/pages/{slug}"]["get"]["responses"]["200"];
+    let read = get["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap();
+    assert_eq!(read, "#/components/schemas/SparsePage");
+    assert!(
+        !schemas["SparsePage"].to_string().contains("\"required\""),
+        "with fields=, any field may be missing"
+    );
+    let put = &document["paths"]["/api/v1/pages/{slug}"]["put"]["responses"]["200"];
+    let written = put["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap();
+    assert_eq!(written, "#/components/schemas/PageItem");
+    let page_fields = schemas["Page"]["required"].as_array().unwrap();
+    assert!(page_fields.contains(&json!("summary")), "null, but there");
+    assert!(
+        schemas["PageReplacement"]["properties"]
+            .get("slug")
+            .is_none(),
+        "PUT's URL carries the key"
+    );
 }
