@@ -18,8 +18,8 @@ use crate::routing::Table;
             initiative of UNDP and the Regional Cooperation Council.\n\n\
             Reads are public and show published content; a bearer token from \
             `POST /api/v1/auth/token` shows drafts too and allows writes. Every error is \
-            `application/problem+json` (RFC 9457). Every GET answers with an `ETag`; send it back \
-            in `If-Match` to update without overwriting someone else's change.",
+            `application/problem+json` (RFC 9457). Every read of content answers with an `ETag`; \
+            send it back in `If-Match` to update without overwriting someone else's change.",
         license(name = "Proprietary: the content belongs to SEESAC", identifier = "LicenseRef-SEESAC"),
     ),
     servers((url = "/", description = "This server")),

@@ -12,6 +12,7 @@ use super::handlers::access_of;
 use super::{Publication, Resource, Status, store_row, table_resource, to_json};
 use crate::auth::Caller;
 use crate::db::Db;
+use crate::db::errors::on_delete;
 use crate::db::schema::contacts;
 use crate::error::{AppError, AppResult};
 use crate::http;
@@ -312,7 +313,9 @@ impl Resource for Contacts {
                 )));
             }
         }
-        diesel::delete(contacts::table.find(row.id)).execute(conn)?;
+        diesel::delete(contacts::table.find(row.id))
+            .execute(conn)
+            .map_err(on_delete)?;
         Ok(())
     }
 }

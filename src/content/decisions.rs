@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Access, Lineage, Publication, Resource, Status, store_row, table_resource, to_json};
+use crate::db::errors::on_delete;
 use crate::db::schema::council_decisions;
 use crate::error::AppResult;
 use crate::list::{Dir, Field, Kind, ListSpec, View};
@@ -303,7 +304,9 @@ impl Resource for Decisions {
     }
 
     fn delete(conn: &mut PgConnection, row: &Decision, _: bool) -> AppResult<()> {
-        diesel::delete(council_decisions::table.find(row.id)).execute(conn)?;
+        diesel::delete(council_decisions::table.find(row.id))
+            .execute(conn)
+            .map_err(on_delete)?;
         Ok(())
     }
 

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Access, Lineage, Publication, Resource, Status, store_row, table_resource, to_json};
+use crate::db::errors::on_delete;
 use crate::db::schema::funders;
 use crate::error::AppResult;
 use crate::http::body::whole_number;
@@ -282,7 +283,9 @@ impl Resource for Funders {
     }
 
     fn delete(conn: &mut PgConnection, row: &Funder, _: bool) -> AppResult<()> {
-        diesel::delete(funders::table.find(row.id)).execute(conn)?;
+        diesel::delete(funders::table.find(row.id))
+            .execute(conn)
+            .map_err(on_delete)?;
         Ok(())
     }
 

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::observations::{Observation, Unit};
 use super::{Access, Publication, Resource, Status, store_row, table_resource, to_json};
+use crate::db::errors::on_delete;
 use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult};
 use crate::http::body::whole_number;
@@ -323,14 +324,21 @@ impl Resource for Metrics {
         } else {
             let count: i64 = figures.count().get_result(conn)?;
             if count > 0 {
+                let figures = if count == 1 {
+                    "1 observation".to_owned()
+                } else {
+                    format!("{count} observations")
+                };
                 return Err(AppError::conflict(format!(
-                    "{} has {count} observations; delete them first, or send DELETE with ?cascade=true \
+                    "{} has {figures}; delete them first, or send DELETE with ?cascade=true \
                      to delete the metric with them",
                     row.key
                 )));
             }
         }
-        diesel::delete(impact_metrics::table.find(row.id)).execute(conn)?;
+        diesel::delete(impact_metrics::table.find(row.id))
+            .execute(conn)
+            .map_err(on_delete)?;
         Ok(())
     }
 

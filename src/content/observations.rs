@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Access, Publication, Resource, Status, number};
+use crate::db::errors::on_delete;
 use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::list::{Dir, Field, Kind, ListQuery, ListSpec, total};
@@ -439,7 +440,9 @@ impl Resource for Observations {
     }
 
     fn delete(conn: &mut PgConnection, row: &Observation, _: bool) -> AppResult<()> {
-        diesel::delete(observations::table.find(row.id)).execute(conn)?;
+        diesel::delete(observations::table.find(row.id))
+            .execute(conn)
+            .map_err(on_delete)?;
         Ok(())
     }
 }

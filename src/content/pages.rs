@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::{
     Access, Lineage, Publication, Resource, Status, markdown, store_row, table_resource, to_json,
 };
+use crate::db::errors::on_delete;
 use crate::db::schema::pages;
 use crate::error::AppResult;
 use crate::http::body::whole_number;
@@ -263,7 +264,9 @@ impl Resource for Pages {
     }
 
     fn delete(conn: &mut PgConnection, row: &Page, _: bool) -> AppResult<()> {
-        diesel::delete(pages::table.find(row.id)).execute(conn)?;
+        diesel::delete(pages::table.find(row.id))
+            .execute(conn)
+            .map_err(on_delete)?;
         Ok(())
     }
 

@@ -287,21 +287,19 @@ fn parse_filter(spec: &ListSpec, key: &str, raw: &str) -> AppResult<Filter> {
                 .filter(|f| f.filterable)
                 .map(|f| f.name)
                 .collect();
-            unknown_parameter(
-                key,
-                &[
-                    &[
-                        "page",
-                        "per_page",
-                        "sort",
-                        "fields",
-                        "include",
-                        "updated_since",
-                    ][..],
-                    &filterable[..],
-                ]
-                .concat(),
-            )
+            let mut allowed = vec![
+                "page",
+                "per_page",
+                "sort",
+                "fields",
+                "include",
+                "updated_since",
+            ];
+            if spec.searchable {
+                allowed.push("q");
+            }
+            allowed.extend(filterable);
+            unknown_parameter(key, &allowed)
         })?;
     let op = match op_name {
         None => Op::Eq,

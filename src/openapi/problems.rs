@@ -90,8 +90,11 @@ problem_kinds! {
     /// 404 on an item.
     NotFound = 404, "No such item, or not visible to this caller";
     /// 409 on a write.
-    Conflict = 409, "The key exists already, a reference points nowhere, or other items \
-        still refer to this one";
+    Conflict = 409, "The request conflicts with what is stored: the key exists already; a \
+        reference names an item that does not exist, the item itself or one below it (a \
+        loop); other items still refer to this one; or a rule that depends on other items \
+        (a percentage for a percent metric, the one primary contact), or on the stored item \
+        for a PATCH, is broken. `errors` names the fields";
     /// 412 on a conditional write.
     PreconditionFailed = 412, "If-Match does not match the current ETag (or If-None-Match: * \
         and the item exists); nothing was written";

@@ -25,9 +25,17 @@ def _in_order(body, low, high):
     `value`, `period_end` and `period_start`. A body that sends both ends
     upside down gets them the right way round."""
     lower, upper = body.get(low), body.get(high)
-    if lower is None or upper is None or type(lower) is not type(upper):
-        return
-    if isinstance(lower, bool) or not isinstance(lower, (int, float, str)):
+
+    def kind(value):
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, (int, float)):
+            return "number"
+        if isinstance(value, str):
+            return "text"
+        return None
+
+    if kind(lower) is None or kind(lower) != kind(upper):
         return
     if upper < lower:
         body[low], body[high] = upper, lower
