@@ -34,6 +34,8 @@ use crate::routing::Table;
         (name = "search", description = "Full-text search across the content"),
         (name = "auth", description = "Access tokens"),
         (name = "users", description = "User accounts (admins only)"),
+        (name = "partners", description = "Partner organisations that report impact figures (admins only)"),
+        (name = "tokens", description = "API tokens for machines: scoped, expiring, revocable (admins only)"),
         (name = "operations", description = "Index, liveness, readiness and this document"),
     )
 )]
@@ -50,7 +52,29 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("A token from POST /api/v1/auth/token"))
+                    .description(Some(
+                        "A person's token from POST /api/v1/auth/token; what it may do is its \
+                         user's role (admin: everything; editor: content and observations), read \
+                         from the database on every request",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("seesac_at_…")
+                    .description(Some(
+                        "An API token for a machine, from POST /api/v1/tokens, sent as a bearer \
+                         token. Its scopes, listed where an operation needs one: \
+                         `observations:write` (write observations; a partner's token only its \
+                         own, in its areas and metrics), `content:read` (drafts too, for a \
+                         preview), `content:write` (write pages, impact metrics, funders, \
+                         Council Decisions and contacts). No token manages users, partners or \
+                         tokens.",
+                    ))
                     .build(),
             ),
         );

@@ -128,7 +128,7 @@ pub fn openapi_doc() -> Doc {
         .describe(
             "The OpenAPI 3.1 document of the service, the one the Swagger UI at `/docs/` shows.",
         )
-        .security(Security::Optional)
+        .security(Security::Public)
         .answer(
             Answer::with_content(
                 200,

@@ -2,7 +2,7 @@
 //! `method(path, handler, doc)`: the handler answers it, the doc describes it in
 //! the OpenAPI document (see `routing.rs` for how a line becomes both).
 //!
-//! The content routes run through the generic handlers of `content::handlers`
+//! The content routes run through the generic handlers of `resource::handlers`
 //! (`crud::list::<Pages>`); what is particular to a resource, its SQL included, is
 //! in its module (`content::pages`), behind the `Resource` trait.
 //!
@@ -11,15 +11,16 @@
 
 use crate::content::contacts::{self, Contacts};
 use crate::content::decisions::Decisions;
-use crate::content::docs as doc;
 use crate::content::funders::Funders;
-use crate::content::handlers as crud;
 use crate::content::metrics::Metrics;
 use crate::content::observations::Observations;
 use crate::content::pages::Pages;
 use crate::content::search;
+use crate::partners::Partners;
+use crate::resource::docs as doc;
+use crate::resource::handlers as crud;
 use crate::routing::Table;
-use crate::{ops, users};
+use crate::{ops, tokens, users};
 
 #[rustfmt::skip]
 pub fn table(t: &mut Table) {
@@ -33,8 +34,9 @@ pub fn table(t: &mut Table) {
     // Access tokens: people log in.
     t.post("/api/v1/auth/token", users::issue_token, users::issue_token_doc);
 
-    // Content. Reads are public and show what is published; a token shows drafts
-    // too. Writes are for editors and admins.
+    // Content. Reads are public and show what is published; a token with the right
+    // shows drafts too. Writes are for editors and admins, and API tokens with the
+    // scope (observations: a partner's token writes only its own).
     t.get("/api/v1/pages", crud::list::<Pages>, doc::list::<Pages>);
     t.post("/api/v1/pages", crud::create::<Pages>, doc::create::<Pages>);
     t.get("/api/v1/pages/{slug}", crud::get::<Pages>, doc::get::<Pages>);
@@ -84,5 +86,20 @@ pub fn table(t: &mut Table) {
     t.get("/api/v1/users", users::list_users, users::list_users_doc);
     t.post("/api/v1/users", users::create_user, users::create_user_doc);
     t.get("/api/v1/users/{username}", users::get_user, users::get_user_doc);
+    t.patch("/api/v1/users/{username}", users::update_user, users::update_user_doc);
     t.delete("/api/v1/users/{username}", users::delete_user, users::delete_user_doc);
+
+    // Partners and their API tokens: admins only. A partner's token then writes its
+    // observations through the content routes above.
+    t.get("/api/v1/partners", crud::list::<Partners>, doc::list::<Partners>);
+    t.post("/api/v1/partners", crud::create::<Partners>, doc::create::<Partners>);
+    t.get("/api/v1/partners/{slug}", crud::get::<Partners>, doc::get::<Partners>);
+    t.put("/api/v1/partners/{slug}", crud::replace::<Partners>, doc::replace::<Partners>);
+    t.patch("/api/v1/partners/{slug}", crud::update::<Partners>, doc::update::<Partners>);
+    t.delete("/api/v1/partners/{slug}", crud::delete::<Partners>, doc::delete::<Partners>);
+
+    t.get("/api/v1/tokens", tokens::list_tokens, tokens::list_tokens_doc);
+    t.post("/api/v1/tokens", tokens::create_token, tokens::create_token_doc);
+    t.get("/api/v1/tokens/{id}", tokens::get_token, tokens::get_token_doc);
+    t.delete("/api/v1/tokens/{id}", tokens::revoke_token, tokens::revoke_token_doc);
 }

@@ -354,6 +354,67 @@ pub async fn get_user(
     Ok(http::read(&req, &caller, &body, &[]))
 }
 
+/// Serialises changes to admins, so that two writes cannot remove the last two.
+fn lock_users(conn: &mut PgConnection) -> AppResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('users'))").execute(conn)?;
+    Ok(())
+}
+
+/// A 409 if `user` is the last admin, who must stay one.
+fn keep_an_admin(conn: &mut PgConnection, user: &User) -> AppResult<()> {
+    if user.role != Role::Admin.as_str() {
+        return Ok(());
+    }
+    let admins: i64 = users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .count()
+        .get_result(conn)?;
+    if admins <= 1 {
+        return Err(AppError::conflict(
+            "this is the last admin; make another user an admin first",
+        ));
+    }
+    Ok(())
+}
+
+fn existing(conn: &mut PgConnection, username: &str) -> AppResult<User> {
+    find(conn, username)?.ok_or_else(|| AppError::NotFound(format!("there is no user {username}")))
+}
+
+/// Deletes a user; their tokens stop working on their next request.
+pub fn delete(conn: &mut PgConnection, username: &str) -> AppResult<()> {
+    lock_users(conn)?;
+    let user = existing(conn, username)?;
+    keep_an_admin(conn, &user)?;
+    diesel::delete(users::table.find(user.id)).execute(conn)?;
+    Ok(())
+}
+
+/// Changes a user's role or password; a new role applies to the tokens they have.
+pub fn update(
+    conn: &mut PgConnection,
+    username: &str,
+    role: Option<Role>,
+    password: Option<String>,
+) -> AppResult<User> {
+    lock_users(conn)?;
+    let user = existing(conn, username)?;
+    if role.is_some_and(|role| role != Role::Admin) {
+        keep_an_admin(conn, &user)?;
+    }
+    let hash = password
+        .map(|password| hash_password(&password))
+        .transpose()?;
+    Ok(diesel::update(users::table.find(user.id))
+        .set((
+            users::role.eq(role.map_or(user.role.clone(), |role| role.as_str().to_owned())),
+            users::password_hash.eq(hash.unwrap_or(user.password_hash.clone())),
+            users::updated_at.eq(chrono::Utc::now()),
+        ))
+        .returning(User::as_returning())
+        .get_result(conn)?)
+}
+
 pub async fn delete_user(
     db: Db,
     caller: Caller,
@@ -363,27 +424,45 @@ pub async fn delete_user(
     caller.require(Permission::ManageUsers)?;
     list::no_parameters(req.query_string())?;
     let username = username.into_inner();
-    db.transaction(move |conn| {
-        // Serialise admin deletions so that two cannot remove the last two admins.
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('users'))").execute(conn)?;
-        let user = find(conn, &username)?
-            .ok_or_else(|| AppError::NotFound(format!("there is no user {username}")))?;
-        if user.role == Role::Admin.as_str() {
-            let admins: i64 = users::table
-                .filter(users::role.eq(Role::Admin.as_str()))
-                .count()
-                .get_result(conn)?;
-            if admins <= 1 {
-                return Err(AppError::conflict(
-                    "this is the last admin; create another admin first",
-                ));
-            }
-        }
-        diesel::delete(users::table.find(user.id)).execute(conn)?;
-        Ok(())
-    })
-    .await?;
+    db.transaction(move |conn| delete(conn, &username)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A change to a user: a JSON merge patch of these fields.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "editor"}))]
+pub struct UserChanges {
+    /// The new role: it applies to the user's tokens from their next request.
+    #[schema(value_type = Option<Role>)]
+    pub role: Option<String>,
+    /// A new password, at least 12 characters.
+    #[schema(min_length = 12, max_length = 1024)]
+    pub password: Option<String>,
+}
+
+pub async fn update_user(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+    username: web::Path<String>,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    caller.require(Permission::ManageUsers)?;
+    list::no_parameters(req.query_string())?;
+    let changes: UserChanges = http::from_object(http::json_object(&req, payload).await?)?;
+    let mut check = Check::default();
+    let role = check.parsed("role", changes.role, |raw| {
+        Role::parse(raw).ok_or_else(|| "must be admin or editor".to_owned())
+    });
+    let password = check.parsed("password", changes.password, parse_password);
+    check.finish(())?;
+    let username = username.into_inner();
+    let user = db
+        .transaction(move |conn| update(conn, &username, role, password))
+        .await?;
+    let body = serde_json::to_value(UserView::from(user)).map_err(AppError::internal)?;
+    Ok(http::written(StatusCode::OK, &body, None))
 }
 
 pub fn issue_token_doc() -> Doc {
@@ -413,7 +492,7 @@ type AdminProblems = (NoToken, Forbidden, Unavailable);
 pub fn list_users_doc() -> Doc {
     Doc::new("list_users", "users", "List users")
         .describe("Every user account, by username, in the list envelope. Admins only.")
-        .security(Security::Required)
+        .security(Security::Needs(Permission::ManageUsers))
         .schema::<UserList>()
         .answer(Answer::json(200, "The users", "UserList").header("ETag", "The answer's tag"))
         .answer(Answer::empty(
@@ -427,7 +506,7 @@ pub fn list_users_doc() -> Doc {
 pub fn create_user_doc() -> Doc {
     Doc::new("create_user", "users", "Create a user")
         .describe("Admins only.")
-        .security(Security::Required)
+        .security(Security::Needs(Permission::ManageUsers))
         .json_body::<NewUser>(&["username", "password", "role"])
         .schema::<UserView>()
         .answer(
@@ -448,7 +527,7 @@ pub fn create_user_doc() -> Doc {
 pub fn get_user_doc() -> Doc {
     Doc::new("get_user", "users", "Read a user")
         .describe("Admins only.")
-        .security(Security::Required)
+        .security(Security::Needs(Permission::ManageUsers))
         .path_param("The username", Some("admin"))
         .schema::<UserView>()
         .answer(Answer::json(200, "The user", "UserView").header("ETag", "Its tag"))
@@ -460,13 +539,39 @@ pub fn get_user_doc() -> Doc {
         .problems::<AdminProblems>()
 }
 
+pub fn update_user_doc() -> Doc {
+    Doc::new("update_user", "users", "Change a user's role or password")
+        .describe(
+            "A JSON merge patch of `role` and `password`. A new role applies to the user's \
+             tokens from their next request. The last admin stays an admin. Admins only.",
+        )
+        .security(Security::Needs(Permission::ManageUsers))
+        .path_param("The username", Some("editor"))
+        .body(
+            "UserChanges",
+            &["application/merge-patch+json", "application/json"],
+        )
+        .schema::<UserChanges>()
+        .schema::<UserView>()
+        .answer(Answer::json(200, "The user as changed", "UserView").header("ETag", "Its tag"))
+        .problems::<(
+            BadBody,
+            NotFound,
+            Conflict,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            Invalid,
+        )>()
+        .problems::<AdminProblems>()
+}
+
 pub fn delete_user_doc() -> Doc {
     Doc::new("delete_user", "users", "Delete a user")
         .describe(
-            "Admins only. The last admin cannot be deleted. Tokens already issued stay valid \
-             until they expire.",
+            "Admins only. The last admin cannot be deleted. The user's tokens stop working on \
+             their next request.",
         )
-        .security(Security::Required)
+        .security(Security::Needs(Permission::ManageUsers))
         .path_param("The username", Some("editor"))
         .answer(Answer::empty(204, "Deleted"))
         .problems::<(BadParameter, NotFound, Conflict)>()

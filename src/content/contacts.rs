@@ -8,18 +8,19 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::handlers::access_of;
-use super::{Publication, Resource, Status, store_row, table_resource, to_json};
-use crate::auth::Caller;
+use super::{Publication, Status};
+use crate::auth::{Caller, Permission};
 use crate::db::Db;
 use crate::db::errors::on_delete;
 use crate::db::schema::contacts;
 use crate::error::{AppError, AppResult};
 use crate::http;
 use crate::http::body::whole_number;
-use crate::list::{self, Dir, Field, Kind, ListSpec};
+use crate::list::{self, CONTENT_FIELDS, Dir, Field, Kind, ListSpec};
 use crate::openapi::problems::{BadParameter, BadToken, NotFound, Unavailable};
 use crate::openapi::{Answer, Doc, Security};
+use crate::resource::handlers::access_of;
+use crate::resource::{Resource, store_row, table_resource, to_json};
 use crate::validate::{Check, CountryCode, Email, Phone, Slug};
 
 /// A contact.
@@ -193,6 +194,7 @@ impl Resource for Contacts {
     const NAME: &'static str = "contact";
     const PLURAL: &'static str = "contacts";
     const TAG: &'static str = "contacts";
+    const WRITE: Permission = Permission::WriteContent;
     const KEY: &'static str = "slug";
     const KEY_DESCRIPTION: &'static str = "The contact's slug, e.g. `seesac-belgrade`";
     const KEY_EXAMPLE: &'static str = "seesac-belgrade";
@@ -200,6 +202,7 @@ impl Resource for Contacts {
     const READ_ONLY: &'static [&'static str] = &[];
     const SPEC: &'static ListSpec = &ListSpec {
         fields: FIELDS,
+        common: CONTENT_FIELDS,
         default_sort: &[("primary", Dir::Desc), ("position", Dir::Asc)],
         unique_column: "slug",
         searchable: true,
@@ -207,6 +210,10 @@ impl Resource for Contacts {
     };
 
     table_resource!(table: contacts, key: slug, row: Contact);
+
+    fn publication(row: &Self::Row) -> Option<(Status, Option<DateTime<Utc>>)> {
+        Some((row.status, row.published_at))
+    }
 
     fn as_body(row: &Contact) -> ContactBody {
         ContactBody {
@@ -276,6 +283,7 @@ impl Resource for Contacts {
         _: &(),
         existing: Option<&Contact>,
         mut record: ContactRecord,
+        _: &Caller,
     ) -> AppResult<Contact> {
         if existing.is_some_and(|contact| contact.primary) && !record.primary {
             return Err(AppError::conflict_at(
@@ -352,7 +360,7 @@ pub fn get_primary_contact_doc() -> Doc {
         "Read the primary contact",
     )
     .describe("The contact the site shows as its address: the one whose `primary` is true.")
-    .security(Security::Optional)
+    .security(Security::Public)
     .item_schema::<Contact>()
     .answer(Answer::json(200, "The primary contact", "Contact").header("ETag", "Its tag"))
     .answer(Answer::empty(

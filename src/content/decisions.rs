@@ -11,11 +11,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Access, Lineage, Publication, Resource, Status, store_row, table_resource, to_json};
+use super::{Access, Publication, Status};
+use crate::auth::{Caller, Permission};
 use crate::db::errors::on_delete;
 use crate::db::schema::council_decisions;
 use crate::error::AppResult;
-use crate::list::{Dir, Field, Kind, ListSpec, View};
+use crate::list::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
+use crate::resource::{Lineage, Resource, store_row, table_resource, to_json};
 use crate::validate::{Celex, Check, Slug, parse_date};
 
 /// The funder a decision belongs to when the body names none.
@@ -207,6 +209,7 @@ impl Resource for Decisions {
     const NAME: &'static str = "Council Decision";
     const PLURAL: &'static str = "Council Decisions";
     const TAG: &'static str = "council-decisions";
+    const WRITE: Permission = Permission::WriteContent;
     const KEY: &'static str = "celex";
     const KEY_DESCRIPTION: &'static str = "The decision's CELEX number, e.g. `32019D2111`";
     const KEY_EXAMPLE: &'static str = "32019D2111";
@@ -214,6 +217,7 @@ impl Resource for Decisions {
     const READ_ONLY: &'static [&'static str] = &["eur_lex_url", "superseded_by", "line"];
     const SPEC: &'static ListSpec = &ListSpec {
         fields: FIELDS,
+        common: CONTENT_FIELDS,
         default_sort: &[("celex", Dir::Desc)],
         unique_column: "celex",
         searchable: true,
@@ -221,6 +225,10 @@ impl Resource for Decisions {
     };
 
     table_resource!(table: council_decisions, key: celex, row: Decision);
+
+    fn publication(row: &Self::Row) -> Option<(Status, Option<DateTime<Utc>>)> {
+        Some((row.status, row.published_at))
+    }
 
     fn as_body(row: &Decision) -> DecisionBody {
         DecisionBody {
@@ -291,6 +299,7 @@ impl Resource for Decisions {
         _: &(),
         existing: Option<&Decision>,
         record: DecisionRecord,
+        _: &Caller,
     ) -> AppResult<Decision> {
         LINE.check(
             conn,

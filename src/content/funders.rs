@@ -10,12 +10,14 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Access, Lineage, Publication, Resource, Status, store_row, table_resource, to_json};
+use super::{Access, Publication, Status};
+use crate::auth::{Caller, Permission};
 use crate::db::errors::on_delete;
 use crate::db::schema::funders;
 use crate::error::AppResult;
 use crate::http::body::whole_number;
-use crate::list::{Dir, Field, Kind, ListSpec, View};
+use crate::list::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
+use crate::resource::{Lineage, Resource, store_row, table_resource, to_json};
 use crate::text_enum::text_enum;
 use crate::validate::{Check, CountryCode, HttpUrl, Slug};
 
@@ -194,6 +196,7 @@ impl Resource for Funders {
     const NAME: &'static str = "funder";
     const PLURAL: &'static str = "funders";
     const TAG: &'static str = "funders";
+    const WRITE: Permission = Permission::WriteContent;
     const KEY: &'static str = "slug";
     const KEY_DESCRIPTION: &'static str = "The funder's slug, e.g. `european-union`";
     const KEY_EXAMPLE: &'static str = "european-union";
@@ -201,6 +204,7 @@ impl Resource for Funders {
     const READ_ONLY: &'static [&'static str] = &["parent_funder", "children"];
     const SPEC: &'static ListSpec = &ListSpec {
         fields: FIELDS,
+        common: CONTENT_FIELDS,
         default_sort: &[("position", Dir::Asc), ("name", Dir::Asc)],
         unique_column: "slug",
         searchable: true,
@@ -208,6 +212,10 @@ impl Resource for Funders {
     };
 
     table_resource!(table: funders, key: slug, row: Funder);
+
+    fn publication(row: &Self::Row) -> Option<(Status, Option<DateTime<Utc>>)> {
+        Some((row.status, row.published_at))
+    }
 
     fn as_body(row: &Funder) -> FunderBody {
         FunderBody {
@@ -270,6 +278,7 @@ impl Resource for Funders {
         _: &(),
         existing: Option<&Funder>,
         record: FunderRecord,
+        _: &Caller,
     ) -> AppResult<Funder> {
         TREE.check(
             conn,

@@ -11,12 +11,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::observations::{Observation, Unit};
-use super::{Access, Publication, Resource, Status, store_row, table_resource, to_json};
+use super::{Access, Publication, Status};
+use crate::auth::{Caller, Permission};
 use crate::db::errors::on_delete;
 use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult};
 use crate::http::body::whole_number;
-use crate::list::{Dir, Field, Kind, ListSpec, View};
+use crate::list::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
+use crate::resource::{Resource, store_row, table_resource, to_json};
 use crate::text_enum::text_enum;
 use crate::validate::{Check, Slug};
 
@@ -78,7 +80,7 @@ pub struct Metric {
     "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z",
     "latest": {"id": "5eed0000-0000-4000-8000-000000000703", "metric": "women-in-armed-forces", "area": "WB",
         "period_start": "2019-01-01", "period_end": "2019-12-31", "value": 6, "value_max": 9,
-        "qualifier": "exact", "as_of": null, "source_url": null, "note": null, "reported_by": "SEESAC",
+        "qualifier": "exact", "as_of": null, "source_url": null, "note": null, "reported_by": "SEESAC", "partner": null,
         "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
         "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}}))]
 pub struct MetricItem {
@@ -204,6 +206,7 @@ impl Resource for Metrics {
     const NAME: &'static str = "impact metric";
     const PLURAL: &'static str = "impact metrics";
     const TAG: &'static str = "impact-metrics";
+    const WRITE: Permission = Permission::WriteContent;
     const KEY: &'static str = "key";
     const KEY_DESCRIPTION: &'static str = "The metric's key, e.g. `women-in-armed-forces`";
     const KEY_EXAMPLE: &'static str = "women-in-armed-forces";
@@ -214,6 +217,7 @@ impl Resource for Metrics {
     );
     const SPEC: &'static ListSpec = &ListSpec {
         fields: FIELDS,
+        common: CONTENT_FIELDS,
         default_sort: &[("position", Dir::Asc)],
         unique_column: "key",
         searchable: true,
@@ -221,6 +225,10 @@ impl Resource for Metrics {
     };
 
     table_resource!(table: impact_metrics, key: key, row: Metric);
+
+    fn publication(row: &Self::Row) -> Option<(Status, Option<DateTime<Utc>>)> {
+        Some((row.status, row.published_at))
+    }
 
     fn as_body(row: &Metric) -> MetricBody {
         MetricBody {
@@ -288,6 +296,7 @@ impl Resource for Metrics {
         _: &(),
         existing: Option<&Metric>,
         record: MetricRecord,
+        _: &Caller,
     ) -> AppResult<Metric> {
         if let Some(metric) = existing
             && metric.unit != record.unit

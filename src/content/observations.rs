@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize, Serializer};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Access, Publication, Resource, Status, number};
+use super::{Access, Publication, Status, number};
+use crate::auth::{Caller, Permission};
 use crate::db::errors::on_delete;
 use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::list::{Dir, Field, Kind, ListQuery, ListSpec, total};
+use crate::list::{CONTENT_FIELDS, Dir, Field, Kind, ListQuery, ListSpec, total};
+use crate::resource::Resource;
 use crate::text_enum::text_enum;
 use crate::validate::{Area, Check, HttpUrl, Id, parse_date};
 
@@ -70,7 +72,7 @@ fn optional_whole_number<S: Serializer>(
 #[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000703", "metric": "women-in-armed-forces",
     "area": "WB", "period_start": "2019-01-01", "period_end": "2019-12-31", "value": 6, "value_max": 9,
     "qualifier": "exact", "as_of": null, "source_url": null, "note": "Between 6% and 9% in 2019.",
-    "reported_by": "SEESAC", "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
+    "reported_by": "SEESAC", "partner": null, "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
     "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}))]
 pub struct Observation {
     /// Stable identifier; the key in the URL.
@@ -99,8 +101,10 @@ pub struct Observation {
     pub source_url: Option<String>,
     /// Anything a reader should know about the figure.
     pub note: Option<String>,
-    /// Who reported it.
+    /// Who reported it; for a partner's figure, the partner's name.
     pub reported_by: Option<String>,
+    /// Read-only: the slug of the partner whose token wrote it, or null.
+    pub partner: Option<String>,
     /// `draft`, `published` or `archived`.
     pub status: Status,
     /// When it is (or was) published; in the future, it is scheduled.
@@ -219,6 +223,10 @@ const FIELDS: &[Field] = &[
         .sortable()
         .filterable()
         .nullable(),
+    Field::new("partner", Kind::Text)
+        .sortable()
+        .filterable()
+        .nullable(),
 ];
 
 /// The order of "period order": unknown periods first, then by end and start.
@@ -241,15 +249,17 @@ impl Resource for Observations {
     const NAME: &'static str = "observation";
     const PLURAL: &'static str = "observations";
     const TAG: &'static str = "impact-metrics";
+    const WRITE: Permission = Permission::WriteObservations;
     const KEY: &'static str = "id";
     const KEY_DESCRIPTION: &'static str =
         "The observation's id (a UUID); PUT to a new one creates it";
     const KEY_EXAMPLE: &'static str = "5eed0000-0000-4000-8000-000000000703";
     const SCOPE_DESCRIPTION: Option<&'static str> =
         Some("The metric's key, e.g. `women-in-armed-forces`");
-    const READ_ONLY: &'static [&'static str] = &["metric"];
+    const READ_ONLY: &'static [&'static str] = &["metric", "partner"];
     const SPEC: &'static ListSpec = &ListSpec {
         fields: FIELDS,
+        common: CONTENT_FIELDS,
         default_sort: PERIOD_ORDER,
         unique_column: "id",
         searchable: false,
@@ -260,8 +270,8 @@ impl Resource for Observations {
         row.id.to_string()
     }
 
-    fn publication(row: &Observation) -> (Status, Option<DateTime<Utc>>) {
-        (row.status, row.published_at)
+    fn publication(row: &Observation) -> Option<(Status, Option<DateTime<Utc>>)> {
+        Some((row.status, row.published_at))
     }
 
     /// The metric must exist and be visible to the caller. A write holds it with a
@@ -393,11 +403,65 @@ impl Resource for Observations {
         check.finish(input)
     }
 
+    /// A partner's token writes only for its partner's areas and metrics, and
+    /// changes or deletes only what its partner wrote.
+    fn authorise(
+        caller: &Caller,
+        metric: &ParentMetric,
+        existing: Option<&Observation>,
+        input: Option<&ObservationInput>,
+    ) -> AppResult<()> {
+        let Some(partner) = &caller.partner else {
+            return Ok(());
+        };
+        if let Some(existing) = existing
+            && existing.partner.as_deref() != Some(partner.slug.as_str())
+        {
+            return Err(AppError::Forbidden(format!(
+                "this observation was not written by {}: a partner's token may change or delete \
+                 only its partner's observations",
+                partner.slug
+            )));
+        }
+        if let Some(metrics) = &partner.metrics
+            && !metrics.contains(&metric.key)
+        {
+            return Err(AppError::Forbidden(format!(
+                "{} may not report on the metric {}; it may report on {}",
+                partner.slug,
+                metric.key,
+                if metrics.is_empty() {
+                    "none".to_owned()
+                } else {
+                    metrics.join(", ")
+                }
+            )));
+        }
+        if let Some(input) = input
+            && !partner.areas.iter().any(|area| area == input.area.as_str())
+        {
+            return Err(AppError::Forbidden(format!(
+                "{} may not report for the area {}; it may report for {}",
+                partner.slug,
+                input.area,
+                if partner.areas.is_empty() {
+                    "none".to_owned()
+                } else {
+                    partner.areas.join(", ")
+                }
+            )));
+        }
+        Ok(())
+    }
+
+    /// A partner's figures are reported by the partner, whatever the body says; a
+    /// new observation records its partner and who created it.
     fn save(
         conn: &mut PgConnection,
         metric: &ParentMetric,
         existing: Option<&Observation>,
         input: ObservationInput,
+        caller: &Caller,
     ) -> AppResult<Observation> {
         if metric.unit == Unit::Percent
             && (input.value < 0.0 || input.value_max.unwrap_or(input.value) > 100.0)
@@ -419,21 +483,25 @@ impl Resource for Observations {
             as_of: input.as_of,
             source_url: input.source_url.as_deref(),
             note: input.note.as_deref(),
-            reported_by: input.reported_by.as_deref(),
+            reported_by: match &caller.partner {
+                Some(partner) => Some(partner.name.as_str()),
+                None => input.reported_by.as_deref(),
+            },
             status: input.publication.status,
             published_at: input.publication.published_at,
         };
-        Ok(match (existing, input.id) {
-            (Some(row), _) => diesel::update(observations::table.find(row.id))
+        let created = (
+            observations::id.eq(input.id.unwrap_or_else(Uuid::new_v4)),
+            observations::partner.eq(caller.partner.as_ref().map(|p| p.slug.as_str())),
+            observations::created_by.eq(caller.name()),
+        );
+        Ok(match existing {
+            Some(row) => diesel::update(observations::table.find(row.id))
                 .set(&record)
                 .returning(Observation::as_returning())
                 .get_result(conn)?,
-            (None, Some(id)) => diesel::insert_into(observations::table)
-                .values((observations::id.eq(id), &record))
-                .returning(Observation::as_returning())
-                .get_result(conn)?,
-            (None, None) => diesel::insert_into(observations::table)
-                .values(&record)
+            None => diesel::insert_into(observations::table)
+                .values((created, &record))
                 .returning(Observation::as_returning())
                 .get_result(conn)?,
         })

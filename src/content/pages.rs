@@ -9,14 +9,14 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{
-    Access, Lineage, Publication, Resource, Status, markdown, store_row, table_resource, to_json,
-};
+use super::{Access, Publication, Status, markdown};
+use crate::auth::{Caller, Permission};
 use crate::db::errors::on_delete;
 use crate::db::schema::pages;
 use crate::error::AppResult;
 use crate::http::body::whole_number;
-use crate::list::{Dir, Field, Kind, ListSpec, View};
+use crate::list::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
+use crate::resource::{Lineage, Resource, store_row, table_resource, to_json};
 use crate::validate::{Check, Slug};
 
 /// A page of the site.
@@ -181,6 +181,7 @@ impl Resource for Pages {
     const NAME: &'static str = "page";
     const PLURAL: &'static str = "pages";
     const TAG: &'static str = "pages";
+    const WRITE: Permission = Permission::WriteContent;
     const KEY: &'static str = "slug";
     const KEY_DESCRIPTION: &'static str = "The page's slug, e.g. `mission`";
     const KEY_EXAMPLE: &'static str = "mission";
@@ -188,6 +189,7 @@ impl Resource for Pages {
     const READ_ONLY: &'static [&'static str] = &["body_html", "children"];
     const SPEC: &'static ListSpec = &ListSpec {
         fields: FIELDS,
+        common: CONTENT_FIELDS,
         default_sort: &[("parent", Dir::Asc), ("position", Dir::Asc)],
         unique_column: "slug",
         searchable: true,
@@ -195,6 +197,10 @@ impl Resource for Pages {
     };
 
     table_resource!(table: pages, key: slug, row: Page);
+
+    fn publication(row: &Self::Row) -> Option<(Status, Option<DateTime<Utc>>)> {
+        Some((row.status, row.published_at))
+    }
 
     fn as_body(row: &Page) -> PageBody {
         PageBody {
@@ -251,6 +257,7 @@ impl Resource for Pages {
         _: &(),
         existing: Option<&Page>,
         record: PageRecord,
+        _: &Caller,
     ) -> AppResult<Page> {
         TREE.check(
             conn,

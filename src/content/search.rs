@@ -14,7 +14,6 @@ use utoipa::openapi::Required;
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn, ParameterStyle};
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
 
-use super::handlers::access_of;
 use crate::auth::Caller;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -24,6 +23,7 @@ use crate::list::{
 };
 use crate::openapi::problems::{BadParameter, BadToken, Unavailable};
 use crate::openapi::{Answer, Doc, Security};
+use crate::resource::handlers::access_of;
 use crate::validate::{NOT_BLANK, trim_blank};
 use crate::visibility::VISIBLE_SQL;
 
@@ -229,7 +229,7 @@ pub fn search_doc() -> Doc {
             "Full-text search (PostgreSQL, English stemming, websearch syntax: words, \"phrases\", \
              OR, -word) over pages, impact metrics, Council Decisions and funders. Best hits first.",
         )
-        .security(Security::Optional)
+        .security(Security::Public)
         .params([
             q,
             type_param,

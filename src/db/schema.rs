@@ -71,6 +71,8 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        partner -> Nullable<Text>,
+        created_by -> Nullable<Text>,
     }
 }
 
@@ -135,11 +137,46 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    partners (id) {
+        id -> Uuid,
+        slug -> Text,
+        name -> Text,
+        country_code -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        areas -> Array<Text>,
+        metrics -> Nullable<Array<Text>>,
+        active -> Bool,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Uuid,
+        name -> Text,
+        partner -> Nullable<Text>,
+        scopes -> Array<Text>,
+        secret_hash -> Bytea,
+        hint -> Text,
+        expires_at -> Timestamptz,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    users,
     pages,
     impact_metrics,
     observations,
     funders,
     council_decisions,
-    contacts
+    contacts,
+    partners,
+    api_tokens
 );

@@ -390,6 +390,7 @@ mod tests {
     ];
     const SPEC: ListSpec = ListSpec {
         fields: FIELDS,
+        common: super::super::CONTENT_FIELDS,
         default_sort: &[("position", Dir::Asc)],
         unique_column: "slug",
         searchable: true,

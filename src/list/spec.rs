@@ -107,8 +107,9 @@ impl Field {
     }
 }
 
-/// The fields every content item has, after its own.
-pub const COMMON_FIELDS: &[Field] = &[
+/// The fields every content item has, after its own: a record's, and its status
+/// and publication date.
+pub const CONTENT_FIELDS: &[Field] = &[
     Field::new("id", Kind::Uuid).filterable(),
     Field::new("status", Kind::Enum(Status::ALL))
         .sortable()
@@ -117,6 +118,18 @@ pub const COMMON_FIELDS: &[Field] = &[
         .sortable()
         .filterable()
         .nullable(),
+    Field::new("version", Kind::Integer),
+    Field::new("created_at", Kind::Timestamp)
+        .sortable()
+        .filterable(),
+    Field::new("updated_at", Kind::Timestamp)
+        .sortable()
+        .filterable(),
+];
+
+/// The fields every other record (a partner) has, after its own.
+pub const RECORD_FIELDS: &[Field] = &[
+    Field::new("id", Kind::Uuid).filterable(),
     Field::new("version", Kind::Integer),
     Field::new("created_at", Kind::Timestamp)
         .sortable()
@@ -135,8 +148,10 @@ pub enum Dir {
 /// A resource's list allow-list.
 #[derive(Debug)]
 pub struct ListSpec {
-    /// Its own fields, in the order of its representation (common fields follow).
+    /// Its own fields, in the order of its representation.
     pub fields: &'static [Field],
+    /// The fields that follow them: `CONTENT_FIELDS` or `RECORD_FIELDS`.
+    pub common: &'static [Field],
     /// The order of a list without `sort`.
     pub default_sort: &'static [(&'static str, Dir)],
     /// A unique column: the last sort key, so that paging never skips or repeats.
@@ -149,7 +164,7 @@ pub struct ListSpec {
 
 impl ListSpec {
     pub fn all_fields(&self) -> impl Iterator<Item = &'static Field> + '_ {
-        self.fields.iter().chain(COMMON_FIELDS.iter())
+        self.fields.iter().chain(self.common.iter())
     }
 
     pub fn field(&self, name: &str) -> Option<&'static Field> {

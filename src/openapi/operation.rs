@@ -14,6 +14,7 @@ use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, Response, ResponseBuilder};
 
 use super::problems::{self, Problems};
+use crate::auth::Permission;
 
 /// Named component schemas.
 pub type Schemas = Vec<(String, RefOr<Schema>)>;
@@ -23,10 +24,28 @@ pub type Schemas = Vec<(String, RefOr<Schema>)>;
 pub enum Security {
     /// No credentials are looked at (operations, login).
     None,
-    /// Anyone; a token changes what the answer shows (drafts for editors).
-    Optional,
-    /// A bearer token with the right.
-    Required,
+    /// Anyone; a token with the right to read drafts sees them too.
+    Public,
+    /// A person's token whose role grants this, or an API token whose scope does.
+    Needs(Permission),
+}
+/// The security requirements of an operation. OpenAPI 3.1 lets a bearer scheme
+/// list the roles it needs: the `token` scheme lists the API token scope.
+fn requirements(security: Security) -> Vec<SecurityRequirement> {
+    let person = || SecurityRequirement::new("bearer", Vec::<String>::new());
+    let token = |permission: Permission| {
+        permission
+            .scope()
+            .map(|scope| SecurityRequirement::new("token", [scope.as_str()]))
+    };
+    match security {
+        Security::None => vec![SecurityRequirement::default()],
+        Security::Public => [SecurityRequirement::default(), person()]
+            .into_iter()
+            .chain(token(Permission::ReadDrafts))
+            .collect(),
+        Security::Needs(permission) => [person()].into_iter().chain(token(permission)).collect(),
+    }
 }
 
 /// One answer of an operation.
@@ -262,14 +281,7 @@ impl Doc {
         for answer in answers {
             operation = operation.response(answer.status.to_string(), answer.response);
         }
-        let bearer = || SecurityRequirement::new("bearer", Vec::<String>::new());
-        operation = match self.security {
-            Security::None => operation.securities(Some([SecurityRequirement::default()])),
-            Security::Optional => {
-                operation.securities(Some([SecurityRequirement::default(), bearer()]))
-            }
-            Security::Required => operation.securities(Some([bearer()])),
-        };
+        operation = operation.securities(Some(requirements(self.security)));
         Ok((operation.build(), self.schemas))
     }
 }

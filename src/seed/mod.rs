@@ -6,15 +6,16 @@
 use diesel::PgConnection;
 use serde_json::{Value, json};
 
-use crate::content::Resource;
+use crate::auth::Caller;
 use crate::content::contacts::Contacts;
 use crate::content::decisions::Decisions;
 use crate::content::funders::Funders;
-use crate::content::handlers::{begin_write, parse_body};
 use crate::content::metrics::Metrics;
 use crate::content::observations::Observations;
 use crate::content::pages::Pages;
 use crate::error::{AppError, AppResult};
+use crate::resource::Resource;
+use crate::resource::handlers::{begin_write, parse_body};
 
 /// A page of the sample content.
 struct SeedPage {
@@ -167,7 +168,7 @@ fn seed<R: Resource>(conn: &mut PgConnection, scope: &str, items: &[Value]) -> A
         let input = R::validate(parse_body::<R>(object)?, key.as_deref(), None).map_err(|e| {
             AppError::internal(format!("seed {} {key:?} is invalid: {e:?}", R::NAME))
         })?;
-        R::save(conn, &scope, None, input)?;
+        R::save(conn, &scope, None, input, &Caller::system("seed"))?;
         created += 1;
     }
     Ok(created)

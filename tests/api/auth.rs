@@ -1,7 +1,8 @@
 //! Tokens, roles, and what a write without the right token gets.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use seesac_api::auth::{AUDIENCE, Claims, ISSUER, Role};
+use seesac_api::auth::Role;
+use seesac_api::auth::jwt::{AUDIENCE, Claims, ISSUER};
 use serde_json::json;
 
 use crate::helpers::{JWT_SECRET, TestApp, page};
@@ -124,6 +125,7 @@ async fn a_token_that_is_forged_expired_early_or_for_someone_else_is_a_401() {
         exp: now + 600,
         jti: "x".into(),
     };
+    app.user("mallory", Role::Admin);
     let good = forge(&valid, JWT_SECRET.as_bytes(), Algorithm::HS256);
     app.post(&good, "/api/v1/pages", page("ok", "Ok"))
         .await
@@ -235,7 +237,10 @@ async fn only_admins_manage_users_and_editors_get_a_403() {
         .await
         .problem(403, "forbidden");
     app.get("/api/v1/users").await.problem(401, "unauthorized");
-    assert_eq!(app.count("SELECT count(*) AS n FROM users"), 0);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM users WHERE username = 'partner-desk'"),
+        0
+    );
 
     let created = app
         .post(&app.admin(), "/api/v1/users", new_user.clone())
@@ -250,7 +255,14 @@ async fn only_admins_manage_users_and_editors_get_a_403() {
     response.problem(422, "validation_failed");
     assert_eq!(response.pointers(), ["/password", "/role"]);
     let users = app.get_as(&app.admin(), "/api/v1/users").await.ok(200);
-    assert_eq!(users["data"][0]["username"], "partner-desk");
+    assert!(
+        users["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|user| user["username"] == "partner-desk"),
+        "{users}"
+    );
     let location = created.header("location").unwrap();
     assert_eq!(
         app.get_as(&app.admin(), &location).await.ok(200)["username"],
@@ -262,21 +274,35 @@ async fn only_admins_manage_users_and_editors_get_a_403() {
 }
 
 #[actix_web::test]
-async fn the_last_admin_cannot_be_deleted() {
+async fn the_last_admin_cannot_be_deleted_or_demoted() {
     let app = TestApp::spawn().await;
     create_user(&app, "admin", "correct horse battery staple", Role::Admin);
     create_user(&app, "editor", "correct horse battery staple", Role::Editor);
-    app.delete(&app.admin(), "/api/v1/users/admin")
-        .await
-        .problem(409, "conflict");
+    let token = app.admin();
+    // Two admins: admin and the test's own, test-admin.
     assert_eq!(
-        app.delete(&app.admin(), "/api/v1/users/editor")
-            .await
-            .status(),
+        app.delete(&token, "/api/v1/users/admin").await.status(),
         204
     );
-    app.delete(&app.admin(), "/api/v1/users/editor")
+    app.delete(&token, "/api/v1/users/test-admin")
+        .await
+        .problem(409, "conflict");
+    app.patch(
+        &token,
+        "/api/v1/users/test-admin",
+        json!({"role": "editor"}),
+    )
+    .await
+    .problem(409, "conflict");
+    assert_eq!(
+        app.delete(&token, "/api/v1/users/editor").await.status(),
+        204
+    );
+    app.delete(&token, "/api/v1/users/editor")
         .await
         .problem(404, "not_found");
-    assert_eq!(app.count("SELECT count(*) AS n FROM users"), 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM users WHERE role = 'admin'"),
+        1
+    );
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use diesel::RunQueryDsl;
 use seesac_api::db::cluster::{Binaries, Cluster, free_port};
 
 use crate::helpers::{JWT_SECRET, TestDatabase};
@@ -361,5 +362,75 @@ fn a_data_directory_the_server_user_cannot_reach_is_named_with_the_fix() {
     assert!(
         !closed.join("data/postgres").exists(),
         "nothing is created before the check"
+    );
+}
+
+#[actix_web::test]
+async fn an_api_tokens_secret_never_appears_in_a_log_line() {
+    let database = TestDatabase::new();
+    diesel::sql_query(
+        "INSERT INTO users (username, password_hash, role) VALUES ('admin', 'no login', 'admin')",
+    )
+    .execute(&mut database.connect())
+    .unwrap();
+    let admin = seesac_api::auth::JwtKeys::new(JWT_SECRET.as_bytes())
+        .issue("admin", seesac_api::auth::Role::Admin)
+        .unwrap();
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let temp = TempDir::new();
+    let mut serve = command();
+    serve
+        .env("DATABASE_URL", &database.url)
+        .env("JWT_SECRET", JWT_SECRET)
+        // As much as the service logs.
+        .env("RUST_LOG", "trace");
+    let mut served = Served::start(serve, temp.0.join("serve.log"));
+    served.wait_ready(&client).await;
+    let base = served.address.clone();
+    let expires = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
+    let mut created = client
+        .post(format!("{base}/api/v1/tokens"))
+        .insert_header(("authorization", format!("Bearer {admin}")))
+        .send_json(
+            &serde_json::json!({"name": "preview", "scopes": ["content:read"],
+                                       "expires_at": expires}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: serde_json::Value = created.json().await.unwrap();
+    let secret = created["token"].as_str().unwrap().to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let status = |response: awc::ClientResponse<_>| response.status().as_u16();
+    let get = |token: String| {
+        client
+            .get(format!("{base}/api/v1/pages?status=draft"))
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .send()
+    };
+    assert_eq!(status(get(secret.clone()).await.unwrap()), 200);
+    let revoked = client
+        .delete(format!("{base}/api/v1/tokens/{id}"))
+        .insert_header(("authorization", format!("Bearer {admin}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(revoked), 204);
+    assert_eq!(status(get(secret.clone()).await.unwrap()), 401);
+    let typo = format!("{}x", &secret[..secret.len() - 1]);
+    assert_eq!(status(get(typo).await.unwrap()), 401);
+
+    let log = served.terminate();
+    assert!(
+        log.contains("/api/v1/tokens"),
+        "the requests were logged:\n{log}"
+    );
+    // Not the secret, not its random part, not even most of it.
+    assert!(
+        !log.contains(&secret["seesac_at_".len()..secret.len() - 10]),
+        "the secret is in the log:\n{log}"
     );
 }

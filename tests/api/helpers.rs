@@ -262,10 +262,23 @@ impl TestApp {
         }
     }
 
+    /// A person's token for `test-admin` or `test-editor`, who exist.
     pub fn token(&self, role: Role) -> String {
-        self.keys
-            .issue(&format!("test-{}", role.as_str()), role)
-            .expect("token")
+        self.user(&format!("test-{}", role.as_str()), role)
+    }
+
+    /// A user with this role (created if need be), and a token for them. Tokens
+    /// are checked against the users on every request.
+    pub fn user(&self, username: &str, role: Role) -> String {
+        diesel::sql_query(
+            "INSERT INTO users (username, password_hash, role) VALUES ($1, 'no login', $2) \
+             ON CONFLICT (username) DO NOTHING",
+        )
+        .bind::<Text, _>(username)
+        .bind::<Text, _>(role.as_str())
+        .execute(&mut self.database.connect())
+        .expect("the user is created");
+        self.keys.issue(username, role).expect("token")
     }
 
     pub fn admin(&self) -> String {

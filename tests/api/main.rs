@@ -24,4 +24,6 @@ mod openapi;
 mod operations;
 mod outage;
 mod pages;
+mod partners;
 mod search;
+mod tokens;

@@ -1,10 +1,7 @@
-//! Who is calling. JWTs (HS256, pinned) are issued and verified here, and the
-//! `Caller` extractor turns the `Authorization` header into the caller's identity.
-//! A partner token will be one more way to produce a `Principal`.
+//! People's access tokens: JWTs (HS256, pinned), issued at login and verified on
+//! every request. The token says who; the database says, on every request, whether
+//! that user still exists and with which role (see `super::resolve`).
 
-use std::future::{Ready, ready};
-
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -98,108 +95,6 @@ impl JwtKeys {
     pub fn verify(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
         decode::<Claims>(token, &self.decoding, &self.validation).map(|data| data.claims)
     }
-}
-
-/// An authenticated caller.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub subject: String,
-    pub role: Role,
-    /// The token's `jti`, for the audit log to come.
-    pub token_id: String,
-}
-
-/// What a request may ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    /// Create, change and delete content; see drafts.
-    EditContent,
-    /// Manage user accounts.
-    ManageUsers,
-}
-
-impl Principal {
-    pub fn may(&self, permission: Permission) -> bool {
-        match permission {
-            Permission::EditContent => matches!(self.role, Role::Admin | Role::Editor),
-            Permission::ManageUsers => self.role == Role::Admin,
-        }
-    }
-}
-
-/// The caller of a request: anonymous, or who its bearer token says.
-#[derive(Debug, Clone)]
-pub enum Caller {
-    Anonymous,
-    Authenticated(Principal),
-}
-
-impl Caller {
-    /// Whether the caller sees drafts, archived and scheduled items.
-    pub fn sees_everything(&self) -> bool {
-        matches!(self, Self::Authenticated(principal) if principal.may(Permission::EditContent))
-    }
-
-    pub fn is_authenticated(&self) -> bool {
-        matches!(self, Self::Authenticated(_))
-    }
-
-    /// 401 without a token, 403 with a token whose role may not.
-    pub fn require(&self, permission: Permission) -> AppResult<&Principal> {
-        match self {
-            Self::Anonymous => Err(AppError::Unauthorized {
-                detail: "this needs a bearer token: POST /api/v1/auth/token to get one".to_owned(),
-                invalid_token: false,
-            }),
-            Self::Authenticated(principal) if principal.may(permission) => Ok(principal),
-            Self::Authenticated(principal) => Err(AppError::Forbidden(format!(
-                "the role {} may not do this",
-                principal.role.as_str()
-            ))),
-        }
-    }
-}
-
-impl FromRequest for Caller {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(caller_of(req))
-    }
-}
-
-fn caller_of(req: &HttpRequest) -> AppResult<Caller> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(Caller::Anonymous);
-    };
-    let invalid = |detail: &str| AppError::Unauthorized {
-        detail: detail.to_owned(),
-        invalid_token: true,
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| invalid("the Authorization header is not readable"))?;
-    let token = match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-        _ => return Err(invalid("the Authorization header must be `Bearer <token>`")),
-    };
-    let keys = req
-        .app_data::<web::Data<JwtKeys>>()
-        .ok_or_else(|| AppError::internal("no JWT keys registered"))?;
-    let claims = keys.verify(token).map_err(|error| {
-        use jsonwebtoken::errors::ErrorKind;
-        match error.kind() {
-            ErrorKind::ExpiredSignature => invalid("the token has expired"),
-            ErrorKind::ImmatureSignature => invalid("the token is not valid yet"),
-            _ => invalid("the token is not valid"),
-        }
-    })?;
-    Ok(Caller::Authenticated(Principal {
-        subject: claims.sub,
-        role: claims.role,
-        token_id: claims.jti,
-    }))
 }
 
 #[cfg(test)]

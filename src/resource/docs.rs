@@ -16,6 +16,18 @@ use crate::openapi::schemas::{self, BodyUse};
 use crate::openapi::{Answer, Doc, Security};
 use crate::validate::{REQUIRED, Slug};
 
+/// The problems of a write with a body; PUT, PATCH and DELETE add their own.
+type BodyWrite = (
+    BadBody,
+    NoToken,
+    Forbidden,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Invalid,
+    Unavailable,
+);
+
 /// The body media types of POST and PUT.
 const JSON: &[&str] = &["application/json"];
 /// PATCH takes a merge patch, under its own media type or as plain JSON.
@@ -87,18 +99,37 @@ fn item_answer<R: Resource>(status: u16, description: &str) -> Answer {
     Answer::json(status, description, &R::Item::name()).header("ETag", "The item's new tag")
 }
 
+/// Who may read `R`, in words, the security of a read, and its 401s and 403s.
+fn reading<R: Resource>(doc: Doc) -> (Doc, &'static str) {
+    match R::READ {
+        None => (
+            doc.security(Security::Public).problems::<BadToken>(),
+            "Anonymous callers see only what is published, and whose publication date has \
+             passed; a token with the right to read drafts shows everything.",
+        ),
+        Some(permission) => (
+            doc.security(Security::Needs(permission))
+                .problems::<(NoToken, Forbidden)>(),
+            "Admins only.",
+        ),
+    }
+}
+
 pub fn list<R: Resource>() -> Doc {
     let base = base::<R>();
     let sparse = format!("Sparse{base}");
     let list = format!("{base}List");
-    let mut doc = operation::<R>("list", R::PLURAL, format!("List {}", R::PLURAL))
+    let (doc, who) = reading::<R>(operation::<R>(
+        "list",
+        R::PLURAL,
+        format!("List {}", R::PLURAL),
+    ));
+    let mut doc = doc
         .describe(format!(
-            "One page of {plural}. Anonymous callers see only published {plural} whose \
-             publication date has passed; a token shows all. Filter, sort, search and pick \
-             fields with the parameters below; the `Link` header points to the other pages.",
+            "One page of {plural}. {who} Filter, sort, search and pick fields with the \
+             parameters below; the `Link` header points to the other pages.",
             plural = R::PLURAL
         ))
-        .security(Security::Optional)
         .params(openapi::list_parameters(R::SPEC))
         .item_schema::<R::Item>()
         .schema::<ListMeta>()
@@ -113,7 +144,7 @@ pub fn list<R: Resource>() -> Doc {
             304,
             "Not modified: If-None-Match names the current ETag",
         ))
-        .problems::<(BadParameter, BadToken, Unavailable)>();
+        .problems::<(BadParameter, Unavailable)>();
     if R::SCOPE_DESCRIPTION.is_some() {
         doc = doc.problems::<NotFound>();
     }
@@ -122,36 +153,38 @@ pub fn list<R: Resource>() -> Doc {
 
 pub fn get<R: Resource>() -> Doc {
     let sparse = format!("Sparse{}", base::<R>());
-    on_item::<R>("get", format!("Read {}", a(R::NAME)))
-        .describe(format!(
-            "{} by its key. Drafts, archived and scheduled items are a 404 to anonymous \
-             callers, exactly as if they did not exist. Every field is there unless `fields` \
-             picks some.",
-            capitalised(&a(R::NAME))
-        ))
-        .security(Security::Optional)
-        .params(openapi::item_parameters(R::SPEC))
-        .item_schema::<R::Item>()
-        .schema_named(sparse.clone(), schemas::sparse::<R::Item>())
-        .answer(
-            Answer::json(200, &format!("The {}", R::NAME), &sparse)
-                .header("ETag", "Send it back in If-Match to update safely"),
-        )
-        .answer(Answer::empty(
-            304,
-            "Not modified: If-None-Match names the current ETag",
-        ))
-        .problems::<(BadParameter, BadToken, NotFound, Unavailable)>()
+    let (doc, who) = reading::<R>(on_item::<R>("get", format!("Read {}", a(R::NAME))));
+    doc.describe(format!(
+        "{} by its key. {who} What a caller may not see is a 404, exactly as if it did not \
+         exist. Every field is there unless `fields` picks some.",
+        capitalised(&a(R::NAME))
+    ))
+    .params(openapi::item_parameters(R::SPEC))
+    .item_schema::<R::Item>()
+    .schema_named(sparse.clone(), schemas::sparse::<R::Item>())
+    .answer(
+        Answer::json(200, &format!("The {}", R::NAME), &sparse)
+            .header("ETag", "Send it back in If-Match to update safely"),
+    )
+    .answer(Answer::empty(
+        304,
+        "Not modified: If-None-Match names the current ETag",
+    ))
+    .problems::<(BadParameter, NotFound, Unavailable)>()
 }
 
 pub fn create<R: Resource>() -> Doc {
     let doc = operation::<R>("create", R::NAME, format!("Create {}", a(R::NAME)))
         .describe(format!(
-            "Creates {} (a draft unless `status` says otherwise). Read-only fields in the \
-             body are ignored.",
-            a(R::NAME)
+            "Creates {}{}. Read-only fields in the body are ignored.",
+            a(R::NAME),
+            if R::READ.is_none() {
+                " (a draft unless `status` says otherwise)"
+            } else {
+                ""
+            }
         ))
-        .security(Security::Required);
+        .security(Security::Needs(R::WRITE));
     let (doc, body) = body_schema::<R>(doc, BodyUse::Create);
     let mut doc = doc
         .body(body, JSON)
@@ -160,16 +193,7 @@ pub fn create<R: Resource>() -> Doc {
             item_answer::<R>(201, "Created; the body is the new item")
                 .header("Location", "Where it lives"),
         )
-        .problems::<(
-            BadBody,
-            NoToken,
-            Forbidden,
-            Conflict,
-            PayloadTooLarge,
-            UnsupportedMediaType,
-            Invalid,
-            Unavailable,
-        )>();
+        .problems::<BodyWrite>();
     if R::SCOPE_DESCRIPTION.is_some() {
         doc = doc.problems::<NotFound>();
     }
@@ -187,7 +211,7 @@ pub fn replace<R: Resource>() -> Doc {
              A key that no item can have (a control character) is a 404.",
             name = R::NAME
         ))
-        .security(Security::Required)
+        .security(Security::Needs(R::WRITE))
         .params(schemas::precondition_headers());
     let (doc, body) = body_schema::<R>(doc, BodyUse::Replace);
     // 404: a key no item can have (a control character), or a metric that does not
@@ -196,18 +220,8 @@ pub fn replace<R: Resource>() -> Doc {
         .item_schema::<R::Item>()
         .answer(item_answer::<R>(200, "Replaced"))
         .answer(item_answer::<R>(201, "Created").header("Location", "Where it lives"))
-        .problems::<(
-            BadBody,
-            NoToken,
-            Forbidden,
-            NotFound,
-            Conflict,
-            PreconditionFailed,
-            PayloadTooLarge,
-            UnsupportedMediaType,
-            Invalid,
-            Unavailable,
-        )>()
+        .problems::<BodyWrite>()
+        .problems::<(NotFound, PreconditionFailed)>()
 }
 
 pub fn update<R: Resource>() -> Doc {
@@ -218,7 +232,7 @@ pub fn update<R: Resource>() -> Doc {
              or application/json. Changing the key moves the item (see Content-Location). \
              Preconditions are checked before the body.",
         )
-        .security(Security::Required)
+        .security(Security::Needs(R::WRITE))
         .params(schemas::precondition_headers());
     let (doc, body) = body_schema::<R>(doc, BodyUse::Patch);
     doc.body(body, MERGE_PATCH)
@@ -227,18 +241,8 @@ pub fn update<R: Resource>() -> Doc {
             "Content-Location",
             "Where the item lives now, if the patch changed its key",
         ))
-        .problems::<(
-            BadBody,
-            NoToken,
-            Forbidden,
-            NotFound,
-            Conflict,
-            PreconditionFailed,
-            PayloadTooLarge,
-            UnsupportedMediaType,
-            Invalid,
-            Unavailable,
-        )>()
+        .problems::<BodyWrite>()
+        .problems::<(NotFound, PreconditionFailed)>()
 }
 
 pub fn delete<R: Resource>() -> Doc {
@@ -247,7 +251,7 @@ pub fn delete<R: Resource>() -> Doc {
         params.push(schemas::boolean_query("cascade", cascade));
     }
     on_item::<R>("delete", format!("Delete {}", a(R::NAME)))
-        .security(Security::Required)
+        .security(Security::Needs(R::WRITE))
         .params(params)
         .answer(Answer::empty(204, "Deleted"))
         .problems::<(

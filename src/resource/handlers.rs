@@ -8,21 +8,36 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use super::{Access, Resource};
-use crate::auth::{Caller, Permission};
+use super::Resource;
+use crate::auth::Caller;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::{self, Preconditions, etag_of};
 use crate::list::{self, ListQuery, View};
+use crate::visibility::Access;
 
 /// Fields of every item that a body may carry but that are never written.
 const COMMON_READ_ONLY: &[&str] = &["id", "version", "created_at", "updated_at"];
 
+/// What a caller sees of content: everything with the right to read drafts,
+/// otherwise what is published.
 pub fn access_of(caller: &Caller) -> Access {
     if caller.sees_everything() {
         Access::Everything
     } else {
         Access::Public
+    }
+}
+
+/// What a caller may read of `R`: content is public (its drafts for those who may
+/// read them); other resources need their right, and then show everything.
+fn read_access<R: Resource>(caller: &Caller) -> AppResult<Access> {
+    match R::READ {
+        None => Ok(access_of(caller)),
+        Some(permission) => {
+            caller.require(permission)?;
+            Ok(Access::Everything)
+        }
     }
 }
 
@@ -132,8 +147,8 @@ pub async fn list<R: Resource>(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let (scope, _) = path_params::<R>(&req)?;
+    let access = read_access::<R>(&caller)?;
     let query = ListQuery::parse(R::SPEC, req.query_string())?;
-    let access = access_of(&caller);
     let work_query = query.clone();
     let (items, total) = db
         .run(move |conn| {
@@ -158,15 +173,15 @@ pub async fn list<R: Resource>(
 
 pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     let (scope, key) = path_params::<R>(&req)?;
+    let access = read_access::<R>(&caller)?;
     let view = list::parse_item_view(R::SPEC, req.query_string())?;
-    let access = access_of(&caller);
     let item = db
         .run(move |conn| {
             let scope = R::resolve_scope(conn, &scope, access, false)?;
             let row = R::find(conn, &scope, &key, false)?
                 .filter(|row| {
-                    let (status, published_at) = R::publication(row);
-                    access.may_see(status, published_at)
+                    R::publication(row)
+                        .is_none_or(|(status, published_at)| access.may_see(status, published_at))
                 })
                 .ok_or_else(|| not_found::<R>(&key))?;
             let item = R::represent(conn, vec![row], &view, access)?
@@ -185,7 +200,7 @@ pub async fn create<R: Resource>(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let (scope, _) = path_params::<R>(&req)?;
-    caller.require(Permission::EditContent)?;
+    caller.require(R::WRITE)?;
     list::no_parameters(req.query_string())?;
     let body = parse_body::<R>(http::json_object(&req, payload).await?)?;
     let (item, key) = db
@@ -193,7 +208,8 @@ pub async fn create<R: Resource>(
             // Validation renders Markdown: it runs here, off the async workers.
             let input = R::validate(body, None, None)?;
             let scope = begin_write::<R>(conn, &scope)?;
-            let row = R::save(conn, &scope, None, input)?;
+            R::authorise(&caller, &scope, None, Some(&input))?;
+            let row = R::save(conn, &scope, None, input, &caller)?;
             let key = R::key(&row);
             Ok((represent_one::<R>(conn, row, Access::Everything)?, key))
         })
@@ -209,7 +225,7 @@ pub async fn replace<R: Resource>(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let (scope, key) = path_params::<R>(&req)?;
-    caller.require(Permission::EditContent)?;
+    caller.require(R::WRITE)?;
     list::no_parameters(req.query_string())?;
     let object = http::json_object(&req, payload).await?;
     let preconditions = Preconditions::of(&req);
@@ -220,7 +236,8 @@ pub async fn replace<R: Resource>(
             // RFC 9110: the preconditions before the body.
             preconditions.check(current_etag::<R>(conn, existing.as_ref())?.as_deref())?;
             let input = R::validate(parse_body::<R>(object)?, Some(&key), existing.as_ref())?;
-            let row = R::save(conn, &scope, existing.as_ref(), input)?;
+            R::authorise(&caller, &scope, existing.as_ref(), Some(&input))?;
+            let row = R::save(conn, &scope, existing.as_ref(), input, &caller)?;
             Ok((
                 represent_one::<R>(conn, row, Access::Everything)?,
                 existing.is_none(),
@@ -241,7 +258,7 @@ pub async fn update<R: Resource>(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let (scope, key) = path_params::<R>(&req)?;
-    caller.require(Permission::EditContent)?;
+    caller.require(R::WRITE)?;
     list::no_parameters(req.query_string())?;
     let mut patch = http::json_object(&req, payload).await?;
     for field in COMMON_READ_ONLY.iter().chain(R::READ_ONLY) {
@@ -263,7 +280,8 @@ pub async fn update<R: Resource>(
             };
             let input = R::validate(parse_body::<R>(merged)?, None, Some(&existing))
                 .map_err(|error| blame::<R>(error, patch, &existing))?;
-            let row = R::save(conn, &scope, Some(&existing), input)?;
+            R::authorise(&caller, &scope, Some(&existing), Some(&input))?;
+            let row = R::save(conn, &scope, Some(&existing), input, &caller)?;
             let new_key = R::key(&row);
             let moved = new_key != key;
             Ok((
@@ -317,7 +335,7 @@ pub async fn delete<R: Resource>(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let (scope, key) = path_params::<R>(&req)?;
-    caller.require(Permission::EditContent)?;
+    caller.require(R::WRITE)?;
     let mut cascade = false;
     for (name, value) in list::pairs(req.query_string())? {
         cascade = match (name.as_str(), value.as_str(), R::CASCADE) {
@@ -347,6 +365,7 @@ pub async fn delete<R: Resource>(
         let scope = begin_write::<R>(conn, &scope)?;
         let existing = R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
         preconditions.check(current_etag::<R>(conn, Some(&existing))?.as_deref())?;
+        R::authorise(&caller, &scope, Some(&existing), None)?;
         R::delete(conn, &existing, cascade)
     })
     .await?;

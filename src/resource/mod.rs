@@ -1,0 +1,287 @@
+//! What every resource served by the generic handlers has in common: the
+//! `Resource` trait (what a table must say to become a resource of the API), the
+//! handlers that serve any resource (`handlers`), their OpenAPI descriptions
+//! (`docs`), and the glue most tables share (`table_resource!`, `store_row!`,
+//! `Lineage`). Content (`crate::content`) and partners (`crate::partners`) are
+//! resources.
+
+pub mod docs;
+pub mod handlers;
+
+use chrono::{DateTime, Utc};
+use diesel::PgConnection;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::auth::{Caller, Permission};
+use crate::error::AppResult;
+use crate::list::{ListQuery, ListSpec, View};
+use crate::visibility::{Access, Status};
+
+/// The glue between a top-level resource and its table, which only the names tell
+/// apart: the key of a row, and finding and listing rows. Used
+/// inside `impl Resource for ...`, as `table_resource!(table: pages, key: slug,
+/// row: Page)`.
+macro_rules! table_resource {
+    (table: $table:ident, key: $key:ident, row: $Row:ident $(,)?) => {
+        fn key(row: &$Row) -> String {
+            row.$key.clone()
+        }
+
+        fn resolve_scope(
+            _: &mut diesel::PgConnection,
+            _: &str,
+            _: $crate::visibility::Access,
+            _: bool,
+        ) -> $crate::error::AppResult<()> {
+            Ok(())
+        }
+
+        fn find(
+            conn: &mut diesel::PgConnection,
+            _: &(),
+            key: &str,
+            lock: bool,
+        ) -> $crate::error::AppResult<Option<$Row>> {
+            let query = $table::table
+                .filter($table::$key.eq(key))
+                .select($Row::as_select());
+            Ok(if lock {
+                query.for_no_key_update().first(conn).optional()?
+            } else {
+                query.first(conn).optional()?
+            })
+        }
+
+        fn list(
+            conn: &mut diesel::PgConnection,
+            _: &(),
+            query: &$crate::list::ListQuery,
+            access: $crate::visibility::Access,
+        ) -> $crate::error::AppResult<(Vec<$Row>, i64)> {
+            Ok(
+                query.load::<$table::table, _, _>(Self::SPEC, access, conn, || {
+                    $table::table
+                        .select(($Row::as_select(), $crate::list::total()))
+                        .into_boxed()
+                })?,
+            )
+        }
+    };
+}
+pub(crate) use table_resource;
+
+/// Inserts a row, or updates the one with id `existing`, and returns it as stored:
+/// `store_row!(conn, table: pages, row: Page, existing: id, record: &record)`.
+macro_rules! store_row {
+    ($conn:expr, table: $table:ident, row: $Row:ident, existing: $existing:expr, record: $record:expr $(,)?) => {
+        match $existing {
+            None => diesel::insert_into($table::table)
+                .values($record)
+                .returning($Row::as_returning())
+                .get_result($conn),
+            Some(id) => diesel::update($table::table.find(id))
+                .set($record)
+                .returning($Row::as_returning())
+                .get_result($conn),
+        }
+    };
+}
+pub(crate) use store_row;
+
+/// What makes a table a resource of the API. The generic handlers in `handlers` do
+/// the rest: permissions, visibility, versions and ETags, If-Match, lists, problem
+/// errors; and `docs` describes them from the same declarations.
+pub trait Resource: Sized + 'static {
+    /// A row of the table.
+    type Row: Serialize + Clone + Send + 'static;
+    /// The JSON body of POST, PUT and PATCH as sent: every field optional (so that
+    /// validation can name every missing one), unknown fields refused, read-only
+    /// fields removed before it is read.
+    type Body: DeserializeOwned + Serialize + Default + ToSchema + Send + 'static;
+    /// An item as the API shows it, for the document.
+    type Item: ToSchema;
+    /// What a key is (a `Slug`, a `Celex`, a UUID), for the document.
+    type Key: PartialSchema;
+    /// The body validated into typed values.
+    type Input: Send + 'static;
+    /// What the collection is nested under: `()`, or the metric of observations.
+    type Scope: Clone + Send + Sync + 'static;
+
+    /// Singular name, for messages, operation ids and summaries ("page").
+    const NAME: &'static str;
+    /// Plural name ("pages").
+    const PLURAL: &'static str;
+    /// The OpenAPI tag its operations are grouped under.
+    const TAG: &'static str;
+    /// The field that holds the key ("slug").
+    const KEY: &'static str;
+    /// The key as a path parameter, for the document.
+    const KEY_DESCRIPTION: &'static str;
+    /// A key of the sample content, for the document.
+    const KEY_EXAMPLE: &'static str;
+    /// The path parameter of the scope, for the document, if the collection is nested.
+    const SCOPE_DESCRIPTION: Option<&'static str> = None;
+    /// Fields a client may send but that are never written: derived fields and
+    /// embeddings (`id`, `version`, `created_at`, `updated_at` are handled for every
+    /// resource).
+    const READ_ONLY: &'static [&'static str];
+    const SPEC: &'static ListSpec;
+    /// If DELETE takes `?cascade=true` to delete what depends on the item: what it
+    /// does, for the document.
+    const CASCADE: Option<&'static str> = None;
+    /// What reading needs: `None` for content, which anyone may read (published
+    /// items; everything with `Permission::ReadDrafts`).
+    const READ: Option<Permission> = None;
+    /// What writing needs.
+    const WRITE: Permission;
+
+    /// Writes to this table take this advisory lock first, before any row lock, so
+    /// that writes whose rules read other rows (the tree of pages, the one primary
+    /// contact) run one at a time instead of deadlocking.
+    const WRITE_LOCK: Option<&'static str> = None;
+
+    fn key(row: &Self::Row) -> String;
+    /// The item's status and publication date, if it has them: content does, and
+    /// is hidden from anonymous readers until it is published.
+    fn publication(row: &Self::Row) -> Option<(Status, Option<DateTime<Utc>>)> {
+        let _ = row;
+        None
+    }
+
+    /// Checks the scope exists and is visible; `()` for top-level resources. A write
+    /// (`for_write`) holds it, so that it cannot change under the write.
+    fn resolve_scope(
+        conn: &mut PgConnection,
+        raw: &str,
+        access: Access,
+        for_write: bool,
+    ) -> AppResult<Self::Scope>;
+    fn find(
+        conn: &mut PgConnection,
+        scope: &Self::Scope,
+        key: &str,
+        lock: bool,
+    ) -> AppResult<Option<Self::Row>>;
+    fn list(
+        conn: &mut PgConnection,
+        scope: &Self::Scope,
+        query: &ListQuery,
+        access: Access,
+    ) -> AppResult<(Vec<Self::Row>, i64)>;
+
+    /// The current row as a body: what a merge patch applies to.
+    fn as_body(row: &Self::Row) -> Self::Body;
+    /// `key` is the key in the URL (PUT); `existing` the row being replaced.
+    fn validate(
+        body: Self::Body,
+        key: Option<&str>,
+        existing: Option<&Self::Row>,
+    ) -> AppResult<Self::Input>;
+    /// Rules about who may write what, beyond `WRITE` (which the handlers have
+    /// checked): a partner's token writes only its own observations. `existing` is
+    /// the item before the write, `input` what it becomes (`None` for a delete).
+    fn authorise(
+        caller: &Caller,
+        scope: &Self::Scope,
+        existing: Option<&Self::Row>,
+        input: Option<&Self::Input>,
+    ) -> AppResult<()> {
+        let _ = (caller, scope, existing, input);
+        Ok(())
+    }
+    /// Inserts or updates, with the resource's own rules, inside the caller's
+    /// transaction; `caller` is who writes.
+    fn save(
+        conn: &mut PgConnection,
+        scope: &Self::Scope,
+        existing: Option<&Self::Row>,
+        input: Self::Input,
+        caller: &Caller,
+    ) -> AppResult<Self::Row>;
+    /// Deletes, with the resource's own rules; `cascade` is `?cascade=true`.
+    fn delete(conn: &mut PgConnection, row: &Self::Row, cascade: bool) -> AppResult<()>;
+
+    /// The JSON of rows: derived fields and the embeddings `view` asks for, in a
+    /// fixed number of queries however many rows there are.
+    fn represent(
+        conn: &mut PgConnection,
+        rows: Vec<Self::Row>,
+        view: &View,
+        access: Access,
+    ) -> AppResult<Vec<Value>> {
+        let _ = (conn, view, access);
+        Ok(rows.iter().map(to_json).collect())
+    }
+}
+
+/// A column that points to another row of the same table: a page's or a funder's
+/// `parent`, the decision a decision `supersedes`. Like a reference to an item that
+/// does not exist, one that would close a loop conflicts with what is stored: a 409.
+#[derive(Debug)]
+pub struct Lineage {
+    pub table: &'static str,
+    pub key: &'static str,
+    pub parent: &'static str,
+}
+
+impl Lineage {
+    /// Refuses a link to the item itself or to one after it in its own line, which
+    /// would close a loop. `key` is the item's key, `old_key` its key before this
+    /// write. The resource's `WRITE_LOCK` serialises its writes, so two writes
+    /// cannot close a loop between them.
+    pub fn check(
+        &self,
+        conn: &mut PgConnection,
+        key: &str,
+        old_key: Option<&str>,
+        parent: Option<&str>,
+    ) -> AppResult<()> {
+        use diesel::prelude::*;
+        use diesel::sql_types::Text;
+
+        #[derive(QueryableByName)]
+        struct Ancestor {
+            #[diesel(sql_type = Text)]
+            key: String,
+        }
+
+        let Some(parent) = parent else { return Ok(()) };
+        let own = |candidate: &str| candidate == key || old_key == Some(candidate);
+        let pointer = format!("/{}", self.parent);
+        if own(parent) {
+            return Err(crate::error::AppError::conflict_at(
+                pointer,
+                "cannot point to the item itself",
+            ));
+        }
+        let ancestors: Vec<Ancestor> = diesel::sql_query(format!(
+            "WITH RECURSIVE up(key, parent, depth) AS ( \
+                 SELECT {key}, {parent}, 1 FROM {table} WHERE {key} = $1 \
+                 UNION ALL \
+                 SELECT t.{key}, t.{parent}, up.depth + 1 FROM {table} t \
+                 JOIN up ON t.{key} = up.parent WHERE up.depth < 1000) \
+             SELECT key FROM up",
+            key = self.key,
+            parent = self.parent,
+            table = self.table,
+        ))
+        .bind::<Text, _>(parent)
+        .load(conn)?;
+        if ancestors.iter().any(|ancestor| own(&ancestor.key)) {
+            return Err(crate::error::AppError::conflict_at(
+                pointer,
+                format!(
+                    "{parent} comes after this item in its own line: the link would make a loop"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub fn to_json<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
