@@ -78,11 +78,10 @@ pub struct PartnerBody {
     /// Whom to write to.
     #[schema(value_type = Option<Email>)]
     pub contact_email: Option<String>,
-    /// The areas it may report for, each once (default none).
+    /// The areas it may report for (default none); one given twice counts once.
     #[schema(value_type = Option<Vec<Area>>, max_items = 300)]
     pub areas: Option<Vec<String>>,
-    /// The keys of existing metrics it may report on, each once; null or absent for
-    /// all of them.
+    /// The keys of existing metrics it may report on; null or absent for all of them.
     #[schema(value_type = Option<Vec<Slug>>, max_items = 300)]
     pub metrics: Option<Vec<String>>,
     /// Whether its tokens work (default true).
@@ -116,8 +115,9 @@ const FIELDS: &[Field] = &[
 
 pub struct Partners;
 
-/// Each item of a list parsed with `parse`, each once, at most `MAX_LIST`.
-fn distinct(
+/// Each item of a list parsed with `parse`, at most `MAX_LIST`. The list is a set:
+/// an item given twice counts once.
+fn set_of(
     check: &mut Check,
     field: &str,
     raw: Vec<String>,
@@ -130,9 +130,7 @@ fn distinct(
     }
     for (i, item) in raw.iter().enumerate() {
         match parse(item) {
-            Ok(item) if items.contains(&item) => {
-                check.fail(&format!("{field}/{i}"), format!("{item} is listed twice"));
-            }
+            Ok(item) if items.contains(&item) => {}
             Ok(item) => items.push(item),
             Err(detail) => check.fail(&format!("{field}/{i}"), detail),
         }
@@ -187,11 +185,11 @@ impl Resource for Partners {
     ) -> AppResult<PartnerRecord> {
         let mut check = Check::default();
         let slug = check.key("slug", body.slug, key, Slug::parse);
-        let areas = distinct(&mut check, "areas", body.areas.unwrap_or_default(), |raw| {
+        let areas = set_of(&mut check, "areas", body.areas.unwrap_or_default(), |raw| {
             Area::parse(raw).map(Area::into_inner)
         });
         let metrics = body.metrics.map(|metrics| {
-            distinct(&mut check, "metrics", metrics, |raw| {
+            set_of(&mut check, "metrics", metrics, |raw| {
                 Slug::parse(raw).map(Slug::into_inner)
             })
         });

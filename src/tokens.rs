@@ -88,12 +88,12 @@ pub struct NewToken {
         pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
     )]
     pub name: Option<String>,
-    /// The slug of the partner it writes for; a partner's token may not have
-    /// `content:write`.
+    /// The slug of the partner it writes observations for: they are then limited to
+    /// the partner's areas and metrics, and to its own.
     #[schema(value_type = Option<Slug>)]
     pub partner: Option<String>,
-    /// What it may do, each scope once.
-    #[schema(value_type = Option<Vec<Scope>>, min_items = 1, max_items = 3)]
+    /// What it may do; a scope given twice counts once.
+    #[schema(value_type = Option<Vec<Scope>>, min_items = 1, max_items = 10)]
     pub scopes: Option<Vec<String>>,
     /// When it stops working: in the future, at most a year ahead (RFC 3339).
     #[schema(value_type = Option<DateTime<Utc>>)]
@@ -118,23 +118,17 @@ fn validate(body: NewToken) -> AppResult<TokenInput> {
     match body.scopes {
         None => check.fail("scopes", crate::validate::REQUIRED),
         Some(raw) if raw.is_empty() => check.fail("scopes", "must list at least one scope"),
+        Some(raw) if raw.len() > 10 => check.fail("scopes", "may list at most 10 scopes"),
         Some(raw) => {
             for (i, scope) in raw.iter().enumerate() {
+                // A set: a scope given twice counts once.
                 match Scope::parse(scope) {
-                    Ok(scope) if scopes.contains(&scope) => {
-                        check.fail(&format!("scopes/{i}"), "is listed twice");
-                    }
+                    Ok(scope) if scopes.contains(&scope) => {}
                     Ok(scope) => scopes.push(scope),
                     Err(detail) => check.fail(&format!("scopes/{i}"), detail),
                 }
             }
         }
-    }
-    if partner.is_some() && scopes.contains(&Scope::ContentWrite) {
-        check.fail(
-            "scopes",
-            "a partner's token may not have content:write: partners report figures",
-        );
     }
     let now = Utc::now();
     let expires_at = check.required("expires_at", body.expires_at, parse_timestamp);

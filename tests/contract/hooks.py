@@ -1,8 +1,8 @@
 """The rules of the API that no JSON Schema can express, stated for the generator.
 
-JSON Schema describes each field of a body on its own. Two rules relate two fields
-of one body, and a body that breaks one is invalid (422) although each field is
-fine. So that the data schemathesis calls valid is valid, its positive cases are
+JSON Schema describes each field of a body on its own, and knows no clock. Two
+rules relate two fields of one body, and one relates a field to the time of the
+request; a body that breaks one is invalid (422) although each field is fine. So that the data schemathesis calls valid is valid, its positive cases are
 mapped to obey them; negative cases are left as they are. Each rule is also in the
 description of the field in the document. (Rules that depend on what is stored, a
 reference to an item that does not exist or a loop in a tree, are 409s, which
@@ -11,8 +11,11 @@ schemathesis accepts as it is.)
 
 import schemathesis
 
+from datetime import datetime, timedelta, timezone
+
 OBSERVATIONS = "/api/v1/impact-metrics/{key}/observations"
 DECISIONS = "/api/v1/council-decisions"
+TOKENS = "/api/v1/tokens"
 
 
 def _positive(case):
@@ -57,10 +60,22 @@ def _agreeing_reference(body, celex):
         body["reference"] = f"{year}/{number}"
 
 
-@schemathesis.hook
-def map_case(ctx, case):
-    if not _positive(case):
-        return case
+def _within_a_year(body):
+    """An API token's `expires_at` is in the future and at most a year ahead. A
+    generated one outside that window becomes a month from now."""
+    raw = body.get("expires_at")
+    if not isinstance(raw, str):
+        return
+    try:
+        at = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return
+    now = datetime.now(timezone.utc)
+    if at.tzinfo is None or not (now + timedelta(minutes=1) < at < now + timedelta(days=360)):
+        body["expires_at"] = (now + timedelta(days=30)).isoformat()
+
+
+def _obey(case):
     path, method, body = case.operation.path, case.method.upper(), case.body
     if path.startswith(OBSERVATIONS) and method in ("POST", "PUT", "PATCH"):
         _in_order(body, "value", "value_max")
@@ -70,4 +85,21 @@ def map_case(ctx, case):
         celex = body.get("celex") or (case.path_parameters or {}).get("celex")
         if method != "PATCH" or "celex" in body:
             _agreeing_reference(body, celex)
+    if path == TOKENS and method == "POST":
+        _within_a_year(body)
+
+
+@schemathesis.hook
+def map_case(ctx, case):
+    """Generated cases (coverage, fuzzing, stateful)."""
+    if _positive(case):
+        _obey(case)
     return case
+
+
+@schemathesis.hook
+def before_add_examples(ctx, examples):
+    """Cases made from the document's examples, which map_case does not see."""
+    for case in examples:
+        if _positive(case):
+            _obey(case)
