@@ -32,6 +32,7 @@ use crate::routing::Table;
         (name = "council-decisions", description = "The EU Council Decisions SEESAC implements"),
         (name = "contacts", description = "Where to reach SEESAC"),
         (name = "search", description = "Full-text search across the content"),
+        (name = "changes", description = "The changes feed: what changed since a cursor, for sync jobs"),
         (name = "auth", description = "Access tokens"),
         (name = "users", description = "User accounts (admins only)"),
         (name = "partners", description = "Partner organisations that report impact figures (admins only)"),

@@ -78,6 +78,9 @@ pub enum AppError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// 410: what was asked for is gone for good (a changes cursor past the log's
+    /// horizon).
+    Gone(String),
     /// 412: `If-Match` does not match the current `ETag`.
     PreconditionFailed(String),
     /// 413: the body is larger than the limit.
@@ -135,6 +138,7 @@ impl AppError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict { .. } => "conflict",
+            Self::Gone(_) => "gone",
             Self::PreconditionFailed(_) => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -152,6 +156,7 @@ impl AppError {
             Self::Forbidden(detail)
             | Self::NotFound(detail)
             | Self::PreconditionFailed(detail)
+            | Self::Gone(detail)
             | Self::UnsupportedMediaType(detail)
             | Self::TooManyRequests(detail) => detail.clone(),
             // The cause is logged; callers learn nothing about the database.
@@ -195,6 +200,7 @@ pub fn status_code_name(status: StatusCode) -> (&'static str, &'static str) {
         404 => ("not_found", "Not found"),
         405 => ("method_not_allowed", "Method not allowed"),
         409 => ("conflict", "Conflict"),
+        410 => ("gone", "Gone"),
         412 => ("precondition_failed", "Precondition failed"),
         413 => ("payload_too_large", "Payload too large"),
         415 => ("unsupported_media_type", "Unsupported media type"),
@@ -228,6 +234,7 @@ impl ResponseError for AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -9,11 +9,13 @@
 
 pub mod apidoc;
 pub mod auth;
+pub mod changelog;
 pub mod cli;
 pub mod config;
 pub mod content;
 pub mod db;
 pub mod error;
+pub mod feed;
 pub mod http;
 pub mod list;
 pub mod openapi;

@@ -239,7 +239,7 @@ impl Resource for Partners {
     }
 
     /// A partner whose tokens or observations remain is a 409: deactivate it instead.
-    fn delete(conn: &mut PgConnection, row: &Partner, _: bool) -> AppResult<()> {
+    fn delete(conn: &mut PgConnection, row: &Partner, _: bool, _: &Caller) -> AppResult<()> {
         diesel::delete(partners::table.find(row.id))
             .execute(conn)
             .map_err(on_delete)?;

@@ -20,7 +20,7 @@ use crate::partners::Partners;
 use crate::resource::docs as doc;
 use crate::resource::handlers as crud;
 use crate::routing::Table;
-use crate::{ops, tokens, users};
+use crate::{feed, ops, tokens, users};
 
 #[rustfmt::skip]
 pub fn table(t: &mut Table) {
@@ -81,6 +81,7 @@ pub fn table(t: &mut Table) {
     t.get("/api/v1/contact", contacts::get_primary_contact, contacts::get_primary_contact_doc);
 
     t.get("/api/v1/search", search::search, search::search_doc);
+    t.get("/api/v1/changes", feed::list_changes, feed::list_changes_doc);
 
     // User accounts: admins only.
     t.get("/api/v1/users", users::list_users, users::list_users_doc);

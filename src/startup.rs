@@ -2,6 +2,7 @@
 //! route table, the middleware, the Swagger UI.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -11,6 +12,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::JwtKeys;
+use crate::changelog;
 use crate::db::PgPool;
 use crate::ops::OpenApiJson;
 use crate::routing::{self, Table};
@@ -62,12 +64,45 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
+/// How often scheduled publications are looked for (see `changelog::log_scheduled`).
+const SCHEDULE_EVERY: Duration = Duration::from_secs(1);
+/// How often the change log forgets what is older than it keeps.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The service's own work in the background: logging scheduled publications as
+/// their time comes, and pruning the change log. A failure is logged and tried
+/// again at the next tick; the database may be away for a while.
+async fn background(pool: PgPool) {
+    let mut last_prune: Option<std::time::Instant> = None;
+    loop {
+        actix_web::rt::time::sleep(SCHEDULE_EVERY).await;
+        let prune = last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY);
+        let pool = pool.clone();
+        let done = web::block(move || -> Result<(), String> {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            changelog::log_scheduled(&mut conn).map_err(|e| e.to_string())?;
+            if prune {
+                changelog::prune(&mut conn).map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        })
+        .await;
+        match done {
+            Ok(Ok(())) if prune => last_prune = Some(std::time::Instant::now()),
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => log::debug!("background work failed, tried again soon: {error}"),
+            Err(error) => log::warn!("background work did not run: {error}"),
+        }
+    }
+}
+
 /// Builds the server on a bound listener; awaiting it serves until SIGINT or SIGTERM.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let document = apidoc::document()
         .and_then(|document| serde_json::to_value(document).map_err(|e| e.to_string()))
         .map_err(std::io::Error::other)?;
     let document = web::Data::new(OpenApiJson(document));
+    actix_web::rt::spawn(background(state.pool.clone()));
     let pool = web::Data::new(state.pool);
     let keys = web::Data::new(state.keys);
     let origins = state.cors_origins;

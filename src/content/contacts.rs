@@ -195,6 +195,7 @@ impl Resource for Contacts {
     const PLURAL: &'static str = "contacts";
     const TAG: &'static str = "contacts";
     const WRITE: Permission = Permission::WriteContent;
+    const CHANGE_TYPE: Option<&'static str> = Some("contact");
     const KEY: &'static str = "slug";
     const KEY_DESCRIPTION: &'static str = "The contact's slug, e.g. `seesac-belgrade`";
     const KEY_EXAMPLE: &'static str = "seesac-belgrade";
@@ -308,7 +309,7 @@ impl Resource for Contacts {
         )
     }
 
-    fn delete(conn: &mut PgConnection, row: &Contact, _: bool) -> AppResult<()> {
+    fn delete(conn: &mut PgConnection, row: &Contact, _: bool, _: &Caller) -> AppResult<()> {
         if row.primary {
             let others: i64 = contacts::table
                 .filter(contacts::id.ne(row.id))

@@ -210,6 +210,7 @@ impl Resource for Decisions {
     const PLURAL: &'static str = "Council Decisions";
     const TAG: &'static str = "council-decisions";
     const WRITE: Permission = Permission::WriteContent;
+    const CHANGE_TYPE: Option<&'static str> = Some("council_decision");
     const KEY: &'static str = "celex";
     const KEY_DESCRIPTION: &'static str = "The decision's CELEX number, e.g. `32019D2111`";
     const KEY_EXAMPLE: &'static str = "32019D2111";
@@ -312,7 +313,7 @@ impl Resource for Decisions {
         )
     }
 
-    fn delete(conn: &mut PgConnection, row: &Decision, _: bool) -> AppResult<()> {
+    fn delete(conn: &mut PgConnection, row: &Decision, _: bool, _: &Caller) -> AppResult<()> {
         diesel::delete(council_decisions::table.find(row.id))
             .execute(conn)
             .map_err(on_delete)?;

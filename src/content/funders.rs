@@ -197,6 +197,7 @@ impl Resource for Funders {
     const PLURAL: &'static str = "funders";
     const TAG: &'static str = "funders";
     const WRITE: Permission = Permission::WriteContent;
+    const CHANGE_TYPE: Option<&'static str> = Some("funder");
     const KEY: &'static str = "slug";
     const KEY_DESCRIPTION: &'static str = "The funder's slug, e.g. `european-union`";
     const KEY_EXAMPLE: &'static str = "european-union";
@@ -291,7 +292,7 @@ impl Resource for Funders {
         )
     }
 
-    fn delete(conn: &mut PgConnection, row: &Funder, _: bool) -> AppResult<()> {
+    fn delete(conn: &mut PgConnection, row: &Funder, _: bool, _: &Caller) -> AppResult<()> {
         diesel::delete(funders::table.find(row.id))
             .execute(conn)
             .map_err(on_delete)?;

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::observations::{Observation, Unit};
 use super::{Access, Publication, Status};
 use crate::auth::{Caller, Permission};
+use crate::changelog::{self, Action, Change};
 use crate::db::errors::on_delete;
 use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult};
@@ -207,6 +208,7 @@ impl Resource for Metrics {
     const PLURAL: &'static str = "impact metrics";
     const TAG: &'static str = "impact-metrics";
     const WRITE: Permission = Permission::WriteContent;
+    const CHANGE_TYPE: Option<&'static str> = Some("impact_metric");
     const KEY: &'static str = "key";
     const KEY_DESCRIPTION: &'static str = "The metric's key, e.g. `women-in-armed-forces`";
     const KEY_EXAMPLE: &'static str = "women-in-armed-forces";
@@ -326,10 +328,37 @@ impl Resource for Metrics {
 
     /// A metric with observations is deleted only with `?cascade=true`, and then
     /// with them, in the same transaction.
-    fn delete(conn: &mut PgConnection, row: &Metric, cascade: bool) -> AppResult<()> {
+    fn delete(
+        conn: &mut PgConnection,
+        row: &Metric,
+        cascade: bool,
+        caller: &Caller,
+    ) -> AppResult<()> {
         let figures = observations::table.filter(observations::metric.eq(&row.key));
         if cascade {
-            diesel::delete(figures).execute(conn)?;
+            // Each observation deleted with it is a change of its own.
+            let deleted: Vec<Observation> = diesel::delete(figures)
+                .returning(Observation::as_returning())
+                .get_results(conn)?;
+            let changes: Vec<Change> = deleted
+                .iter()
+                .map(|figure| Change {
+                    kind: "observation",
+                    key: figure.id.to_string(),
+                    parent: Some(row.key.clone()),
+                    action: Action::Deleted,
+                    version: figure.version,
+                    public_before: changelog::public_now(Some((
+                        figure.status,
+                        figure.published_at,
+                    ))) && changelog::public_now(Some((
+                        row.status,
+                        row.published_at,
+                    ))),
+                    public_from: None,
+                })
+                .collect();
+            changelog::append(conn, &changes, &caller.name())?;
         } else {
             let count: i64 = figures.count().get_result(conn)?;
             if count > 0 {

@@ -250,6 +250,7 @@ impl Resource for Observations {
     const PLURAL: &'static str = "observations";
     const TAG: &'static str = "impact-metrics";
     const WRITE: Permission = Permission::WriteObservations;
+    const CHANGE_TYPE: Option<&'static str> = Some("observation");
     const KEY: &'static str = "id";
     const KEY_DESCRIPTION: &'static str =
         "The observation's id (a UUID); PUT to a new one creates it";
@@ -268,6 +269,46 @@ impl Resource for Observations {
 
     fn key(row: &Observation) -> String {
         row.id.to_string()
+    }
+
+    fn version(row: &Observation) -> i32 {
+        row.version
+    }
+
+    fn change_parent(metric: &ParentMetric) -> Option<String> {
+        Some(metric.key.clone())
+    }
+
+    /// Observations a caller may see: their own publication, and their metric's.
+    fn find_visible(
+        conn: &mut PgConnection,
+        keys: &[String],
+        access: Access,
+    ) -> AppResult<Vec<Observation>> {
+        let ids: Vec<Uuid> = keys
+            .iter()
+            .filter_map(|key| Uuid::parse_str(key).ok())
+            .collect();
+        let rows: Vec<Observation> = observations::table
+            .filter(observations::id.eq_any(ids))
+            .select(Observation::as_select())
+            .load(conn)?;
+        let metrics: Vec<String> = rows.iter().map(|row| row.metric.clone()).collect();
+        let visible_metrics: Vec<String> = access
+            .filter(
+                impact_metrics::table
+                    .filter(impact_metrics::key.eq_any(metrics))
+                    .select(impact_metrics::key)
+                    .into_boxed(),
+            )
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| {
+                access.may_see(row.status, row.published_at)
+                    && visible_metrics.contains(&row.metric)
+            })
+            .collect())
     }
 
     fn publication(row: &Observation) -> Option<(Status, Option<DateTime<Utc>>)> {
@@ -507,7 +548,7 @@ impl Resource for Observations {
         })
     }
 
-    fn delete(conn: &mut PgConnection, row: &Observation, _: bool) -> AppResult<()> {
+    fn delete(conn: &mut PgConnection, row: &Observation, _: bool, _: &Caller) -> AppResult<()> {
         diesel::delete(observations::table.find(row.id))
             .execute(conn)
             .map_err(on_delete)?;

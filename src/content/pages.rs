@@ -182,6 +182,7 @@ impl Resource for Pages {
     const PLURAL: &'static str = "pages";
     const TAG: &'static str = "pages";
     const WRITE: Permission = Permission::WriteContent;
+    const CHANGE_TYPE: Option<&'static str> = Some("page");
     const KEY: &'static str = "slug";
     const KEY_DESCRIPTION: &'static str = "The page's slug, e.g. `mission`";
     const KEY_EXAMPLE: &'static str = "mission";
@@ -270,7 +271,7 @@ impl Resource for Pages {
         )
     }
 
-    fn delete(conn: &mut PgConnection, row: &Page, _: bool) -> AppResult<()> {
+    fn delete(conn: &mut PgConnection, row: &Page, _: bool, _: &Caller) -> AppResult<()> {
         diesel::delete(pages::table.find(row.id))
             .execute(conn)
             .map_err(on_delete)?;

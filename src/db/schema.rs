@@ -169,6 +169,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    changes (position) {
+        position -> Int8,
+        #[sql_name = "type"]
+        kind -> Text,
+        key -> Text,
+        parent -> Nullable<Text>,
+        action -> Text,
+        version -> Int4,
+        actor -> Text,
+        at -> Timestamptz,
+        public_before -> Bool,
+        public_from -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    changes_horizon (id) {
+        id -> Bool,
+        position -> Int8,
+    }
+}
+
+diesel::table! {
+    changes_schedule (id) {
+        id -> Bool,
+        until -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     pages,
@@ -178,5 +208,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     council_decisions,
     contacts,
     partners,
-    api_tokens
+    api_tokens,
+    changes
 );

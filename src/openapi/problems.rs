@@ -95,6 +95,8 @@ problem_kinds! {
         loop); other items still refer to this one; or a rule that depends on other items \
         (a percentage for a percent metric, the one primary contact), or on the stored item \
         for a PATCH, is broken. `errors` names the fields";
+    /// 410 on the changes feed.
+    Gone = 410, "The cursor is older than the change log keeps: start over with a full sync";
     /// 412 on a conditional write.
     PreconditionFailed = 412, "If-Match does not match the current ETag (or If-None-Match: * \
         and the item exists); nothing was written";

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::Resource;
 use crate::auth::Caller;
+use crate::changelog::{self, Action, Change};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::{self, Preconditions, etag_of};
@@ -75,6 +76,47 @@ pub fn parse_body<R: Resource>(mut object: Map<String, Value>) -> AppResult<R::B
         object.remove(*field);
     }
     http::from_object(object)
+}
+
+/// Logs a write as the last step of its transaction: what changed, and what
+/// anonymous readers saw before and see after. A write that changed nothing (the
+/// same PUT twice) is not a change; a renamed key is the old one deleted and the new
+/// one created, as a feed reader must see it.
+pub fn log_write<R: Resource>(
+    conn: &mut diesel::PgConnection,
+    scope: &R::Scope,
+    caller: &Caller,
+    before: Option<&R::Row>,
+    after: Option<&R::Row>,
+) -> AppResult<()> {
+    let Some(kind) = R::CHANGE_TYPE else {
+        return Ok(());
+    };
+    let change = |row: &R::Row, action: Action, public_before: bool| Change {
+        kind,
+        key: R::key(row),
+        parent: R::change_parent(scope),
+        action,
+        version: R::version(row),
+        public_before,
+        public_from: match action {
+            Action::Deleted => None,
+            _ => changelog::public_from(R::publication(row)),
+        },
+    };
+    let was_public = before.is_some_and(|row| changelog::public_now(R::publication(row)));
+    let changes = match (before, after) {
+        (None, Some(row)) => vec![change(row, Action::Created, false)],
+        (Some(old), Some(row)) if R::key(old) != R::key(row) => vec![
+            change(old, Action::Deleted, was_public),
+            change(row, Action::Created, false),
+        ],
+        (Some(old), Some(row)) if R::version(old) == R::version(row) => Vec::new(),
+        (Some(_), Some(row)) => vec![change(row, Action::Updated, was_public)],
+        (Some(old), None) => vec![change(old, Action::Deleted, was_public)],
+        (None, None) => Vec::new(),
+    };
+    changelog::append(conn, &changes, &caller.name())
 }
 
 /// The start of every write's transaction: the resource's advisory lock, then its
@@ -210,6 +252,7 @@ pub async fn create<R: Resource>(
             let scope = begin_write::<R>(conn, &scope)?;
             R::authorise(&caller, &scope, None, Some(&input))?;
             let row = R::save(conn, &scope, None, input, &caller)?;
+            log_write::<R>(conn, &scope, &caller, None, Some(&row))?;
             let key = R::key(&row);
             Ok((represent_one::<R>(conn, row, Access::Everything)?, key))
         })
@@ -238,6 +281,7 @@ pub async fn replace<R: Resource>(
             let input = R::validate(parse_body::<R>(object)?, Some(&key), existing.as_ref())?;
             R::authorise(&caller, &scope, existing.as_ref(), Some(&input))?;
             let row = R::save(conn, &scope, existing.as_ref(), input, &caller)?;
+            log_write::<R>(conn, &scope, &caller, existing.as_ref(), Some(&row))?;
             Ok((
                 represent_one::<R>(conn, row, Access::Everything)?,
                 existing.is_none(),
@@ -282,6 +326,7 @@ pub async fn update<R: Resource>(
                 .map_err(|error| blame::<R>(error, patch, &existing))?;
             R::authorise(&caller, &scope, Some(&existing), Some(&input))?;
             let row = R::save(conn, &scope, Some(&existing), input, &caller)?;
+            log_write::<R>(conn, &scope, &caller, Some(&existing), Some(&row))?;
             let new_key = R::key(&row);
             let moved = new_key != key;
             Ok((
@@ -366,7 +411,8 @@ pub async fn delete<R: Resource>(
         let existing = R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
         preconditions.check(current_etag::<R>(conn, Some(&existing))?.as_deref())?;
         R::authorise(&caller, &scope, Some(&existing), None)?;
-        R::delete(conn, &existing, cascade)
+        R::delete(conn, &existing, cascade, &caller)?;
+        log_write::<R>(conn, &scope, &caller, Some(&existing), None)
     })
     .await?;
     Ok(HttpResponse::NoContent()

@@ -30,6 +30,27 @@ macro_rules! table_resource {
             row.$key.clone()
         }
 
+        fn version(row: &$Row) -> i32 {
+            row.version
+        }
+
+        fn find_visible(
+            conn: &mut diesel::PgConnection,
+            keys: &[String],
+            access: $crate::visibility::Access,
+        ) -> $crate::error::AppResult<Vec<$Row>> {
+            let rows: Vec<$Row> = $table::table
+                .filter($table::$key.eq_any(keys))
+                .select($Row::as_select())
+                .load(conn)?;
+            Ok(rows
+                .into_iter()
+                .filter(|row| {
+                    Self::publication(row).is_none_or(|(status, at)| access.may_see(status, at))
+                })
+                .collect())
+        }
+
         fn resolve_scope(
             _: &mut diesel::PgConnection,
             _: &str,
@@ -138,12 +159,30 @@ pub trait Resource: Sized + 'static {
     /// What writing needs.
     const WRITE: Permission;
 
+    /// The item's type in the change log, if its writes are logged (content's are).
+    const CHANGE_TYPE: Option<&'static str> = None;
+
+    /// The item's parent in the change log: an observation's metric.
+    fn change_parent(scope: &Self::Scope) -> Option<String> {
+        let _ = scope;
+        None
+    }
+
+    /// The items with these keys that `access` may see, wherever they are: the
+    /// changes feed shows them.
+    fn find_visible(
+        conn: &mut PgConnection,
+        keys: &[String],
+        access: Access,
+    ) -> AppResult<Vec<Self::Row>>;
+
     /// Writes to this table take this advisory lock first, before any row lock, so
     /// that writes whose rules read other rows (the tree of pages, the one primary
     /// contact) run one at a time instead of deadlocking.
     const WRITE_LOCK: Option<&'static str> = None;
 
     fn key(row: &Self::Row) -> String;
+    fn version(row: &Self::Row) -> i32;
     /// The item's status and publication date, if it has them: content does, and
     /// is hidden from anonymous readers until it is published.
     fn publication(row: &Self::Row) -> Option<(Status, Option<DateTime<Utc>>)> {
@@ -201,8 +240,14 @@ pub trait Resource: Sized + 'static {
         input: Self::Input,
         caller: &Caller,
     ) -> AppResult<Self::Row>;
-    /// Deletes, with the resource's own rules; `cascade` is `?cascade=true`.
-    fn delete(conn: &mut PgConnection, row: &Self::Row, cascade: bool) -> AppResult<()>;
+    /// Deletes, with the resource's own rules; `cascade` is `?cascade=true`;
+    /// `caller` is who deletes.
+    fn delete(
+        conn: &mut PgConnection,
+        row: &Self::Row,
+        cascade: bool,
+        caller: &Caller,
+    ) -> AppResult<()>;
 
     /// The JSON of rows: derived fields and the embeddings `view` asks for, in a
     /// fixed number of queries however many rows there are.

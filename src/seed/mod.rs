@@ -15,7 +15,7 @@ use crate::content::observations::Observations;
 use crate::content::pages::Pages;
 use crate::error::{AppError, AppResult};
 use crate::resource::Resource;
-use crate::resource::handlers::{begin_write, parse_body};
+use crate::resource::handlers::{begin_write, log_write, parse_body};
 
 /// A page of the sample content.
 struct SeedPage {
@@ -168,7 +168,9 @@ fn seed<R: Resource>(conn: &mut PgConnection, scope: &str, items: &[Value]) -> A
         let input = R::validate(parse_body::<R>(object)?, key.as_deref(), None).map_err(|e| {
             AppError::internal(format!("seed {} {key:?} is invalid: {e:?}", R::NAME))
         })?;
-        R::save(conn, &scope, None, input, &Caller::system("seed"))?;
+        let seeder = Caller::system("seed");
+        let row = R::save(conn, &scope, None, input, &seeder)?;
+        log_write::<R>(conn, &scope, &seeder, None, Some(&row))?;
         created += 1;
     }
     Ok(created)

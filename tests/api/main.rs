@@ -11,6 +11,7 @@
 mod auth;
 mod binary;
 mod caching;
+mod changes;
 mod cluster;
 mod contacts;
 mod decisions;

@@ -1,0 +1,3 @@
+DROP TABLE changes_schedule;
+DROP TABLE changes_horizon;
+DROP TABLE changes;

@@ -1,0 +1,231 @@
+//! The change log: every write to content appends to it, in the write's own
+//! transaction, so a change is logged if and only if it committed. The changes feed
+//! (`feed.rs`) reads it; the read cache and webhooks of later work will too.
+//!
+//! Positions are strictly increasing, without gaps, and in commit order: a write
+//! appends as its last step, under a lock it holds until it commits, so a write
+//! that commits later always takes a larger position, and a reader who has seen
+//! position n will never find a change below n appear after it.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Int4, Nullable, Text, Timestamptz};
+
+use crate::db::schema::changes_schedule;
+use crate::error::AppResult;
+use crate::visibility::{Access, Status};
+
+/// The advisory lock the tail of every logged write holds until it commits.
+const LOG_LOCK: &str = "seesac:changes";
+
+/// What happened to an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Created,
+    Updated,
+    Deleted,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Deleted => "deleted",
+        }
+    }
+}
+
+/// One change, before it has a position.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub kind: &'static str,
+    pub key: String,
+    /// An observation's metric.
+    pub parent: Option<String>,
+    pub action: Action,
+    pub version: i32,
+    /// Whether anonymous readers saw the item just before.
+    pub public_before: bool,
+    /// From when anonymous readers see it after (`None`: not at all).
+    pub public_from: Option<DateTime<Utc>>,
+}
+
+/// Whether anonymous readers see an item with this publication now.
+pub fn public_now(publication: Option<(Status, Option<DateTime<Utc>>)>) -> bool {
+    publication.is_some_and(|(status, at)| Access::Public.may_see(status, at))
+}
+
+/// From when anonymous readers see an item with this publication, if ever.
+pub fn public_from(publication: Option<(Status, Option<DateTime<Utc>>)>) -> Option<DateTime<Utc>> {
+    match publication {
+        Some((Status::Published, at)) => at,
+        _ => None,
+    }
+}
+
+/// Appends changes as the last step of the caller's transaction; the lock it takes
+/// is held until that transaction ends.
+pub fn append(conn: &mut PgConnection, changes: &[Change], actor: &str) -> AppResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind::<Text, _>(LOG_LOCK)
+        .execute(conn)?;
+    let column = |f: fn(&Change) -> String| changes.iter().map(f).collect::<Vec<_>>();
+    diesel::sql_query(
+        // `at` is the clock's time, not the transaction's start (`now()`): an item
+        // published during the transaction is published before it is logged.
+        "INSERT INTO changes (position, type, key, parent, action, version, actor, \
+                              public_before, public_from, at) \
+         SELECT (SELECT coalesce(max(position), 0) FROM changes) + n, t, k, p, a, v, $7, b, f, \
+                clock_timestamp() \
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], \
+                     $8::timestamptz[]) WITH ORDINALITY AS u(t, k, p, a, v, b, f, n)",
+    )
+    .bind::<Array<Text>, _>(column(|c| c.kind.to_owned()))
+    .bind::<Array<Text>, _>(column(|c| c.key.clone()))
+    .bind::<Array<Nullable<Text>>, _>(changes.iter().map(|c| c.parent.clone()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(column(|c| c.action.as_str().to_owned()))
+    .bind::<Array<Int4>, _>(changes.iter().map(|c| c.version).collect::<Vec<_>>())
+    .bind::<Array<Bool>, _>(changes.iter().map(|c| c.public_before).collect::<Vec<_>>())
+    .bind::<Text, _>(actor)
+    .bind::<Array<Nullable<Timestamptz>>, _>(
+        changes.iter().map(|c| c.public_from).collect::<Vec<_>>(),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The position of the newest change, 0 if there is none.
+pub fn head(conn: &mut PgConnection) -> AppResult<i64> {
+    #[derive(QueryableByName)]
+    struct Head {
+        #[diesel(sql_type = BigInt)]
+        position: i64,
+    }
+    Ok(
+        diesel::sql_query("SELECT coalesce(max(position), 0) AS position FROM changes")
+            .get_result::<Head>(conn)?
+            .position,
+    )
+}
+
+/// The content tables, their change type and key column, for scheduled
+/// publications. Observations carry their metric.
+const PUBLISHED: &[(&str, &str, &str, &str)] = &[
+    ("pages", "page", "slug", "NULL::text"),
+    ("impact_metrics", "impact_metric", "key", "NULL::text"),
+    ("observations", "observation", "id", "metric"),
+    ("funders", "funder", "slug", "NULL::text"),
+    (
+        "council_decisions",
+        "council_decision",
+        "celex",
+        "NULL::text",
+    ),
+    ("contacts", "contact", "slug", "NULL::text"),
+];
+
+/// Logs the publications whose time has come since the last call: an item saved
+/// with a future `published_at` appears to anonymous readers of the feed when it
+/// is published, not when it was saved. Every instance may call it; one at a time
+/// does the work, and none logs a publication twice.
+pub fn log_scheduled(conn: &mut PgConnection) -> AppResult<usize> {
+    #[derive(QueryableByName)]
+    struct Due {
+        #[diesel(sql_type = Text)]
+        kind: String,
+        #[diesel(sql_type = Text)]
+        key: String,
+        #[diesel(sql_type = Nullable<Text>)]
+        parent: Option<String>,
+        #[diesel(sql_type = Int4)]
+        version: i32,
+        #[diesel(sql_type = Timestamptz)]
+        published_at: DateTime<Utc>,
+    }
+    conn.transaction(|conn| {
+        let until: DateTime<Utc> = changes_schedule::table
+            .select(changes_schedule::until)
+            .for_update()
+            .first(conn)?;
+        let now = Utc::now();
+        let branches: Vec<String> = PUBLISHED
+            .iter()
+            .map(|(table, kind, key, parent)| {
+                // Only what was saved before its time came: an item saved already
+                // published was logged as such when it was saved.
+                format!(
+                    "SELECT '{kind}'::text AS kind, {key}::text AS key, {parent} AS parent, version, \
+                     published_at FROM {table} t WHERE status = 'published' \
+                     AND published_at > $1 AND published_at <= $2 \
+                     AND published_at > coalesce((SELECT max(c.at) FROM changes c \
+                         WHERE c.type = '{kind}' AND c.key = t.{key}::text), '-infinity')"
+                )
+            })
+            .collect();
+        let due: Vec<Due> = diesel::sql_query(format!(
+            "{} ORDER BY published_at, kind, key",
+            branches.join(" UNION ALL ")
+        ))
+        .bind::<Timestamptz, _>(until)
+        .bind::<Timestamptz, _>(now)
+        .load(conn)?;
+        let changes: Vec<Change> = due
+            .into_iter()
+            .filter_map(|item| {
+                let kind = PUBLISHED.iter().find(|(_, k, _, _)| *k == item.kind)?.1;
+                Some(Change {
+                    kind,
+                    key: item.key,
+                    parent: item.parent,
+                    action: Action::Updated,
+                    version: item.version,
+                    public_before: false,
+                    public_from: Some(item.published_at),
+                })
+            })
+            .collect();
+        append(conn, &changes, "system:schedule")?;
+        diesel::update(changes_schedule::table)
+            .set(changes_schedule::until.eq(now))
+            .execute(conn)?;
+        Ok(changes.len())
+    })
+}
+
+/// How long the log keeps a change: a sync job that looks less often than this
+/// must start over.
+pub const KEPT_DAYS: i64 = 90;
+
+/// Forgets changes older than `KEPT_DAYS`; a cursor before them is then a 410.
+pub fn prune(conn: &mut PgConnection) -> AppResult<usize> {
+    conn.transaction(|conn| {
+        #[derive(QueryableByName)]
+        struct Pruned {
+            #[diesel(sql_type = BigInt)]
+            position: i64,
+        }
+        let pruned: Vec<Pruned> = diesel::sql_query(
+            "DELETE FROM changes WHERE at < now() - make_interval(days => $1) RETURNING position",
+        )
+        .bind::<Int4, _>(KEPT_DAYS as i32)
+        .load(conn)?;
+        if let Some(last) = pruned.iter().map(|row| row.position).max() {
+            diesel::sql_query("UPDATE changes_horizon SET position = greatest(position, $1)")
+                .bind::<BigInt, _>(last)
+                .execute(conn)?;
+        }
+        Ok(pruned.len())
+    })
+}
+
+/// The oldest cursor the log can still answer: changes after it are all there.
+pub fn horizon(conn: &mut PgConnection) -> AppResult<i64> {
+    use crate::db::schema::changes_horizon;
+    Ok(changes_horizon::table
+        .select(changes_horizon::position)
+        .first(conn)?)
+}
