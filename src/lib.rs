@@ -27,6 +27,7 @@ pub mod routes;
 pub mod routing;
 pub mod seed;
 pub mod startup;
+pub mod sync;
 pub mod text_enum;
 pub mod tokens;
 pub mod users;

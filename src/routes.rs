@@ -20,6 +20,7 @@ use crate::partners::Partners;
 use crate::resource::docs as doc;
 use crate::resource::handlers as crud;
 use crate::routing::Table;
+use crate::sync::batch;
 use crate::{feed, ops, tokens, users};
 
 #[rustfmt::skip]
@@ -57,6 +58,8 @@ pub fn table(t: &mut Table) {
     t.put("/api/v1/impact-metrics/{key}/observations/{id}", crud::replace::<Observations>, doc::replace::<Observations>);
     t.patch("/api/v1/impact-metrics/{key}/observations/{id}", crud::update::<Observations>, doc::update::<Observations>);
     t.delete("/api/v1/impact-metrics/{key}/observations/{id}", crud::delete::<Observations>, doc::delete::<Observations>);
+
+    t.post("/api/v1/observations/batch", batch::upsert_observations, batch::upsert_observations_doc);
 
     t.get("/api/v1/funders", crud::list::<Funders>, doc::list::<Funders>);
     t.post("/api/v1/funders", crud::create::<Funders>, doc::create::<Funders>);

@@ -67,7 +67,7 @@ fn optional_whole_number<S: Serializer>(
 }
 
 /// A figure of an impact metric.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = observations, check_for_backend(diesel::pg::Pg))]
 #[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000703", "metric": "women-in-armed-forces",
     "area": "WB", "period_start": "2019-01-01", "period_end": "2019-12-31", "value": 6, "value_max": 9,
@@ -162,18 +162,31 @@ pub struct ObservationBody {
 
 #[derive(Debug)]
 pub struct ObservationInput {
-    id: Option<Uuid>,
-    area: Area,
-    period_start: Option<NaiveDate>,
-    period_end: Option<NaiveDate>,
-    value: f64,
-    value_max: Option<f64>,
-    qualifier: Qualifier,
-    as_of: Option<NaiveDate>,
-    source_url: Option<String>,
-    note: Option<String>,
-    reported_by: Option<String>,
-    publication: Publication,
+    pub id: Option<Uuid>,
+    pub area: Area,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
+    pub value: f64,
+    pub value_max: Option<f64>,
+    pub qualifier: Qualifier,
+    pub as_of: Option<NaiveDate>,
+    pub source_url: Option<String>,
+    pub note: Option<String>,
+    pub reported_by: Option<String>,
+    pub publication: Publication,
+}
+
+impl ObservationInput {
+    /// A metric counted in percent holds figures from 0 to 100; checked against the
+    /// metric as it is stored, so a figure outside is a 409.
+    pub fn fits(&self, unit: Unit) -> Result<(), &'static str> {
+        if unit == Unit::Percent
+            && (self.value < 0.0 || self.value_max.unwrap_or(self.value) > 100.0)
+        {
+            return Err("a percentage is between 0 and 100");
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -227,6 +240,28 @@ const FIELDS: &[Field] = &[
         .sortable()
         .filterable()
         .nullable(),
+];
+
+/// The columns of an observation in CSV, in the order of its JSON.
+pub const CSV_COLUMNS: &[&str] = &[
+    "id",
+    "metric",
+    "area",
+    "period_start",
+    "period_end",
+    "value",
+    "value_max",
+    "qualifier",
+    "as_of",
+    "source_url",
+    "note",
+    "reported_by",
+    "partner",
+    "status",
+    "published_at",
+    "version",
+    "created_at",
+    "updated_at",
 ];
 
 /// The order of "period order": unknown periods first, then by end and start.
@@ -504,14 +539,9 @@ impl Resource for Observations {
         input: ObservationInput,
         caller: &Caller,
     ) -> AppResult<Observation> {
-        if metric.unit == Unit::Percent
-            && (input.value < 0.0 || input.value_max.unwrap_or(input.value) > 100.0)
-        {
-            return Err(AppError::conflict_at(
-                "/value",
-                "a percentage is between 0 and 100",
-            ));
-        }
+        input
+            .fits(metric.unit)
+            .map_err(|detail| AppError::conflict_at("/value", detail))?;
         reject_duplicate(conn, metric, existing.map(|o| o.id), &input)?;
         let record = ObservationRecord {
             metric: &metric.key,

@@ -1,11 +1,13 @@
 //! HTTP plumbing shared by every endpoint:
 //! - `body`: JSON request bodies (415, 413, 400 with a pointer);
 //! - `conditional`: ETags, 304, `If-Match` (412) and caching headers;
+//! - `csv`: CSV in and out;
 //! - `links`: the `Link` header of a page of a list;
 //! - `middleware`: problem+json for every error, `Server-Timing`.
 
 pub mod body;
 pub mod conditional;
+pub mod csv;
 pub mod links;
 pub mod middleware;
 

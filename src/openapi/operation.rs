@@ -114,7 +114,7 @@ pub struct Doc {
     security: Security,
     path_params: Vec<(String, Option<&'static str>, RefOr<Schema>)>,
     params: Vec<Parameter>,
-    body: Option<(Vec<&'static str>, String)>,
+    body: Vec<(&'static str, String)>,
     answers: Vec<Answer>,
     schemas: Schemas,
 }
@@ -130,7 +130,7 @@ impl Doc {
             security: Security::None,
             path_params: Vec::new(),
             params: Vec::new(),
-            body: None,
+            body: Vec::new(),
             answers: Vec::new(),
             schemas: Vec::new(),
         }
@@ -170,7 +170,17 @@ impl Doc {
 
     /// A required request body of the schema `schema_name`, in these media types.
     pub fn body(mut self, schema_name: impl Into<String>, media_types: &[&'static str]) -> Self {
-        self.body = Some((media_types.to_vec(), schema_name.into()));
+        let name = schema_name.into();
+        for media_type in media_types {
+            self.body.push((media_type, name.clone()));
+        }
+        self
+    }
+
+    /// A required request body may also come in `media_type`, of the schema
+    /// `schema_name`.
+    pub fn body_in(mut self, schema_name: impl Into<String>, media_type: &'static str) -> Self {
+        self.body.push((media_type, schema_name.into()));
         self
     }
 
@@ -259,13 +269,13 @@ impl Doc {
             );
         }
         operation = operation.parameters(Some(self.params));
-        if let Some((media_types, schema_name)) = self.body {
+        if !self.body.is_empty() {
             let mut body = RequestBodyBuilder::new().required(Some(Required::True));
-            for media_type in media_types {
+            for (media_type, schema_name) in self.body {
                 body = body.content(
                     media_type,
                     ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name(schema_name.clone())))
+                        .schema(Some(Ref::from_schema_name(schema_name)))
                         .build(),
                 );
             }

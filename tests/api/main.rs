@@ -9,6 +9,7 @@
 )]
 
 mod auth;
+mod batch;
 mod binary;
 mod caching;
 mod changes;

@@ -106,6 +106,7 @@ fn creations(document: &Value) -> Vec<(String, Value)> {
     for (path, item) in document["paths"].as_object().unwrap() {
         if let Some(post) = item.get("post")
             && path.starts_with("/api/v1/")
+            && !path.ends_with("/batch")
             && !["users", "auth", "tokens"].contains(&post["tags"][0].as_str().unwrap())
         {
             let reference = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]

@@ -1,0 +1,4 @@
+//! Sync for partners' systems: batch upserts of observations by natural key, in
+//! JSON or CSV (`batch`).
+
+pub mod batch;
