@@ -13,7 +13,7 @@ use crate::content::contacts::{self, Contacts};
 use crate::content::decisions::Decisions;
 use crate::content::funders::Funders;
 use crate::content::metrics::Metrics;
-use crate::content::observations::Observations;
+use crate::content::observations::{self, Observations};
 use crate::content::pages::Pages;
 use crate::content::search;
 use crate::partners::Partners;
@@ -59,6 +59,7 @@ pub fn table(t: &mut Table) {
     t.patch("/api/v1/impact-metrics/{key}/observations/{id}", crud::update::<Observations>, doc::update::<Observations>);
     t.delete("/api/v1/impact-metrics/{key}/observations/{id}", crud::delete::<Observations>, doc::delete::<Observations>);
 
+    t.get("/api/v1/observations", observations::list_all_observations, doc::list_everywhere::<Observations>);
     t.post("/api/v1/observations/batch", batch::upsert_observations, batch::upsert_observations_doc);
 
     t.get("/api/v1/funders", crud::list::<Funders>, doc::list::<Funders>);

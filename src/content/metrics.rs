@@ -21,7 +21,7 @@ use crate::http::body::whole_number;
 use crate::list::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
 use crate::resource::{Resource, store_row, table_resource, to_json};
 use crate::text_enum::text_enum;
-use crate::validate::{Check, Slug};
+use crate::validate::{Area, Check, Slug};
 
 text_enum! {
     /// The area of work a metric belongs to.
@@ -60,6 +60,10 @@ pub struct Metric {
     pub sdg_goals: Vec<i32>,
     /// Order on the site, smallest first.
     pub position: i32,
+    /// The area whose newest published figure is the metric's headline (`latest`),
+    /// e.g. `WB` for a regional figure; null: the newest figure of any area.
+    #[schema(value_type = Option<Area>)]
+    pub headline_area: Option<String>,
     /// `draft`, `published` or `archived`.
     pub status: Status,
     /// When it is (or was) published; in the future, it is scheduled.
@@ -76,7 +80,7 @@ pub struct Metric {
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000007", "key": "women-in-armed-forces",
     "label": "Share of women in the armed forces of the Western Balkans", "description": null,
-    "category": "gender-equality", "unit": "percent", "sdg_goals": [5, 16], "position": 7,
+    "category": "gender-equality", "unit": "percent", "sdg_goals": [5, 16], "position": 7, "headline_area": "WB",
     "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
     "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z",
     "latest": {"id": "5eed0000-0000-4000-8000-000000000703", "metric": "women-in-armed-forces", "area": "WB",
@@ -88,9 +92,14 @@ pub struct MetricItem {
     /// The metric's own fields.
     #[serde(flatten)]
     pub metric: Metric,
-    /// Derived: the newest observation (latest period) the caller may see, or null.
+    /// Derived: the newest observation (latest period) the caller may see in the
+    /// metric's `headline_area` (in any area if it has none), or null.
     #[schema(required = true)]
     pub latest: Option<Observation>,
+    /// With `include=latest_by_area`: the newest observation the caller may see in
+    /// each area, in area order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_by_area: Option<Vec<Observation>>,
     /// With `include=observations`: all of them, in period order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observations: Option<Vec<Observation>>,
@@ -125,7 +134,8 @@ fn sdg_goals_schema() -> utoipa::openapi::schema::Array {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"key": "women-in-armed-forces",
     "label": "Share of women in the armed forces of the Western Balkans",
-    "category": "gender-equality", "unit": "percent", "sdg_goals": [5, 16], "status": "published"}))]
+    "category": "gender-equality", "unit": "percent", "sdg_goals": [5, 16], "headline_area": "WB",
+    "status": "published"}))]
 pub struct MetricBody {
     /// The URL key. On PUT the URL carries it; a PATCH that changes it moves the metric.
     #[schema(value_type = Option<Slug>)]
@@ -155,6 +165,10 @@ pub struct MetricBody {
     #[schema(minimum = -1000000, maximum = 1000000)]
     #[serde(default, deserialize_with = "whole_number::optional")]
     pub position: Option<i64>,
+    /// The area whose newest figure is the headline (`latest`): a region such as `WB`
+    /// or a country. Null or absent: the newest figure of any area.
+    #[schema(value_type = Option<Area>)]
+    pub headline_area: Option<String>,
     /// Default `draft`.
     #[schema(value_type = Option<Status>)]
     pub status: Option<String>,
@@ -173,6 +187,7 @@ pub struct MetricRecord {
     unit: Unit,
     sdg_goals: Vec<i32>,
     position: i32,
+    headline_area: Option<String>,
     status: Status,
     published_at: Option<DateTime<Utc>>,
 }
@@ -191,7 +206,11 @@ const FIELDS: &[Field] = &[
     Field::new("position", Kind::Integer)
         .sortable()
         .filterable(),
+    Field::new("headline_area", Kind::Text)
+        .sortable()
+        .filterable(),
     Field::derived("latest"),
+    Field::derived("latest_by_area"),
 ];
 
 pub struct Metrics;
@@ -212,7 +231,7 @@ impl Resource for Metrics {
     const KEY: &'static str = "key";
     const KEY_DESCRIPTION: &'static str = "The metric's key, e.g. `women-in-armed-forces`";
     const KEY_EXAMPLE: &'static str = "women-in-armed-forces";
-    const READ_ONLY: &'static [&'static str] = &["latest", "observations"];
+    const READ_ONLY: &'static [&'static str] = &["latest", "latest_by_area", "observations"];
     const CASCADE: Option<&'static str> = Some(
         "`true` deletes the metric's observations with it; without it, a metric that has \
          observations is a 409",
@@ -223,7 +242,7 @@ impl Resource for Metrics {
         default_sort: &[("position", Dir::Asc)],
         unique_column: "key",
         searchable: true,
-        includes: &["observations"],
+        includes: &["observations", "latest_by_area"],
     };
 
     table_resource!(table: impact_metrics, key: key, row: Metric);
@@ -241,6 +260,7 @@ impl Resource for Metrics {
             unit: Some(row.unit.as_str().to_owned()),
             sdg_goals: Some(row.sdg_goals.iter().map(|goal| i64::from(*goal)).collect()),
             position: Some(row.position.into()),
+            headline_area: row.headline_area.clone(),
             status: Some(row.status.as_str().to_owned()),
             published_at: row.published_at.map(|at| at.to_rfc3339()),
         }
@@ -255,6 +275,7 @@ impl Resource for Metrics {
         let key = check.key("key", body.key, key, Slug::parse);
         let category = check.required("category", body.category, Category::parse);
         let unit = check.required("unit", body.unit, Unit::parse);
+        let headline_area = check.parsed("headline_area", body.headline_area, Area::parse);
         let goals = body.sdg_goals.unwrap_or_default();
         let mut sdg_goals: Vec<i32> = Vec::new();
         for goal in goals {
@@ -287,6 +308,7 @@ impl Resource for Metrics {
             position: check
                 .integer_in("position", body.position, -1_000_000..=1_000_000)
                 .unwrap_or(0),
+            headline_area: headline_area.map(Area::into_inner),
             status: publication.status,
             published_at: publication.published_at,
         };
@@ -387,14 +409,15 @@ impl Resource for Metrics {
         access: Access,
     ) -> AppResult<Vec<Value>> {
         let keys: Vec<String> = rows.iter().map(|metric| metric.key.clone()).collect();
-        // The newest observation of every metric, in one query.
-        let latest: Vec<Observation> = access
+        // The newest observation of every metric in every area, in one query; the
+        // headline is the one in the metric's headline area.
+        let newest: Vec<Observation> = access
             .filter(
                 observations::table
                     .filter(observations::metric.eq_any(keys.clone()))
-                    .distinct_on(observations::metric)
-                    .order((
-                        observations::metric,
+                    .distinct_on((observations::metric, observations::area))
+                    .order((observations::metric, observations::area))
+                    .then_order_by((
                         observations::period_end.desc().nulls_last(),
                         observations::period_start.desc().nulls_last(),
                         observations::as_of.desc().nulls_last(),
@@ -404,8 +427,13 @@ impl Resource for Metrics {
                     .into_boxed(),
             )
             .load(conn)?;
-        let mut latest: HashMap<String, Observation> =
-            latest.into_iter().map(|o| (o.metric.clone(), o)).collect();
+        let mut by_area: HashMap<String, Vec<Observation>> = HashMap::new();
+        for observation in newest {
+            by_area
+                .entry(observation.metric.clone())
+                .or_default()
+                .push(observation);
+        }
         let mut all: HashMap<String, Vec<Observation>> = HashMap::new();
         if view.includes("observations") {
             let observations: Vec<Observation> = access
@@ -435,12 +463,26 @@ impl Resource for Metrics {
                 let observations = view
                     .includes("observations")
                     .then(|| all.remove(&metric.key).unwrap_or_default());
+                let newest = by_area.remove(&metric.key).unwrap_or_default();
                 to_json(&MetricItem {
-                    latest: latest.remove(&metric.key),
+                    latest: headline(&newest, metric.headline_area.as_deref()).cloned(),
+                    latest_by_area: view.includes("latest_by_area").then_some(newest),
                     observations,
                     metric,
                 })
             })
             .collect())
+    }
+}
+
+/// The headline among the newest figures of each area: the one in `area`, or with
+/// no headline area the newest of all (latest period, then latest `as_of`, then
+/// latest written).
+fn headline<'a>(newest: &'a [Observation], area: Option<&str>) -> Option<&'a Observation> {
+    match area {
+        Some(area) => newest.iter().find(|o| o.area == area),
+        None => newest
+            .iter()
+            .max_by_key(|o| (o.period_end, o.period_start, o.as_of, o.created_at)),
     }
 }

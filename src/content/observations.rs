@@ -10,13 +10,19 @@ use uuid::Uuid;
 
 use super::{Access, Publication, Status, number};
 use crate::auth::{Caller, Permission};
+use crate::db::Db;
 use crate::db::errors::on_delete;
 use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::list::{CONTENT_FIELDS, Dir, Field, Kind, ListQuery, ListSpec, total};
-use crate::resource::Resource;
+use crate::resource::handlers::{access_of, answer_list};
+use crate::resource::{Resource, to_json};
 use crate::text_enum::text_enum;
 use crate::validate::{Area, Check, HttpUrl, Id, parse_date};
+use crate::visibility::VISIBLE_SQL;
+use actix_web::{HttpRequest, HttpResponse};
+use diesel::dsl::sql;
+use diesel::sql_types::Bool;
 
 text_enum! {
     /// How the value is to be read.
@@ -208,7 +214,7 @@ struct ObservationRecord<'a> {
 }
 
 const FIELDS: &[Field] = &[
-    Field::new("metric", Kind::Text),
+    Field::new("metric", Kind::Text).sortable().filterable(),
     Field::new("area", Kind::Text).sortable().filterable(),
     Field::new("period_start", Kind::Date)
         .sortable()
@@ -286,6 +292,7 @@ impl Resource for Observations {
     const TAG: &'static str = "impact-metrics";
     const WRITE: Permission = Permission::WriteObservations;
     const CHANGE_TYPE: Option<&'static str> = Some("observation");
+    const CSV: Option<&'static [&'static str]> = Some(CSV_COLUMNS);
     const KEY: &'static str = "id";
     const KEY_DESCRIPTION: &'static str =
         "The observation's id (a UUID); PUT to a new one creates it";
@@ -633,4 +640,47 @@ fn reject_duplicate(
             })
         }
     }
+}
+
+/// `GET /api/v1/observations`: observations of every metric, with `metric` a filter
+/// like any other, in JSON or CSV. Anonymous callers see only those of published
+/// metrics.
+pub async fn list_all_observations(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let access = access_of(&caller);
+    let query = ListQuery::parse(Observations::SPEC, req.query_string())?;
+    let work = query.clone();
+    let (items, total) = db
+        .run(move |conn| {
+            let (rows, total) =
+                work.load::<observations::table, _, _>(Observations::SPEC, access, conn, || {
+                    let all = observations::table
+                        .select((Observation::as_select(), total()))
+                        .into_boxed();
+                    if access.public_only() {
+                        all.filter(sql::<Bool>(&format!(
+                            "metric IN (SELECT key FROM impact_metrics WHERE {VISIBLE_SQL})"
+                        )))
+                    } else {
+                        all
+                    }
+                })?;
+            let items = rows
+                .iter()
+                .map(|row| work.view.apply(Observations::SPEC, to_json(row)))
+                .collect::<Vec<_>>();
+            Ok((items, total))
+        })
+        .await?;
+    Ok(answer_list(
+        &req,
+        &caller,
+        &query,
+        Some(CSV_COLUMNS),
+        items,
+        total,
+    ))
 }

@@ -49,6 +49,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        headline_area -> Nullable<Text>,
     }
 }
 

@@ -51,8 +51,9 @@ fn cache_control(caller: &Caller) -> &'static str {
     }
 }
 
-/// What changes a read's answer besides its URL.
-pub const VARY: &str = "Authorization, Origin";
+/// What changes a read's answer besides its URL: the caller, the origin (CORS),
+/// and JSON or CSV.
+pub const VARY: &str = "Authorization, Origin, Accept";
 
 /// A JSON read: ETag, 304 for a matching `If-None-Match`, caching headers.
 pub fn read(
@@ -62,13 +63,24 @@ pub fn read(
     extra: &[(header::HeaderName, String)],
 ) -> HttpResponse {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
+    read_bytes(req, caller, bytes, "application/json", extra)
+}
+
+/// A read of any media type: ETag over its bytes, 304, caching headers.
+pub fn read_bytes(
+    req: &HttpRequest,
+    caller: &Caller,
+    bytes: Vec<u8>,
+    content_type: &str,
+    extra: &[(header::HeaderName, String)],
+) -> HttpResponse {
     let etag = etag_of(&bytes);
     let unchanged = not_modified(req, &etag);
     let mut response = if unchanged {
         HttpResponse::NotModified()
     } else {
         let mut ok = HttpResponse::Ok();
-        ok.content_type("application/json");
+        ok.content_type(content_type.to_owned());
         ok
     };
     response

@@ -92,6 +92,15 @@ impl Answer {
         }
     }
 
+    /// The same answer may also come as `media_type`, of `schema`.
+    pub fn also(mut self, media_type: &str, schema: RefOr<Schema>) -> Self {
+        self.response.content.insert(
+            media_type.to_owned(),
+            ContentBuilder::new().schema(Some(schema)).build(),
+        );
+        self
+    }
+
     /// A response header it carries.
     pub fn header(mut self, name: &str, description: &str) -> Self {
         self.response.headers.insert(

@@ -3,6 +3,7 @@
 //! own validation (a field is `required` in the document when validating a body
 //! without it says "is required").
 
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::{PartialSchema, ToSchema};
 
 use super::Resource;
@@ -116,18 +117,47 @@ fn reading<R: Resource>(doc: Doc) -> (Doc, &'static str) {
 }
 
 pub fn list<R: Resource>() -> Doc {
-    let base = base::<R>();
-    let sparse = format!("Sparse{base}");
-    let list = format!("{base}List");
-    let (doc, who) = reading::<R>(operation::<R>(
+    listing::<R>(operation::<R>(
         "list",
         R::PLURAL,
         format!("List {}", R::PLURAL),
-    ));
+    ))
+}
+
+/// The list of a nested resource across every scope: observations of every metric.
+pub fn list_everywhere<R: Resource>() -> Doc {
+    let doc = Doc::new(
+        format!("list_all_{}", snake(R::PLURAL)),
+        R::TAG,
+        format!("List {} across everything they belong to", R::PLURAL),
+    );
+    listing::<R>(doc)
+}
+
+fn listing<R: Resource>(doc: Doc) -> Doc {
+    let base = base::<R>();
+    let sparse = format!("Sparse{base}");
+    let list = format!("{base}List");
+    let (doc, who) = reading::<R>(doc);
+    let csv = if R::CSV.is_some() {
+        " With `Accept: text/csv` the page comes as CSV (RFC 4180, a header row, the columns \
+         `fields` picks), formulas made inert."
+    } else {
+        ""
+    };
+    let mut answer = Answer::json(200, &format!("A page of {}", R::PLURAL), &list)
+        .header("ETag", "The answer's tag, for If-None-Match")
+        .header("Link", "first, prev, next and last pages (RFC 8288)");
+    if R::CSV.is_some() {
+        answer = answer.also(
+            "text/csv",
+            ObjectBuilder::new().schema_type(Type::String).into(),
+        );
+    }
     let mut doc = doc
         .describe(format!(
             "One page of {plural}. {who} Filter, sort, search and pick fields with the \
-             parameters below; the `Link` header points to the other pages.",
+             parameters below; the `Link` header points to the other pages.{csv}",
             plural = R::PLURAL
         ))
         .params(openapi::list_parameters(R::SPEC))
@@ -135,11 +165,7 @@ pub fn list<R: Resource>() -> Doc {
         .schema::<ListMeta>()
         .schema_named(sparse.clone(), schemas::sparse::<R::Item>())
         .schema_named(list.clone(), schemas::list_of(&sparse))
-        .answer(
-            Answer::json(200, &format!("A page of {}", R::PLURAL), &list)
-                .header("ETag", "The answer's tag, for If-None-Match")
-                .header("Link", "first, prev, next and last pages (RFC 8288)"),
-        )
+        .answer(answer)
         .answer(Answer::empty(
             304,
             "Not modified: If-None-Match names the current ETag",

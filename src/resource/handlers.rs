@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::changelog::{self, Action, Change};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::http::{self, Preconditions, etag_of};
+use crate::http::{self, Preconditions, csv, etag_of};
 use crate::list::{self, ListQuery, View};
 use crate::visibility::Access;
 
@@ -207,10 +207,43 @@ pub async fn list<R: Resource>(
             ))
         })
         .await?;
+    Ok(answer_list(&req, &caller, &query, R::CSV, items, total))
+}
+
+/// A page of a list as its answer: JSON in the list envelope, or CSV (one row per
+/// item, the columns `fields` asks for) when the caller asks for it by `Accept` and
+/// the resource has a CSV form; with the `Link` header either way.
+pub fn answer_list(
+    req: &HttpRequest,
+    caller: &Caller,
+    query: &ListQuery,
+    csv_columns: Option<&[&str]>,
+    items: Vec<Value>,
+    total: i64,
+) -> HttpResponse {
     let meta = query.meta(total);
-    let link = http::link_header(&req, meta.page, meta.total_pages);
+    let link = (
+        header::LINK,
+        http::link_header(req, meta.page, meta.total_pages),
+    );
+    if let Some(columns) = csv_columns
+        && csv::wants_csv(req)
+    {
+        let columns: Vec<&str> = match &query.view.fields {
+            Some(fields) => columns
+                .iter()
+                .copied()
+                .filter(|c| fields.contains(c))
+                .collect(),
+            None => columns.to_vec(),
+        };
+        return match csv::write(&columns, &items) {
+            Ok(bytes) => http::read_bytes(req, caller, bytes, csv::TEXT_CSV, &[link]),
+            Err(error) => actix_web::ResponseError::error_response(&error),
+        };
+    }
     let body = json!({"data": items, "meta": meta});
-    Ok(http::read(&req, &caller, &body, &[(header::LINK, link)]))
+    http::read(req, caller, &body, &[link])
 }
 
 pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {

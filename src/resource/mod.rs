@@ -159,6 +159,9 @@ pub trait Resource: Sized + 'static {
     /// What writing needs.
     const WRITE: Permission;
 
+    /// The columns of the item as CSV, if lists of it answer `Accept: text/csv`.
+    const CSV: Option<&'static [&'static str]> = None;
+
     /// The item's type in the change log, if its writes are logged (content's are).
     const CHANGE_TYPE: Option<&'static str> = None;
 

@@ -76,12 +76,12 @@ async fn a_write_changes_the_etag_so_caches_refetch() {
         .send()
         .await;
     assert_eq!(item_after.ok(200)["title"], "Our mission");
-    // A new observation changes the metric, whose `latest` it may be.
+    // A newer figure in the headline area changes the metric's `latest`, so its tag.
     let metric = app
         .get("/api/v1/impact-metrics/salw-destroyed")
         .await
         .etag();
-    let figure = json!({"area": "RS", "period_start": "2024-01-01", "period_end": "2024-12-31", "value": 1, "status": "published"});
+    let figure = json!({"area": "SEEE", "period_start": "2024-01-01", "period_end": "2024-12-31", "value": 1, "status": "published"});
     app.post(
         &app.editor(),
         "/api/v1/impact-metrics/salw-destroyed/observations",

@@ -425,7 +425,7 @@ async fn every_parameter_field_and_operator_is_in_the_openapi_document() {
     assert!(fields.as_array().unwrap().contains(&json!("latest")));
     assert_eq!(
         named("include")["schema"]["items"]["enum"],
-        json!(["observations"])
+        json!(["observations", "latest_by_area"])
     );
     let category = named("category");
     assert_eq!(category["style"], "deepObject");

@@ -15,6 +15,7 @@ mod caching;
 mod changes;
 mod cluster;
 mod contacts;
+mod csv;
 mod decisions;
 mod errors;
 mod funders;

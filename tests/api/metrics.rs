@@ -418,3 +418,126 @@ async fn observations_take_if_match_like_every_item() {
         .problem(412, "precondition_failed");
     assert_eq!(app.count("SELECT value::bigint AS n FROM observations WHERE id = '5eed0000-0000-4000-8000-000000000703'"), 6);
 }
+
+#[actix_web::test]
+async fn a_partners_national_figures_do_not_knock_over_the_regional_headline() {
+    let app = TestApp::seeded().await;
+    let token = app.editor();
+    let path = "/api/v1/impact-metrics/women-in-armed-forces";
+    assert_eq!(app.get(path).await.ok(200)["headline_area"], "WB");
+    // The README's walkthrough: a Serbian 10% and a Montenegrin 9%, both newer.
+    app.post(
+        &token,
+        &format!("{path}/observations"),
+        observation("RS", Some(2024), 10.0),
+    )
+    .await
+    .ok(201);
+    app.post(
+        &token,
+        &format!("{path}/observations"),
+        observation("ME", Some(2025), 9.0),
+    )
+    .await
+    .ok(201);
+    let metric = app.get(path).await.ok(200);
+    assert_eq!(metric["latest"]["area"], "WB");
+    assert_eq!(metric["latest"]["value"], 6);
+    assert_eq!(metric["latest"]["value_max"], 9);
+    assert!(
+        metric.get("latest_by_area").is_none(),
+        "only when asked for"
+    );
+
+    let metric = app
+        .get(&format!("{path}?include=latest_by_area"))
+        .await
+        .ok(200);
+    let areas: Vec<(&str, &serde_json::Value)> = metric["latest_by_area"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["area"].as_str().unwrap(), &o["value"]))
+        .collect();
+    assert_eq!(
+        areas,
+        [("ME", &json!(9)), ("RS", &json!(10)), ("WB", &json!(6))]
+    );
+
+    // Without a headline area, the newest figure of any area is the headline.
+    app.patch(&token, path, json!({"headline_area": null}))
+        .await
+        .ok(200);
+    let metric = app.get(path).await.ok(200);
+    assert_eq!(metric["headline_area"], json!(null));
+    assert_eq!(metric["latest"]["area"], "ME");
+
+    // A headline area with no published figure has no headline.
+    app.patch(&token, path, json!({"headline_area": "BA"}))
+        .await
+        .ok(200);
+    assert_eq!(app.get(path).await.ok(200)["latest"], json!(null));
+    let list = app
+        .get("/api/v1/impact-metrics?headline_area=BA")
+        .await
+        .ok(200);
+    assert_eq!(list["meta"]["total"], 1);
+}
+
+#[actix_web::test]
+async fn a_headline_area_must_be_an_area_and_a_bad_one_changes_nothing() {
+    let app = TestApp::seeded().await;
+    let token = app.editor();
+    let path = "/api/v1/impact-metrics/women-in-armed-forces";
+    let response = app
+        .patch(&token, path, json!({"headline_area": "Balkans"}))
+        .await;
+    response.problem(422, "validation_failed");
+    assert_eq!(response.pointers(), ["/headline_area"]);
+    assert_eq!(
+        app.text(
+            "SELECT headline_area AS value FROM impact_metrics WHERE key = 'women-in-armed-forces'"
+        ),
+        Some("WB".to_owned())
+    );
+}
+
+#[actix_web::test]
+async fn a_frontend_charts_one_area_over_time_in_json_or_csv() {
+    let app = TestApp::seeded().await;
+    let token = app.editor();
+    let path = "/api/v1/impact-metrics/women-in-armed-forces/observations";
+    for (year, value) in [(2021, 7.0), (2023, 8.0)] {
+        app.post(&token, path, observation("WB", Some(year), value))
+            .await
+            .ok(201);
+    }
+    app.post(&token, path, observation("RS", Some(2022), 10.0))
+        .await
+        .ok(201);
+    let series = app
+        .get(&format!(
+            "{path}?area=WB&period_end[gte]=2019-01-01&sort=period_end"
+        ))
+        .await
+        .ok(200);
+    let values: Vec<&serde_json::Value> = series["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| &o["value"])
+        .collect();
+    assert_eq!(values, [&json!(6), &json!(7), &json!(8)]);
+
+    let csv = app
+        .request(Method::GET, &format!("{path}?area=WB&period_end[gte]=2019-01-01&sort=period_end&fields=area,period_end,value,value_max"))
+        .header("accept", "text/csv")
+        .send()
+        .await;
+    assert_eq!(csv.status(), 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    assert_eq!(
+        String::from_utf8(csv.body.clone()).unwrap(),
+        "area,period_end,value,value_max\r\nWB,2019-12-31,6,9\r\nWB,2021-12-31,7,\r\nWB,2023-12-31,8,\r\n"
+    );
+}

@@ -1,0 +1,1 @@
+ALTER TABLE impact_metrics DROP COLUMN headline_area;
