@@ -3,6 +3,7 @@
 //! printed by `seesac-api openapi`, and committed as `openapi/openapi.json` (a test
 //! fails when the two differ).
 
+use utoipa::openapi::HttpMethod;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -88,7 +89,11 @@ pub fn document() -> Result<utoipa::openapi::OpenApi, String> {
     let mut document = ApiDoc::openapi();
     let mut schemas = Vec::new();
     for route in Table::of(crate::routes::table).documented() {
-        let (operation, needs) = (route.doc)()
+        let mut doc = (route.doc)();
+        if route.method == HttpMethod::Post {
+            doc = doc.idempotent();
+        }
+        let (operation, needs) = doc
             .build(&route.path_names())
             .map_err(|e| format!("{} {}: {e}", route.method_name, route.path))?;
         document

@@ -17,6 +17,7 @@ pub mod db;
 pub mod error;
 pub mod feed;
 pub mod http;
+pub mod idempotency;
 pub mod list;
 pub mod openapi;
 pub mod ops;

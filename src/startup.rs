@@ -16,7 +16,7 @@ use crate::changelog;
 use crate::db::PgPool;
 use crate::ops::OpenApiJson;
 use crate::routing::{self, Table};
-use crate::{apidoc, http, routes};
+use crate::{apidoc, http, idempotency, routes};
 
 /// What the application needs to run.
 #[derive(Clone)]
@@ -66,7 +66,8 @@ async fn docs_redirect() -> HttpResponse {
 
 /// How often scheduled publications are looked for (see `changelog::log_scheduled`).
 const SCHEDULE_EVERY: Duration = Duration::from_secs(1);
-/// How often the change log forgets what is older than it keeps.
+/// How often the change log and the idempotency keys forget what is older than
+/// they keep.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The service's own work in the background: logging scheduled publications as
@@ -83,6 +84,7 @@ async fn background(pool: PgPool) {
             changelog::log_scheduled(&mut conn).map_err(|e| e.to_string())?;
             if prune {
                 changelog::prune(&mut conn).map_err(|e| e.to_string())?;
+                idempotency::prune(&mut conn).map_err(|e| e.to_string())?;
             }
             Ok(())
         })
@@ -112,6 +114,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(keys.clone())
             .app_data(document.clone())
             .app_data(web::PayloadConfig::new(http::BODY_LIMIT))
+            .wrap(from_fn(idempotency::middleware))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(from_fn(http::middleware::finish_response))
             .wrap(Logger::new("%a \"%r\" %s %b %Dms"))

@@ -2,7 +2,7 @@
 //! (its secret is shown once), list them (never their secrets), revoke one (its
 //! next request is a 401). How a token is checked on use is in `auth`.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Months, Utc};
 use diesel::prelude::*;
@@ -15,6 +15,7 @@ use crate::db::Db;
 use crate::db::schema::{api_tokens, partners};
 use crate::error::{AppError, AppResult};
 use crate::http;
+use crate::idempotency;
 use crate::list::{self, ListMeta};
 use crate::openapi::problems::{
     BadBody, BadParameter, Conflict, Forbidden, Invalid, NoToken, NotFound, PayloadTooLarge,
@@ -199,7 +200,14 @@ pub async fn create_token(
         .await?;
     let location = format!("/api/v1/tokens/{}", created.token.id);
     let body = serde_json::to_value(&created).map_err(AppError::internal)?;
-    Ok(http::written(StatusCode::CREATED, &body, Some(location)))
+    let mut response = http::written(StatusCode::CREATED, &body, Some(location));
+    // The secret is shown once: not cached, not kept for an Idempotency-Key replay.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response.extensions_mut().insert(idempotency::ShownOnce);
+    Ok(response)
 }
 
 pub async fn list_tokens(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {

@@ -269,13 +269,18 @@ pub async fn issue_token(
         AppError::internal(format!("user {} has role {}", user.username, user.role))
     })?;
     let token = keys.issue(&user.username, role)?;
-    Ok(HttpResponse::Ok()
+    let mut response = HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(TokenResponse {
             access_token: token,
             token_type: "Bearer".to_owned(),
             expires_in: TOKEN_LIFETIME,
-        }))
+        });
+    // A token is shown once: not kept for an Idempotency-Key replay.
+    response
+        .extensions_mut()
+        .insert(crate::idempotency::ShownOnce);
+    Ok(response)
 }
 
 pub async fn list_users(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -235,6 +235,11 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // Found already by a middleware (Idempotency-Key) for this request.
+        if let Some(caller) = req.extensions().get::<Caller>() {
+            let caller = caller.clone();
+            return Box::pin(async { Ok(caller) });
+        }
         let token = match bearer_token(req) {
             Ok(None) => return Box::pin(async { Ok(Caller::ANONYMOUS) }),
             Ok(Some(token)) => token,

@@ -209,6 +209,72 @@ impl Doc {
         self
     }
 
+    /// A POST: it takes an `Idempotency-Key` (see `crate::idempotency`), whose
+    /// answers join the operation's 409 and 422, and replays are marked.
+    pub fn idempotent(mut self) -> Self {
+        self.params.push(
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Makes a retry safe: a retry with the same key and the same request within                      24 hours replays the first answer (marked `Idempotent-Replayed: true`) and                      writes nothing. A Structured Field string (`\"…\"`) or the bare text, 1 \
+                     to 255 visible ASCII characters; a UUID is a good key. Keys are the \
+                     caller's own.",
+                ))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(255))
+                        .pattern(Some("^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$")),
+                ))
+                .example(Some(serde_json::json!("8e03978e-40d5-43e8-bc93-6894a57f9324")))
+                .build(),
+        );
+        let extra = [
+            (
+                409,
+                "The Idempotency-Key's first request is still running, or its answer \
+                 carried a secret, which is not kept",
+            ),
+            (
+                422,
+                "The Idempotency-Key was used for a different request in the last 24 hours",
+            ),
+        ];
+        for (status, when) in extra {
+            match self.answers.iter_mut().find(|a| a.status == status) {
+                Some(answer) => {
+                    answer.response.description =
+                        format!("{}. Or: {when}", answer.response.description);
+                }
+                None => self.answers.push(Answer {
+                    status,
+                    response: problems::response(when),
+                }),
+            }
+        }
+        for answer in self
+            .answers
+            .iter_mut()
+            .filter(|a| (200..300).contains(&a.status))
+        {
+            answer.response.headers.insert(
+                "Idempotent-Replayed".to_owned(),
+                HeaderBuilder::new()
+                    .schema(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(["true"])),
+                    )
+                    .description(Some("`true` on an answer replayed for an Idempotency-Key"))
+                    .build(),
+            );
+        }
+        self
+    }
+
     pub fn problems<P: Problems>(mut self) -> Self {
         for (status, when) in P::list() {
             self.answers.push(Answer {

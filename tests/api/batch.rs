@@ -278,3 +278,48 @@ async fn two_overlapping_batches_run_at_once_without_deadlock_or_a_lost_write() 
         200
     );
 }
+
+#[actix_web::test]
+async fn a_partners_retried_csv_batch_replays_and_a_changed_one_under_the_same_key_is_refused() {
+    let app = TestApp::seeded().await;
+    app.post(
+        &app.admin(),
+        "/api/v1/partners",
+        json!({"slug": "mod-rs", "name": "MoD Serbia", "areas": ["RS"], "metrics": [WOMEN]}),
+    )
+    .await
+    .ok(201);
+    let token = secret(&create_token(&app, &["observations:write"], Some("mod-rs")).await);
+    let csv = "metric,area,period_start,period_end,value,status\r\n\
+               women-in-armed-forces,RS,2024-01-01,2024-12-31,10,published\r\n";
+    let send = |body: &str| {
+        app.request(actix_web::http::Method::POST, BATCH)
+            .bearer(&token)
+            .header("idempotency-key", "\"rs-2024-push\"")
+            .raw("text/csv", body.as_bytes().to_vec())
+            .send()
+    };
+    let first = send(csv).await;
+    let report = first.ok(200);
+    assert_eq!(outcomes(&report), ["created"]);
+    let (figures, changes) = (
+        observations(&app),
+        app.count("SELECT count(*) AS n FROM changes"),
+    );
+
+    // The network failed before the answer came: the job sends the same file again.
+    let retry = send(csv).await;
+    assert_eq!(retry.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(retry.ok(200), report, "the first report, not `unchanged`");
+    assert_eq!(observations(&app), figures);
+    assert_eq!(app.count("SELECT count(*) AS n FROM changes"), changes);
+
+    // A different file under the same key is a mistake: refused, nothing written.
+    let changed = csv.replace(",10,", ",12,");
+    let refused = send(&changed).await;
+    refused.problem(422, "validation_failed");
+    assert_eq!(
+        app.count("SELECT value::bigint AS n FROM observations WHERE area = 'RS' AND period_start = '2024-01-01'"),
+        10
+    );
+}

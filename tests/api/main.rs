@@ -20,6 +20,7 @@ mod decisions;
 mod errors;
 mod funders;
 mod helpers;
+mod idempotency;
 mod language;
 mod lists;
 mod metrics;
