@@ -64,6 +64,49 @@ pub fn public_from(publication: Option<(Status, Option<DateTime<Utc>>)>) -> Opti
     }
 }
 
+/// An item as the log compares it: its key, version and publication.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub key: String,
+    pub version: i32,
+    pub publication: Option<(Status, Option<DateTime<Utc>>)>,
+}
+
+/// The changes one write made to one item, from what it was to what it is: none if
+/// its version did not move (the same PUT twice), and a renamed key as the old one
+/// deleted and the new one created, as a feed reader must see it.
+pub fn changes_between(
+    kind: &'static str,
+    parent: Option<String>,
+    before: Option<&Snapshot>,
+    after: Option<&Snapshot>,
+) -> Vec<Change> {
+    let change = |item: &Snapshot, action: Action, public_before: bool| Change {
+        kind,
+        key: item.key.clone(),
+        parent: parent.clone(),
+        action,
+        version: item.version,
+        public_before,
+        public_from: match action {
+            Action::Deleted => None,
+            _ => public_from(item.publication),
+        },
+    };
+    let was_public = before.is_some_and(|item| public_now(item.publication));
+    match (before, after) {
+        (None, Some(item)) => vec![change(item, Action::Created, false)],
+        (Some(old), Some(item)) if old.key != item.key => vec![
+            change(old, Action::Deleted, was_public),
+            change(item, Action::Created, false),
+        ],
+        (Some(old), Some(item)) if old.version == item.version => Vec::new(),
+        (Some(_), Some(item)) => vec![change(item, Action::Updated, was_public)],
+        (Some(old), None) => vec![change(old, Action::Deleted, was_public)],
+        (None, None) => Vec::new(),
+    }
+}
+
 /// Appends changes as the last step of the caller's transaction; the lock it takes
 /// is held until that transaction ends.
 pub fn append(conn: &mut PgConnection, changes: &[Change], actor: &str) -> AppResult<()> {

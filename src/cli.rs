@@ -1,5 +1,5 @@
 //! The subcommands: `serve` (the default), `migrate`, `seed`, `users create`,
-//! `openapi`. Each finds its database the same way: `DATABASE_URL` if set, else the
+//! `export`, `import`, `openapi`. Each finds its database the same way: `DATABASE_URL` if set, else the
 //! embedded cluster under `$SEESAC_DATA_DIR`.
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -11,8 +11,9 @@ use diesel::PgConnection;
 use crate::auth::{JwtKeys, Role};
 use crate::config::{Config, check_jwt_secret};
 use crate::db::{self, cluster::write_private, embedded::Embedded};
+use crate::error::AppError;
 use crate::startup::{self, AppState};
-use crate::{apidoc, seed, users};
+use crate::{apidoc, seed, transfer, users};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,6 +41,15 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Write all content (every type and status, partners; no users, no secrets)
+    /// as one JSON document to standard output.
+    Export,
+    /// Load a document written by `export` (FILE, or - for standard input) in one
+    /// transaction; items are matched by id, and items it does not hold are left.
+    Import {
+        /// The document to load.
+        file: std::path::PathBuf,
+    },
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -72,6 +82,37 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let seeded = seed::load(&mut conn).map_err(|e| e.to_string())?;
             println!("{seeded}");
             Ok(())
+        }
+        Command::Export => {
+            let (_database, mut conn) = open(&Config::from_env()?)?;
+            let document = transfer::export(&mut conn).map_err(|e| e.to_string())?;
+            let mut text = serde_json::to_string_pretty(&document).map_err(|e| e.to_string())?;
+            text.push('\n');
+            std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write the export: {e}"))
+        }
+        Command::Import { file } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())
+            } else {
+                std::fs::read_to_string(&file)
+            }
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let document: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
+            let (_database, mut conn) = open(&Config::from_env()?)?;
+            let bar = ProgressBar::shown_on_a_terminal();
+            let imported = transfer::import(&mut conn, &document, &bar);
+            bar.finish();
+            match imported {
+                Ok(imported) => {
+                    println!("imported {}:\n{imported}", file.display());
+                    Ok(())
+                }
+                Err(error) => Err(import_failure(&error)),
+            }
         }
         Command::Users(UsersCommand::Create { username, role }) => {
             let config = Config::from_env()?;
@@ -114,6 +155,53 @@ fn open(config: &Config) -> Result<(Database, PgConnection), String> {
     let mut conn = db::connect(&database.url)?;
     db::migrate(&mut conn)?;
     Ok((database, conn))
+}
+
+/// Why an import failed, every bad item on a line of its own.
+fn import_failure(error: &AppError) -> String {
+    let mut message = format!("nothing was imported: {error}");
+    let errors = match error {
+        AppError::Validation(errors) | AppError::Conflict { errors, .. } => errors.as_slice(),
+        _ => &[],
+    };
+    for e in errors {
+        message.push_str(&format!("\n  {}: {}", e.pointer, e.detail));
+    }
+    message
+}
+
+/// An import's progress bar, drawn on standard error when it is a terminal.
+struct ProgressBar(indicatif::ProgressBar);
+
+impl ProgressBar {
+    fn shown_on_a_terminal() -> Self {
+        let bar = if std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::new(0)
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} items {msg}")
+        {
+            bar.set_style(style);
+        }
+        Self(bar)
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl transfer::Progress for ProgressBar {
+    fn start(&self, total: u64) {
+        self.0.set_length(total);
+    }
+
+    fn advance(&self, items: u64, doing: &str) {
+        self.0.inc(items);
+        self.0.set_message(doing.to_owned());
+    }
 }
 
 fn read_password(username: &str) -> Result<String, String> {

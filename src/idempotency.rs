@@ -5,7 +5,10 @@
 //! - The same key with a different request (method, path, query, media type or
 //!   body) is a 422; the same key while its first request still runs is a 409.
 //! - Keys are scoped to the caller (`Caller::name`) and kept in PostgreSQL, so every
-//!   instance of the service agrees; they are pruned after 24 hours.
+//!   instance of the service agrees; they are pruned after 24 hours. A request
+//!   without a token has no caller to scope a key to, and its key is not looked at
+//!   (an anonymous write is a 401 as ever; the login answers with a secret, which
+//!   would not be kept anyway).
 //! - An answer that carries a secret shown once (a login, a new API token) is not
 //!   kept: a retry of it is a 409 that says so. A 5xx is not kept either, so the
 //!   retry runs again (the failed request wrote nothing).
@@ -24,7 +27,7 @@ use diesel::sql_types::{Binary, Bool, Jsonb, Nullable, SmallInt, Text};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Identity};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::BODY_LIMIT;
@@ -52,7 +55,9 @@ pub async fn middleware(
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let request = match Request::read(&mut req).await {
-        Ok(request) => request,
+        Ok(Some(request)) => request,
+        // No caller to scope the key to: the request runs as without one.
+        Ok(None) => return Ok(next.call(req).await?.map_into_boxed_body()),
         Err(error) => return Ok(req.error_response(error)),
     };
     let db = req.extract::<Db>().await?;
@@ -136,10 +141,14 @@ struct Request {
 }
 
 impl Request {
-    /// Reads the key, the caller and the body (put back for the handler).
-    async fn read(req: &mut ServiceRequest) -> AppResult<Self> {
+    /// Reads the key, the caller and the body (put back for the handler); `None`
+    /// for an anonymous caller, whose key is not looked at.
+    async fn read(req: &mut ServiceRequest) -> AppResult<Option<Self>> {
         let key = parse_key(req.headers().get(HEADER))?;
         let caller = req.extract::<Caller>().await?;
+        if matches!(caller.identity, Identity::Anonymous) {
+            return Ok(None);
+        }
         req.extensions_mut().insert(caller.clone());
         let too_large = AppError::PayloadTooLarge { limit: BODY_LIMIT };
         let body = req
@@ -169,14 +178,14 @@ impl Request {
             hash.update([0]);
         }
         hash.update(&body);
-        Ok(Self {
+        Ok(Some(Self {
             caller: caller.name(),
             key,
             fingerprint: hash.finalize().to_vec(),
             method: req.method().to_string(),
             path: req.path().to_owned(),
             body,
-        })
+        }))
     }
 }
 

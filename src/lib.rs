@@ -31,6 +31,7 @@ pub mod startup;
 pub mod sync;
 pub mod text_enum;
 pub mod tokens;
+pub mod transfer;
 pub mod users;
 pub mod validate;
 pub mod visibility;

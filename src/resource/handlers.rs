@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::Resource;
 use crate::auth::Caller;
-use crate::changelog::{self, Action, Change};
+use crate::changelog::{self, Snapshot};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::{self, Preconditions, csv, etag_of};
@@ -92,30 +92,17 @@ pub fn log_write<R: Resource>(
     let Some(kind) = R::CHANGE_TYPE else {
         return Ok(());
     };
-    let change = |row: &R::Row, action: Action, public_before: bool| Change {
-        kind,
+    let snapshot = |row: &R::Row| Snapshot {
         key: R::key(row),
-        parent: R::change_parent(scope),
-        action,
         version: R::version(row),
-        public_before,
-        public_from: match action {
-            Action::Deleted => None,
-            _ => changelog::public_from(R::publication(row)),
-        },
+        publication: R::publication(row),
     };
-    let was_public = before.is_some_and(|row| changelog::public_now(R::publication(row)));
-    let changes = match (before, after) {
-        (None, Some(row)) => vec![change(row, Action::Created, false)],
-        (Some(old), Some(row)) if R::key(old) != R::key(row) => vec![
-            change(old, Action::Deleted, was_public),
-            change(row, Action::Created, false),
-        ],
-        (Some(old), Some(row)) if R::version(old) == R::version(row) => Vec::new(),
-        (Some(_), Some(row)) => vec![change(row, Action::Updated, was_public)],
-        (Some(old), None) => vec![change(old, Action::Deleted, was_public)],
-        (None, None) => Vec::new(),
-    };
+    let changes = changelog::changes_between(
+        kind,
+        R::change_parent(scope),
+        before.map(snapshot).as_ref(),
+        after.map(snapshot).as_ref(),
+    );
     changelog::append(conn, &changes, &caller.name())
 }
 
@@ -348,6 +335,9 @@ pub async fn update<R: Resource>(
             let existing =
                 R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
             preconditions.check(current_etag::<R>(conn, Some(&existing))?.as_deref())?;
+            // The patch is read as a body first: an unknown field is a 400 even when
+            // it is null, which the merge would drop without a trace.
+            http::from_object::<R::Body>(patch.clone())?;
             // RFC 7396 over the body the item would be read back as.
             let mut merged =
                 serde_json::to_value(R::as_body(&existing)).map_err(AppError::internal)?;

@@ -13,7 +13,7 @@ use crate::helpers::{JWT_SECRET, TestDatabase};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_seesac-api");
 
-fn command() -> Command {
+pub(crate) fn command() -> Command {
     let mut command = Command::new(BINARY);
     command
         .env_remove("DATABASE_URL")
@@ -104,7 +104,7 @@ async fn get_json(client: &awc::Client, url: &str) -> serde_json::Value {
     response.json().limit(16 * 1024 * 1024).await.unwrap()
 }
 
-fn run(mut command: Command, stdin: &str) -> Output {
+pub(crate) fn run(mut command: Command, stdin: &str) -> Output {
     use std::io::Write;
     let mut child = command
         .stdin(Stdio::piped())
@@ -121,10 +121,10 @@ fn run(mut command: Command, stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = std::env::temp_dir().join(format!(
             "seesac-binary-test-{}",
             uuid::Uuid::new_v4().simple()

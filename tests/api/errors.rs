@@ -401,3 +401,19 @@ async fn a_patch_that_only_conflicts_with_the_stored_item_is_a_409() {
         (json!(5), json!(8))
     );
 }
+
+#[actix_web::test]
+async fn a_merge_patch_with_an_unknown_field_is_a_400_even_when_it_is_null() {
+    let app = TestApp::seeded().await;
+    let token = app.editor();
+    let before = app.get("/api/v1/pages/mission").await.ok(200);
+    let response = app
+        .patch(&token, "/api/v1/pages/mission", json!({"nonsense": null}))
+        .await;
+    response.problem(400, "invalid_request");
+    assert_eq!(response.pointers(), ["/nonsense"]);
+    assert_eq!(
+        app.get("/api/v1/pages/mission").await.ok(200)["version"],
+        before["version"]
+    );
+}

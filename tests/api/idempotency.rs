@@ -298,7 +298,7 @@ async fn a_request_without_a_key_or_not_a_post_is_untouched() {
     assert_eq!(get.status(), 200);
     assert!(get.header("idempotent-replayed").is_none());
     assert_eq!(app.count("SELECT count(*) AS n FROM idempotency_keys"), 0);
-    // An anonymous POST with a key gets its 401, and keeps no key.
+    // An anonymous POST with a key gets its 401: there is no caller to keep a key for.
     let anonymous = app
         .request(Method::POST, "/api/v1/pages")
         .header("idempotency-key", "x")
@@ -306,4 +306,5 @@ async fn a_request_without_a_key_or_not_a_post_is_untouched() {
         .send()
         .await;
     assert_eq!(anonymous.status(), 401);
+    assert_eq!(app.count("SELECT count(*) AS n FROM idempotency_keys"), 0);
 }

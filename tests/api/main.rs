@@ -31,3 +31,4 @@ mod pages;
 mod partners;
 mod search;
 mod tokens;
+mod transfer;

@@ -7,10 +7,15 @@ mapped to obey them; negative cases are left as they are. Each rule is also in t
 description of the field in the document. (Rules that depend on what is stored, a
 reference to an item that does not exist or a loop in a tree, are 409s, which
 schemathesis accepts as it is.)
+
+One rule relates a request to the ones before it: an `Idempotency-Key` names one
+request, and the same key with another request is a 422. The generator draws keys
+from a small space and would reuse them, so a positive case gets a fresh key.
 """
 
 import schemathesis
 
+import uuid
 from datetime import datetime, timedelta, timezone
 
 OBSERVATIONS = "/api/v1/impact-metrics/{key}/observations"
@@ -18,9 +23,13 @@ DECISIONS = "/api/v1/council-decisions"
 TOKENS = "/api/v1/tokens"
 
 
-def _positive(case):
+def _positive_mode(case):
     meta = case.meta
-    return meta is not None and meta.generation.mode.is_positive and isinstance(case.body, dict)
+    return meta is not None and meta.generation.mode.is_positive
+
+
+def _positive(case):
+    return _positive_mode(case) and isinstance(case.body, dict)
 
 
 def _in_order(body, low, high):
@@ -75,6 +84,14 @@ def _within_a_year(body):
         body["expires_at"] = (now + timedelta(days=30)).isoformat()
 
 
+def _fresh_key(case):
+    """A key names one request: a positive case sends a new one."""
+    headers = case.headers or {}
+    for name in list(headers):
+        if name.lower() == "idempotency-key":
+            headers[name] = str(uuid.uuid4())
+
+
 def _obey(case):
     path, method, body = case.operation.path, case.method.upper(), case.body
     if path.startswith(OBSERVATIONS) and method in ("POST", "PUT", "PATCH"):
@@ -92,6 +109,8 @@ def _obey(case):
 @schemathesis.hook
 def map_case(ctx, case):
     """Generated cases (coverage, fuzzing, stateful)."""
+    if _positive_mode(case):
+        _fresh_key(case)
     if _positive(case):
         _obey(case)
     return case
@@ -101,5 +120,7 @@ def map_case(ctx, case):
 def before_add_examples(ctx, examples):
     """Cases made from the document's examples, which map_case does not see."""
     for case in examples:
+        if _positive_mode(case):
+            _fresh_key(case)
         if _positive(case):
             _obey(case)

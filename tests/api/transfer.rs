@@ -1,0 +1,230 @@
+//! `seesac-api export` and `seesac-api import`: all content as one document, loaded
+//! back in one transaction, validated, idempotent, and identical on a round trip.
+
+use serde_json::{Value, json};
+
+use crate::binary::{TempDir, command, run};
+use crate::helpers::{TestApp, TestDatabase, page};
+
+fn export(url: &str) -> String {
+    let mut export = command();
+    export.arg("export").env("DATABASE_URL", url);
+    let output = run(export, "");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Imports `document`; the exit status, standard output and standard error.
+fn import(url: &str, document: &str) -> (bool, String, String) {
+    let temp = TempDir::new();
+    let file = temp.0.join("content.json");
+    std::fs::write(&file, document).unwrap();
+    let mut import = command();
+    import.arg("import").arg(&file).env("DATABASE_URL", url);
+    let output = run(import, "");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn count(database: &TestDatabase, sql: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql)
+        .get_result::<Count>(&mut database.connect())
+        .unwrap()
+        .n
+}
+
+/// The seed, and items in every status: a draft, a scheduled and an archived page,
+/// a partner's figure.
+async fn varied_content() -> TestApp {
+    let app = TestApp::seeded().await;
+    let editor = app.editor();
+    let mut draft = page("draft-notes", "Draft notes");
+    draft["status"] = json!("draft");
+    draft["parent"] = json!("who-we-are");
+    app.post(&editor, "/api/v1/pages", draft).await.ok(201);
+    let mut scheduled = page("coming-soon", "Coming soon");
+    scheduled["status"] = json!("published");
+    scheduled["published_at"] = json!("2031-01-01T08:00:00Z");
+    app.post(&editor, "/api/v1/pages", scheduled).await.ok(201);
+    app.patch(
+        &editor,
+        "/api/v1/pages/background",
+        json!({"status": "archived"}),
+    )
+    .await
+    .ok(200);
+    app.post(
+        &app.admin(),
+        "/api/v1/partners",
+        json!({"slug": "mod-rs", "name": "MoD Serbia", "areas": ["RS"], "metrics": ["women-in-armed-forces"]}),
+    )
+    .await
+    .ok(201);
+    app.post(
+        &editor,
+        "/api/v1/impact-metrics/women-in-armed-forces/observations",
+        json!({"area": "RS", "period_start": "2024-01-01", "period_end": "2024-12-31", "value": 10.5,
+               "status": "published", "note": "=1+1, a cell that looks like a formula"}),
+    )
+    .await
+    .ok(201);
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE observations SET partner = 'mod-rs' WHERE area = 'RS'"),
+        &mut app.database.connect(),
+    )
+    .unwrap();
+    app
+}
+
+#[actix_web::test]
+async fn an_export_imported_into_an_empty_database_exports_identically() {
+    let app = varied_content().await;
+    let first = export(&app.database.url);
+    let document: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(document["format"], "seesac-api/export");
+    let statuses: Vec<&str> = document["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.contains(&"draft") && statuses.contains(&"archived"));
+    assert_eq!(document["partners"][0]["slug"], "mod-rs");
+    assert!(
+        document["pages"][0].get("body_html").is_none(),
+        "derived, not exported"
+    );
+    // No secrets, nor the people and machines that hold them.
+    for absent in [
+        "password_hash",
+        "secret_hash",
+        "\"users\"",
+        "\"api_tokens\"",
+    ] {
+        assert!(!first.contains(absent), "{absent} in the export");
+    }
+
+    let empty = TestDatabase::new();
+    let (ok, out, err) = import(&empty.url, &first);
+    assert!(ok, "{err}");
+    assert!(out.contains("pages: 10 created"), "{out}");
+    let second = export(&empty.url);
+    assert_eq!(second, first, "the round trip changes nothing");
+
+    // Derived columns are derived again; the change log has every item as created.
+    assert_eq!(
+        count(
+            &empty,
+            "SELECT count(*) AS n FROM pages WHERE body_html = '' AND body <> ''"
+        ),
+        0
+    );
+    let items = count(
+        &app.database,
+        "SELECT (SELECT count(*) FROM pages) + (SELECT count(*) FROM funders) \
+        + (SELECT count(*) FROM council_decisions) + (SELECT count(*) FROM impact_metrics) \
+        + (SELECT count(*) FROM observations) + (SELECT count(*) FROM contacts) AS n",
+    );
+    assert_eq!(
+        count(
+            &empty,
+            "SELECT count(*) AS n FROM changes WHERE action = 'created' AND actor = 'system:import'"
+        ),
+        items
+    );
+
+    // Again: idempotent. Nothing created, nothing changed, nothing logged.
+    let changes = count(&empty, "SELECT count(*) AS n FROM changes");
+    let (ok, out, err) = import(&empty.url, &first);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("pages: 0 created, 0 updated, 10 unchanged"),
+        "{out}"
+    );
+    assert_eq!(count(&empty, "SELECT count(*) AS n FROM changes"), changes);
+    assert_eq!(export(&empty.url), first);
+}
+
+#[actix_web::test]
+async fn an_import_into_an_existing_database_updates_what_differs_as_a_new_version() {
+    let app = varied_content().await;
+    let mut document: Value = serde_json::from_str(&export(&app.database.url)).unwrap();
+    let pages = document["pages"].as_array_mut().unwrap();
+    let mission = pages.iter_mut().find(|p| p["slug"] == "mission").unwrap();
+    let version = mission["version"].as_i64().unwrap();
+    mission["title"] = json!("Our mission");
+    let (ok, out, err) = import(&app.database.url, &document.to_string());
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("pages: 0 created, 1 updated, 9 unchanged"),
+        "{out}"
+    );
+    let stored = app.get("/api/v1/pages/mission").await.ok(200);
+    assert_eq!(stored["title"], "Our mission");
+    assert_eq!(stored["version"], version + 1);
+    let feed = app
+        .get("/api/v1/changes?since=0&types=page&limit=1000")
+        .await
+        .ok(200);
+    let last = feed["data"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["key"].as_str(), last["action"].as_str()),
+        (Some("mission"), Some("updated"))
+    );
+}
+
+#[actix_web::test]
+async fn an_invalid_document_writes_nothing_and_names_every_bad_item() {
+    let app = varied_content().await;
+    let mut document: Value = serde_json::from_str(&export(&app.database.url)).unwrap();
+    document["pages"][1]["slug"] = json!("Not A Slug");
+    document["observations"][0]["value"] = json!("six");
+    document["council_decisions"][0]["celex"] = json!("2019/2111");
+    let empty = TestDatabase::new();
+    let (ok, _, err) = import(&empty.url, &document.to_string());
+    assert!(!ok);
+    assert!(err.contains("nothing was imported"), "{err}");
+    for pointer in [
+        "/pages/1/slug",
+        "/observations/0/value",
+        "/council_decisions/0/celex",
+    ] {
+        assert!(err.contains(pointer), "{pointer} not named in: {err}");
+    }
+    assert_eq!(count(&empty, "SELECT count(*) AS n FROM pages"), 0);
+    assert_eq!(count(&empty, "SELECT count(*) AS n FROM changes"), 0);
+
+    // A loop through parents breaks no single item, but the whole: refused too.
+    let mut looped: Value = serde_json::from_str(&export(&app.database.url)).unwrap();
+    let pages = looped["pages"].as_array_mut().unwrap();
+    for page in pages.iter_mut() {
+        if page["slug"] == "who-we-are" {
+            page["parent"] = json!("mission");
+        }
+    }
+    let (ok, _, err) = import(&empty.url, &looped.to_string());
+    assert!(!ok);
+    assert!(err.contains("loop"), "{err}");
+    assert_eq!(count(&empty, "SELECT count(*) AS n FROM pages"), 0);
+
+    // A file that is not an export at all.
+    let (ok, _, err) = import(&empty.url, "{\"pages\": []}");
+    assert!(!ok);
+    assert!(err.contains("/format"), "{err}");
+    let (ok, _, err) = import(&empty.url, "not json");
+    assert!(!ok);
+    assert!(err.contains("not JSON"), "{err}");
+}
