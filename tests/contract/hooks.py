@@ -8,6 +8,10 @@ description of the field in the document. (Rules that depend on what is stored, 
 reference to an item that does not exist or a loop in a tree, are 409s, which
 schemathesis accepts as it is.)
 
+A batch of observations has two such rules: one item per natural key (metric,
+area and period), and in CSV, rows that fit the header row. A positive batch keeps
+the first item of each natural key, and a positive CSV batch becomes a valid file.
+
 One rule relates a request to the ones before it: an `Idempotency-Key` names one
 request, and the same key with another request is a 422. The generator draws keys
 from a small space and would reuse them, so a positive case gets a fresh key.
@@ -21,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 OBSERVATIONS = "/api/v1/impact-metrics/{key}/observations"
 DECISIONS = "/api/v1/council-decisions"
 TOKENS = "/api/v1/tokens"
+BATCH = "/api/v1/observations/batch"
 
 
 def _positive_mode(case):
@@ -92,6 +97,36 @@ def _fresh_key(case):
             headers[name] = str(uuid.uuid4())
 
 
+def _one_per_natural_key(body):
+    """A batch names each observation (metric, area, period) once."""
+    items = body.get("items")
+    if not isinstance(items, list):
+        return
+    seen, kept = set(), []
+    for item in items:
+        if isinstance(item, dict):
+            key = tuple(str(item.get(f)) for f in ("metric", "area", "period_start", "period_end"))
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(item)
+    body["items"] = kept
+
+
+def _valid_csv(case):
+    """A CSV batch's rows fit its header: a generated string rarely does."""
+    value = abs(hash(case.body)) % 100 if isinstance(case.body, str) else 50
+    case.body = (
+        "metric,area,period_start,period_end,value,status\r\n"
+        f"women-in-armed-forces,RS,2024-01-01,2024-12-31,{value},published\r\n"
+    )
+
+
+def _obey_csv(case):
+    if case.operation.path == BATCH and (case.media_type or "").startswith("text/csv"):
+        _valid_csv(case)
+
+
 def _obey(case):
     path, method, body = case.operation.path, case.method.upper(), case.body
     if path.startswith(OBSERVATIONS) and method in ("POST", "PUT", "PATCH"):
@@ -104,6 +139,12 @@ def _obey(case):
             _agreeing_reference(body, celex)
     if path == TOKENS and method == "POST":
         _within_a_year(body)
+    if path == BATCH and method == "POST":
+        _one_per_natural_key(body)
+        for item in body.get("items") or []:
+            if isinstance(item, dict):
+                _in_order(item, "value", "value_max")
+                _in_order(item, "period_start", "period_end")
 
 
 @schemathesis.hook
@@ -111,6 +152,7 @@ def map_case(ctx, case):
     """Generated cases (coverage, fuzzing, stateful)."""
     if _positive_mode(case):
         _fresh_key(case)
+        _obey_csv(case)
     if _positive(case):
         _obey(case)
     return case
@@ -122,5 +164,6 @@ def before_add_examples(ctx, examples):
     for case in examples:
         if _positive_mode(case):
             _fresh_key(case)
+            _obey_csv(case)
         if _positive(case):
             _obey(case)
