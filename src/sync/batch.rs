@@ -434,8 +434,25 @@ struct Upserted {
     version: i32,
     #[diesel(sql_type = Bool)]
     inserted: bool,
-    #[diesel(sql_type = Int4)]
-    ordinal: i32,
+    #[diesel(sql_type = Text)]
+    metric: String,
+    #[diesel(sql_type = Text)]
+    area: String,
+    #[diesel(sql_type = Nullable<Date>)]
+    period_start: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Date>)]
+    period_end: Option<NaiveDate>,
+}
+
+impl Upserted {
+    fn natural_key(&self) -> NaturalKey {
+        (
+            self.metric.clone(),
+            self.area.clone(),
+            self.period_start,
+            self.period_end,
+        )
+    }
 }
 
 /// Upserts the writes in one statement, in natural-key order.
@@ -472,12 +489,7 @@ fn upsert(
              source_url = excluded.source_url, note = excluded.note, \
              reported_by = excluded.reported_by, status = excluded.status, \
              published_at = excluded.published_at \
-         RETURNING id, version, (xmax = 0) AS inserted, \
-             (SELECT u2.ordinal::int FROM unnest($1::text[], $2::text[], $3::date[], $4::date[]) \
-                  WITH ORDINALITY AS u2(metric, area, ps, pe, ordinal) \
-              WHERE u2.metric = observations.metric AND u2.area = observations.area \
-                AND u2.ps IS NOT DISTINCT FROM observations.period_start \
-                AND u2.pe IS NOT DISTINCT FROM observations.period_end) AS ordinal",
+         RETURNING id, version, (xmax = 0) AS inserted, metric, area, period_start, period_end",
     )
     .bind::<Array<Text>, _>(
         writes
@@ -596,11 +608,13 @@ fn apply(
     };
     let mut results: BTreeMap<usize, ItemResult> = BTreeMap::new();
     let mut changes = Vec::new();
+    // Each stored row back to its item, by natural key (one item per key).
+    let by_key: HashMap<NaturalKey, (&Item, &ObservationInput)> = writes
+        .iter()
+        .map(|(item, input)| (item.natural_key(), (*item, *input)))
+        .collect();
     for row in upserted {
-        let Some((item, input)) = usize::try_from(row.ordinal - 1)
-            .ok()
-            .and_then(|i| writes.get(i))
-        else {
+        let Some(&(item, input)) = by_key.get(&row.natural_key()) else {
             return Err(AppError::internal("an upserted row matched no item"));
         };
         let old = existing.get(&item.natural_key());
