@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{Caller, Identity};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::http::BODY_LIMIT;
+use crate::http::body::read_limited;
 
 pub const HEADER: &str = "idempotency-key";
 /// Marks a replayed answer (as Stripe and others do).
@@ -150,17 +150,11 @@ impl Request {
             return Ok(None);
         }
         req.extensions_mut().insert(caller.clone());
-        let too_large = AppError::PayloadTooLarge { limit: BODY_LIMIT };
-        let body = req
+        let payload = req
             .extract::<web::Payload>()
             .await
-            .map_err(|_| AppError::internal("the body could not be taken"))?
-            .to_bytes_limited(BODY_LIMIT)
-            .await
-            .map_err(|_| too_large)?
-            .map_err(|error| {
-                AppError::bad_request("/", format!("the body could not be read: {error}"))
-            })?;
+            .map_err(|_| AppError::internal("the body could not be taken"))?;
+        let body = read_limited(payload).await?;
         let media_type = req
             .headers()
             .get(header::CONTENT_TYPE)

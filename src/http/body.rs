@@ -29,14 +29,16 @@ pub async fn json_object(
     if declared.is_some_and(|length| length > BODY_LIMIT) {
         return Err(too_large);
     }
-    let bytes = payload
+    parse_object(&read_limited(payload).await?)
+}
+
+/// A whole request body, at most `BODY_LIMIT` bytes (413 beyond).
+pub async fn read_limited(payload: web::Payload) -> AppResult<web::Bytes> {
+    payload
         .to_bytes_limited(BODY_LIMIT)
         .await
-        .map_err(|_| too_large)?
-        .map_err(|error| {
-            AppError::bad_request("/", format!("the body could not be read: {error}"))
-        })?;
-    parse_object(&bytes)
+        .map_err(|_| AppError::PayloadTooLarge { limit: BODY_LIMIT })?
+        .map_err(|error| AppError::bad_request("/", format!("the body could not be read: {error}")))
 }
 
 /// JSON bodies: `application/json`, any `+json` type (merge patches among them).

@@ -10,7 +10,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, web};
 use serde_json::{Map, Value};
 
-use super::body::BODY_LIMIT;
+use super::body::read_limited;
 use crate::error::{AppError, AppResult};
 
 pub const TEXT_CSV: &str = "text/csv; charset=utf-8";
@@ -88,14 +88,7 @@ pub async fn read_rows(
     numbers: &[&str],
     flags: &[&str],
 ) -> AppResult<Vec<Map<String, Value>>> {
-    let too_large = AppError::PayloadTooLarge { limit: BODY_LIMIT };
-    let bytes = payload
-        .to_bytes_limited(BODY_LIMIT)
-        .await
-        .map_err(|_| too_large)?
-        .map_err(|error| {
-            AppError::bad_request("/", format!("the body could not be read: {error}"))
-        })?;
+    let bytes = read_limited(payload).await?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(&bytes[..]);

@@ -24,6 +24,19 @@ fn outcomes(report: &Value) -> Vec<String> {
         .collect()
 }
 
+/// A partner for Serbia's figures of the women-in-armed-forces metric, and its
+/// token's secret.
+async fn serbian_partner(app: &TestApp) -> String {
+    app.post(
+        &app.admin(),
+        "/api/v1/partners",
+        json!({"slug": "mod-rs", "name": "MoD Serbia", "areas": ["RS"], "metrics": [WOMEN]}),
+    )
+    .await
+    .ok(201);
+    secret(&create_token(app, &["observations:write"], Some("mod-rs")).await)
+}
+
 fn observations(app: &TestApp) -> i64 {
     app.count("SELECT count(*) AS n FROM observations")
 }
@@ -170,14 +183,7 @@ async fn a_dry_run_reports_and_writes_nothing() {
 #[actix_web::test]
 async fn a_partners_batch_outside_its_areas_is_a_403_and_writes_nothing() {
     let app = TestApp::seeded().await;
-    app.post(
-        &app.admin(),
-        "/api/v1/partners",
-        json!({"slug": "mod-rs", "name": "MoD Serbia", "areas": ["RS"], "metrics": [WOMEN]}),
-    )
-    .await
-    .ok(201);
-    let token = secret(&create_token(&app, &["observations:write"], Some("mod-rs")).await);
+    let token = serbian_partner(&app).await;
     let before = observations(&app);
     let refused = app
         .post(
@@ -282,14 +288,7 @@ async fn two_overlapping_batches_run_at_once_without_deadlock_or_a_lost_write() 
 #[actix_web::test]
 async fn a_partners_retried_csv_batch_replays_and_a_changed_one_under_the_same_key_is_refused() {
     let app = TestApp::seeded().await;
-    app.post(
-        &app.admin(),
-        "/api/v1/partners",
-        json!({"slug": "mod-rs", "name": "MoD Serbia", "areas": ["RS"], "metrics": [WOMEN]}),
-    )
-    .await
-    .ok(201);
-    let token = secret(&create_token(&app, &["observations:write"], Some("mod-rs")).await);
+    let token = serbian_partner(&app).await;
     let csv = "metric,area,period_start,period_end,value,status\r\n\
                women-in-armed-forces,RS,2024-01-01,2024-12-31,10,published\r\n";
     let send = |body: &str| {
