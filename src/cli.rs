@@ -9,8 +9,9 @@ use clap::{Parser, Subcommand};
 use diesel::PgConnection;
 
 use crate::auth::{JwtKeys, Role};
-use crate::config::{Config, check_jwt_secret};
-use crate::db::{self, cluster::write_private, embedded::Embedded};
+use crate::config::{Config, MIN_JWT_SECRET_BYTES, check_jwt_secret};
+use crate::db::cluster::{read_private, write_private};
+use crate::db::{self, embedded::Embedded};
 use crate::error::AppError;
 use crate::startup::{self, AppState};
 use crate::{apidoc, seed, transfer, users};
@@ -268,9 +269,22 @@ fn serve(config: Config) -> Result<(), String> {
 /// first start (no users yet) the sample content and an `admin` user.
 fn first_start(conn: &mut PgConnection, embedded: &Embedded) -> Result<String, String> {
     let secret_file = embedded.path("jwt-secret");
-    let secret = match std::fs::read_to_string(&secret_file) {
-        Ok(secret) => secret.trim().to_owned(),
-        Err(_) => {
+    let secret = match read_private(&secret_file)? {
+        Some(secret) => {
+            // An empty or short key would let anyone sign tokens.
+            let secret = secret.trim().to_owned();
+            if secret.len() < MIN_JWT_SECRET_BYTES {
+                return Err(format!(
+                    "{} holds {} bytes; a signing key must be at least {MIN_JWT_SECRET_BYTES}: \
+                     remove the file and a new secret is made (tokens signed with the old one \
+                     stop working)",
+                    secret_file.display(),
+                    secret.len()
+                ));
+            }
+            secret
+        }
+        None => {
             let secret = crate::random::hex(32);
             write_private(&secret_file, &secret)?;
             secret
@@ -286,8 +300,9 @@ fn first_start(conn: &mut PgConnection, embedded: &Embedded) -> Result<String, S
         users::create(conn, "admin", &password, Role::Admin).map_err(|e| e.to_string())?;
         let password_file = embedded.path("admin-password");
         write_private(&password_file, &format!("{password}\n"))?;
+        // The password itself stays out of the log, which others may read.
         log::warn!(
-            "created the user admin with the password {password} (kept in {}); \
+            "created the user admin; its password is in {} (readable by this user only); \
              get a token with POST /api/v1/auth/token",
             password_file.display()
         );

@@ -92,8 +92,14 @@ impl JwtKeys {
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(AppError::internal)
     }
 
+    /// A token this service could have issued: signed, current, and living no
+    /// longer than the service issues tokens for (a longer one was not made here).
     pub fn verify(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
-        decode::<Claims>(token, &self.decoding, &self.validation).map(|data| data.claims)
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)?.claims;
+        if claims.exp - claims.iat > TOKEN_LIFETIME {
+            return Err(jsonwebtoken::errors::ErrorKind::InvalidToken.into());
+        }
+        Ok(claims)
     }
 }
 

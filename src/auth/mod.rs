@@ -247,14 +247,20 @@ impl FromRequest for Caller {
         };
         let keys = req.app_data::<web::Data<JwtKeys>>().cloned();
         let db = Db::from_request(req, payload).into_inner();
+        let req = req.clone();
         Box::pin(async move {
             let db = db?;
-            if secrets::looks_like_ours(&token) {
-                return machine(&db, token).await;
-            }
-            let keys = keys.ok_or_else(|| AppError::internal("no JWT keys registered"))?;
-            let claims = keys.verify(&token).map_err(|_| bad_token())?;
-            person(&db, claims.sub).await
+            let caller = if secrets::looks_like_ours(&token) {
+                machine(&db, token).await?
+            } else {
+                let keys = keys.ok_or_else(|| AppError::internal("no JWT keys registered"))?;
+                let claims = keys.verify(&token).map_err(|_| bad_token())?;
+                person(&db, claims.sub).await?
+            };
+            // Kept for the rest of the request: the middleware tells an authenticated
+            // caller from an anonymous one by it.
+            req.extensions_mut().insert(caller.clone());
+            Ok(caller)
         })
     }
 }

@@ -325,18 +325,71 @@ pub fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("cannot find a free port: {e}"))
 }
 
-/// Writes a file only its owner can read.
+/// Writes a file only its owner can read, atomically: a new file under an
+/// unpredictable name beside it (created exclusively, never through a symlink),
+/// written and synced, then renamed over `path`. A crash leaves the old file or the
+/// new one, never an empty or half-written one; a symlink planted at `path` is
+/// replaced, not followed.
 pub fn write_private(path: &Path, contents: &str) -> Result<(), String> {
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = fs::OpenOptions::new()
+    let failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", crate::random::hex(8)));
+    let written = fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(contents.as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| fs::rename(&temporary, path));
+    if let Err(error) = written {
+        let _ = fs::remove_file(&temporary);
+        return Err(failed(error));
+    }
+    Ok(())
+}
+
+/// Reads a secret file written by `write_private`, refusing one that is a symlink,
+/// not a plain file, not owned by this process's user or readable by anyone else:
+/// such a file may have been planted. `None` if there is none.
+pub fn read_private(path: &Path) -> Result<Option<String>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let mut file = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
         .open(path)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    // The mode above applies only to a new file.
-    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
-        .and_then(|()| file.write_all(contents.as_bytes()))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => {
+            return Err(format!(
+                "{} is a symbolic link; a secret file must be a plain file: remove it",
+                path.display()
+            ));
+        }
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let metadata = file
+        .metadata()
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let ours = nix::unistd::geteuid().as_raw();
+    if !metadata.is_file() || metadata.uid() != ours || metadata.mode() & 0o077 != 0 {
+        return Err(format!(
+            "{} is not a private file of this user (uid {ours}, mode 600): it may have been \
+             planted; remove it, and check who else can write to its directory",
+            path.display()
+        ));
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(Some(text))
 }

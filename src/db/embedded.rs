@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use super::cluster::{Binaries, Cluster, ServerUser, free_port, write_private};
+use super::cluster::{Binaries, Cluster, ServerUser, free_port, read_private, write_private};
 use crate::config::Config;
 
 const SUPERUSER: &str = "seesac";
@@ -95,8 +95,8 @@ impl Embedded {
         } else if let Some(user) = &cluster.user {
             user.check_writable(&cluster.data)?;
         }
-        let password = fs::read_to_string(&password_file)
-            .map_err(|e| format!("cannot read {}: {e}", password_file.display()))?;
+        let password = read_private(&password_file)?
+            .ok_or_else(|| format!("{} is missing", password_file.display()))?;
 
         let (port, owns_server) = match (cluster.running_port(), &lock) {
             // A server left running by a run that crashed: adopt it, and stop it later.

@@ -172,6 +172,16 @@ async fn a_token_that_is_forged_expired_early_or_for_someone_else_is_a_401() {
             JWT_SECRET.as_bytes(),
             Algorithm::HS256,
         ),
+        // Signed with the right key, but living a year: the service never issues
+        // such a token, so it was not made here.
+        forge(
+            &Claims {
+                exp: now + 365 * 24 * 3600,
+                ..clone(&valid)
+            },
+            JWT_SECRET.as_bytes(),
+            Algorithm::HS256,
+        ),
         // alg: none, unsigned
         format!(
             "{}.{}.",

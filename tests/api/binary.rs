@@ -174,11 +174,12 @@ async fn the_embedded_default_sets_itself_up_serves_the_sample_content_and_stops
     let token: serde_json::Value = login.json().await.unwrap();
     assert_eq!(token["token_type"], "Bearer");
     let log = served.terminate();
-    assert_eq!(
-        log.matches(&password).count(),
-        1,
-        "the password is logged once:\n{log}"
+    assert!(
+        !log.contains(&password),
+        "the password is never logged, only where it is:\n{log}"
     );
+    assert!(log.contains("admin-password"), "{log}");
+    assert_eq!(mode(&data.join("jwt-secret")), 0o600);
     assert!(log.contains("stopped the embedded PostgreSQL"), "{log}");
     let user = seesac_api::db::cluster::ServerUser::for_this_process().unwrap();
     let cluster = Cluster {
@@ -214,6 +215,41 @@ async fn the_embedded_default_sets_itself_up_serves_the_sample_content_and_stops
         "the password is not logged again:\n{log}"
     );
     assert!(cluster.running_port().is_none());
+
+    // A signing key that is empty, readable by others or a symlink may have been
+    // planted (or left by a full disk): the service refuses to start on it.
+    let secret_file = data.join("jwt-secret");
+    let secret = std::fs::read_to_string(&secret_file).unwrap();
+    let elsewhere = temp.0.join("planted-secret");
+    std::fs::write(&elsewhere, "a".repeat(64)).unwrap();
+    std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let plant = |refusal: &str| match refusal {
+        "holds 0 bytes" => std::fs::write(&secret_file, "").unwrap(),
+        "not a private file" => {
+            std::fs::write(&secret_file, &secret).unwrap();
+            std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        _ => {
+            std::fs::remove_file(&secret_file).unwrap();
+            std::os::unix::fs::symlink(&elsewhere, &secret_file).unwrap();
+        }
+    };
+    for refusal in ["holds 0 bytes", "not a private file", "symbolic link"] {
+        plant(refusal);
+        let mut start = command();
+        start
+            .env("SEESAC_DATA_DIR", &data)
+            .env("SEESAC_BIND", format!("127.0.0.1:{}", free_port().unwrap()));
+        let output = run(start, "");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success(),
+            "started on a planted secret: {stderr}"
+        );
+        assert!(stderr.contains(refusal), "{refusal}: {stderr}");
+        assert!(stderr.contains("jwt-secret"), "{stderr}");
+    }
+    assert!(cluster.running_port().is_none(), "stopped after refusing");
 }
 
 #[test]

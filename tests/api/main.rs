@@ -19,6 +19,7 @@ mod csv;
 mod decisions;
 mod errors;
 mod funders;
+mod hardening;
 mod helpers;
 mod idempotency;
 mod language;

@@ -1,0 +1,53 @@
+//! What an attacker could learn or do from outside: headers that tell a browser
+//! what not to do, and database timings only for those who run the site.
+
+use actix_web::http::Method;
+
+use crate::helpers::TestApp;
+
+#[actix_web::test]
+async fn database_timings_are_for_authenticated_callers_only() {
+    let app = TestApp::seeded().await;
+    let anonymous = app.get("/api/v1/pages").await;
+    assert_eq!(anonymous.status(), 200);
+    assert!(anonymous.header("server-timing").is_none());
+    let missing = app.get("/api/v1/pages/nowhere").await;
+    assert!(missing.header("server-timing").is_none());
+
+    let editor = app.get_as(&app.editor(), "/api/v1/pages").await;
+    assert_eq!(editor.status(), 200);
+    assert!(
+        editor
+            .header("server-timing")
+            .is_some_and(|timing| timing.starts_with("db;dur="))
+    );
+}
+
+#[actix_web::test]
+async fn every_answer_says_nosniff_and_the_docs_run_only_their_own_scripts_unframed() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/api/v1/pages",
+        "/api/v1/pages/nowhere",
+        "/nowhere",
+        "/healthz",
+        "/docs/",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(
+            response.header("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{path}"
+        );
+    }
+    let docs = app.get("/docs/").await;
+    assert_eq!(docs.status(), 200);
+    let policy = docs.header("content-security-policy").unwrap();
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(!policy.contains("unsafe-eval"), "{policy}");
+    assert_eq!(docs.header("x-frame-options").as_deref(), Some("DENY"));
+    // The API's own answers are JSON, not pages: no policy needed, none sent.
+    let api = app.request(Method::GET, "/api/v1/pages").send().await;
+    assert!(api.header("content-security-policy").is_none());
+}
