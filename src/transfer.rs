@@ -75,8 +75,13 @@ fn derive_page(item: &mut Map<String, Value>) {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    item.insert("body_html".to_owned(), markdown::to_html(&body).into());
-    item.insert("body_text".to_owned(), markdown::to_text(&body).into());
+    // Checked as an API body before this, so it renders within the bounds.
+    let rendered = markdown::render(&body).unwrap_or(markdown::Rendered {
+        html: String::new(),
+        text: String::new(),
+    });
+    item.insert("body_html".to_owned(), rendered.html.into());
+    item.insert("body_text".to_owned(), rendered.text.into());
 }
 
 /// In the order of their references: what an item refers to comes before it.

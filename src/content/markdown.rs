@@ -1,6 +1,11 @@
 //! Markdown bodies: rendered with pulldown-cmark, then sanitised with ammonia, so no
 //! script, event handler or `javascript:` URL survives whatever an editor pastes.
 //! The plain text is kept too, for full-text search and its snippets.
+//!
+//! What a body may cost is bounded before anything is rendered: lists and quotes
+//! nested more than `MAX_NESTING` deep (a few kilobytes of `- - - …` took the
+//! parser half a minute) are refused, and so is HTML larger than `MAX_HTML_BYTES`
+//! (a small table with many columns multiplies into megabytes).
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 
@@ -8,8 +13,102 @@ fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_FOOTNOTES
 }
 
+/// How deep lists and block quotes may nest; real pages use three or four levels.
+pub const MAX_NESTING: usize = 16;
+/// The largest HTML a body may render to.
+pub const MAX_HTML_BYTES: usize = 512 * 1024;
+
+/// A Markdown text rendered: its sanitised HTML and its plain text.
+#[derive(Debug)]
+pub struct Rendered {
+    pub html: String,
+    pub text: String,
+}
+
+/// Renders a body within the bounds, or says which one it breaks.
+pub fn render(markdown: &str) -> Result<Rendered, String> {
+    let deepest = nesting(markdown);
+    if deepest > MAX_NESTING {
+        return Err(format!(
+            "nests lists or quotes {deepest} deep; at most {MAX_NESTING} levels are allowed"
+        ));
+    }
+    let html = to_html(markdown);
+    if html.len() > MAX_HTML_BYTES {
+        return Err(format!(
+            "renders to {} KiB of HTML; at most {} KiB are allowed (split the page, or give \
+             tables fewer columns)",
+            html.len() / 1024,
+            MAX_HTML_BYTES / 1024
+        ));
+    }
+    Ok(Rendered {
+        html,
+        text: to_text(markdown),
+    })
+}
+
+/// An upper bound of how deep any line nests containers: the list markers and
+/// quote markers at its start, plus a level for every four columns of indentation.
+/// Lines inside fenced code are not Markdown and do not count.
+fn nesting(markdown: &str) -> usize {
+    let mut deepest = 0;
+    let mut fenced = false;
+    for line in markdown.lines() {
+        let mut rest = line.trim_start_matches([' ', '\t']);
+        let indent: usize = line[..line.len() - rest.len()]
+            .chars()
+            .map(|c| if c == '\t' { 4 } else { 1 })
+            .sum();
+        let mut markers = 0;
+        loop {
+            rest = rest.trim_start_matches([' ', '\t']);
+            if let Some(after) = rest.strip_prefix('>') {
+                markers += 1;
+                rest = after;
+                continue;
+            }
+            if let Some(after) = list_marker(rest) {
+                markers += 1;
+                rest = after;
+                continue;
+            }
+            break;
+        }
+        if rest.starts_with("```") || rest.starts_with("~~~") {
+            fenced = !fenced;
+        }
+        if fenced || is_thematic_break(line) {
+            continue;
+        }
+        deepest = deepest.max(markers + indent / 4);
+    }
+    deepest
+}
+
+/// The rest of a line after a list marker (`-`, `*`, `+`, or `1.` / `1)`) and the
+/// space that must follow it, if it starts with one.
+fn list_marker(line: &str) -> Option<&str> {
+    let digits = line.chars().take_while(char::is_ascii_digit).count();
+    let after = if digits > 0 && digits <= 9 {
+        line[digits..].strip_prefix(['.', ')'])?
+    } else {
+        line.strip_prefix(['-', '*', '+'])?
+    };
+    (after.is_empty() || after.starts_with([' ', '\t'])).then_some(after)
+}
+
+/// `***`, `- - -`, `___`: a horizontal rule, not a list.
+fn is_thematic_break(line: &str) -> bool {
+    let marks: Vec<char> = line.chars().filter(|c| !c.is_whitespace()).collect();
+    marks.len() >= 3
+        && ['-', '*', '_']
+            .iter()
+            .any(|mark| marks.iter().all(|c| c == mark))
+}
+
 /// Sanitised HTML of a Markdown text.
-pub fn to_html(markdown: &str) -> String {
+fn to_html(markdown: &str) -> String {
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options()));
     ammonia::Builder::default()
@@ -19,7 +118,7 @@ pub fn to_html(markdown: &str) -> String {
 }
 
 /// The words of a Markdown text without its markup, blocks separated by newlines.
-pub fn to_text(markdown: &str) -> String {
+fn to_text(markdown: &str) -> String {
     let mut text = String::with_capacity(markdown.len());
     for event in Parser::new_ext(markdown, options()) {
         match event {
@@ -76,6 +175,33 @@ mod tests {
                 assert!(!html.contains(sign), "{attack} gave {html}");
             }
         }
+    }
+
+    #[test]
+    fn nesting_counts_markers_and_indentation_but_not_code_or_rules() {
+        assert_eq!(nesting("- a\n  - b\n    - c"), 2);
+        assert_eq!(nesting("> > quoted twice\n> - a list in a quote"), 2);
+        assert_eq!(nesting(&format!("{}x", "- ".repeat(100))), 100);
+        assert_eq!(nesting(&"- ".repeat(100)), 0, "a rule, not a list");
+        assert_eq!(nesting("* * * * * * * * * * * * * * * * * * * *"), 0);
+        assert_eq!(nesting(&format!("```\n{}x\n```", " ".repeat(200))), 0);
+        assert_eq!(nesting("1. one\n2) two\n-5 is a number"), 1);
+    }
+
+    #[test]
+    fn bombs_are_refused_and_real_pages_are_not() {
+        assert!(render(&format!("{}x", "- ".repeat(40_000))).is_err());
+        assert!(render(&"> ".repeat(40_000)).is_err());
+        let table = format!(
+            "{}|\n{}|\n{}",
+            "|a".repeat(1000),
+            "|-".repeat(1000),
+            "|x\n".repeat(100)
+        );
+        let refused = render(&table).err().unwrap_or_default();
+        assert!(refused.contains("HTML"), "{refused}");
+        let page = "### Mission\n\n- one\n  - two\n    - three\n\n> quoted\n\n| a | b |\n|---|---|\n| 1 | 2 |";
+        assert!(render(page).is_ok());
     }
 
     #[test]

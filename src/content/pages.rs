@@ -103,7 +103,8 @@ pub struct PageBody {
     /// A sentence or two for lists and previews, at most 1000 characters.
     #[schema(max_length = 1000)]
     pub summary: Option<String>,
-    /// The text, in Markdown, at most 200000 characters.
+    /// The text, in Markdown, at most 200000 characters. Lists and quotes nest at most
+    /// 16 deep, and the HTML it renders to is at most 512 KiB (422 otherwise).
     #[schema(max_length = 200000)]
     pub body: Option<String>,
     /// The slug of an existing page; never the page itself or one below it.
@@ -226,6 +227,13 @@ impl Resource for Pages {
         let mut check = Check::default();
         let slug = check.key("slug", body.slug, key, Slug::parse);
         let markdown = check.long_text("body", body.body, 200_000);
+        let rendered = markdown::render(&markdown).unwrap_or_else(|detail| {
+            check.fail("body", detail);
+            markdown::Rendered {
+                html: String::new(),
+                text: String::new(),
+            }
+        });
         let publication = Publication::check(
             &mut check,
             body.status,
@@ -236,8 +244,8 @@ impl Resource for Pages {
             slug: slug.map(Slug::into_inner).unwrap_or_default(),
             title: check.text("title", body.title, 200),
             summary: check.optional_text("summary", body.summary, 1000),
-            body_html: markdown::to_html(&markdown),
-            body_text: markdown::to_text(&markdown),
+            body_html: rendered.html,
+            body_text: rendered.text,
             body: markdown,
             parent: check
                 .parsed("parent", body.parent, Slug::parse)

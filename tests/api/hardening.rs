@@ -51,3 +51,38 @@ async fn every_answer_says_nosniff_and_the_docs_run_only_their_own_scripts_unfra
     let api = app.request(Method::GET, "/api/v1/pages").send().await;
     assert!(api.header("content-security-policy").is_none());
 }
+
+#[actix_web::test]
+async fn markdown_that_would_cost_too_much_to_render_is_a_422_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let token = app.editor();
+    let bombs = [
+        ("nested lists", format!("{}x", "- ".repeat(40_000)), "deep"),
+        ("nested quotes", "> ".repeat(40_000), "deep"),
+        (
+            "a wide table",
+            format!(
+                "{}|\n{}|\n{}",
+                "|a".repeat(1000),
+                "|-".repeat(1000),
+                "|x\n".repeat(200)
+            ),
+            "HTML",
+        ),
+    ];
+    for (what, body, says) in bombs {
+        let mut bomb = crate::helpers::page("bomb", "Bomb");
+        bomb["body"] = serde_json::json!(body);
+        let response = app.post(&token, "/api/v1/pages", bomb).await;
+        let problem = response.problem(422, "validation_failed");
+        assert_eq!(response.pointers(), ["/body"], "{what}");
+        assert!(problem.to_string().contains(says), "{what}: {problem}");
+    }
+    assert_eq!(app.count("SELECT count(*) AS n FROM pages"), 0);
+    // Real pages, with lists, quotes and a table, are as welcome as ever.
+    let mut page = crate::helpers::page("fine", "Fine");
+    page["body"] = serde_json::json!(
+        "- one\n  - two\n    - three\n\n> quoted\n\n| country | share |\n|---|---|\n| RS | 10% |"
+    );
+    app.post(&token, "/api/v1/pages", page).await.ok(201);
+}
