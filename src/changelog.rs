@@ -15,6 +15,12 @@ use crate::db::schema::changes_schedule;
 use crate::error::AppResult;
 use crate::visibility::{Access, Status};
 
+/// The newest position taken: the last change, or after a prune that emptied the
+/// log, the horizon, so that positions never start again below a cursor a reader
+/// holds.
+const HEAD_SQL: &str = "SELECT greatest(coalesce(max(position), 0), \
+    (SELECT position FROM changes_horizon)) FROM changes";
+
 /// The advisory lock the tail of every logged write holds until it commits.
 const LOG_LOCK: &str = "seesac:changes";
 
@@ -117,16 +123,16 @@ pub fn append(conn: &mut PgConnection, changes: &[Change], actor: &str) -> AppRe
         .bind::<Text, _>(LOG_LOCK)
         .execute(conn)?;
     let column = |f: fn(&Change) -> String| changes.iter().map(f).collect::<Vec<_>>();
-    diesel::sql_query(
+    diesel::sql_query(format!(
         // `at` is the clock's time, not the transaction's start (`now()`): an item
         // published during the transaction is published before it is logged.
         "INSERT INTO changes (position, type, key, parent, action, version, actor, \
                               public_before, public_from, at) \
-         SELECT (SELECT coalesce(max(position), 0) FROM changes) + n, t, k, p, a, v, $7, b, f, \
+         SELECT ({HEAD_SQL}) + n, t, k, p, a, v, $7, b, f, \
                 clock_timestamp() \
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], \
-                     $8::timestamptz[]) WITH ORDINALITY AS u(t, k, p, a, v, b, f, n)",
-    )
+                     $8::timestamptz[]) WITH ORDINALITY AS u(t, k, p, a, v, b, f, n)"
+    ))
     .bind::<Array<Text>, _>(column(|c| c.kind.to_owned()))
     .bind::<Array<Text>, _>(column(|c| c.key.clone()))
     .bind::<Array<Nullable<Text>>, _>(changes.iter().map(|c| c.parent.clone()).collect::<Vec<_>>())
@@ -149,7 +155,7 @@ pub fn head(conn: &mut PgConnection) -> AppResult<i64> {
         position: i64,
     }
     Ok(
-        diesel::sql_query("SELECT coalesce(max(position), 0) AS position FROM changes")
+        diesel::sql_query(format!("SELECT ({HEAD_SQL}) AS position"))
             .get_result::<Head>(conn)?
             .position,
     )
@@ -194,7 +200,8 @@ pub fn log_scheduled(conn: &mut PgConnection) -> AppResult<usize> {
             .select(changes_schedule::until)
             .for_update()
             .first(conn)?;
-        let now = Utc::now();
+        // The database's clock, which stamps the changes, not this process's.
+        let now = database_now(conn)?;
         let branches: Vec<String> = PUBLISHED
             .iter()
             .map(|(table, kind, key, parent)| {
@@ -237,6 +244,17 @@ pub fn log_scheduled(conn: &mut PgConnection) -> AppResult<usize> {
             .execute(conn)?;
         Ok(changes.len())
     })
+}
+
+fn database_now(conn: &mut PgConnection) -> AppResult<DateTime<Utc>> {
+    #[derive(QueryableByName)]
+    struct Now {
+        #[diesel(sql_type = Timestamptz)]
+        now: DateTime<Utc>,
+    }
+    Ok(diesel::sql_query("SELECT clock_timestamp() AS now")
+        .get_result::<Now>(conn)?
+        .now)
 }
 
 /// How long the log keeps a change: a sync job that looks less often than this

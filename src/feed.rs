@@ -370,9 +370,6 @@ pub fn list_changes_doc() -> Doc {
         .schema::<ChangeView>()
         .schema::<FeedMeta>()
         .answer(Answer::json(200, "The changes", "ChangeList").header("ETag", "The answer's tag"))
-        .answer(Answer::empty(
-            304,
-            "Not modified: If-None-Match names the current ETag",
-        ))
+        .answer(Answer::not_modified())
         .problems::<(BadParameter, BadToken, Gone, Unavailable)>()
 }

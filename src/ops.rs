@@ -138,9 +138,6 @@ pub fn openapi_doc() -> Doc {
             )
             .header("ETag", "Its tag"),
         )
-        .answer(Answer::empty(
-            304,
-            "Not modified: If-None-Match names the current ETag",
-        ))
+        .answer(Answer::not_modified())
         .problems::<(BadParameter, BadToken)>()
 }

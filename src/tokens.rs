@@ -18,8 +18,8 @@ use crate::http;
 use crate::idempotency;
 use crate::list::{self, ListMeta};
 use crate::openapi::problems::{
-    BadBody, BadParameter, Conflict, Forbidden, Invalid, NoToken, NotFound, PayloadTooLarge,
-    Unavailable, UnsupportedMediaType,
+    AdminProblems, BadBody, BadParameter, Conflict, Invalid, NotFound, PayloadTooLarge,
+    UnsupportedMediaType,
 };
 use crate::openapi::{Answer, Doc, Security};
 use crate::validate::{Check, Id, Slug, parse_timestamp};
@@ -284,9 +284,6 @@ pub async fn revoke_token(
         .finish())
 }
 
-/// The problems of every token operation: admins only.
-type AdminProblems = (NoToken, Forbidden, Unavailable);
-
 pub fn create_token_doc() -> Doc {
     Doc::new("create_token", "tokens", "Create an API token")
         .describe(
@@ -325,10 +322,7 @@ pub fn list_tokens_doc() -> Doc {
         .security(Security::Needs(Permission::ManageTokens))
         .schema::<TokenList>()
         .answer(Answer::json(200, "The tokens", "TokenList").header("ETag", "The answer's tag"))
-        .answer(Answer::empty(
-            304,
-            "Not modified: If-None-Match names the current ETag",
-        ))
+        .answer(Answer::not_modified())
         .problems::<BadParameter>()
         .problems::<AdminProblems>()
 }
@@ -344,10 +338,7 @@ pub fn get_token_doc() -> Doc {
         )
         .schema::<ApiToken>()
         .answer(Answer::json(200, "The token", "ApiToken").header("ETag", "Its tag"))
-        .answer(Answer::empty(
-            304,
-            "Not modified: If-None-Match names the current ETag",
-        ))
+        .answer(Answer::not_modified())
         .problems::<(BadParameter, NotFound)>()
         .problems::<AdminProblems>()
 }

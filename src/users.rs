@@ -23,7 +23,7 @@ use crate::error::{AppError, AppResult};
 use crate::http;
 use crate::list::{self, ListMeta};
 use crate::openapi::problems::{
-    BadBody, BadParameter, Conflict, Forbidden, Invalid, NoToken, NotFound, PayloadTooLarge,
+    AdminProblems, BadBody, BadParameter, Conflict, Invalid, NotFound, PayloadTooLarge,
     TooManyRequests, Unavailable, UnsupportedMediaType, WrongCredentials,
 };
 use crate::openapi::{Answer, Doc, Security};
@@ -491,19 +491,13 @@ pub fn issue_token_doc() -> Doc {
         )>()
 }
 
-/// The problems of every admin-only operation.
-type AdminProblems = (NoToken, Forbidden, Unavailable);
-
 pub fn list_users_doc() -> Doc {
     Doc::new("list_users", "users", "List users")
         .describe("Every user account, by username, in the list envelope. Admins only.")
         .security(Security::Needs(Permission::ManageUsers))
         .schema::<UserList>()
         .answer(Answer::json(200, "The users", "UserList").header("ETag", "The answer's tag"))
-        .answer(Answer::empty(
-            304,
-            "Not modified: If-None-Match names the current ETag",
-        ))
+        .answer(Answer::not_modified())
         .problems::<BadParameter>()
         .problems::<AdminProblems>()
 }
@@ -536,10 +530,7 @@ pub fn get_user_doc() -> Doc {
         .path_param("The username", Some("admin"))
         .schema::<UserView>()
         .answer(Answer::json(200, "The user", "UserView").header("ETag", "Its tag"))
-        .answer(Answer::empty(
-            304,
-            "Not modified: If-None-Match names the current ETag",
-        ))
+        .answer(Answer::not_modified())
         .problems::<(BadParameter, NotFound)>()
         .problems::<AdminProblems>()
 }

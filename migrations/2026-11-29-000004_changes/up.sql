@@ -4,7 +4,7 @@
 CREATE TABLE changes (
     -- Strictly increasing and without gaps, in commit order: a write takes the
     -- next position as its last step, holding a lock until it commits (see
-    -- src/changes.rs), so no write that commits later can take a smaller one.
+    -- src/changelog.rs), so no write that commits later can take a smaller one.
     position bigint PRIMARY KEY,
     type text NOT NULL CHECK (type IN ('page', 'impact_metric', 'observation', 'funder',
                                        'council_decision', 'contact')),

@@ -364,9 +364,6 @@ pub fn get_primary_contact_doc() -> Doc {
     .security(Security::Public)
     .item_schema::<Contact>()
     .answer(Answer::json(200, "The primary contact", "Contact").header("ETag", "Its tag"))
-    .answer(Answer::empty(
-        304,
-        "Not modified: If-None-Match names the current ETag",
-    ))
+    .answer(Answer::not_modified())
     .problems::<(BadParameter, BadToken, NotFound, Unavailable)>()
 }

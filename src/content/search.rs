@@ -244,7 +244,7 @@ pub fn search_doc() -> Doc {
                 .header("ETag", "The answer's tag, for If-None-Match")
                 .header("Link", "first, prev, next and last pages (RFC 8288)"),
         )
-        .answer(Answer::empty(304, "Not modified: If-None-Match names the current ETag"))
+        .answer(Answer::not_modified())
         .problems::<(BadParameter, BadToken, Unavailable)>()
 }
 

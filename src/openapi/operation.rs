@@ -92,6 +92,11 @@ impl Answer {
         }
     }
 
+    /// 304 to a conditional read whose `If-None-Match` names the current ETag.
+    pub fn not_modified() -> Self {
+        Self::empty(304, "Not modified: If-None-Match names the current ETag")
+    }
+
     /// The same answer may also come as `media_type`, of `schema`.
     pub fn also(mut self, media_type: &str, schema: RefOr<Schema>) -> Self {
         self.response.content.insert(

@@ -111,3 +111,6 @@ problem_kinds! {
     /// 503 on anything that reaches the database.
     Unavailable = 503, "The database is unreachable or busy; retry after `Retry-After` seconds";
 }
+
+/// The problems of every admin-only operation.
+pub type AdminProblems = (NoToken, Forbidden, Unavailable);

@@ -166,10 +166,7 @@ fn listing<R: Resource>(doc: Doc) -> Doc {
         .schema_named(sparse.clone(), schemas::sparse::<R::Item>())
         .schema_named(list.clone(), schemas::list_of(&sparse))
         .answer(answer)
-        .answer(Answer::empty(
-            304,
-            "Not modified: If-None-Match names the current ETag",
-        ))
+        .answer(Answer::not_modified())
         .problems::<(BadParameter, Unavailable)>();
     if R::SCOPE_DESCRIPTION.is_some() {
         doc = doc.problems::<NotFound>();
@@ -192,10 +189,7 @@ pub fn get<R: Resource>() -> Doc {
         Answer::json(200, &format!("The {}", R::NAME), &sparse)
             .header("ETag", "Send it back in If-Match to update safely"),
     )
-    .answer(Answer::empty(
-        304,
-        "Not modified: If-None-Match names the current ETag",
-    ))
+    .answer(Answer::not_modified())
     .problems::<(BadParameter, NotFound, Unavailable)>()
 }
 

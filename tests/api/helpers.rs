@@ -353,6 +353,13 @@ impl TestApp {
             .n
     }
 
+    /// Runs a statement that changes the database; how many rows it touched.
+    pub fn execute(&self, sql: &str) -> usize {
+        diesel::sql_query(sql)
+            .execute(&mut self.database.connect())
+            .expect("the statement runs")
+    }
+
     pub fn text(&self, sql: &str) -> Option<String> {
         #[derive(QueryableByName)]
         struct One {
