@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use diesel::PgConnection;
 
 use crate::auth::{JwtKeys, Role};
-use crate::config::{Config, MIN_JWT_SECRET_BYTES, check_jwt_secret};
+use crate::config::{Config, check_jwt_secret, check_signing_key};
 use crate::db::cluster::{read_private, write_private};
 use crate::db::{self, embedded::Embedded};
 use crate::error::AppError;
@@ -273,15 +273,12 @@ fn first_start(conn: &mut PgConnection, embedded: &Embedded) -> Result<String, S
         Some(secret) => {
             // An empty or short key would let anyone sign tokens.
             let secret = secret.trim().to_owned();
-            if secret.len() < MIN_JWT_SECRET_BYTES {
-                return Err(format!(
-                    "{} holds {} bytes; a signing key must be at least {MIN_JWT_SECRET_BYTES}: \
-                     remove the file and a new secret is made (tokens signed with the old one \
-                     stop working)",
-                    secret_file.display(),
-                    secret.len()
-                ));
-            }
+            check_signing_key(&secret, &secret_file.display().to_string()).map_err(|e| {
+                format!(
+                    "{e}; or remove the file and a new secret is made (tokens signed with the \
+                     old one stop working)"
+                )
+            })?;
             secret
         }
         None => {

@@ -60,9 +60,14 @@ impl Config {
 
 /// Checks a configured JWT secret; the message says how to fix it.
 pub fn check_jwt_secret(secret: &str) -> Result<(), String> {
+    check_signing_key(secret, "JWT_SECRET")
+}
+
+/// A signing key, from `source` (a variable, a file), is long enough to be one.
+pub fn check_signing_key(secret: &str, source: &str) -> Result<(), String> {
     if secret.len() < MIN_JWT_SECRET_BYTES {
         return Err(format!(
-            "JWT_SECRET is {} bytes long; it must be at least {MIN_JWT_SECRET_BYTES} bytes \
+            "{source} is {} bytes long; it must be at least {MIN_JWT_SECRET_BYTES} bytes \
              (for example: openssl rand -hex 32)",
             secret.len()
         ));

@@ -130,23 +130,9 @@ impl AppError {
         Self::Internal(cause.to_string())
     }
 
+    /// The stable code of the problem: one per status (`status_code_name`).
     fn code(&self) -> &'static str {
-        match self {
-            Self::BadRequest { .. } => "invalid_request",
-            Self::Unauthorized { .. } => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound(_) => "not_found",
-            Self::MethodNotAllowed { .. } => "method_not_allowed",
-            Self::Conflict { .. } => "conflict",
-            Self::Gone(_) => "gone",
-            Self::PreconditionFailed(_) => "precondition_failed",
-            Self::PayloadTooLarge { .. } => "payload_too_large",
-            Self::UnsupportedMediaType(_) => "unsupported_media_type",
-            Self::Validation(_) => "validation_failed",
-            Self::TooManyRequests(_) => "too_many_requests",
-            Self::Unavailable(_) => "unavailable",
-            Self::Internal(_) => "internal",
-        }
+        status_code_name(self.status_code()).0
     }
 
     fn detail(&self) -> String {

@@ -71,7 +71,14 @@ pub async fn middleware(
         Err(error) => return Ok(req.error_response(error)),
     }
     req.set_payload(Payload::from(request.body.clone()));
-    let response = next.call(req).await?.map_into_boxed_body();
+    let response = match next.call(req).await {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(error) => {
+            // Not an answer to keep: the retry runs again.
+            release(&db, request).await;
+            return Err(error);
+        }
+    };
     let (http_request, response) = response.into_parts();
     let status = response.status();
     let shown_once = response.extensions().get::<ShownOnce>().is_some();
@@ -135,8 +142,6 @@ struct Request {
     caller: String,
     key: String,
     fingerprint: Vec<u8>,
-    method: String,
-    path: String,
     body: web::Bytes,
 }
 
@@ -149,7 +154,6 @@ impl Request {
         if matches!(caller.identity, Identity::Anonymous) {
             return Ok(None);
         }
-        req.extensions_mut().insert(caller.clone());
         let payload = req
             .extract::<web::Payload>()
             .await
@@ -176,8 +180,6 @@ impl Request {
             caller: caller.name(),
             key,
             fingerprint: hash.finalize().to_vec(),
-            method: req.method().to_string(),
-            path: req.path().to_owned(),
             body,
         }))
     }
@@ -262,35 +264,25 @@ struct Stored {
     replayable: bool,
 }
 
-#[derive(QueryableByName)]
-struct Claimed {
-    #[diesel(sql_type = Bool)]
-    #[expect(dead_code, reason = "only whether a row came back matters")]
-    claimed: bool,
-}
-
 fn claim(conn: &mut PgConnection, request: &Request) -> AppResult<Claim> {
     // Take the key if it is new, expired or abandoned; in one statement, so two
     // requests with the same key cannot both take it.
-    let claimed: Option<Claimed> = diesel::sql_query(format!(
-        "INSERT INTO idempotency_keys (caller, key, fingerprint, method, path) \
-         VALUES ($1, $2, $3, $4, $5) \
+    let claimed = diesel::sql_query(format!(
+        "INSERT INTO idempotency_keys (caller, key, fingerprint) \
+         VALUES ($1, $2, $3) \
          ON CONFLICT (caller, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, \
-             method = EXCLUDED.method, path = EXCLUDED.path, started_at = now(), \
+             started_at = now(), \
              status = NULL, headers = NULL, body = NULL, replayable = true \
          WHERE idempotency_keys.started_at < now() - make_interval(hours => {KEEP_HOURS}) \
             OR (idempotency_keys.status IS NULL \
                 AND idempotency_keys.started_at < now() - make_interval(secs => {ABANDONED_AFTER_SECONDS})) \
-         RETURNING true AS claimed"
+"
     ))
     .bind::<Text, _>(&request.caller)
     .bind::<Text, _>(&request.key)
     .bind::<Binary, _>(&request.fingerprint)
-    .bind::<Text, _>(&request.method)
-    .bind::<Text, _>(&request.path)
-    .get_result(conn)
-    .optional()?;
-    if claimed.is_some() {
+    .execute(conn)?;
+    if claimed == 1 {
         return Ok(Claim::Mine);
     }
     let stored: Option<Stored> = diesel::sql_query(

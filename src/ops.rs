@@ -83,7 +83,22 @@ pub async fn readyz(db: Db) -> AppResult<HttpResponse> {
 
 /// The OpenAPI document, built once at start.
 #[derive(Debug, Clone)]
-pub struct OpenApiJson(pub serde_json::Value);
+pub struct OpenApiJson {
+    bytes: web::Bytes,
+    etag: String,
+}
+
+impl OpenApiJson {
+    /// The document, serialised and tagged once, at start-up: it is large, and the
+    /// same for every request.
+    pub fn new(document: &utoipa::openapi::OpenApi) -> Result<Self, String> {
+        let bytes = serde_json::to_vec(document).map_err(|e| e.to_string())?;
+        Ok(Self {
+            etag: http::etag_of(&bytes),
+            bytes: bytes.into(),
+        })
+    }
+}
 
 pub async fn openapi(
     document: web::Data<OpenApiJson>,
@@ -91,7 +106,14 @@ pub async fn openapi(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     list::no_parameters(req.query_string())?;
-    Ok(http::read(&req, &caller, &document.0, &[]))
+    Ok(http::read_tagged(
+        &req,
+        &caller,
+        document.bytes.clone(),
+        &document.etag,
+        "application/json",
+        &[],
+    ))
 }
 
 pub fn index_doc() -> Doc {

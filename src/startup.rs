@@ -101,9 +101,9 @@ async fn background(pool: PgPool) {
 /// Builds the server on a bound listener; awaiting it serves until SIGINT or SIGTERM.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let document = apidoc::document()
-        .and_then(|document| serde_json::to_value(document).map_err(|e| e.to_string()))
+        .and_then(|document| OpenApiJson::new(&document))
         .map_err(std::io::Error::other)?;
-    let document = web::Data::new(OpenApiJson(document));
+    let document = web::Data::new(document);
     actix_web::rt::spawn(background(state.pool.clone()));
     let pool = web::Data::new(state.pool);
     let keys = web::Data::new(state.keys);
@@ -113,7 +113,6 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(pool.clone())
             .app_data(keys.clone())
             .app_data(document.clone())
-            .app_data(web::PayloadConfig::new(http::BODY_LIMIT))
             .wrap(from_fn(idempotency::middleware))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(from_fn(http::middleware::finish_response))

@@ -8,8 +8,6 @@ CREATE TABLE idempotency_keys (
     -- SHA-256 of the method, path, query, media type and body: the same key with
     -- another request is refused.
     fingerprint bytea NOT NULL,
-    method text NOT NULL,
-    path text NOT NULL,
     started_at timestamptz NOT NULL DEFAULT now(),
     -- Null while the first request runs.
     status smallint,

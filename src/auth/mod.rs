@@ -328,6 +328,12 @@ struct StoredToken {
 const LAST_USED_EVERY: Duration = Duration::seconds(60);
 
 /// A machine: the live token whose secret this is.
+/// Not revoked, not expired, and its partner (if any) active.
+fn usable(token: &StoredToken) -> bool {
+    let partner_active = token.partner.as_ref().is_none_or(|partner| partner.4);
+    token.revoked_at.is_none() && token.expires_at > Utc::now() && partner_active
+}
+
 async fn machine(db: &Db, secret: String) -> AppResult<Caller> {
     if !secrets::is_well_formed(&secret) {
         return Err(bad_token());
@@ -356,7 +362,10 @@ async fn machine(db: &Db, secret: String) -> AppResult<Caller> {
                 ))
                 .first(conn)
                 .optional()?;
+            // Only a token that works is "used": a revoked or expired one stays as it
+            // was, so its record says when it last did something.
             if let Some(token) = &stored
+                && usable(token)
                 && token
                     .last_used_at
                     .is_none_or(|at| Utc::now() - at > LAST_USED_EVERY)
@@ -369,8 +378,7 @@ async fn machine(db: &Db, secret: String) -> AppResult<Caller> {
         })
         .await?;
     let token = stored.ok_or_else(bad_token)?;
-    let partner_active = token.partner.as_ref().is_none_or(|partner| partner.4);
-    if token.revoked_at.is_some() || token.expires_at <= Utc::now() || !partner_active {
+    if !usable(&token) {
         return Err(bad_token());
     }
     let scopes = token

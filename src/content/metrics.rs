@@ -10,10 +10,10 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::observations::{Observation, Unit};
+use super::observations::{Observation, Observations, ParentMetric, Unit};
 use super::{Access, Publication, Status};
 use crate::auth::{Caller, Permission};
-use crate::changelog::{self, Action, Change};
+use crate::changelog::{self, Change, Snapshot};
 use crate::db::errors::on_delete;
 use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult};
@@ -362,22 +362,26 @@ impl Resource for Metrics {
             let deleted: Vec<Observation> = diesel::delete(figures)
                 .returning(Observation::as_returning())
                 .get_results(conn)?;
+            let metric = ParentMetric {
+                key: row.key.clone(),
+                unit: row.unit,
+                status: row.status,
+                published_at: row.published_at,
+            };
             let changes: Vec<Change> = deleted
                 .iter()
-                .map(|figure| Change {
-                    kind: "observation",
-                    key: figure.id.to_string(),
-                    parent: Some(row.key.clone()),
-                    action: Action::Deleted,
-                    version: figure.version,
-                    public_before: changelog::public_now(Some((
-                        figure.status,
-                        figure.published_at,
-                    ))) && changelog::public_now(Some((
-                        row.status,
-                        row.published_at,
-                    ))),
-                    public_from: None,
+                .flat_map(|figure| {
+                    let before = Snapshot {
+                        key: figure.id.to_string(),
+                        version: figure.version,
+                        publication: Observations::change_publication(&metric, figure),
+                    };
+                    changelog::changes_between(
+                        "observation",
+                        Some(row.key.clone()),
+                        Some(&before),
+                        None,
+                    )
                 })
                 .collect();
             changelog::append(conn, &changes, &caller.name())?;

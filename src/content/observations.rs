@@ -61,6 +61,27 @@ pub struct ParentMetric {
     pub published_at: Option<DateTime<Utc>>,
 }
 
+impl ParentMetric {
+    /// What anonymous readers see of a figure of this metric: it is published only
+    /// when both are, from the later of their dates.
+    pub fn public_with(
+        &self,
+        (status, at): (Status, Option<DateTime<Utc>>),
+    ) -> (Status, Option<DateTime<Utc>>) {
+        match (self.status, status) {
+            (Status::Published, Status::Published) => (
+                Status::Published,
+                match (self.published_at, at) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                },
+            ),
+            (Status::Published, own) => (own, at),
+            (metric, _) => (metric, None),
+        }
+    }
+}
+
 fn whole_number<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
     number(*value).serialize(serializer)
 }
@@ -125,7 +146,7 @@ pub struct Observation {
 
 /// The body of POST, PUT and PATCH. `id` and `metric` come from the URL; read-only
 /// fields (`id`, `metric`, `version`, timestamps) may be present and are ignored.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"area": "WB", "period_start": "2019-01-01", "period_end": "2019-12-31",
     "value": 6, "value_max": 9, "reported_by": "SEESAC", "status": "published"}))]
@@ -355,6 +376,13 @@ impl Resource for Observations {
 
     fn publication(row: &Observation) -> Option<(Status, Option<DateTime<Utc>>)> {
         Some((row.status, row.published_at))
+    }
+
+    fn change_publication(
+        metric: &ParentMetric,
+        row: &Observation,
+    ) -> Option<(Status, Option<DateTime<Utc>>)> {
+        Some(metric.public_with((row.status, row.published_at)))
     }
 
     /// The metric must exist and be visible to the caller. A write holds it with a

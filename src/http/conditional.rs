@@ -75,7 +75,20 @@ pub fn read_bytes(
     extra: &[(header::HeaderName, String)],
 ) -> HttpResponse {
     let etag = etag_of(&bytes);
-    let unchanged = not_modified(req, &etag);
+    read_tagged(req, caller, bytes.into(), &etag, content_type, extra)
+}
+
+/// A read whose bytes and ETag were made once, ahead of time (the OpenAPI
+/// document): ETag, 304, caching headers.
+pub fn read_tagged(
+    req: &HttpRequest,
+    caller: &Caller,
+    bytes: actix_web::web::Bytes,
+    etag: &str,
+    content_type: &str,
+    extra: &[(header::HeaderName, String)],
+) -> HttpResponse {
+    let unchanged = not_modified(req, etag);
     let mut response = if unchanged {
         HttpResponse::NotModified()
     } else {
@@ -84,7 +97,7 @@ pub fn read_bytes(
         ok
     };
     response
-        .insert_header((header::ETAG, etag))
+        .insert_header((header::ETAG, etag.to_owned()))
         .insert_header((header::CACHE_CONTROL, cache_control(caller)))
         .insert_header((header::VARY, VARY));
     for (name, value) in extra {
@@ -132,6 +145,11 @@ impl Preconditions {
             if_match: text(header::IF_MATCH),
             if_none_match: text(header::IF_NONE_MATCH),
         }
+    }
+
+    /// Whether neither header was sent: then there is nothing to check.
+    pub fn is_empty(&self) -> bool {
+        self.if_match.is_none() && self.if_none_match.is_none()
     }
 
     /// Checks them against the current ETag of the item, `None` if it does not exist:

@@ -223,9 +223,11 @@ impl Doc {
                 .parameter_in(ParameterIn::Header)
                 .required(Required::False)
                 .description(Some(
-                    "Makes a retry safe: a retry with the same key and the same request within                      24 hours replays the first answer (marked `Idempotent-Replayed: true`) and                      writes nothing. A Structured Field string (`\"…\"`) or the bare text, 1 \
+                    "Makes a retry safe: a retry with the same key and the same request within \
+                     24 hours replays the first answer (marked `Idempotent-Replayed: true`) and \
+                     writes nothing. A Structured Field string (`\"…\"`) or the bare text, 1 \
                      to 255 visible ASCII characters; a UUID is a good key. Keys are the \
-                     caller's own.",
+                     caller's own; a request without a token has none.",
                 ))
                 .schema(Some(
                     ObjectBuilder::new()
@@ -234,7 +236,9 @@ impl Doc {
                         .max_length(Some(255))
                         .pattern(Some("^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$")),
                 ))
-                .example(Some(serde_json::json!("8e03978e-40d5-43e8-bc93-6894a57f9324")))
+                .example(Some(serde_json::json!(
+                    "8e03978e-40d5-43e8-bc93-6894a57f9324"
+                )))
                 .build(),
         );
         let extra = [

@@ -57,16 +57,24 @@ fn represent_one<R: Resource>(
         .ok_or_else(|| AppError::internal("represent returned nothing"))
 }
 
-/// The ETag the row's representation has now, `None` if there is no row.
-fn current_etag<R: Resource>(
+/// A write's `If-Match` and `If-None-Match` against the ETag the row's
+/// representation has now (none if there is no row). The representation is built
+/// only when one of them was sent: most writes send neither.
+fn check_preconditions<R: Resource>(
     conn: &mut diesel::PgConnection,
+    preconditions: &Preconditions,
     row: Option<&R::Row>,
-) -> AppResult<Option<String>> {
-    row.map(|row| {
-        represent_one::<R>(conn, row.clone(), Access::Everything)
-            .map(|item| etag_of(&serde_json::to_vec(&item).unwrap_or_default()))
-    })
-    .transpose()
+) -> AppResult<()> {
+    if preconditions.is_empty() {
+        return Ok(());
+    }
+    let current = row
+        .map(|row| {
+            represent_one::<R>(conn, row.clone(), Access::Everything)
+                .map(|item| etag_of(&serde_json::to_vec(&item).unwrap_or_default()))
+        })
+        .transpose()?;
+    preconditions.check(current.as_deref())
 }
 
 /// A request body as the resource's type, without the fields that are never
@@ -95,7 +103,7 @@ pub fn log_write<R: Resource>(
     let snapshot = |row: &R::Row| Snapshot {
         key: R::key(row),
         version: R::version(row),
-        publication: R::publication(row),
+        publication: R::change_publication(scope, row),
     };
     let changes = changelog::changes_between(
         kind,
@@ -297,7 +305,7 @@ pub async fn replace<R: Resource>(
             let scope = begin_write::<R>(conn, &scope)?;
             let existing = R::find(conn, &scope, &key, true)?;
             // RFC 9110: the preconditions before the body.
-            preconditions.check(current_etag::<R>(conn, existing.as_ref())?.as_deref())?;
+            check_preconditions::<R>(conn, &preconditions, existing.as_ref())?;
             let input = R::validate(parse_body::<R>(object)?, Some(&key), existing.as_ref())?;
             R::authorise(&caller, &scope, existing.as_ref(), Some(&input))?;
             let row = R::save(conn, &scope, existing.as_ref(), input, &caller)?;
@@ -334,7 +342,7 @@ pub async fn update<R: Resource>(
             let scope = begin_write::<R>(conn, &scope)?;
             let existing =
                 R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
-            preconditions.check(current_etag::<R>(conn, Some(&existing))?.as_deref())?;
+            check_preconditions::<R>(conn, &preconditions, Some(&existing))?;
             // The patch is read as a body first: an unknown field is a 400 even when
             // it is null, which the merge would drop without a trace.
             http::from_object::<R::Body>(patch.clone())?;
@@ -432,7 +440,7 @@ pub async fn delete<R: Resource>(
     db.transaction(move |conn| {
         let scope = begin_write::<R>(conn, &scope)?;
         let existing = R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
-        preconditions.check(current_etag::<R>(conn, Some(&existing))?.as_deref())?;
+        check_preconditions::<R>(conn, &preconditions, Some(&existing))?;
         R::authorise(&caller, &scope, Some(&existing), None)?;
         R::delete(conn, &existing, cascade, &caller)?;
         log_write::<R>(conn, &scope, &caller, Some(&existing), None)

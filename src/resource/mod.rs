@@ -193,6 +193,16 @@ pub trait Resource: Sized + 'static {
         None
     }
 
+    /// The publication the change log records for the item: its own, unless its
+    /// scope hides it too (an observation of a draft metric is not public).
+    fn change_publication(
+        scope: &Self::Scope,
+        row: &Self::Row,
+    ) -> Option<(Status, Option<DateTime<Utc>>)> {
+        let _ = scope;
+        Self::publication(row)
+    }
+
     /// Checks the scope exists and is visible; `()` for top-level resources. A write
     /// (`for_write`) holds it, so that it cannot change under the write.
     fn resolve_scope(

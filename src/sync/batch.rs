@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{
     Array, Bool, Date, Float8, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid,
@@ -23,7 +23,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Permission};
-use crate::changelog::{self, Action, Change};
+use crate::changelog::{self, Snapshot};
 use crate::content::observations::{
     CSV_COLUMNS, Observation, ObservationBody, ObservationInput, Observations, ParentMetric,
 };
@@ -42,6 +42,7 @@ use crate::resource::Resource;
 use crate::resource::docs::required_fields;
 use crate::resource::handlers::parse_body;
 use crate::validate::{Area, Check, Slug, parse_date};
+use crate::visibility::Status;
 use serde_json::json;
 use utoipa::PartialSchema;
 use utoipa::openapi::RefOr;
@@ -211,9 +212,7 @@ fn check_item(
             return Err(errors);
         }
     };
-    let again = ObservationBody {
-        ..clone_body(&body)
-    };
+    let again = body.clone();
     match Observations::validate(body, None, None) {
         Ok(input) if errors.is_empty() => Ok(Item {
             index,
@@ -233,10 +232,6 @@ fn check_item(
             other.to_string(),
         )]),
     }
-}
-
-fn clone_body(body: &ObservationBody) -> ObservationBody {
-    serde_json::from_value(serde_json::to_value(body).unwrap_or_default()).unwrap_or_default()
 }
 
 /// Checks every item; a 422 names every bad one.
@@ -466,12 +461,13 @@ fn upsert(
         Some(partner) => Some(partner.name.clone()),
         None => input.reported_by.clone(),
     };
-    let column = |f: &dyn Fn(&Item, &ObservationInput) -> Option<String>| {
-        writes
-            .iter()
-            .map(|(item, input)| f(item, input))
-            .collect::<Vec<_>>()
-    };
+    // One array per column, in the writes' order.
+    fn each<T>(
+        writes: &[(&Item, &ObservationInput)],
+        f: impl Fn(&Item, &ObservationInput) -> T,
+    ) -> Vec<T> {
+        writes.iter().map(|(item, input)| f(item, input)).collect()
+    }
     Ok(diesel::sql_query(
         "INSERT INTO observations (metric, area, period_start, period_end, value, value_max, \
              qualifier, as_of, source_url, note, reported_by, status, published_at, partner, \
@@ -491,69 +487,23 @@ fn upsert(
              published_at = excluded.published_at \
          RETURNING id, version, (xmax = 0) AS inserted, metric, area, period_start, period_end",
     )
-    .bind::<Array<Text>, _>(
-        writes
-            .iter()
-            .map(|(item, _)| item.metric.clone())
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Text>, _>(
-        writes
-            .iter()
-            .map(|(item, _)| item.area.clone())
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Nullable<Date>>, _>(
-        writes
-            .iter()
-            .map(|(item, _)| item.period_start)
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Nullable<Date>>, _>(
-        writes
-            .iter()
-            .map(|(item, _)| item.period_end)
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Float8>, _>(
-        writes
-            .iter()
-            .map(|(_, input)| input.value)
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Nullable<Float8>>, _>(
-        writes
-            .iter()
-            .map(|(_, input)| input.value_max)
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Text>, _>(
-        column(&|_, input| Some(input.qualifier.as_str().to_owned()))
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Nullable<Date>>, _>(
-        writes
-            .iter()
-            .map(|(_, input)| input.as_of)
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Nullable<Text>>, _>(column(&|_, input| input.source_url.clone()))
-    .bind::<Array<Nullable<Text>>, _>(column(&|_, input| input.note.clone()))
-    .bind::<Array<Nullable<Text>>, _>(column(&|_, input| reported_by(input)))
-    .bind::<Array<Text>, _>(
-        column(&|_, input| Some(input.publication.status.as_str().to_owned()))
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Nullable<Timestamptz>>, _>(
-        writes
-            .iter()
-            .map(|(_, input)| input.publication.published_at)
-            .collect::<Vec<_>>(),
-    )
+    .bind::<Array<Text>, _>(each(writes, |item, _| item.metric.clone()))
+    .bind::<Array<Text>, _>(each(writes, |item, _| item.area.clone()))
+    .bind::<Array<Nullable<Date>>, _>(each(writes, |item, _| item.period_start))
+    .bind::<Array<Nullable<Date>>, _>(each(writes, |item, _| item.period_end))
+    .bind::<Array<Float8>, _>(each(writes, |_, input| input.value))
+    .bind::<Array<Nullable<Float8>>, _>(each(writes, |_, input| input.value_max))
+    .bind::<Array<Text>, _>(each(writes, |_, input| input.qualifier.as_str().to_owned()))
+    .bind::<Array<Nullable<Date>>, _>(each(writes, |_, input| input.as_of))
+    .bind::<Array<Nullable<Text>>, _>(each(writes, |_, input| input.source_url.clone()))
+    .bind::<Array<Nullable<Text>>, _>(each(writes, |_, input| input.note.clone()))
+    .bind::<Array<Nullable<Text>>, _>(each(writes, |_, input| reported_by(input)))
+    .bind::<Array<Text>, _>(each(writes, |_, input| {
+        input.publication.status.as_str().to_owned()
+    }))
+    .bind::<Array<Nullable<Timestamptz>>, _>(each(writes, |_, input| {
+        input.publication.published_at
+    }))
     .bind::<Nullable<Text>, _>(partner.map(|partner| partner.slug.clone()))
     .bind::<Text, _>(caller.name())
     .load(conn)?)
@@ -579,7 +529,7 @@ fn apply(
     for item in &mut items {
         let old = existing.get(&item.natural_key());
         if let (Some((input, body)), Some(old)) = (&mut item.write, old) {
-            *input = Observations::validate(clone_body(body), None, Some(old))?;
+            *input = Observations::validate(body.clone(), None, Some(old))?;
         }
         if let (Some((input, _)), Some(metric)) = (&item.write, metrics.get(&item.metric))
             && let Err(detail) = input.fits(metric.unit)
@@ -623,24 +573,35 @@ fn apply(
             (false, Some(old)) if old.version == row.version => Outcome::Unchanged,
             (false, _) => Outcome::Updated,
         };
-        if result != Outcome::Unchanged {
-            changes.push(Change {
-                kind: "observation",
-                key: row.id.to_string(),
-                parent: Some(item.metric.clone()),
-                action: if result == Outcome::Created {
-                    Action::Created
-                } else {
-                    Action::Updated
-                },
-                version: row.version,
-                public_before: old
-                    .is_some_and(|old| changelog::public_now(Some((old.status, old.published_at)))),
-                public_from: changelog::public_from(Some((
-                    input.publication.status,
-                    input.publication.published_at,
-                ))),
-            });
+        if let Some(metric) = metrics.get(&item.metric) {
+            let before = match old {
+                Some(old) => Some(snapshot(
+                    metric,
+                    old.id,
+                    old.version,
+                    (old.status, old.published_at),
+                )),
+                // Created meanwhile by a batch that committed while this one waited
+                // for it: an update of a row whose earlier state this one never saw.
+                None if !row.inserted => Some(Snapshot {
+                    key: row.id.to_string(),
+                    version: row.version - 1,
+                    publication: None,
+                }),
+                None => None,
+            };
+            let after = snapshot(
+                metric,
+                row.id,
+                row.version,
+                (input.publication.status, input.publication.published_at),
+            );
+            changes.extend(changelog::changes_between(
+                CHANGE_TYPE,
+                Some(item.metric.clone()),
+                before.as_ref(),
+                Some(&after),
+            ));
         }
         results.insert(
             item.index,
@@ -664,16 +625,14 @@ fn apply(
     }
     for item in items.iter().filter(|item| item.write.is_none()) {
         let old = existing.get(&item.natural_key());
-        if let Some(old) = old {
-            changes.push(Change {
-                kind: "observation",
-                key: old.id.to_string(),
-                parent: Some(item.metric.clone()),
-                action: Action::Deleted,
-                version: old.version,
-                public_before: changelog::public_now(Some((old.status, old.published_at))),
-                public_from: None,
-            });
+        if let (Some(old), Some(metric)) = (old, metrics.get(&item.metric)) {
+            let before = snapshot(metric, old.id, old.version, (old.status, old.published_at));
+            changes.extend(changelog::changes_between(
+                CHANGE_TYPE,
+                Some(item.metric.clone()),
+                Some(&before),
+                None,
+            ));
         }
         results.insert(
             item.index,
@@ -689,9 +648,30 @@ fn apply(
             },
         );
     }
-    changes.sort_by_key(|change| change.key.clone());
-    changelog::append(conn, &changes, &caller.name())?;
+    // A dry run is rolled back: it need not queue behind every writer for the log.
+    if !dry_run {
+        changelog::append(conn, &changes, &caller.name())?;
+    }
     Ok(results.into_values().collect())
+}
+
+const CHANGE_TYPE: &str = match Observations::CHANGE_TYPE {
+    Some(kind) => kind,
+    None => "observation",
+};
+
+/// An observation as the change log compares it, public only with its metric.
+fn snapshot(
+    metric: &ParentMetric,
+    id: Uuid,
+    version: i32,
+    own: (Status, Option<DateTime<Utc>>),
+) -> Snapshot {
+    Snapshot {
+        key: id.to_string(),
+        version,
+        publication: Some(metric.public_with(own)),
+    }
 }
 
 /// A dry run's transaction ends in this, so that it is rolled back.
@@ -837,7 +817,8 @@ pub fn upsert_observations_doc() -> Doc {
     )
     .describe(
         "Up to 1,000 observations across metrics, created or updated by their natural key \
-             (metric, area, period), or deleted by it (`\"delete\": true`): all or nothing. If \
+             (metric, area, period), or deleted by it (`\"delete\": true`), each natural key \
+             at most once in a batch: all or nothing. If \
              any item is invalid nothing is written, and the 422 names every bad item \
              (`/items/17/value`). Otherwise `results` reports each item in order: `created`, \
              `updated`, `unchanged` (not a new version) or `deleted`, with its id and version. \

@@ -1,6 +1,7 @@
 //! Batches of observations: upserted by natural key, all or nothing, with a report
 //! per item, in JSON or CSV, and safe when two overlap.
 
+use diesel::connection::SimpleConnection;
 use futures_util::future::join;
 use serde_json::{Value, json};
 
@@ -177,6 +178,15 @@ async fn a_dry_run_reports_and_writes_nothing() {
     assert_eq!(outcomes(&report), ["created", "deleted"]);
     assert!(report["results"][0]["id"].is_null());
     assert_eq!(observations(&app), before);
+    // Neither the creation nor the deletion happened (a count would not tell).
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM observations WHERE id = '5eed0000-0000-4000-8000-000000000703'"),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM observations WHERE area = 'RS' AND period_start = '2024-01-01'"),
+        0
+    );
     assert_eq!(app.count("SELECT count(*) AS n FROM changes"), changes);
 }
 
@@ -247,11 +257,35 @@ async fn two_overlapping_batches_run_at_once_without_deadlock_or_a_lost_write() 
     let first: Vec<Value> = (1800..1950).map(|year| item("RS", year, 1.0)).collect();
     let mut second: Vec<Value> = (1850..2000).map(|year| item("RS", year, 2.0)).collect();
     second.reverse();
-    let (a, b) = join(
-        app.post(&token, BATCH, json!({"items": first})),
-        app.post(&token, BATCH, json!({"items": second})),
+    // Both are held at the door until both are there, so they really overlap.
+    let mut door = app.database.connect();
+    door.batch_execute("BEGIN; LOCK TABLE observations IN EXCLUSIVE MODE")
+        .unwrap();
+    let open_when_both_wait = async {
+        let mut both = false;
+        for _ in 0..400 {
+            if app.count(
+                "SELECT count(*) AS n FROM pg_locks \
+                 WHERE NOT granted AND relation = 'observations'::regclass",
+            ) >= 2
+            {
+                both = true;
+                break;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        door.batch_execute("COMMIT").unwrap();
+        both
+    };
+    let ((a, b), both) = join(
+        join(
+            app.post(&token, BATCH, json!({"items": first})),
+            app.post(&token, BATCH, json!({"items": second})),
+        ),
+        open_when_both_wait,
     )
     .await;
+    assert!(both, "the two batches never waited at the same time");
     let (a, b) = (a.ok(200), b.ok(200));
     assert_eq!(a["results"].as_array().unwrap().len(), 150);
     assert_eq!(b["results"].as_array().unwrap().len(), 150);

@@ -224,7 +224,7 @@ async fn the_embedded_default_sets_itself_up_serves_the_sample_content_and_stops
     std::fs::write(&elsewhere, "a".repeat(64)).unwrap();
     std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o600)).unwrap();
     let plant = |refusal: &str| match refusal {
-        "holds 0 bytes" => std::fs::write(&secret_file, "").unwrap(),
+        "is 0 bytes long" => std::fs::write(&secret_file, "").unwrap(),
         "not a private file" => {
             std::fs::write(&secret_file, &secret).unwrap();
             std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -234,7 +234,7 @@ async fn the_embedded_default_sets_itself_up_serves_the_sample_content_and_stops
             std::os::unix::fs::symlink(&elsewhere, &secret_file).unwrap();
         }
     };
-    for refusal in ["holds 0 bytes", "not a private file", "symbolic link"] {
+    for refusal in ["is 0 bytes long", "not a private file", "symbolic link"] {
         plant(refusal);
         let mut start = command();
         start

@@ -309,10 +309,24 @@ async fn deleting_a_metric_with_its_observations_logs_each_of_them() {
         summary.last().unwrap(),
         &s("impact_metric", "women-in-armed-forces", "deleted")
     );
-    assert!(
-        changes[..3]
-            .iter()
-            .all(|c| c["type"] == "observation" && c["metric"] == "women-in-armed-forces")
+    let mut logged: Vec<&str> = changes[..3]
+        .iter()
+        .map(|c| {
+            assert_eq!(c["type"], "observation");
+            assert_eq!(c["metric"], "women-in-armed-forces");
+            assert_eq!(c["action"], "deleted");
+            assert_eq!(c["tombstone"], true);
+            c["key"].as_str().unwrap()
+        })
+        .collect();
+    logged.sort_unstable();
+    assert_eq!(
+        logged,
+        [
+            "5eed0000-0000-4000-8000-000000000701",
+            "5eed0000-0000-4000-8000-000000000702",
+            "5eed0000-0000-4000-8000-000000000703"
+        ]
     );
 }
 
@@ -350,4 +364,46 @@ async fn after_a_prune_that_empties_the_log_positions_go_on_from_where_they_were
     assert_eq!(data.len(), 1);
     assert_eq!(data[0]["key"], "after-the-quiet");
     assert_eq!(data[0]["cursor"], (head + 1).to_string());
+}
+
+#[actix_web::test]
+async fn a_published_figure_of_a_draft_metric_stays_out_of_the_public_feed() {
+    let app = TestApp::seeded().await;
+    let token = app.editor();
+    let since = app.get("/api/v1/changes?since=now").await.ok(200)["meta"]["next"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(
+        &token,
+        "/api/v1/impact-metrics",
+        json!({"key": "secret-metric", "label": "Not yet", "category": "overall",
+               "unit": "count", "status": "draft"}),
+    )
+    .await
+    .ok(201);
+    let figure = json!({"area": "RS", "value": 1, "status": "published"});
+    app.post(
+        &token,
+        "/api/v1/impact-metrics/secret-metric/observations",
+        figure,
+    )
+    .await
+    .ok(201);
+    let batch = json!({"items": [{"metric": "secret-metric", "area": "ME", "value": 2,
+                                  "status": "published"}]});
+    app.post(&token, "/api/v1/observations/batch", batch)
+        .await
+        .ok(200);
+
+    // Anonymous readers learn nothing of it, not even the metric's key.
+    let public = app
+        .get(&format!("/api/v1/changes?since={since}"))
+        .await
+        .ok(200);
+    assert_eq!(public["data"], json!([]), "{public}");
+    // Editors see all three writes.
+    let (seen, _) = follow(&app, Some(&token), &since).await;
+    assert_eq!(seen.len(), 3);
+    assert!(seen.iter().all(|c| c["tombstone"] == false));
 }

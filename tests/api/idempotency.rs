@@ -121,6 +121,7 @@ async fn the_same_key_for_another_request_is_a_422_and_writes_nothing() {
     )
     .await;
     elsewhere.problem(422, "validation_failed");
+    assert_eq!(elsewhere.pointers(), ["Idempotency-Key"]);
 
     // A key that is not visible ASCII is a 400, before anything runs.
     let bad = post_with_key(
@@ -184,15 +185,18 @@ async fn the_same_key_while_the_first_request_runs_is_a_409() {
     );
     let second = async {
         // Once the first has taken the key, a second request with it is a 409.
+        let mut taken = false;
         for _ in 0..200 {
             if app.count(
                 "SELECT count(*) AS n FROM idempotency_keys WHERE key = 'slow' AND status IS NULL",
             ) == 1
             {
+                taken = true;
                 break;
             }
             actix_web::rt::time::sleep(Duration::from_millis(25)).await;
         }
+        assert!(taken, "the first request never took the key");
         let second = post_with_key(
             &app,
             &token,
