@@ -10,7 +10,6 @@
 use std::fs;
 use std::io::Write;
 use std::net::TcpListener;
-use std::os::unix::fs::{PermissionsExt, chown};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -129,29 +128,46 @@ impl ServerUser {
         }
     }
 
-    /// Whether this user passes `test <flag> dir` (`-x`: may enter, `-w`: may write).
-    fn passes(&self, flag: &str, dir: &Path) -> Result<bool, String> {
-        Command::new("/bin/sh")
-            .args(["-c", &format!("test -d \"$1\" && test {flag} \"$1\""), "sh"])
-            .arg(dir)
-            .uid(self.uid)
-            .gid(self.gid)
-            .current_dir("/")
-            .status()
-            .map(|status| status.success())
-            .map_err(|e| format!("cannot run /bin/sh as {}: {e}", self.name))
+    /// Whether this user may `access` (an `r`/`w`/`x` bit: 4, 2, 1) the directory
+    /// `dir`, by its owner, group and mode, as the kernel decides for a process of
+    /// this user. Worked out here rather than by running a program as the user, so
+    /// that no path ever reaches a shell.
+    fn may(&self, access: u32, dir: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(metadata) = fs::metadata(dir) else {
+            return false;
+        };
+        if !metadata.is_dir() {
+            return false;
+        }
+        let groups = std::ffi::CString::new(self.name.clone())
+            .ok()
+            .and_then(|name| {
+                nix::unistd::getgrouplist(&name, nix::unistd::Gid::from_raw(self.gid)).ok()
+            })
+            .unwrap_or_default();
+        let shift = if metadata.uid() == self.uid {
+            6
+        } else if metadata.gid() == self.gid
+            || groups.iter().any(|group| group.as_raw() == metadata.gid())
+        {
+            3
+        } else {
+            0
+        };
+        (metadata.mode() >> shift) & access == access
     }
 
     /// Checks that this user can reach `dir`, and names the directory in the way if
     /// it cannot: a data directory in a closed home (root's, or a `mktemp -d`) fails
     /// with a message that says what to do, instead of an initdb riddle.
     pub fn check_reachable(&self, dir: &Path) -> Result<(), String> {
-        if self.passes("-x", dir)? {
+        if dir.ancestors().all(|ancestor| self.may(1, ancestor)) {
             return Ok(());
         }
         let mut blocked = dir.to_owned();
         for ancestor in dir.ancestors().collect::<Vec<_>>().into_iter().rev() {
-            if !self.passes("-x", ancestor)? {
+            if !self.may(1, ancestor) {
                 blocked = ancestor.to_owned();
                 break;
             }
@@ -160,7 +176,7 @@ impl ServerUser {
             "the data directory {dir} is out of reach of the '{user}' user that PostgreSQL runs as \
              (this process is root, and PostgreSQL refuses to run as root): '{user}' cannot enter \
              {blocked}. Either let it pass (chmod o+x {blocked}), or set SEESAC_DATA_DIR to a \
-             directory it can reach (for example SEESAC_DATA_DIR=/var/tmp/seesac-data), or run \
+             directory it can reach (for example SEESAC_DATA_DIR=/var/lib/seesac-api), or run \
              seesac-api as an ordinary user",
             dir = dir.display(),
             user = self.name,
@@ -171,7 +187,7 @@ impl ServerUser {
     /// Like `check_reachable`, and the user may also write there.
     pub fn check_writable(&self, dir: &Path) -> Result<(), String> {
         self.check_reachable(dir)?;
-        if self.passes("-w", dir)? {
+        if self.may(2, dir) {
             Ok(())
         } else {
             Err(format!(
@@ -182,10 +198,23 @@ impl ServerUser {
         }
     }
 
+    /// Hands a file or directory we just created to this user, through the open
+    /// file, never by following a path that might have become a symlink.
     pub fn give(&self, path: &Path) -> Result<(), String> {
-        chown(path, Some(self.uid), Some(self.gid))
+        let file = open_nofollow(path)?;
+        std::os::unix::fs::fchown(&file, Some(self.uid), Some(self.gid))
             .map_err(|e| format!("cannot chown {}: {e}", path.display()))
     }
+}
+
+/// Opens a file or directory for reading without following a symlink at its end.
+fn open_nofollow(path: &Path) -> Result<fs::File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| format!("cannot open {} (a symlink is refused): {e}", path.display()))
 }
 
 /// One cluster directory and how to run commands on it.
@@ -233,10 +262,15 @@ impl Cluster {
     /// superuser authenticates with SCRAM and `password`, so that other local users
     /// stay out.
     pub fn init(&self, superuser: &str, password: &str) -> Result<(), String> {
-        fs::create_dir_all(&self.data)
-            .map_err(|e| format!("cannot create {}: {e}", self.data.display()))?;
-        fs::set_permissions(&self.data, fs::Permissions::from_mode(0o700))
-            .map_err(|e| format!("cannot restrict {}: {e}", self.data.display()))?;
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            // Created here, by us, exclusively: an existing directory (or a symlink
+            // planted in its place) is an error, not something to take over.
+            fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&self.data)
+                .map_err(|e| format!("cannot create {}: {e}", self.data.display()))?;
+        }
         if let Some(user) = &self.user {
             user.give(&self.data)?;
             user.check_writable(&self.data)?;
@@ -250,10 +284,7 @@ impl Cluster {
         // can read, and is removed as soon as initdb has read it.
         let parent = self.data.parent().unwrap_or(Path::new("/"));
         let pwfile = parent.join(format!(".initdb-pw-{}", std::process::id()));
-        write_private(&pwfile, password)?;
-        if let Some(user) = &self.user {
-            user.give(&pwfile)?;
-        }
+        write_private_for(&pwfile, password, self.user.as_ref())?;
         command
             .arg("--auth=scram-sha-256")
             .arg(format!("--pwfile={}", pwfile.display()));
@@ -262,30 +293,73 @@ impl Cluster {
         result
     }
 
-    /// Starts the server in the background with `pg_ctl` and waits until it accepts
-    /// connections. The server gets its own process group, so a Ctrl-C in the terminal
-    /// reaches seesac-api, which then stops it in order.
+    /// Starts the server in the background and waits until it accepts connections.
+    /// `postgres` is started directly, with its arguments as arguments: `pg_ctl
+    /// start` would pass the data directory and the log file through a shell. The
+    /// server gets its own process group, so a Ctrl-C in the terminal reaches
+    /// seesac-api, which then stops it in order.
     pub fn start(&self, port: u16) -> Result<(), String> {
-        let mut command = self.command("pg_ctl");
+        use std::os::unix::fs::OpenOptionsExt;
+        let log_path = self.data.join("server.log");
+        let log = fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&log_path)
+            .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
+        let mut command = self.command("postgres");
         command
-            .arg("start")
             .arg("-D")
             .arg(&self.data)
-            .args(["-w", "-t", "60", "-s"])
-            .arg("-l")
-            .arg(self.data.join("server.log"))
-            .arg("-o")
-            .arg(format!(
-                "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' \
-                 -c lc_messages=C"
-            ))
+            .args(["-p", &port.to_string()])
+            .args(["-c", "listen_addresses=127.0.0.1"])
+            .args(["-c", "unix_socket_directories="])
+            .args(["-c", "lc_messages=C"])
             .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
             .process_group(0);
-        self.run(command, "pg_ctl start").map_err(|e| {
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start postgres: {e}"))?;
+        let failed = |what: String| {
             format!(
-                "{e}\n(the server's log is {})",
+                "{what}\n(the server's log is {})",
                 self.data.join("server.log").display()
             )
+        };
+        // Ready when the server says so in its pid file, as `pg_ctl -w` waits.
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(failed(format!("postgres exited at start ({status})")));
+            }
+            if self.pid_file_says_ready(child.id()) {
+                return Ok(());
+            }
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                let _ = child.kill();
+                return Err(failed(
+                    "postgres did not start within 60 seconds".to_owned(),
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Whether `postmaster.pid` names `pid` and says the server is ready (its
+    /// eighth line, as PostgreSQL writes it for `pg_ctl`).
+    fn pid_file_says_ready(&self, pid: u32) -> bool {
+        fs::read_to_string(self.data.join("postmaster.pid")).is_ok_and(|text| {
+            let lines: Vec<&str> = text.lines().collect();
+            lines
+                .first()
+                .is_some_and(|first| first.trim() == pid.to_string())
+                && lines.get(7).is_some_and(|status| status.trim() == "ready")
         })
     }
 
@@ -331,6 +405,16 @@ pub fn free_port() -> Result<u16, String> {
 /// new one, never an empty or half-written one; a symlink planted at `path` is
 /// replaced, not followed.
 pub fn write_private(path: &Path, contents: &str) -> Result<(), String> {
+    write_private_for(path, contents, None)
+}
+
+/// `write_private`, the file then owned by `owner` (given through the open file,
+/// before it takes its name).
+pub fn write_private_for(
+    path: &Path,
+    contents: &str,
+    owner: Option<&ServerUser>,
+) -> Result<(), String> {
     use std::os::unix::fs::OpenOptionsExt;
     let failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     let name = path
@@ -345,6 +429,9 @@ pub fn write_private(path: &Path, contents: &str) -> Result<(), String> {
         .custom_flags(nix::libc::O_NOFOLLOW)
         .open(&temporary)
         .and_then(|mut file| {
+            if let Some(owner) = owner {
+                std::os::unix::fs::fchown(&file, Some(owner.uid), Some(owner.gid))?;
+            }
             file.write_all(contents.as_bytes())?;
             file.sync_all()
         })

@@ -37,20 +37,15 @@ impl Embedded {
     pub fn start(config: &Config, shared: bool) -> Result<Self, String> {
         let data_dir = absolute(&config.data_dir)?;
         let user = ServerUser::for_this_process()?;
-        fs::create_dir_all(&data_dir)
-            .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
         // The secrets in here are ours alone; the server user only needs to pass through.
-        let mode = if user.is_some() { 0o711 } else { 0o700 };
-        fs::set_permissions(&data_dir, fs::Permissions::from_mode(mode))
-            .map_err(|e| format!("cannot set the mode of {}: {e}", data_dir.display()))?;
+        prepare_data_dir(&data_dir, if user.is_some() { 0o711 } else { 0o700 })?;
         if let Some(user) = &user {
             // Before anything is created in it.
             user.check_reachable(&data_dir)?;
         }
 
         let lock_path = data_dir.join("seesac.lock");
-        let lock = File::create(&lock_path)
-            .map_err(|e| format!("cannot create {}: {e}", lock_path.display()))?;
+        let lock = open_lock(&lock_path)?;
         let lock = match lock.try_lock() {
             Ok(()) => Some(lock),
             Err(TryLockError::WouldBlock) if shared => None,
@@ -143,6 +138,98 @@ impl Drop for Embedded {
             }
         }
     }
+}
+
+/// Makes sure the data directory is one no one else can plant files in: a real
+/// directory (not a symlink) owned by this process's user and writable by no one
+/// else. One that does not exist yet is created with `mode`; one that exists is
+/// checked, never changed: its mode is its owner's choice.
+fn prepare_data_dir(dir: &Path, mode: u32) -> Result<(), String> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let created = match fs::DirBuilder::new().mode(mode).create(dir) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // Its parents are created as any directory would be; the data
+            // directory itself is created, and so owned, by us.
+            if let Some(parent) = dir.parent() {
+                fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            }
+            fs::DirBuilder::new()
+                .mode(mode)
+                .create(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            true
+        }
+        Err(e) => return Err(format!("cannot create {}: {e}", dir.display())),
+    };
+    let metadata =
+        fs::symlink_metadata(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let ours = nix::unistd::geteuid().as_raw();
+    let refuse = |why: String| {
+        Err(format!(
+            "the data directory {} {why}, so another user could plant files in it (a signing \
+             key, a lock that is a symlink). Use a directory of this user's own that only it \
+             can write to: create it yourself (mkdir -m 700), or let seesac-api create it, \
+             for example SEESAC_DATA_DIR=/var/lib/seesac-api as root or ./data as anyone else",
+            dir.display()
+        ))
+    };
+    if metadata.file_type().is_symlink() {
+        return refuse("is a symbolic link".to_owned());
+    }
+    if !metadata.is_dir() {
+        return refuse("is not a directory".to_owned());
+    }
+    if metadata.uid() != ours {
+        return refuse(format!(
+            "belongs to uid {}, not to this process's user (uid {ours})",
+            metadata.uid()
+        ));
+    }
+    if metadata.mode() & 0o022 != 0 {
+        return refuse(format!(
+            "is writable by its group or by others (mode {:o})",
+            metadata.mode() & 0o7777
+        ));
+    }
+    if created {
+        // The mode asked for, whatever the umask made of it.
+        fs::set_permissions(dir, fs::Permissions::from_mode(mode))
+            .map_err(|e| format!("cannot set the mode of {}: {e}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Opens (creating if need be) the lock file without following a symlink and
+/// without truncating anything, and checks it is a plain file of ours.
+fn open_lock(path: &Path) -> Result<File, String> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| {
+            format!(
+                "cannot open {} (it must be a plain file, not a symlink): {e}",
+                path.display()
+            )
+        })?;
+    let metadata = file
+        .metadata()
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !metadata.is_file() || metadata.uid() != nix::unistd::geteuid().as_raw() {
+        return Err(format!(
+            "{} is not a plain file of this user: it may have been planted; remove it",
+            path.display()
+        ));
+    }
+    Ok(file)
 }
 
 fn absolute(path: &Path) -> Result<PathBuf, String> {

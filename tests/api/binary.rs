@@ -401,6 +401,103 @@ fn a_data_directory_the_server_user_cannot_reach_is_named_with_the_fix() {
     );
 }
 
+/// Runs `serve` on `data`, which must fail at once; its standard error.
+fn refused(data: &Path) -> String {
+    let mut serve = command();
+    serve
+        .env("SEESAC_DATA_DIR", data)
+        .env("SEESAC_BIND", format!("127.0.0.1:{}", free_port().unwrap()));
+    let output = run(serve, "");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        !output.status.success(),
+        "started on {}: {stderr}",
+        data.display()
+    );
+    stderr
+}
+
+#[test]
+fn a_data_directory_another_user_could_plant_files_in_is_refused_untouched() {
+    let temp = TempDir::new();
+    // A signing key someone planted, which would let them sign admin tokens.
+    let plant = |dir: &Path| {
+        std::fs::write(dir.join("jwt-secret"), "p".repeat(64)).unwrap();
+        std::fs::set_permissions(
+            dir.join("jwt-secret"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+    };
+
+    let open = temp.0.join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    plant(&open);
+    let stderr = refused(&open);
+    assert!(
+        stderr.contains("writable by its group or by others"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("SEESAC_DATA_DIR=/var/lib/seesac-api"),
+        "{stderr}"
+    );
+    assert_eq!(
+        mode(&open),
+        0o777,
+        "a directory it did not create keeps its mode"
+    );
+
+    let real = temp.0.join("real");
+    std::fs::create_dir(&real).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o711)).unwrap();
+    let link = temp.0.join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let stderr = refused(&link);
+    assert!(stderr.contains("is a symbolic link"), "{stderr}");
+
+    if nix::unistd::geteuid().is_root() {
+        // Made by someone else, with the right mode: still not ours.
+        let foreign = temp.0.join("foreign");
+        std::fs::create_dir(&foreign).unwrap();
+        plant(&foreign);
+        std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o711)).unwrap();
+        std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
+        let stderr = refused(&foreign);
+        assert!(stderr.contains("belongs to uid 65534"), "{stderr}");
+        assert!(!foreign.join("seesac.lock").exists());
+    }
+    for dir in [&open, &real] {
+        assert!(
+            !dir.join("seesac.lock").exists(),
+            "nothing is created in it"
+        );
+        assert!(!dir.join("postgres").exists(), "nothing is created in it");
+    }
+}
+
+#[test]
+fn a_lock_file_planted_as_a_symlink_is_refused_and_its_target_untouched() {
+    let temp = TempDir::new();
+    let data = temp.0.join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o711)).unwrap();
+    let victim = temp.0.join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, data.join("seesac.lock")).unwrap();
+    let stderr = refused(&data);
+    assert!(stderr.contains("seesac.lock"), "{stderr}");
+    assert!(stderr.contains("symlink"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        std::fs::metadata(&victim).unwrap().uid(),
+        nix::unistd::geteuid().as_raw(),
+        "not handed to anyone"
+    );
+}
+
 #[actix_web::test]
 async fn an_api_tokens_secret_never_appears_in_a_log_line() {
     let database = TestDatabase::new();
