@@ -173,7 +173,7 @@ fn items<R: Resource>(
 ) -> AppResult<HashMap<String, Value>> {
     let rows = R::find_visible(conn, &keys, access)?;
     let keys: Vec<String> = rows.iter().map(R::key).collect();
-    let values = R::represent(conn, rows, &View::default(), access)?;
+    let values = crate::resource::present::<R>(conn, rows, &View::default(), access)?;
     Ok(keys.into_iter().zip(values).collect())
 }
 

@@ -41,10 +41,13 @@ pub struct Decision {
     pub adopted_on: Option<NaiveDate>,
     /// What it is about, in a few sentences.
     pub summary: Option<String>,
-    /// The CELEX number of the decision it builds on, or null.
+    /// The CELEX number of the decision it builds on, or null (also to a reader who
+    /// may not see that decision: a draft).
     #[schema(example = "32016D2356")]
     pub supersedes: Option<String>,
-    /// The slug of the funder (default `european-union`).
+    /// The slug of the funder (default `european-union`); null to a reader who
+    /// may not see the funder (a draft).
+    #[schema(nullable)]
     pub funder: String,
     /// `draft`, `published` or `archived`.
     pub status: Status,
@@ -181,10 +184,14 @@ const FIELDS: &[Field] = &[
         .nullable(),
     Field::new("summary", Kind::Text),
     Field::new("supersedes", Kind::Text)
+        .refers_to("council_decisions", "celex")
         .sortable()
         .filterable()
         .nullable(),
-    Field::new("funder", Kind::Text).sortable().filterable(),
+    Field::new("funder", Kind::Text)
+        .refers_to("funders", "slug")
+        .sortable()
+        .filterable(),
     Field::derived("eur_lex_url"),
     Field::derived("superseded_by"),
 ];
@@ -378,18 +385,27 @@ fn lines(
     celexes: &[String],
     access: Access,
 ) -> AppResult<HashMap<String, Vec<Decision>>> {
-    let steps: Vec<LineStep> = diesel::sql_query(
+    // A line is walked only through decisions the caller sees: it stops at a draft,
+    // so that the draft, and what lies beyond it, tells nothing.
+    let visible = if access.public_only() {
+        "AND d.status = 'published' AND d.published_at <= now()"
+    } else {
+        ""
+    };
+    let steps: Vec<LineStep> = diesel::sql_query(format!(
         "WITH RECURSIVE back(start, celex, supersedes, depth) AS ( \
              SELECT celex, celex, supersedes, 0 FROM council_decisions WHERE celex = ANY($1) \
              UNION ALL SELECT back.start, d.celex, d.supersedes, back.depth + 1 \
-             FROM council_decisions d JOIN back ON d.celex = back.supersedes WHERE back.depth < 1000), \
+             FROM council_decisions d JOIN back ON d.celex = back.supersedes \
+             WHERE back.depth < 1000 {visible}), \
          forward(start, celex, depth) AS ( \
              SELECT celex, celex, 0 FROM council_decisions WHERE celex = ANY($1) \
              UNION ALL SELECT forward.start, d.celex, forward.depth - 1 \
-             FROM council_decisions d JOIN forward ON d.supersedes = forward.celex WHERE forward.depth > -1000) \
+             FROM council_decisions d JOIN forward ON d.supersedes = forward.celex \
+             WHERE forward.depth > -1000 {visible}) \
          SELECT start, celex, depth FROM back UNION SELECT start, celex, depth FROM forward \
          ORDER BY start, depth DESC, celex",
-    )
+    ))
     .bind::<Array<Text>, _>(celexes)
     .load(conn)?;
     let members: Vec<String> = steps.iter().map(|step| step.celex.clone()).collect();

@@ -55,7 +55,8 @@ pub struct Funder {
     /// ISO 3166-1 alpha-2, or `EU`.
     #[schema(example = "GB")]
     pub country_code: Option<String>,
-    /// The slug of the funder it belongs to (an agency's government), or null.
+    /// The slug of the funder it belongs to (an agency's government), or null (also
+    /// to a reader who may not see that funder: a draft).
     pub parent: Option<String>,
     /// Its website (http or https).
     pub website: Option<String>,
@@ -165,6 +166,7 @@ const FIELDS: &[Field] = &[
         .filterable()
         .nullable(),
     Field::new("parent", Kind::Text)
+        .refers_to("funders", "slug")
         .sortable()
         .filterable()
         .nullable(),

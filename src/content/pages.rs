@@ -50,7 +50,8 @@ pub struct Page {
     /// Derived: `body` rendered to HTML and sanitised (no scripts, event handlers or
     /// `javascript:` URLs). Read-only.
     pub body_html: String,
-    /// The slug of the parent page, or null for a top-level page.
+    /// The slug of the parent page, or null for a top-level page (and to a reader
+    /// who may not see the parent: a draft).
     #[schema(example = "who-we-are")]
     pub parent: Option<String>,
     /// Order among siblings, smallest first.
@@ -152,6 +153,7 @@ const FIELDS: &[Field] = &[
     Field::new("body", Kind::Text),
     Field::new("body_html", Kind::Text),
     Field::new("parent", Kind::Text)
+        .refers_to("pages", "slug")
         .sortable()
         .filterable()
         .nullable(),

@@ -2,7 +2,7 @@
 //! and filters), its default order, and what `include` may embed. Each resource
 //! declares one `ListSpec`; nothing outside it reaches SQL.
 
-use crate::visibility::Status;
+use crate::visibility::{Access, Status};
 
 /// The type of a stored field, which decides its operators and how values are parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,28 @@ pub struct Field {
     pub sortable: bool,
     pub filterable: bool,
     pub nullable: bool,
+    /// The content item it names by key, if it is a reference.
+    pub refers_to: Option<Target>,
+}
+
+/// What a reference names: a content table and its key column. To a caller who
+/// may not see the item named (a draft parent), the reference is null: it shows,
+/// filters and sorts as null, so that it tells nothing about the draft.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    pub table: &'static str,
+    pub key: &'static str,
+}
+
+impl Target {
+    /// The keys of the items of this table that anonymous readers see, as SQL.
+    pub fn visible_keys(&self) -> String {
+        format!(
+            "SELECT r.{key} FROM {table} r WHERE r.status = 'published' AND r.published_at <= now()",
+            key = self.key,
+            table = self.table
+        )
+    }
 }
 
 impl Field {
@@ -42,6 +64,7 @@ impl Field {
             sortable: false,
             filterable: false,
             nullable: false,
+            refers_to: None,
         }
     }
 
@@ -81,10 +104,31 @@ impl Field {
         }
     }
 
+    /// A reference to an item of `table`, by its `key` column.
+    pub const fn refers_to(self, table: &'static str, key: &'static str) -> Self {
+        Self {
+            refers_to: Some(Target { table, key }),
+            ..self
+        }
+    }
+
     /// The column of a field the spec lets sort or filter; only such fields are
     /// asked for it.
     pub fn sql_column(&self) -> &'static str {
         self.column.unwrap_or(self.name)
+    }
+
+    /// The field as SQL for a caller with `access`: its column, or, for a reference
+    /// the caller may not follow, null where the item named is hidden.
+    pub fn sql_value(&self, access: Access) -> String {
+        let column = self.sql_column();
+        match self.refers_to {
+            Some(target) if access.public_only() => format!(
+                "(CASE WHEN {column} IN ({}) THEN {column} END)",
+                target.visible_keys()
+            ),
+            _ => column.to_owned(),
+        }
     }
 
     /// The operators `field[op]` takes; none if the field does not filter.

@@ -46,7 +46,7 @@ impl ListQuery {
         if access.public_only() {
             conditions.push(Box::new(sql::<Bool>(VISIBLE_SQL)));
         }
-        conditions.extend(self.filters.iter().map(Filter::condition));
+        conditions.extend(self.filters.iter().map(|filter| filter.condition(access)));
         if let Some(q) = &self.q {
             conditions.push(Box::new(
                 sql::<Bool>("search @@ websearch_to_tsquery('english', ")
@@ -59,12 +59,12 @@ impl ListQuery {
 
     /// The ORDER BY terms: the requested sort (or relevance for `q`, or the
     /// resource's default), then the unique column.
-    pub fn order<QS: 'static>(&self, spec: &ListSpec) -> Vec<OrderTerm<QS>> {
+    pub fn order<QS: 'static>(&self, spec: &ListSpec, access: Access) -> Vec<OrderTerm<QS>> {
         let mut terms: Vec<OrderTerm<QS>> = Vec::new();
-        let mut sort: Vec<(&str, Dir)> = self
+        let mut sort: Vec<(String, Dir)> = self
             .sort
             .iter()
-            .map(|(field, dir)| (field.sql_column(), *dir))
+            .map(|(field, dir)| (field.sql_value(access), *dir))
             .collect();
         if sort.is_empty() {
             if let Some(q) = &self.q {
@@ -77,11 +77,14 @@ impl ListQuery {
             sort = spec
                 .default_sort
                 .iter()
-                .filter_map(|(name, dir)| spec.field(name).map(|field| (field.sql_column(), *dir)))
+                .filter_map(|(name, dir)| {
+                    spec.field(name)
+                        .map(|field| (field.sql_value(access), *dir))
+                })
                 .collect();
         }
-        if !sort.iter().any(|(column, _)| *column == spec.unique_column) {
-            sort.push((spec.unique_column, Dir::Asc));
+        if !sort.iter().any(|(column, _)| column == spec.unique_column) {
+            sort.push((spec.unique_column.to_owned(), Dir::Asc));
         }
         for (column, dir) in sort {
             let direction = match dir {
@@ -121,7 +124,7 @@ impl ListQuery {
             query
         };
         let mut query = filtered();
-        for term in self.order::<QS>(spec) {
+        for term in self.order::<QS>(spec, access) {
             query = query.then_order_by(term);
         }
         let rows: Vec<(R, i64)> = query
@@ -142,9 +145,9 @@ impl ListQuery {
 }
 
 impl Filter {
-    fn condition<QS: 'static>(&self) -> Condition<QS> {
+    fn condition<QS: 'static>(&self, access: Access) -> Condition<QS> {
         use sql_types::{Date, Float8, Int4, Text, Timestamptz};
-        let column = self.field.sql_column();
+        let column = self.field.sql_value(access);
         let op = self.op;
         if let Values::IsNull(is_null) = self.values {
             let test = if is_null { "IS NULL" } else { "IS NOT NULL" };
@@ -220,8 +223,8 @@ mod tests {
     #[test]
     fn the_default_order_ends_with_the_unique_column() {
         let query = ListQuery::parse(&SPEC, "").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(query.order::<()>(&SPEC).len(), 2);
+        assert_eq!(query.order::<()>(&SPEC, Access::Public).len(), 2);
         let sorted = ListQuery::parse(&SPEC, "sort=slug").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(sorted.order::<()>(&SPEC).len(), 1);
+        assert_eq!(sorted.order::<()>(&SPEC, Access::Public).len(), 1);
     }
 }

@@ -8,7 +8,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use super::Resource;
+use super::{Resource, present};
 use crate::auth::Caller;
 use crate::changelog::{self, Snapshot};
 use crate::db::Db;
@@ -191,7 +191,7 @@ pub async fn list<R: Resource>(
         .run(move |conn| {
             let scope = R::resolve_scope(conn, &scope, access, false)?;
             let (rows, total) = R::list(conn, &scope, &work_query, access)?;
-            let items = R::represent(conn, rows, &work_query.view, access)?;
+            let items = present::<R>(conn, rows, &work_query.view, access)?;
             let view = &work_query.view;
             Ok((
                 items
@@ -254,7 +254,7 @@ pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppRe
                         .is_none_or(|(status, published_at)| access.may_see(status, published_at))
                 })
                 .ok_or_else(|| not_found::<R>(&key))?;
-            let item = R::represent(conn, vec![row], &view, access)?
+            let item = present::<R>(conn, vec![row], &view, access)?
                 .pop()
                 .unwrap_or(Value::Null);
             Ok(view.apply(R::SPEC, item))

@@ -343,3 +343,87 @@ impl Lineage {
 pub fn to_json<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
+
+/// The JSON of rows as a caller with `access` may see them: `Resource::represent`,
+/// then every reference to an item the caller may not see (a draft parent) made
+/// null. Every answer that shows items goes through here.
+pub fn present<R: Resource>(
+    conn: &mut PgConnection,
+    rows: Vec<R::Row>,
+    view: &View,
+    access: Access,
+) -> AppResult<Vec<Value>> {
+    let mut values = R::represent(conn, rows, view, access)?;
+    if access.public_only() {
+        hide_references(conn, R::SPEC, &mut values)?;
+    }
+    Ok(values)
+}
+
+/// Makes null each reference of `spec` that names an item anonymous readers do not
+/// see, in the items and in the items embedded in them (`children`, `line`,
+/// `parent`), which are of the same kind. One query per reference field.
+fn hide_references(
+    conn: &mut PgConnection,
+    spec: &ListSpec,
+    values: &mut [Value],
+) -> AppResult<()> {
+    use diesel::prelude::*;
+    use diesel::sql_types::{Array, Text};
+
+    #[derive(QueryableByName)]
+    struct Key {
+        #[diesel(sql_type = Text)]
+        key: String,
+    }
+
+    fn each_item(values: &mut [Value], includes: &[&str], visit: &mut dyn FnMut(&mut Value)) {
+        for value in values {
+            if let Value::Object(object) = value {
+                for include in includes {
+                    match object.get_mut(*include) {
+                        Some(Value::Array(embedded)) => embedded.iter_mut().for_each(&mut *visit),
+                        Some(embedded @ Value::Object(_)) => visit(embedded),
+                        _ => {}
+                    }
+                }
+            }
+            visit(value);
+        }
+    }
+
+    for field in spec.fields.iter().filter(|field| field.refers_to.is_some()) {
+        let Some(target) = field.refers_to else {
+            continue;
+        };
+        let mut named: Vec<String> = Vec::new();
+        each_item(values, spec.includes, &mut |item| {
+            if let Some(Value::String(key)) = item.get(field.name) {
+                named.push(key.clone());
+            }
+        });
+        if named.is_empty() {
+            continue;
+        }
+        named.sort();
+        named.dedup();
+        let visible: std::collections::HashSet<String> = diesel::sql_query(format!(
+            "SELECT v.{key} AS key FROM ({visible}) v WHERE v.{key} = ANY($1)",
+            key = target.key,
+            visible = target.visible_keys(),
+        ))
+        .bind::<Array<Text>, _>(named)
+        .load::<Key>(conn)?
+        .into_iter()
+        .map(|row| row.key)
+        .collect();
+        each_item(values, spec.includes, &mut |item| {
+            if let Some(reference) = item.get_mut(field.name)
+                && reference.as_str().is_some_and(|key| !visible.contains(key))
+            {
+                *reference = Value::Null;
+            }
+        });
+    }
+    Ok(())
+}

@@ -30,6 +30,7 @@ mod operations;
 mod outage;
 mod pages;
 mod partners;
+mod references;
 mod search;
 mod tokens;
 mod transfer;
