@@ -93,6 +93,9 @@ pub fn document() -> Result<utoipa::openapi::OpenApi, String> {
         if route.method == HttpMethod::Post {
             doc = doc.idempotent();
         }
+        if route.method != HttpMethod::Get {
+            doc = doc.limited();
+        }
         let (operation, needs) = doc
             .build(&route.path_names())
             .map_err(|e| format!("{} {}: {e}", route.method_name, route.path))?;

@@ -254,6 +254,7 @@ fn serve(config: Config) -> Result<(), String> {
         pool: db::pool(&database.url, config.pool_size),
         keys: JwtKeys::new(secret.as_bytes()),
         cors_origins: config.cors_origins.clone(),
+        limits: config.limits.clone(),
     };
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     log::info!("serving on http://{address} (API docs at http://{address}/docs/)");

@@ -10,9 +10,16 @@
 //! | `SEESAC_CORS_ORIGINS` | none | comma-separated browser origins allowed by CORS, or `*` |
 //! | `SEESAC_PG_BINDIR` | searched | directory holding `initdb`, `pg_ctl` and `postgres` for the embedded default |
 //! | `SEESAC_DB_POOL_SIZE` | `10` | connections in the pool |
+//! | `SEESAC_TRUSTED_PROXIES` | none | comma-separated addresses of reverse proxies whose `X-Forwarded-For` names the client |
+//! | `SEESAC_WRITE_RATE_LIMIT` | `3000` | writes per minute per caller (token or user) |
+//! | `SEESAC_HEADER_TIMEOUT` | `5` | seconds a client has to send a request's headers |
+//! | `SEESAC_BODY_TIMEOUT` | `20` | seconds a client has to send a request's body |
+//! | `SEESAC_MAX_CONNECTIONS` | `1000` | open connections at most; more wait to be accepted |
 //! | `RUST_LOG` | `info` | log filter (env_logger syntax) |
 
+use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The smallest JWT secret we accept (RFC 7518 section 3.2: at least the hash size).
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -26,6 +33,102 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub pg_bindir: Option<PathBuf>,
     pub pool_size: u32,
+    pub limits: ServerLimits,
+}
+
+/// What one client may ask of the server: how fast, how slowly, how much at once.
+#[derive(Debug, Clone)]
+pub struct ServerLimits {
+    pub writes_per_minute: u32,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            writes_per_minute: 3000,
+            trusted_proxies: Vec::new(),
+            header_timeout: Duration::from_secs(5),
+            body_timeout: Duration::from_secs(20),
+            max_connections: 1000,
+        }
+    }
+}
+
+/// A whole number from `range`, or what the message says.
+fn number_in(
+    name: &str,
+    raw: Option<String>,
+    range: std::ops::RangeInclusive<u64>,
+    default: u64,
+) -> Result<u64, String> {
+    match raw {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                format!(
+                    "{name} must be a number from {} to {}, not {raw:?}",
+                    range.start(),
+                    range.end()
+                )
+            }),
+    }
+}
+
+impl ServerLimits {
+    fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let default = Self::default();
+        let trusted_proxies = var("SEESAC_TRUSTED_PROXIES")
+            .map(|raw| {
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|hop| !hop.is_empty())
+                    .map(|hop| {
+                        hop.parse::<IpAddr>().map_err(|_| {
+                            format!("SEESAC_TRUSTED_PROXIES: {hop:?} is not an IP address")
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        Ok(Self {
+            writes_per_minute: u32::try_from(number_in(
+                "SEESAC_WRITE_RATE_LIMIT",
+                var("SEESAC_WRITE_RATE_LIMIT"),
+                1..=1_000_000,
+                u64::from(default.writes_per_minute),
+            )?)
+            .unwrap_or(u32::MAX),
+            trusted_proxies,
+            header_timeout: Duration::from_secs(number_in(
+                "SEESAC_HEADER_TIMEOUT",
+                var("SEESAC_HEADER_TIMEOUT"),
+                1..=300,
+                default.header_timeout.as_secs(),
+            )?),
+            body_timeout: Duration::from_secs(number_in(
+                "SEESAC_BODY_TIMEOUT",
+                var("SEESAC_BODY_TIMEOUT"),
+                1..=3600,
+                default.body_timeout.as_secs(),
+            )?),
+            max_connections: usize::try_from(number_in(
+                "SEESAC_MAX_CONNECTIONS",
+                var("SEESAC_MAX_CONNECTIONS"),
+                1..=1_000_000,
+                default.max_connections as u64,
+            )?)
+            .unwrap_or(usize::MAX),
+        })
+    }
 }
 
 impl Config {
@@ -54,6 +157,7 @@ impl Config {
             cors_origins: parse_origins(var("SEESAC_CORS_ORIGINS").as_deref())?,
             pg_bindir: var("SEESAC_PG_BINDIR").map(PathBuf::from),
             pool_size,
+            limits: ServerLimits::from_env(var)?,
         })
     }
 }

@@ -91,6 +91,13 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     /// 429, with `Retry-After`: too much at once.
     TooManyRequests(String),
+    /// 429 from a rate limit, with `Retry-After` and the `RateLimit` fields.
+    RateLimited {
+        detail: String,
+        standing: crate::ratelimit::Standing,
+    },
+    /// 408: the request's body did not arrive in time.
+    RequestTimeout,
     /// 503, with `Retry-After`: the database is unreachable.
     Unavailable(String),
     /// 500: a bug. The cause is logged, never sent.
@@ -145,6 +152,12 @@ impl AppError {
             | Self::Gone(detail)
             | Self::UnsupportedMediaType(detail)
             | Self::TooManyRequests(detail) => detail.clone(),
+            Self::RateLimited { detail, standing } => {
+                format!("{detail}; try again in {} seconds", standing.retry_after())
+            }
+            Self::RequestTimeout => {
+                "the request's body did not arrive in time; send it again".to_owned()
+            }
             // The cause is logged; callers learn nothing about the database.
             Self::Unavailable(_) => {
                 "the database is unreachable or busy; retry after Retry-After seconds".to_owned()
@@ -189,6 +202,7 @@ pub fn status_code_name(status: StatusCode) -> (&'static str, &'static str) {
         410 => ("gone", "Gone"),
         412 => ("precondition_failed", "Precondition failed"),
         413 => ("payload_too_large", "Payload too large"),
+        408 => ("request_timeout", "Request timeout"),
         415 => ("unsupported_media_type", "Unsupported media type"),
         422 => ("validation_failed", "Validation failed"),
         429 => ("too_many_requests", "Too many requests"),
@@ -225,7 +239,8 @@ impl ResponseError for AppError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests(_) | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -257,6 +272,17 @@ impl ResponseError for AppError {
             }
             Self::Unavailable(_) | Self::TooManyRequests(_) => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+            }
+            Self::RateLimited { standing, .. } => {
+                response.insert_header((header::RETRY_AFTER, standing.retry_after()));
+                for field in standing.headers() {
+                    response.insert_header(field);
+                }
+            }
+            Self::RequestTimeout => {
+                // What is left of the body may still be on its way: not a
+                // connection to read another request from.
+                response.insert_header((header::CONNECTION, "close"));
             }
             _ => {}
         }

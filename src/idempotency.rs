@@ -158,7 +158,7 @@ impl Request {
             .extract::<web::Payload>()
             .await
             .map_err(|_| AppError::internal("the body could not be taken"))?;
-        let body = read_limited(payload).await?;
+        let body = read_limited(req.request(), payload).await?;
         let media_type = req
             .headers()
             .get(header::CONTENT_TYPE)

@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod ops;
 pub mod partners;
 pub mod random;
+pub mod ratelimit;
 pub mod resource;
 pub mod routes;
 pub mod routing;

@@ -13,8 +13,10 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::JwtKeys;
 use crate::changelog;
+use crate::config::ServerLimits;
 use crate::db::PgPool;
 use crate::ops::OpenApiJson;
+use crate::ratelimit::Limits;
 use crate::routing::{self, Table};
 use crate::{apidoc, http, idempotency, routes};
 
@@ -25,6 +27,8 @@ pub struct AppState {
     pub keys: JwtKeys,
     /// Browser origins allowed by CORS; `*` for any; empty for none.
     pub cors_origins: Vec<String>,
+    /// Rate limits, timeouts and the connection cap.
+    pub limits: ServerLimits,
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -44,6 +48,8 @@ fn cors(origins: &[String]) -> Cors {
             header::CONTENT_LOCATION,
             header::RETRY_AFTER,
             header::HeaderName::from_static("server-timing"),
+            header::HeaderName::from_static("ratelimit"),
+            header::HeaderName::from_static("ratelimit-policy"),
         ])
         .max_age(3600);
     // Credentials are never allowed: the API authenticates with a bearer token, not
@@ -108,9 +114,25 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let pool = web::Data::new(state.pool);
     let keys = web::Data::new(state.keys);
     let origins = state.cors_origins;
+    let limits = state.limits;
+    let rate_limits = web::Data::new(Limits::new(
+        limits.writes_per_minute,
+        limits.trusted_proxies.clone(),
+    ));
+    // The cap is on the whole server; actix applies it per worker (so it is met
+    // to within one connection per worker).
+    let workers = std::thread::available_parallelism()
+        .map_or(2, usize::from)
+        .min(limits.max_connections)
+        .max(1);
+    let per_worker = limits.max_connections.div_ceil(workers).max(1);
+    let header_timeout = limits.header_timeout;
+    let server_limits = web::Data::new(limits);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(pool.clone())
+            .app_data(rate_limits.clone())
+            .app_data(server_limits.clone())
             .app_data(keys.clone())
             .app_data(document.clone())
             .wrap(from_fn(idempotency::middleware))
@@ -125,6 +147,11 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             )
             .default_service(web::to(routing::unknown_route))
     })
+    .workers(workers)
+    .max_connections(per_worker)
+    // Headers trickled in slower than this are a 408 and a closed connection;
+    // bodies have their own deadline (`http::body`).
+    .client_request_timeout(header_timeout)
     .shutdown_timeout(10)
     .listen(listener)?
     .run();

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use argon2::Argon2;
 use argon2::password_hash::{
     PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
@@ -27,6 +27,7 @@ use crate::openapi::problems::{
     TooManyRequests, Unavailable, UnsupportedMediaType, WrongCredentials,
 };
 use crate::openapi::{Answer, Doc, Security};
+use crate::ratelimit::{self, Limits, Permit};
 use crate::validate::Check;
 
 const MIN_PASSWORD: usize = 12;
@@ -146,21 +147,30 @@ static DUMMY_HASH: LazyLock<String> =
 
 /// Password checks running now. Each takes about 19 MiB and a core for a moment, so
 /// only a few run at once; the rest are told to come back (429), rather than let a
-/// burst of logins exhaust memory and starve the database work.
+/// burst of logins exhaust memory and starve the database work. One client holds at
+/// most `MAX_HASHING_PER_CLIENT` of them, so that its flood cannot take them all.
 static HASHING: AtomicUsize = AtomicUsize::new(0);
 const MAX_HASHING: usize = 8;
+const MAX_HASHING_PER_CLIENT: usize = 2;
 
-struct HashingSlot;
+struct HashingSlot {
+    _client: Permit,
+}
 
 impl HashingSlot {
-    fn take() -> AppResult<Self> {
+    fn take(limits: &Limits, client: &str) -> AppResult<Self> {
+        let busy = || {
+            AppError::TooManyRequests("too many logins at once; try again in a moment".to_owned())
+        };
+        let permit = limits
+            .hashing
+            .try_take(client, MAX_HASHING_PER_CLIENT)
+            .ok_or_else(busy)?;
         if HASHING.fetch_add(1, Ordering::AcqRel) >= MAX_HASHING {
             HASHING.fetch_sub(1, Ordering::AcqRel);
-            return Err(AppError::TooManyRequests(
-                "too many logins at once; try again in a moment".to_owned(),
-            ));
+            return Err(busy());
         }
-        Ok(Self)
+        Ok(Self { _client: permit })
     }
 }
 
@@ -233,9 +243,23 @@ pub fn create(
 pub async fn issue_token(
     db: Db,
     keys: web::Data<JwtKeys>,
+    limits: web::Data<Limits>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
+    // Counted per client before anything else, whatever the request turns out to be.
+    let client = ratelimit::client_address(req.peer_addr(), req.headers(), &limits.trusted_proxies)
+        .map(|address| address.to_string())
+        .unwrap_or_default();
+    let attempts =
+        limits
+            .logins_per_client
+            .hit(&client)
+            .map_err(|standing| AppError::RateLimited {
+                detail: "too many logins from this address".to_owned(),
+                standing,
+            })?;
+    req.extensions_mut().insert(attempts);
     list::no_parameters(req.query_string())?;
     let body: TokenRequest = http::from_object(http::json_object(&req, payload).await?)?;
     let mut check = Check::default();
@@ -245,8 +269,17 @@ pub async fn issue_token(
         check.fail("password", crate::validate::REQUIRED);
     }
     check.finish(())?;
-    let user = db.run(move |conn| find(conn, &username)).await?;
-    let slot = HashingSlot::take()?;
+    // Whatever the password: a username that failed too often waits out its window.
+    limits
+        .failures_per_username
+        .check(&username)
+        .map_err(|standing| AppError::RateLimited {
+            detail: "too many failed logins for this username".to_owned(),
+            standing,
+        })?;
+    let slot = HashingSlot::take(&limits, &client)?;
+    let name = username.clone();
+    let user = db.run(move |conn| find(conn, &name)).await?;
     let verified = web::block(move || {
         let _slot = slot;
         match &user {
@@ -260,11 +293,13 @@ pub async fn issue_token(
     })
     .await?;
     let Some(user) = verified else {
+        let _ = limits.failures_per_username.hit(&username);
         return Err(AppError::Unauthorized {
             detail: "wrong username or password".to_owned(),
             invalid_token: false,
         });
     };
+    limits.failures_per_username.clear(&username);
     let role = Role::parse(&user.role).ok_or_else(|| {
         AppError::internal(format!("user {} has role {}", user.username, user.role))
     })?;
@@ -474,8 +509,10 @@ pub fn issue_token_doc() -> Doc {
     Doc::new("issue_token", "auth", "Get an access token")
         .describe(
             "Exchanges a username and password for a JWT valid for an hour. A wrong username \
-             and a wrong password give the same 401. Password checks are expensive on purpose; \
-             too many at once are a 429.",
+             and a wrong password give the same 401. Limited: 30 attempts a minute per client \
+             address, and after 10 failed logins for a username within 15 minutes its logins \
+             are a 429 until the window has passed; password checks are expensive on purpose, \
+             and too many at once are a 429 too.",
         )
         .json_body::<TokenRequest>(&["username", "password"])
         .schema::<TokenResponse>()

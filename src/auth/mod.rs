@@ -260,9 +260,31 @@ impl FromRequest for Caller {
             // Kept for the rest of the request: the middleware tells an authenticated
             // caller from an anonymous one by it.
             req.extensions_mut().insert(caller.clone());
+            limit_writes(&req, &caller)?;
             Ok(caller)
         })
     }
+}
+
+/// Counts a write against its caller's rate limit (once per request: the caller
+/// is found once). Reads are not limited here.
+fn limit_writes(req: &HttpRequest, caller: &Caller) -> AppResult<()> {
+    use actix_web::http::Method;
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    let Some(limits) = req.app_data::<web::Data<crate::ratelimit::Limits>>() else {
+        return Ok(());
+    };
+    let standing = limits
+        .writes_per_caller
+        .hit(&caller.name())
+        .map_err(|standing| AppError::RateLimited {
+            detail: "too many writes by this caller".to_owned(),
+            standing,
+        })?;
+    req.extensions_mut().insert(standing);
+    Ok(())
 }
 
 /// The bearer token of a request, if it sent one.

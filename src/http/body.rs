@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::config::ServerLimits;
 use crate::error::{AppError, AppResult};
 
 /// The largest request body accepted.
@@ -29,14 +30,20 @@ pub async fn json_object(
     if declared.is_some_and(|length| length > BODY_LIMIT) {
         return Err(too_large);
     }
-    parse_object(&read_limited(payload).await?)
+    parse_object(&read_limited(req, payload).await?)
 }
 
-/// A whole request body, at most `BODY_LIMIT` bytes (413 beyond).
-pub async fn read_limited(payload: web::Payload) -> AppResult<web::Bytes> {
-    payload
-        .to_bytes_limited(BODY_LIMIT)
+/// A whole request body, at most `BODY_LIMIT` bytes (413 beyond), arriving within
+/// the body timeout (408 beyond: a body trickled in a byte at a time would
+/// otherwise hold its connection and its memory as long as the client likes).
+pub async fn read_limited(req: &HttpRequest, payload: web::Payload) -> AppResult<web::Bytes> {
+    let timeout = req.app_data::<web::Data<ServerLimits>>().map_or_else(
+        || ServerLimits::default().body_timeout,
+        |limits| limits.body_timeout,
+    );
+    actix_web::rt::time::timeout(timeout, payload.to_bytes_limited(BODY_LIMIT))
         .await
+        .map_err(|_| AppError::RequestTimeout)?
         .map_err(|_| AppError::PayloadTooLarge { limit: BODY_LIMIT })?
         .map_err(|error| AppError::bad_request("/", format!("the body could not be read: {error}")))
 }

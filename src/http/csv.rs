@@ -83,12 +83,13 @@ pub fn write(columns: &[&str], items: &[Value]) -> AppResult<Vec<u8>> {
 /// value, `numbers` become JSON numbers where they parse (and stay text, to be
 /// refused as such, where they do not), `flags` booleans.
 pub async fn read_rows(
+    req: &actix_web::HttpRequest,
     payload: web::Payload,
     columns: &[&str],
     numbers: &[&str],
     flags: &[&str],
 ) -> AppResult<Vec<Map<String, Value>>> {
-    let bytes = read_limited(payload).await?;
+    let bytes = read_limited(req, payload).await?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(&bytes[..]);

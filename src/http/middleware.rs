@@ -14,6 +14,7 @@ use actix_web::middleware::Next;
 use crate::auth::Caller;
 use crate::db::QueryStats;
 use crate::error::{PROBLEM_JSON, problem};
+use crate::ratelimit::Standing;
 
 /// The Content-Security-Policy of the Swagger UI: its own scripts and styles (its
 /// components set inline styles), its icons as data: URLs, calls to this origin.
@@ -47,6 +48,15 @@ pub async fn finish_response(
             header::X_FRAME_OPTIONS,
             header::HeaderValue::from_static("DENY"),
         );
+    }
+    // Where the caller stands against the rate limit this request counted against.
+    let standing = response.request().extensions().get::<Standing>().copied();
+    if let Some(standing) = standing
+        && !response.headers().contains_key("ratelimit")
+    {
+        for (name, value) in standing.headers() {
+            response.headers_mut().insert(name, value);
+        }
     }
     // Database timings are for those who run the site, not for anyone who asks.
     let authenticated = response.request().extensions().get::<Caller>().is_some();

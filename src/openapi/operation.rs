@@ -284,6 +284,20 @@ impl Doc {
         self
     }
 
+    /// The answers every write may give, whatever its own description says: a 408
+    /// if it takes a body (the body timeout), a 429 if it needs a token (the rate
+    /// limit of writes per caller).
+    pub fn limited(mut self) -> Self {
+        let answers = |doc: &Self, status: u16| doc.answers.iter().any(|a| a.status == status);
+        if !self.body.is_empty() && !answers(&self, 408) {
+            self = self.problems::<problems::RequestTimeout>();
+        }
+        if matches!(self.security, Security::Needs(_)) && !answers(&self, 429) {
+            self = self.problems::<problems::RateLimited>();
+        }
+        self
+    }
+
     pub fn problems<P: Problems>(mut self) -> Self {
         for (status, when) in P::list() {
             self.answers.push(Answer {

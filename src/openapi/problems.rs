@@ -106,8 +106,15 @@ problem_kinds! {
     UnsupportedMediaType = 415, "The body is not JSON";
     /// 422 on a write with a body.
     Invalid = 422, "Invalid values, each named in `errors` with a JSON pointer";
-    /// 429.
-    TooManyRequests = 429, "Too many at once; retry after `Retry-After` seconds";
+    /// 408 on a write with a body.
+    RequestTimeout = 408, "The body did not arrive within the body timeout; nothing was written";
+    /// 429 on a login.
+    TooManyRequests = 429, "Too many logins from this address, too many failed logins for this \
+        username, or too many at once; retry after `Retry-After` seconds (`RateLimit` and \
+        `RateLimit-Policy` say which limit)";
+    /// 429 on a write.
+    RateLimited = 429, "Too many writes by this caller; retry after `Retry-After` seconds \
+        (`RateLimit` and `RateLimit-Policy` say which limit)";
     /// 503 on anything that reaches the database.
     Unavailable = 503, "The database is unreachable or busy; retry after `Retry-After` seconds";
 }

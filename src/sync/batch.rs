@@ -302,10 +302,11 @@ fn json_items(object: Map<String, Value>) -> AppResult<Vec<Map<String, Value>>> 
 
 /// The rows of a CSV batch: the columns of the export, and `delete`; the export's
 /// read-only columns are ignored.
-async fn csv_items(payload: web::Payload) -> AppResult<Vec<Map<String, Value>>> {
+async fn csv_items(req: &HttpRequest, payload: web::Payload) -> AppResult<Vec<Map<String, Value>>> {
     let mut columns = CSV_COLUMNS.to_vec();
     columns.push("delete");
-    let mut rows = csv::read_rows(payload, &columns, &["value", "value_max"], &["delete"]).await?;
+    let mut rows =
+        csv::read_rows(req, payload, &columns, &["value", "value_max"], &["delete"]).await?;
     for row in &mut rows {
         for read_only in ["id", "partner", "version", "created_at", "updated_at"] {
             row.remove(read_only);
@@ -713,7 +714,7 @@ pub async fn upsert_observations(
         };
     }
     let (objects, source) = if csv::is_csv(&req) {
-        (csv_items(payload).await?, Source::Csv)
+        (csv_items(&req, payload).await?, Source::Csv)
     } else {
         (
             json_items(http::json_object(&req, payload).await?)?,

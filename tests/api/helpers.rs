@@ -12,6 +12,7 @@ use actix_web::http::{Method, StatusCode};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use seesac_api::auth::{JwtKeys, Role};
+use seesac_api::config::ServerLimits;
 use seesac_api::db::{self, cluster::Binaries};
 
 use crate::cluster::Disposable;
@@ -198,6 +199,8 @@ pub struct Options {
     /// Reach the database through this port of 127.0.0.1 (an outage proxy).
     pub database_port: Option<u16>,
     pub seed: bool,
+    /// Rate limits, timeouts and the connection cap (the service's defaults if not).
+    pub limits: Option<ServerLimits>,
 }
 
 /// The application, served on a random port, over its own database.
@@ -245,6 +248,7 @@ impl TestApp {
             pool,
             keys: keys.clone(),
             cors_origins: options.cors_origins,
+            limits: options.limits.unwrap_or_default(),
         };
         let server = startup::run(listener, state).expect("the app starts");
         let handle = server.handle();

@@ -23,6 +23,7 @@ mod hardening;
 mod helpers;
 mod idempotency;
 mod language;
+mod limits;
 mod lists;
 mod metrics;
 mod openapi;
