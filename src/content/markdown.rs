@@ -6,6 +6,11 @@
 //! nested more than `MAX_NESTING` deep (a few kilobytes of `- - - …` took the
 //! parser half a minute) are refused, and so is HTML larger than `MAX_HTML_BYTES`
 //! (a small table with many columns multiplies into megabytes).
+//!
+//! Rendering happens before a write takes its database connection: the handler
+//! renders the body on a blocking thread first (`prerender`), and the renders are
+//! remembered for a moment, so that validation inside the transaction finds the
+//! result instead of rendering again while it holds a connection and its locks.
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 
@@ -19,14 +24,58 @@ pub const MAX_NESTING: usize = 16;
 pub const MAX_HTML_BYTES: usize = 512 * 1024;
 
 /// A Markdown text rendered: its sanitised HTML and its plain text.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     pub html: String,
     pub text: String,
 }
 
-/// Renders a body within the bounds, or says which one it breaks.
+/// The renders remembered, newest last, at most `MEMO_BYTES` of them in all.
+static MEMO: std::sync::Mutex<Vec<([u8; 32], Result<Rendered, String>)>> =
+    std::sync::Mutex::new(Vec::new());
+const MEMO_BYTES: usize = 4 * 1024 * 1024;
+
+fn digest(markdown: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(markdown.as_bytes()).into()
+}
+
+fn size(result: &Result<Rendered, String>) -> usize {
+    match result {
+        Ok(rendered) => rendered.html.len() + rendered.text.len(),
+        Err(detail) => detail.len(),
+    }
+}
+
+/// Renders a body within the bounds, or says which one it breaks. A body rendered
+/// a moment ago (by `prerender`) is not rendered again.
 pub fn render(markdown: &str) -> Result<Rendered, String> {
+    let key = digest(markdown);
+    if let Ok(memo) = MEMO.lock()
+        && let Some((_, result)) = memo.iter().find(|(k, _)| *k == key)
+    {
+        return result.clone();
+    }
+    let result = render_now(markdown);
+    if let Ok(mut memo) = MEMO.lock() {
+        memo.retain(|(k, _)| *k != key);
+        memo.push((key, result.clone()));
+        let mut total: usize = memo.iter().map(|(_, r)| size(r)).sum();
+        while total > MEMO_BYTES && memo.len() > 1 {
+            total -= size(&memo[0].1);
+            memo.drain(..1);
+        }
+    }
+    result
+}
+
+/// Renders a body ahead of its write, off the async workers and before a database
+/// connection is taken; the write's validation then finds it done.
+pub async fn prerender(markdown: String) {
+    let _ = actix_web::web::block(move || render(&markdown)).await;
+}
+
+fn render_now(markdown: &str) -> Result<Rendered, String> {
     let deepest = nesting(markdown);
     if deepest > MAX_NESTING {
         return Err(format!(
@@ -186,6 +235,18 @@ mod tests {
         assert_eq!(nesting("* * * * * * * * * * * * * * * * * * * *"), 0);
         assert_eq!(nesting(&format!("```\n{}x\n```", " ".repeat(200))), 0);
         assert_eq!(nesting("1. one\n2) two\n-5 is a number"), 1);
+    }
+
+    #[test]
+    fn a_render_is_remembered_so_the_write_does_not_render_again() {
+        let body = "A body rendered once, **then found** again.";
+        let first = render(body);
+        assert!(
+            MEMO.lock()
+                .is_ok_and(|memo| memo.iter().any(|(k, _)| *k == digest(body)))
+        );
+        assert_eq!(render(body), first);
+        assert_eq!(render(body), render_now(body));
     }
 
     #[test]

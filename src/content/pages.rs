@@ -206,6 +206,15 @@ impl Resource for Pages {
         Some((row.status, row.published_at))
     }
 
+    fn prepare(body: &serde_json::Map<String, Value>) -> impl std::future::Future<Output = ()> {
+        let markdown = body.get("body").and_then(Value::as_str).map(str::to_owned);
+        async move {
+            if let Some(markdown) = markdown {
+                markdown::prerender(markdown).await;
+            }
+        }
+    }
+
     fn as_body(row: &Page) -> PageBody {
         PageBody {
             slug: Some(row.slug.clone()),

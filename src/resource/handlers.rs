@@ -272,10 +272,11 @@ pub async fn create<R: Resource>(
     let (scope, _) = path_params::<R>(&req)?;
     caller.require(R::WRITE)?;
     list::no_parameters(req.query_string())?;
-    let body = parse_body::<R>(http::json_object(&req, payload).await?)?;
+    let object = http::json_object(&req, payload).await?;
+    R::prepare(&object).await;
+    let body = parse_body::<R>(object)?;
     let (item, key) = db
         .transaction(move |conn| {
-            // Validation renders Markdown: it runs here, off the async workers.
             let input = R::validate(body, None, None)?;
             let scope = begin_write::<R>(conn, &scope)?;
             R::authorise(&caller, &scope, None, Some(&input))?;
@@ -299,6 +300,7 @@ pub async fn replace<R: Resource>(
     caller.require(R::WRITE)?;
     list::no_parameters(req.query_string())?;
     let object = http::json_object(&req, payload).await?;
+    R::prepare(&object).await;
     let preconditions = Preconditions::of(&req);
     let (item, created) = db
         .transaction(move |conn| {
@@ -336,6 +338,7 @@ pub async fn update<R: Resource>(
     for field in COMMON_READ_ONLY.iter().chain(R::READ_ONLY) {
         patch.remove(*field);
     }
+    R::prepare(&patch).await;
     let preconditions = Preconditions::of(&req);
     let (item, new_key) = db
         .transaction(move |conn| {

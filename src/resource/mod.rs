@@ -224,6 +224,14 @@ pub trait Resource: Sized + 'static {
         access: Access,
     ) -> AppResult<(Vec<Self::Row>, i64)>;
 
+    /// Work on a write's body that is costly and needs no database (rendering
+    /// Markdown), done before the write takes a connection; validation then finds
+    /// it done. `body` is the body as sent (a merge patch for PATCH).
+    fn prepare(body: &serde_json::Map<String, Value>) -> impl std::future::Future<Output = ()> {
+        let _ = body;
+        std::future::ready(())
+    }
+
     /// The current row as a body: what a merge patch applies to.
     fn as_body(row: &Self::Row) -> Self::Body;
     /// `key` is the key in the URL (PUT); `existing` the row being replaced.
