@@ -16,7 +16,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 COPY --from=build /src/target/release/seesac-api /usr/local/bin/seesac-api
 USER seesac
 ENV SEESAC_BIND=0.0.0.0:8080 RUST_LOG=info
-EXPOSE 8080
+EXPOSE 8080 9090
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
 ENTRYPOINT ["seesac-api"]
 CMD ["serve"]

@@ -22,9 +22,11 @@ use crate::{apidoc, seed, transfer, users};
     version,
     about = "The content REST API behind the SEESAC website",
     long_about = "The content REST API behind the SEESAC website.\n\n\
-        Configuration comes from the environment (see the README): DATABASE_URL, SEESAC_BIND, \
-        JWT_SECRET, SEESAC_DATA_DIR, SEESAC_CORS_ORIGINS, SEESAC_PG_BINDIR, SEESAC_DB_POOL_SIZE, \
-        RUST_LOG. Without DATABASE_URL, seesac-api runs its own PostgreSQL under SEESAC_DATA_DIR."
+        Configuration comes from the environment (see the README): DATABASE_URL, \
+        DATABASE_MIGRATION_URL, SEESAC_BIND, JWT_SECRET, SEESAC_DATA_DIR, SEESAC_CORS_ORIGINS, \
+        SEESAC_PG_BINDIR, SEESAC_DB_POOL_SIZE, SEESAC_TRUSTED_PROXIES, SEESAC_WRITE_RATE_LIMIT, \
+        SEESAC_HEADER_TIMEOUT, SEESAC_BODY_TIMEOUT, SEESAC_MAX_CONNECTIONS, SEESAC_METRICS_BIND, \
+        SEESAC_LOG_FORMAT, RUST_LOG. Without DATABASE_URL, seesac-api runs its own PostgreSQL under SEESAC_DATA_DIR."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -128,33 +130,59 @@ pub fn run(cli: Cli) -> Result<(), String> {
 }
 
 /// The database a command works on, kept alive (and the embedded server running)
-/// while it exists.
+/// while it exists: `url` for the service's role, which reads and writes rows,
+/// `migration_url` for the role that owns the schema.
 struct Database {
     url: String,
+    migration_url: String,
     embedded: Option<Embedded>,
 }
 
 fn database(config: &Config, shared: bool) -> Result<Database, String> {
-    match &config.database_url {
-        Some(url) => Ok(Database {
+    match (&config.database_url, &config.database_migration_url) {
+        (None, Some(_)) => Err(
+            "DATABASE_MIGRATION_URL is set without DATABASE_URL; the embedded default sets up \
+             both roles itself"
+                .to_owned(),
+        ),
+        (Some(url), migration_url) => Ok(Database {
             url: url.clone(),
+            migration_url: migration_url.clone().unwrap_or_else(|| url.clone()),
             embedded: None,
         }),
-        None => {
+        (None, None) => {
             let embedded = Embedded::start(config, shared)?;
             Ok(Database {
                 url: embedded.url.clone(),
+                migration_url: embedded.owner_url.clone(),
                 embedded: Some(embedded),
             })
         }
     }
 }
 
+/// Migrates as the owner, grants the service's role its rows if it is another
+/// role, and connects as the service's role.
+fn prepare(database: &Database) -> Result<PgConnection, String> {
+    let mut conn = db::connect(&database.url)?;
+    if database.migration_url == database.url {
+        db::migrate(&mut conn)?;
+        return Ok(conn);
+    }
+    let role = db::current_role(&mut conn)?;
+    let mut owner = db::connect(&database.migration_url)
+        .map_err(|e| format!("{e} (DATABASE_MIGRATION_URL)"))?;
+    db::migrate(&mut owner)?;
+    if db::current_role(&mut owner)? != role {
+        db::grant_rows_to(&mut owner, &role)?;
+    }
+    Ok(conn)
+}
+
 /// For the one-off commands: the database, migrated.
 fn open(config: &Config) -> Result<(Database, PgConnection), String> {
     let database = database(config, true)?;
-    let mut conn = db::connect(&database.url)?;
-    db::migrate(&mut conn)?;
+    let conn = prepare(&database)?;
     Ok((database, conn))
 }
 
@@ -238,9 +266,16 @@ fn serve(config: Config) -> Result<(), String> {
     }
     let listener = TcpListener::bind(&config.bind)
         .map_err(|e| format!("cannot listen on {} (SEESAC_BIND): {e}", config.bind))?;
+    let metrics = config
+        .metrics_bind
+        .as_ref()
+        .map(|bind| {
+            TcpListener::bind(bind)
+                .map_err(|e| format!("cannot listen on {bind} (SEESAC_METRICS_BIND): {e}"))
+        })
+        .transpose()?;
     let database = database(&config, false)?;
-    let mut conn = db::connect(&database.url)?;
-    db::migrate(&mut conn)?;
+    let mut conn = prepare(&database)?;
     if let Err(warning) = db::english_messages(&mut conn) {
         log::warn!("{warning}");
     }
@@ -258,8 +293,11 @@ fn serve(config: Config) -> Result<(), String> {
     };
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     log::info!("serving on http://{address} (API docs at http://{address}/docs/)");
+    if let Some(metrics) = metrics.as_ref().and_then(|m| m.local_addr().ok()) {
+        log::info!("metrics on http://{metrics}/metrics");
+    }
     actix_web::rt::System::new()
-        .block_on(async move { startup::run(listener, state)?.await })
+        .block_on(async move { startup::run_with_metrics(listener, metrics, state)?.await })
         .map_err(|e| format!("the server failed: {e}"))?;
     log::info!("stopped serving");
     drop(database);

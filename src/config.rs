@@ -4,6 +4,7 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `DATABASE_URL` | unset | PostgreSQL to use. Unset: run the embedded cluster under `$SEESAC_DATA_DIR/postgres`. |
+//! | `DATABASE_MIGRATION_URL` | `DATABASE_URL` | the role that owns the schema: it migrates and grants `DATABASE_URL`'s role its rows |
 //! | `SEESAC_BIND` | `127.0.0.1:8080` | address and port to listen on |
 //! | `JWT_SECRET` | generated (embedded) | HS256 signing secret, at least 32 bytes; required with `DATABASE_URL` |
 //! | `SEESAC_DATA_DIR` | `./data` | where the embedded default keeps its cluster and secrets |
@@ -15,6 +16,8 @@
 //! | `SEESAC_HEADER_TIMEOUT` | `5` | seconds a client has to send a request's headers |
 //! | `SEESAC_BODY_TIMEOUT` | `20` | seconds a client has to send a request's body |
 //! | `SEESAC_MAX_CONNECTIONS` | `1000` | open connections at most; more wait to be accepted |
+//! | `SEESAC_METRICS_BIND` | unset | address and port for Prometheus metrics (`GET /metrics`); unset: none |
+//! | `SEESAC_LOG_FORMAT` | `text` | `text`, or `json` for one JSON object per line (read in `main`) |
 //! | `RUST_LOG` | `info` | log filter (env_logger syntax) |
 
 use std::net::IpAddr;
@@ -27,7 +30,9 @@ pub const MIN_JWT_SECRET_BYTES: usize = 32;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: Option<String>,
+    pub database_migration_url: Option<String>,
     pub bind: String,
+    pub metrics_bind: Option<String>,
     pub jwt_secret: Option<String>,
     pub data_dir: PathBuf,
     pub cors_origins: Vec<String>,
@@ -151,7 +156,9 @@ impl Config {
         };
         Ok(Self {
             database_url: var("DATABASE_URL"),
+            database_migration_url: var("DATABASE_MIGRATION_URL"),
             bind: var("SEESAC_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            metrics_bind: var("SEESAC_METRICS_BIND"),
             jwt_secret: var("JWT_SECRET"),
             data_dir: PathBuf::from(var("SEESAC_DATA_DIR").unwrap_or_else(|| "./data".to_owned())),
             cors_origins: parse_origins(var("SEESAC_CORS_ORIGINS").as_deref())?,

@@ -56,6 +56,11 @@ pub struct Problem {
     /// The fields or parameters at fault, where there are any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The request's id, as in its `X-Request-Id` answer header and in the
+    /// service's log: quote it when reporting a problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "4f1c2a9e8b7d4e6f9a0b1c2d3e4f5a6b")]
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug)]
@@ -222,6 +227,7 @@ pub fn problem(status: StatusCode, detail: String, errors: Vec<FieldError>) -> P
         detail,
         code: code.to_owned(),
         errors,
+        request_id: None,
     }
 }
 

@@ -19,6 +19,7 @@ pub mod feed;
 pub mod http;
 pub mod idempotency;
 pub mod list;
+pub mod observe;
 pub mod openapi;
 pub mod ops;
 pub mod partners;

@@ -5,10 +5,27 @@ use std::process::ExitCode;
 use clap::Parser;
 use seesac_api::cli::{self, Cli};
 
+/// mimalloc gives freed memory back to the system; glibc's allocator kept a
+/// service that had answered a few large requests at several times its size.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // A missing .env file is the normal case, not an error.
     let _ = dotenvy::dotenv();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let mut logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    match std::env::var("SEESAC_LOG_FORMAT").as_deref().map(str::trim) {
+        Ok("json") => {
+            logger.format(seesac_api::observe::json_line);
+        }
+        Ok("text" | "") | Err(_) => {}
+        Ok(other) => {
+            eprintln!("seesac-api: SEESAC_LOG_FORMAT must be text or json, not {other:?}");
+            return ExitCode::FAILURE;
+        }
+    }
+    logger.init();
     let cli = Cli::parse();
     match cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

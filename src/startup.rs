@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::{Condition, Logger, from_fn};
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -15,6 +15,7 @@ use crate::auth::JwtKeys;
 use crate::changelog;
 use crate::config::ServerLimits;
 use crate::db::PgPool;
+use crate::observe::{self, Metrics};
 use crate::ops::OpenApiJson;
 use crate::ratelimit::Limits;
 use crate::routing::{self, Table};
@@ -40,6 +41,7 @@ fn cors(origins: &[String]) -> Cors {
             header::IF_MATCH,
             header::IF_NONE_MATCH,
             header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-request-id"),
         ])
         .expose_headers([
             header::ETAG,
@@ -50,6 +52,7 @@ fn cors(origins: &[String]) -> Cors {
             header::HeaderName::from_static("server-timing"),
             header::HeaderName::from_static("ratelimit"),
             header::HeaderName::from_static("ratelimit-policy"),
+            header::HeaderName::from_static("x-request-id"),
         ])
         .max_age(3600);
     // Credentials are never allowed: the API authenticates with a bearer token, not
@@ -106,12 +109,29 @@ async fn background(pool: PgPool) {
 
 /// Builds the server on a bound listener; awaiting it serves until SIGINT or SIGTERM.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    run_with_metrics(listener, None, state)
+}
+
+/// `run`, and the Prometheus metrics served on `metrics` if given.
+pub fn run_with_metrics(
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    state: AppState,
+) -> std::io::Result<Server> {
     let document = apidoc::document()
         .and_then(|document| OpenApiJson::new(&document))
         .map_err(std::io::Error::other)?;
     let document = web::Data::new(document);
     actix_web::rt::spawn(background(state.pool.clone()));
     let pool = web::Data::new(state.pool);
+    let registry = web::Data::new(Metrics::default());
+    if let Some(metrics) = metrics {
+        actix_web::rt::spawn(observe::metrics_server(
+            metrics,
+            registry.clone(),
+            pool.clone(),
+        )?);
+    }
     let keys = web::Data::new(state.keys);
     let origins = state.cors_origins;
     let limits = state.limits;
@@ -132,13 +152,14 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
         App::new()
             .app_data(pool.clone())
             .app_data(rate_limits.clone())
+            .app_data(registry.clone())
             .app_data(server_limits.clone())
             .app_data(keys.clone())
             .app_data(document.clone())
             .wrap(from_fn(idempotency::middleware))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(from_fn(http::middleware::finish_response))
-            .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+            .wrap(from_fn(observe::middleware))
             .configure(|cfg| Table::of(routes::table).configure(cfg))
             .route("/docs", web::get().to(docs_redirect))
             .service(

@@ -31,8 +31,8 @@ pub struct Rendered {
 }
 
 /// The renders remembered, newest last, at most `MEMO_BYTES` of them in all.
-static MEMO: std::sync::Mutex<Vec<([u8; 32], Result<Rendered, String>)>> =
-    std::sync::Mutex::new(Vec::new());
+type Remembered = ([u8; 32], Result<Rendered, String>);
+static MEMO: std::sync::Mutex<Vec<Remembered>> = std::sync::Mutex::new(Vec::new());
 const MEMO_BYTES: usize = 4 * 1024 * 1024;
 
 fn digest(markdown: &str) -> [u8; 32] {

@@ -4,8 +4,9 @@
 //! on the next run.
 //!
 //! The data directory holds, besides the cluster: `seesac.lock` (held by the process
-//! that owns the running cluster), and `db-password`, `jwt-secret` and
-//! `admin-password`, all mode 0600.
+//! that owns the running cluster), and `db-password` (the superuser's, which
+//! migrates), `db-app-password` (the service's role, `seesac_app`, which only reads
+//! and writes rows), `jwt-secret` and `admin-password`, all mode 0600.
 
 use std::fs::{self, File, TryLockError};
 use std::os::unix::fs::PermissionsExt;
@@ -18,12 +19,17 @@ use super::cluster::{Binaries, Cluster, ServerUser, free_port, read_private, wri
 use crate::config::Config;
 
 const SUPERUSER: &str = "seesac";
+/// The role the service runs as: rows only, no schema.
+const SERVICE_ROLE: &str = "seesac_app";
 const DATABASE: &str = "seesac";
 
 #[derive(Debug)]
 pub struct Embedded {
     pub data_dir: PathBuf,
+    /// The service's role, which reads and writes rows.
     pub url: String,
+    /// The superuser, which owns the schema and migrates.
+    pub owner_url: String,
     cluster: Cluster,
     /// Whether we started the server (or adopted one a crashed run left behind) and
     /// so must stop it.
@@ -113,14 +119,19 @@ impl Embedded {
             "postgres://{SUPERUSER}:{}@127.0.0.1:{port}",
             password.trim()
         );
+        create_database(&format!("{base}/postgres"))?;
+        let owner_url = format!("{base}/{DATABASE}");
+        let service_password = service_role(&owner_url, &data_dir.join("db-app-password"))?;
         let embedded = Self {
-            url: format!("{base}/{DATABASE}"),
+            url: format!(
+                "postgres://{SERVICE_ROLE}:{service_password}@127.0.0.1:{port}/{DATABASE}"
+            ),
+            owner_url,
             data_dir,
             cluster,
             owns_server,
             _lock: lock,
         };
-        create_database(&format!("{base}/postgres"))?;
         Ok(embedded)
     }
 
@@ -240,6 +251,38 @@ fn absolute(path: &Path) -> Result<PathBuf, String> {
 struct Name {
     #[diesel(sql_type = Text)]
     datname: String,
+}
+
+/// The service's own role, with the password kept in `password_file` (made on the
+/// first start, set again on every start so the two agree). The migrations then
+/// grant it its rows (`db::grant_rows_to`).
+fn service_role(owner_url: &str, password_file: &Path) -> Result<String, String> {
+    use diesel::connection::SimpleConnection;
+    let password = match read_private(password_file)? {
+        Some(password) => password.trim().to_owned(),
+        None => {
+            let password = crate::random::hex(24);
+            write_private(password_file, &password)?;
+            password
+        }
+    };
+    if password.is_empty() || !password.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "{} is not a password this service wrote; remove it",
+            password_file.display()
+        ));
+    }
+    let mut conn = super::connect(owner_url)?;
+    conn.batch_execute(&format!(
+        "DO $$ BEGIN \
+             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{SERVICE_ROLE}') THEN \
+                 CREATE ROLE {SERVICE_ROLE} LOGIN; \
+             END IF; \
+         END $$; \
+         ALTER ROLE {SERVICE_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{password}'"
+    ))
+    .map_err(|e| format!("cannot set up the role {SERVICE_ROLE}: {e}"))?;
+    Ok(password)
 }
 
 fn create_database(maintenance_url: &str) -> Result<(), String> {

@@ -76,6 +76,48 @@ pub fn pool(database_url: &str, size: u32) -> PgPool {
         .build_unchecked(ConnectionManager::new(database_url))
 }
 
+/// The role a connection logs in as.
+pub fn current_role(conn: &mut PgConnection) -> Result<String, String> {
+    #[derive(QueryableByName)]
+    struct Role {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        role: String,
+    }
+    diesel::sql_query("SELECT current_user::text AS role")
+        .get_result::<Role>(conn)
+        .map(|row| row.role)
+        .map_err(|e| format!("cannot read the database role: {e}"))
+}
+
+/// Lets `role` (the service's, from `DATABASE_URL`) read and write the rows of
+/// every table the migrations made, and nothing more: it cannot create, alter or
+/// drop anything, and it reads the migrations' own table without changing it. Run
+/// by the role that owns the schema (`DATABASE_MIGRATION_URL`) after migrating.
+pub fn grant_rows_to(conn: &mut PgConnection, role: &str) -> Result<(), String> {
+    let role = format!("\"{}\"", role.replace('"', "\"\""));
+    let statements = [
+        format!("GRANT USAGE ON SCHEMA public TO {role}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
+        format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+        format!("REVOKE INSERT, UPDATE, DELETE ON __diesel_schema_migrations FROM {role}"),
+    ];
+    for statement in &statements {
+        conn.batch_execute(statement).map_err(|e| {
+            format!("cannot grant the service's role its rights ({statement}): {e}")
+        })?;
+    }
+    // Before PostgreSQL 15 anyone may create tables in `public`; the owner of the
+    // schema takes that back (from 15 on it is so already).
+    if let Err(e) = conn.batch_execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC") {
+        log::debug!("CREATE on public not revoked: {e}");
+    }
+    // PostgreSQL 15 and later let a role that is not a superuser set this.
+    if let Err(e) = conn.batch_execute(&format!("GRANT SET ON PARAMETER lc_messages TO {role}")) {
+        log::debug!("lc_messages not granted: {e}");
+    }
+    Ok(())
+}
+
 pub fn connect(database_url: &str) -> Result<PgConnection, String> {
     PgConnection::establish(database_url)
         .map_err(|e| format!("cannot connect to the database: {e}"))

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use diesel::RunQueryDsl;
+use diesel::{Connection, RunQueryDsl};
 use seesac_api::db::cluster::{Binaries, Cluster, free_port};
 
 use crate::helpers::{JWT_SECRET, TestDatabase};
@@ -76,11 +76,16 @@ impl Served {
     }
 
     /// SIGTERM, as a service manager would send it; waits for a clean exit.
-    fn terminate(mut self) -> String {
+    fn terminate(self) -> String {
         Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .unwrap();
+        self.wait_exit()
+    }
+
+    /// Waits for a clean exit after a signal already sent; the log.
+    fn wait_exit(mut self) -> String {
         let started = Instant::now();
         let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -173,6 +178,49 @@ async fn the_embedded_default_sets_itself_up_serves_the_sample_content_and_stops
     assert_eq!(login.status(), 200);
     let token: serde_json::Value = login.json().await.unwrap();
     assert_eq!(token["token_type"], "Bearer");
+    // The service works as a role that reads and writes rows and nothing more; the
+    // superuser only migrates.
+    let port = Cluster {
+        data: data.join("postgres"),
+        binaries: binaries.clone(),
+        user: seesac_api::db::cluster::ServerUser::for_this_process().unwrap(),
+    }
+    .running_port()
+    .expect("the embedded server runs");
+    let secret = |name: &str| {
+        std::fs::read_to_string(data.join(name))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(mode(&data.join("db-app-password")), 0o600);
+    let mut owner = diesel::PgConnection::establish(&format!(
+        "postgres://seesac:{}@127.0.0.1:{port}/seesac",
+        secret("db-password")
+    ))
+    .unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Role {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        usename: String,
+    }
+    let roles: Vec<String> = diesel::sql_query(
+        "SELECT DISTINCT usename::text AS usename FROM pg_stat_activity \
+         WHERE datname = 'seesac' AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+    )
+    .load::<Role>(&mut owner)
+    .unwrap()
+    .into_iter()
+    .map(|role| role.usename)
+    .collect();
+    assert_eq!(roles, ["seesac_app"], "the pool's connections");
+    let mut service = diesel::PgConnection::establish(&format!(
+        "postgres://seesac_app:{}@127.0.0.1:{port}/seesac",
+        secret("db-app-password")
+    ))
+    .unwrap();
+    assert_schema_is_out_of_reach(&mut service);
+    drop((owner, service));
     let log = served.terminate();
     assert!(
         !log.contains(&password),
@@ -317,6 +365,212 @@ async fn with_database_url_it_migrates_on_start_and_loads_nothing_until_seed() {
     let pages = get_json(&client, &format!("{}/api/v1/pages", served.address)).await;
     assert_eq!(pages["meta"]["total"], 8);
     served.terminate();
+}
+
+/// The service's role reads and writes rows, and cannot change the schema or the
+/// record of migrations.
+#[track_caller]
+fn assert_schema_is_out_of_reach(service: &mut diesel::PgConnection) {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let pages: Count = diesel::sql_query("SELECT count(*) AS n FROM pages")
+        .get_result(service)
+        .unwrap();
+    assert!(pages.n >= 0);
+    for forbidden in [
+        "DROP TABLE pages",
+        "ALTER TABLE pages ADD COLUMN planted text",
+        "CREATE TABLE planted (x int)",
+        "DELETE FROM __diesel_schema_migrations",
+        "TRUNCATE changes",
+    ] {
+        let refused = diesel::sql_query(forbidden).execute(service);
+        assert!(refused.is_err(), "the service's role may: {forbidden}");
+    }
+}
+
+#[actix_web::test]
+async fn with_a_migration_url_the_service_runs_as_a_role_that_only_reads_and_writes_rows() {
+    let database = TestDatabase::empty();
+    let role = format!("svc_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let mut owner = database.connect();
+    diesel::sql_query(format!(
+        "CREATE ROLE {role} LOGIN PASSWORD 'service-password'"
+    ))
+    .execute(&mut owner)
+    .unwrap();
+    let mut service_url = url::Url::parse(&database.url).unwrap();
+    service_url.set_username(&role).unwrap();
+    service_url.set_password(Some("service-password")).unwrap();
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let temp = TempDir::new();
+    let mut serve = command();
+    serve
+        .env("DATABASE_URL", service_url.as_str())
+        .env("DATABASE_MIGRATION_URL", &database.url)
+        .env("JWT_SECRET", JWT_SECRET);
+    let mut served = Served::start(serve, temp.0.join("serve.log"));
+    served.wait_ready(&client).await;
+    diesel::sql_query(
+        "INSERT INTO users (username, password_hash, role) VALUES ('admin', 'no login', 'admin')",
+    )
+    .execute(&mut owner)
+    .unwrap();
+    let admin = seesac_api::auth::JwtKeys::new(JWT_SECRET.as_bytes())
+        .issue("admin", seesac_api::auth::Role::Admin)
+        .unwrap();
+    let base = served.address.clone();
+    let created = client
+        .post(format!("{base}/api/v1/pages"))
+        .insert_header(("authorization", format!("Bearer {admin}")))
+        .send_json(
+            &serde_json::json!({"slug": "mission", "title": "Mission", "body": "SEESAC works."}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let deleted = client
+        .delete(format!("{base}/api/v1/pages/mission"))
+        .insert_header(("authorization", format!("Bearer {admin}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let mut service = diesel::PgConnection::establish(service_url.as_str()).unwrap();
+    assert_schema_is_out_of_reach(&mut service);
+    drop(service);
+    served.terminate();
+    // The role goes with the test: its rights here first, then the role.
+    diesel::sql_query(format!("DROP OWNED BY {role}"))
+        .execute(&mut owner)
+        .unwrap();
+    drop(owner);
+    drop(database);
+    let mut server =
+        diesel::PgConnection::establish(&crate::helpers::database_url("postgres")).unwrap();
+    diesel::sql_query(format!("DROP ROLE {role}"))
+        .execute(&mut server)
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn json_logs_give_one_line_per_request_with_its_route_status_caller_and_id() {
+    let database = TestDatabase::new();
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let temp = TempDir::new();
+    let mut serve = command();
+    serve
+        .env("DATABASE_URL", &database.url)
+        .env("JWT_SECRET", JWT_SECRET)
+        .env("SEESAC_LOG_FORMAT", "json");
+    let mut served = Served::start(serve, temp.0.join("serve.log"));
+    served.wait_ready(&client).await;
+    let missing = client
+        .get(format!(
+            "{}/api/v1/pages/secret-plans?fields=slug",
+            served.address
+        ))
+        .insert_header(("x-request-id", "trace-me-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let log = served.terminate();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .all(|line| line["ts"].is_string() && line["level"].is_string())
+    );
+    let request = lines
+        .iter()
+        .find(|line| line["request_id"] == "trace-me-1")
+        .unwrap_or_else(|| panic!("no line for the request:\n{log}"));
+    assert_eq!(request["method"], "GET");
+    assert_eq!(request["route"], "/api/v1/pages/{slug}");
+    assert_eq!(request["status"], 404);
+    assert_eq!(request["caller"], "anonymous");
+    assert!(request["duration_ms"].as_f64().is_some_and(|ms| ms >= 0.0));
+    assert!(
+        !log.contains("secret-plans"),
+        "paths are logged as templates"
+    );
+}
+
+#[actix_web::test]
+async fn a_write_in_flight_when_sigterm_comes_is_finished_and_kept() {
+    let database = TestDatabase::new();
+    let mut conn = database.connect();
+    seesac_api::seed::load(&mut conn).unwrap();
+    diesel::sql_query(
+        "INSERT INTO users (username, password_hash, role) VALUES ('admin', 'no login', 'admin')",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let admin = seesac_api::auth::JwtKeys::new(JWT_SECRET.as_bytes())
+        .issue("admin", seesac_api::auth::Role::Admin)
+        .unwrap();
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .finish();
+    let temp = TempDir::new();
+    let mut serve = command();
+    serve
+        .env("DATABASE_URL", &database.url)
+        .env("JWT_SECRET", JWT_SECRET);
+    let mut served = Served::start(serve, temp.0.join("serve.log"));
+    served.wait_ready(&client).await;
+    // A batch big enough to be still running when the signal comes.
+    let items: Vec<serde_json::Value> = (1000..2000)
+        .map(|year| {
+            serde_json::json!({"metric": "women-in-armed-forces", "area": "RS",
+                "period_start": format!("{year}-01-01"), "period_end": format!("{year}-12-31"),
+                "value": 5, "status": "published"})
+        })
+        .collect();
+    let batch = client
+        .post(format!("{}/api/v1/observations/batch", served.address))
+        .insert_header(("authorization", format!("Bearer {admin}")))
+        .send_json(&serde_json::json!({ "items": items }));
+    // The figures' table is held, so the batch is surely still running when the
+    // signal comes, and after: it finishes only once the table is let go.
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("BEGIN; LOCK TABLE observations IN EXCLUSIVE MODE")
+        .unwrap();
+    let pid = served.child.id().to_string();
+    let signal = async {
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        conn.batch_execute("COMMIT").unwrap();
+        conn
+    };
+    let (answer, mut conn) = futures_util::future::join(batch, signal).await;
+    let answer = answer.expect("the batch is answered, not cut off");
+    assert_eq!(answer.status(), 200, "{}", served.log());
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let kept: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM observations WHERE area = 'RS' AND period_start < '2000-01-01'",
+    )
+    .get_result(&mut conn)
+    .unwrap();
+    assert_eq!(kept.n, 1000, "every acknowledged figure is kept");
+    let log = served.wait_exit();
+    assert!(log.contains("stopped serving"), "{log}");
 }
 
 #[test]

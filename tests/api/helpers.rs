@@ -201,11 +201,15 @@ pub struct Options {
     pub seed: bool,
     /// Rate limits, timeouts and the connection cap (the service's defaults if not).
     pub limits: Option<ServerLimits>,
+    /// Serve Prometheus metrics on a port of their own (`TestApp::metrics`).
+    pub metrics: bool,
 }
 
 /// The application, served on a random port, over its own database.
 pub struct TestApp {
     pub address: String,
+    /// The URL of the metrics, if `Options::metrics` asked for them.
+    pub metrics: Option<String>,
     pub database: TestDatabase,
     pub keys: JwtKeys,
     client: awc::Client,
@@ -250,7 +254,14 @@ impl TestApp {
             cors_origins: options.cors_origins,
             limits: options.limits.unwrap_or_default(),
         };
-        let server = startup::run(listener, state).expect("the app starts");
+        let metrics_listener = options
+            .metrics
+            .then(|| TcpListener::bind("127.0.0.1:0").expect("bind the metrics"));
+        let metrics = metrics_listener
+            .as_ref()
+            .map(|listener| format!("http://{}/metrics", listener.local_addr().expect("address")));
+        let server =
+            startup::run_with_metrics(listener, metrics_listener, state).expect("the app starts");
         let handle = server.handle();
         actix_web::rt::spawn(server);
         let client = awc::Client::builder()
@@ -259,6 +270,7 @@ impl TestApp {
             .finish();
         Self {
             address,
+            metrics,
             database,
             keys,
             client,
@@ -497,6 +509,11 @@ impl Response {
         let body = self.json();
         assert_eq!(body["status"], status);
         assert_eq!(body["code"], code);
+        assert_eq!(
+            body["request_id"].as_str(),
+            self.header("x-request-id").as_deref(),
+            "a problem quotes its request's id"
+        );
         assert!(
             body["type"]
                 .as_str()
@@ -537,6 +554,15 @@ impl Response {
             self.json()
         }
     }
+}
+
+/// A problem body without its `request_id`, which is each request's own: for
+/// comparing the problems of two requests.
+pub fn without_request_id(mut problem: Value) -> Value {
+    if let Some(object) = problem.as_object_mut() {
+        object.remove("request_id");
+    }
+    problem
 }
 
 /// A page body for tests.

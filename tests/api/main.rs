@@ -26,6 +26,7 @@ mod language;
 mod limits;
 mod lists;
 mod metrics;
+mod observe;
 mod openapi;
 mod operations;
 mod outage;
