@@ -82,14 +82,24 @@ fn render_now(markdown: &str) -> Result<Rendered, String> {
             "nests lists or quotes {deepest} deep; at most {MAX_NESTING} levels are allowed"
         ));
     }
-    let html = to_html(markdown);
-    if html.len() > MAX_HTML_BYTES {
-        return Err(format!(
+    let too_big = |bytes: usize| {
+        format!(
             "renders to {} KiB of HTML; at most {} KiB are allowed (split the page, or give \
              tables fewer columns)",
-            html.len() / 1024,
+            bytes / 1024,
             MAX_HTML_BYTES / 1024
-        ));
+        )
+    };
+    // Checked before sanitising too: ammonia builds a whole DOM of what it cleans,
+    // several times the HTML's size, and a table bomb's megabytes are refused
+    // without it.
+    let unsafe_html = unsafe_html(markdown);
+    if unsafe_html.len() > MAX_HTML_BYTES {
+        return Err(too_big(unsafe_html.len()));
+    }
+    let html = sanitise(&unsafe_html);
+    if html.len() > MAX_HTML_BYTES {
+        return Err(too_big(html.len()));
     }
     Ok(Rendered {
         html,
@@ -157,12 +167,23 @@ fn is_thematic_break(line: &str) -> bool {
 }
 
 /// Sanitised HTML of a Markdown text.
+#[cfg(test)]
 fn to_html(markdown: &str) -> String {
+    sanitise(&unsafe_html(markdown))
+}
+
+/// The HTML pulldown-cmark makes of a Markdown text, before it is sanitised.
+fn unsafe_html(markdown: &str) -> String {
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options()));
+    unsafe_html
+}
+
+/// HTML with nothing executable left: no script, handler or `javascript:` URL.
+fn sanitise(unsafe_html: &str) -> String {
     ammonia::Builder::default()
         .link_rel(Some("noopener noreferrer"))
-        .clean(&unsafe_html)
+        .clean(unsafe_html)
         .to_string()
 }
 

@@ -300,6 +300,33 @@ async fn the_embedded_default_sets_itself_up_serves_the_sample_content_and_stops
     assert!(cluster.running_port().is_none(), "stopped after refusing");
 }
 
+#[actix_web::test]
+async fn a_data_directory_with_shell_characters_in_its_name_reaches_no_shell() {
+    let temp = TempDir::new();
+    let witness =
+        std::env::temp_dir().join(format!("seesac-injected-{}", uuid::Uuid::new_v4().simple()));
+    // Were the path ever put in a shell command line, in quotes or not, the quote
+    // would end the quoting and the command would run.
+    let data = temp.0.join(format!(
+        "it's \"$(touch {})\" `touch {}` data",
+        witness.display(),
+        witness.display()
+    ));
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let mut serve = command();
+    serve.env("SEESAC_DATA_DIR", &data);
+    let mut served = Served::start(serve, temp.0.join("serve.log"));
+    served.wait_ready(&client).await;
+    let pages = get_json(&client, &format!("{}/api/v1/pages", served.address)).await;
+    assert_eq!(pages["meta"]["total"], 8);
+    let log = served.terminate();
+    assert!(log.contains("stopped the embedded PostgreSQL"), "{log}");
+    assert!(data.join("postgres/PG_VERSION").is_file());
+    assert!(!witness.exists(), "a shell ran a command from the path");
+}
+
 #[test]
 fn without_postgresql_binaries_the_embedded_default_says_what_to_install_and_fails() {
     let temp = TempDir::new();
