@@ -254,9 +254,12 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
+        let request = crate::observe::current_request_id()
+            .map(|id| format!(" (request {id})"))
+            .unwrap_or_default();
         match self {
-            Self::Internal(cause) => log::error!("internal error: {cause}"),
-            Self::Unavailable(cause) => log::warn!("database unavailable: {cause}"),
+            Self::Internal(cause) => log::error!("internal error: {cause}{request}"),
+            Self::Unavailable(cause) => log::warn!("database unavailable: {cause}{request}"),
             _ => {}
         }
         let body = problem(status, self.detail(), self.errors());

@@ -29,6 +29,17 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+tokio::task_local! {
+    /// The id of the request the current task serves, for log lines written while
+    /// serving it (`SEESAC_LOG_FORMAT=json` adds it to each; errors name it).
+    static CURRENT: String;
+}
+
+/// The id of the request this task is serving, if it is serving one.
+pub fn current_request_id() -> Option<String> {
+    CURRENT.try_with(Clone::clone).ok()
+}
+
 /// A request id the client sent, if it is one we can log and echo safely: 1 to 64
 /// letters, digits, `.`, `_`, `:` or `-`. Anything else is replaced by our own.
 fn accepted(value: &HeaderValue) -> Option<String> {
@@ -81,7 +92,10 @@ pub async fn middleware(
     req.extensions_mut().insert(RequestId(id.clone()));
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = method_label(req.method());
-    let mut response = next.call(req).await?.map_into_boxed_body();
+    let mut response = CURRENT
+        .scope(id.clone(), next.call(req))
+        .await?
+        .map_into_boxed_body();
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
@@ -95,6 +109,20 @@ pub async fn middleware(
     let elapsed = started.elapsed();
     if let Some(metrics) = metrics {
         metrics.observe(method, &route, status, elapsed.as_secs_f64());
+        if status == 429 {
+            // The policy's name, from `RateLimit-Policy: "logins";q=30;w=60`;
+            // `busy` for the password checks' cap, which has none.
+            let policy = response
+                .headers()
+                .get("ratelimit-policy")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split('"').nth(1))
+                .unwrap_or("busy");
+            metrics.refused(policy);
+        }
+        if status == 401 && route == "/api/v1/auth/token" {
+            metrics.login_failures.inc();
+        }
     }
     let millis = elapsed.as_secs_f64() * 1000.0;
     log::info!(
@@ -120,11 +148,9 @@ async fn with_request_id(response: ServiceResponse<BoxBody>, id: &str) -> Servic
     }
     let (request, answer) = response.into_parts();
     let (head, body) = answer.into_parts();
-    let bytes = actix_web::body::to_bytes_limited(body, 64 * 1024)
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
+    // A problem is ours and bounded (a batch's names at most 1,000 items); read
+    // whole, so that a long one is not cut.
+    let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
     let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(serde_json::Value::Object(mut problem)) => {
             problem.insert("request_id".to_owned(), id.into());
@@ -143,6 +169,12 @@ struct RequestLabels {
     method: &'static str,
     route: String,
     status: u16,
+}
+
+/// The labels of a refusal by a rate limit.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PolicyLabels {
+    policy: String,
 }
 
 /// The labels of a duration.
@@ -167,6 +199,8 @@ pub struct Metrics {
     durations: Family<RouteLabels, Histogram, Buckets>,
     pool_connections: Gauge,
     pool_idle: Gauge,
+    rate_limited: Family<PolicyLabels, Counter>,
+    login_failures: Counter,
 }
 
 impl Default for Metrics {
@@ -197,12 +231,26 @@ impl Default for Metrics {
             "Database connections in the pool not in use",
             pool_idle.clone(),
         );
+        let rate_limited = Family::<PolicyLabels, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused with a 429, by policy (logins, login-failures, writes, busy)",
+            rate_limited.clone(),
+        );
+        let login_failures = Counter::default();
+        registry.register(
+            "login_failures",
+            "Logins refused for a wrong username or password",
+            login_failures.clone(),
+        );
         Self {
             registry,
             requests,
             durations,
             pool_connections,
             pool_idle,
+            rate_limited,
+            login_failures,
         }
     }
 }
@@ -222,6 +270,20 @@ impl Metrics {
                 route: route.to_owned(),
             })
             .observe(seconds);
+    }
+
+    fn refused(&self, policy: &str) {
+        // Only the service's own policy names: a made-up header cannot reach here,
+        // the service sets it.
+        let policy = match policy {
+            "logins" | "login-failures" | "writes" => policy,
+            _ => "busy",
+        };
+        self.rate_limited
+            .get_or_create(&PolicyLabels {
+                policy: policy.to_owned(),
+            })
+            .inc();
     }
 
     /// The metrics in the OpenMetrics text format, with the pool as it is now.
@@ -307,6 +369,9 @@ pub fn json_line(
     let _ = record.key_values().visit(&mut fields);
     for (key, value) in fields.0 {
         line.entry(key).or_insert(value);
+    }
+    if let Some(id) = current_request_id() {
+        line.entry("request_id").or_insert(id.into());
     }
     writeln!(out, "{}", serde_json::Value::Object(line))
 }

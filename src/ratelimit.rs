@@ -87,22 +87,14 @@ impl Limiter {
 
     /// Where `key` stands, without counting anything: `Err` if it has no room left.
     pub fn check(&self, key: &str) -> Result<Standing, Standing> {
-        let standing = self.with(key, false);
-        if standing.remaining == 0 {
-            Err(standing)
-        } else {
-            Ok(standing)
-        }
+        self.with(key, false)
     }
 
     /// Counts an event for `key` if the policy has room for one (`Ok`, where it
-    /// stands after), or counts nothing (`Err`).
+    /// stands after), or counts nothing (`Err`). The look and the count are one
+    /// step: requests that arrive together cannot all find the last place free.
     pub fn hit(&self, key: &str) -> Result<Standing, Standing> {
-        let before = self.with(key, false);
-        if before.remaining == 0 {
-            return Err(before);
-        }
-        Ok(self.with(key, true))
+        self.with(key, true)
     }
 
     /// Forgets `key`'s events (a successful login clears its failures).
@@ -112,16 +104,16 @@ impl Limiter {
         }
     }
 
-    fn with(&self, key: &str, count: bool) -> Standing {
+    fn with(&self, key: &str, count: bool) -> Result<Standing, Standing> {
         let now = Instant::now();
         let window = self.policy.window;
         let quota = self.policy.quota as usize;
         let Ok(mut log) = self.log.lock() else {
             // A panic elsewhere poisoned it; limiting nothing beats failing everything.
-            return self.standing(quota, None, now);
+            return Ok(self.standing(quota, None, now));
         };
         if count && !log.contains_key(key) && log.len() >= MAX_KEYS {
-            forget_idle(&mut log, now, window);
+            forget_idle(&mut log, now, window, quota);
         }
         let events = log.entry(key.to_owned()).or_default();
         while events
@@ -130,7 +122,8 @@ impl Limiter {
         {
             events.pop_front();
         }
-        if count && events.len() < quota {
+        let full = events.len() >= quota;
+        if count && !full {
             events.push_back(now);
         }
         let used = events.len();
@@ -138,7 +131,12 @@ impl Limiter {
         if used == 0 {
             log.remove(key);
         }
-        self.standing(quota.saturating_sub(used), oldest, now)
+        let standing = self.standing(quota.saturating_sub(used), oldest, now);
+        if full || (!count && used >= quota) {
+            Err(standing)
+        } else {
+            Ok(standing)
+        }
     }
 
     fn standing(&self, remaining: usize, oldest: Option<Instant>, now: Instant) -> Standing {
@@ -156,8 +154,14 @@ impl Limiter {
 }
 
 /// Drops keys with nothing in the window, then, if still full, the tenth that was
-/// active longest ago.
-fn forget_idle(log: &mut HashMap<String, VecDeque<Instant>>, now: Instant, window: Duration) {
+/// active longest ago, but never a key at its quota: a flood of made-up usernames
+/// must not free a locked one.
+fn forget_idle(
+    log: &mut HashMap<String, VecDeque<Instant>>,
+    now: Instant,
+    window: Duration,
+    quota: usize,
+) {
     log.retain(|_, events| {
         events
             .back()
@@ -166,6 +170,7 @@ fn forget_idle(log: &mut HashMap<String, VecDeque<Instant>>, now: Instant, windo
     if log.len() >= MAX_KEYS {
         let mut last: Vec<(Instant, String)> = log
             .iter()
+            .filter(|(_, events)| events.len() < quota)
             .filter_map(|(key, events)| events.back().map(|at| (*at, key.clone())))
             .collect();
         last.sort();
@@ -184,26 +189,42 @@ pub fn client_address(
     headers: &HeaderMap,
     trusted_proxies: &[IpAddr],
 ) -> Option<IpAddr> {
-    let mut client = peer?.ip();
+    let mut client = peer?.ip().to_canonical();
     if !trusted_proxies.contains(&client) {
         return Some(client);
     }
-    let forwarded: Vec<IpAddr> = headers
+    let hops: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .map(|hop| hop.trim().parse::<IpAddr>())
-        .collect::<Result<_, _>>()
-        .unwrap_or_default();
+        .map(str::trim)
+        .collect();
     // Right to left: each hop was added by the one after it; trust ends at the
-    // first address that is not one of our proxies.
-    for hop in forwarded.into_iter().rev() {
+    // first address that is not one of our proxies, or at one that is not an
+    // address at all (then the last proxy is the client we know).
+    for hop in hops.into_iter().rev() {
+        let Ok(hop) = hop.parse::<IpAddr>().map(|ip| ip.to_canonical()) else {
+            break;
+        };
         client = hop;
         if !trusted_proxies.contains(&hop) {
             break;
         }
     }
     Some(client)
+}
+
+/// The key a client is counted under: its IPv4 address, or the /64 network of its
+/// IPv6 address, since one IPv6 client holds a whole /64 and could rotate through it.
+pub fn client_key(client: Option<IpAddr>) -> String {
+    match client {
+        Some(IpAddr::V6(v6)) => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+        Some(ip) => ip.to_string(),
+        None => String::new(),
+    }
 }
 
 /// How many of one kind of expensive work each key may have running at once: a
@@ -304,6 +325,18 @@ mod tests {
 
     #[test]
     fn a_key_gets_its_quota_and_then_waits_for_the_window() {
+        assert_eq!(
+            client_key(Some(
+                "2001:db8:1:2:aaaa::1"
+                    .parse()
+                    .unwrap_or(IpAddr::from([0; 4]))
+            )),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            client_key(Some(IpAddr::from([203, 0, 113, 9]))),
+            "203.0.113.9"
+        );
         let limiter = Limiter::new(Policy {
             name: "test",
             quota: 3,

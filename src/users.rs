@@ -248,9 +248,11 @@ pub async fn issue_token(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     // Counted per client before anything else, whatever the request turns out to be.
-    let client = ratelimit::client_address(req.peer_addr(), req.headers(), &limits.trusted_proxies)
-        .map(|address| address.to_string())
-        .unwrap_or_default();
+    let client = ratelimit::client_key(ratelimit::client_address(
+        req.peer_addr(),
+        req.headers(),
+        &limits.trusted_proxies,
+    ));
     let attempts =
         limits
             .logins_per_client
@@ -269,15 +271,18 @@ pub async fn issue_token(
         check.fail("password", crate::validate::REQUIRED);
     }
     check.finish(())?;
+    // A login told to come back because the checks are busy is not an attempt.
+    let slot = HashingSlot::take(&limits, &client)?;
     // Whatever the password: a username that failed too often waits out its window.
+    // Every attempt counts as a failure from the start, and a success clears the
+    // count: attempts sent together cannot all slip in before the first fails.
     limits
         .failures_per_username
-        .check(&username)
+        .hit(&username)
         .map_err(|standing| AppError::RateLimited {
             detail: "too many failed logins for this username".to_owned(),
             standing,
         })?;
-    let slot = HashingSlot::take(&limits, &client)?;
     let name = username.clone();
     let user = db.run(move |conn| find(conn, &name)).await?;
     let verified = web::block(move || {
@@ -293,7 +298,6 @@ pub async fn issue_token(
     })
     .await?;
     let Some(user) = verified else {
-        let _ = limits.failures_per_username.hit(&username);
         return Err(AppError::Unauthorized {
             detail: "wrong username or password".to_owned(),
             invalid_token: false,

@@ -140,17 +140,11 @@ impl ServerUser {
         if !metadata.is_dir() {
             return false;
         }
-        let groups = std::ffi::CString::new(self.name.clone())
-            .ok()
-            .and_then(|name| {
-                nix::unistd::getgrouplist(&name, nix::unistd::Gid::from_raw(self.gid)).ok()
-            })
-            .unwrap_or_default();
+        // Only the primary group: the server is started with `Command::uid`, which
+        // drops supplementary groups.
         let shift = if metadata.uid() == self.uid {
             6
-        } else if metadata.gid() == self.gid
-            || groups.iter().any(|group| group.as_raw() == metadata.gid())
-        {
+        } else if metadata.gid() == self.gid {
             3
         } else {
             0
@@ -162,9 +156,12 @@ impl ServerUser {
     /// it cannot: a data directory in a closed home (root's, or a `mktemp -d`) fails
     /// with a message that says what to do, instead of an initdb riddle.
     pub fn check_reachable(&self, dir: &Path) -> Result<(), String> {
-        if dir.ancestors().all(|ancestor| self.may(1, ancestor)) {
+        // The real path: a symlink on the way must not hide a closed directory.
+        let real = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+        if real.ancestors().all(|ancestor| self.may(1, ancestor)) {
             return Ok(());
         }
+        let dir = real.as_path();
         let mut blocked = dir.to_owned();
         for ancestor in dir.ancestors().collect::<Vec<_>>().into_iter().rev() {
             if !self.may(1, ancestor) {
@@ -230,6 +227,19 @@ impl Cluster {
         self.data.join("PG_VERSION").is_file()
     }
 
+    /// Whether the cluster's directory is a real, empty directory of this process
+    /// or of the server user.
+    fn is_empty_and_ours(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let owners = [
+            Some(nix::unistd::geteuid().as_raw()),
+            self.user.as_ref().map(|user| user.uid),
+        ];
+        fs::symlink_metadata(&self.data)
+            .is_ok_and(|metadata| metadata.is_dir() && owners.contains(&Some(metadata.uid())))
+            && fs::read_dir(&self.data).is_ok_and(|mut entries| entries.next().is_none())
+    }
+
     fn command(&self, program: &str) -> Command {
         let mut command = Command::new(self.binaries.program(program));
         command
@@ -266,10 +276,14 @@ impl Cluster {
             use std::os::unix::fs::DirBuilderExt;
             // Created here, by us, exclusively: an existing directory (or a symlink
             // planted in its place) is an error, not something to take over.
-            fs::DirBuilder::new()
-                .mode(0o700)
-                .create(&self.data)
-                .map_err(|e| format!("cannot create {}: {e}", self.data.display()))?;
+            let created = fs::DirBuilder::new().mode(0o700).create(&self.data);
+            if let Err(error) = created {
+                // What a failed initdb leaves behind, an empty directory of ours, is
+                // used again; anything else is not ours to take over.
+                if error.kind() != std::io::ErrorKind::AlreadyExists || !self.is_empty_and_ours() {
+                    return Err(format!("cannot create {}: {error}", self.data.display()));
+                }
+            }
         }
         if let Some(user) = &self.user {
             user.give(&self.data)?;
@@ -301,13 +315,29 @@ impl Cluster {
     pub fn start(&self, port: u16) -> Result<(), String> {
         use std::os::unix::fs::OpenOptionsExt;
         let log_path = self.data.join("server.log");
+        // The cluster's directory belongs to the server user: what is there is
+        // opened without following a symlink or waiting on a FIFO, and used only
+        // if it is a plain file with no other name.
         let log = fs::OpenOptions::new()
             .append(true)
             .create(true)
             .mode(0o600)
-            .custom_flags(nix::libc::O_NOFOLLOW)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
             .open(&log_path)
             .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
+        {
+            use std::os::unix::fs::MetadataExt;
+            let metadata = log
+                .metadata()
+                .map_err(|e| format!("cannot read {}: {e}", log_path.display()))?;
+            if !metadata.is_file() || metadata.nlink() != 1 {
+                return Err(format!(
+                    "{} is not a plain file of its own (a FIFO, a device or a hard link may \
+                     have been planted): remove it",
+                    log_path.display()
+                ));
+            }
+        }
         let log_err = log
             .try_clone()
             .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
@@ -435,7 +465,12 @@ pub fn write_private_for(
             file.write_all(contents.as_bytes())?;
             file.sync_all()
         })
-        .and_then(|()| fs::rename(&temporary, path));
+        .and_then(|()| fs::rename(&temporary, path))
+        // The rename itself is made durable too.
+        .and_then(|()| match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => fs::File::open(parent)?.sync_all(),
+            _ => Ok(()),
+        });
     if let Err(error) = written {
         let _ = fs::remove_file(&temporary);
         return Err(failed(error));

@@ -206,8 +206,14 @@ fn prepare_data_dir(dir: &Path, mode: u32) -> Result<(), String> {
         ));
     }
     if created {
-        // The mode asked for, whatever the umask made of it.
-        fs::set_permissions(dir, fs::Permissions::from_mode(mode))
+        // The mode asked for, whatever the umask made of it; through the directory
+        // just checked, not its path again.
+        use std::os::unix::fs::OpenOptionsExt;
+        fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_DIRECTORY | nix::libc::O_NOFOLLOW)
+            .open(dir)
+            .and_then(|handle| handle.set_permissions(fs::Permissions::from_mode(mode)))
             .map_err(|e| format!("cannot set the mode of {}: {e}", dir.display()))?;
     }
     Ok(())

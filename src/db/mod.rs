@@ -109,7 +109,11 @@ pub fn grant_rows_to(conn: &mut PgConnection, role: &str) -> Result<(), String> 
     // Before PostgreSQL 15 anyone may create tables in `public`; the owner of the
     // schema takes that back (from 15 on it is so already).
     if let Err(e) = conn.batch_execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC") {
-        log::debug!("CREATE on public not revoked: {e}");
+        log::warn!(
+            "could not revoke CREATE on schema public from PUBLIC ({e}): on PostgreSQL before \
+             15 the service's role may then still create tables there; let the schema's owner \
+             run that statement"
+        );
     }
     // PostgreSQL 15 and later let a role that is not a superuser set this.
     if let Err(e) = conn.batch_execute(&format!("GRANT SET ON PARAMETER lc_messages TO {role}")) {

@@ -370,7 +370,8 @@ pub fn present<R: Resource>(
 
 /// Makes null each reference of `spec` that names an item anonymous readers do not
 /// see, in the items and in the items embedded in them (`children`, `line`,
-/// `parent`), which are of the same kind. One query per reference field.
+/// `parent_funder`: whatever key an embedding is shown under). One query per
+/// reference field.
 fn hide_references(
     conn: &mut PgConnection,
     spec: &ListSpec,
@@ -385,13 +386,19 @@ fn hide_references(
         key: String,
     }
 
-    fn each_item(values: &mut [Value], includes: &[&str], visit: &mut dyn FnMut(&mut Value)) {
+    // Each item, and every object embedded in it (alone or in an array): the
+    // embeddings of a resource are items of its own kind, or of a kind whose
+    // fields do not share the names of its references.
+    fn each_item(values: &mut [Value], visit: &mut dyn FnMut(&mut Value)) {
         for value in values {
             if let Value::Object(object) = value {
-                for include in includes {
-                    match object.get_mut(*include) {
-                        Some(Value::Array(embedded)) => embedded.iter_mut().for_each(&mut *visit),
-                        Some(embedded @ Value::Object(_)) => visit(embedded),
+                for embedded in object.values_mut() {
+                    match embedded {
+                        Value::Array(items) => items
+                            .iter_mut()
+                            .filter(|item| item.is_object())
+                            .for_each(&mut *visit),
+                        Value::Object(_) => visit(embedded),
                         _ => {}
                     }
                 }
@@ -405,7 +412,7 @@ fn hide_references(
             continue;
         };
         let mut named: Vec<String> = Vec::new();
-        each_item(values, spec.includes, &mut |item| {
+        each_item(values, &mut |item| {
             if let Some(Value::String(key)) = item.get(field.name) {
                 named.push(key.clone());
             }
@@ -425,7 +432,7 @@ fn hide_references(
         .into_iter()
         .map(|row| row.key)
         .collect();
-        each_item(values, spec.includes, &mut |item| {
+        each_item(values, &mut |item| {
             if let Some(reference) = item.get_mut(field.name)
                 && reference.as_str().is_some_and(|key| !visible.contains(key))
             {

@@ -118,6 +118,64 @@ async fn ten_failed_logins_for_a_username_lock_it_for_the_window_whatever_the_pa
 }
 
 #[actix_web::test]
+async fn bad_logins_sent_all_at_once_for_one_username_still_get_only_ten_tries() {
+    let app = app_with(ServerLimits {
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        ..ServerLimits::default()
+    })
+    .await;
+    account(&app, "editor-rs").await;
+    // Nine failures, one at a time: one try is left.
+    for n in 0..9 {
+        login(
+            &app,
+            "/api/v1/auth/token",
+            "editor-rs",
+            &format!("first {n}"),
+            "198.51.100.9",
+        )
+        .await
+        .problem(401, "unauthorized");
+    }
+    // Then a burst from many addresses, so that no per-client limit stands in the
+    // way: only one of them may try a password.
+    let attempts = (0..16).map(|n| {
+        let app = &app;
+        async move {
+            login(
+                app,
+                "/api/v1/auth/token",
+                "editor-rs",
+                &format!("guess {n}"),
+                &format!("203.0.113.{n}"),
+            )
+            .await
+        }
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let statuses: Vec<u16> = answers.iter().map(Response::status).collect();
+    assert!(
+        statuses.iter().all(|s| [401, 429].contains(s)),
+        "{statuses:?}"
+    );
+    let tried = 9 + statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(tried, 10, "passwords tried for one username: {statuses:?}");
+    limited(
+        &login(
+            &app,
+            "/api/v1/auth/token",
+            "editor-rs",
+            PASSWORD,
+            "198.51.100.1",
+        )
+        .await,
+        "login-failures",
+        10,
+        900,
+    );
+}
+
+#[actix_web::test]
 async fn a_client_gets_thirty_logins_a_minute_whatever_path_variant_or_forwarded_header_it_sends() {
     let app = app_with(ServerLimits::default()).await;
     account(&app, "editor-rs").await;

@@ -68,6 +68,10 @@ async fn every_answer_has_a_request_id_and_a_problem_quotes_it() {
 async fn metrics_count_requests_by_route_template_on_their_own_port_only() {
     let app = TestApp::spawn_with(Options {
         metrics: true,
+        limits: Some(seesac_api::config::ServerLimits {
+            writes_per_minute: 2,
+            ..Default::default()
+        }),
         ..Options::default()
     })
     .await;
@@ -83,6 +87,22 @@ async fn metrics_count_requests_by_route_template_on_their_own_port_only() {
         .problem(404, "not_found");
     // Not on the API's port.
     app.get("/metrics").await.problem(404, "not_found");
+    // A failed login, and a write past the limit.
+    app.request(Method::POST, "/api/v1/auth/token")
+        .json(json!({"username": "nobody", "password": "wrong"}))
+        .send()
+        .await
+        .problem(401, "unauthorized");
+    app.patch(&editor, "/api/v1/pages/mission", json!({"title": "Ours"}))
+        .await
+        .ok(200);
+    app.patch(
+        &editor,
+        "/api/v1/pages/mission",
+        json!({"title": "Too many"}),
+    )
+    .await
+    .problem(429, "too_many_requests");
 
     let url = app.metrics.clone().unwrap();
     let mut answer = awc::Client::default().get(&url).send().await.unwrap();
@@ -105,6 +125,8 @@ async fn metrics_count_requests_by_route_template_on_their_own_port_only() {
         r#"seesac_http_requests_total{method="POST",route="/api/v1/pages",status="201"} 1"#,
         r#"seesac_http_requests_total{method="GET",route="unmatched",status="404"} 1"#,
         r#"seesac_http_request_duration_seconds_count{method="GET",route="/api/v1/pages/{slug}"} 4"#,
+        r#"seesac_rate_limited_total{policy="writes"} 1"#,
+        "seesac_login_failures_total 1",
     ] {
         assert!(text.contains(line), "{line} missing from:\n{text}");
     }

@@ -182,3 +182,40 @@ async fn a_line_of_decisions_stops_at_a_draft_and_a_draft_funder_is_null() {
         .ok(200);
     assert_eq!(seen["funder"], "hidden-fund");
 }
+
+#[actix_web::test]
+async fn an_embedded_funder_does_not_name_its_hidden_parent_either() {
+    let app = TestApp::spawn().await;
+    let editor = app.editor();
+    let funder = |slug: &str, parent: Option<&str>, status: &str| json!({"slug": slug, "name": slug, "kind": "government", "parent": parent, "status": status});
+    for body in [
+        funder("hidden-ministry", None, "draft"),
+        funder("agency", Some("hidden-ministry"), "published"),
+        funder("office", Some("agency"), "published"),
+    ] {
+        app.post(&editor, "/api/v1/funders", body).await.ok(201);
+    }
+    for path in [
+        "/api/v1/funders/office?include=parent",
+        "/api/v1/funders/agency?include=children",
+        "/api/v1/funders?include=parent,children",
+    ] {
+        let body = app.get(path).await.ok(200);
+        assert!(
+            !body.to_string().contains("hidden-ministry"),
+            "{path}: {body}"
+        );
+    }
+    let office = app
+        .get("/api/v1/funders/office?include=parent")
+        .await
+        .ok(200);
+    assert_eq!(office["parent"], "agency");
+    assert_eq!(office["parent_funder"]["slug"], "agency");
+    assert_eq!(office["parent_funder"]["parent"], json!(null));
+    let seen = app
+        .get_as(&editor, "/api/v1/funders/office?include=parent")
+        .await
+        .ok(200);
+    assert_eq!(seen["parent_funder"]["parent"], "hidden-ministry");
+}
