@@ -65,12 +65,12 @@ impl Default for ServerLimits {
 
 /// A whole number from `range`, or what the message says.
 fn number_in(
+    var: &impl Fn(&str) -> Option<String>,
     name: &str,
-    raw: Option<String>,
     range: std::ops::RangeInclusive<u64>,
     default: u64,
 ) -> Result<u64, String> {
-    match raw {
+    match var(name) {
         None => Ok(default),
         Some(raw) => raw
             .trim()
@@ -88,7 +88,7 @@ fn number_in(
 }
 
 impl ServerLimits {
-    fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+    fn from_env(var: &impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let default = Self::default();
         let trusted_proxies = var("SEESAC_TRUSTED_PROXIES")
             .map(|raw| {
@@ -106,28 +106,28 @@ impl ServerLimits {
             .unwrap_or_default();
         Ok(Self {
             writes_per_minute: u32::try_from(number_in(
+                &var,
                 "SEESAC_WRITE_RATE_LIMIT",
-                var("SEESAC_WRITE_RATE_LIMIT"),
                 1..=1_000_000,
                 u64::from(default.writes_per_minute),
             )?)
             .unwrap_or(u32::MAX),
             trusted_proxies,
             header_timeout: Duration::from_secs(number_in(
+                &var,
                 "SEESAC_HEADER_TIMEOUT",
-                var("SEESAC_HEADER_TIMEOUT"),
                 1..=300,
                 default.header_timeout.as_secs(),
             )?),
             body_timeout: Duration::from_secs(number_in(
+                &var,
                 "SEESAC_BODY_TIMEOUT",
-                var("SEESAC_BODY_TIMEOUT"),
                 1..=3600,
                 default.body_timeout.as_secs(),
             )?),
             max_connections: usize::try_from(number_in(
+                &var,
                 "SEESAC_MAX_CONNECTIONS",
-                var("SEESAC_MAX_CONNECTIONS"),
                 1..=1_000_000,
                 default.max_connections as u64,
             )?)
@@ -143,17 +143,8 @@ impl Config {
                 .ok()
                 .filter(|value| !value.trim().is_empty())
         };
-        let pool_size = match var("SEESAC_DB_POOL_SIZE") {
-            None => 10,
-            Some(raw) => raw
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|size| (1..=500).contains(size))
-                .ok_or_else(|| {
-                    format!("SEESAC_DB_POOL_SIZE must be a number from 1 to 500, not {raw:?}")
-                })?,
-        };
+        let pool_size =
+            u32::try_from(number_in(&var, "SEESAC_DB_POOL_SIZE", 1..=500, 10)?).unwrap_or(10);
         Ok(Self {
             database_url: var("DATABASE_URL"),
             database_migration_url: var("DATABASE_MIGRATION_URL"),
@@ -164,7 +155,7 @@ impl Config {
             cors_origins: parse_origins(var("SEESAC_CORS_ORIGINS").as_deref())?,
             pg_bindir: var("SEESAC_PG_BINDIR").map(PathBuf::from),
             pool_size,
-            limits: ServerLimits::from_env(var)?,
+            limits: ServerLimits::from_env(&var)?,
         })
     }
 }

@@ -24,6 +24,11 @@ text_enum! {
 /// What anonymous callers may see, as SQL over the columns every content table has.
 pub const VISIBLE_SQL: &str = "(status = 'published' AND published_at <= now())";
 
+/// `VISIBLE_SQL` over the table called `alias` in a query that names several.
+pub fn visible_as(alias: &str) -> String {
+    format!("({alias}.status = 'published' AND {alias}.published_at <= now())")
+}
+
 /// Whether the caller sees drafts, archived and scheduled items, as a plain value
 /// that can cross into blocking database code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

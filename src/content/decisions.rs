@@ -388,9 +388,9 @@ fn lines(
     // A line is walked only through decisions the caller sees: it stops at a draft,
     // so that the draft, and what lies beyond it, tells nothing.
     let visible = if access.public_only() {
-        "AND d.status = 'published' AND d.published_at <= now()"
+        format!("AND {}", crate::visibility::visible_as("d"))
     } else {
-        ""
+        String::new()
     };
     let steps: Vec<LineStep> = diesel::sql_query(format!(
         "WITH RECURSIVE back(start, celex, supersedes, depth) AS ( \

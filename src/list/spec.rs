@@ -47,9 +47,10 @@ impl Target {
     /// The keys of the items of this table that anonymous readers see, as SQL.
     pub fn visible_keys(&self) -> String {
         format!(
-            "SELECT r.{key} FROM {table} r WHERE r.status = 'published' AND r.published_at <= now()",
+            "SELECT r.{key} FROM {table} r WHERE {visible}",
             key = self.key,
-            table = self.table
+            table = self.table,
+            visible = crate::visibility::visible_as("r")
         )
     }
 }

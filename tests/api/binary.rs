@@ -398,15 +398,14 @@ async fn with_database_url_it_migrates_on_start_and_loads_nothing_until_seed() {
 /// record of migrations.
 #[track_caller]
 fn assert_schema_is_out_of_reach(service: &mut diesel::PgConnection) {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let pages: Count = diesel::sql_query("SELECT count(*) AS n FROM pages")
-        .get_result(service)
-        .unwrap();
-    assert!(pages.n >= 0);
+    // It reads and writes rows (the statements fail otherwise)...
+    diesel::sql_query("SELECT slug FROM pages LIMIT 1")
+        .execute(service)
+        .expect("the service's role reads rows");
+    diesel::sql_query("UPDATE pages SET position = position")
+        .execute(service)
+        .expect("the service's role writes rows");
+    // ...and nothing more.
     for forbidden in [
         "DROP TABLE pages",
         "ALTER TABLE pages ADD COLUMN planted text",
