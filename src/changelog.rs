@@ -246,6 +246,36 @@ pub fn log_scheduled(conn: &mut PgConnection) -> AppResult<usize> {
     })
 }
 
+/// How long until the next scheduled publication of any content, if one is
+/// scheduled: the read cache keeps nothing past it, so that an item appears to
+/// anonymous readers when its time comes.
+pub fn next_publication(conn: &mut PgConnection) -> AppResult<Option<std::time::Duration>> {
+    #[derive(QueryableByName)]
+    struct Next {
+        #[diesel(sql_type = Nullable<diesel::sql_types::Double>)]
+        seconds: Option<f64>,
+    }
+    // `now()` (the statement's start, in this one-statement transaction) lets each
+    // branch walk its partial index on `published_at`.
+    let branches: Vec<String> = PUBLISHED
+        .iter()
+        .map(|(table, ..)| {
+            format!(
+                "SELECT min(published_at) AS at FROM {table} \
+                 WHERE status = 'published' AND published_at > now()"
+            )
+        })
+        .collect();
+    let next = diesel::sql_query(format!(
+        "SELECT extract(epoch FROM min(at) - now())::float8 AS seconds FROM ({}) due",
+        branches.join(" UNION ALL ")
+    ))
+    .get_result::<Next>(conn)?;
+    Ok(next
+        .seconds
+        .map(|seconds| std::time::Duration::from_secs_f64(seconds.max(0.0))))
+}
+
 fn database_now(conn: &mut PgConnection) -> AppResult<DateTime<Utc>> {
     #[derive(QueryableByName)]
     struct Now {

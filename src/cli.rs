@@ -287,6 +287,7 @@ fn serve(config: Config) -> Result<(), String> {
     drop(conn);
     let state = AppState {
         pool: db::pool(&database.url, config.pool_size),
+        database_url: database.url.clone(),
         keys: JwtKeys::new(secret.as_bytes()),
         cors_origins: config.cors_origins.clone(),
         limits: config.limits.clone(),

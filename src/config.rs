@@ -16,6 +16,7 @@
 //! | `SEESAC_HEADER_TIMEOUT` | `5` | seconds a client has to send a request's headers |
 //! | `SEESAC_BODY_TIMEOUT` | `20` | seconds a client has to send a request's body |
 //! | `SEESAC_MAX_CONNECTIONS` | `1000` | open connections at most; more wait to be accepted |
+//! | `SEESAC_READ_CACHE_BYTES` | `16777216` | bytes of anonymous answers the read cache keeps (16 MiB); `0` turns it off |
 //! | `SEESAC_METRICS_BIND` | unset | address and port for Prometheus metrics (`GET /metrics`); unset: none |
 //! | `SEESAC_LOG_FORMAT` | `text` | `text`, or `json` for one JSON object per line (read in `main`) |
 //! | `RUST_LOG` | `info` | log filter (env_logger syntax) |
@@ -49,6 +50,8 @@ pub struct ServerLimits {
     pub header_timeout: Duration,
     pub body_timeout: Duration,
     pub max_connections: usize,
+    /// What the read cache (`cache`) may hold, in bytes; 0: no cache.
+    pub read_cache_bytes: u64,
 }
 
 impl Default for ServerLimits {
@@ -59,6 +62,7 @@ impl Default for ServerLimits {
             header_timeout: Duration::from_secs(5),
             body_timeout: Duration::from_secs(20),
             max_connections: 1000,
+            read_cache_bytes: 16 << 20,
         }
     }
 }
@@ -132,6 +136,12 @@ impl ServerLimits {
                 default.max_connections as u64,
             )?)
             .unwrap_or(usize::MAX),
+            read_cache_bytes: number_in(
+                &var,
+                "SEESAC_READ_CACHE_BYTES",
+                0..=(1 << 40),
+                default.read_cache_bytes,
+            )?,
         })
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod apidoc;
 pub mod auth;
+pub mod cache;
 pub mod changelog;
 pub mod cli;
 pub mod config;

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 use crate::auth::Caller;
+use crate::cache::ReadCache;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http;
@@ -70,15 +71,46 @@ pub async fn healthz() -> HttpResponse {
         .json(Health { status: "ok" })
 }
 
-pub async fn readyz(db: Db) -> AppResult<HttpResponse> {
+/// A readiness answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// Always `ready` (a 503 otherwise).
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// Whether anonymous reads may be served from this instance's read cache
+    /// (`on`), go to the database while it is closed (`off`: after a change, at a
+    /// scheduled publication, or while its listener is reconnecting), or never use
+    /// it (`disabled`: `SEESAC_READ_CACHE_BYTES=0`).
+    #[schema(example = "on")]
+    pub read_cache: ReadCacheState,
+}
+
+/// The state of the read cache.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadCacheState {
+    On,
+    Off,
+    Disabled,
+}
+
+pub async fn readyz(db: Db, cache: web::Data<ReadCache>) -> AppResult<HttpResponse> {
     db.run(|conn| {
         conn.batch_execute("SELECT 1")
             .map_err(|e| AppError::Unavailable(e.to_string()))
     })
     .await?;
+    let read_cache = match (cache.enabled(), cache.is_open()) {
+        (false, _) => ReadCacheState::Disabled,
+        (true, true) => ReadCacheState::On,
+        (true, false) => ReadCacheState::Off,
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(Health { status: "ready" }))
+        .json(Readiness {
+            status: "ready",
+            read_cache,
+        }))
 }
 
 /// The OpenAPI document, built once at start.
@@ -140,8 +172,9 @@ pub fn healthz_doc() -> Doc {
 pub fn readyz_doc() -> Doc {
     Doc::new("readyz", "operations", "Readiness")
         .describe("200 when the database answers, 503 (with Retry-After) when it does not.")
-        .schema::<Health>()
-        .answer(Answer::json(200, "Ready", "Health"))
+        .schema::<ReadCacheState>()
+        .schema::<Readiness>()
+        .answer(Answer::json(200, "Ready", "Readiness"))
         .problems::<Unavailable>()
 }
 

@@ -36,55 +36,56 @@ pub fn table(t: &mut Table) {
     t.post("/api/v1/auth/token", users::issue_token, users::issue_token_doc);
 
     // Content. Reads are public and show what is published; a token with the right
-    // shows drafts too. Writes are for editors and admins, and API tokens with the
-    // scope (observations: a partner's token writes only its own).
-    t.get("/api/v1/pages", crud::list::<Pages>, doc::list::<Pages>);
+    // shows drafts too; `get_cached`: anonymous answers come from the read cache.
+    // Writes are for editors and admins, and API tokens with the scope
+    // (observations: a partner's token writes only its own).
+    t.get_cached("/api/v1/pages", crud::list::<Pages>, doc::list::<Pages>);
     t.post("/api/v1/pages", crud::create::<Pages>, doc::create::<Pages>);
-    t.get("/api/v1/pages/{slug}", crud::get::<Pages>, doc::get::<Pages>);
+    t.get_cached("/api/v1/pages/{slug}", crud::get::<Pages>, doc::get::<Pages>);
     t.put("/api/v1/pages/{slug}", crud::replace::<Pages>, doc::replace::<Pages>);
     t.patch("/api/v1/pages/{slug}", crud::update::<Pages>, doc::update::<Pages>);
     t.delete("/api/v1/pages/{slug}", crud::delete::<Pages>, doc::delete::<Pages>);
 
-    t.get("/api/v1/impact-metrics", crud::list::<Metrics>, doc::list::<Metrics>);
+    t.get_cached("/api/v1/impact-metrics", crud::list::<Metrics>, doc::list::<Metrics>);
     t.post("/api/v1/impact-metrics", crud::create::<Metrics>, doc::create::<Metrics>);
-    t.get("/api/v1/impact-metrics/{key}", crud::get::<Metrics>, doc::get::<Metrics>);
+    t.get_cached("/api/v1/impact-metrics/{key}", crud::get::<Metrics>, doc::get::<Metrics>);
     t.put("/api/v1/impact-metrics/{key}", crud::replace::<Metrics>, doc::replace::<Metrics>);
     t.patch("/api/v1/impact-metrics/{key}", crud::update::<Metrics>, doc::update::<Metrics>);
     t.delete("/api/v1/impact-metrics/{key}", crud::delete::<Metrics>, doc::delete::<Metrics>);
 
-    t.get("/api/v1/impact-metrics/{key}/observations", crud::list::<Observations>, doc::list::<Observations>);
+    t.get_cached("/api/v1/impact-metrics/{key}/observations", crud::list::<Observations>, doc::list::<Observations>);
     t.post("/api/v1/impact-metrics/{key}/observations", crud::create::<Observations>, doc::create::<Observations>);
-    t.get("/api/v1/impact-metrics/{key}/observations/{id}", crud::get::<Observations>, doc::get::<Observations>);
+    t.get_cached("/api/v1/impact-metrics/{key}/observations/{id}", crud::get::<Observations>, doc::get::<Observations>);
     t.put("/api/v1/impact-metrics/{key}/observations/{id}", crud::replace::<Observations>, doc::replace::<Observations>);
     t.patch("/api/v1/impact-metrics/{key}/observations/{id}", crud::update::<Observations>, doc::update::<Observations>);
     t.delete("/api/v1/impact-metrics/{key}/observations/{id}", crud::delete::<Observations>, doc::delete::<Observations>);
 
-    t.get("/api/v1/observations", observations::list_all_observations, doc::list_everywhere::<Observations>);
+    t.get_cached("/api/v1/observations", observations::list_all_observations, doc::list_everywhere::<Observations>);
     t.post("/api/v1/observations/batch", batch::upsert_observations, batch::upsert_observations_doc);
 
-    t.get("/api/v1/funders", crud::list::<Funders>, doc::list::<Funders>);
+    t.get_cached("/api/v1/funders", crud::list::<Funders>, doc::list::<Funders>);
     t.post("/api/v1/funders", crud::create::<Funders>, doc::create::<Funders>);
-    t.get("/api/v1/funders/{slug}", crud::get::<Funders>, doc::get::<Funders>);
+    t.get_cached("/api/v1/funders/{slug}", crud::get::<Funders>, doc::get::<Funders>);
     t.put("/api/v1/funders/{slug}", crud::replace::<Funders>, doc::replace::<Funders>);
     t.patch("/api/v1/funders/{slug}", crud::update::<Funders>, doc::update::<Funders>);
     t.delete("/api/v1/funders/{slug}", crud::delete::<Funders>, doc::delete::<Funders>);
 
-    t.get("/api/v1/council-decisions", crud::list::<Decisions>, doc::list::<Decisions>);
+    t.get_cached("/api/v1/council-decisions", crud::list::<Decisions>, doc::list::<Decisions>);
     t.post("/api/v1/council-decisions", crud::create::<Decisions>, doc::create::<Decisions>);
-    t.get("/api/v1/council-decisions/{celex}", crud::get::<Decisions>, doc::get::<Decisions>);
+    t.get_cached("/api/v1/council-decisions/{celex}", crud::get::<Decisions>, doc::get::<Decisions>);
     t.put("/api/v1/council-decisions/{celex}", crud::replace::<Decisions>, doc::replace::<Decisions>);
     t.patch("/api/v1/council-decisions/{celex}", crud::update::<Decisions>, doc::update::<Decisions>);
     t.delete("/api/v1/council-decisions/{celex}", crud::delete::<Decisions>, doc::delete::<Decisions>);
 
-    t.get("/api/v1/contacts", crud::list::<Contacts>, doc::list::<Contacts>);
+    t.get_cached("/api/v1/contacts", crud::list::<Contacts>, doc::list::<Contacts>);
     t.post("/api/v1/contacts", crud::create::<Contacts>, doc::create::<Contacts>);
-    t.get("/api/v1/contacts/{slug}", crud::get::<Contacts>, doc::get::<Contacts>);
+    t.get_cached("/api/v1/contacts/{slug}", crud::get::<Contacts>, doc::get::<Contacts>);
     t.put("/api/v1/contacts/{slug}", crud::replace::<Contacts>, doc::replace::<Contacts>);
     t.patch("/api/v1/contacts/{slug}", crud::update::<Contacts>, doc::update::<Contacts>);
     t.delete("/api/v1/contacts/{slug}", crud::delete::<Contacts>, doc::delete::<Contacts>);
-    t.get("/api/v1/contact", contacts::get_primary_contact, contacts::get_primary_contact_doc);
+    t.get_cached("/api/v1/contact", contacts::get_primary_contact, contacts::get_primary_contact_doc);
 
-    t.get("/api/v1/search", search::search, search::search_doc);
+    t.get_cached("/api/v1/search", search::search, search::search_doc);
     t.get("/api/v1/changes", feed::list_changes, feed::list_changes_doc);
 
     // User accounts: admins only.

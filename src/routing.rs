@@ -5,6 +5,7 @@
 //! exist undocumented and no path is written twice.
 
 use actix_web::http::{Method, header};
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Responder, guard, web};
 use utoipa::openapi::HttpMethod;
 
@@ -18,6 +19,8 @@ pub struct Route {
     pub method_name: &'static str,
     pub path: &'static str,
     pub doc: fn() -> Doc,
+    /// Whether the read cache keeps its anonymous answers (`get_cached`).
+    pub cached: bool,
     handler: actix_web::Route,
 }
 
@@ -53,6 +56,7 @@ impl Table {
         path: &'static str,
         handler: actix_web::Route,
         doc: fn() -> Doc,
+        cached: bool,
     ) {
         let method_name = match method {
             HttpMethod::Get => "GET",
@@ -69,6 +73,7 @@ impl Table {
             method_name,
             path,
             doc,
+            cached,
             handler,
         });
     }
@@ -83,11 +88,33 @@ impl Table {
         self.add(
             HttpMethod::Get,
             path,
-            web::route()
-                .guard(guard::Any(guard::Get()).or(guard::Head()))
-                .to(handler),
+            Self::get_or_head(handler),
             doc,
+            false,
         );
+    }
+
+    /// `get`, with its anonymous answers kept by the read cache (`cache`). Only for
+    /// reads whose anonymous answer depends on nothing but the URL, `Accept` and the
+    /// content tables, whose every change empties the cache.
+    pub fn get_cached<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(HttpMethod::Get, path, Self::get_or_head(handler), doc, true);
+    }
+
+    fn get_or_head<F, Args>(handler: F) -> actix_web::Route
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        web::route()
+            .guard(guard::Any(guard::Get()).or(guard::Head()))
+            .to(handler)
     }
 
     pub fn post<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
@@ -96,7 +123,7 @@ impl Table {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.add(HttpMethod::Post, path, web::post().to(handler), doc);
+        self.add(HttpMethod::Post, path, web::post().to(handler), doc, false);
     }
 
     pub fn put<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
@@ -105,7 +132,7 @@ impl Table {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.add(HttpMethod::Put, path, web::put().to(handler), doc);
+        self.add(HttpMethod::Put, path, web::put().to(handler), doc, false);
     }
 
     pub fn patch<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
@@ -114,7 +141,13 @@ impl Table {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.add(HttpMethod::Patch, path, web::patch().to(handler), doc);
+        self.add(
+            HttpMethod::Patch,
+            path,
+            web::patch().to(handler),
+            doc,
+            false,
+        );
     }
 
     pub fn delete<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
@@ -123,7 +156,13 @@ impl Table {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.add(HttpMethod::Delete, path, web::delete().to(handler), doc);
+        self.add(
+            HttpMethod::Delete,
+            path,
+            web::delete().to(handler),
+            doc,
+            false,
+        );
     }
 
     /// Every route, for the document.
@@ -142,13 +181,18 @@ impl Table {
         }
         for (path, routes) in paths {
             let allow = allow_header(&routes);
+            let cached = routes.iter().any(|route| route.cached);
             let mut resource = web::resource(path);
             for route in routes {
                 resource = resource.route(route.handler);
             }
-            cfg.service(resource.default_service(web::to(move |req: HttpRequest| {
-                other_method(req, allow.clone())
-            })));
+            cfg.service(
+                resource
+                    .default_service(web::to(move |req: HttpRequest| {
+                        other_method(req, allow.clone())
+                    }))
+                    .wrap(Condition::new(cached, from_fn(crate::cache::serve))),
+            );
         }
     }
 }

@@ -12,6 +12,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::JwtKeys;
+use crate::cache::{self, ReadCache};
 use crate::changelog;
 use crate::config::ServerLimits;
 use crate::db::PgPool;
@@ -25,6 +26,9 @@ use crate::{apidoc, http, idempotency, routes};
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    /// The database the pool connects to: the read cache listens on a connection of
+    /// its own to it.
+    pub database_url: String,
     pub keys: JwtKeys,
     /// Browser origins allowed by CORS; `*` for any; empty for none.
     pub cors_origins: Vec<String>,
@@ -124,6 +128,9 @@ pub fn run_with_metrics(
     let document = web::Data::new(document);
     actix_web::rt::spawn(background(state.pool.clone()));
     let pool = web::Data::new(state.pool);
+    let read_cache = std::sync::Arc::new(ReadCache::new(state.limits.read_cache_bytes));
+    cache::listen::spawn(&read_cache, state.database_url)?;
+    let read_cache = web::Data::from(read_cache);
     let registry = web::Data::new(Metrics::default());
     if let Some(metrics) = metrics {
         actix_web::rt::spawn(observe::metrics_server(
@@ -151,11 +158,13 @@ pub fn run_with_metrics(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(pool.clone())
+            .app_data(read_cache.clone())
             .app_data(rate_limits.clone())
             .app_data(registry.clone())
             .app_data(server_limits.clone())
             .app_data(keys.clone())
             .app_data(document.clone())
+            .wrap(from_fn(cache::invalidate_after_writes))
             .wrap(from_fn(idempotency::middleware))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(from_fn(http::middleware::finish_response))

@@ -31,14 +31,18 @@ pub fn tags(value: &str) -> impl Iterator<Item = &str> {
 
 /// `If-None-Match` on a read (weak comparison).
 fn not_modified(req: &HttpRequest, etag: &str) -> bool {
-    let Some(header) = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    tags(header).any(|tag| tag == "*" || weakly_equal(tag, etag))
+    none_match(
+        req.headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok()),
+        etag,
+    )
+}
+
+/// Whether a read's `If-None-Match` names this ETag: then the answer is 304.
+pub fn none_match(if_none_match: Option<&str>, etag: &str) -> bool {
+    if_none_match
+        .is_some_and(|header| tags(header).any(|tag| tag == "*" || weakly_equal(tag, etag)))
 }
 
 /// Public answers may be cached by anyone for a minute; answers for a token are

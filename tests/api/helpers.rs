@@ -3,6 +3,7 @@
 //! application served on a random port, and a small HTTP client.
 
 use std::net::TcpListener;
+use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -203,6 +204,8 @@ pub struct Options {
     pub limits: Option<ServerLimits>,
     /// Serve Prometheus metrics on a port of their own (`TestApp::metrics`).
     pub metrics: bool,
+    /// Serve this database instead of a new one: a second instance of the service.
+    pub database: Option<Rc<TestDatabase>>,
 }
 
 /// The application, served on a random port, over its own database.
@@ -210,7 +213,7 @@ pub struct TestApp {
     pub address: String,
     /// The URL of the metrics, if `Options::metrics` asked for them.
     pub metrics: Option<String>,
-    pub database: TestDatabase,
+    pub database: Rc<TestDatabase>,
     pub keys: JwtKeys,
     client: awc::Client,
     handle: ServerHandle,
@@ -231,7 +234,9 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> Self {
-        let database = TestDatabase::new();
+        let database = options
+            .database
+            .unwrap_or_else(|| Rc::new(TestDatabase::new()));
         if options.seed {
             seesac_api::seed::load(&mut database.connect()).expect("the sample content loads");
         }
@@ -250,6 +255,7 @@ impl TestApp {
         let keys = JwtKeys::new(JWT_SECRET.as_bytes());
         let state = AppState {
             pool,
+            database_url: url.clone(),
             keys: keys.clone(),
             cors_origins: options.cors_origins,
             limits: options.limits.unwrap_or_default(),
@@ -275,6 +281,32 @@ impl TestApp {
             keys,
             client,
             handle,
+        }
+    }
+
+    /// Another instance of the service, on this one's database.
+    pub async fn another_instance(&self) -> Self {
+        Self::spawn_with(Options {
+            database: Some(self.database.clone()),
+            ..Options::default()
+        })
+        .await
+    }
+
+    /// Waits (up to ten seconds) until `/readyz` says the read cache is `state`.
+    pub async fn wait_for_read_cache(&self, state: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let ready = self.get("/readyz").await;
+            if ready.status() == 200 && ready.json()["read_cache"] == state {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the read cache is not {state}: {}",
+                ready.json()
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
         }
     }
 

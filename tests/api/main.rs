@@ -32,6 +32,7 @@ mod operations;
 mod outage;
 mod pages;
 mod partners;
+mod read_cache;
 mod references;
 mod search;
 mod tokens;
