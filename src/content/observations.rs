@@ -3,6 +3,7 @@
 //! area, period_start, period_end) is unique.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::count_star;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::ToSchema;
@@ -14,7 +15,7 @@ use crate::db::Db;
 use crate::db::errors::on_delete;
 use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::list::{CONTENT_FIELDS, Dir, Field, Kind, ListQuery, ListSpec, total};
+use crate::list::{CONTENT_FIELDS, Dir, Field, Kind, ListQuery, ListSpec};
 use crate::resource::handlers::{access_of, answer_list};
 use crate::resource::{Resource, to_json};
 use crate::text_enum::text_enum;
@@ -432,14 +433,23 @@ impl Resource for Observations {
         query: &ListQuery,
         access: Access,
     ) -> AppResult<(Vec<Observation>, i64)> {
-        Ok(
-            query.load::<observations::table, _, _>(Self::SPEC, access, conn, || {
+        Ok(query.load::<observations::table, _, _, _>(
+            Self::SPEC,
+            access,
+            conn,
+            || {
                 observations::table
                     .filter(observations::metric.eq(metric.key.clone()))
-                    .select((Observation::as_select(), total()))
+                    .select(Observation::as_select())
                     .into_boxed()
-            })?,
-        )
+            },
+            || {
+                observations::table
+                    .filter(observations::metric.eq(metric.key.clone()))
+                    .select(count_star())
+                    .into_boxed()
+            },
+        )?)
     }
 
     fn as_body(row: &Observation) -> ObservationBody {
@@ -673,6 +683,18 @@ fn reject_duplicate(
 /// `GET /api/v1/observations`: observations of every metric, with `metric` a filter
 /// like any other, in JSON or CSV. Anonymous callers see only those of published
 /// metrics.
+/// Observations anonymous readers may see the metric of: every one for those who
+/// see everything.
+fn of_visible_metrics(access: Access) -> diesel::expression::SqlLiteral<Bool> {
+    if access.public_only() {
+        sql::<Bool>(&format!(
+            "metric IN (SELECT key FROM impact_metrics WHERE {VISIBLE_SQL})"
+        ))
+    } else {
+        sql::<Bool>("true")
+    }
+}
+
 pub async fn list_all_observations(
     db: Db,
     caller: Caller,
@@ -683,19 +705,23 @@ pub async fn list_all_observations(
     let work = query.clone();
     let (items, total) = db
         .run(move |conn| {
-            let (rows, total) =
-                work.load::<observations::table, _, _>(Observations::SPEC, access, conn, || {
-                    let all = observations::table
-                        .select((Observation::as_select(), total()))
-                        .into_boxed();
-                    if access.public_only() {
-                        all.filter(sql::<Bool>(&format!(
-                            "metric IN (SELECT key FROM impact_metrics WHERE {VISIBLE_SQL})"
-                        )))
-                    } else {
-                        all
-                    }
-                })?;
+            let (rows, total) = work.load::<observations::table, _, _, _>(
+                Observations::SPEC,
+                access,
+                conn,
+                || {
+                    observations::table
+                        .select(Observation::as_select())
+                        .filter(of_visible_metrics(access))
+                        .into_boxed()
+                },
+                || {
+                    observations::table
+                        .select(count_star())
+                        .filter(of_visible_metrics(access))
+                        .into_boxed()
+                },
+            )?;
             let items = rows
                 .iter()
                 .map(|row| work.view.apply(Observations::SPEC, to_json(row)))

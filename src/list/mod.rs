@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 pub use parse::{list_items, no_parameters, pairs, parse_item_view};
 pub use spec::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, Op, RECORD_FIELDS, Target};
-pub use sql::{Condition, OrderTerm, total};
+pub use sql::{Condition, OrderTerm};
 
 pub const DEFAULT_PER_PAGE: i64 = 20;
 pub const MAX_PER_PAGE: i64 = 100;

@@ -8,7 +8,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_dsl::LoadQuery;
 use diesel::query_dsl::methods::{FilterDsl, LimitDsl, OffsetDsl, ThenOrderDsl};
-use diesel::sql_types::{self, Array, BigInt, Bool};
+use diesel::sql_types::{self, Array, Bool};
 
 use super::{Dir, Filter, Kind, ListQuery, ListSpec, Op, Values};
 use crate::visibility::{Access, VISIBLE_SQL};
@@ -19,11 +19,6 @@ pub type Condition<QS> = Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>>;
 /// A bound ORDER BY term over the columns of `QS`. diesel wants every expression
 /// typed; ORDER BY ignores the type, so it is called text.
 pub type OrderTerm<QS> = Box<dyn BoxableExpression<QS, Pg, SqlType = sql_types::Text>>;
-
-/// `count(*) OVER ()`: the total of a filtered list, next to each row of the page.
-pub fn total() -> diesel::expression::SqlLiteral<BigInt> {
-    sql::<BigInt>("count(*) OVER ()")
-}
 
 impl Op {
     fn sql(self) -> &'static str {
@@ -98,15 +93,18 @@ impl ListQuery {
         terms
     }
 
-    /// Loads one page and the total. `base` builds the resource's boxed query,
-    /// selecting `(Row, count(*) OVER ())`; it is called again, for the total
-    /// alone, only when the page is past the end.
-    pub fn load<QS, Q, R>(
+    /// Loads one page and the total. `rows` builds the resource's boxed query of
+    /// rows, `count` the same query counting them (`count(*)`). The count is a
+    /// query of its own, run only when the page cannot tell the total: a page that
+    /// is not full ends the list, and a full one is found in sort order (by an index)
+    /// without reading, or sorting, the rest.
+    pub fn load<QS, Q, C, R>(
         &self,
         spec: &ListSpec,
         access: Access,
         conn: &mut PgConnection,
-        base: impl Fn() -> Q,
+        rows: impl Fn() -> Q,
+        count: impl Fn() -> C,
     ) -> QueryResult<(Vec<R>, i64)>
     where
         QS: 'static,
@@ -114,33 +112,31 @@ impl ListQuery {
             + ThenOrderDsl<OrderTerm<QS>, Output = Q>
             + LimitDsl<Output = Q>
             + OffsetDsl<Output = Q>
-            + for<'c> LoadQuery<'c, PgConnection, (R, i64)>,
+            + for<'c> LoadQuery<'c, PgConnection, R>,
+        C: FilterDsl<Condition<QS>, Output = C> + for<'c> LoadQuery<'c, PgConnection, i64>,
     {
-        let filtered = || {
-            let mut query = base();
-            for condition in self.conditions::<QS>(access) {
-                query = query.filter(condition);
-            }
-            query
-        };
-        let mut query = filtered();
+        let mut query = rows();
+        for condition in self.conditions::<QS>(access) {
+            query = query.filter(condition);
+        }
         for term in self.order::<QS>(spec, access) {
             query = query.then_order_by(term);
         }
-        let rows: Vec<(R, i64)> = query
+        let page: Vec<R> = query
             .limit(self.per_page)
             .offset(self.offset())
             .load(conn)?;
-        let total = match rows.first() {
-            Some((_, total)) => *total,
-            None if self.page == 1 => 0,
-            None => filtered()
-                .limit(1)
-                .load::<(R, i64)>(conn)?
-                .first()
-                .map_or(0, |(_, total)| *total),
+        let loaded = page.len() as i64;
+        let total = if (loaded > 0 && loaded < self.per_page) || (loaded == 0 && self.page == 1) {
+            self.offset() + loaded
+        } else {
+            let mut counting = count();
+            for condition in self.conditions::<QS>(access) {
+                counting = counting.filter(condition);
+            }
+            counting.get_result(conn)?
         };
-        Ok((rows.into_iter().map(|(row, _)| row).collect(), total))
+        Ok((page, total))
     }
 }
 

@@ -281,9 +281,12 @@ pub async fn create<R: Resource>(
             let scope = begin_write::<R>(conn, &scope)?;
             R::authorise(&caller, &scope, None, Some(&input))?;
             let row = R::save(conn, &scope, None, input, &caller)?;
-            log_write::<R>(conn, &scope, &caller, None, Some(&row))?;
             let key = R::key(&row);
-            Ok((represent_one::<R>(conn, row, Access::Everything)?, key))
+            // The log's lock is held from its append to the commit: the append is the
+            // last statement, after the answer is made.
+            let item = represent_one::<R>(conn, row.clone(), Access::Everything)?;
+            log_write::<R>(conn, &scope, &caller, None, Some(&row))?;
+            Ok((item, key))
         })
         .await?;
     let location = item_url(&req, &key, false);
@@ -311,11 +314,9 @@ pub async fn replace<R: Resource>(
             let input = R::validate(parse_body::<R>(object)?, Some(&key), existing.as_ref())?;
             R::authorise(&caller, &scope, existing.as_ref(), Some(&input))?;
             let row = R::save(conn, &scope, existing.as_ref(), input, &caller)?;
+            let item = represent_one::<R>(conn, row.clone(), Access::Everything)?;
             log_write::<R>(conn, &scope, &caller, existing.as_ref(), Some(&row))?;
-            Ok((
-                represent_one::<R>(conn, row, Access::Everything)?,
-                existing.is_none(),
-            ))
+            Ok((item, existing.is_none()))
         })
         .await?;
     Ok(if created {
@@ -360,13 +361,11 @@ pub async fn update<R: Resource>(
                 .map_err(|error| blame::<R>(error, patch, &existing))?;
             R::authorise(&caller, &scope, Some(&existing), Some(&input))?;
             let row = R::save(conn, &scope, Some(&existing), input, &caller)?;
-            log_write::<R>(conn, &scope, &caller, Some(&existing), Some(&row))?;
             let new_key = R::key(&row);
             let moved = new_key != key;
-            Ok((
-                represent_one::<R>(conn, row, Access::Everything)?,
-                moved.then_some(new_key),
-            ))
+            let item = represent_one::<R>(conn, row.clone(), Access::Everything)?;
+            log_write::<R>(conn, &scope, &caller, Some(&existing), Some(&row))?;
+            Ok((item, moved.then_some(new_key)))
         })
         .await?;
     let mut response = http::written(StatusCode::OK, &item, None);

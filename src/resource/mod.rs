@@ -82,13 +82,13 @@ macro_rules! table_resource {
             query: &$crate::list::ListQuery,
             access: $crate::visibility::Access,
         ) -> $crate::error::AppResult<(Vec<$Row>, i64)> {
-            Ok(
-                query.load::<$table::table, _, _>(Self::SPEC, access, conn, || {
-                    $table::table
-                        .select(($Row::as_select(), $crate::list::total()))
-                        .into_boxed()
-                })?,
-            )
+            Ok(query.load::<$table::table, _, _, _>(
+                Self::SPEC,
+                access,
+                conn,
+                || $table::table.select($Row::as_select()).into_boxed(),
+                || $table::table.select(diesel::dsl::count_star()).into_boxed(),
+            )?)
         }
     };
 }

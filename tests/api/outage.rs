@@ -111,3 +111,50 @@ async fn with_the_database_down_requests_get_a_quick_503_and_recover_when_it_ret
         .ok(201);
     assert_eq!(app.count("SELECT count(*) AS n FROM pages"), 1);
 }
+
+#[actix_web::test]
+async fn pooled_connections_killed_while_idle_cost_at_most_one_503_each() {
+    let app = TestApp::seeded().await;
+    let token = app.editor();
+    // Fill the pool: several requests at once.
+    let reads = (0..10).map(|_| app.get_as(&token, "/api/v1/pages/mission"));
+    for read in futures_util::future::join_all(reads).await {
+        read.ok(200);
+    }
+    let killed = app.count(
+        "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+         WHERE application_name = 'seesac-api' AND datname = current_database()",
+    );
+    assert!(killed >= 1, "no pooled connection to kill");
+    // Each dead connection fails the one request that finds it, with a 503 that
+    // says to retry, and is dropped; the pool then connects anew.
+    let mut unavailable = 0;
+    for _ in 0..(killed + 3) {
+        let response = app.get_as(&token, "/api/v1/pages/mission").await;
+        match response.status() {
+            200 => {}
+            503 => {
+                assert!(response.header("retry-after").is_some());
+                unavailable += 1;
+            }
+            status => panic!("{status}: {}", String::from_utf8_lossy(&response.body)),
+        }
+    }
+    assert!(
+        unavailable <= killed,
+        "{unavailable} 503s for {killed} connections"
+    );
+    app.get_as(&token, "/api/v1/pages/mission").await.ok(200);
+    // A write after it is kept.
+    app.patch(
+        &token,
+        "/api/v1/pages/mission",
+        serde_json::json!({"title": "After"}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM pages WHERE slug = 'mission' AND title = 'After'"),
+        1
+    );
+}
