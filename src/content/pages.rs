@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -190,6 +190,16 @@ impl Resource for Pages {
     const KEY_DESCRIPTION: &'static str = "The page's slug, e.g. `mission`";
     const KEY_EXAMPLE: &'static str = "mission";
     const WRITE_LOCK: Option<&'static str> = Some("pages");
+
+    /// The lock keeps two writes from closing a loop of parents between them. Only
+    /// a write that links a page to a parent, or renames it, can: one that keeps
+    /// or clears the parent and the slug shares the lock.
+    fn shares_write_lock(body: &Map<String, Value>, key: Option<&str>) -> bool {
+        body.get("parent").is_none_or(Value::is_null)
+            && body
+                .get("slug")
+                .is_none_or(|slug| key.is_none() || slug.as_str() == key)
+    }
     const READ_ONLY: &'static [&'static str] = &["body_html", "children"];
     const SPEC: &'static ListSpec = &ListSpec {
         fields: FIELDS,

@@ -114,15 +114,39 @@ pub fn log_write<R: Resource>(
     changelog::append(conn, &changes, &caller.name())
 }
 
+/// How a write holds its resource's `WRITE_LOCK`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    /// Alone: a write whose rules read other rows.
+    Exclusive,
+    /// Beside other writes that cannot break those rules (`shares_write_lock`).
+    Shared,
+}
+
+impl LockMode {
+    fn of<R: Resource>(body: &Map<String, Value>, key: Option<&str>) -> Self {
+        if R::shares_write_lock(body, key) {
+            Self::Shared
+        } else {
+            Self::Exclusive
+        }
+    }
+}
+
 /// The start of every write's transaction: the resource's advisory lock, then its
 /// scope, held; row locks come after.
 pub fn begin_write<R: Resource>(
     conn: &mut diesel::PgConnection,
     scope: &str,
+    mode: LockMode,
 ) -> AppResult<R::Scope> {
     use diesel::RunQueryDsl;
     if let Some(lock) = R::WRITE_LOCK {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        let function = match mode {
+            LockMode::Exclusive => "pg_advisory_xact_lock",
+            LockMode::Shared => "pg_advisory_xact_lock_shared",
+        };
+        diesel::sql_query(format!("SELECT {function}(hashtext($1))"))
             .bind::<diesel::sql_types::Text, _>(lock)
             .execute(conn)?;
     }
@@ -274,11 +298,12 @@ pub async fn create<R: Resource>(
     list::no_parameters(req.query_string())?;
     let object = http::json_object(&req, payload).await?;
     R::prepare(&object).await;
+    let mode = LockMode::of::<R>(&object, None);
     let body = parse_body::<R>(object)?;
     let (item, key) = db
         .transaction(move |conn| {
             let input = R::validate(body, None, None)?;
-            let scope = begin_write::<R>(conn, &scope)?;
+            let scope = begin_write::<R>(conn, &scope, mode)?;
             R::authorise(&caller, &scope, None, Some(&input))?;
             let row = R::save(conn, &scope, None, input, &caller)?;
             let key = R::key(&row);
@@ -305,9 +330,10 @@ pub async fn replace<R: Resource>(
     let object = http::json_object(&req, payload).await?;
     R::prepare(&object).await;
     let preconditions = Preconditions::of(&req);
+    let mode = LockMode::of::<R>(&object, Some(&key));
     let (item, created) = db
         .transaction(move |conn| {
-            let scope = begin_write::<R>(conn, &scope)?;
+            let scope = begin_write::<R>(conn, &scope, mode)?;
             let existing = R::find(conn, &scope, &key, true)?;
             // RFC 9110: the preconditions before the body.
             check_preconditions::<R>(conn, &preconditions, existing.as_ref())?;
@@ -341,9 +367,10 @@ pub async fn update<R: Resource>(
     }
     R::prepare(&patch).await;
     let preconditions = Preconditions::of(&req);
+    let mode = LockMode::of::<R>(&patch, Some(&key));
     let (item, new_key) = db
         .transaction(move |conn| {
-            let scope = begin_write::<R>(conn, &scope)?;
+            let scope = begin_write::<R>(conn, &scope, mode)?;
             let existing =
                 R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
             check_preconditions::<R>(conn, &preconditions, Some(&existing))?;
@@ -440,7 +467,7 @@ pub async fn delete<R: Resource>(
     }
     let preconditions = Preconditions::of(&req);
     db.transaction(move |conn| {
-        let scope = begin_write::<R>(conn, &scope)?;
+        let scope = begin_write::<R>(conn, &scope, LockMode::Exclusive)?;
         let existing = R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
         check_preconditions::<R>(conn, &preconditions, Some(&existing))?;
         R::authorise(&caller, &scope, Some(&existing), None)?;

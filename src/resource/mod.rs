@@ -184,6 +184,14 @@ pub trait Resource: Sized + 'static {
     /// contact) run one at a time instead of deadlocking.
     const WRITE_LOCK: Option<&'static str> = None;
 
+    /// Whether a write with this body (a merge patch for PATCH) to the item `key`
+    /// (none for a new one) cannot break what `WRITE_LOCK` protects, and so holds it
+    /// shared, beside other such writes, instead of alone.
+    fn shares_write_lock(body: &serde_json::Map<String, Value>, key: Option<&str>) -> bool {
+        let _ = (body, key);
+        false
+    }
+
     fn key(row: &Self::Row) -> String;
     fn version(row: &Self::Row) -> i32;
     /// The item's status and publication date, if it has them: content does, and

@@ -15,7 +15,7 @@ use crate::content::observations::Observations;
 use crate::content::pages::Pages;
 use crate::error::{AppError, AppResult};
 use crate::resource::Resource;
-use crate::resource::handlers::{begin_write, log_write, parse_body};
+use crate::resource::handlers::{LockMode, begin_write, log_write, parse_body};
 
 /// A page of the sample content.
 struct SeedPage {
@@ -150,7 +150,7 @@ fn published(items: &Value) -> Vec<Value> {
 /// Loads items a seed file describes, through the same validation as the API; items
 /// whose key exists already are left as they are, so seeding twice changes nothing.
 fn seed<R: Resource>(conn: &mut PgConnection, scope: &str, items: &[Value]) -> AppResult<usize> {
-    let scope = begin_write::<R>(conn, scope)?;
+    let scope = begin_write::<R>(conn, scope, LockMode::Exclusive)?;
     let mut created = 0;
     for item in items {
         let Value::Object(object) = item.clone() else {

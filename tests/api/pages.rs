@@ -611,6 +611,66 @@ async fn fifty_concurrent_patches_with_the_same_if_match_produce_exactly_one_suc
     );
 }
 
+#[actix_web::test]
+async fn concurrent_writes_never_close_a_loop_of_parents_and_other_writes_run_beside_them() {
+    let app = TestApp::spawn().await;
+    let token = app.editor();
+    for slug in ["a", "b", "c"] {
+        app.post(&token, "/api/v1/pages", page(slug, slug))
+            .await
+            .ok(201);
+    }
+    for round in 0..10 {
+        // Two writes that would close a loop between them, and writes that keep or
+        // clear parents (which share the lock) around them.
+        let requests = [
+            app.request(Method::PATCH, "/api/v1/pages/a")
+                .bearer(&token)
+                .merge_patch(json!({"parent": "b"})),
+            app.request(Method::PATCH, "/api/v1/pages/b")
+                .bearer(&token)
+                .merge_patch(json!({"parent": "a"})),
+            app.request(Method::PATCH, "/api/v1/pages/c")
+                .bearer(&token)
+                .merge_patch(json!({"title": format!("C {round}")})),
+            app.request(Method::PUT, "/api/v1/pages/c")
+                .bearer(&token)
+                .json(page("c", &format!("C again {round}"))),
+        ]
+        .map(|request| request.send());
+        let statuses: Vec<u16> = futures_join_all(requests)
+            .await
+            .iter()
+            .map(|r| r.status())
+            .collect();
+        assert_eq!(&statuses[2..], [200, 200], "{statuses:?}");
+        assert_eq!(
+            statuses[..2].iter().filter(|s| **s == 200).count(),
+            1,
+            "exactly one link wins: {statuses:?}"
+        );
+        assert!(statuses[..2].contains(&409), "{statuses:?}");
+        assert_eq!(
+            app.count(
+                "SELECT count(*) AS n FROM pages x JOIN pages y ON x.parent = y.slug \
+                 WHERE y.parent = x.slug"
+            ),
+            0,
+            "a loop was stored"
+        );
+        // Unlinked again for the next round.
+        for slug in ["a", "b"] {
+            app.patch(
+                &token,
+                &format!("/api/v1/pages/{slug}"),
+                json!({"parent": null}),
+            )
+            .await
+            .ok(200);
+        }
+    }
+}
+
 /// Runs futures concurrently on this task (awc requests are not Send).
 pub async fn futures_join_all<F: std::future::Future>(
     futures: impl IntoIterator<Item = F>,
