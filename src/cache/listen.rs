@@ -86,16 +86,17 @@ fn listen(cache: &Weak<ReadCache>, conn: &mut PgConnection) -> Result<(), String
             cache.invalidate();
         }
         if let Some(generation) = cache.to_open() {
+            // Changes come in bursts: the cache opens again once they pause for a
+            // poll, asking for the next publication once per burst, not per write.
+            cache.wait_changed(generation, POLL);
+            if cache.to_open() != Some(generation) {
+                continue;
+            }
             let asked = Instant::now();
             let next = changelog::next_publication(conn)
                 .map_err(|e| format!("cannot read the next publication: {e}"))?;
             cache.open(generation, asked, next);
             checked = Instant::now();
-            if cache.ticket().is_none() {
-                // Changed again meanwhile: ask again after a pause, not at once.
-                std::thread::sleep(POLL);
-                continue;
-            }
             if !announced {
                 log::info!("the read cache is on");
                 announced = true;

@@ -220,6 +220,18 @@ impl ReadCache {
         }
     }
 
+    /// Waits `timeout`, or less if the cache moves past `generation`.
+    fn wait_changed(&self, generation: u64, timeout: Duration) {
+        let window = self.window();
+        if window.generation == generation {
+            drop(
+                self.closed
+                    .wait_timeout(window, timeout)
+                    .unwrap_or_else(PoisonError::into_inner),
+            );
+        }
+    }
+
     /// Waits until the cache closes, or `timeout`.
     fn wait_closed(&self, timeout: Duration) {
         let window = self.window();

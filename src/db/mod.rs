@@ -72,8 +72,8 @@ pub fn english_messages(conn: &mut PgConnection) -> Result<(), String> {
 ///
 /// A connection is not tested with a round trip each time it is checked out: a
 /// connection that died while idle fails the one request that finds it (503 with
-/// `Retry-After`, the request changed nothing), libpq then reports its state
-/// unknown, diesel marks it broken, and the pool drops it. Idle connections are
+/// `Retry-After`, the request changed nothing), is marked broken (`Db::run`), and
+/// the pool drops it. Idle connections are
 /// closed after `IDLE_TIMEOUT`, so few are left to find dead after an outage.
 pub fn pool(database_url: &str, size: u32) -> PgPool {
     r2d2::Pool::builder()
@@ -216,6 +216,12 @@ impl Db {
                 }
             });
             let result = work(&mut conn);
+            if let Err(AppError::Unavailable(_)) = &result {
+                // The connection may have died. A failed prepare does not tell diesel
+                // so; a simple query does, and the pool then drops it instead of
+                // handing it to the next request.
+                let _ = conn.batch_execute("SELECT 1");
+            }
             conn.set_instrumentation(Option::<Box<dyn Instrumentation>>::None);
             let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
             stats.micros.fetch_add(micros, Ordering::Relaxed);

@@ -129,6 +129,7 @@ async fn pooled_connections_killed_while_idle_cost_at_most_one_503_each() {
     // Each dead connection fails the one request that finds it, with a 503 that
     // says to retry, and is dropped; the pool then connects anew.
     let mut unavailable = 0;
+    let mut details = Vec::new();
     for _ in 0..(killed + 3) {
         let response = app.get_as(&token, "/api/v1/pages/mission").await;
         match response.status() {
@@ -136,13 +137,14 @@ async fn pooled_connections_killed_while_idle_cost_at_most_one_503_each() {
             503 => {
                 assert!(response.header("retry-after").is_some());
                 unavailable += 1;
+                details.push(String::from_utf8_lossy(&response.body).into_owned());
             }
             status => panic!("{status}: {}", String::from_utf8_lossy(&response.body)),
         }
     }
     assert!(
         unavailable <= killed,
-        "{unavailable} 503s for {killed} connections"
+        "{unavailable} 503s for {killed} connections: {details:?}"
     );
     app.get_as(&token, "/api/v1/pages/mission").await.ok(200);
     // A write after it is kept.

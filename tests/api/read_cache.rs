@@ -137,6 +137,9 @@ async fn a_writer_reads_its_write_at_once() {
         );
     }
     // A write refused (4xx) changed nothing, and the cache still serves.
+    // Once the last write's own announcement has come and gone.
+    actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    app.wait_for_read_cache("on").await;
     let kept = app.get("/api/v1/pages/who-we-are").await.ok(200);
     retitle_quietly(&app, "who-we-are", "Quietly");
     app.patch(&editor, "/api/v1/pages/who-we-are", json!({"title": ""}))
