@@ -2,12 +2,10 @@
 //! transaction, so a change is logged if and only if it committed. The changes feed
 //! (`feed.rs`) reads it; the read cache and webhooks of later work will too.
 //!
-//! Positions are strictly increasing, without gaps, and in commit order: a write's
-//! changes are numbered by a deferred trigger as it commits (migration
-//! `changes_numbered_at_commit`), under a lock held until the commit ends, so a write
+//! Positions are strictly increasing, without gaps, and in commit order: a write
+//! appends as its last step, under a lock it holds until it commits, so a write
 //! that commits later always takes a larger position, and a reader who has seen
-//! position n will never find a change below n appear after it. The lock is taken
-//! inside PostgreSQL at commit, not across a round trip to the service.
+//! position n will never find a change below n appear after it.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -22,6 +20,9 @@ use crate::visibility::{Access, Status};
 /// holds.
 const HEAD_SQL: &str = "SELECT greatest(coalesce(max(position), 0), \
     (SELECT position FROM changes_horizon)) FROM changes";
+
+/// The advisory lock the tail of every logged write holds until it commits.
+const LOG_LOCK: &str = "seesac:changes";
 
 /// What happened to an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,24 +113,26 @@ pub fn changes_between(
     }
 }
 
-/// Appends changes to the caller's transaction. They are numbered as it commits
-/// (the `changes_numbered` trigger), in the order given, after every change that
-/// committed before.
+/// Appends changes as the last step of the caller's transaction; the lock it takes
+/// is held until that transaction ends.
 pub fn append(conn: &mut PgConnection, changes: &[Change], actor: &str) -> AppResult<()> {
     if changes.is_empty() {
         return Ok(());
     }
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind::<Text, _>(LOG_LOCK)
+        .execute(conn)?;
     let column = |f: fn(&Change) -> String| changes.iter().map(f).collect::<Vec<_>>();
-    diesel::sql_query(
+    diesel::sql_query(format!(
         // `at` is the clock's time, not the transaction's start (`now()`): an item
         // published during the transaction is published before it is logged.
         "INSERT INTO changes (position, type, key, parent, action, version, actor, \
                               public_before, public_from, at) \
-         SELECT -nextval('changes_pending'), t, k, p, a, v, $7, b, f, clock_timestamp() \
+         SELECT ({HEAD_SQL}) + n, t, k, p, a, v, $7, b, f, \
+                clock_timestamp() \
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], \
-                     $8::timestamptz[]) WITH ORDINALITY AS u(t, k, p, a, v, b, f, n) \
-         ORDER BY n",
-    )
+                     $8::timestamptz[]) WITH ORDINALITY AS u(t, k, p, a, v, b, f, n)"
+    ))
     .bind::<Array<Text>, _>(column(|c| c.kind.to_owned()))
     .bind::<Array<Text>, _>(column(|c| c.key.clone()))
     .bind::<Array<Nullable<Text>>, _>(changes.iter().map(|c| c.parent.clone()).collect::<Vec<_>>())
