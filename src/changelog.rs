@@ -3,9 +3,10 @@
 //! (`feed.rs`) reads it; the read cache and webhooks of later work will too.
 //!
 //! Positions are strictly increasing, without gaps, and in commit order: a write
-//! appends as its last step, under a lock it holds until it commits, so a write
-//! that commits later always takes a larger position, and a reader who has seen
-//! position n will never find a change below n appear after it.
+//! appends as its last step, moving the log's head (one row, `changes_head`) whose
+//! lock it holds until it commits, so a write that commits later always takes a
+//! larger position, and a reader who has seen position n will never find a change
+//! below n appear after it.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -15,14 +16,9 @@ use crate::db::schema::changes_schedule;
 use crate::error::AppResult;
 use crate::visibility::{Access, Status};
 
-/// The newest position taken: the last change, or after a prune that emptied the
-/// log, the horizon, so that positions never start again below a cursor a reader
-/// holds.
-const HEAD_SQL: &str = "SELECT greatest(coalesce(max(position), 0), \
-    (SELECT position FROM changes_horizon)) FROM changes";
-
-/// The advisory lock the tail of every logged write holds until it commits.
-const LOG_LOCK: &str = "seesac:changes";
+/// The newest position taken (never less than the horizon: positions go on from
+/// where they were after a prune that emptied the log).
+const HEAD_SQL: &str = "SELECT position FROM changes_head";
 
 /// What happened to an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,26 +109,28 @@ pub fn changes_between(
     }
 }
 
-/// Appends changes as the last step of the caller's transaction; the lock it takes
-/// is held until that transaction ends.
+/// Appends changes as the last step of the caller's transaction, in one statement
+/// that also moves `changes_head` forward: that row stays locked until the
+/// transaction ends, so writes that log take their positions one at a time, in the
+/// order they commit.
 pub fn append(conn: &mut PgConnection, changes: &[Change], actor: &str) -> AppResult<()> {
     if changes.is_empty() {
         return Ok(());
     }
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
-        .bind::<Text, _>(LOG_LOCK)
-        .execute(conn)?;
     let column = |f: fn(&Change) -> String| changes.iter().map(f).collect::<Vec<_>>();
-    diesel::sql_query(format!(
+    let count = i64::try_from(changes.len()).map_err(crate::error::AppError::internal)?;
+    diesel::sql_query(
+        // A write that waited for the head's lock reads the position the previous
+        // one committed (an UPDATE re-reads a row it waited for), not its snapshot.
         // `at` is the clock's time, not the transaction's start (`now()`): an item
         // published during the transaction is published before it is logged.
-        "INSERT INTO changes (position, type, key, parent, action, version, actor, \
+        "WITH head AS (UPDATE changes_head SET position = position + $9 RETURNING position) \
+         INSERT INTO changes (position, type, key, parent, action, version, actor, \
                               public_before, public_from, at) \
-         SELECT ({HEAD_SQL}) + n, t, k, p, a, v, $7, b, f, \
-                clock_timestamp() \
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], \
-                     $8::timestamptz[]) WITH ORDINALITY AS u(t, k, p, a, v, b, f, n)"
-    ))
+         SELECT head.position - $9 + n, t, k, p, a, v, $7, b, f, clock_timestamp() \
+         FROM head, unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], \
+                           $6::bool[], $8::timestamptz[]) WITH ORDINALITY AS u(t, k, p, a, v, b, f, n)",
+    )
     .bind::<Array<Text>, _>(column(|c| c.kind.to_owned()))
     .bind::<Array<Text>, _>(column(|c| c.key.clone()))
     .bind::<Array<Nullable<Text>>, _>(changes.iter().map(|c| c.parent.clone()).collect::<Vec<_>>())
@@ -143,6 +141,7 @@ pub fn append(conn: &mut PgConnection, changes: &[Change], actor: &str) -> AppRe
     .bind::<Array<Nullable<Timestamptz>>, _>(
         changes.iter().map(|c| c.public_from).collect::<Vec<_>>(),
     )
+    .bind::<BigInt, _>(count)
     .execute(conn)?;
     Ok(())
 }
