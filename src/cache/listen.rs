@@ -4,9 +4,9 @@
 //! when the next scheduled publication is.
 //!
 //! diesel reads notifications without waiting for them, so the thread polls every
-//! `POLL`; the bound for other instances is one second. A failed poll, a
-//! failed `SELECT 1` every `CHECK_EVERY`, or a failed connection closes the cache
-//! until the listener is back. The thread ends when the cache is gone (the server
+//! `POLL`; the bound for other instances is one second. A failed poll, a failed
+//! check every `CHECK_EVERY` (which also asks when the next publication is), or a
+//! failed connection closes the cache until the listener is back. The thread ends when the cache is gone (the server
 //! stopped).
 
 use std::sync::{Arc, Weak};
@@ -102,8 +102,11 @@ fn listen(cache: &Weak<ReadCache>, conn: &mut PgConnection) -> Result<(), String
                 announced = true;
             }
         } else if checked.elapsed() >= CHECK_EVERY {
-            conn.batch_execute("SELECT 1")
+            // The connection's check, and the next publication's.
+            let asked = Instant::now();
+            let next = changelog::next_publication(conn)
                 .map_err(|e| format!("lost the connection: {e}"))?;
+            cache.close_by(asked, next);
             checked = Instant::now();
         }
         cache.wait_closed(POLL);

@@ -20,8 +20,8 @@
 //!   its polling interval of the commit.
 //! - **The cache is closed** (every read goes to the database) while the listening
 //!   connection is down, and opens again only once it is back and the cache is
-//!   empty; it also closes at the next scheduled publication and at least every
-//!   `MAX_OPEN`, and opens again empty.
+//!   empty; it also closes at the next scheduled publication, and opens again
+//!   empty.
 //! - **A read that raced a change is not kept**: each answer is kept under the
 //!   generation the cache had when the read began, and served only while that is
 //!   still the cache's generation.
@@ -41,9 +41,9 @@ use actix_web::{HttpRequest, HttpResponse};
 use crate::http::conditional::none_match;
 use crate::http::csv;
 
-/// The longest the cache stays open without asking the database when the next
-/// publication is; it then opens again empty.
-const MAX_OPEN: Duration = Duration::from_secs(60);
+/// How long the cache stays open when no publication is scheduled: until the next
+/// change, in practice (the listener asks again every few seconds).
+const UNTIL_CHANGED: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// One kept answer.
 #[derive(Debug)]
@@ -211,12 +211,28 @@ impl ReadCache {
     }
 
     /// Opens the cache, if nothing changed since `to_open` gave `generation`, until
-    /// the next publication (`next`, measured from `asked`) or `MAX_OPEN`.
+    /// the next publication (`next`, measured from `asked`), if one is scheduled.
     fn open(&self, generation: u64, asked: Instant, next: Option<Duration>) {
-        let open_for = next.map_or(MAX_OPEN, |next| next.min(MAX_OPEN));
+        let open_for = next.unwrap_or(UNTIL_CHANGED);
         let mut window = self.window();
         if window.generation == generation && !open_for.is_zero() {
             window.open_until = Some(asked + open_for);
+        }
+    }
+
+    /// Closes the cache at the next publication (`next`, measured from `asked`) if
+    /// that comes before it would close: the listener's periodic check, in case a
+    /// publication was scheduled without a word (a lost notification cannot happen
+    /// on a live connection, but this costs one query every few seconds).
+    fn close_by(&self, asked: Instant, next: Option<Duration>) {
+        let Some(next) = next else {
+            return;
+        };
+        let mut window = self.window();
+        if let Some(until) = window.open_until
+            && asked + next < until
+        {
+            window.open_until = Some(asked + next);
         }
     }
 
@@ -390,6 +406,21 @@ mod tests {
         cache.invalidate();
         cache.open(generation, Instant::now(), None);
         assert_eq!(cache.ticket(), None);
+    }
+
+    #[test]
+    fn a_publication_found_later_closes_it_earlier_never_later() {
+        let cache = ReadCache::new(1 << 20);
+        let generation = cache.to_open().unwrap_or_else(|| panic!("closed"));
+        cache.open(generation, Instant::now(), None);
+        cache.close_by(Instant::now(), None);
+        assert!(cache.is_open());
+        cache.close_by(Instant::now(), Some(Duration::from_secs(3600)));
+        cache.close_by(Instant::now(), Some(Duration::from_millis(30)));
+        cache.close_by(Instant::now(), Some(Duration::from_secs(60)));
+        assert!(cache.is_open());
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(!cache.is_open(), "closed at the earliest publication");
     }
 
     #[test]
