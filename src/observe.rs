@@ -20,6 +20,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::auth::{Caller, Identity};
+use crate::cache::ReadCache;
 use crate::db::PgPool;
 use crate::error::PROBLEM_JSON;
 
@@ -201,6 +202,8 @@ pub struct Metrics {
     pool_idle: Gauge,
     rate_limited: Family<PolicyLabels, Counter>,
     login_failures: Counter,
+    cache_bytes: Gauge,
+    cache_open: Gauge,
 }
 
 impl Default for Metrics {
@@ -243,6 +246,18 @@ impl Default for Metrics {
             "Logins refused for a wrong username or password",
             login_failures.clone(),
         );
+        let cache_bytes = Gauge::default();
+        registry.register(
+            "read_cache_bytes",
+            "Bytes of anonymous answers the read cache holds",
+            cache_bytes.clone(),
+        );
+        let cache_open = Gauge::default();
+        registry.register(
+            "read_cache_open",
+            "1 while the read cache serves answers, 0 while it is closed or off",
+            cache_open.clone(),
+        );
         Self {
             registry,
             requests,
@@ -251,11 +266,33 @@ impl Default for Metrics {
             pool_idle,
             rate_limited,
             login_failures,
+            cache_bytes,
+            cache_open,
         }
     }
 }
 
 impl Metrics {
+    /// Counts what the read cache does, from now on.
+    pub fn register_read_cache(&mut self, cache: &ReadCache) {
+        let counters = &cache.counters;
+        self.registry.register(
+            "read_cache_hits",
+            "Anonymous reads answered from the read cache",
+            counters.hits.clone(),
+        );
+        self.registry.register(
+            "read_cache_misses",
+            "Anonymous reads of cached routes that went to the database",
+            counters.misses.clone(),
+        );
+        self.registry.register(
+            "read_cache_emptied",
+            "Times the read cache was emptied (a change, a publication, a lost listener)",
+            counters.emptied.clone(),
+        );
+    }
+
     fn observe(&self, method: &'static str, route: &str, status: u16, seconds: f64) {
         self.requests
             .get_or_create(&RequestLabels {
@@ -286,11 +323,15 @@ impl Metrics {
             .inc();
     }
 
-    /// The metrics in the OpenMetrics text format, with the pool as it is now.
-    pub fn render(&self, pool: &PgPool) -> String {
+    /// The metrics in the OpenMetrics text format, with the pool and the read
+    /// cache as they are now.
+    pub fn render(&self, pool: &PgPool, cache: &ReadCache) -> String {
         let state = pool.state();
         self.pool_connections.set(i64::from(state.connections));
         self.pool_idle.set(i64::from(state.idle_connections));
+        self.cache_bytes
+            .set(i64::try_from(cache.bytes()).unwrap_or(i64::MAX));
+        self.cache_open.set(i64::from(cache.is_open()));
         let mut text = String::new();
         if let Err(error) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
             log::error!("cannot encode the metrics: {error}");
@@ -299,11 +340,15 @@ impl Metrics {
     }
 }
 
-async fn metrics(metrics: web::Data<Metrics>, pool: web::Data<PgPool>) -> HttpResponse {
+async fn metrics(
+    metrics: web::Data<Metrics>,
+    pool: web::Data<PgPool>,
+    cache: web::Data<ReadCache>,
+) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(metrics.render(&pool))
+        .body(metrics.render(&pool, &cache))
 }
 
 /// The metrics server: `GET /metrics` and nothing else, on its own listener, so
@@ -313,11 +358,13 @@ pub fn metrics_server(
     listener: TcpListener,
     registry: web::Data<Metrics>,
     pool: web::Data<PgPool>,
+    cache: web::Data<ReadCache>,
 ) -> std::io::Result<Server> {
     Ok(HttpServer::new(move || {
         App::new()
             .app_data(registry.clone())
             .app_data(pool.clone())
+            .app_data(cache.clone())
             .route("/metrics", web::get().to(metrics))
     })
     .workers(1)

@@ -130,13 +130,16 @@ pub fn run_with_metrics(
     let pool = web::Data::new(state.pool);
     let read_cache = std::sync::Arc::new(ReadCache::new(state.limits.read_cache_bytes));
     cache::listen::spawn(&read_cache, state.database_url)?;
+    let mut registry = Metrics::default();
+    registry.register_read_cache(&read_cache);
+    let registry = web::Data::new(registry);
     let read_cache = web::Data::from(read_cache);
-    let registry = web::Data::new(Metrics::default());
     if let Some(metrics) = metrics {
         actix_web::rt::spawn(observe::metrics_server(
             metrics,
             registry.clone(),
             pool.clone(),
+            read_cache.clone(),
         )?);
     }
     let keys = web::Data::new(state.keys);

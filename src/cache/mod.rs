@@ -37,6 +37,7 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
+use prometheus_client::metrics::counter::Counter;
 
 use crate::http::conditional::none_match;
 use crate::http::csv;
@@ -104,8 +105,21 @@ struct Window {
     open_until: Option<Instant>,
 }
 
+/// What the cache did, for the metrics (`observe`).
+#[derive(Debug, Default)]
+pub struct CacheCounters {
+    /// Anonymous reads answered from the cache.
+    pub hits: Counter,
+    /// Anonymous reads that went to the database (the cache was closed, or had no
+    /// answer for them).
+    pub misses: Counter,
+    /// Times the cache was emptied: a change, a publication, a lost listener.
+    pub emptied: Counter,
+}
+
 /// The cache of one instance, shared by its workers.
 pub struct ReadCache {
+    pub counters: CacheCounters,
     entries: Option<quick_cache::sync::Cache<String, Arc<Entry>, Weight>>,
     window: Mutex<Window>,
     /// Wakes the listener when the cache closes, so that it opens it again soon.
@@ -131,6 +145,7 @@ impl ReadCache {
             quick_cache::sync::Cache::with_weighter(estimate, bytes, Weight)
         });
         Self {
+            counters: CacheCounters::default(),
             entries,
             window: Mutex::new(Window {
                 generation: 0,
@@ -147,6 +162,11 @@ impl ReadCache {
     /// Whether answers are served and kept now.
     pub fn is_open(&self) -> bool {
         self.ticket().is_some()
+    }
+
+    /// The bytes its answers weigh now.
+    pub fn bytes(&self) -> u64 {
+        self.entries.as_ref().map_or(0, |entries| entries.weight())
     }
 
     fn window(&self) -> MutexGuard<'_, Window> {
@@ -187,6 +207,7 @@ impl ReadCache {
             window.generation += 1;
             window.open_until = None;
         }
+        self.counters.emptied.inc();
         if let Some(entries) = &self.entries {
             entries.clear();
         }
@@ -295,9 +316,11 @@ pub async fn serve(
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
     if let Some(entry) = cache.get(&key) {
+        cache.counters.hits.inc();
         let answer = entry.answer(if_none_match.as_deref());
         return Ok(req.into_response(answer));
     }
+    cache.counters.misses.inc();
     let Some(generation) = cache.ticket() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };

@@ -267,3 +267,60 @@ async fn readiness_says_whether_the_cache_is_on() {
         "No cache at all"
     );
 }
+
+#[actix_web::test]
+async fn the_metrics_count_hits_misses_and_emptyings() {
+    let app = TestApp::spawn_with(crate::helpers::Options {
+        metrics: true,
+        seed: true,
+        ..Default::default()
+    })
+    .await;
+    app.wait_for_read_cache("on").await;
+    let metrics = || async {
+        let url = app.metrics.clone().unwrap();
+        let mut answer = awc::Client::default().get(&url).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        String::from_utf8(answer.body().await.unwrap().to_vec()).unwrap()
+    };
+    let value = |text: &str, name: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
+            .parse()
+            .unwrap()
+    };
+    let before = metrics().await;
+    for _ in 0..3 {
+        app.get("/api/v1/pages/mission").await.ok(200);
+    }
+    app.get_as(&app.editor(), "/api/v1/pages/mission")
+        .await
+        .ok(200);
+    let after = metrics().await;
+    assert_eq!(
+        value(&after, "seesac_read_cache_misses_total")
+            - value(&before, "seesac_read_cache_misses_total"),
+        1.0
+    );
+    assert_eq!(
+        value(&after, "seesac_read_cache_hits_total")
+            - value(&before, "seesac_read_cache_hits_total"),
+        2.0,
+        "a token's read is neither"
+    );
+    assert_eq!(value(&after, "seesac_read_cache_open"), 1.0);
+    assert!(value(&after, "seesac_read_cache_bytes") > 100.0);
+    app.patch(
+        &app.editor(),
+        "/api/v1/pages/mission",
+        json!({"title": "Counted"}),
+    )
+    .await
+    .ok(200);
+    let emptied = metrics().await;
+    assert!(
+        value(&emptied, "seesac_read_cache_emptied_total")
+            > value(&after, "seesac_read_cache_emptied_total")
+    );
+}
