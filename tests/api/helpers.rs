@@ -293,6 +293,24 @@ impl TestApp {
         .await
     }
 
+    /// The Prometheus metrics (`Options::metrics`), checked to be OpenMetrics text.
+    pub async fn metrics_text(&self) -> String {
+        let url = self.metrics.clone().expect("spawned with Options::metrics");
+        let mut answer = awc::Client::default().get(&url).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        let content_type = answer
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            content_type.starts_with("application/openmetrics-text"),
+            "{content_type}"
+        );
+        String::from_utf8(answer.body().await.unwrap().to_vec()).unwrap()
+    }
+
     /// Waits (up to ten seconds) until `/readyz` says the read cache is `state`.
     pub async fn wait_for_read_cache(&self, state: &str) {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);

@@ -104,21 +104,7 @@ async fn metrics_count_requests_by_route_template_on_their_own_port_only() {
     .await
     .problem(429, "too_many_requests");
 
-    let url = app.metrics.clone().unwrap();
-    let mut answer = awc::Client::default().get(&url).send().await.unwrap();
-    assert_eq!(answer.status(), 200);
-    let content_type = answer
-        .headers()
-        .get("content-type")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        content_type.starts_with("application/openmetrics-text"),
-        "{content_type}"
-    );
-    let text = String::from_utf8(answer.body().await.unwrap().to_vec()).unwrap();
+    let text = app.metrics_text().await;
     for line in [
         r#"seesac_http_requests_total{method="GET",route="/api/v1/pages/{slug}",status="200"} 3"#,
         r#"seesac_http_requests_total{method="GET",route="/api/v1/pages/{slug}",status="404"} 1"#,

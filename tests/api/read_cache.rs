@@ -277,12 +277,6 @@ async fn the_metrics_count_hits_misses_and_emptyings() {
     })
     .await;
     app.wait_for_read_cache("on").await;
-    let metrics = || async {
-        let url = app.metrics.clone().unwrap();
-        let mut answer = awc::Client::default().get(&url).send().await.unwrap();
-        assert_eq!(answer.status(), 200);
-        String::from_utf8(answer.body().await.unwrap().to_vec()).unwrap()
-    };
     let value = |text: &str, name: &str| -> f64 {
         text.lines()
             .find_map(|line| line.strip_prefix(&format!("{name} ")))
@@ -290,14 +284,14 @@ async fn the_metrics_count_hits_misses_and_emptyings() {
             .parse()
             .unwrap()
     };
-    let before = metrics().await;
+    let before = app.metrics_text().await;
     for _ in 0..3 {
         app.get("/api/v1/pages/mission").await.ok(200);
     }
     app.get_as(&app.editor(), "/api/v1/pages/mission")
         .await
         .ok(200);
-    let after = metrics().await;
+    let after = app.metrics_text().await;
     assert_eq!(
         value(&after, "seesac_read_cache_misses_total")
             - value(&before, "seesac_read_cache_misses_total"),
@@ -318,7 +312,7 @@ async fn the_metrics_count_hits_misses_and_emptyings() {
     )
     .await
     .ok(200);
-    let emptied = metrics().await;
+    let emptied = app.metrics_text().await;
     assert!(
         value(&emptied, "seesac_read_cache_emptied_total")
             > value(&after, "seesac_read_cache_emptied_total")
