@@ -16,10 +16,6 @@ use crate::db::schema::changes_schedule;
 use crate::error::AppResult;
 use crate::visibility::{Access, Status};
 
-/// The newest position taken (never less than the horizon: positions go on from
-/// where they were after a prune that emptied the log).
-const HEAD_SQL: &str = "SELECT position FROM changes_head";
-
 /// What happened to an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -146,18 +142,17 @@ pub fn append(conn: &mut PgConnection, changes: &[Change], actor: &str) -> AppRe
     Ok(())
 }
 
-/// The position of the newest change, 0 if there is none.
+/// The position of the newest change, 0 if there is none (never less than the
+/// horizon: positions go on from where they were after a prune emptied the log).
 pub fn head(conn: &mut PgConnection) -> AppResult<i64> {
     #[derive(QueryableByName)]
     struct Head {
         #[diesel(sql_type = BigInt)]
         position: i64,
     }
-    Ok(
-        diesel::sql_query(format!("SELECT ({HEAD_SQL}) AS position"))
-            .get_result::<Head>(conn)?
-            .position,
-    )
+    Ok(diesel::sql_query("SELECT position FROM changes_head")
+        .get_result::<Head>(conn)?
+        .position)
 }
 
 /// The content tables, their change type and key column, for scheduled

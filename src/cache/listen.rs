@@ -88,7 +88,7 @@ fn listen(cache: &Weak<ReadCache>, conn: &mut PgConnection) -> Result<(), String
         if let Some(generation) = cache.to_open() {
             // Changes come in bursts: the cache opens again once they pause for a
             // poll, asking for the next publication once per burst, not per write.
-            cache.wait_changed(generation, POLL);
+            cache.wait_while(POLL, |window| window.generation == generation);
             if cache.to_open() != Some(generation) {
                 continue;
             }
@@ -109,6 +109,6 @@ fn listen(cache: &Weak<ReadCache>, conn: &mut PgConnection) -> Result<(), String
             cache.close_by(asked, next);
             checked = Instant::now();
         }
-        cache.wait_closed(POLL);
+        cache.wait_while(POLL, |window| window.open_until.is_some());
     }
 }

@@ -217,17 +217,15 @@ impl ReadCache {
     /// The generation to open the cache under, if it is closed (or its time is
     /// up: then it is emptied first).
     fn to_open(&self) -> Option<u64> {
-        let expired = {
+        {
             let window = self.window();
             match window.open_until {
                 Some(until) if Instant::now() < until => return None,
-                Some(_) => true,
                 None => return Some(window.generation),
+                Some(_) => {}
             }
-        };
-        if expired {
-            self.invalidate();
         }
+        self.invalidate();
         Some(self.window().generation)
     }
 
@@ -257,22 +255,11 @@ impl ReadCache {
         }
     }
 
-    /// Waits `timeout`, or less if the cache moves past `generation`.
-    fn wait_changed(&self, generation: u64, timeout: Duration) {
+    /// Waits `timeout`, or less if the cache is emptied meanwhile, while `pending`
+    /// holds (not at all if it does not).
+    fn wait_while(&self, timeout: Duration, pending: impl Fn(&Window) -> bool) {
         let window = self.window();
-        if window.generation == generation {
-            drop(
-                self.closed
-                    .wait_timeout(window, timeout)
-                    .unwrap_or_else(PoisonError::into_inner),
-            );
-        }
-    }
-
-    /// Waits until the cache closes, or `timeout`.
-    fn wait_closed(&self, timeout: Duration) {
-        let window = self.window();
-        if window.open_until.is_some() {
+        if pending(&window) {
             drop(
                 self.closed
                     .wait_timeout(window, timeout)

@@ -73,7 +73,13 @@ async fn anonymous_reads_come_from_the_cache_and_tokens_bypass_it() {
         app.get("/api/v1/pages?per_page=50&sort=slug").await.ok(200),
         list
     );
-    // HEAD and a token reach the database.
+    // HEAD and a token reach the database: HEAD tags the page as it now is.
+    let head = app
+        .request(Method::HEAD, "/api/v1/pages/mission")
+        .send()
+        .await;
+    assert_eq!(head.status(), 200);
+    assert_ne!(head.etag(), etag);
     let fresh = app.get_as(&app.editor(), "/api/v1/pages/mission").await;
     assert_eq!(fresh.ok(200)["title"], "Changed behind its back");
     assert_eq!(
@@ -160,7 +166,8 @@ async fn another_instance_drops_what_a_write_changed_within_a_second() {
         // The reader keeps the page, its list and a search.
         reader.get("/api/v1/pages/mission").await.ok(200);
         reader.get("/api/v1/pages?sort=title").await.ok(200);
-        reader.get("/api/v1/search?q=mission").await.ok(200);
+        let search = reader.get("/api/v1/search?q=mission").await.ok(200);
+        assert!(!search.to_string().contains(&title));
         writer
             .patch(&editor, "/api/v1/pages/mission", json!({"title": title}))
             .await
@@ -175,7 +182,11 @@ async fn another_instance_drops_what_a_write_changed_within_a_second() {
         loop {
             let item = reader.get("/api/v1/pages/mission").await.ok(200);
             let list = reader.get("/api/v1/pages?sort=title").await.ok(200);
-            if item["title"] == title.as_str() && list.to_string().contains(&title) {
+            let search = reader.get("/api/v1/search?q=mission").await.ok(200);
+            if item["title"] == title.as_str()
+                && list.to_string().contains(&title)
+                && search.to_string().contains(&title)
+            {
                 break;
             }
             assert!(
@@ -249,7 +260,7 @@ async fn a_scheduled_publication_appears_on_time() {
 }
 
 #[actix_web::test]
-async fn readiness_says_whether_the_cache_is_on() {
+async fn with_the_cache_turned_off_every_read_reaches_the_database() {
     let app = TestApp::spawn_with(crate::helpers::Options {
         limits: Some(seesac_api::config::ServerLimits {
             read_cache_bytes: 0,
