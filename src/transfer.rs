@@ -190,7 +190,8 @@ fn check_item<R: Resource>(item: &Map<String, Value>) -> AppResult<()> {
     R::validate(parse_body::<R>(body)?, url_key, None).map(|_| ())
 }
 
-/// The columns of a table that are written (not generated), in table order.
+/// The columns of a table that are written (not generated, and not the ETag the
+/// database keeps itself), in table order.
 fn columns(conn: &mut PgConnection, table: &str) -> AppResult<Vec<String>> {
     #[derive(QueryableByName)]
     struct Column {
@@ -200,6 +201,7 @@ fn columns(conn: &mut PgConnection, table: &str) -> AppResult<Vec<String>> {
     let columns: Vec<Column> = diesel::sql_query(
         "SELECT column_name::text FROM information_schema.columns \
          WHERE table_schema = current_schema() AND table_name = $1 AND is_generated = 'NEVER' \
+           AND column_name <> 'etag' \
          ORDER BY ordinal_position",
     )
     .bind::<Text, _>(table)

@@ -76,6 +76,10 @@ pub struct Funder {
     pub created_at: DateTime<Utc>,
     /// When it last changed (RFC 3339, UTC). Read-only.
     pub updated_at: DateTime<Utc>,
+    /// The ETag of the item as an editor reads it, kept by the database: a new one
+    /// with every change of what an editor reads (migration 000010).
+    #[serde(skip)]
+    pub etag: String,
 }
 
 /// A funder as the API shows it.

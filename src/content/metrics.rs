@@ -74,6 +74,10 @@ pub struct Metric {
     pub created_at: DateTime<Utc>,
     /// When it last changed (RFC 3339, UTC). Read-only.
     pub updated_at: DateTime<Utc>,
+    /// The ETag of the item as an editor reads it, kept by the database: a new one
+    /// with every change of what an editor reads (migration 000010).
+    #[serde(skip)]
+    pub etag: String,
 }
 
 /// An impact metric as the API shows it.

@@ -143,6 +143,10 @@ pub struct Observation {
     pub created_at: DateTime<Utc>,
     /// When it last changed (RFC 3339, UTC). Read-only.
     pub updated_at: DateTime<Utc>,
+    /// The ETag of the item as an editor reads it, kept by the database: a new one
+    /// with every change of what an editor reads (migration 000010).
+    #[serde(skip)]
+    pub etag: String,
 }
 
 /// The body of POST, PUT and PATCH. `id` and `metric` come from the URL; read-only
@@ -339,6 +343,10 @@ impl Resource for Observations {
         row.version
     }
 
+    fn etag(row: &Observation) -> &str {
+        &row.etag
+    }
+
     fn change_parent(metric: &ParentMetric) -> Option<String> {
         Some(metric.key.clone())
     }
@@ -386,8 +394,10 @@ impl Resource for Observations {
         Some(metric.public_with((row.status, row.published_at)))
     }
 
-    /// The metric must exist and be visible to the caller. A write holds it with a
-    /// share lock, so that its unit cannot change while a figure is checked against it.
+    /// The metric must exist and be visible to the caller. A write holds its row, so
+    /// that its unit cannot change while a figure is checked against it, and so that
+    /// the trigger that gives the metric a new ETag (its `latest` may change) waits for
+    /// nobody: with a share lock, two writers of one metric deadlocked there.
     fn resolve_scope(
         conn: &mut PgConnection,
         raw: &str,
@@ -398,7 +408,7 @@ impl Resource for Observations {
             .filter(impact_metrics::key.eq(raw))
             .select(ParentMetric::as_select());
         let metric = if for_write {
-            query.for_share().first(conn).optional()?
+            query.for_no_key_update().first(conn).optional()?
         } else {
             query.first(conn).optional()?
         };

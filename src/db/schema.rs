@@ -31,6 +31,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        etag -> Text,
     }
 }
 
@@ -50,6 +51,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         headline_area -> Nullable<Text>,
+        etag -> Text,
     }
 }
 
@@ -74,6 +76,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         partner -> Nullable<Text>,
         created_by -> Nullable<Text>,
+        etag -> Text,
     }
 }
 
@@ -94,6 +97,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        etag -> Text,
     }
 }
 
@@ -112,6 +116,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        etag -> Text,
     }
 }
 
@@ -135,6 +140,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        etag -> Text,
     }
 }
 
@@ -151,6 +157,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        etag -> Text,
     }
 }
 

@@ -116,11 +116,23 @@ pub fn read_tagged(
 
 /// The answer to a write: the item as it now is, with its ETag.
 pub fn written(status: StatusCode, body: &Value, location: Option<String>) -> HttpResponse {
+    written_tagged(status, body, None, location)
+}
+
+/// The answer to a write, with the ETag stored with the item if it has one (content
+/// does), or one over the answer's bytes.
+pub fn written_tagged(
+    status: StatusCode,
+    body: &Value,
+    etag: Option<&str>,
+    location: Option<String>,
+) -> HttpResponse {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let etag = etag.map_or_else(|| etag_of(&bytes), str::to_owned);
     let mut response = HttpResponse::build(status);
     response
         .content_type("application/json")
-        .insert_header((header::ETAG, etag_of(&bytes)))
+        .insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, "no-store"));
     if let Some(location) = location {
         response.insert_header((header::LOCATION, location));

@@ -12,5 +12,7 @@ pub mod links;
 pub mod middleware;
 
 pub use body::{BODY_LIMIT, from_object, json_object, parse_object};
-pub use conditional::{Preconditions, etag_of, read, read_bytes, read_tagged, tags, written};
+pub use conditional::{
+    Preconditions, etag_of, read, read_bytes, read_tagged, tags, written, written_tagged,
+};
 pub use links::link_header;

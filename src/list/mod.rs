@@ -60,6 +60,11 @@ pub struct View {
 }
 
 impl View {
+    /// The whole item, with no fieldset and nothing embedded.
+    pub fn is_whole(&self) -> bool {
+        self.fields.is_none() && self.include.is_empty()
+    }
+
     pub fn includes(&self, relation: &str) -> bool {
         self.include.contains(&relation)
     }

@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::changelog::{self, Snapshot};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::http::{self, Preconditions, csv, etag_of};
+use crate::http::{self, Preconditions, csv};
 use crate::list::{self, ListQuery, View};
 use crate::visibility::Access;
 
@@ -57,24 +57,13 @@ fn represent_one<R: Resource>(
         .ok_or_else(|| AppError::internal("represent returned nothing"))
 }
 
-/// A write's `If-Match` and `If-None-Match` against the ETag the row's
-/// representation has now (none if there is no row). The representation is built
-/// only when one of them was sent: most writes send neither.
+/// A write's `If-Match` and `If-None-Match` against the ETag stored with the row
+/// (none if there is no row).
 fn check_preconditions<R: Resource>(
-    conn: &mut diesel::PgConnection,
     preconditions: &Preconditions,
     row: Option<&R::Row>,
 ) -> AppResult<()> {
-    if preconditions.is_empty() {
-        return Ok(());
-    }
-    let current = row
-        .map(|row| {
-            represent_one::<R>(conn, row.clone(), Access::Everything)
-                .map(|item| etag_of(&serde_json::to_vec(&item).unwrap_or_default()))
-        })
-        .transpose()?;
-    preconditions.check(current.as_deref())
+    preconditions.check(row.map(R::etag))
 }
 
 /// A request body as the resource's type, without the fields that are never
@@ -269,7 +258,7 @@ pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppRe
     let (scope, key) = path_params::<R>(&req)?;
     let access = read_access::<R>(&caller)?;
     let view = list::parse_item_view(R::SPEC, req.query_string())?;
-    let item = db
+    let (item, etag) = db
         .run(move |conn| {
             let scope = R::resolve_scope(conn, &scope, access, false)?;
             let row = R::find(conn, &scope, &key, false)?
@@ -278,13 +267,24 @@ pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppRe
                         .is_none_or(|(status, published_at)| access.may_see(status, published_at))
                 })
                 .ok_or_else(|| not_found::<R>(&key))?;
+            // What an editor reads of the whole item is what the stored tag names;
+            // anything else (a public reader's view, hiding drafts; a fieldset) is
+            // tagged by its bytes.
+            let etag =
+                (access == Access::Everything && view.is_whole()).then(|| R::etag(&row).to_owned());
             let item = present::<R>(conn, vec![row], &view, access)?
                 .pop()
                 .unwrap_or(Value::Null);
-            Ok(view.apply(R::SPEC, item))
+            Ok((view.apply(R::SPEC, item), etag))
         })
         .await?;
-    Ok(http::read(&req, &caller, &item, &[]))
+    Ok(match etag {
+        Some(etag) => {
+            let bytes = serde_json::to_vec(&item).unwrap_or_default();
+            http::read_tagged(&req, &caller, bytes.into(), &etag, "application/json", &[])
+        }
+        None => http::read(&req, &caller, &item, &[]),
+    })
 }
 
 pub async fn create<R: Resource>(
@@ -300,7 +300,7 @@ pub async fn create<R: Resource>(
     R::prepare(&object).await;
     let mode = LockMode::of::<R>(&object, None);
     let body = parse_body::<R>(object)?;
-    let (item, key) = db
+    let (item, key, etag) = db
         .transaction(move |conn| {
             let input = R::validate(body, None, None)?;
             let scope = begin_write::<R>(conn, &scope, mode)?;
@@ -311,11 +311,16 @@ pub async fn create<R: Resource>(
             // last statement, after the answer is made.
             let item = represent_one::<R>(conn, row.clone(), Access::Everything)?;
             log_write::<R>(conn, &scope, &caller, None, Some(&row))?;
-            Ok((item, key))
+            Ok((item, key, R::etag(&row).to_owned()))
         })
         .await?;
     let location = item_url(&req, &key, false);
-    Ok(http::written(StatusCode::CREATED, &item, Some(location)))
+    Ok(http::written_tagged(
+        StatusCode::CREATED,
+        &item,
+        Some(&etag),
+        Some(location),
+    ))
 }
 
 pub async fn replace<R: Resource>(
@@ -331,24 +336,29 @@ pub async fn replace<R: Resource>(
     R::prepare(&object).await;
     let preconditions = Preconditions::of(&req);
     let mode = LockMode::of::<R>(&object, Some(&key));
-    let (item, created) = db
+    let (item, created, etag) = db
         .transaction(move |conn| {
             let scope = begin_write::<R>(conn, &scope, mode)?;
             let existing = R::find(conn, &scope, &key, true)?;
             // RFC 9110: the preconditions before the body.
-            check_preconditions::<R>(conn, &preconditions, existing.as_ref())?;
+            check_preconditions::<R>(&preconditions, existing.as_ref())?;
             let input = R::validate(parse_body::<R>(object)?, Some(&key), existing.as_ref())?;
             R::authorise(&caller, &scope, existing.as_ref(), Some(&input))?;
             let row = R::save(conn, &scope, existing.as_ref(), input, &caller)?;
             let item = represent_one::<R>(conn, row.clone(), Access::Everything)?;
             log_write::<R>(conn, &scope, &caller, existing.as_ref(), Some(&row))?;
-            Ok((item, existing.is_none()))
+            Ok((item, existing.is_none(), R::etag(&row).to_owned()))
         })
         .await?;
     Ok(if created {
-        http::written(StatusCode::CREATED, &item, Some(req.path().to_owned()))
+        http::written_tagged(
+            StatusCode::CREATED,
+            &item,
+            Some(&etag),
+            Some(req.path().to_owned()),
+        )
     } else {
-        http::written(StatusCode::OK, &item, None)
+        http::written_tagged(StatusCode::OK, &item, Some(&etag), None)
     })
 }
 
@@ -368,12 +378,12 @@ pub async fn update<R: Resource>(
     R::prepare(&patch).await;
     let preconditions = Preconditions::of(&req);
     let mode = LockMode::of::<R>(&patch, Some(&key));
-    let (item, new_key) = db
+    let (item, new_key, etag) = db
         .transaction(move |conn| {
             let scope = begin_write::<R>(conn, &scope, mode)?;
             let existing =
                 R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
-            check_preconditions::<R>(conn, &preconditions, Some(&existing))?;
+            check_preconditions::<R>(&preconditions, Some(&existing))?;
             // The patch is read as a body first: an unknown field is a 400 even when
             // it is null, which the merge would drop without a trace.
             http::from_object::<R::Body>(patch.clone())?;
@@ -392,10 +402,10 @@ pub async fn update<R: Resource>(
             let moved = new_key != key;
             let item = represent_one::<R>(conn, row.clone(), Access::Everything)?;
             log_write::<R>(conn, &scope, &caller, Some(&existing), Some(&row))?;
-            Ok((item, moved.then_some(new_key)))
+            Ok((item, moved.then_some(new_key), R::etag(&row).to_owned()))
         })
         .await?;
-    let mut response = http::written(StatusCode::OK, &item, None);
+    let mut response = http::written_tagged(StatusCode::OK, &item, Some(&etag), None);
     let moved_to = new_key.map(|key| item_url(&req, &key, true));
     if let Some(location) = moved_to.and_then(|l| header::HeaderValue::from_str(&l).ok()) {
         // The key changed: say where the item lives now.
@@ -469,7 +479,7 @@ pub async fn delete<R: Resource>(
     db.transaction(move |conn| {
         let scope = begin_write::<R>(conn, &scope, LockMode::Exclusive)?;
         let existing = R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
-        check_preconditions::<R>(conn, &preconditions, Some(&existing))?;
+        check_preconditions::<R>(&preconditions, Some(&existing))?;
         R::authorise(&caller, &scope, Some(&existing), None)?;
         R::delete(conn, &existing, cascade, &caller)?;
         log_write::<R>(conn, &scope, &caller, Some(&existing), None)

@@ -34,6 +34,10 @@ macro_rules! table_resource {
             row.version
         }
 
+        fn etag(row: &$Row) -> &str {
+            &row.etag
+        }
+
         fn find_visible(
             conn: &mut diesel::PgConnection,
             keys: &[String],
@@ -194,6 +198,11 @@ pub trait Resource: Sized + 'static {
 
     fn key(row: &Self::Row) -> String;
     fn version(row: &Self::Row) -> i32;
+    /// The ETag of the item as an editor reads it (without `fields`/`include`),
+    /// kept with the row by the database (migration 000010): `If-Match` compares
+    /// with it, and writes and editors' reads answer it, without representing the
+    /// item afresh or hashing it.
+    fn etag(row: &Self::Row) -> &str;
     /// The item's status and publication date, if it has them: content does, and
     /// is hidden from anonymous readers until it is published.
     fn publication(row: &Self::Row) -> Option<(Status, Option<DateTime<Utc>>)> {

@@ -315,7 +315,8 @@ async fn csv_items(req: &HttpRequest, payload: web::Payload) -> AppResult<Vec<Ma
     Ok(rows)
 }
 
-/// The metrics a batch names, held so their units cannot change under it.
+/// The metrics a batch names, held in key order so their units cannot change under
+/// it and so the trigger that gives each a new ETag waits for no other writer.
 fn metrics(
     conn: &mut PgConnection,
     items: &[Item],
@@ -328,7 +329,7 @@ fn metrics(
         .filter(impact_metrics::key.eq_any(&keys))
         .order(impact_metrics::key)
         .select(ParentMetric::as_select())
-        .for_share()
+        .for_no_key_update()
         .load(conn)?;
     let found: HashMap<String, ParentMetric> = found
         .into_iter()

@@ -250,3 +250,141 @@ async fn a_wildcard_origin_never_allows_credentials() {
             .is_none()
     );
 }
+
+/// The ETag an editor reads of a whole item, and every write answers.
+async fn editors_tag(app: &TestApp, path: &str) -> String {
+    app.get_as(&app.editor(), path).await.etag()
+}
+
+#[actix_web::test]
+async fn the_tag_an_editor_reads_is_the_one_stored_with_the_row_and_every_change_renews_it() {
+    let app = TestApp::seeded().await;
+    let token = app.editor();
+    let stored = || app.text("SELECT etag AS value FROM pages WHERE slug = 'mission'");
+    let read = editors_tag(&app, "/api/v1/pages/mission").await;
+    assert_eq!(Some(read.clone()), stored());
+    // A fieldset, or what a public reader sees, is tagged by its own bytes.
+    assert_ne!(
+        app.get_as(&token, "/api/v1/pages/mission?fields=title")
+            .await
+            .etag(),
+        read
+    );
+
+    let written = app
+        .patch(
+            &token,
+            "/api/v1/pages/mission",
+            json!({"title": "Our mission"}),
+        )
+        .await
+        .etag();
+    assert_ne!(written, read);
+    assert_eq!(Some(written.clone()), stored());
+    assert_eq!(editors_tag(&app, "/api/v1/pages/mission").await, written);
+    let not_modified = app
+        .request(Method::GET, "/api/v1/pages/mission")
+        .bearer(&token)
+        .header("if-none-match", &written)
+        .send()
+        .await;
+    assert_eq!(not_modified.status(), 304);
+
+    // A write that changes nothing keeps version and tag.
+    let again = app
+        .patch(
+            &token,
+            "/api/v1/pages/mission",
+            json!({"title": "Our mission"}),
+        )
+        .await;
+    assert_eq!(again.etag(), written);
+    // A change made outside the service renews it too (the database keeps it).
+    app.execute("UPDATE pages SET title = 'Mission' WHERE slug = 'mission'");
+    let renewed = stored().unwrap();
+    assert_ne!(renewed, written);
+    let stale = app
+        .request(Method::PATCH, "/api/v1/pages/mission")
+        .bearer(&token)
+        .header("if-match", &written)
+        .merge_patch(json!({"title": "Overwritten"}))
+        .send()
+        .await;
+    stale.problem(412, "precondition_failed");
+    assert_eq!(
+        app.text("SELECT title AS value FROM pages WHERE slug = 'mission'")
+            .as_deref(),
+        Some("Mission")
+    );
+    // Nothing shows the column itself.
+    let item = app.get_as(&token, "/api/v1/pages/mission").await.ok(200);
+    assert!(item.get("etag").is_none(), "{item}");
+    assert_eq!(
+        app.get_as(&token, "/api/v1/pages/mission").await.etag(),
+        renewed
+    );
+}
+
+#[actix_web::test]
+async fn a_derived_field_that_changes_renews_the_stored_tag_so_if_match_sees_it() {
+    let app = TestApp::seeded().await;
+    let token = app.editor();
+    // A metric's `latest` comes from its observations.
+    let metric = "/api/v1/impact-metrics/salw-destroyed";
+    let before = editors_tag(&app, metric).await;
+    let figure = json!({"area": "SEEE", "period_start": "2024-01-01", "period_end": "2024-12-31", "value": 1, "status": "published"});
+    let created = app
+        .post(&token, &format!("{metric}/observations"), figure)
+        .await
+        .ok(201);
+    let after = editors_tag(&app, metric).await;
+    assert_ne!(after, before);
+    assert_eq!(
+        app.text("SELECT etag AS value FROM impact_metrics WHERE key = 'salw-destroyed'"),
+        Some(after.clone())
+    );
+    let stale = app
+        .request(Method::PATCH, metric)
+        .bearer(&token)
+        .header("if-match", &before)
+        .merge_patch(json!({"label": "Overwritten"}))
+        .send()
+        .await;
+    stale.problem(412, "precondition_failed");
+    // Deleting the figure renews it again; the metric's own version stays.
+    let version =
+        app.count("SELECT version::bigint AS n FROM impact_metrics WHERE key = 'salw-destroyed'");
+    let deleted = app
+        .delete(
+            &token,
+            &format!("{metric}/observations/{}", created["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(deleted.status(), 204);
+    assert_ne!(editors_tag(&app, metric).await, after);
+    assert_eq!(
+        app.count("SELECT version::bigint AS n FROM impact_metrics WHERE key = 'salw-destroyed'"),
+        version
+    );
+
+    // A decision's `superseded_by` comes from the decisions that supersede it.
+    let earlier = "/api/v1/council-decisions/32019D2111";
+    let before = editors_tag(&app, earlier).await;
+    let later = json!({"celex": "32025D0001", "reference": "2025/1", "title": "Council Decision 2025/1",
+        "funder": "european-union", "supersedes": "32019D2111", "status": "published"});
+    app.post(&token, "/api/v1/council-decisions", later)
+        .await
+        .ok(201);
+    let after = editors_tag(&app, earlier).await;
+    assert_ne!(after, before);
+    let shown = app.get_as(&token, earlier).await.ok(200);
+    assert_eq!(shown["superseded_by"], json!(["32025D0001"]));
+    app.patch(
+        &token,
+        "/api/v1/council-decisions/32025D0001",
+        json!({"supersedes": null}),
+    )
+    .await
+    .ok(200);
+    assert_ne!(editors_tag(&app, earlier).await, after);
+}
