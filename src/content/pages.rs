@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -177,6 +178,62 @@ const TREE: Lineage = Lineage {
 
 pub struct Pages;
 
+/// A text column that a list reads only when its view shows it, and `''` otherwise.
+type TextColumn = Box<dyn BoxableExpression<pages::table, diesel::pg::Pg, SqlType = Text>>;
+
+/// The columns of a page a list reads, in the order of `Page`: `body` and
+/// `body_html` (most of a page's bytes) only when the view shows them, so that a
+/// list of titles does not read every page's text.
+#[allow(clippy::type_complexity)]
+fn list_columns(
+    view: &View,
+) -> (
+    pages::id,
+    pages::slug,
+    pages::title,
+    pages::summary,
+    TextColumn,
+    TextColumn,
+    pages::parent,
+    pages::position,
+    pages::seo_title,
+    pages::seo_description,
+    pages::status,
+    pages::published_at,
+    pages::version,
+    pages::created_at,
+    pages::updated_at,
+    pages::etag,
+) {
+    let unread = || -> TextColumn { Box::new(diesel::dsl::sql::<Text>("''")) };
+    (
+        pages::id,
+        pages::slug,
+        pages::title,
+        pages::summary,
+        if view.shows("body") {
+            Box::new(pages::body)
+        } else {
+            unread()
+        },
+        if view.shows("body_html") {
+            Box::new(pages::body_html)
+        } else {
+            unread()
+        },
+        pages::parent,
+        pages::position,
+        pages::seo_title,
+        pages::seo_description,
+        pages::status,
+        pages::published_at,
+        pages::version,
+        pages::created_at,
+        pages::updated_at,
+        pages::etag,
+    )
+}
+
 impl Resource for Pages {
     type Row = Page;
     type Body = PageBody;
@@ -214,7 +271,7 @@ impl Resource for Pages {
         includes: &["children"],
     };
 
-    table_resource!(table: pages, key: slug, row: Page);
+    table_resource!(table: pages, key: slug, row: Page, select: list_columns);
 
     fn publication(row: &Self::Row) -> Option<(Status, Option<DateTime<Utc>>)> {
         Some((row.status, row.published_at))
@@ -344,5 +401,36 @@ impl Resource for Pages {
                 })
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::debug_query;
+    use diesel::pg::Pg;
+    use diesel::prelude::*;
+
+    use super::list_columns;
+    use crate::db::schema::pages;
+    use crate::list::View;
+
+    fn sql(fields: Option<Vec<&'static str>>) -> String {
+        let view = View {
+            fields,
+            include: Vec::new(),
+        };
+        debug_query::<Pg, _>(&pages::table.select(list_columns(&view))).to_string()
+    }
+
+    #[test]
+    fn a_list_reads_the_text_of_pages_only_when_its_fields_show_it() {
+        let whole = sql(None);
+        assert!(whole.contains("\"pages\".\"body\","), "{whole}");
+        assert!(whole.contains("\"pages\".\"body_html\""), "{whole}");
+        let titles = sql(Some(vec!["slug", "title"]));
+        assert!(!titles.contains("body"), "{titles}");
+        let html = sql(Some(vec!["title", "body_html"]));
+        assert!(html.contains("\"pages\".\"body_html\""), "{html}");
+        assert!(!html.contains("\"pages\".\"body\","), "{html}");
     }
 }

@@ -65,6 +65,13 @@ impl View {
         self.fields.is_none() && self.include.is_empty()
     }
 
+    /// Whether the answer shows the field: every field without a fieldset.
+    pub fn shows(&self, field: &str) -> bool {
+        self.fields
+            .as_ref()
+            .is_none_or(|fields| fields.contains(&field))
+    }
+
     pub fn includes(&self, relation: &str) -> bool {
         self.include.contains(&relation)
     }

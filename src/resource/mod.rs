@@ -23,9 +23,35 @@ use crate::visibility::{Access, Status};
 /// The glue between a top-level resource and its table, which only the names tell
 /// apart: the key of a row, and finding and listing rows. Used
 /// inside `impl Resource for ...`, as `table_resource!(table: pages, key: slug,
-/// row: Page)`.
+/// row: Page)`. With `select: columns`, lists read the columns `columns(&view)`
+/// gives (a table whose heavy columns a fieldset can leave unread) instead of the
+/// whole row.
 macro_rules! table_resource {
     (table: $table:ident, key: $key:ident, row: $Row:ident $(,)?) => {
+        $crate::resource::table_resource!(@rows $table, $key, $Row);
+        $crate::resource::table_resource!(@list $table, $Row, |_| $Row::as_select());
+    };
+    (table: $table:ident, key: $key:ident, row: $Row:ident, select: $select:path $(,)?) => {
+        $crate::resource::table_resource!(@rows $table, $key, $Row);
+        $crate::resource::table_resource!(@list $table, $Row, $select);
+    };
+    (@list $table:ident, $Row:ident, $select:expr) => {
+        fn list(
+            conn: &mut diesel::PgConnection,
+            _: &(),
+            query: &$crate::list::ListQuery,
+            access: $crate::visibility::Access,
+        ) -> $crate::error::AppResult<(Vec<$Row>, i64)> {
+            Ok(query.load::<$table::table, _, _, _>(
+                Self::SPEC,
+                access,
+                conn,
+                || $table::table.select($select(&query.view)).into_boxed(),
+                || $table::table.select(diesel::dsl::count_star()).into_boxed(),
+            )?)
+        }
+    };
+    (@rows $table:ident, $key:ident, $Row:ident) => {
         fn key(row: &$Row) -> String {
             row.$key.clone()
         }
@@ -78,21 +104,6 @@ macro_rules! table_resource {
             } else {
                 query.first(conn).optional()?
             })
-        }
-
-        fn list(
-            conn: &mut diesel::PgConnection,
-            _: &(),
-            query: &$crate::list::ListQuery,
-            access: $crate::visibility::Access,
-        ) -> $crate::error::AppResult<(Vec<$Row>, i64)> {
-            Ok(query.load::<$table::table, _, _, _>(
-                Self::SPEC,
-                access,
-                conn,
-                || $table::table.select($Row::as_select()).into_boxed(),
-                || $table::table.select(diesel::dsl::count_star()).into_boxed(),
-            )?)
         }
     };
 }

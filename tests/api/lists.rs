@@ -471,3 +471,47 @@ async fn an_in_filter_may_come_as_its_parameter_repeated() {
     twice.problem(400, "invalid_request");
     assert_eq!(twice.pointers(), ["slug[eq]"]);
 }
+
+#[actix_web::test]
+async fn a_fieldset_reads_the_text_of_pages_only_when_it_shows_it_and_shows_it_whole() {
+    let app = TestApp::seeded().await;
+    let item = app.get("/api/v1/pages/mission").await.ok(200);
+    let find = |list: &Value| -> Value {
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|page| page["slug"] == "mission")
+            .cloned()
+            .expect("mission in the list")
+    };
+    let html = app
+        .get("/api/v1/pages?fields=slug,body_html&per_page=100")
+        .await
+        .ok(200);
+    assert_eq!(
+        find(&html),
+        json!({"slug": "mission", "body_html": item["body_html"]})
+    );
+    let markdown = app
+        .get("/api/v1/pages?fields=slug,body&per_page=100")
+        .await
+        .ok(200);
+    assert_eq!(
+        find(&markdown),
+        json!({"slug": "mission", "body": item["body"]})
+    );
+    assert!(item["body"].as_str().unwrap().len() > 100);
+    // Without a fieldset, a list shows pages as the item does.
+    let whole = app.get("/api/v1/pages?per_page=100").await.ok(200);
+    assert_eq!(find(&whole), item);
+    // Children embedded in a list of slugs are whole pages.
+    let tree = app
+        .get("/api/v1/pages?fields=slug&include=children&slug=who-we-are")
+        .await
+        .ok(200);
+    let children = tree["data"][0]["children"].as_array().unwrap();
+    let child = children.iter().find(|c| c["slug"] == "mission").unwrap();
+    assert_eq!(child["body_html"], item["body_html"]);
+    assert!(tree["data"][0].get("body").is_none());
+}
