@@ -38,6 +38,7 @@ use crate::routing::Table;
         (name = "users", description = "User accounts (admins only)"),
         (name = "partners", description = "Partner organisations that report impact figures (admins only)"),
         (name = "tokens", description = "API tokens for machines: scoped, expiring, revocable (admins only)"),
+        (name = "audit", description = "The audit log of every write (admins only)"),
         (name = "operations", description = "Index, liveness, readiness and this document"),
     )
 )]

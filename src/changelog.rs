@@ -155,9 +155,10 @@ pub fn head(conn: &mut PgConnection) -> AppResult<i64> {
         .position)
 }
 
-/// The content tables, their change type and key column, for scheduled
-/// publications. Observations carry their metric.
-const PUBLISHED: &[(&str, &str, &str, &str)] = &[
+/// The content tables: their name, change type, key column, and the column of
+/// their parent (`NULL::text` if none): for scheduled publications, and for the
+/// revisions the history triggers keep of them. Observations carry their metric.
+pub const CONTENT_TABLES: &[(&str, &str, &str, &str)] = &[
     ("pages", "page", "slug", "NULL::text"),
     ("impact_metrics", "impact_metric", "key", "NULL::text"),
     ("observations", "observation", "id", "metric"),
@@ -196,7 +197,7 @@ pub fn log_scheduled(conn: &mut PgConnection) -> AppResult<usize> {
             .first(conn)?;
         // The database's clock, which stamps the changes, not this process's.
         let now = database_now(conn)?;
-        let branches: Vec<String> = PUBLISHED
+        let branches: Vec<String> = CONTENT_TABLES
             .iter()
             .map(|(table, kind, key, parent)| {
                 // Only what was saved before its time came: an item saved already
@@ -220,7 +221,7 @@ pub fn log_scheduled(conn: &mut PgConnection) -> AppResult<usize> {
         let changes: Vec<Change> = due
             .into_iter()
             .filter_map(|item| {
-                let kind = PUBLISHED.iter().find(|(_, k, _, _)| *k == item.kind)?.1;
+                let kind = CONTENT_TABLES.iter().find(|(_, k, _, _)| *k == item.kind)?.1;
                 Some(Change {
                     kind,
                     key: item.key,
@@ -251,7 +252,7 @@ pub fn next_publication(conn: &mut PgConnection) -> AppResult<Option<std::time::
     }
     // `now()` (the statement's start, in this one-statement transaction) lets each
     // branch walk its partial index on `published_at`.
-    let branches: Vec<String> = PUBLISHED
+    let branches: Vec<String> = CONTENT_TABLES
         .iter()
         .map(|(table, ..)| {
             format!(

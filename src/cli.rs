@@ -1,5 +1,5 @@
 //! The subcommands: `serve` (the default), `migrate`, `seed`, `users create`,
-//! `export`, `import`, `openapi`. Each finds its database the same way: `DATABASE_URL` if set, else the
+//! `export`, `import`, `audit prune`, `openapi`. Each finds its database the same way: `DATABASE_URL` if set, else the
 //! embedded cluster under `$SEESAC_DATA_DIR`.
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -14,7 +14,7 @@ use crate::db::cluster::{read_private, write_private};
 use crate::db::{self, embedded::Embedded};
 use crate::error::AppError;
 use crate::startup::{self, AppState};
-use crate::{apidoc, seed, transfer, users};
+use crate::{apidoc, history, seed, transfer, users};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -53,8 +53,32 @@ pub enum Command {
         /// The document to load.
         file: std::path::PathBuf,
     },
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Delete the entries written before a date (YYYY-MM-DD, midnight UTC) or an
+    /// instant (RFC 3339), as the schema's owner (DATABASE_MIGRATION_URL if set):
+    /// the service's own role may not.
+    Prune {
+        #[arg(long, value_parser = parse_before)]
+        before: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+fn parse_before(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(|date| date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+        })
+        .map_err(|_| format!("{text} is neither a date (YYYY-MM-DD) nor an instant (RFC 3339)"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +140,14 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 }
                 Err(error) => Err(import_failure(&error)),
             }
+        }
+        Command::Audit(AuditCommand::Prune { before }) => {
+            let database = database(&Config::from_env()?, true)?;
+            drop(prepare(&database)?);
+            let mut owner = db::connect(&database.migration_url)?;
+            let pruned = history::audit::prune(&mut owner, before).map_err(|e| e.to_string())?;
+            println!("pruned {pruned} audit entries written before {before}");
+            Ok(())
         }
         Command::Users(UsersCommand::Create { username, role }) => {
             let config = Config::from_env()?;

@@ -17,6 +17,7 @@ pub mod content;
 pub mod db;
 pub mod error;
 pub mod feed;
+pub mod history;
 pub mod http;
 pub mod idempotency;
 pub mod list;

@@ -16,6 +16,7 @@ use crate::content::metrics::Metrics;
 use crate::content::observations::{self, Observations};
 use crate::content::pages::Pages;
 use crate::content::search;
+use crate::history::{audit, revisions as rev};
 use crate::partners::Partners;
 use crate::resource::docs as doc;
 use crate::resource::handlers as crud;
@@ -87,6 +88,36 @@ pub fn table(t: &mut Table) {
 
     t.get_cached("/api/v1/search", search::search, search::search_doc);
     t.get("/api/v1/changes", feed::list_changes, feed::list_changes_doc);
+
+    // History: the versions of every content item, for editors and admins; a restore
+    // writes one back as a new version (and needs the right to write the item).
+    t.get("/api/v1/pages/{slug}/revisions", rev::list::<Pages>, rev::list_doc::<Pages>);
+    t.get("/api/v1/pages/{slug}/revisions/{version}", rev::get::<Pages>, rev::get_doc::<Pages>);
+    t.get("/api/v1/pages/{slug}/revisions/{version}/diff", rev::diff::<Pages>, rev::diff_doc::<Pages>);
+    t.post("/api/v1/pages/{slug}/revisions/{version}/restore", rev::restore::<Pages>, rev::restore_doc::<Pages>);
+    t.get("/api/v1/impact-metrics/{key}/revisions", rev::list::<Metrics>, rev::list_doc::<Metrics>);
+    t.get("/api/v1/impact-metrics/{key}/revisions/{version}", rev::get::<Metrics>, rev::get_doc::<Metrics>);
+    t.get("/api/v1/impact-metrics/{key}/revisions/{version}/diff", rev::diff::<Metrics>, rev::diff_doc::<Metrics>);
+    t.post("/api/v1/impact-metrics/{key}/revisions/{version}/restore", rev::restore::<Metrics>, rev::restore_doc::<Metrics>);
+    t.get("/api/v1/impact-metrics/{key}/observations/{id}/revisions", rev::list::<Observations>, rev::list_doc::<Observations>);
+    t.get("/api/v1/impact-metrics/{key}/observations/{id}/revisions/{version}", rev::get::<Observations>, rev::get_doc::<Observations>);
+    t.get("/api/v1/impact-metrics/{key}/observations/{id}/revisions/{version}/diff", rev::diff::<Observations>, rev::diff_doc::<Observations>);
+    t.post("/api/v1/impact-metrics/{key}/observations/{id}/revisions/{version}/restore", rev::restore::<Observations>, rev::restore_doc::<Observations>);
+    t.get("/api/v1/funders/{slug}/revisions", rev::list::<Funders>, rev::list_doc::<Funders>);
+    t.get("/api/v1/funders/{slug}/revisions/{version}", rev::get::<Funders>, rev::get_doc::<Funders>);
+    t.get("/api/v1/funders/{slug}/revisions/{version}/diff", rev::diff::<Funders>, rev::diff_doc::<Funders>);
+    t.post("/api/v1/funders/{slug}/revisions/{version}/restore", rev::restore::<Funders>, rev::restore_doc::<Funders>);
+    t.get("/api/v1/council-decisions/{celex}/revisions", rev::list::<Decisions>, rev::list_doc::<Decisions>);
+    t.get("/api/v1/council-decisions/{celex}/revisions/{version}", rev::get::<Decisions>, rev::get_doc::<Decisions>);
+    t.get("/api/v1/council-decisions/{celex}/revisions/{version}/diff", rev::diff::<Decisions>, rev::diff_doc::<Decisions>);
+    t.post("/api/v1/council-decisions/{celex}/revisions/{version}/restore", rev::restore::<Decisions>, rev::restore_doc::<Decisions>);
+    t.get("/api/v1/contacts/{slug}/revisions", rev::list::<Contacts>, rev::list_doc::<Contacts>);
+    t.get("/api/v1/contacts/{slug}/revisions/{version}", rev::get::<Contacts>, rev::get_doc::<Contacts>);
+    t.get("/api/v1/contacts/{slug}/revisions/{version}/diff", rev::diff::<Contacts>, rev::diff_doc::<Contacts>);
+    t.post("/api/v1/contacts/{slug}/revisions/{version}/restore", rev::restore::<Contacts>, rev::restore_doc::<Contacts>);
+
+    // The audit log: admins only.
+    t.get("/api/v1/audit", audit::list_audit, audit::list_audit_doc);
 
     // User accounts: admins only.
     t.get("/api/v1/users", users::list_users, users::list_users_doc);

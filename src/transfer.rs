@@ -32,6 +32,7 @@ use crate::content::metrics::Metrics;
 use crate::content::observations::Observations;
 use crate::content::pages::Pages;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::history::{self, Author};
 use crate::partners::Partners;
 use crate::resource::Resource;
 use crate::resource::handlers::parse_body;
@@ -330,6 +331,7 @@ pub fn import(
         return Err(AppError::Validation(errors));
     }
     conn.transaction(|conn| {
+        history::begin(conn, &Author::system("import"), None)?;
         for section in SECTIONS {
             if let Some(lock) = section.lock {
                 diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")

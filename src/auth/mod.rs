@@ -47,6 +47,12 @@ pub enum Permission {
     ManagePartners,
     /// Create, list and revoke API tokens.
     ManageTokens,
+    /// Read the revisions of content (and restore them, with the right to write it).
+    ReadHistory,
+    /// Read the audit log.
+    ReadAudit,
+    /// Manage webhook subscriptions and their deliveries.
+    ManageWebhooks,
 }
 
 impl Permission {
@@ -59,6 +65,9 @@ impl Permission {
             Self::ManageUsers => "managing users",
             Self::ManagePartners => "managing partners",
             Self::ManageTokens => "managing API tokens",
+            Self::ReadHistory => "reading revisions",
+            Self::ReadAudit => "reading the audit log",
+            Self::ManageWebhooks => "managing webhooks",
         }
     }
 
@@ -68,7 +77,12 @@ impl Permission {
             Self::ReadDrafts => Some(Scope::ContentRead),
             Self::WriteContent => Some(Scope::ContentWrite),
             Self::WriteObservations => Some(Scope::ObservationsWrite),
-            Self::ManageUsers | Self::ManagePartners | Self::ManageTokens => None,
+            Self::ManageUsers
+            | Self::ManagePartners
+            | Self::ManageTokens
+            | Self::ReadHistory
+            | Self::ReadAudit
+            | Self::ManageWebhooks => None,
         }
     }
 }
@@ -79,7 +93,10 @@ impl Role {
             Self::Admin => true,
             Self::Editor => matches!(
                 permission,
-                Permission::ReadDrafts | Permission::WriteContent | Permission::WriteObservations
+                Permission::ReadDrafts
+                    | Permission::WriteContent
+                    | Permission::WriteObservations
+                    | Permission::ReadHistory
             ),
         }
     }

@@ -101,7 +101,8 @@ pub fn current_role(conn: &mut PgConnection) -> Result<String, String> {
 
 /// Lets `role` (the service's, from `DATABASE_URL`) read and write the rows of
 /// every table the migrations made, and nothing more: it cannot create, alter or
-/// drop anything, and it reads the migrations' own table without changing it. Run
+/// drop anything, it reads the migrations' own table without changing it, and it
+/// only adds to the audit log. Run
 /// by the role that owns the schema (`DATABASE_MIGRATION_URL`) after migrating.
 pub fn grant_rows_to(conn: &mut PgConnection, role: &str) -> Result<(), String> {
     let role = format!("\"{}\"", role.replace('"', "\"\""));
@@ -110,6 +111,8 @@ pub fn grant_rows_to(conn: &mut PgConnection, role: &str) -> Result<(), String> 
         format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
         format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}"),
         format!("REVOKE INSERT, UPDATE, DELETE ON __diesel_schema_migrations FROM {role}"),
+        // The audit log is append-only for the service: only the owner prunes it.
+        format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit FROM {role}"),
     ];
     for statement in &statements {
         conn.batch_execute(statement).map_err(|e| {

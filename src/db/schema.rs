@@ -219,3 +219,38 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     changes
 );
+
+diesel::table! {
+    audit (id) {
+        id -> Int8,
+        at -> Timestamptz,
+        actor -> Text,
+        partner -> Nullable<Text>,
+        #[sql_name = "type"]
+        kind -> Text,
+        key -> Text,
+        parent -> Nullable<Text>,
+        action -> Text,
+        version_before -> Nullable<Int4>,
+        version_after -> Nullable<Int4>,
+        patch -> Jsonb,
+        request_id -> Nullable<Text>,
+        address -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    revisions (id) {
+        id -> Int8,
+        #[sql_name = "type"]
+        kind -> Text,
+        key -> Text,
+        parent -> Nullable<Text>,
+        version -> Int4,
+        item -> Jsonb,
+        author -> Nullable<Text>,
+        written_at -> Nullable<Timestamptz>,
+        replaced_at -> Timestamptz,
+        replaced_by -> Text,
+    }
+}

@@ -160,8 +160,8 @@ fn view_params(spec: &ListSpec) -> Vec<Parameter> {
     params
 }
 
-/// The query parameters of a collection.
-pub fn list_parameters(spec: &ListSpec) -> Vec<Parameter> {
+/// `page` and `per_page`, for every list (history lists take only these).
+pub fn paging_parameters() -> Vec<Parameter> {
     let integer = |max: i64, default: i64| {
         ObjectBuilder::new()
             .schema_type(Type::Integer)
@@ -169,13 +169,20 @@ pub fn list_parameters(spec: &ListSpec) -> Vec<Parameter> {
             .maximum(Some(max as f64))
             .default(Some(json!(default)))
     };
-    let mut params = vec![
+    vec![
         query_param("page", "Page number, from 1.", integer(MAX_PAGE, 1)),
         query_param(
             "per_page",
             "Items per page.",
             integer(MAX_PER_PAGE, DEFAULT_PER_PAGE),
         ),
+    ]
+}
+
+/// The query parameters of a collection.
+pub fn list_parameters(spec: &ListSpec) -> Vec<Parameter> {
+    let mut params = paging_parameters();
+    params.extend([
         comma_list(
             "sort",
             "Sort keys, comma-separated; `-` in front for descending. Without it the \
@@ -189,7 +196,7 @@ pub fn list_parameters(spec: &ListSpec) -> Vec<Parameter> {
              midnight UTC): for sync jobs.",
             instant(),
         ),
-    ];
+    ]);
     if spec.searchable {
         params.push(query_param(
             "q",

@@ -85,7 +85,7 @@ pub fn list_items<'v>(key: &str, raw: &'v str) -> AppResult<Vec<&'v str>> {
     Ok(items)
 }
 
-fn number_param(key: &str, raw: &str, range: std::ops::RangeInclusive<i64>) -> AppResult<i64> {
+pub fn number_param(key: &str, raw: &str, range: std::ops::RangeInclusive<i64>) -> AppResult<i64> {
     raw.parse::<i64>()
         .ok()
         .filter(|n| range.contains(n))

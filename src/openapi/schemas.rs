@@ -270,6 +270,21 @@ pub fn precondition_headers() -> Vec<Parameter> {
     ]
 }
 
+/// An optional query parameter: a whole number from 1.
+pub fn integer_query(name: &str, description: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1)),
+        ))
+        .build()
+}
+
 /// An optional boolean query parameter.
 pub fn boolean_query(name: &str, description: &str) -> Parameter {
     ParameterBuilder::new()

@@ -39,7 +39,7 @@ fn snake(name: &str) -> String {
 }
 
 /// "a page", "an impact metric".
-fn a(name: &str) -> String {
+pub fn a(name: &str) -> String {
     let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
     } else {
@@ -77,7 +77,13 @@ fn operation<R: Resource>(verb: &str, name: &str, summary: String) -> Doc {
 
 /// An operation on one item of `R`.
 fn on_item<R: Resource>(verb: &str, summary: String) -> Doc {
-    operation::<R>(verb, R::NAME, summary).typed_path_param(
+    on_item_named::<R>(verb, R::NAME, summary)
+}
+
+/// An operation on one item of `R` whose id is `verb` and `name` (`list`,
+/// `page_revisions`: `list_page_revisions`).
+pub fn on_item_named<R: Resource>(verb: &str, name: &str, summary: String) -> Doc {
+    operation::<R>(verb, name, summary).typed_path_param(
         R::KEY_DESCRIPTION,
         Some(R::KEY_EXAMPLE),
         R::Key::schema(),

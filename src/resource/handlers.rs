@@ -13,6 +13,7 @@ use crate::auth::Caller;
 use crate::changelog::{self, Snapshot};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::history::{self, Author};
 use crate::http::{self, Preconditions, csv};
 use crate::list::{self, ListQuery, View};
 use crate::visibility::Access;
@@ -42,7 +43,7 @@ fn read_access<R: Resource>(caller: &Caller) -> AppResult<Access> {
     }
 }
 
-fn not_found<R: Resource>(key: &str) -> AppError {
+pub fn not_found<R: Resource>(key: &str) -> AppError {
     AppError::NotFound(format!("there is no {} with {} {key}", R::NAME, R::KEY))
 }
 
@@ -122,29 +123,26 @@ impl LockMode {
     }
 }
 
-/// The start of every write's transaction: the resource's advisory lock, then its
-/// scope, held; row locks come after.
+/// The start of every write's transaction: who it writes for (for the history
+/// triggers) and the resource's advisory lock, in one statement; then its scope,
+/// held; row locks come after.
 pub fn begin_write<R: Resource>(
     conn: &mut diesel::PgConnection,
+    author: &Author,
     scope: &str,
     mode: LockMode,
 ) -> AppResult<R::Scope> {
-    use diesel::RunQueryDsl;
-    if let Some(lock) = R::WRITE_LOCK {
-        let function = match mode {
-            LockMode::Exclusive => "pg_advisory_xact_lock",
-            LockMode::Shared => "pg_advisory_xact_lock_shared",
-        };
-        diesel::sql_query(format!("SELECT {function}(hashtext($1))"))
-            .bind::<diesel::sql_types::Text, _>(lock)
-            .execute(conn)?;
-    }
+    let function = match mode {
+        LockMode::Exclusive => "pg_advisory_xact_lock",
+        LockMode::Shared => "pg_advisory_xact_lock_shared",
+    };
+    history::begin(conn, author, R::WRITE_LOCK.map(|lock| (function, lock)))?;
     R::resolve_scope(conn, scope, Access::Everything, true)
 }
 
 /// The scope and key of a request, from its path parameters in order: the scope
 /// first if the resource is nested, then the key on an item's path.
-fn path_params<R: Resource>(req: &HttpRequest) -> AppResult<(String, String)> {
+pub fn path_params<R: Resource>(req: &HttpRequest) -> AppResult<(String, String)> {
     let mut values = Vec::new();
     for (_, value) in req.match_info().iter() {
         // No key has control characters: such a path names nothing.
@@ -300,10 +298,11 @@ pub async fn create<R: Resource>(
     R::prepare(&object).await;
     let mode = LockMode::of::<R>(&object, None);
     let body = parse_body::<R>(object)?;
+    let author = Author::of(&caller, &req);
     let (item, key, etag) = db
         .transaction(move |conn| {
             let input = R::validate(body, None, None)?;
-            let scope = begin_write::<R>(conn, &scope, mode)?;
+            let scope = begin_write::<R>(conn, &author, &scope, mode)?;
             R::authorise(&caller, &scope, None, Some(&input))?;
             let row = R::save(conn, &scope, None, input, &caller)?;
             let key = R::key(&row);
@@ -333,12 +332,29 @@ pub async fn replace<R: Resource>(
     caller.require(R::WRITE)?;
     list::no_parameters(req.query_string())?;
     let object = http::json_object(&req, payload).await?;
+    let location = req.path().to_owned();
+    put::<R>(&db, caller, &req, scope, key, object, location).await
+}
+
+/// A PUT of `object` to the item `key`: creates it (201, `Location`) or replaces it
+/// whole (200), under `If-Match`/`If-None-Match`, validated like any write. Also
+/// what a restore of a revision does.
+pub async fn put<R: Resource>(
+    db: &Db,
+    caller: Caller,
+    req: &HttpRequest,
+    scope: String,
+    key: String,
+    object: Map<String, Value>,
+    location: String,
+) -> AppResult<HttpResponse> {
     R::prepare(&object).await;
-    let preconditions = Preconditions::of(&req);
+    let preconditions = Preconditions::of(req);
     let mode = LockMode::of::<R>(&object, Some(&key));
+    let author = Author::of(&caller, req);
     let (item, created, etag) = db
         .transaction(move |conn| {
-            let scope = begin_write::<R>(conn, &scope, mode)?;
+            let scope = begin_write::<R>(conn, &author, &scope, mode)?;
             let existing = R::find(conn, &scope, &key, true)?;
             // RFC 9110: the preconditions before the body.
             check_preconditions::<R>(&preconditions, existing.as_ref())?;
@@ -351,12 +367,7 @@ pub async fn replace<R: Resource>(
         })
         .await?;
     Ok(if created {
-        http::written_tagged(
-            StatusCode::CREATED,
-            &item,
-            Some(&etag),
-            Some(req.path().to_owned()),
-        )
+        http::written_tagged(StatusCode::CREATED, &item, Some(&etag), Some(location))
     } else {
         http::written_tagged(StatusCode::OK, &item, Some(&etag), None)
     })
@@ -378,9 +389,10 @@ pub async fn update<R: Resource>(
     R::prepare(&patch).await;
     let preconditions = Preconditions::of(&req);
     let mode = LockMode::of::<R>(&patch, Some(&key));
+    let author = Author::of(&caller, &req);
     let (item, new_key, etag) = db
         .transaction(move |conn| {
-            let scope = begin_write::<R>(conn, &scope, mode)?;
+            let scope = begin_write::<R>(conn, &author, &scope, mode)?;
             let existing =
                 R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
             check_preconditions::<R>(&preconditions, Some(&existing))?;
@@ -476,8 +488,9 @@ pub async fn delete<R: Resource>(
         };
     }
     let preconditions = Preconditions::of(&req);
+    let author = Author::of(&caller, &req);
     db.transaction(move |conn| {
-        let scope = begin_write::<R>(conn, &scope, LockMode::Exclusive)?;
+        let scope = begin_write::<R>(conn, &author, &scope, LockMode::Exclusive)?;
         let existing = R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
         check_preconditions::<R>(&preconditions, Some(&existing))?;
         R::authorise(&caller, &scope, Some(&existing), None)?;

@@ -14,6 +14,7 @@ use crate::content::metrics::Metrics;
 use crate::content::observations::Observations;
 use crate::content::pages::Pages;
 use crate::error::{AppError, AppResult};
+use crate::history::Author;
 use crate::resource::Resource;
 use crate::resource::handlers::{LockMode, begin_write, log_write, parse_body};
 
@@ -150,7 +151,7 @@ fn published(items: &Value) -> Vec<Value> {
 /// Loads items a seed file describes, through the same validation as the API; items
 /// whose key exists already are left as they are, so seeding twice changes nothing.
 fn seed<R: Resource>(conn: &mut PgConnection, scope: &str, items: &[Value]) -> AppResult<usize> {
-    let scope = begin_write::<R>(conn, scope, LockMode::Exclusive)?;
+    let scope = begin_write::<R>(conn, &Author::system("seed"), scope, LockMode::Exclusive)?;
     let mut created = 0;
     for item in items {
         let Value::Object(object) = item.clone() else {

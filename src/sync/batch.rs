@@ -30,6 +30,7 @@ use crate::content::observations::{
 use crate::db::Db;
 use crate::db::schema::{impact_metrics, observations};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::history::{self, Author};
 use crate::http::{self, csv};
 use crate::list;
 use crate::openapi::problems::{
@@ -723,9 +724,11 @@ pub async fn upsert_observations(
         )
     };
     let items = check_all(objects, source)?;
+    let author = Author::of(&caller, &req);
     let results = db
         .run(move |conn| {
             let ran = conn.transaction::<Vec<ItemResult>, Ending, _>(|conn| {
+                history::begin(conn, &author, None).map_err(Ending::Failed)?;
                 let results =
                     apply(conn, items, &caller, source, dry_run).map_err(Ending::Failed)?;
                 if dry_run {

@@ -21,6 +21,7 @@ mod errors;
 mod funders;
 mod hardening;
 mod helpers;
+mod history;
 mod idempotency;
 mod language;
 mod limits;

@@ -107,6 +107,7 @@ fn creations(document: &Value) -> Vec<(String, Value)> {
         if let Some(post) = item.get("post")
             && path.starts_with("/api/v1/")
             && !path.ends_with("/batch")
+            && !path.ends_with("/restore")
             && !["users", "auth", "tokens"].contains(&post["tags"][0].as_str().unwrap())
         {
             let reference = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]

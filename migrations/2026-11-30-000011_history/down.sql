@@ -1,0 +1,13 @@
+DROP TRIGGER partners_history ON partners;
+DROP TRIGGER contacts_history ON contacts;
+DROP TRIGGER council_decisions_history ON council_decisions;
+DROP TRIGGER funders_history ON funders;
+DROP TRIGGER observations_history ON observations;
+DROP TRIGGER impact_metrics_history ON impact_metrics;
+DROP TRIGGER pages_history ON pages;
+DROP FUNCTION seesac_history();
+DROP TABLE revisions;
+DROP TABLE audit;
+DROP FUNCTION seesac_audit_append_only();
+DROP FUNCTION seesac_json_patch(jsonb, jsonb);
+DROP FUNCTION seesac_history_item(jsonb);
