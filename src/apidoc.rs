@@ -39,6 +39,7 @@ use crate::routing::Table;
         (name = "partners", description = "Partner organisations that report impact figures (admins only)"),
         (name = "tokens", description = "API tokens for machines: scoped, expiring, revocable (admins only)"),
         (name = "audit", description = "The audit log of every write (admins only)"),
+        (name = "webhooks", description = "Signed, retried webhooks of content changes (admins only)"),
         (name = "operations", description = "Index, liveness, readiness and this document"),
     )
 )]

@@ -17,6 +17,10 @@
 //! | `SEESAC_BODY_TIMEOUT` | `20` | seconds a client has to send a request's body |
 //! | `SEESAC_MAX_CONNECTIONS` | `1000` | open connections at most; more wait to be accepted |
 //! | `SEESAC_READ_CACHE_BYTES` | `16777216` | bytes of anonymous answers the read cache keeps (16 MiB); `0` turns it off |
+//! | `SEESAC_WEBHOOKS_ALLOW_PRIVATE` | `false` | `true` lets webhooks reach private, loopback and link-local addresses (off, against SSRF) |
+//! | `SEESAC_WEBHOOKS_POLL_MS` | `1000` | how often each instance looks for webhook deliveries to make |
+//! | `SEESAC_WEBHOOKS_RETRY_BASE_MS` | `30000` | the first retry's delay; each next one doubles it, with jitter, at most 6 hours |
+//! | `SEESAC_WEBHOOKS_RETRY_FOR_SECS` | `86400` | how long a delivery is retried before it is marked failed (a day) |
 //! | `SEESAC_METRICS_BIND` | unset | address and port for Prometheus metrics (`GET /metrics`); unset: none |
 //! | `SEESAC_LOG_FORMAT` | `text` | `text`, or `json` for one JSON object per line (read in `main`) |
 //! | `RUST_LOG` | `info` | log filter (env_logger syntax) |
@@ -24,6 +28,8 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::webhooks::WebhookSettings;
 
 /// The smallest JWT secret we accept (RFC 7518 section 3.2: at least the hash size).
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -52,6 +58,8 @@ pub struct ServerLimits {
     pub max_connections: usize,
     /// What the read cache (`cache`) may hold, in bytes; 0: no cache.
     pub read_cache_bytes: u64,
+    /// How webhooks are delivered.
+    pub webhooks: WebhookSettings,
 }
 
 impl Default for ServerLimits {
@@ -63,6 +71,7 @@ impl Default for ServerLimits {
             body_timeout: Duration::from_secs(20),
             max_connections: 1000,
             read_cache_bytes: 16 << 20,
+            webhooks: WebhookSettings::default(),
         }
     }
 }
@@ -142,8 +151,46 @@ impl ServerLimits {
                 0..=(1 << 40),
                 default.read_cache_bytes,
             )?,
+            webhooks: webhook_settings(var, default.webhooks)?,
         })
     }
+}
+
+fn webhook_settings(
+    var: &impl Fn(&str) -> Option<String>,
+    default: WebhookSettings,
+) -> Result<WebhookSettings, String> {
+    let allow_private = match var("SEESAC_WEBHOOKS_ALLOW_PRIVATE")
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(format!(
+                "SEESAC_WEBHOOKS_ALLOW_PRIVATE must be true or false, not {other:?}"
+            ));
+        }
+    };
+    let millis = |name: &str, range, default: Duration| {
+        number_in(var, name, range, default.as_millis() as u64).map(Duration::from_millis)
+    };
+    Ok(WebhookSettings {
+        allow_private,
+        poll: millis("SEESAC_WEBHOOKS_POLL_MS", 10..=60_000, default.poll)?,
+        retry_base: millis(
+            "SEESAC_WEBHOOKS_RETRY_BASE_MS",
+            10..=3_600_000,
+            default.retry_base,
+        )?,
+        retry_for: Duration::from_secs(number_in(
+            var,
+            "SEESAC_WEBHOOKS_RETRY_FOR_SECS",
+            1..=30 * 86_400,
+            default.retry_for.as_secs(),
+        )?),
+        ..default
+    })
 }
 
 impl Config {

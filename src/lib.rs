@@ -39,3 +39,4 @@ pub mod transfer;
 pub mod users;
 pub mod validate;
 pub mod visibility;
+pub mod webhooks;

@@ -1,5 +1,6 @@
 //! Random secrets from the operating system's generator: generated passwords, the
-//! embedded default's JWT secret and database password.
+//! embedded default's JWT secret and database password, webhook secrets; and the
+//! jitter of webhook retries.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 
@@ -8,6 +9,18 @@ pub fn hex(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     OsRng.fill_bytes(&mut buffer);
     buffer.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// `bytes` random bytes.
+pub fn bytes(count: usize) -> Vec<u8> {
+    let mut buffer = vec![0u8; count];
+    OsRng.fill_bytes(&mut buffer);
+    buffer
+}
+
+/// A number from 0 to `bound` - 1 (`bound` > 0), for jitter, not secrets.
+pub fn below(bound: u32) -> u32 {
+    OsRng.next_u32() % bound.max(1)
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use crate::resource::docs as doc;
 use crate::resource::handlers as crud;
 use crate::routing::Table;
 use crate::sync::batch;
+use crate::webhooks::api as hooks;
 use crate::{feed, ops, tokens, users};
 
 #[rustfmt::skip]
@@ -118,6 +119,16 @@ pub fn table(t: &mut Table) {
 
     // The audit log: admins only.
     t.get("/api/v1/audit", audit::list_audit, audit::list_audit_doc);
+
+    // Webhooks: admins subscribe receivers to content events and watch deliveries.
+    t.get("/api/v1/webhooks", hooks::list_webhooks, hooks::list_webhooks_doc);
+    t.post("/api/v1/webhooks", hooks::create_webhook, hooks::create_webhook_doc);
+    t.get("/api/v1/webhooks/{id}", hooks::get_webhook, hooks::get_webhook_doc);
+    t.patch("/api/v1/webhooks/{id}", hooks::update_webhook, hooks::update_webhook_doc);
+    t.delete("/api/v1/webhooks/{id}", hooks::delete_webhook, hooks::delete_webhook_doc);
+    t.get("/api/v1/webhooks/{id}/deliveries", hooks::list_deliveries, hooks::list_deliveries_doc);
+    t.get("/api/v1/webhooks/{id}/deliveries/{delivery}", hooks::get_delivery, hooks::get_delivery_doc);
+    t.post("/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver", hooks::redeliver, hooks::redeliver_doc);
 
     // User accounts: admins only.
     t.get("/api/v1/users", users::list_users, users::list_users_doc);

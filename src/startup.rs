@@ -20,7 +20,7 @@ use crate::observe::{self, Metrics};
 use crate::ops::OpenApiJson;
 use crate::ratelimit::Limits;
 use crate::routing::{self, Table};
-use crate::{apidoc, http, idempotency, routes};
+use crate::{apidoc, http, idempotency, routes, webhooks};
 
 /// What the application needs to run.
 #[derive(Clone)]
@@ -127,6 +127,11 @@ pub fn run_with_metrics(
         .map_err(std::io::Error::other)?;
     let document = web::Data::new(document);
     actix_web::rt::spawn(background(state.pool.clone()));
+    actix_web::rt::spawn(webhooks::run(
+        state.pool.clone(),
+        state.limits.webhooks.clone(),
+    ));
+    let webhook_settings = web::Data::new(state.limits.webhooks.clone());
     let pool = web::Data::new(state.pool);
     let read_cache = std::sync::Arc::new(ReadCache::new(state.limits.read_cache_bytes));
     cache::listen::spawn(&read_cache, state.database_url)?;
@@ -165,6 +170,7 @@ pub fn run_with_metrics(
             .app_data(rate_limits.clone())
             .app_data(registry.clone())
             .app_data(server_limits.clone())
+            .app_data(webhook_settings.clone())
             .app_data(keys.clone())
             .app_data(document.clone())
             .wrap(from_fn(cache::invalidate_after_writes))

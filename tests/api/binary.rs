@@ -28,14 +28,14 @@ pub(crate) fn command() -> Command {
 }
 
 /// A running `seesac-api serve`, its log going to a file.
-struct Served {
-    child: Child,
-    address: String,
+pub(crate) struct Served {
+    pub(crate) child: Child,
+    pub(crate) address: String,
     log: PathBuf,
 }
 
 impl Served {
-    fn start(mut command: Command, log: PathBuf) -> Self {
+    pub(crate) fn start(mut command: Command, log: PathBuf) -> Self {
         let port = free_port().unwrap();
         let file = std::fs::File::create(&log).unwrap();
         let child = command
@@ -51,7 +51,7 @@ impl Served {
         }
     }
 
-    async fn wait_ready(&mut self, client: &awc::Client) {
+    pub(crate) async fn wait_ready(&mut self, client: &awc::Client) {
         let started = Instant::now();
         loop {
             if let Ok(response) = client.get(format!("{}/readyz", self.address)).send().await
@@ -71,8 +71,14 @@ impl Served {
         }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL: the process dies at once, as in a crash.
+    pub(crate) fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 
     /// SIGTERM, as a service manager would send it; waits for a clean exit.

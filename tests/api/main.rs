@@ -38,3 +38,4 @@ mod references;
 mod search;
 mod tokens;
 mod transfer;
+mod webhooks;

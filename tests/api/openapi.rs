@@ -108,7 +108,7 @@ fn creations(document: &Value) -> Vec<(String, Value)> {
             && path.starts_with("/api/v1/")
             && !path.ends_with("/batch")
             && !path.ends_with("/restore")
-            && !["users", "auth", "tokens"].contains(&post["tags"][0].as_str().unwrap())
+            && !["users", "auth", "tokens", "webhooks"].contains(&post["tags"][0].as_str().unwrap())
         {
             let reference = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
                 .as_str()
