@@ -17,6 +17,7 @@
 //! | `SEESAC_BODY_TIMEOUT` | `20` | seconds a client has to send a request's body |
 //! | `SEESAC_MAX_CONNECTIONS` | `1000` | open connections at most; more wait to be accepted |
 //! | `SEESAC_READ_CACHE_BYTES` | `16777216` | bytes of anonymous answers the read cache keeps (16 MiB); `0` turns it off |
+//! | `SEESAC_WEBHOOKS_DELIVERY` | `on` | `off`: this instance makes no webhook deliveries (events wait for one that does) |
 //! | `SEESAC_WEBHOOKS_ALLOW_PRIVATE` | `false` | `true` lets webhooks reach private, loopback and link-local addresses (off, against SSRF) |
 //! | `SEESAC_WEBHOOKS_POLL_MS` | `1000` | how often each instance looks for webhook deliveries to make |
 //! | `SEESAC_WEBHOOKS_RETRY_BASE_MS` | `30000` | the first retry's delay; each next one doubles it, with jitter, at most 6 hours |
@@ -172,10 +173,20 @@ fn webhook_settings(
             ));
         }
     };
+    let deliver = match var("SEESAC_WEBHOOKS_DELIVERY").as_deref().map(str::trim) {
+        None | Some("on") => true,
+        Some("off") => false,
+        Some(other) => {
+            return Err(format!(
+                "SEESAC_WEBHOOKS_DELIVERY must be on or off, not {other:?}"
+            ));
+        }
+    };
     let millis = |name: &str, range, default: Duration| {
         number_in(var, name, range, default.as_millis() as u64).map(Duration::from_millis)
     };
     Ok(WebhookSettings {
+        deliver,
         allow_private,
         poll: millis("SEESAC_WEBHOOKS_POLL_MS", 10..=60_000, default.poll)?,
         retry_base: millis(

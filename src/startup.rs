@@ -127,10 +127,12 @@ pub fn run_with_metrics(
         .map_err(std::io::Error::other)?;
     let document = web::Data::new(document);
     actix_web::rt::spawn(background(state.pool.clone()));
-    actix_web::rt::spawn(webhooks::run(
-        state.pool.clone(),
-        state.limits.webhooks.clone(),
-    ));
+    if state.limits.webhooks.deliver {
+        actix_web::rt::spawn(webhooks::run(
+            state.pool.clone(),
+            state.limits.webhooks.clone(),
+        ));
+    }
     let webhook_settings = web::Data::new(state.limits.webhooks.clone());
     let pool = web::Data::new(state.pool);
     let read_cache = std::sync::Arc::new(ReadCache::new(state.limits.read_cache_bytes));

@@ -14,6 +14,7 @@ use crate::auth::{Caller, Permission, Scope, secrets};
 use crate::db::Db;
 use crate::db::schema::{api_tokens, partners};
 use crate::error::{AppError, AppResult};
+use crate::history::{self, Author};
 use crate::http;
 use crate::idempotency;
 use crate::list::{self, ListMeta};
@@ -195,9 +196,8 @@ pub async fn create_token(
     let body: NewToken = http::from_object(http::json_object(&req, payload).await?)?;
     let input = validate(body)?;
     let creator = caller.name();
-    let created = db
-        .transaction(move |conn| insert(conn, input, creator))
-        .await?;
+    let author = Author::of(&caller, &req);
+    let created = history::write(&db, author, move |conn| insert(conn, input, creator)).await?;
     let location = format!("/api/v1/tokens/{}", created.token.id);
     let body = serde_json::to_value(&created).map_err(AppError::internal)?;
     let mut response = http::written(StatusCode::CREATED, &body, Some(location));
@@ -267,7 +267,7 @@ pub async fn revoke_token(
     caller.require(Permission::ManageTokens)?;
     list::no_parameters(req.query_string())?;
     let id = parse_id(&id)?;
-    db.run(move |conn| {
+    history::write(&db, Author::of(&caller, &req), move |conn| {
         let found = diesel::update(api_tokens::table.find(id))
             .set(api_tokens::revoked_at.eq(diesel::dsl::sql::<
                 diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,

@@ -20,6 +20,7 @@ use crate::auth::{Caller, JwtKeys, Permission, Role, TOKEN_LIFETIME};
 use crate::db::Db;
 use crate::db::schema::users;
 use crate::error::{AppError, AppResult};
+use crate::history::{self, Author};
 use crate::http;
 use crate::list::{self, ListMeta};
 use crate::openapi::problems::{
@@ -368,9 +369,11 @@ pub async fn create_user(
         password.unwrap_or_default(),
         role.unwrap_or(Role::Editor),
     );
-    let user = db
-        .run(move |conn| create(conn, &username, &password, role))
-        .await?;
+    let author = Author::of(&caller, &req);
+    let user = history::write(&db, author, move |conn| {
+        create(conn, &username, &password, role)
+    })
+    .await?;
     let location = format!("/api/v1/users/{}", user.username);
     Ok(http::written(
         StatusCode::CREATED,
@@ -468,7 +471,8 @@ pub async fn delete_user(
     caller.require(Permission::ManageUsers)?;
     list::no_parameters(req.query_string())?;
     let username = username.into_inner();
-    db.transaction(move |conn| delete(conn, &username)).await?;
+    let author = Author::of(&caller, &req);
+    history::write(&db, author, move |conn| delete(conn, &username)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -502,9 +506,11 @@ pub async fn update_user(
     let password = check.parsed("password", changes.password, parse_password);
     check.finish(())?;
     let username = username.into_inner();
-    let user = db
-        .transaction(move |conn| update(conn, &username, role, password))
-        .await?;
+    let author = Author::of(&caller, &req);
+    let user = history::write(&db, author, move |conn| {
+        update(conn, &username, role, password)
+    })
+    .await?;
     let body = serde_json::to_value(UserView::from(user)).map_err(AppError::internal)?;
     Ok(http::written(StatusCode::OK, &body, None))
 }

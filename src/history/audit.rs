@@ -5,7 +5,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -83,31 +83,30 @@ struct Filters {
 
 const PARAMETERS: &str = "actor, type, key, since, until, page, per_page";
 
-/// An instant (RFC 3339) or a date (its midnight, UTC).
+/// An instant (RFC 3339) or a date (its midnight, UTC), as lists take them.
 fn instant(name: &str, value: &str) -> AppResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(value)
-        .map(|at| at.with_timezone(&Utc))
-        .or_else(|_| {
-            NaiveDate::parse_from_str(value, "%Y-%m-%d")
-                .map(|date| date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-        })
-        .map_err(|_| {
-            AppError::bad_request(
-                name,
-                format!("{name} must be an instant (RFC 3339) or a date (YYYY-MM-DD)"),
-            )
-        })
+    list::parse_instant(value)
+        .map_err(|detail| AppError::bad_request(name, format!("{name} {detail}")))
 }
 
 pub async fn list_audit(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     caller.require(Permission::ReadAudit)?;
     let mut filters = Filters::default();
     let paging = Paging::parse(req.query_string(), |name, value| {
-        let text = || (!value.is_empty() && !value.contains('\0')).then(|| value.to_owned());
+        let text = || {
+            if value.is_empty() || value.contains('\0') {
+                Err(AppError::bad_request(
+                    name,
+                    format!("{name} must be some text"),
+                ))
+            } else {
+                Ok(Some(value.to_owned()))
+            }
+        };
         match name {
-            "actor" => filters.actor = text(),
-            "type" => filters.kind = text(),
-            "key" => filters.key = text(),
+            "actor" => filters.actor = text()?,
+            "type" => filters.kind = text()?,
+            "key" => filters.key = text()?,
             "since" => filters.since = Some(instant(name, value)?),
             "until" => filters.until = Some(instant(name, value)?),
             _ => return Err(unknown_parameter(name, PARAMETERS)),
@@ -155,15 +154,17 @@ pub async fn list_audit(db: Db, caller: Caller, req: HttpRequest) -> AppResult<H
     Ok(http::read(&req, &caller, &body, &[link]))
 }
 
-fn query_param(name: &str, description: &str, format: Option<&str>) -> Parameter {
-    let mut schema = ObjectBuilder::new()
-        .schema_type(Type::String)
-        .min_length(Some(1));
-    if let Some(format) = format {
-        schema = schema.format(Some(utoipa::openapi::schema::SchemaFormat::Custom(
-            format.to_owned(),
-        )));
-    }
+/// A filter of the audit log: text, or an instant.
+fn query_param(name: &str, description: &str, instant: bool) -> Parameter {
+    let schema: utoipa::openapi::Schema = if instant {
+        list::openapi::instant()
+    } else {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .pattern(Some("^[^\\x00]+$"))
+            .into()
+    };
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Query)
@@ -178,23 +179,23 @@ pub fn list_audit_doc() -> Doc {
         query_param(
             "actor",
             "Only writes by this actor (`user:anna`, `token:<id>`).",
-            None,
+            false,
         ),
         query_param(
             "type",
             "Only items of this type (`page`, `observation`, ...).",
-            None,
+            false,
         ),
-        query_param("key", "Only the item with this key.", None),
+        query_param("key", "Only the item with this key.", false),
         query_param(
             "since",
             "Only writes at or after this instant (RFC 3339, or a date: its midnight UTC).",
-            Some("date-time-or-date"),
+            true,
         ),
         query_param(
             "until",
             "Only writes before this instant (RFC 3339, or a date: its midnight UTC).",
-            Some("date-time-or-date"),
+            true,
         ),
     ]);
     Doc::new("list_audit", "audit", "Read the audit log")

@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
 
 use crate::auth::Caller;
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::list::{self, DEFAULT_PER_PAGE, ListMeta, MAX_PAGE, MAX_PER_PAGE};
 use crate::observe::RequestId;
@@ -80,6 +81,21 @@ pub fn begin(
     .bind::<Text, _>(name)
     .execute(conn)?;
     Ok(())
+}
+
+/// Runs `work` in a transaction that the history triggers attribute to `author`:
+/// for the writes that do not go through a resource's handlers (users, tokens,
+/// webhooks).
+pub async fn write<T, F>(db: &Db, author: Author, work: F) -> AppResult<T>
+where
+    F: FnOnce(&mut PgConnection) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    db.transaction(move |conn| {
+        begin(conn, &author, None)?;
+        work(conn)
+    })
+    .await
 }
 
 /// `page` and `per_page` of a history list, and its other parameters as given.

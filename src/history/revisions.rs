@@ -349,6 +349,7 @@ impl ObjectSchema {
                 utoipa::openapi::schema::KnownFormat::Int32,
             )))
             .minimum(Some(1))
+            .maximum(Some(i32::MAX))
             .into()
     }
 }

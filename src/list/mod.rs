@@ -20,7 +20,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-pub use parse::{list_items, no_parameters, number_param, pairs, parse_item_view};
+pub use parse::{list_items, no_parameters, number_param, pairs, parse_instant, parse_item_view};
 pub use spec::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, Op, RECORD_FIELDS, Target};
 pub use sql::{Condition, OrderTerm};
 

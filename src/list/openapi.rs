@@ -62,7 +62,8 @@ fn formatted(format: KnownFormat) -> ObjectBuilder {
 }
 
 /// An instant: RFC 3339, or a date meaning its midnight UTC.
-fn instant() -> Schema {
+/// An instant (RFC 3339) or a date (its midnight, UTC).
+pub fn instant() -> Schema {
     AnyOfBuilder::new()
         .item(formatted(KnownFormat::DateTime))
         .item(formatted(KnownFormat::Date))

@@ -253,7 +253,7 @@ fn parse_search(spec: &ListSpec, raw: &str) -> AppResult<String> {
 }
 
 /// An RFC 3339 instant, or a date meaning its midnight UTC.
-fn parse_instant(raw: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_instant(raw: &str) -> Result<DateTime<Utc>, String> {
     parse_timestamp(raw).or_else(|_| {
         parse_date(raw)
             .map(|date| date.and_time(chrono::NaiveTime::MIN).and_utc())

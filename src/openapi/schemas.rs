@@ -34,12 +34,12 @@ impl BodyUse {
     }
 }
 
-fn to_json(schema: RefOr<Schema>) -> Value {
+pub fn to_json(schema: RefOr<Schema>) -> Value {
     serde_json::to_value(schema).unwrap_or(Value::Null)
 }
 
 /// The schema back from JSON; what came from a schema always goes back.
-fn from_json(value: Value) -> RefOr<Schema> {
+pub fn from_json(value: Value) -> RefOr<Schema> {
     serde_json::from_value(value).unwrap_or_else(|_| RefOr::T(Schema::default()))
 }
 
@@ -280,7 +280,8 @@ pub fn integer_query(name: &str, description: &str) -> Parameter {
         .schema(Some(
             ObjectBuilder::new()
                 .schema_type(Type::Integer)
-                .minimum(Some(1)),
+                .minimum(Some(1))
+                .maximum(Some(i32::MAX)),
         ))
         .build()
 }

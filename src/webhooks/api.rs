@@ -13,13 +13,13 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use uuid::Uuid;
 
 use super::WebhookSettings;
-use super::events::{self, Event, EventData};
+use super::events::{self, WebhookEvent, WebhookEventData};
 use super::send::{new_secret, refuse_url};
 use crate::auth::{Caller, Permission};
 use crate::db::Db;
 use crate::db::schema::{webhook_deliveries, webhooks};
 use crate::error::{AppError, AppResult};
-use crate::history::{Paging, unknown_parameter};
+use crate::history::{self, Author, Paging, unknown_parameter};
 use crate::http;
 use crate::idempotency;
 use crate::list::{self, ListMeta};
@@ -127,7 +127,7 @@ pub struct Delivery {
     pub give_up_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
     /// The body sent.
-    #[schema(value_type = Event)]
+    #[schema(value_type = WebhookEvent)]
     pub payload: Value,
 }
 
@@ -243,21 +243,21 @@ pub async fn create_webhook(
     let creator = caller.name();
     let secret = new_secret();
     let kept = secret.clone();
-    let webhook = db
-        .run(move |conn| {
-            Ok(diesel::insert_into(webhooks::table)
-                .values((
-                    webhooks::url.eq(input.url),
-                    webhooks::events.eq(input.events),
-                    webhooks::description.eq(input.description),
-                    webhooks::active.eq(input.active),
-                    webhooks::secret.eq(kept),
-                    webhooks::created_by.eq(creator),
-                ))
-                .returning(Webhook::as_returning())
-                .get_result(conn)?)
-        })
-        .await?;
+    let author = Author::of(&caller, &req);
+    let webhook = history::write(&db, author, move |conn| {
+        Ok(diesel::insert_into(webhooks::table)
+            .values((
+                webhooks::url.eq(input.url),
+                webhooks::events.eq(input.events),
+                webhooks::description.eq(input.description),
+                webhooks::active.eq(input.active),
+                webhooks::secret.eq(kept),
+                webhooks::created_by.eq(creator),
+            ))
+            .returning(Webhook::as_returning())
+            .get_result(conn)?)
+    })
+    .await?;
     let location = format!("/api/v1/webhooks/{}", webhook.id);
     let body =
         serde_json::to_value(CreatedWebhook { webhook, secret }).map_err(AppError::internal)?;
@@ -316,38 +316,46 @@ pub async fn update_webhook(
     caller.require(Permission::ManageWebhooks)?;
     list::no_parameters(req.query_string())?;
     let id = webhook_id(&req)?;
-    let body: WebhookBody = http::from_object(http::json_object(&req, payload).await?)?;
+    let object = http::json_object(&req, payload).await?;
+    // A merge patch may not clear what a subscription cannot be without.
+    let mut check = Check::default();
+    for field in ["url", "events", "active"] {
+        if object.get(field).is_some_and(Value::is_null) {
+            check.fail(field, "cannot be null: leave it out to keep it");
+        }
+    }
+    check.finish(())?;
+    let body: WebhookBody = http::from_object(object)?;
     let settings = settings.into_inner();
-    let webhook = db
-        .transaction(move |conn| {
-            let existing: Webhook = webhooks::table
-                .find(id)
-                .select(Webhook::as_select())
-                .for_update()
-                .first(conn)
-                .optional()?
-                .ok_or_else(|| AppError::NotFound(format!("there is no webhook {id}")))?;
-            let resumed = body.active == Some(true);
-            let input = validate(body, Some(&existing), &settings)?;
-            let (failures, reason) = if resumed || !input.active {
-                (0, None)
-            } else {
-                (existing.failures, existing.paused_reason.clone())
-            };
-            Ok(diesel::update(webhooks::table.find(id))
-                .set((
-                    webhooks::url.eq(input.url),
-                    webhooks::events.eq(input.events),
-                    webhooks::description.eq(input.description),
-                    webhooks::active.eq(input.active),
-                    webhooks::failures.eq(failures),
-                    webhooks::paused_reason.eq(reason),
-                    webhooks::updated_at.eq(diesel::dsl::now),
-                ))
-                .returning(Webhook::as_returning())
-                .get_result(conn)?)
-        })
-        .await?;
+    let webhook = history::write(&db, Author::of(&caller, &req), move |conn| {
+        let existing: Webhook = webhooks::table
+            .find(id)
+            .select(Webhook::as_select())
+            .for_update()
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| AppError::NotFound(format!("there is no webhook {id}")))?;
+        let resumed = body.active == Some(true);
+        let input = validate(body, Some(&existing), &settings)?;
+        let (failures, reason) = if resumed || !input.active {
+            (0, None)
+        } else {
+            (existing.failures, existing.paused_reason.clone())
+        };
+        Ok(diesel::update(webhooks::table.find(id))
+            .set((
+                webhooks::url.eq(input.url),
+                webhooks::events.eq(input.events),
+                webhooks::description.eq(input.description),
+                webhooks::active.eq(input.active),
+                webhooks::failures.eq(failures),
+                webhooks::paused_reason.eq(reason),
+                webhooks::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(Webhook::as_returning())
+            .get_result(conn)?)
+    })
+    .await?;
     let body = serde_json::to_value(webhook).map_err(AppError::internal)?;
     Ok(http::written(StatusCode::OK, &body, None))
 }
@@ -356,7 +364,9 @@ pub async fn delete_webhook(db: Db, caller: Caller, req: HttpRequest) -> AppResu
     caller.require(Permission::ManageWebhooks)?;
     list::no_parameters(req.query_string())?;
     let id = webhook_id(&req)?;
-    db.run(
+    history::write(
+        &db,
+        Author::of(&caller, &req),
         move |conn| match diesel::delete(webhooks::table.find(id)).execute(conn)? {
             0 => Err(AppError::NotFound(format!("there is no webhook {id}"))),
             _ => Ok(()),
@@ -551,6 +561,34 @@ fn on_delivery(doc: Doc) -> Doc {
     on_webhook(doc).path_param("The delivery's id (its `webhook-id`)", None)
 }
 
+/// The body of POST (`required`) or PATCH, for the document: `WebhookBody` with
+/// the URL's scheme and the patterns a subscription may ask for spelled out.
+fn body_schema(required: bool) -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    use utoipa::PartialSchema;
+    let mut schema = crate::openapi::schemas::to_json(WebhookBody::schema());
+    if let Some(properties) = schema.get_mut("properties") {
+        properties["url"] = json!({
+            "type": "string", "format": "uri", "maxLength": 2000,
+            "pattern": "^https?://[^\\x00-\\x20]+$",
+            "description": properties["url"]["description"].clone(),
+        });
+        properties["events"]["type"] = json!("array");
+        properties["events"]["items"] = json!({"type": "string", "enum": events::patterns()});
+        properties["active"]["type"] = json!("boolean");
+        if !required {
+            properties["description"]["description"] =
+                json!("What it is for, at most 500 characters; empty clears it, null keeps it.");
+        }
+    }
+    if let Some(object) = schema.as_object_mut() {
+        object.remove("required");
+        if required {
+            object.insert("required".to_owned(), json!(["url", "events"]));
+        }
+    }
+    crate::openapi::schemas::from_json(schema)
+}
+
 /// The event names, for the document.
 fn event_names(doc: Doc) -> Doc {
     let names: Vec<Value> = events::catalog().into_iter().map(Value::from).collect();
@@ -568,8 +606,8 @@ fn event_names(doc: Doc) -> Doc {
             ))
             .build(),
     )
-    .schema::<Event>()
-    .schema::<EventData>()
+    .schema::<WebhookEvent>()
+    .schema::<WebhookEventData>()
 }
 
 pub fn create_webhook_doc() -> Doc {
@@ -579,7 +617,7 @@ pub fn create_webhook_doc() -> Doc {
         "Subscribe to events",
     ))
     .describe(format!(
-        "Subscribes `url` to `events`. Each event is POSTed to it as JSON (`Event`) with the \
+        "Subscribes `url` to `events`. Each event is POSTed to it as JSON (`WebhookEvent`) with the \
              Standard Webhooks headers `webhook-id` (the same on every attempt: de-duplicate by \
              it), `webhook-timestamp` and `webhook-signature` (`v1,` and the base64 HMAC-SHA256 \
              of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the secret's bytes after \
@@ -589,7 +627,8 @@ pub fn create_webhook_doc() -> Doc {
              paused. The answer is the only one that shows the secret. {ADMINS}"
     ))
     .security(Security::Needs(Permission::ManageWebhooks))
-    .json_body::<WebhookBody>(&["url", "events"])
+    .schema_named("NewWebhook", body_schema(true))
+    .body("NewWebhook", &["application/json"])
     .schema::<Webhook>()
     .schema::<CreatedWebhook>()
     .answer(
@@ -646,7 +685,8 @@ pub fn update_webhook_doc() -> Doc {
              `active` (`false` pauses it, `true` resumes it and forgets its failures). Events \
              that came while it was paused are delivered when it resumes. {ADMINS}"
     ))
-    .json_body::<WebhookBody>(&[])
+    .schema_named("WebhookChanges", body_schema(false))
+    .body("WebhookChanges", &["application/json"])
     .schema::<Webhook>()
     .answer(Answer::json(200, "Changed", "Webhook"))
     .problems::<(

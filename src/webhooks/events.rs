@@ -37,6 +37,14 @@ pub fn catalog() -> Vec<String> {
         .collect()
 }
 
+/// Every pattern a subscription may ask for: each event, each `<type>.*`, `*`.
+pub fn patterns() -> Vec<String> {
+    let mut patterns = catalog();
+    patterns.extend(TYPES.iter().map(|(kind, _)| format!("{kind}.*")));
+    patterns.push("*".to_owned());
+    patterns
+}
+
 /// Whether a subscription's pattern is one it may ask for: an event, `<type>.*`,
 /// or `*`.
 pub fn is_pattern(pattern: &str) -> bool {
@@ -132,7 +140,7 @@ impl Change {
 
 /// What a delivery's body says about the change (`data`).
 #[derive(Serialize, ToSchema)]
-pub struct EventData {
+pub struct WebhookEventData {
     /// The item's type: `page`, `impact_metric`, `observation`, `funder`,
     /// `council_decision`, `contact`.
     #[schema(example = "page")]
@@ -162,13 +170,13 @@ pub struct EventData {
 /// The body of every delivery (Standard Webhooks): the event's name, when it
 /// happened, and what it is about. Fetch `data.url` for the item itself.
 #[derive(Serialize, ToSchema)]
-pub struct Event {
+pub struct WebhookEvent {
     /// `page.published`, `observation.upserted`, ... (see `WebhookEventType`).
     #[schema(example = "page.published")]
     pub r#type: String,
     /// When the change was logged (RFC 3339).
     pub timestamp: DateTime<Utc>,
-    pub data: EventData,
+    pub data: WebhookEventData,
 }
 
 #[cfg(test)]

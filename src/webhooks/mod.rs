@@ -31,6 +31,9 @@ pub type Resolve = Arc<dyn Fn(&str) -> std::io::Result<Vec<SocketAddr>> + Send +
 /// How deliveries are made.
 #[derive(Clone)]
 pub struct WebhookSettings {
+    /// Whether this instance delivers (`SEESAC_WEBHOOKS_DELIVERY=off`: it does not,
+    /// and events wait for an instance that does).
+    pub deliver: bool,
     /// Deliver to private, loopback and link-local addresses too
     /// (`SEESAC_WEBHOOKS_ALLOW_PRIVATE=true`): off, against SSRF.
     pub allow_private: bool,
@@ -48,6 +51,7 @@ pub struct WebhookSettings {
 impl std::fmt::Debug for WebhookSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebhookSettings")
+            .field("deliver", &self.deliver)
             .field("allow_private", &self.allow_private)
             .field("poll", &self.poll)
             .field("retry_base", &self.retry_base)
@@ -60,6 +64,7 @@ impl std::fmt::Debug for WebhookSettings {
 impl Default for WebhookSettings {
     fn default() -> Self {
         Self {
+            deliver: true,
             allow_private: false,
             poll: Duration::from_secs(1),
             retry_base: Duration::from_secs(30),

@@ -47,14 +47,30 @@ struct Receiver {
     stop: Arc<AtomicBool>,
 }
 
+/// How the receiver answers one request.
+struct Answer {
+    status: u16,
+    body: String,
+    delay: Duration,
+}
+
 impl Receiver {
-    fn start(answer: impl Fn(usize) -> u16 + Send + 'static) -> Self {
+    fn start(answer: impl Fn(usize) -> u16 + Send + Sync + 'static) -> Self {
+        Self::answering(move |n| Answer {
+            status: answer(n),
+            body: "ok".to_owned(),
+            delay: Duration::ZERO,
+        })
+    }
+
+    fn answering(answer: impl Fn(usize) -> Answer + Send + Sync + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let address = listener.local_addr().unwrap();
         let got = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (record, stopped) = (got.clone(), stop.clone());
+        let answer = Arc::new(answer);
         std::thread::spawn(move || {
             let started = Instant::now();
             let mut served = 0;
@@ -63,20 +79,30 @@ impl Receiver {
                     std::thread::sleep(Duration::from_millis(5));
                     continue;
                 };
-                stream.set_nonblocking(false).unwrap();
-                stream
-                    .set_read_timeout(Some(Duration::from_secs(5)))
-                    .unwrap();
-                let Some(received) = read_request(&mut stream) else {
-                    continue;
-                };
-                let status = answer(served);
+                let (answer, record, n) = (answer.clone(), record.clone(), served);
                 served += 1;
-                record.lock().unwrap().push(received);
-                let reply = format!(
-                    "HTTP/1.1 {status} Whatever\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
-                );
-                let _ = stream.write_all(reply.as_bytes());
+                // Each request on a thread of its own, as a real receiver would.
+                std::thread::spawn(move || {
+                    stream.set_nonblocking(false).unwrap();
+                    stream
+                        .set_read_timeout(Some(Duration::from_secs(5)))
+                        .unwrap();
+                    let Some(received) = read_request(&mut stream) else {
+                        return;
+                    };
+                    let Answer {
+                        status,
+                        body,
+                        delay,
+                    } = answer(n);
+                    record.lock().unwrap().push(received);
+                    std::thread::sleep(delay);
+                    let reply = format!(
+                        "HTTP/1.1 {status} Whatever\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = stream.write_all(reply.as_bytes());
+                });
             }
         });
         Self { address, got, stop }
@@ -236,6 +262,15 @@ async fn admins_manage_subscriptions_and_see_the_secret_once() {
     assert_eq!(changed["events"], json!(["*"]));
     assert_eq!(changed["active"], false);
     assert_eq!(changed["url"], "https://hooks.example.org/seesac");
+    let cleared = app
+        .patch(&admin, &path, json!({"url": null, "active": null}))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(cleared["errors"][0]["pointer"], "/url");
+    assert_eq!(
+        app.get_as(&admin, &path).await.ok(200)["url"],
+        "https://hooks.example.org/seesac"
+    );
 
     // What is not a subscription writes nothing.
     let before = app.count("SELECT count(*) AS n FROM webhooks");
@@ -685,4 +720,69 @@ async fn an_event_committed_before_a_crash_is_delivered_after_the_restart() {
     assert_eq!(received[0].json()["type"], "page.created");
     assert_eq!(received[0].json()["data"]["key"], "annual-report");
     second.kill9();
+}
+
+#[actix_web::test]
+async fn a_slow_receiver_times_out_and_a_long_answer_is_read_only_in_part() {
+    let mut limits = quick(Duration::from_secs(30));
+    limits.webhooks.timeout = Duration::from_millis(300);
+    let app = app_with(limits).await;
+    // First a receiver that takes two seconds, then one that answers at length.
+    let receiver = Receiver::answering(|n| Answer {
+        status: 200,
+        body: "x".repeat(10_000),
+        delay: if n == 0 {
+            Duration::from_secs(2)
+        } else {
+            Duration::ZERO
+        },
+    });
+    let created = subscribe(&app, &receiver.url(), json!(["page.created"])).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    app.post(
+        &app.editor(),
+        "/api/v1/pages",
+        page("annual-report", "Annual report"),
+    )
+    .await
+    .ok(201);
+    let log = format!("/api/v1/webhooks/{id}/deliveries");
+    let admin = app.admin();
+    let mut delivery = Value::Null;
+    let started = Instant::now();
+    while delivery["status"] != "delivered" {
+        assert!(started.elapsed() < Duration::from_secs(20), "{delivery}");
+        actix_web::rt::time::sleep(Duration::from_millis(30)).await;
+        delivery = app.get_as(&admin, &log).await.ok(200)["data"][0].clone();
+    }
+    assert_eq!(
+        delivery["attempts"], 2,
+        "the slow attempt timed out: {delivery}"
+    );
+    assert_eq!(
+        delivery["last_response"].as_str().unwrap().len(),
+        1024,
+        "at most 1 KiB of an answer is read"
+    );
+}
+
+#[actix_web::test]
+async fn a_scheduled_publication_is_an_event_when_its_time_comes() {
+    let app = app_with(quick(Duration::from_secs(30))).await;
+    let receiver = Receiver::start(|_| 200);
+    subscribe(&app, &receiver.url(), json!(["page.published"])).await;
+    let at = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let mut scheduled = page("annual-report", "Annual report");
+    scheduled["status"] = json!("published");
+    scheduled["published_at"] = json!(at.to_rfc3339());
+    app.post(&app.editor(), "/api/v1/pages", scheduled)
+        .await
+        .ok(201);
+    actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+    assert!(receiver.received().is_empty(), "not before its time");
+    until("the publication", || !receiver.received().is_empty()).await;
+    let event = receiver.received()[0].json();
+    assert_eq!(event["type"], "page.published");
+    assert_eq!(event["data"]["key"], "annual-report");
+    assert!(chrono::Utc::now() >= at);
 }

@@ -12,6 +12,10 @@ A batch of observations has two such rules: one item per natural key (metric,
 area and period), and in CSV, rows that fit the header row. A positive batch keeps
 the first item of each natural key, and a positive CSV batch becomes a valid file.
 
+A webhook's URL must not point to a private, loopback or link-local address, which
+no schema can tell from a public one; a positive subscription gets a public URL
+(the contract test's service makes no deliveries).
+
 One rule relates a request to the ones before it: an `Idempotency-Key` names one
 request, and the same key with another request is a 422. The generator draws keys
 from a small space and would reuse them, so a positive case gets a fresh key.
@@ -26,6 +30,7 @@ OBSERVATIONS = "/api/v1/impact-metrics/{key}/observations"
 DECISIONS = "/api/v1/council-decisions"
 TOKENS = "/api/v1/tokens"
 BATCH = "/api/v1/observations/batch"
+WEBHOOKS = "/api/v1/webhooks"
 
 
 def _positive_mode(case):
@@ -139,6 +144,8 @@ def _obey(case):
             _agreeing_reference(body, celex)
     if path == TOKENS and method == "POST":
         _within_a_year(body)
+    if path.startswith(WEBHOOKS) and method in ("POST", "PATCH") and "url" in body:
+        body["url"] = "https://hooks.example.org/contract"
     if path == BATCH and method == "POST":
         _one_per_natural_key(body)
         for item in body.get("items") or []:
