@@ -133,12 +133,7 @@ impl Paging {
     }
 
     pub fn meta(&self, total: i64) -> ListMeta {
-        ListMeta {
-            page: self.page,
-            per_page: self.per_page,
-            total,
-            total_pages: (total + self.per_page - 1) / self.per_page,
-        }
+        ListMeta::of(self.page, self.per_page, total)
     }
 }
 

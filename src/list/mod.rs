@@ -105,6 +105,18 @@ pub struct ListMeta {
     pub total_pages: i64,
 }
 
+impl ListMeta {
+    /// Page `page` of `per_page` items, of `total` in all.
+    pub fn of(page: i64, per_page: i64, total: i64) -> Self {
+        Self {
+            page,
+            per_page,
+            total,
+            total_pages: (total + per_page - 1) / per_page,
+        }
+    }
+}
+
 /// A parsed, validated list request.
 #[derive(Debug, Clone)]
 pub struct ListQuery {
@@ -123,11 +135,6 @@ impl ListQuery {
 
     /// The paging metadata of a list of `total` items.
     pub fn meta(&self, total: i64) -> ListMeta {
-        ListMeta {
-            page: self.page,
-            per_page: self.per_page,
-            total,
-            total_pages: (total + self.per_page - 1) / self.per_page,
-        }
+        ListMeta::of(self.page, self.per_page, total)
     }
 }

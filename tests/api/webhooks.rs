@@ -196,6 +196,23 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Reads `path` as an admin until `done` says so (at most 20 seconds); the last read.
+async fn read_until(app: &TestApp, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let admin = app.admin();
+    let started = Instant::now();
+    loop {
+        let read = app.get_as(&admin, path).await.ok(200);
+        if done(&read) {
+            return read;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "waited in vain: {read}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(30)).await;
+    }
+}
+
 async fn subscribe(app: &TestApp, url: &str, events: Value) -> Value {
     app.post(
         &app.admin(),
@@ -362,16 +379,9 @@ async fn private_and_loopback_targets_are_refused_when_subscribed_and_after_reso
     .await
     .ok(201);
     let log = format!("/api/v1/webhooks/{id}/deliveries");
-    let mut delivery = Value::Null;
-    let started = Instant::now();
-    while delivery["attempts"].as_i64().unwrap_or(0) < 1 || delivery["last_error"].is_null() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no attempt: {delivery}"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(30)).await;
-        delivery = app.get_as(&admin, &log).await.ok(200)["data"][0].clone();
-    }
+    let delivery =
+        read_until(&app, &log, |log| !log["data"][0]["last_error"].is_null()).await["data"][0]
+            .clone();
     assert_eq!(delivery["status"], "pending");
     assert!(delivery["last_status"].is_null());
     let error = delivery["last_error"].as_str().unwrap();
@@ -480,16 +490,11 @@ async fn a_receiver_that_fails_and_recovers_gets_the_event_once_it_answers() {
     )
     .await
     .ok(200);
-    let admin = app.admin();
     let log = format!("/api/v1/webhooks/{id}/deliveries");
     until("three attempts", || receiver.received().len() >= 3).await;
-    let mut delivery = Value::Null;
-    let started = Instant::now();
-    while delivery["status"] != "delivered" {
-        assert!(started.elapsed() < Duration::from_secs(20), "{delivery}");
-        actix_web::rt::time::sleep(Duration::from_millis(30)).await;
-        delivery = app.get_as(&admin, &log).await.ok(200)["data"][0].clone();
-    }
+    let delivery =
+        read_until(&app, &log, |log| log["data"][0]["status"] == "delivered").await["data"][0]
+            .clone();
     assert_eq!(delivery["attempts"], 3);
     assert_eq!(delivery["last_status"], 200);
     assert_eq!(delivery["last_response"], "ok");
@@ -532,13 +537,7 @@ async fn deliveries_that_keep_failing_are_marked_failed_the_subscription_paused_
     }
     let admin = app.admin();
     let path = format!("/api/v1/webhooks/{id}");
-    let mut webhook = Value::Null;
-    let started = Instant::now();
-    while webhook["active"] != false {
-        assert!(started.elapsed() < Duration::from_secs(20), "{webhook}");
-        actix_web::rt::time::sleep(Duration::from_millis(30)).await;
-        webhook = app.get_as(&admin, &path).await.ok(200);
-    }
+    let webhook = read_until(&app, &path, |webhook| webhook["active"] == false).await;
     assert_eq!(webhook["failures"], 5);
     assert!(
         webhook["paused_reason"]
@@ -584,25 +583,15 @@ async fn deliveries_that_keep_failing_are_marked_failed_the_subscription_paused_
         .ok(202);
     assert_eq!(redelivered["status"], "pending");
     let again = format!("{path}/deliveries/{}", delivery["id"].as_str().unwrap());
-    let mut state = Value::Null;
-    let started = Instant::now();
-    while state["status"] != "delivered" {
-        assert!(started.elapsed() < Duration::from_secs(20), "{state}");
-        actix_web::rt::time::sleep(Duration::from_millis(30)).await;
-        state = app.get_as(&admin, &again).await.ok(200);
-    }
+    let state = read_until(&app, &again, |state| state["status"] == "delivered").await;
     assert_eq!(state["last_status"], 200);
     // The event that came while it was paused is delivered too.
-    let mut delivered = Value::Null;
-    let started = Instant::now();
-    while delivered["meta"]["total"] != 2 {
-        assert!(started.elapsed() < Duration::from_secs(20), "{delivered}");
-        actix_web::rt::time::sleep(Duration::from_millis(30)).await;
-        delivered = app
-            .get_as(&admin, &format!("{path}/deliveries?status=delivered"))
-            .await
-            .ok(200);
-    }
+    read_until(
+        &app,
+        &format!("{path}/deliveries?status=delivered"),
+        |log| log["meta"]["total"] == 2,
+    )
+    .await;
     assert!(receiver.received().len() > attempts);
     assert!(
         receiver
@@ -747,14 +736,9 @@ async fn a_slow_receiver_times_out_and_a_long_answer_is_read_only_in_part() {
     .await
     .ok(201);
     let log = format!("/api/v1/webhooks/{id}/deliveries");
-    let admin = app.admin();
-    let mut delivery = Value::Null;
-    let started = Instant::now();
-    while delivery["status"] != "delivered" {
-        assert!(started.elapsed() < Duration::from_secs(20), "{delivery}");
-        actix_web::rt::time::sleep(Duration::from_millis(30)).await;
-        delivery = app.get_as(&admin, &log).await.ok(200)["data"][0].clone();
-    }
+    let delivery =
+        read_until(&app, &log, |log| log["data"][0]["status"] == "delivered").await["data"][0]
+            .clone();
     assert_eq!(
         delivery["attempts"], 2,
         "the slow attempt timed out: {delivery}"
