@@ -47,6 +47,13 @@ pub fn signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String 
 /// Why a URL may not be a webhook's, checked when it is subscribed (no DNS: a
 /// name is checked when it is resolved, at each delivery).
 pub fn refuse_url(raw: &str, allow_private: bool) -> Option<String> {
+    if !raw.is_ascii() {
+        return Some(
+            "must be an ASCII URI (RFC 3986): an international name in its xn-- form, other \
+             characters percent-encoded"
+                .to_owned(),
+        );
+    }
     let Ok(url) = url::Url::parse(raw) else {
         return Some("must be an absolute http or https URL".to_owned());
     };
@@ -220,6 +227,7 @@ mod tests {
             "https://user:pw@example.org/",
             "hooks",
             "https://example.org/#x",
+            "https://ęĕh¡/",
         ] {
             assert!(refuse_url(url, true).is_some(), "{url}");
         }
