@@ -79,8 +79,8 @@ async fn docs_redirect() -> HttpResponse {
 
 /// How often scheduled publications are looked for (see `changelog::log_scheduled`).
 const SCHEDULE_EVERY: Duration = Duration::from_secs(1);
-/// How often the change log and the idempotency keys forget what is older than
-/// they keep.
+/// How often the change log, the idempotency keys and the webhook delivery log
+/// forget what is older than they keep.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The service's own work in the background: logging scheduled publications as
@@ -98,6 +98,7 @@ async fn background(pool: PgPool) {
             if prune {
                 changelog::prune(&mut conn).map_err(|e| e.to_string())?;
                 idempotency::prune(&mut conn).map_err(|e| e.to_string())?;
+                webhooks::outbox::prune(&mut conn).map_err(|e| e.to_string())?;
             }
             Ok(())
         })

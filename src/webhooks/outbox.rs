@@ -183,6 +183,20 @@ pub fn claim(conn: &mut PgConnection, limit: i64) -> AppResult<Vec<Claimed>> {
     .load(conn)?)
 }
 
+/// How long the delivery log keeps a delivery that is settled.
+pub const KEPT_DAYS: i32 = 30;
+
+/// Forgets deliveries delivered or failed more than `KEPT_DAYS` ago (pending ones
+/// stay, however old).
+pub fn prune(conn: &mut PgConnection) -> AppResult<usize> {
+    Ok(diesel::sql_query(
+        "DELETE FROM webhook_deliveries WHERE status <> 'pending' \
+           AND created_at < now() - make_interval(days => $1)",
+    )
+    .bind::<Int4, _>(KEPT_DAYS)
+    .execute(conn)?)
+}
+
 /// The delay before attempt `attempts + 1`: `base` doubled per attempt made, at most
 /// six hours, times a jitter from 0.5 to 1.5 so that retries do not come in herds.
 pub fn backoff(base: Duration, attempts: i32) -> Duration {

@@ -770,3 +770,41 @@ async fn a_scheduled_publication_is_an_event_when_its_time_comes() {
     assert_eq!(event["data"]["key"], "annual-report");
     assert!(chrono::Utc::now() >= at);
 }
+
+#[actix_web::test]
+async fn the_delivery_log_forgets_settled_deliveries_after_thirty_days_and_keeps_pending_ones() {
+    let app = app_with(quick(Duration::from_secs(30))).await;
+    let receiver = Receiver::start(|_| 200);
+    let created = subscribe(&app, &receiver.url(), json!(["page.created"])).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    for slug in ["report-1", "report-2"] {
+        app.post(&app.editor(), "/api/v1/pages", page(slug, "Report"))
+            .await
+            .ok(201);
+    }
+    read_until(
+        &app,
+        &format!("/api/v1/webhooks/{id}/deliveries?status=delivered"),
+        |log| log["meta"]["total"] == 2,
+    )
+    .await;
+    app.execute(
+        "UPDATE webhook_deliveries SET created_at = now() - interval '31 days' \
+         WHERE position = (SELECT min(position) FROM webhook_deliveries)",
+    );
+    app.execute(
+        "INSERT INTO webhook_deliveries (webhook, position, event, item, payload, give_up_at, \
+                                         created_at, next_attempt_at) \
+         SELECT webhook, position + 1000, event, item, payload, now() + interval '1 day', \
+                now() - interval '40 days', now() + interval '1 hour' \
+           FROM webhook_deliveries LIMIT 1",
+    );
+    let pruned = seesac_api::webhooks::outbox::prune(&mut app.database.connect()).unwrap();
+    assert_eq!(pruned, 1);
+    assert_eq!(app.count("SELECT count(*) AS n FROM webhook_deliveries"), 2);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'"),
+        1,
+        "an old pending delivery stays"
+    );
+}
