@@ -18,6 +18,7 @@ BEGIN
 END;
 $$;
 DROP INDEX audit_version;
+ALTER TABLE revisions ADD COLUMN author text, ADD COLUMN written_at timestamptz;
 
 -- Back to migration 000011's triggers, once per row.
 CREATE OR REPLACE FUNCTION seesac_history() RETURNS trigger LANGUAGE plpgsql AS $$

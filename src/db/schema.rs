@@ -248,8 +248,6 @@ diesel::table! {
         parent -> Nullable<Text>,
         version -> Int4,
         item -> Jsonb,
-        author -> Nullable<Text>,
-        written_at -> Nullable<Timestamptz>,
         replaced_at -> Timestamptz,
         replaced_by -> Text,
     }

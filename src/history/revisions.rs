@@ -117,8 +117,13 @@ impl Versions {
                        ORDER BY au.id DESC LIMIT 1) a ON true \
                 WHERE t.{key}::text = $2 AND {parent} IS NOT DISTINCT FROM $3 \
                UNION ALL \
-               SELECT version, false, author, written_at, replaced_at, replaced_by, item, id \
-                 FROM revisions WHERE type = $1 AND key = $2 AND parent IS NOT DISTINCT FROM $3 \
+               SELECT r.version, false, a.actor, a.at, r.replaced_at, r.replaced_by, r.item, r.id \
+                 FROM revisions r LEFT JOIN LATERAL ( \
+                      SELECT au.actor, au.at FROM audit au \
+                       WHERE au.type = $1 AND au.key = $2 AND au.version_after = r.version \
+                         AND au.at <= r.replaced_at \
+                       ORDER BY au.id DESC LIMIT 1) a ON true \
+                WHERE r.type = $1 AND r.key = $2 AND r.parent IS NOT DISTINCT FROM $3 \
              ) v {tail}",
             table = self.table,
             key = self.key_column,

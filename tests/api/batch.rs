@@ -264,9 +264,11 @@ async fn two_overlapping_batches_run_at_once_without_deadlock_or_a_lost_write() 
     let open_when_both_wait = async {
         let mut both = false;
         for _ in 0..400 {
+            // Each waits for a lock: the first for the table, the second for it
+            // or for the metric's row, which the first holds.
             if app.count(
-                "SELECT count(*) AS n FROM pg_locks \
-                 WHERE NOT granted AND relation = 'observations'::regclass",
+                "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
             ) >= 2
             {
                 both = true;
