@@ -71,14 +71,9 @@ pub enum AuditCommand {
     },
 }
 
+/// An instant (RFC 3339) or a date (its midnight, UTC), as the API's lists take them.
 fn parse_before(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|at| at.with_timezone(&chrono::Utc))
-        .or_else(|_| {
-            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(|date| date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-        })
-        .map_err(|_| format!("{text} is neither a date (YYYY-MM-DD) nor an instant (RFC 3339)"))
+    crate::list::parse_instant(text).map_err(|detail| format!("--before {detail}"))
 }
 
 #[derive(Debug, Subcommand)]

@@ -174,31 +174,51 @@ impl Versions {
         .optional()?)
     }
 
-    fn missing<R: Resource>(&self, version: Option<i32>) -> AppError {
-        match version {
-            Some(version) => AppError::NotFound(format!(
-                "there is no version {version} of the {} with {} {}",
-                R::NAME,
-                R::KEY,
-                self.key
-            )),
-            None => AppError::NotFound(format!(
-                "there is no {} with {} {}, and none was ever kept",
-                R::NAME,
-                R::KEY,
-                self.key
-            )),
-        }
+    /// The version `number` (the newest kept under it), or a 404.
+    fn find<R: Resource>(&self, conn: &mut PgConnection, number: i32) -> AppResult<Revision> {
+        self.one(conn, number)?
+            .ok_or_else(|| self.no_version::<R>(&number.to_string()))
+    }
+
+    /// The newest version: the item as it is now, or as it was last if deleted.
+    fn newest<R: Resource>(&self, conn: &mut PgConnection) -> AppResult<Revision> {
+        let first = Paging {
+            page: 1,
+            per_page: 1,
+        };
+        self.page(conn, &first)?
+            .0
+            .pop()
+            .ok_or_else(|| self.no_item::<R>())
+    }
+
+    fn no_version<R: Resource>(&self, version: &str) -> AppError {
+        AppError::NotFound(format!(
+            "there is no version {version} of the {} with {} {}",
+            R::NAME,
+            R::KEY,
+            self.key
+        ))
+    }
+
+    fn no_item<R: Resource>(&self) -> AppError {
+        AppError::NotFound(format!(
+            "there is no {} with {} {}, and none was ever kept",
+            R::NAME,
+            R::KEY,
+            self.key
+        ))
     }
 }
 
-/// A version number in a path or a parameter: a 404 in a path, as any key that
-/// names nothing; a 400 in a parameter.
-fn version_in_path(req: &HttpRequest) -> Option<i32> {
-    req.match_info()
-        .get("version")
-        .and_then(|v| v.parse::<i32>().ok())
-        .filter(|v| *v >= 1)
+/// The version number in the path: anything but a whole number from 1 names no
+/// version, a 404 as for any key that names nothing.
+fn version_in_path<R: Resource>(req: &HttpRequest, versions: &Versions) -> AppResult<i32> {
+    let raw = req.match_info().get("version").unwrap_or_default();
+    raw.parse::<i32>()
+        .ok()
+        .filter(|version| *version >= 1)
+        .ok_or_else(|| versions.no_version::<R>(raw))
 }
 
 pub async fn list<R: Resource>(
@@ -219,7 +239,7 @@ pub async fn list<R: Resource>(
         })
         .await?;
     if total == 0 {
-        return Err(versions.missing::<R>(None));
+        return Err(versions.no_item::<R>());
     }
     let meta = paging.meta(total);
     let link = (
@@ -234,14 +254,9 @@ pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppRe
     caller.require(Permission::ReadHistory)?;
     list::no_parameters(req.query_string())?;
     let versions = Versions::of::<R>(&req)?;
-    let version = version_in_path(&req);
+    let version = version_in_path::<R>(&req, &versions)?;
     let revision = db
-        .run(move |conn| match version {
-            Some(number) => versions
-                .one(conn, number)?
-                .ok_or_else(|| versions.missing::<R>(Some(number))),
-            None => Err(versions.missing::<R>(None)),
-        })
+        .run(move |conn| versions.find::<R>(conn, version))
         .await?;
     let body = serde_json::to_value(revision).map_err(AppError::internal)?;
     Ok(http::read(&req, &caller, &body, &[]))
@@ -266,29 +281,14 @@ pub async fn diff<R: Resource>(
         }
     }
     let versions = Versions::of::<R>(&req)?;
-    let from = version_in_path(&req);
+    let from = version_in_path::<R>(&req, &versions)?;
     let patch = db
         .run(move |conn| {
-            let from = from
-                .and_then(|number| versions.one(conn, number).transpose())
-                .transpose()?
-                .ok_or_else(|| versions.missing::<R>(from))?;
+            let from = versions.find::<R>(conn, from)?;
             // Without `to`: to the item as it is now (or as it was last, if deleted).
             let to = match to {
-                Some(number) => versions
-                    .one(conn, number)?
-                    .ok_or_else(|| versions.missing::<R>(Some(number)))?,
-                None => versions
-                    .page(
-                        conn,
-                        &Paging {
-                            page: 1,
-                            per_page: 1,
-                        },
-                    )?
-                    .0
-                    .pop()
-                    .ok_or_else(|| versions.missing::<R>(None))?,
+                Some(number) => versions.find::<R>(conn, number)?,
+                None => versions.newest::<R>(conn)?,
             };
             Ok(json_patch::diff(&from.item, &to.item))
         })
@@ -321,15 +321,10 @@ pub async fn restore<R: Resource>(
     caller.require(R::WRITE)?;
     list::no_parameters(req.query_string())?;
     let versions = Versions::of::<R>(&req)?;
-    let version = version_in_path(&req);
+    let version = version_in_path::<R>(&req, &versions)?;
     let (scope, key) = path_params::<R>(&req)?;
     let revision = db
-        .run(move |conn| match version {
-            Some(number) => versions
-                .one(conn, number)?
-                .ok_or_else(|| versions.missing::<R>(Some(number))),
-            None => Err(versions.missing::<R>(None)),
-        })
+        .run(move |conn| versions.find::<R>(conn, version))
         .await?;
     let object = writable::<R>(revision.item);
     let location = req
@@ -339,24 +334,15 @@ pub async fn restore<R: Resource>(
     handlers::put::<R>(&db, caller, &req, scope, key, object, location).await
 }
 
+/// The version's path parameter: a whole number from 1.
 fn version_param(doc: Doc) -> Doc {
-    doc.typed_path_param("The version", Some("1"), ObjectSchema::integer_from_one())
-}
-
-/// The schema of a version number.
-struct ObjectSchema;
-
-impl ObjectSchema {
-    fn integer_from_one() -> RefOr<Schema> {
-        utoipa::openapi::schema::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::Integer)
-            .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
-                utoipa::openapi::schema::KnownFormat::Int32,
-            )))
-            .minimum(Some(1))
-            .maximum(Some(i32::MAX))
-            .into()
-    }
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let number = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .minimum(Some(1))
+        .maximum(Some(i32::MAX));
+    doc.typed_path_param("The version", Some("1"), number.into())
 }
 
 const WHO: &str = "Editors and admins only (a person's token; no API token scope reads history).";

@@ -62,7 +62,6 @@ fn formatted(format: KnownFormat) -> ObjectBuilder {
 }
 
 /// An instant: RFC 3339, or a date meaning its midnight UTC.
-/// An instant (RFC 3339) or a date (its midnight, UTC).
 pub fn instant() -> Schema {
     AnyOfBuilder::new()
         .item(formatted(KnownFormat::DateTime))

@@ -466,83 +466,39 @@ pub async fn redeliver(
     caller.require(Permission::ManageWebhooks)?;
     list::no_parameters(req.query_string())?;
     let (id, delivery) = (webhook_id(&req)?, delivery_id(&req)?);
-    let retry_for = settings.retry_for.as_secs_f64();
+    let give_up_at =
+        Utc::now() + chrono::Duration::from_std(settings.retry_for).map_err(AppError::internal)?;
     let again = db
         .transaction(move |conn| {
-            let found: Delivery = webhook_deliveries::table
+            let in_flight: bool = webhook_deliveries::table
                 .filter(webhook_deliveries::id.eq(delivery))
                 .filter(webhook_deliveries::webhook.eq(id))
-                .select(Delivery::as_select())
+                .select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "coalesce(leased_until > now(), false)",
+                ))
                 .for_update()
                 .first(conn)
                 .optional()?
                 .ok_or_else(|| AppError::NotFound(format!("there is no delivery {delivery}")))?;
-            let in_flight: bool = diesel::select(diesel::dsl::exists(
-                webhook_deliveries::table
-                    .filter(webhook_deliveries::id.eq(found.id))
-                    .filter(webhook_deliveries::leased_until.gt(diesel::dsl::now)),
-            ))
-            .get_result(conn)?;
             if in_flight {
                 return Err(AppError::conflict_at(
                     "",
                     "the event is being delivered right now; look again in a moment",
                 ));
             }
-            Ok(diesel::sql_query(
-                "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), \
-                        give_up_at = now() + make_interval(secs => $2), delivered_at = NULL \
-                  WHERE id = $1 RETURNING *",
-            )
-            .bind::<diesel::sql_types::Uuid, _>(found.id)
-            .bind::<diesel::sql_types::Double, _>(retry_for)
-            .get_result::<DeliveryRow>(conn)?
-            .into())
+            Ok(diesel::update(webhook_deliveries::table.find(delivery))
+                .set((
+                    webhook_deliveries::status.eq("pending"),
+                    webhook_deliveries::next_attempt_at.eq(diesel::dsl::now),
+                    webhook_deliveries::give_up_at.eq(give_up_at),
+                    webhook_deliveries::delivered_at.eq(None::<DateTime<Utc>>),
+                ))
+                .returning(Delivery::as_returning())
+                .get_result(conn)?)
         })
         .await?;
-    let body = serde_json::to_value::<Delivery>(again).map_err(AppError::internal)?;
+    let body = serde_json::to_value(again).map_err(AppError::internal)?;
     Ok(http::written(StatusCode::ACCEPTED, &body, None))
-}
-
-/// A delivery as `RETURNING *` gives it.
-#[derive(QueryableByName)]
-#[diesel(table_name = webhook_deliveries)]
-struct DeliveryRow {
-    id: Uuid,
-    webhook: Uuid,
-    event: String,
-    status: String,
-    attempts: i32,
-    next_attempt_at: DateTime<Utc>,
-    last_status: Option<i32>,
-    last_error: Option<String>,
-    last_duration_ms: Option<i32>,
-    last_response: Option<String>,
-    created_at: DateTime<Utc>,
-    give_up_at: DateTime<Utc>,
-    delivered_at: Option<DateTime<Utc>>,
-    payload: Value,
-}
-
-impl From<DeliveryRow> for Delivery {
-    fn from(row: DeliveryRow) -> Self {
-        Self {
-            id: row.id,
-            webhook: row.webhook,
-            event: row.event,
-            status: row.status,
-            attempts: row.attempts,
-            next_attempt_at: row.next_attempt_at,
-            last_status: row.last_status,
-            last_error: row.last_error,
-            last_duration_ms: row.last_duration_ms,
-            last_response: row.last_response,
-            created_at: row.created_at,
-            give_up_at: row.give_up_at,
-            delivered_at: row.delivered_at,
-            payload: row.payload,
-        }
-    }
 }
 
 // The OpenAPI descriptions.

@@ -134,34 +134,29 @@ pub async fn run(pool: PgPool, settings: WebhookSettings) {
                 continue;
             }
         };
-        let sends = claimed.into_iter().map(|delivery| {
-            let pool = pool.clone();
-            let settings = settings.clone();
-            web::block(move || {
-                let outcome = send::deliver(&delivery, &settings);
-                let settled = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
-                    outbox::settle(&mut conn, &delivery, &outcome, &settings)
-                        .map_err(|e| e.to_string())
-                });
-                if let Err(error) = settled {
-                    // The lease runs out and another attempt is made: at least once.
-                    log::warn!("webhook delivery {} not settled: {error}", delivery.id);
-                }
+        // Every send starts on the blocking pool at once; then each is awaited.
+        let sends: Vec<_> = claimed
+            .into_iter()
+            .map(|delivery| {
+                let pool = pool.clone();
+                let settings = settings.clone();
+                web::block(move || {
+                    let outcome = send::deliver(&delivery, &settings);
+                    let settled = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+                        outbox::settle(&mut conn, &delivery, &outcome, &settings)
+                            .map_err(|e| e.to_string())
+                    });
+                    if let Err(error) = settled {
+                        // The lease runs out and another attempt is made: at least once.
+                        log::warn!("webhook delivery {} not settled: {error}", delivery.id);
+                    }
+                })
             })
-        });
-        for done in futures_join(sends).await {
-            if let Err(error) = done {
+            .collect();
+        for sent in sends {
+            if let Err(error) = sent.await {
                 log::warn!("webhook delivery did not run: {error}");
             }
         }
     }
-}
-
-/// Awaits every future, in any order (deliveries run on the blocking pool).
-async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let mut outputs = Vec::new();
-    for future in futures.collect::<Vec<_>>() {
-        outputs.push(future.await);
-    }
-    outputs
 }

@@ -123,9 +123,14 @@ async fn every_write_keeps_the_version_it_replaced_with_its_author_and_a_diff_be
     app.get_as(&editor, &format!("{MISSION}/revisions/9"))
         .await
         .problem(404, "not_found");
-    app.get_as(&editor, &format!("{MISSION}/revisions/one"))
+    let named = app
+        .get_as(&editor, &format!("{MISSION}/revisions/one"))
         .await
         .problem(404, "not_found");
+    assert!(
+        named["detail"].as_str().unwrap().contains("no version one"),
+        "{named}"
+    );
     app.get_as(&editor, &format!("{MISSION}/revisions/1/diff?to=0"))
         .await
         .problem(400, "invalid_request");

@@ -473,7 +473,7 @@ async fn an_in_filter_may_come_as_its_parameter_repeated() {
 }
 
 #[actix_web::test]
-async fn a_fieldset_reads_the_text_of_pages_only_when_it_shows_it_and_shows_it_whole() {
+async fn a_fieldset_of_pages_shows_their_text_whole_when_it_asks_for_it() {
     let app = TestApp::seeded().await;
     let item = app.get("/api/v1/pages/mission").await.ok(200);
     let find = |list: &Value| -> Value {
