@@ -1,42 +1,26 @@
 //! seesac-api: the headless content REST API behind the SEESAC website.
 //!
 //! `main.rs` only parses the command line; everything else lives here so that the
-//! integration tests build exactly the application that ships. From the top:
-//! `routes` lists every route; `content`, `users` and `ops` answer them; `list`,
-//! `http`, `auth`, `db`, `openapi` and `error` are the shared layers below them
-//! (`apidoc` assembles the OpenAPI document from the route table); `validate`,
-//! `visibility`, `random` and `text_enum` sit below all of those.
+//! integration tests build exactly the application that ships. The folders are the
+//! layers, each importing only those below it:
+//!
+//! - `app`: the wiring. The command line, configuration, start-up, the route table
+//!   (`app::routes`), the OpenAPI document, the index and health checks, the sample
+//!   content. Only `app` names the features.
+//! - `features`: what plugs into the engine: the change log and its feed
+//!   (`changes`), revisions and the audit log (`history`), `webhooks`, export and
+//!   import (`transfer`) and `search`.
+//! - `admin`: users, API tokens and partners, resources on the engine like content.
+//! - `content`: one module per kind of content, and the registry of kinds.
+//! - `engine`: what every resource shares: the `Resource` trait, the generic
+//!   handlers, the one write path and the documentation made from them.
+//! - `platform`: the shared layers: errors, the database, HTTP, the query language,
+//!   authentication, OpenAPI, validation, observability, rate limits, idempotency,
+//!   the read cache and visibility.
 
-pub mod apidoc;
-pub mod auth;
-pub mod cache;
-pub mod changelog;
-pub mod cli;
-pub mod config;
+pub mod admin;
+pub mod app;
 pub mod content;
-pub mod db;
-pub mod error;
-pub mod feed;
-pub mod history;
-pub mod http;
-pub mod idempotency;
-pub mod list;
-pub mod observe;
-pub mod openapi;
-pub mod ops;
-pub mod partners;
-pub mod random;
-pub mod ratelimit;
-pub mod resource;
-pub mod routes;
-pub mod routing;
-pub mod seed;
-pub mod startup;
-pub mod sync;
-pub mod text_enum;
-pub mod tokens;
-pub mod transfer;
-pub mod users;
-pub mod validate;
-pub mod visibility;
-pub mod webhooks;
+pub mod engine;
+pub mod features;
+pub mod platform;

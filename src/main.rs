@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use seesac_api::cli::{self, Cli};
+use seesac_api::app::cli::{self, Cli};
 
 /// jemalloc, with a background thread that gives freed memory back to the system
 /// within a second (its options are compiled in: `.cargo/config.toml`). glibc's
@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
     match std::env::var("SEESAC_LOG_FORMAT").as_deref().map(str::trim) {
         Ok("json") => {
-            logger.format(seesac_api::observe::json_line);
+            logger.format(seesac_api::platform::observe::json_line);
         }
         Ok("text" | "") | Err(_) => {}
         Ok(other) => {

@@ -9,19 +9,19 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Publication, Status};
-use crate::auth::{Caller, Permission};
-use crate::db::Db;
-use crate::db::errors::on_delete;
-use crate::db::schema::contacts;
-use crate::error::{AppError, AppResult};
-use crate::http;
-use crate::http::body::whole_number;
-use crate::list::{self, CONTENT_FIELDS, Dir, Field, Kind, ListSpec};
-use crate::openapi::problems::{BadParameter, BadToken, NotFound, Unavailable};
-use crate::openapi::{Answer, Doc, Security};
-use crate::resource::handlers::access_of;
-use crate::resource::{Resource, store_row, table_resource, to_json};
-use crate::validate::{Check, CountryCode, Email, Phone, Slug};
+use crate::engine::handlers::access_of;
+use crate::engine::{Resource, store_row, table_resource, to_json};
+use crate::platform::auth::{Caller, Permission};
+use crate::platform::db::Db;
+use crate::platform::db::errors::on_delete;
+use crate::platform::db::schema::contacts;
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::http;
+use crate::platform::http::body::whole_number;
+use crate::platform::openapi::problems::{BadParameter, BadToken, NotFound, Unavailable};
+use crate::platform::openapi::{Answer, Doc, Security};
+use crate::platform::query::{self, CONTENT_FIELDS, Dir, Field, Kind, ListSpec};
+use crate::platform::validate::{Check, CountryCode, Email, Phone, Slug};
 
 /// A contact.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
@@ -348,7 +348,7 @@ pub async fn get_primary_contact(
     caller: Caller,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    list::no_parameters(req.query_string())?;
+    query::no_parameters(req.query_string())?;
     let access = access_of(&caller);
     let contact = db
         .run(primary)

@@ -12,13 +12,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Access, Publication, Status};
-use crate::auth::{Caller, Permission};
-use crate::db::errors::on_delete;
-use crate::db::schema::council_decisions;
-use crate::error::AppResult;
-use crate::list::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
-use crate::resource::{Lineage, Resource, store_row, table_resource, to_json};
-use crate::validate::{Celex, Check, Slug, parse_date};
+use crate::engine::{Lineage, Resource, store_row, table_resource, to_json};
+use crate::platform::auth::{Caller, Permission};
+use crate::platform::db::errors::on_delete;
+use crate::platform::db::schema::council_decisions;
+use crate::platform::error::AppResult;
+use crate::platform::query::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
+use crate::platform::validate::{Celex, Check, Slug, parse_date};
 
 /// The funder a decision belongs to when the body names none.
 pub const DEFAULT_FUNDER: &str = "european-union";
@@ -392,7 +392,7 @@ fn lines(
     // A line is walked only through decisions the caller sees: it stops at a draft,
     // so that the draft, and what lies beyond it, tells nothing.
     let visible = if access.public_only() {
-        format!("AND {}", crate::visibility::visible_as("d"))
+        format!("AND {}", crate::platform::visibility::visible_as("d"))
     } else {
         String::new()
     };

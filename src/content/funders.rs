@@ -11,15 +11,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Access, Publication, Status};
-use crate::auth::{Caller, Permission};
-use crate::db::errors::on_delete;
-use crate::db::schema::funders;
-use crate::error::AppResult;
-use crate::http::body::whole_number;
-use crate::list::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
-use crate::resource::{Lineage, Resource, store_row, table_resource, to_json};
-use crate::text_enum::text_enum;
-use crate::validate::{Check, CountryCode, HttpUrl, Slug};
+use crate::engine::{Lineage, Resource, store_row, table_resource, to_json};
+use crate::platform::auth::{Caller, Permission};
+use crate::platform::db::errors::on_delete;
+use crate::platform::db::schema::funders;
+use crate::platform::error::AppResult;
+use crate::platform::http::body::whole_number;
+use crate::platform::query::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
+use crate::platform::text_enum::text_enum;
+use crate::platform::validate::{Check, CountryCode, HttpUrl, Slug};
 
 text_enum! {
     /// What kind of body a funder is.

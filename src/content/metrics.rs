@@ -12,16 +12,16 @@ use uuid::Uuid;
 
 use super::observations::{Observation, Observations, ParentMetric, Unit};
 use super::{Access, Publication, Status};
-use crate::auth::{Caller, Permission};
-use crate::changelog::{self, Change, Snapshot};
-use crate::db::errors::on_delete;
-use crate::db::schema::{impact_metrics, observations};
-use crate::error::{AppError, AppResult};
-use crate::http::body::whole_number;
-use crate::list::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
-use crate::resource::{Resource, store_row, table_resource, to_json};
-use crate::text_enum::text_enum;
-use crate::validate::{Area, Check, Slug};
+use crate::engine::{Resource, store_row, table_resource, to_json};
+use crate::features::changes::{self as changelog, Change, Snapshot};
+use crate::platform::auth::{Caller, Permission};
+use crate::platform::db::errors::on_delete;
+use crate::platform::db::schema::{impact_metrics, observations};
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::http::body::whole_number;
+use crate::platform::query::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
+use crate::platform::text_enum::text_enum;
+use crate::platform::validate::{Area, Check, Slug};
 
 text_enum! {
     /// The area of work a metric belongs to.

@@ -1,5 +1,5 @@
 //! Content: the pages, impact metrics and their observations, funders, Council
-//! Decisions and contacts of the site, each a resource (see `crate::resource`) with
+//! Decisions and contacts of the site, each a resource (see `crate::engine`) with
 //! a status and a publication date; search across them; Markdown.
 
 pub mod contacts;
@@ -9,13 +9,12 @@ pub mod markdown;
 pub mod metrics;
 pub mod observations;
 pub mod pages;
-pub mod search;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::validate::{self, Check};
-pub use crate::visibility::{Access, Status};
+use crate::platform::validate::{self, Check};
+pub use crate::platform::visibility::{Access, Status};
 
 /// The status and publication date a write ends with.
 #[derive(Debug, Clone, Copy)]

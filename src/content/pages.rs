@@ -11,14 +11,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Access, Publication, Status, markdown};
-use crate::auth::{Caller, Permission};
-use crate::db::errors::on_delete;
-use crate::db::schema::pages;
-use crate::error::AppResult;
-use crate::http::body::whole_number;
-use crate::list::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
-use crate::resource::{Lineage, Resource, store_row, table_resource, to_json};
-use crate::validate::{Check, Slug};
+use crate::engine::{Lineage, Resource, store_row, table_resource, to_json};
+use crate::platform::auth::{Caller, Permission};
+use crate::platform::db::errors::on_delete;
+use crate::platform::db::schema::pages;
+use crate::platform::error::AppResult;
+use crate::platform::http::body::whole_number;
+use crate::platform::query::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
+use crate::platform::validate::{Check, Slug};
 
 /// A page of the site.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
@@ -411,8 +411,8 @@ mod tests {
     use diesel::prelude::*;
 
     use super::list_columns;
-    use crate::db::schema::pages;
-    use crate::list::View;
+    use crate::platform::db::schema::pages;
+    use crate::platform::query::View;
 
     fn sql(fields: Option<Vec<&'static str>>) -> String {
         let view = View {

@@ -1,14 +1,15 @@
 //! Tokens, roles, and what a write without the right token gets.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use seesac_api::auth::Role;
-use seesac_api::auth::jwt::{AUDIENCE, Claims, ISSUER};
+use seesac_api::platform::auth::Role;
+use seesac_api::platform::auth::jwt::{AUDIENCE, Claims, ISSUER};
 use serde_json::json;
 
 use crate::helpers::{JWT_SECRET, TestApp, page};
 
 fn create_user(app: &TestApp, username: &str, password: &str, role: Role) {
-    seesac_api::users::create(&mut app.database.connect(), username, password, role).unwrap();
+    seesac_api::admin::users::create(&mut app.database.connect(), username, password, role)
+        .unwrap();
 }
 
 #[actix_web::test]

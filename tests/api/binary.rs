@@ -7,7 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use diesel::{Connection, RunQueryDsl};
-use seesac_api::db::cluster::{Binaries, Cluster, free_port};
+use seesac_api::platform::db::cluster::{Binaries, Cluster, free_port};
 
 use crate::helpers::{JWT_SECRET, TestDatabase};
 
@@ -189,7 +189,7 @@ async fn the_embedded_default_sets_itself_up_serves_the_sample_content_and_stops
     let port = Cluster {
         data: data.join("postgres"),
         binaries: binaries.clone(),
-        user: seesac_api::db::cluster::ServerUser::for_this_process().unwrap(),
+        user: seesac_api::platform::db::cluster::ServerUser::for_this_process().unwrap(),
     }
     .running_port()
     .expect("the embedded server runs");
@@ -235,7 +235,7 @@ async fn the_embedded_default_sets_itself_up_serves_the_sample_content_and_stops
     assert!(log.contains("admin-password"), "{log}");
     assert_eq!(mode(&data.join("jwt-secret")), 0o600);
     assert!(log.contains("stopped the embedded PostgreSQL"), "{log}");
-    let user = seesac_api::db::cluster::ServerUser::for_this_process().unwrap();
+    let user = seesac_api::platform::db::cluster::ServerUser::for_this_process().unwrap();
     let cluster = Cluster {
         data: data.join("postgres"),
         binaries,
@@ -453,8 +453,8 @@ async fn with_a_migration_url_the_service_runs_as_a_role_that_only_reads_and_wri
     )
     .execute(&mut owner)
     .unwrap();
-    let admin = seesac_api::auth::JwtKeys::new(JWT_SECRET.as_bytes())
-        .issue("admin", seesac_api::auth::Role::Admin)
+    let admin = seesac_api::platform::auth::JwtKeys::new(JWT_SECRET.as_bytes())
+        .issue("admin", seesac_api::platform::auth::Role::Admin)
         .unwrap();
     let base = served.address.clone();
     let created = client
@@ -543,14 +543,14 @@ async fn json_logs_give_one_line_per_request_with_its_route_status_caller_and_id
 async fn a_write_in_flight_when_sigterm_comes_is_finished_and_kept() {
     let database = TestDatabase::new();
     let mut conn = database.connect();
-    seesac_api::seed::load(&mut conn).unwrap();
+    seesac_api::app::seed::load(&mut conn).unwrap();
     diesel::sql_query(
         "INSERT INTO users (username, password_hash, role) VALUES ('admin', 'no login', 'admin')",
     )
     .execute(&mut conn)
     .unwrap();
-    let admin = seesac_api::auth::JwtKeys::new(JWT_SECRET.as_bytes())
-        .issue("admin", seesac_api::auth::Role::Admin)
+    let admin = seesac_api::platform::auth::JwtKeys::new(JWT_SECRET.as_bytes())
+        .issue("admin", seesac_api::platform::auth::Role::Admin)
         .unwrap();
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(60))
@@ -620,7 +620,7 @@ fn users_create_reads_the_password_from_standard_input() {
         String::from_utf8_lossy(&output.stderr)
     );
 
-    let user = seesac_api::users::find(&mut database.connect(), "alice")
+    let user = seesac_api::admin::users::find(&mut database.connect(), "alice")
         .unwrap()
         .unwrap();
     assert_eq!(user.role, "editor");
@@ -792,8 +792,8 @@ async fn an_api_tokens_secret_never_appears_in_a_log_line() {
     )
     .execute(&mut database.connect())
     .unwrap();
-    let admin = seesac_api::auth::JwtKeys::new(JWT_SECRET.as_bytes())
-        .issue("admin", seesac_api::auth::Role::Admin)
+    let admin = seesac_api::platform::auth::JwtKeys::new(JWT_SECRET.as_bytes())
+        .issue("admin", seesac_api::platform::auth::Role::Admin)
         .unwrap();
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))

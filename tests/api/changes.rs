@@ -342,7 +342,7 @@ async fn after_a_prune_that_empties_the_log_positions_go_on_from_where_they_were
     assert!(head > 0);
     // Quiet for longer than the log keeps anything: the prune takes it all.
     assert!(app.execute("UPDATE changes SET at = now() - interval '100 days'") > 0);
-    let pruned = seesac_api::changelog::prune(&mut app.database.connect()).unwrap();
+    let pruned = seesac_api::features::changes::prune(&mut app.database.connect()).unwrap();
     assert_eq!(pruned as i64, head);
     assert_eq!(app.count("SELECT count(*) AS n FROM changes"), 0);
     let still = app.get("/api/v1/changes?since=now").await.ok(200);

@@ -17,7 +17,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use diesel::Connection;
-use seesac_api::db::cluster::{Binaries, Cluster, ServerUser, free_port};
+use seesac_api::platform::db::cluster::{Binaries, Cluster, ServerUser, free_port};
 
 pub struct Disposable {
     pub url: String,
@@ -42,7 +42,7 @@ impl Disposable {
             binaries,
             user,
         };
-        let password = seesac_api::random::hex(16);
+        let password = seesac_api::platform::random::hex(16);
         cluster.init("postgres", &password)?;
         let port = free_port()?;
         let script = "\"$1\" -D \"$2\" -p \"$3\" -c listen_addresses=127.0.0.1 -c unix_socket_directories= \

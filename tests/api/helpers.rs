@@ -12,12 +12,12 @@ use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use seesac_api::auth::{JwtKeys, Role};
-use seesac_api::config::ServerLimits;
-use seesac_api::db::{self, cluster::Binaries};
+use seesac_api::app::config::ServerLimits;
+use seesac_api::platform::auth::{JwtKeys, Role};
+use seesac_api::platform::db::{self, cluster::Binaries};
 
 use crate::cluster::Disposable;
-use seesac_api::startup::{self, AppState};
+use seesac_api::app::startup::{self, AppState};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -238,7 +238,7 @@ impl TestApp {
             .database
             .unwrap_or_else(|| Rc::new(TestDatabase::new()));
         if options.seed {
-            seesac_api::seed::load(&mut database.connect()).expect("the sample content loads");
+            seesac_api::app::seed::load(&mut database.connect()).expect("the sample content loads");
         }
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));

@@ -422,7 +422,7 @@ async fn the_audit_log_refuses_the_services_role_any_update_or_delete() {
             "CREATE ROLE {role} LOGIN PASSWORD 'service-password'"
         ))
         .unwrap();
-    seesac_api::db::grant_rows_to(&mut owner, &role).unwrap();
+    seesac_api::platform::db::grant_rows_to(&mut owner, &role).unwrap();
     let mut url = url::Url::parse(&app.database.url).unwrap();
     url.set_username(&role).unwrap();
     url.set_password(Some("service-password")).unwrap();

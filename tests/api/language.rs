@@ -13,8 +13,8 @@ use actix_web::ResponseError;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, PooledConnection};
-use seesac_api::db;
-use seesac_api::error::AppError;
+use seesac_api::platform::db;
+use seesac_api::platform::error::AppError;
 
 use crate::helpers::{Options, TestApp, page};
 

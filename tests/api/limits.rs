@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
-use seesac_api::config::ServerLimits;
+use seesac_api::app::config::ServerLimits;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -68,7 +68,7 @@ async fn every_answer_has_a_request_id_and_a_problem_quotes_it() {
 async fn metrics_count_requests_by_route_template_on_their_own_port_only() {
     let app = TestApp::spawn_with(Options {
         metrics: true,
-        limits: Some(seesac_api::config::ServerLimits {
+        limits: Some(seesac_api::app::config::ServerLimits {
             writes_per_minute: 2,
             ..Default::default()
         }),

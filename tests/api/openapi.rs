@@ -11,7 +11,7 @@ fn committed() -> String {
 
 #[test]
 fn the_committed_document_is_what_the_code_generates() {
-    let generated = seesac_api::apidoc::to_pretty_json().unwrap();
+    let generated = seesac_api::app::apidoc::to_pretty_json().unwrap();
     assert!(
         generated == committed(),
         "openapi/openapi.json is out of date; regenerate it with:\n    cargo run -- openapi > openapi/openapi.json"

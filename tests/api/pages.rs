@@ -750,7 +750,7 @@ async fn the_sample_content_is_the_organisations_who_we_are_page() {
     )
     .await
     .ok(200);
-    let again = seesac_api::seed::load(&mut app.database.connect()).unwrap();
+    let again = seesac_api::app::seed::load(&mut app.database.connect()).unwrap();
     assert_eq!(again.pages, 0);
     assert_eq!(
         app.text("SELECT title AS value FROM pages WHERE slug = 'mission'")

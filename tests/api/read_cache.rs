@@ -262,7 +262,7 @@ async fn a_scheduled_publication_appears_on_time() {
 #[actix_web::test]
 async fn with_the_cache_turned_off_every_read_reaches_the_database() {
     let app = TestApp::spawn_with(crate::helpers::Options {
-        limits: Some(seesac_api::config::ServerLimits {
+        limits: Some(seesac_api::app::config::ServerLimits {
             read_cache_bytes: 0,
             ..Default::default()
         }),

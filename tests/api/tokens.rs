@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{Response, TestApp, page};
-use seesac_api::auth::Role;
+use seesac_api::platform::auth::Role;
 
 fn in_days(days: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339()
@@ -59,7 +59,7 @@ async fn an_admin_creates_a_token_whose_secret_is_shown_once_and_stored_as_a_has
     let secret = secret(&created);
     assert!(secret.starts_with("seesac_at_"), "{secret}");
     assert_eq!(secret.len(), "seesac_at_".len() + 43 + 6);
-    assert!(seesac_api::auth::secrets::is_well_formed(&secret));
+    assert!(seesac_api::platform::auth::secrets::is_well_formed(&secret));
     assert_eq!(created["scopes"], json!(["content:read"]));
     assert_eq!(created["created_by"], "user:test-admin");
     assert_eq!(created["hint"], secret[..14]);
@@ -204,7 +204,7 @@ async fn a_revoked_an_expired_and_a_malformed_token_get_the_same_401() {
     let mut typo = expiring.clone().into_bytes();
     typo[20] = if typo[20] == b'a' { b'b' } else { b'a' };
     let malformed = problem_of(&app.get_as(&String::from_utf8(typo).unwrap(), draft).await);
-    let never = seesac_api::auth::secrets::generate();
+    let never = seesac_api::platform::auth::secrets::generate();
     let unknown = problem_of(&app.get_as(&never, draft).await);
     let jwt = problem_of(&app.get_as("eyJ.not.a-jwt", draft).await);
     for other in [&expired, &malformed, &unknown, &jwt] {

@@ -18,8 +18,8 @@ use sha2::Sha256;
 
 use crate::binary::{Served, TempDir, command};
 use crate::helpers::{JWT_SECRET, Options, TestApp, TestDatabase, page};
-use seesac_api::config::ServerLimits;
-use seesac_api::webhooks::WebhookSettings;
+use seesac_api::app::config::ServerLimits;
+use seesac_api::features::webhooks::WebhookSettings;
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -644,8 +644,8 @@ async fn two_instances_deliver_every_event_exactly_once_between_them() {
 #[actix_web::test]
 async fn an_event_committed_before_a_crash_is_delivered_after_the_restart() {
     let database = TestDatabase::new();
-    let admin = seesac_api::auth::JwtKeys::new(JWT_SECRET.as_bytes())
-        .issue("admin", seesac_api::auth::Role::Admin)
+    let admin = seesac_api::platform::auth::JwtKeys::new(JWT_SECRET.as_bytes())
+        .issue("admin", seesac_api::platform::auth::Role::Admin)
         .unwrap();
     {
         use diesel::RunQueryDsl;
@@ -799,7 +799,8 @@ async fn the_delivery_log_forgets_settled_deliveries_after_thirty_days_and_keeps
                 now() - interval '40 days', now() + interval '1 hour' \
            FROM webhook_deliveries LIMIT 1",
     );
-    let pruned = seesac_api::webhooks::outbox::prune(&mut app.database.connect()).unwrap();
+    let pruned =
+        seesac_api::features::webhooks::outbox::prune(&mut app.database.connect()).unwrap();
     assert_eq!(pruned, 1);
     assert_eq!(app.count("SELECT count(*) AS n FROM webhook_deliveries"), 2);
     assert_eq!(

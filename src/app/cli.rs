@@ -1,0 +1,377 @@
+//! The subcommands: `serve` (the default), `migrate`, `seed`, `users create`,
+//! `export`, `import`, `audit prune`, `openapi`. Each finds its database the same way: `DATABASE_URL` if set, else the
+//! embedded cluster under `$SEESAC_DATA_DIR`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::TcpListener;
+
+use clap::{Parser, Subcommand};
+use diesel::PgConnection;
+
+use crate::admin::users;
+use crate::app::config::{Config, check_jwt_secret, check_signing_key};
+use crate::app::startup::{self, AppState};
+use crate::app::{apidoc, seed};
+use crate::features::{history, transfer};
+use crate::platform::auth::{JwtKeys, Role};
+use crate::platform::db::cluster::{read_private, write_private};
+use crate::platform::db::{self, embedded::Embedded};
+use crate::platform::error::AppError;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "seesac-api",
+    version,
+    about = "The content REST API behind the SEESAC website",
+    long_about = "The content REST API behind the SEESAC website.\n\n\
+        Configuration comes from the environment (see the README): DATABASE_URL, \
+        DATABASE_MIGRATION_URL, SEESAC_BIND, JWT_SECRET, SEESAC_DATA_DIR, SEESAC_CORS_ORIGINS, \
+        SEESAC_PG_BINDIR, SEESAC_DB_POOL_SIZE, SEESAC_TRUSTED_PROXIES, SEESAC_WRITE_RATE_LIMIT, \
+        SEESAC_HEADER_TIMEOUT, SEESAC_BODY_TIMEOUT, SEESAC_MAX_CONNECTIONS, SEESAC_METRICS_BIND, \
+        SEESAC_LOG_FORMAT, RUST_LOG. Without DATABASE_URL, seesac-api runs its own PostgreSQL under SEESAC_DATA_DIR."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Load the sample content; items that exist are left alone.
+    Seed,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Write all content (every type and status, partners; no users, no secrets)
+    /// as one JSON document to standard output.
+    Export,
+    /// Load a document written by `export` (FILE, or - for standard input) in one
+    /// transaction; items are matched by id, and items it does not hold are left.
+    Import {
+        /// The document to load.
+        file: std::path::PathBuf,
+    },
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Delete the entries written before a date (YYYY-MM-DD, midnight UTC) or an
+    /// instant (RFC 3339), as the schema's owner (DATABASE_MIGRATION_URL if set):
+    /// the service's own role may not.
+    Prune {
+        #[arg(long, value_parser = parse_before)]
+        before: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+/// An instant (RFC 3339) or a date (its midnight, UTC), as the API's lists take them.
+fn parse_before(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    crate::platform::query::parse_instant(text).map_err(|detail| format!("--before {detail}"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum)]
+        role: Role,
+    },
+}
+
+pub fn run(cli: Cli) -> Result<(), String> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi => {
+            print!("{}", apidoc::to_pretty_json()?);
+            Ok(())
+        }
+        Command::Serve => serve(Config::from_env()?),
+        Command::Migrate => {
+            let (_database, _conn) = open(&Config::from_env()?)?;
+            println!("the database is up to date");
+            Ok(())
+        }
+        Command::Seed => {
+            let (_database, mut conn) = open(&Config::from_env()?)?;
+            let seeded = seed::load(&mut conn).map_err(|e| e.to_string())?;
+            println!("{seeded}");
+            Ok(())
+        }
+        Command::Export => {
+            let (_database, mut conn) = open(&Config::from_env()?)?;
+            let document = transfer::export(&mut conn).map_err(|e| e.to_string())?;
+            let mut text = serde_json::to_string_pretty(&document).map_err(|e| e.to_string())?;
+            text.push('\n');
+            std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write the export: {e}"))
+        }
+        Command::Import { file } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())
+            } else {
+                std::fs::read_to_string(&file)
+            }
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let document: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
+            let (_database, mut conn) = open(&Config::from_env()?)?;
+            let bar = ProgressBar::shown_on_a_terminal();
+            let imported = transfer::import(&mut conn, &document, &bar);
+            bar.finish();
+            match imported {
+                Ok(imported) => {
+                    println!("imported {}:\n{imported}", file.display());
+                    Ok(())
+                }
+                Err(error) => Err(import_failure(&error)),
+            }
+        }
+        Command::Audit(AuditCommand::Prune { before }) => {
+            let database = database(&Config::from_env()?, true)?;
+            drop(prepare(&database)?);
+            let mut owner = db::connect(&database.migration_url)?;
+            let pruned = history::audit::prune(&mut owner, before).map_err(|e| e.to_string())?;
+            println!("pruned {pruned} audit entries written before {before}");
+            Ok(())
+        }
+        Command::Users(UsersCommand::Create { username, role }) => {
+            let config = Config::from_env()?;
+            let password = read_password(&username)?;
+            let (_database, mut conn) = open(&config)?;
+            let user =
+                users::create(&mut conn, &username, &password, role).map_err(|e| e.to_string())?;
+            println!("created user {} ({})", user.username, user.role);
+            Ok(())
+        }
+    }
+}
+
+/// The database a command works on, kept alive (and the embedded server running)
+/// while it exists: `url` for the service's role, which reads and writes rows,
+/// `migration_url` for the role that owns the schema.
+struct Database {
+    url: String,
+    migration_url: String,
+    embedded: Option<Embedded>,
+}
+
+fn database(config: &Config, shared: bool) -> Result<Database, String> {
+    match (&config.database_url, &config.database_migration_url) {
+        (None, Some(_)) => Err(
+            "DATABASE_MIGRATION_URL is set without DATABASE_URL; the embedded default sets up \
+             both roles itself"
+                .to_owned(),
+        ),
+        (Some(url), migration_url) => Ok(Database {
+            url: url.clone(),
+            migration_url: migration_url.clone().unwrap_or_else(|| url.clone()),
+            embedded: None,
+        }),
+        (None, None) => {
+            let embedded = Embedded::start(&config.data_dir, config.pg_bindir.as_deref(), shared)?;
+            Ok(Database {
+                url: embedded.url.clone(),
+                migration_url: embedded.owner_url.clone(),
+                embedded: Some(embedded),
+            })
+        }
+    }
+}
+
+/// Migrates as the owner, grants the service's role its rows if it is another
+/// role, and connects as the service's role.
+fn prepare(database: &Database) -> Result<PgConnection, String> {
+    let mut conn = db::connect(&database.url)?;
+    if database.migration_url == database.url {
+        db::migrate(&mut conn)?;
+        return Ok(conn);
+    }
+    let role = db::current_role(&mut conn)?;
+    let mut owner = db::connect(&database.migration_url)
+        .map_err(|e| format!("{e} (DATABASE_MIGRATION_URL)"))?;
+    db::migrate(&mut owner)?;
+    if db::current_role(&mut owner)? != role {
+        db::grant_rows_to(&mut owner, &role)?;
+    }
+    Ok(conn)
+}
+
+/// For the one-off commands: the database, migrated.
+fn open(config: &Config) -> Result<(Database, PgConnection), String> {
+    let database = database(config, true)?;
+    let conn = prepare(&database)?;
+    Ok((database, conn))
+}
+
+/// Why an import failed, every bad item on a line of its own.
+fn import_failure(error: &AppError) -> String {
+    let mut message = format!("nothing was imported: {error}");
+    let errors = match error {
+        AppError::Validation(errors) | AppError::Conflict { errors, .. } => errors.as_slice(),
+        _ => &[],
+    };
+    for e in errors {
+        message.push_str(&format!("\n  {}: {}", e.pointer, e.detail));
+    }
+    message
+}
+
+/// An import's progress bar, drawn on standard error when it is a terminal.
+struct ProgressBar(indicatif::ProgressBar);
+
+impl ProgressBar {
+    fn shown_on_a_terminal() -> Self {
+        let bar = if std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::new(0)
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} items {msg}")
+        {
+            bar.set_style(style);
+        }
+        Self(bar)
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl transfer::Progress for ProgressBar {
+    fn start(&self, total: u64) {
+        self.0.set_length(total);
+    }
+
+    fn advance(&self, items: u64, doing: &str) {
+        self.0.inc(items);
+        self.0.set_message(doing.to_owned());
+    }
+}
+
+fn read_password(username: &str) -> Result<String, String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("password for {username} (it will be shown): ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        return Err("no password on standard input; for example: echo 'a long passphrase' | seesac-api users create ...".into());
+    }
+    Ok(password)
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    // Refuse a bad configuration before anything is started.
+    match (&config.database_url, &config.jwt_secret) {
+        (Some(_), None) => {
+            return Err(
+                "JWT_SECRET is required with DATABASE_URL: at least 32 random bytes, for example \
+                        the output of `openssl rand -hex 32`"
+                    .to_owned(),
+            );
+        }
+        (_, Some(secret)) => check_jwt_secret(secret)?,
+        (None, None) => {}
+    }
+    let listener = TcpListener::bind(&config.bind)
+        .map_err(|e| format!("cannot listen on {} (SEESAC_BIND): {e}", config.bind))?;
+    let metrics = config
+        .metrics_bind
+        .as_ref()
+        .map(|bind| {
+            TcpListener::bind(bind)
+                .map_err(|e| format!("cannot listen on {bind} (SEESAC_METRICS_BIND): {e}"))
+        })
+        .transpose()?;
+    let database = database(&config, false)?;
+    let mut conn = prepare(&database)?;
+    if let Err(warning) = db::english_messages(&mut conn) {
+        log::warn!("{warning}");
+    }
+    let secret = match (&config.jwt_secret, &database.embedded) {
+        (Some(secret), _) => secret.clone(),
+        (None, Some(embedded)) => first_start(&mut conn, embedded)?,
+        (None, None) => return Err("JWT_SECRET is required with DATABASE_URL".to_owned()),
+    };
+    drop(conn);
+    let state = AppState {
+        pool: db::pool(&database.url, config.pool_size),
+        database_url: database.url.clone(),
+        keys: JwtKeys::new(secret.as_bytes()),
+        cors_origins: config.cors_origins.clone(),
+        limits: config.limits.clone(),
+    };
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    log::info!("serving on http://{address} (API docs at http://{address}/docs/)");
+    if let Some(metrics) = metrics.as_ref().and_then(|m| m.local_addr().ok()) {
+        log::info!("metrics on http://{metrics}/metrics");
+    }
+    actix_web::rt::System::new()
+        .block_on(async move { startup::run_with_metrics(listener, metrics, state)?.await })
+        .map_err(|e| format!("the server failed: {e}"))?;
+    log::info!("stopped serving");
+    drop(database);
+    Ok(())
+}
+
+/// The embedded default's own set-up: a JWT secret, kept across runs, and on the
+/// first start (no users yet) the sample content and an `admin` user.
+fn first_start(conn: &mut PgConnection, embedded: &Embedded) -> Result<String, String> {
+    let secret_file = embedded.path("jwt-secret");
+    let secret = match read_private(&secret_file)? {
+        Some(secret) => {
+            // An empty or short key would let anyone sign tokens.
+            let secret = secret.trim().to_owned();
+            check_signing_key(&secret, &secret_file.display().to_string()).map_err(|e| {
+                format!(
+                    "{e}; or remove the file and a new secret is made (tokens signed with the \
+                     old one stop working)"
+                )
+            })?;
+            secret
+        }
+        None => {
+            let secret = crate::platform::random::hex(32);
+            write_private(&secret_file, &secret)?;
+            secret
+        }
+    };
+    // A database without users has never been set up (or was reset): that, not a
+    // file beside it, is what makes a first start.
+    if users::count(conn).map_err(|e| e.to_string())? == 0 {
+        let seeded =
+            seed::load(conn).map_err(|e| format!("cannot load the sample content: {e}"))?;
+        log::info!("loaded the sample content: {seeded}");
+        let password = crate::platform::random::hex(12);
+        users::create(conn, "admin", &password, Role::Admin).map_err(|e| e.to_string())?;
+        let password_file = embedded.path("admin-password");
+        write_private(&password_file, &format!("{password}\n"))?;
+        // The password itself stays out of the log, which others may read.
+        log::warn!(
+            "created the user admin; its password is in {} (readable by this user only); \
+             get a token with POST /api/v1/auth/token",
+            password_file.display()
+        );
+    }
+    Ok(secret)
+}

@@ -1,0 +1,198 @@
+//! Discovery and operations: the JSON index at `/`, liveness, readiness, and the
+//! OpenAPI document.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::connection::SimpleConnection;
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+
+use crate::platform::auth::Caller;
+use crate::platform::cache::ReadCache;
+use crate::platform::db::Db;
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::http;
+use crate::platform::openapi::problems::{BadParameter, BadToken, Unavailable};
+use crate::platform::openapi::{Answer, Doc, Security};
+use crate::platform::query;
+
+/// What the service is and where to go from here.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Index {
+    /// The service's name.
+    #[schema(example = "seesac-api")]
+    pub name: &'static str,
+    /// The service's version.
+    #[schema(example = "0.1.0")]
+    pub version: &'static str,
+    /// What the service is, in one sentence.
+    pub description: &'static str,
+    /// Links to the documentation, the OpenAPI document and every collection.
+    #[schema(value_type = Object)]
+    pub links: serde_json::Value,
+}
+
+pub async fn index() -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=300")).json(Index {
+        name: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+        description: "The content API of SEESAC, the South Eastern and Eastern Europe Clearinghouse \
+                      for the Control of Small Arms and Light Weapons",
+        links: json!({
+            "docs": "/docs/",
+            "openapi": "/api-docs/openapi.json",
+            "health": "/healthz",
+            "ready": "/readyz",
+            "token": "/api/v1/auth/token",
+            "search": "/api/v1/search",
+            "pages": "/api/v1/pages",
+            "impact_metrics": "/api/v1/impact-metrics",
+            "funders": "/api/v1/funders",
+            "council_decisions": "/api/v1/council-decisions",
+            "contacts": "/api/v1/contacts",
+            "contact": "/api/v1/contact",
+        }),
+    })
+}
+
+/// A health answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` from `/healthz`, `ready` from `/readyz`.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Health { status: "ok" })
+}
+
+/// A readiness answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// Always `ready` (a 503 otherwise).
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// Whether anonymous reads may be served from this instance's read cache
+    /// (`on`), go to the database while it is closed (`off`: after a change, at a
+    /// scheduled publication, or while its listener is reconnecting), or never use
+    /// it (`disabled`: `SEESAC_READ_CACHE_BYTES=0`).
+    #[schema(example = "on")]
+    pub read_cache: ReadCacheState,
+}
+
+/// The state of the read cache.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadCacheState {
+    On,
+    Off,
+    Disabled,
+}
+
+pub async fn readyz(db: Db, cache: web::Data<ReadCache>) -> AppResult<HttpResponse> {
+    db.run(|conn| {
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| AppError::Unavailable(e.to_string()))
+    })
+    .await?;
+    let read_cache = match (cache.enabled(), cache.is_open()) {
+        (false, _) => ReadCacheState::Disabled,
+        (true, true) => ReadCacheState::On,
+        (true, false) => ReadCacheState::Off,
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Readiness {
+            status: "ready",
+            read_cache,
+        }))
+}
+
+/// The OpenAPI document, built once at start.
+#[derive(Debug, Clone)]
+pub struct OpenApiJson {
+    bytes: web::Bytes,
+    etag: String,
+}
+
+impl OpenApiJson {
+    /// The document, serialised and tagged once, at start-up: it is large, and the
+    /// same for every request.
+    pub fn new(document: &utoipa::openapi::OpenApi) -> Result<Self, String> {
+        let bytes = serde_json::to_vec(document).map_err(|e| e.to_string())?;
+        Ok(Self {
+            etag: http::etag_of(&bytes),
+            bytes: bytes.into(),
+        })
+    }
+}
+
+pub async fn openapi(
+    document: web::Data<OpenApiJson>,
+    caller: Caller,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    query::no_parameters(req.query_string())?;
+    Ok(http::read_tagged(
+        &req,
+        &caller,
+        document.bytes.clone(),
+        &document.etag,
+        "application/json",
+        &[],
+    ))
+}
+
+pub fn index_doc() -> Doc {
+    Doc::new("index", "operations", "The API index")
+        .describe("Name, version, and links to the documentation and every collection.")
+        .schema::<Index>()
+        .answer(Answer::json(200, "Name, version and links", "Index"))
+}
+
+pub fn api_index_doc() -> Doc {
+    Doc::new("api_index", "operations", "The API index, under /api/v1")
+        .describe("The same as `/`.")
+        .schema::<Index>()
+        .answer(Answer::json(200, "Name, version and links", "Index"))
+}
+
+pub fn healthz_doc() -> Doc {
+    Doc::new("healthz", "operations", "Liveness")
+        .describe("200 while the process serves requests; does not touch the database.")
+        .schema::<Health>()
+        .answer(Answer::json(200, "Alive", "Health"))
+}
+
+pub fn readyz_doc() -> Doc {
+    Doc::new("readyz", "operations", "Readiness")
+        .describe("200 when the database answers, 503 (with Retry-After) when it does not.")
+        .schema::<ReadCacheState>()
+        .schema::<Readiness>()
+        .answer(Answer::json(200, "Ready", "Readiness"))
+        .problems::<Unavailable>()
+}
+
+pub fn openapi_doc() -> Doc {
+    Doc::new("openapi", "operations", "This document")
+        .describe(
+            "The OpenAPI 3.1 document of the service, the one the Swagger UI at `/docs/` shows.",
+        )
+        .security(Security::Public)
+        .answer(
+            Answer::with_content(
+                200,
+                "The document",
+                "application/json",
+                ObjectBuilder::new().schema_type(Type::Object).into(),
+            )
+            .header("ETag", "Its tag"),
+        )
+        .answer(Answer::not_modified())
+        .problems::<(BadParameter, BadToken)>()
+}

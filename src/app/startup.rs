@@ -1,0 +1,205 @@
+//! The application, built by one function that `serve` and the tests share: the
+//! route table, the middleware, the Swagger UI.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{Condition, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::app::config::ServerLimits;
+use crate::app::ops::OpenApiJson;
+use crate::app::{apidoc, routes};
+use crate::features::changes as changelog;
+use crate::features::webhooks;
+use crate::platform::auth::JwtKeys;
+use crate::platform::cache::{self, ReadCache};
+use crate::platform::db::PgPool;
+use crate::platform::observe::{self, Metrics};
+use crate::platform::ratelimit::Limits;
+use crate::platform::routing::{self, Table};
+use crate::platform::{http, idempotency};
+
+/// What the application needs to run.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    /// The database the pool connects to: the read cache listens on a connection of
+    /// its own to it.
+    pub database_url: String,
+    pub keys: JwtKeys,
+    /// Browser origins allowed by CORS; `*` for any; empty for none.
+    pub cors_origins: Vec<String>,
+    /// Rate limits, timeouts and the connection cap.
+    pub limits: ServerLimits,
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LINK,
+            header::LOCATION,
+            header::CONTENT_LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("server-timing"),
+            header::HeaderName::from_static("ratelimit"),
+            header::HeaderName::from_static("ratelimit-policy"),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600);
+    // Credentials are never allowed: the API authenticates with a bearer token, not
+    // cookies, so a wildcard origin is safe and a listed origin needs nothing more.
+    if origins.iter().any(|origin| origin == "*") {
+        cors = cors.allow_any_origin().send_wildcard();
+    } else {
+        for origin in origins {
+            cors = cors.allowed_origin(origin);
+        }
+    }
+    cors
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
+}
+
+/// How often scheduled publications are looked for (see `changelog::log_scheduled`).
+const SCHEDULE_EVERY: Duration = Duration::from_secs(1);
+/// How often the change log, the idempotency keys and the webhook delivery log
+/// forget what is older than they keep.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The service's own work in the background: logging scheduled publications as
+/// their time comes, and pruning the change log. A failure is logged and tried
+/// again at the next tick; the database may be away for a while.
+async fn background(pool: PgPool) {
+    let mut last_prune: Option<std::time::Instant> = None;
+    loop {
+        actix_web::rt::time::sleep(SCHEDULE_EVERY).await;
+        let prune = last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY);
+        let pool = pool.clone();
+        let done = web::block(move || -> Result<(), String> {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            changelog::log_scheduled(&mut conn).map_err(|e| e.to_string())?;
+            if prune {
+                changelog::prune(&mut conn).map_err(|e| e.to_string())?;
+                idempotency::prune(&mut conn).map_err(|e| e.to_string())?;
+                webhooks::outbox::prune(&mut conn).map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        })
+        .await;
+        match done {
+            Ok(Ok(())) if prune => last_prune = Some(std::time::Instant::now()),
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => log::debug!("background work failed, tried again soon: {error}"),
+            Err(error) => log::warn!("background work did not run: {error}"),
+        }
+    }
+}
+
+/// Builds the server on a bound listener; awaiting it serves until SIGINT or SIGTERM.
+pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    run_with_metrics(listener, None, state)
+}
+
+/// `run`, and the Prometheus metrics served on `metrics` if given.
+pub fn run_with_metrics(
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    state: AppState,
+) -> std::io::Result<Server> {
+    let document = apidoc::document()
+        .and_then(|document| OpenApiJson::new(&document))
+        .map_err(std::io::Error::other)?;
+    let document = web::Data::new(document);
+    actix_web::rt::spawn(background(state.pool.clone()));
+    if state.limits.webhooks.deliver {
+        actix_web::rt::spawn(webhooks::run(
+            state.pool.clone(),
+            state.limits.webhooks.clone(),
+        ));
+    }
+    let webhook_settings = web::Data::new(state.limits.webhooks.clone());
+    let pool = web::Data::new(state.pool);
+    let read_cache = std::sync::Arc::new(ReadCache::new(state.limits.read_cache_bytes));
+    cache::listen::spawn(&read_cache, state.database_url)?;
+    let mut registry = Metrics::default();
+    registry.register_read_cache(&read_cache);
+    let registry = web::Data::new(registry);
+    let read_cache = web::Data::from(read_cache);
+    if let Some(metrics) = metrics {
+        actix_web::rt::spawn(observe::metrics_server(
+            metrics,
+            registry.clone(),
+            pool.clone(),
+            read_cache.clone(),
+        )?);
+    }
+    let keys = web::Data::new(state.keys);
+    let origins = state.cors_origins;
+    let limits = state.limits;
+    let rate_limits = web::Data::new(Limits::new(
+        limits.writes_per_minute,
+        limits.trusted_proxies.clone(),
+    ));
+    // The cap is on the whole server; actix applies it per worker (so it is met
+    // to within one connection per worker).
+    let workers = std::thread::available_parallelism()
+        .map_or(2, usize::from)
+        .min(limits.max_connections)
+        .max(1);
+    let per_worker = limits.max_connections.div_ceil(workers).max(1);
+    let header_timeout = limits.header_timeout;
+    let body_timeout = web::Data::new(http::body::BodyTimeout(limits.body_timeout));
+    let server_limits = web::Data::new(limits);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(pool.clone())
+            .app_data(read_cache.clone())
+            .app_data(rate_limits.clone())
+            .app_data(registry.clone())
+            .app_data(server_limits.clone())
+            .app_data(body_timeout.clone())
+            .app_data(webhook_settings.clone())
+            .app_data(keys.clone())
+            .app_data(document.clone())
+            .wrap(from_fn(cache::invalidate_after_writes))
+            .wrap(from_fn(idempotency::middleware))
+            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+            .wrap(from_fn(http::middleware::finish_response))
+            .wrap(from_fn(observe::middleware))
+            .configure(|cfg| Table::of(routes::table).configure(cfg))
+            .route("/docs", web::get().to(docs_redirect))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .config(utoipa_swagger_ui::Config::new(["/api-docs/openapi.json"])),
+            )
+            .default_service(web::to(routing::unknown_route))
+    })
+    .workers(workers)
+    .max_connections(per_worker)
+    // Headers trickled in slower than this are a 408 and a closed connection;
+    // bodies have their own deadline (`http::body`).
+    .client_request_timeout(header_timeout)
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

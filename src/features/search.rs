@@ -1,0 +1,348 @@
+//! Cross-resource full-text search, `GET /api/v1/search?q=`: the best hits among
+//! pages, impact metrics, Council Decisions and funders, ranked by relevance, each
+//! with a short highlighted snippet. Visibility is the same as for every list.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Float4, Text};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{ParameterBuilder, ParameterIn, ParameterStyle};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+
+use crate::engine::handlers::access_of;
+use crate::platform::auth::Caller;
+use crate::platform::db::Db;
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::http;
+use crate::platform::openapi::problems::{BadParameter, BadToken, Unavailable};
+use crate::platform::openapi::{Answer, Doc, Security};
+use crate::platform::query::{
+    self, DEFAULT_PER_PAGE, ListMeta, MAX_LIST_VALUES, MAX_PAGE, MAX_PER_PAGE, MAX_SEARCH_CHARS,
+};
+use crate::platform::validate::{NOT_BLANK, trim_blank};
+use crate::platform::visibility::VISIBLE_SQL;
+
+/// The searchable types, their tables, and how a hit is shown.
+const SOURCES: &[Source] = &[
+    Source {
+        kind: "page",
+        table: "pages",
+        key: "slug",
+        title: "title",
+        text: "title || ' ' || coalesce(summary, '') || ' ' || body_text",
+        path: "/api/v1/pages/",
+    },
+    Source {
+        kind: "impact_metric",
+        table: "impact_metrics",
+        key: "key",
+        title: "label",
+        text: "label || ' ' || coalesce(description, '')",
+        path: "/api/v1/impact-metrics/",
+    },
+    Source {
+        kind: "council_decision",
+        table: "council_decisions",
+        key: "celex",
+        title: "'Council Decision ' || reference",
+        text: "reference || ': ' || title || ' ' || coalesce(summary, '')",
+        path: "/api/v1/council-decisions/",
+    },
+    Source {
+        kind: "funder",
+        table: "funders",
+        key: "slug",
+        title: "name",
+        text: "name || ' ' || coalesce(description, '')",
+        path: "/api/v1/funders/",
+    },
+];
+
+struct Source {
+    kind: &'static str,
+    table: &'static str,
+    key: &'static str,
+    title: &'static str,
+    text: &'static str,
+    path: &'static str,
+}
+
+/// Marks around a match, replaced by `<mark>` once the snippet is HTML-escaped.
+const START: char = '\u{2}';
+const STOP: char = '\u{3}';
+
+/// One search hit.
+#[derive(Debug, QueryableByName, Serialize, ToSchema)]
+#[schema(example = json!({"type": "page", "key": "mission", "title": "Mission",
+    "snippet": "… to control and reduce the proliferation and misuse of <mark>small</mark> <mark>arms</mark> and light weapons …",
+    "url": "/api/v1/pages/mission"}))]
+pub struct Hit {
+    /// `page`, `impact_metric`, `council_decision` or `funder`.
+    #[diesel(sql_type = Text)]
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The item's key.
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    /// Its title.
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    /// HTML: a short passage around the matches, text escaped, matches in `<mark>`.
+    #[diesel(sql_type = Text)]
+    pub snippet: String,
+    /// The item in the API.
+    #[diesel(sql_type = Text)]
+    pub url: String,
+    #[diesel(sql_type = Float4)]
+    #[serde(skip)]
+    pub rank: f32,
+    #[diesel(sql_type = BigInt)]
+    #[serde(skip)]
+    pub total: i64,
+}
+
+/// The hits of one page of a search.
+#[derive(Serialize, ToSchema)]
+pub struct SearchResults {
+    /// The hits on this page, most relevant first.
+    pub data: Vec<Hit>,
+    /// Paging metadata.
+    pub meta: ListMeta,
+}
+
+fn statement(kinds: &[&str], public_only: bool) -> String {
+    let visible = if public_only {
+        format!(" AND {VISIBLE_SQL}")
+    } else {
+        String::new()
+    };
+    let branches: Vec<String> = SOURCES
+        .iter()
+        .filter(|source| kinds.contains(&source.kind))
+        .map(|s| {
+            format!(
+                "SELECT '{kind}'::text AS kind, {key} AS key, {title} AS title, {text} AS doc, \
+                 '{path}' || {key} AS url, ts_rank_cd(search, q) AS rank \
+                 FROM {table}, query WHERE search @@ q{visible}",
+                kind = s.kind,
+                key = s.key,
+                title = s.title,
+                text = s.text,
+                path = s.path,
+                table = s.table,
+            )
+        })
+        .collect();
+    // The snippet is made only for the rows of the page, after the limit.
+    format!(
+        "WITH query AS (SELECT websearch_to_tsquery('english', $1) AS q) \
+         SELECT kind, key, title, ts_headline('english', translate(doc, chr(2) || chr(3), ''), q, $2) AS snippet, \
+                url, rank, total FROM ( \
+             SELECT *, count(*) OVER () AS total FROM ({branches}) hits \
+             ORDER BY rank DESC, kind, key LIMIT $3 OFFSET $4) page, query \
+         ORDER BY rank DESC, kind, key",
+        branches = branches.join(" UNION ALL ")
+    )
+}
+
+fn escape_and_mark(snippet: &str) -> String {
+    let mut html = String::with_capacity(snippet.len() + 16);
+    for c in snippet.chars() {
+        match c {
+            START => html.push_str("<mark>"),
+            STOP => html.push_str("</mark>"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '&' => html.push_str("&amp;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            '\n' => html.push(' '),
+            c => html.push(c),
+        }
+    }
+    html
+}
+
+/// The kinds of items a search finds, for `type=`.
+fn kinds() -> Vec<&'static str> {
+    SOURCES.iter().map(|source| source.kind).collect()
+}
+
+pub fn search_doc() -> Doc {
+    let type_param = {
+        let mut param = ParameterBuilder::new()
+            .name("type")
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some("Only these types, comma-separated"))
+            .schema(Some(
+                ArrayBuilder::new()
+                    .items(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(kinds())),
+                    )
+                    .min_items(Some(1))
+                    .max_items(Some(MAX_LIST_VALUES)),
+            ))
+            .build();
+        param.style = Some(ParameterStyle::Form);
+        param.explode = Some(false);
+        param
+    };
+    let q = ParameterBuilder::new()
+        .name("q")
+        .parameter_in(ParameterIn::Query)
+        .required(Required::True)
+        .description(Some(format!(
+            "What to look for, at most {MAX_SEARCH_CHARS} characters"
+        )))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(MAX_SEARCH_CHARS))
+                .pattern(Some(NOT_BLANK)),
+        ))
+        .build();
+    let page = |name: &str, description: &str, max: i64| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some(description))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1.0))
+                    .maximum(Some(max as f64)),
+            ))
+            .build()
+    };
+    Doc::new("search", "search", "Search all content")
+        .describe(
+            "Full-text search (PostgreSQL, English stemming, websearch syntax: words, \"phrases\", \
+             OR, -word) over pages, impact metrics, Council Decisions and funders. Best hits first.",
+        )
+        .security(Security::Public)
+        .params([
+            q,
+            type_param,
+            page("page", "Page number, from 1", MAX_PAGE),
+            page("per_page", "Hits per page, default 20", MAX_PER_PAGE),
+        ])
+        .schema::<Hit>()
+        .schema::<ListMeta>()
+        .schema::<SearchResults>()
+        .answer(
+            Answer::json(200, "The hits", "SearchResults")
+                .header("ETag", "The answer's tag, for If-None-Match")
+                .header("Link", "first, prev, next and last pages (RFC 8288)"),
+        )
+        .answer(Answer::not_modified())
+        .problems::<(BadParameter, BadToken, Unavailable)>()
+}
+
+pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
+    let (mut q, mut page, mut per_page) = (None, 1, DEFAULT_PER_PAGE);
+    let mut kinds = kinds();
+    for (key, value) in query::pairs(req.query_string())? {
+        let number = |max: i64| {
+            value
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    AppError::bad_request(
+                        key.clone(),
+                        format!("{key} must be a whole number from 1 to {max}"),
+                    )
+                })
+        };
+        match key.as_str() {
+            "q" if !trim_blank(&value).is_empty() && value.chars().count() <= MAX_SEARCH_CHARS => {
+                q = Some(trim_blank(&value).to_owned())
+            }
+            "q" => return Err(AppError::bad_request("q", "q must be 1 to 200 characters")),
+            "page" => page = number(MAX_PAGE)?,
+            "per_page" => per_page = number(MAX_PER_PAGE)?,
+            "type" => {
+                kinds = Vec::new();
+                for item in query::list_items("type", &value)? {
+                    let source = SOURCES
+                        .iter()
+                        .find(|source| source.kind == item)
+                        .ok_or_else(|| {
+                            AppError::bad_request(
+                                "type",
+                                "type must list page, impact_metric, council_decision or funder",
+                            )
+                        })?;
+                    kinds.push(source.kind);
+                }
+            }
+            _ => {
+                return Err(AppError::bad_request(
+                    key.clone(),
+                    format!("unknown parameter {key}; allowed: q, type, page, per_page"),
+                ));
+            }
+        }
+    }
+    let q = q.ok_or_else(|| AppError::bad_request("q", "q is required: what to search for"))?;
+    let sql = statement(&kinds, access_of(&caller).public_only());
+    let options = format!(
+        "StartSel={START}, StopSel={STOP}, MaxWords=25, MinWords=10, MaxFragments=1, FragmentDelimiter=\" … \""
+    );
+    let offset = (page - 1) * per_page;
+    let (hits, total) = db
+        .run(move |conn| {
+            let load =
+                |conn: &mut PgConnection, limit: i64, offset: i64| -> QueryResult<Vec<Hit>> {
+                    diesel::sql_query(&sql)
+                        .bind::<Text, _>(&q)
+                        .bind::<Text, _>(&options)
+                        .bind::<BigInt, _>(limit)
+                        .bind::<BigInt, _>(offset)
+                        .load(conn)
+                };
+            let hits = load(conn, per_page, offset)?;
+            let total = match hits.first() {
+                Some(hit) => hit.total,
+                // Past the end: the real total still, for the meta and the links.
+                None if offset > 0 => load(conn, 1, 0)?.first().map_or(0, |hit| hit.total),
+                None => 0,
+            };
+            Ok((hits, total))
+        })
+        .await?;
+    let total_pages = (total + per_page - 1) / per_page;
+    let data: Vec<Hit> = hits
+        .into_iter()
+        .map(|hit| Hit {
+            snippet: escape_and_mark(&hit.snippet),
+            ..hit
+        })
+        .collect();
+    let body = json!({"data": data, "meta": ListMeta { page, per_page, total, total_pages }});
+    let link = http::link_header(&req, page, total_pages);
+    Ok(http::read(&req, &caller, &body, &[(header::LINK, link)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_are_escaped_before_they_are_marked() {
+        assert_eq!(
+            escape_and_mark("a <script> \u{2}arms\u{3} & \"x\""),
+            "a &lt;script&gt; <mark>arms</mark> &amp; &quot;x&quot;"
+        );
+    }
+}

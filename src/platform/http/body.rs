@@ -1,0 +1,299 @@
+//! Request bodies: a JSON object, checked for media type (415), size (413) and
+//! syntax (400), then read into a body type with a JSON pointer for any wrong field.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, web};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::platform::error::{AppError, AppResult};
+
+/// The largest request body accepted.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Reads a request body that must be a JSON object: checked for media type (415),
+/// size (413) and syntax (400). Handlers call it after authorising, so an anonymous
+/// write is a 401 whatever its body.
+pub async fn json_object(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> AppResult<serde_json::Map<String, Value>> {
+    check_media_type(req)?;
+    let too_large = AppError::PayloadTooLarge { limit: BODY_LIMIT };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > BODY_LIMIT) {
+        return Err(too_large);
+    }
+    parse_object(&read_limited(req, payload).await?)
+}
+
+/// How long a request body may take to arrive (`SEESAC_BODY_TIMEOUT`), as the
+/// application's data.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub std::time::Duration);
+
+impl Default for BodyTimeout {
+    fn default() -> Self {
+        Self(std::time::Duration::from_secs(20))
+    }
+}
+
+/// A whole request body, at most `BODY_LIMIT` bytes (413 beyond), arriving within
+/// the body timeout (408 beyond: a body trickled in a byte at a time would
+/// otherwise hold its connection and its memory as long as the client likes).
+pub async fn read_limited(req: &HttpRequest, payload: web::Payload) -> AppResult<web::Bytes> {
+    let timeout = req
+        .app_data::<web::Data<BodyTimeout>>()
+        .map_or(BodyTimeout::default().0, |timeout| timeout.0);
+    actix_web::rt::time::timeout(timeout, payload.to_bytes_limited(BODY_LIMIT))
+        .await
+        .map_err(|_| AppError::RequestTimeout)?
+        .map_err(|_| AppError::PayloadTooLarge { limit: BODY_LIMIT })?
+        .map_err(|error| AppError::bad_request("/", format!("the body could not be read: {error}")))
+}
+
+/// JSON bodies: `application/json`, any `+json` type (merge patches among them).
+fn check_media_type(req: &HttpRequest) -> AppResult<()> {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        return Err(AppError::UnsupportedMediaType(
+            "send the body as JSON, with Content-Type: application/json".to_owned(),
+        ));
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    // JSON Patch (RFC 6902) is a different language from the merge patches we take.
+    let is_json = essence == "application/json"
+        || (essence.starts_with("application/")
+            && essence.ends_with("+json")
+            && essence != "application/json-patch+json");
+    if is_json {
+        Ok(())
+    } else {
+        Err(AppError::UnsupportedMediaType(format!(
+            "the body is {essence}; send JSON, with Content-Type: application/json \
+             (or application/merge-patch+json for PATCH)"
+        )))
+    }
+}
+
+pub fn parse_object(bytes: &[u8]) -> AppResult<serde_json::Map<String, Value>> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|error| {
+        AppError::bad_request("/", format!("the body is not valid JSON: {error}"))
+    })?;
+    if let Some(pointer) = find_nul(&value, String::new()) {
+        return Err(AppError::bad_request(
+            pointer,
+            "text may not contain NUL characters",
+        ));
+    }
+    match value {
+        Value::Object(object) => Ok(object),
+        other => Err(AppError::bad_request(
+            "/",
+            format!("the body must be a JSON object, not {}", json_type(&other)),
+        )),
+    }
+}
+
+/// PostgreSQL text cannot hold NUL, so it is refused here rather than failing there.
+fn find_nul(value: &Value, at: String) -> Option<String> {
+    match value {
+        Value::String(text) if text.contains('\0') => {
+            Some(if at.is_empty() { "/".into() } else { at })
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| find_nul(item, format!("{at}/{i}"))),
+        Value::Object(object) => object.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                Some(format!("{at}/"))
+            } else {
+                find_nul(item, format!("{at}/{}", pointer_escape(key)))
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn pointer_escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Deserialises a JSON object into a body type; a wrong type or an unknown field is
+/// a 400 whose pointer names the field.
+pub fn from_object<T: DeserializeOwned>(object: serde_json::Map<String, Value>) -> AppResult<T> {
+    serde_path_to_error::deserialize(Value::Object(object)).map_err(|error| {
+        let mut pointer = String::new();
+        for segment in error.path().iter() {
+            use serde_path_to_error::Segment;
+            match segment {
+                Segment::Map { key } => pointer.push_str(&format!("/{}", pointer_escape(key))),
+                Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+                Segment::Enum { .. } | Segment::Unknown => {}
+            }
+        }
+        let inner = error.into_inner().to_string();
+        // serde's messages name Rust types; say it in JSON terms where we can.
+        let detail = match inner.strip_prefix("unknown field `") {
+            Some(rest) => format!(
+                "unknown field {}",
+                rest.split('`').next().unwrap_or_default()
+            ),
+            None => inner,
+        };
+        let pointer = if pointer.is_empty() {
+            "/".to_owned()
+        } else {
+            pointer
+        };
+        AppError::bad_request(pointer, detail)
+    })
+}
+
+/// Integer fields of bodies take any JSON number that is whole: `104` and `104.0`
+/// alike, as JSON Schema counts both as integers. Use with `#[serde(default,
+/// deserialize_with = "whole_number::optional")]`.
+pub mod whole_number {
+    use serde::de::Error;
+
+    use super::{Deserialize, Value};
+
+    fn whole<E: Error>(number: &serde_json::Number) -> Result<i64, E> {
+        if let Some(value) = number.as_i64() {
+            return Ok(value);
+        }
+        match number.as_f64() {
+            Some(value) if value.fract() == 0.0 && value.abs() < 9.2e18 => Ok(value as i64),
+            _ => Err(E::custom(format!(
+                "invalid value: {number}, expected a whole number"
+            ))),
+        }
+    }
+
+    fn number<E: Error>(value: Value) -> Result<serde_json::Number, E> {
+        match value {
+            Value::Number(number) => Ok(number),
+            other => Err(E::custom(format!(
+                "invalid type: {}, expected a whole number",
+                super::json_type(&other)
+            ))),
+        }
+    }
+
+    pub fn optional<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        Option::<Value>::deserialize(d)?
+            .map(|value| whole(&number(value)?))
+            .transpose()
+    }
+
+    pub fn optional_list<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<i64>>, D::Error> {
+        Option::<Vec<Value>>::deserialize(d)?
+            .map(|values| {
+                values
+                    .into_iter()
+                    .map(|value| whole(&number(value)?))
+                    .collect()
+            })
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_must_be_json_objects_without_nul() {
+        assert!(parse_object(b"{\"title\": \"Mission\"}").is_ok());
+        for bad in [
+            &b"[1]"[..],
+            b"\"x\"",
+            b"{\"a\":",
+            b"",
+            b"{\"a\": \"x\\u0000y\"}",
+        ] {
+            assert!(
+                matches!(parse_object(bad), Err(AppError::BadRequest { .. })),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_field() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[expect(dead_code, reason = "only deserialised")]
+        struct Body {
+            title: Option<String>,
+            position: Option<i64>,
+        }
+        let object = |json: &str| parse_object(json.as_bytes()).unwrap_or_default();
+        let pointer = |result: AppResult<Body>| match result {
+            Err(AppError::BadRequest { errors, .. }) => errors.first().map(|e| e.pointer.clone()),
+            _ => None,
+        };
+        assert_eq!(
+            pointer(from_object(object(r#"{"position": "first"}"#))),
+            Some("/position".to_owned())
+        );
+        assert_eq!(
+            pointer(from_object(object(r#"{"colour": "red"}"#))),
+            Some("/colour".to_owned())
+        );
+        assert!(from_object::<Body>(object(r#"{"title": "Mission", "position": 1}"#)).is_ok());
+    }
+
+    #[test]
+    fn a_whole_number_with_a_fraction_of_zero_is_an_integer() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Body {
+            #[serde(default, deserialize_with = "whole_number::optional")]
+            position: Option<i64>,
+            #[serde(default, deserialize_with = "whole_number::optional_list")]
+            goals: Option<Vec<i64>>,
+        }
+        let read =
+            |json: &str| from_object::<Body>(parse_object(json.as_bytes()).unwrap_or_default());
+        let body = read(r#"{"position": 104.0, "goals": [5, 16.0]}"#).ok();
+        assert_eq!(body.as_ref().and_then(|b| b.position), Some(104));
+        assert_eq!(body.and_then(|b| b.goals), Some(vec![5, 16]));
+        assert!(read(r#"{}"#).is_ok_and(|b| b.position.is_none() && b.goals.is_none()));
+        for bad in [
+            r#"{"position": 1.5}"#,
+            r#"{"position": "1"}"#,
+            r#"{"goals": [1, 2.5]}"#,
+        ] {
+            assert!(
+                matches!(read(bad), Err(AppError::BadRequest { .. })),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! The `Link` header of a page of a list (RFC 8288): first, prev, next and last.
+
+use actix_web::HttpRequest;
+
+use crate::platform::query;
+
+/// The links, with every other parameter kept. They are relative references (RFC
+/// 8288 allows them), so that a Host or X-Forwarded-Host header cannot steer the
+/// links a shared cache hands to everyone.
+pub fn link_header(req: &HttpRequest, page: i64, total_pages: i64) -> String {
+    let base = req.path();
+    let params: Vec<(String, String)> = query::pairs(req.query_string())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(key, _)| key != "page")
+        .collect();
+    let url = |page: i64| {
+        let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in &params {
+            serializer.append_pair(key, value);
+        }
+        serializer.append_pair("page", &page.to_string());
+        format!("{base}?{}", serializer.finish())
+    };
+    let last = total_pages.max(1);
+    let mut links = vec![format!("<{}>; rel=\"first\"", url(1))];
+    if page > 1 {
+        links.push(format!("<{}>; rel=\"prev\"", url((page - 1).min(last))));
+    }
+    if page < last {
+        links.push(format!("<{}>; rel=\"next\"", url(page + 1)));
+    }
+    links.push(format!("<{}>; rel=\"last\"", url(last)));
+    links.join(", ")
+}

@@ -1,0 +1,411 @@
+//! `Idempotency-Key` (the IETF httpapi draft) on every POST: a retry with the same
+//! key and the same request within 24 hours replays the first answer, status,
+//! headers and body, marked `Idempotent-Replayed: true`, and writes nothing.
+//!
+//! - The same key with a different request (method, path, query, media type or
+//!   body) is a 422; the same key while its first request still runs is a 409.
+//! - Keys are scoped to the caller (`Caller::name`) and kept in PostgreSQL, so every
+//!   instance of the service agrees; they are pruned after 24 hours. A request
+//!   without a token has no caller to scope a key to, and its key is not looked at
+//!   (an anonymous write is a 401 as ever; the login answers with a secret, which
+//!   would not be kept anyway).
+//! - An answer that carries a secret shown once (a login, a new API token) is not
+//!   kept: a retry of it is a 409 that says so. A 5xx is not kept either, so the
+//!   retry runs again (the failed request wrote nothing).
+//! - The answer is stored after the request's own transaction commits. Should the
+//!   service die in between, the key stays "running" until it is abandoned after
+//!   two minutes, and a retry then runs again: the batch upserts by natural key, and
+//!   a create finds its key taken (409), so nothing is written twice.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
+use diesel::prelude::*;
+use diesel::sql_types::{Binary, Bool, Jsonb, Nullable, SmallInt, Text};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::platform::auth::{Caller, Identity};
+use crate::platform::db::Db;
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::http::body::read_limited;
+
+pub const HEADER: &str = "idempotency-key";
+/// Marks a replayed answer (as Stripe and others do).
+pub const REPLAYED: &str = "idempotent-replayed";
+/// How long a key is kept.
+pub const KEEP_HOURS: i32 = 24;
+/// After this long, a first request that never finished is taken as abandoned.
+const ABANDONED_AFTER_SECONDS: i32 = 120;
+const MAX_KEY_LENGTH: usize = 255;
+
+/// Put into a response's extensions by a handler whose answer carries a secret that
+/// is shown once: such an answer is never stored for a replay.
+#[derive(Debug, Clone, Copy)]
+pub struct ShownOnce;
+
+/// The middleware: passes every request without a key, or that is not a POST.
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.method() != Method::POST || !req.headers().contains_key(HEADER) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let request = match Request::read(&mut req).await {
+        Ok(Some(request)) => request,
+        // No caller to scope the key to: the request runs as without one.
+        Ok(None) => return Ok(next.call(req).await?.map_into_boxed_body()),
+        Err(error) => return Ok(req.error_response(error)),
+    };
+    let db = req.extract::<Db>().await?;
+    let claim = {
+        let request = request.clone();
+        db.run(move |conn| claim(conn, &request)).await
+    };
+    match claim {
+        Ok(Claim::Mine) => {}
+        Ok(Claim::Replay(answer)) => return Ok(req.into_response(answer.replay())),
+        Err(error) => return Ok(req.error_response(error)),
+    }
+    req.set_payload(Payload::from(request.body.clone()));
+    let response = match next.call(req).await {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(error) => {
+            // Not an answer to keep: the retry runs again.
+            release(&db, request).await;
+            return Err(error);
+        }
+    };
+    let (http_request, response) = response.into_parts();
+    let status = response.status();
+    let shown_once = response.extensions().get::<ShownOnce>().is_some();
+    let headers: Vec<(header::HeaderName, header::HeaderValue)> = response
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    let body = match actix_web::body::to_bytes(response.into_body()).await {
+        Ok(body) => body,
+        Err(_) => {
+            release(&db, request).await;
+            let error = AppError::internal("the answer's body could not be read");
+            return Ok(ServiceResponse::new(
+                http_request,
+                actix_web::ResponseError::error_response(&error),
+            ));
+        }
+    };
+    let answer = Answer {
+        status,
+        headers: headers
+            .iter()
+            .filter(|(name, _)| kept(name))
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect(),
+        body: body.to_vec(),
+    };
+    if status.is_server_error() {
+        release(&db, request).await;
+    } else {
+        let stored = {
+            let answer = answer.clone();
+            db.run(move |conn| complete(conn, &request, &answer, !shown_once))
+                .await
+        };
+        if let Err(error) = stored {
+            log::warn!("the answer to an idempotency key was not stored: {error}");
+        }
+    }
+    let mut rebuilt = HttpResponse::build(status);
+    for (name, value) in headers {
+        rebuilt.append_header((name, value));
+    }
+    Ok(ServiceResponse::new(http_request, rebuilt.body(body)))
+}
+
+/// Headers that belong to the answer itself, not to its transport.
+fn kept(name: &header::HeaderName) -> bool {
+    !matches!(
+        name.as_str(),
+        "content-length" | "date" | "connection" | "transfer-encoding" | "server-timing"
+    )
+}
+
+/// What identifies a request under a key.
+#[derive(Debug, Clone)]
+struct Request {
+    caller: String,
+    key: String,
+    fingerprint: Vec<u8>,
+    body: web::Bytes,
+}
+
+impl Request {
+    /// Reads the key, the caller and the body (put back for the handler); `None`
+    /// for an anonymous caller, whose key is not looked at.
+    async fn read(req: &mut ServiceRequest) -> AppResult<Option<Self>> {
+        let key = parse_key(req.headers().get(HEADER))?;
+        let caller = req.extract::<Caller>().await?;
+        if matches!(caller.identity, Identity::Anonymous) {
+            return Ok(None);
+        }
+        let payload = req
+            .extract::<web::Payload>()
+            .await
+            .map_err(|_| AppError::internal("the body could not be taken"))?;
+        let body = read_limited(req.request(), payload).await?;
+        let media_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let mut hash = Sha256::new();
+        for part in [
+            req.method().as_str().as_bytes(),
+            req.path().as_bytes(),
+            req.query_string().as_bytes(),
+            media_type.as_bytes(),
+        ] {
+            hash.update(part);
+            hash.update([0]);
+        }
+        hash.update(&body);
+        Ok(Some(Self {
+            caller: caller.name(),
+            key,
+            fingerprint: hash.finalize().to_vec(),
+            body,
+        }))
+    }
+}
+
+/// The key: a Structured Field string (`"…"`, as the draft has it) or, for a
+/// shell's convenience, the bare text (anything that is not a valid, non-empty
+/// string); 1 to 255 visible ASCII characters.
+fn parse_key(value: Option<&header::HeaderValue>) -> AppResult<String> {
+    let bad = |detail: &str| AppError::bad_request("Idempotency-Key", detail);
+    let raw = value
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| bad("must be visible ASCII text"))?
+        .trim();
+    let key = sf_string(raw)
+        .filter(|key| !key.is_empty())
+        .unwrap_or_else(|| raw.to_owned());
+    if key.is_empty() || key.len() > MAX_KEY_LENGTH {
+        return Err(bad("must be 1 to 255 characters, e.g. a UUID"));
+    }
+    if !key.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+        return Err(bad("must be visible ASCII text"));
+    }
+    Ok(key)
+}
+
+/// The content of a Structured Field string (RFC 8941), if `raw` is one.
+fn sf_string(raw: &str) -> Option<String> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    let mut text = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(escaped @ ('"' | '\\')) => text.push(escaped),
+                _ => return None,
+            },
+            '"' => return None,
+            c => text.push(c),
+        }
+    }
+    Some(text)
+}
+
+/// The first answer to a key.
+#[derive(Debug, Clone)]
+struct Answer {
+    status: StatusCode,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn replay(self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        for (name, value) in self.headers {
+            response.append_header((name, value));
+        }
+        response.insert_header((REPLAYED, "true"));
+        response.body(self.body)
+    }
+}
+
+enum Claim {
+    /// The key is new (or expired, or abandoned): this request runs.
+    Mine,
+    /// The key has an answer: replay it.
+    Replay(Answer),
+}
+
+#[derive(QueryableByName)]
+struct Stored {
+    #[diesel(sql_type = Binary)]
+    fingerprint: Vec<u8>,
+    #[diesel(sql_type = Nullable<SmallInt>)]
+    status: Option<i16>,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    headers: Option<Value>,
+    #[diesel(sql_type = Nullable<Binary>)]
+    body: Option<Vec<u8>>,
+    #[diesel(sql_type = Bool)]
+    replayable: bool,
+}
+
+fn claim(conn: &mut PgConnection, request: &Request) -> AppResult<Claim> {
+    // Take the key if it is new, expired or abandoned; in one statement, so two
+    // requests with the same key cannot both take it.
+    let claimed = diesel::sql_query(format!(
+        "INSERT INTO idempotency_keys (caller, key, fingerprint) \
+         VALUES ($1, $2, $3) \
+         ON CONFLICT (caller, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, \
+             started_at = now(), \
+             status = NULL, headers = NULL, body = NULL, replayable = true \
+         WHERE idempotency_keys.started_at < now() - make_interval(hours => {KEEP_HOURS}) \
+            OR (idempotency_keys.status IS NULL \
+                AND idempotency_keys.started_at < now() - make_interval(secs => {ABANDONED_AFTER_SECONDS})) \
+"
+    ))
+    .bind::<Text, _>(&request.caller)
+    .bind::<Text, _>(&request.key)
+    .bind::<Binary, _>(&request.fingerprint)
+    .execute(conn)?;
+    if claimed == 1 {
+        return Ok(Claim::Mine);
+    }
+    let stored: Option<Stored> = diesel::sql_query(
+        "SELECT fingerprint, status, headers, body, replayable FROM idempotency_keys \
+         WHERE caller = $1 AND key = $2",
+    )
+    .bind::<Text, _>(&request.caller)
+    .bind::<Text, _>(&request.key)
+    .get_result(conn)
+    .optional()?;
+    // Gone between the two statements: released by a failed first request.
+    let Some(stored) = stored else {
+        return Err(in_progress());
+    };
+    if stored.fingerprint != request.fingerprint {
+        return Err(AppError::invalid(
+            "Idempotency-Key",
+            "was used for a different request (method, path, query or body) in the last \
+             24 hours; send a new key for a new request",
+        ));
+    }
+    let Some(status) = stored.status else {
+        return Err(in_progress());
+    };
+    if !stored.replayable {
+        return Err(AppError::conflict(format!(
+            "the first request with this Idempotency-Key was answered {status}, with a secret \
+             that is shown once and not kept; list what it created (for an API token, GET \
+             /api/v1/tokens) instead of retrying"
+        )));
+    }
+    let headers = stored
+        .headers
+        .and_then(|headers| serde_json::from_value::<Vec<(String, String)>>(headers).ok())
+        .unwrap_or_default();
+    Ok(Claim::Replay(Answer {
+        status: u16::try_from(status)
+            .ok()
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .ok_or_else(|| AppError::internal(format!("stored status {status}")))?,
+        headers,
+        body: stored.body.unwrap_or_default(),
+    }))
+}
+
+fn in_progress() -> AppError {
+    AppError::conflict(
+        "a request with this Idempotency-Key is still running; retry when it has finished",
+    )
+}
+
+fn complete(
+    conn: &mut PgConnection,
+    request: &Request,
+    answer: &Answer,
+    replayable: bool,
+) -> AppResult<()> {
+    let (headers, body) = if replayable {
+        (
+            Some(serde_json::to_value(&answer.headers).map_err(AppError::internal)?),
+            Some(answer.body.clone()),
+        )
+    } else {
+        (None, None)
+    };
+    diesel::sql_query(
+        "UPDATE idempotency_keys SET status = $3, headers = $4, body = $5, replayable = $6 \
+         WHERE caller = $1 AND key = $2",
+    )
+    .bind::<Text, _>(&request.caller)
+    .bind::<Text, _>(&request.key)
+    .bind::<SmallInt, _>(i16::try_from(answer.status.as_u16()).unwrap_or(i16::MAX))
+    .bind::<Nullable<Jsonb>, _>(headers)
+    .bind::<Nullable<Binary>, _>(body)
+    .bind::<Bool, _>(replayable)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Frees a key whose request failed on the server's side, so a retry runs again.
+async fn release(db: &Db, request: Request) {
+    let released = db
+        .run(move |conn| {
+            diesel::sql_query(
+                "DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND status IS NULL",
+            )
+            .bind::<Text, _>(&request.caller)
+            .bind::<Text, _>(&request.key)
+            .execute(conn)?;
+            Ok(())
+        })
+        .await;
+    if let Err(error) = released {
+        log::warn!("an idempotency key was not released: {error}");
+    }
+}
+
+/// Deletes keys older than 24 hours; the service's background task calls it.
+pub fn prune(conn: &mut PgConnection) -> AppResult<usize> {
+    Ok(diesel::sql_query(format!(
+        "DELETE FROM idempotency_keys WHERE started_at < now() - make_interval(hours => {KEEP_HOURS})"
+    ))
+    .execute(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(raw: &str) -> AppResult<String> {
+        parse_key(Some(
+            &header::HeaderValue::from_str(raw)
+                .unwrap_or_else(|_| header::HeaderValue::from_static("\u{7f}")),
+        ))
+    }
+
+    #[test]
+    fn keys_are_structured_strings_or_bare_text() {
+        assert_eq!(key("\"a-1\"").ok().as_deref(), Some("a-1"));
+        assert_eq!(key("a-1").ok().as_deref(), Some("a-1"));
+        assert_eq!(key(r#""say \"hi\"""#).ok().as_deref(), Some("say \"hi\""));
+        assert_eq!(key("\"open").ok().as_deref(), Some("\"open"));
+        assert!(key(" ").is_err());
+        assert!(key(&"x".repeat(256)).is_err());
+    }
+}

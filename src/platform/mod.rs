@@ -1,0 +1,19 @@
+//! The shared layers every resource and feature stands on. None of them names a
+//! resource, a kind of content or a feature.
+
+pub mod auth;
+pub mod cache;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod idempotency;
+pub mod observe;
+pub mod openapi;
+pub mod query;
+pub mod random;
+pub mod ratelimit;
+pub mod request;
+pub mod routing;
+pub mod text_enum;
+pub mod validate;
+pub mod visibility;

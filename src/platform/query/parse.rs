@@ -1,0 +1,484 @@
+//! The query string of a list or an item, checked against a `ListSpec` into typed
+//! values. Anything unknown, repeated or malformed is a 400 that names it.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{
+    DEFAULT_PER_PAGE, Dir, Field, Filter, Kind, ListQuery, ListSpec, MAX_LIST_VALUES, MAX_PAGE,
+    MAX_PER_PAGE, MAX_SEARCH_CHARS, MAX_SORT_KEYS, Op, Values, View,
+};
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::validate::{parse_date, parse_timestamp, trim_blank};
+
+type Pairs = Vec<(String, String)>;
+
+/// Splits a query string, refusing a parameter given twice, except a list:
+/// `field[in]=a&field[in]=b` (a deepObject array, as OpenAPI tools send it) is
+/// `field[in]=a,b`.
+pub fn pairs(query_string: &str) -> AppResult<Pairs> {
+    let mut seen = HashSet::new();
+    let mut pairs: Pairs = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
+        if key.is_empty() && value.is_empty() {
+            continue;
+        }
+        if value.contains('\0') || key.contains('\0') {
+            return Err(AppError::bad_request(
+                key.to_string(),
+                "parameters may not contain NUL characters",
+            ));
+        }
+        if !seen.insert(key.to_string()) {
+            match pairs.iter_mut().find(|(seen, _)| *seen == key) {
+                Some((_, values)) if key.ends_with("[in]") => {
+                    values.push(',');
+                    values.push_str(&value);
+                    continue;
+                }
+                _ => {
+                    return Err(AppError::bad_request(
+                        key.to_string(),
+                        format!("the parameter {key} is given more than once"),
+                    ));
+                }
+            }
+        }
+        pairs.push((key.into_owned(), value.into_owned()));
+    }
+    Ok(pairs)
+}
+
+/// Refuses every parameter: for requests that take none.
+pub fn no_parameters(query_string: &str) -> AppResult<()> {
+    match pairs(query_string)?.into_iter().next() {
+        Some((key, _)) => Err(unknown_parameter(&key, &[])),
+        None => Ok(()),
+    }
+}
+
+fn unknown_parameter(key: &str, allowed: &[&str]) -> AppError {
+    let detail = if allowed.is_empty() {
+        format!("unknown parameter {key}: this request takes no parameters")
+    } else {
+        format!("unknown parameter {key}; allowed: {}", allowed.join(", "))
+    };
+    AppError::bad_request(key, detail)
+}
+
+pub fn list_items<'v>(key: &str, raw: &'v str) -> AppResult<Vec<&'v str>> {
+    let items: Vec<&str> = raw.split(',').map(trim_blank).collect();
+    if items.iter().any(|item| item.is_empty()) {
+        return Err(AppError::bad_request(
+            key,
+            format!("{key} has an empty item; separate items with single commas"),
+        ));
+    }
+    if items.len() > MAX_LIST_VALUES {
+        return Err(AppError::bad_request(
+            key,
+            format!("{key} may list at most {MAX_LIST_VALUES} items"),
+        ));
+    }
+    Ok(items)
+}
+
+pub fn number_param(key: &str, raw: &str, range: std::ops::RangeInclusive<i64>) -> AppResult<i64> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            AppError::bad_request(
+                key,
+                format!(
+                    "{key} must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
+}
+
+/// Parses `fields` and `include` against the spec.
+fn parse_view(spec: &ListSpec, key: &str, raw: &str, view: &mut View) -> AppResult<()> {
+    let items = list_items(key, raw)?;
+    if key == "fields" {
+        let mut fields = Vec::new();
+        for item in items {
+            let field = spec.field(item).ok_or_else(|| {
+                let names: Vec<&str> = spec.all_fields().map(|f| f.name).collect();
+                AppError::bad_request(
+                    key,
+                    format!(
+                        "unknown field {item} in fields; fields are {}",
+                        names.join(", ")
+                    ),
+                )
+            })?;
+            if !fields.contains(&field.name) {
+                fields.push(field.name);
+            }
+        }
+        view.fields = Some(fields);
+    } else {
+        for item in items {
+            let relation = spec.includes.iter().find(|r| **r == item).ok_or_else(|| {
+                let allowed = if spec.includes.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    spec.includes.join(", ")
+                };
+                AppError::bad_request(
+                    key,
+                    format!(
+                        "unknown relation {item} in include; this resource can include {allowed}"
+                    ),
+                )
+            })?;
+            if !view.include.contains(relation) {
+                view.include.push(relation);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `fields` and `include` for a single item; nothing else is accepted.
+pub fn parse_item_view(spec: &ListSpec, query_string: &str) -> AppResult<View> {
+    let mut view = View::default();
+    for (key, value) in pairs(query_string)? {
+        match key.as_str() {
+            "fields" | "include" => parse_view(spec, &key, &value, &mut view)?,
+            _ => return Err(unknown_parameter(&key, &["fields", "include"])),
+        }
+    }
+    Ok(view)
+}
+
+impl ListQuery {
+    pub fn parse(spec: &ListSpec, query_string: &str) -> AppResult<Self> {
+        let mut query = Self {
+            page: 1,
+            per_page: DEFAULT_PER_PAGE,
+            sort: Vec::new(),
+            filters: Vec::new(),
+            q: None,
+            view: View::default(),
+        };
+        for (key, value) in pairs(query_string)? {
+            match key.as_str() {
+                "page" => query.page = number_param(&key, &value, 1..=MAX_PAGE)?,
+                "per_page" => query.per_page = number_param(&key, &value, 1..=MAX_PER_PAGE)?,
+                "sort" => query.sort = parse_sort(spec, &value)?,
+                "fields" | "include" => parse_view(spec, &key, &value, &mut query.view)?,
+                "q" => query.q = Some(parse_search(spec, &value)?),
+                "updated_since" => {
+                    let since = parse_instant(&value)
+                        .map_err(|detail| AppError::bad_request(&key, format!("{key} {detail}")))?;
+                    let field = spec
+                        .field("updated_at")
+                        .ok_or_else(|| AppError::internal("no updated_at"))?;
+                    query.filters.push(Filter {
+                        field,
+                        op: Op::Gte,
+                        values: Values::Timestamp(vec![since]),
+                    });
+                }
+                _ => query.filters.push(parse_filter(spec, &key, &value)?),
+            }
+        }
+        Ok(query)
+    }
+}
+
+fn parse_sort(spec: &ListSpec, raw: &str) -> AppResult<Vec<(&'static Field, Dir)>> {
+    let items = list_items("sort", raw)?;
+    if items.len() > MAX_SORT_KEYS {
+        return Err(AppError::bad_request(
+            "sort",
+            format!("sort takes at most {MAX_SORT_KEYS} keys"),
+        ));
+    }
+    let mut sort: Vec<(&'static Field, Dir)> = Vec::new();
+    for item in items {
+        let (name, dir) = match item.strip_prefix('-') {
+            Some(name) => (name, Dir::Desc),
+            None => (item, Dir::Asc),
+        };
+        let field = spec
+            .field(name)
+            .filter(|field| field.sortable)
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "sort",
+                    format!(
+                        "cannot sort by {item}; sort by {} (prefix - for descending)",
+                        sortable_names(spec)
+                    ),
+                )
+            })?;
+        // A field named again adds nothing, as in SQL: the first mention decides.
+        if !sort.iter().any(|(seen, _)| seen.name == field.name) {
+            sort.push((field, dir));
+        }
+    }
+    Ok(sort)
+}
+
+fn sortable_names(spec: &ListSpec) -> String {
+    spec.all_fields()
+        .filter(|f| f.sortable)
+        .map(|f| f.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn parse_search(spec: &ListSpec, raw: &str) -> AppResult<String> {
+    if !spec.searchable {
+        return Err(unknown_parameter("q", &[]));
+    }
+    let q = trim_blank(raw);
+    if q.is_empty() {
+        return Err(AppError::bad_request("q", "q must not be empty"));
+    }
+    if raw.chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::bad_request(
+            "q",
+            format!("q must be at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
+    Ok(q.to_owned())
+}
+
+/// An RFC 3339 instant, or a date meaning its midnight UTC.
+pub fn parse_instant(raw: &str) -> Result<DateTime<Utc>, String> {
+    parse_timestamp(raw).or_else(|_| {
+        parse_date(raw)
+            .map(|date| date.and_time(chrono::NaiveTime::MIN).and_utc())
+            .map_err(|_| {
+                "must be an RFC 3339 date and time such as 2024-05-08T09:00:00Z, or a date"
+                    .to_owned()
+            })
+    })
+}
+
+/// `name` or `name[op]`, looked up in the spec.
+fn parse_filter(spec: &ListSpec, key: &str, raw: &str) -> AppResult<Filter> {
+    let (name, op_name) = match key.split_once('[') {
+        None => (key, None),
+        Some((name, rest)) => match rest.strip_suffix(']') {
+            Some(op) if !op.contains(['[', ']']) => (name, Some(op)),
+            _ => {
+                return Err(AppError::bad_request(
+                    key,
+                    format!("{key} is not a parameter; filters are written field or field[op]"),
+                ));
+            }
+        },
+    };
+    let field = spec
+        .field(name)
+        .filter(|field| field.filterable)
+        .ok_or_else(|| {
+            let filterable: Vec<&str> = spec
+                .all_fields()
+                .filter(|f| f.filterable)
+                .map(|f| f.name)
+                .collect();
+            let mut allowed = vec![
+                "page",
+                "per_page",
+                "sort",
+                "fields",
+                "include",
+                "updated_since",
+            ];
+            if spec.searchable {
+                allowed.push("q");
+            }
+            allowed.extend(filterable);
+            unknown_parameter(key, &allowed)
+        })?;
+    let op = match op_name {
+        None => Op::Eq,
+        Some(op_name) => {
+            let allowed = field.operators();
+            *allowed
+                .iter()
+                .find(|op| op.name() == op_name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = allowed.iter().map(|op| op.name()).collect();
+                    AppError::bad_request(
+                        key,
+                        format!(
+                            "unknown operator {op_name} for {name}; use {}",
+                            names.join(", ")
+                        ),
+                    )
+                })?
+        }
+    };
+    let raw_values = match op {
+        Op::In => list_items(key, raw)?,
+        _ if raw.is_empty() => {
+            return Err(AppError::bad_request(key, format!("{key} needs a value")));
+        }
+        _ => vec![raw],
+    };
+    let values = parse_values(field, op, &raw_values)
+        .map_err(|detail| AppError::bad_request(key, format!("{key} {detail}")))?;
+    Ok(Filter { field, op, values })
+}
+
+fn parse_values(field: &Field, op: Op, raw: &[&str]) -> Result<Values, String> {
+    fn all<T>(raw: &[&str], parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
+        raw.iter().map(|item| parse(item)).collect()
+    }
+    if op == Op::Null {
+        return match raw {
+            ["true"] => Ok(Values::IsNull(true)),
+            ["false"] => Ok(Values::IsNull(false)),
+            _ => Err("must be true or false".to_owned()),
+        };
+    }
+    Ok(match field.kind {
+        Kind::Text => Values::Text(all(raw, |item| Ok(item.to_owned()))?),
+        Kind::Enum(allowed) => Values::Text(all(raw, |item| {
+            if allowed.contains(&item) {
+                Ok(item.to_owned())
+            } else {
+                Err(format!("must be one of {}", allowed.join(", ")))
+            }
+        })?),
+        Kind::Integer | Kind::IntegerArray => Values::Integer(all(raw, |item| {
+            item.parse::<i32>()
+                .map_err(|_| "must be a whole number".to_owned())
+        })?),
+        Kind::Number => Values::Number(all(raw, |item| {
+            item.parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| "must be a number".to_owned())
+        })?),
+        Kind::Date => Values::Date(all(raw, parse_date)?),
+        Kind::Timestamp => Values::Timestamp(all(raw, parse_instant)?),
+        Kind::Bool => Values::Bool(all(raw, |item| match item {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err("must be true or false".to_owned()),
+        })?),
+        Kind::Uuid => Values::Uuid(all(raw, |item| {
+            Uuid::parse_str(item).map_err(|_| "must be a UUID".to_owned())
+        })?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIELDS: &[Field] = &[
+        Field::new("slug", Kind::Text).sortable().filterable(),
+        Field::new("title", Kind::Text).sortable().filterable(),
+        Field::new("position", Kind::Integer)
+            .sortable()
+            .filterable(),
+        Field::new("parent", Kind::Text).filterable().nullable(),
+        Field::new("body_html", Kind::Text),
+    ];
+    const SPEC: ListSpec = ListSpec {
+        fields: FIELDS,
+        common: super::super::CONTENT_FIELDS,
+        default_sort: &[("position", Dir::Asc)],
+        unique_column: "slug",
+        searchable: true,
+        includes: &["children"],
+    };
+
+    fn bad(query: &str) -> String {
+        match ListQuery::parse(&SPEC, query) {
+            Err(AppError::BadRequest { errors, .. }) => errors
+                .first()
+                .map(|e| e.pointer.clone())
+                .unwrap_or_default(),
+            other => format!("not a 400: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_full_query_is_parsed_into_typed_values() {
+        let query = ListQuery::parse(
+            &SPEC,
+            "page=2&per_page=5&sort=-position,title&position[gte]=3&status[in]=draft,published&fields=slug,title&include=children&q=arms",
+        );
+        let query = query.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((query.page, query.per_page, query.offset()), (2, 5, 5));
+        assert_eq!(
+            query
+                .sort
+                .iter()
+                .map(|(f, d)| (f.name, *d))
+                .collect::<Vec<_>>(),
+            [("position", Dir::Desc), ("title", Dir::Asc)]
+        );
+        assert_eq!(query.filters[0].values, Values::Integer(vec![3]));
+        assert_eq!(
+            query.filters[1].values,
+            Values::Text(vec!["draft".into(), "published".into()])
+        );
+        assert_eq!(query.view.fields, Some(vec!["slug", "title"]));
+        assert_eq!(query.view.include, ["children"]);
+        assert_eq!(query.q.as_deref(), Some("arms"));
+    }
+
+    #[test]
+    fn hostile_or_unknown_input_is_a_400_naming_the_parameter() {
+        assert_eq!(bad("sort=t1.password"), "sort");
+        assert_eq!(bad("sort=title;drop table pages"), "sort");
+        assert_eq!(bad("sort=body_html"), "sort");
+        assert_eq!(bad("per_page=100000"), "per_page");
+        assert_eq!(bad("per_page=0"), "per_page");
+        assert_eq!(bad("page=-1"), "page");
+        assert_eq!(bad("colour=red"), "colour");
+        assert_eq!(bad("title[like]=x"), "title[like]");
+        assert_eq!(bad("title[eq][x]=y"), "title[eq][x]");
+        assert_eq!(bad("status[in]="), "status[in]");
+        assert_eq!(bad("status[in]=draft,,published"), "status[in]");
+        assert_eq!(bad("status=secret"), "status");
+        assert_eq!(bad("published_at[gt]=yesterday"), "published_at[gt]");
+        assert_eq!(bad("position=1.5"), "position");
+        assert_eq!(bad("fields=slug,password"), "fields");
+        assert_eq!(bad("include=everything"), "include");
+        assert_eq!(bad("q="), "q");
+        assert_eq!(bad("page=1&page=2"), "page");
+        assert_eq!(bad("updated_since=soon"), "updated_since");
+        assert_eq!(bad("title="), "title");
+        assert_eq!(bad("title[eq]=a&title[eq]=b"), "title[eq]");
+        assert_eq!(bad("status[in]=draft&status[in]="), "status[in]");
+    }
+
+    #[test]
+    fn a_list_may_come_as_repeated_parameters() {
+        let query = ListQuery::parse(&SPEC, "status[in]=draft&status[in]=published,archived")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            query.filters[0].values,
+            Values::Text(vec!["draft".into(), "published".into(), "archived".into()])
+        );
+    }
+
+    #[test]
+    fn sparse_fieldsets_keep_only_what_was_asked() {
+        let view = View {
+            fields: Some(vec!["title", "slug"]),
+            include: vec!["children"],
+        };
+        let item = serde_json::json!({"slug": "mission", "title": "Mission", "body_html": "...", "children": []});
+        assert_eq!(
+            view.apply(&SPEC, item),
+            serde_json::json!({"slug": "mission", "title": "Mission", "children": []})
+        );
+    }
+}

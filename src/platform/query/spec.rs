@@ -1,0 +1,255 @@
+//! What a collection allows: its fields (name, SQL column, type, whether it sorts
+//! and filters), its default order, and what `include` may embed. Each resource
+//! declares one `ListSpec`; nothing outside it reaches SQL.
+
+use crate::platform::visibility::{Access, Status};
+
+/// The type of a stored field, which decides its operators and how values are parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Integer,
+    Number,
+    Date,
+    Timestamp,
+    Bool,
+    Uuid,
+    Enum(&'static [&'static str]),
+    /// An integer array column; `eq` means "contains", `in` means "overlaps".
+    IntegerArray,
+}
+
+/// One field of a resource's representation.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    /// The column it is stored in; `None` for a field computed for the answer
+    /// (`latest`, `eur_lex_url`), which `fields` may select and nothing else.
+    pub column: Option<&'static str>,
+    pub kind: Kind,
+    pub sortable: bool,
+    pub filterable: bool,
+    pub nullable: bool,
+    /// The content item it names by key, if it is a reference.
+    pub refers_to: Option<Target>,
+}
+
+/// What a reference names: a content table and its key column. To a caller who
+/// may not see the item named (a draft parent), the reference is null: it shows,
+/// filters and sorts as null, so that it tells nothing about the draft.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    pub table: &'static str,
+    pub key: &'static str,
+}
+
+impl Target {
+    /// The keys of the items of this table that anonymous readers see, as SQL.
+    pub fn visible_keys(&self) -> String {
+        format!(
+            "SELECT r.{key} FROM {table} r WHERE {visible}",
+            key = self.key,
+            table = self.table,
+            visible = crate::platform::visibility::visible_as("r")
+        )
+    }
+}
+
+impl Field {
+    /// A stored field, in the column of the same name.
+    pub const fn new(name: &'static str, kind: Kind) -> Self {
+        Self {
+            name,
+            column: Some(name),
+            kind,
+            sortable: false,
+            filterable: false,
+            nullable: false,
+            refers_to: None,
+        }
+    }
+
+    /// A field computed for the answer, not stored.
+    pub const fn derived(name: &'static str) -> Self {
+        Self {
+            column: None,
+            ..Self::new(name, Kind::Text)
+        }
+    }
+
+    pub const fn column(self, column: &'static str) -> Self {
+        Self {
+            column: Some(column),
+            ..self
+        }
+    }
+
+    pub const fn sortable(self) -> Self {
+        Self {
+            sortable: true,
+            ..self
+        }
+    }
+
+    pub const fn filterable(self) -> Self {
+        Self {
+            filterable: true,
+            ..self
+        }
+    }
+
+    pub const fn nullable(self) -> Self {
+        Self {
+            nullable: true,
+            ..self
+        }
+    }
+
+    /// A reference to an item of `table`, by its `key` column.
+    pub const fn refers_to(self, table: &'static str, key: &'static str) -> Self {
+        Self {
+            refers_to: Some(Target { table, key }),
+            ..self
+        }
+    }
+
+    /// The column of a field the spec lets sort or filter; only such fields are
+    /// asked for it.
+    pub fn sql_column(&self) -> &'static str {
+        self.column.unwrap_or(self.name)
+    }
+
+    /// The field as SQL for a caller with `access`: its column, or, for a reference
+    /// the caller may not follow, null where the item named is hidden.
+    pub fn sql_value(&self, access: Access) -> String {
+        let column = self.sql_column();
+        match self.refers_to {
+            Some(target) if access.public_only() => format!(
+                "(CASE WHEN {column} IN ({}) THEN {column} END)",
+                target.visible_keys()
+            ),
+            _ => column.to_owned(),
+        }
+    }
+
+    /// The operators `field[op]` takes; none if the field does not filter.
+    pub fn operators(&self) -> Vec<Op> {
+        if !self.filterable || self.column.is_none() {
+            return Vec::new();
+        }
+        let mut ops = match self.kind {
+            Kind::Enum(_) | Kind::Uuid => vec![Op::Eq, Op::Ne, Op::In],
+            Kind::Text | Kind::Integer | Kind::Number | Kind::Date | Kind::Timestamp => {
+                vec![Op::Eq, Op::Ne, Op::Lt, Op::Lte, Op::Gt, Op::Gte, Op::In]
+            }
+            Kind::Bool => vec![Op::Eq, Op::Ne],
+            Kind::IntegerArray => vec![Op::Eq, Op::In],
+        };
+        if self.nullable {
+            ops.push(Op::Null);
+        }
+        ops
+    }
+}
+
+/// The fields every content item has, after its own: a record's, and its status
+/// and publication date.
+pub const CONTENT_FIELDS: &[Field] = &[
+    Field::new("id", Kind::Uuid).filterable(),
+    Field::new("status", Kind::Enum(Status::ALL))
+        .sortable()
+        .filterable(),
+    Field::new("published_at", Kind::Timestamp)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("version", Kind::Integer),
+    Field::new("created_at", Kind::Timestamp)
+        .sortable()
+        .filterable(),
+    Field::new("updated_at", Kind::Timestamp)
+        .sortable()
+        .filterable(),
+];
+
+/// The fields every other record (a partner) has, after its own.
+pub const RECORD_FIELDS: &[Field] = &[
+    Field::new("id", Kind::Uuid).filterable(),
+    Field::new("version", Kind::Integer),
+    Field::new("created_at", Kind::Timestamp)
+        .sortable()
+        .filterable(),
+    Field::new("updated_at", Kind::Timestamp)
+        .sortable()
+        .filterable(),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    Asc,
+    Desc,
+}
+
+/// A resource's list allow-list.
+#[derive(Debug)]
+pub struct ListSpec {
+    /// Its own fields, in the order of its representation.
+    pub fields: &'static [Field],
+    /// The fields that follow them: `CONTENT_FIELDS` or `RECORD_FIELDS`.
+    pub common: &'static [Field],
+    /// The order of a list without `sort`.
+    pub default_sort: &'static [(&'static str, Dir)],
+    /// A unique column: the last sort key, so that paging never skips or repeats.
+    pub unique_column: &'static str,
+    /// Whether the table has a `search` tsvector column for `q`.
+    pub searchable: bool,
+    /// Relations `include` may embed.
+    pub includes: &'static [&'static str],
+}
+
+impl ListSpec {
+    pub fn all_fields(&self) -> impl Iterator<Item = &'static Field> + '_ {
+        self.fields.iter().chain(self.common.iter())
+    }
+
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.all_fields().find(|field| field.name == name)
+    }
+
+    /// The values `sort` accepts: every sortable field, ascending and descending.
+    pub fn sort_values(&self) -> Vec<String> {
+        self.all_fields()
+            .filter(|field| field.sortable)
+            .flat_map(|field| [field.name.to_owned(), format!("-{}", field.name)])
+            .collect()
+    }
+}
+
+/// A comparison in a filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+    In,
+    /// `field[null]=true|false`: whether a nullable field is empty.
+    Null,
+}
+
+impl Op {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Eq => "eq",
+            Self::Ne => "ne",
+            Self::Lt => "lt",
+            Self::Lte => "lte",
+            Self::Gt => "gt",
+            Self::Gte => "gte",
+            Self::In => "in",
+            Self::Null => "null",
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! How the route table (`routes.rs`) becomes the service and its document: each
+//! line registers a method, a path, a handler and the `Doc` of the operation. The
+//! same lines configure actix-web (with a 405 and `Allow` for every other method on
+//! a path, and HEAD wherever GET is) and build the OpenAPI paths, so a route cannot
+//! exist undocumented and no path is written twice.
+
+use actix_web::http::{Method, header};
+use actix_web::middleware::{Condition, from_fn};
+use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Responder, guard, web};
+use utoipa::openapi::HttpMethod;
+
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::openapi::Doc;
+
+/// One line of the route table.
+pub struct Route {
+    pub method: HttpMethod,
+    /// The method's name, as HTTP writes it.
+    pub method_name: &'static str,
+    pub path: &'static str,
+    pub doc: fn() -> Doc,
+    /// Whether the read cache keeps its anonymous answers (`get_cached`).
+    pub cached: bool,
+    handler: actix_web::Route,
+}
+
+impl Route {
+    /// The names of the path's parameters, in order: `{key}` and `{id}` of
+    /// `/api/v1/impact-metrics/{key}/observations/{id}`.
+    pub fn path_names(&self) -> Vec<&'static str> {
+        self.path
+            .split('{')
+            .skip(1)
+            .filter_map(|part| part.split('}').next())
+            .collect()
+    }
+}
+
+/// The routes, in the order the table lists them.
+#[derive(Default)]
+pub struct Table {
+    routes: Vec<Route>,
+}
+
+impl Table {
+    /// The table that `lines` fills.
+    pub fn of(lines: fn(&mut Table)) -> Self {
+        let mut table = Self::default();
+        lines(&mut table);
+        table
+    }
+
+    fn add(
+        &mut self,
+        method: HttpMethod,
+        path: &'static str,
+        handler: actix_web::Route,
+        doc: fn() -> Doc,
+        cached: bool,
+    ) {
+        let method_name = match method {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+            HttpMethod::Head => "HEAD",
+            HttpMethod::Options => "OPTIONS",
+            HttpMethod::Trace => "TRACE",
+        };
+        self.routes.push(Route {
+            method,
+            method_name,
+            path,
+            doc,
+            cached,
+            handler,
+        });
+    }
+
+    /// GET, and HEAD with the same answer without its body.
+    pub fn get<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(
+            HttpMethod::Get,
+            path,
+            Self::get_or_head(handler),
+            doc,
+            false,
+        );
+    }
+
+    /// `get`, with its anonymous answers kept by the read cache (`cache`). Only for
+    /// reads whose anonymous answer depends on nothing but the URL, `Accept` and the
+    /// content tables, whose every change empties the cache.
+    pub fn get_cached<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(HttpMethod::Get, path, Self::get_or_head(handler), doc, true);
+    }
+
+    fn get_or_head<F, Args>(handler: F) -> actix_web::Route
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        web::route()
+            .guard(guard::Any(guard::Get()).or(guard::Head()))
+            .to(handler)
+    }
+
+    pub fn post<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(HttpMethod::Post, path, web::post().to(handler), doc, false);
+    }
+
+    pub fn put<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(HttpMethod::Put, path, web::put().to(handler), doc, false);
+    }
+
+    pub fn patch<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(
+            HttpMethod::Patch,
+            path,
+            web::patch().to(handler),
+            doc,
+            false,
+        );
+    }
+
+    pub fn delete<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(
+            HttpMethod::Delete,
+            path,
+            web::delete().to(handler),
+            doc,
+            false,
+        );
+    }
+
+    /// Every route, for the document.
+    pub fn documented(&self) -> impl Iterator<Item = &Route> {
+        self.routes.iter()
+    }
+
+    /// Registers the routes with actix-web, one resource per path.
+    pub fn configure(self, cfg: &mut web::ServiceConfig) {
+        let mut paths: Vec<(&'static str, Vec<Route>)> = Vec::new();
+        for route in self.routes {
+            match paths.iter_mut().find(|(path, _)| *path == route.path) {
+                Some((_, routes)) => routes.push(route),
+                None => paths.push((route.path, vec![route])),
+            }
+        }
+        for (path, routes) in paths {
+            let allow = allow_header(&routes);
+            let cached = routes.iter().any(|route| route.cached);
+            let mut resource = web::resource(path);
+            for route in routes {
+                resource = resource.route(route.handler);
+            }
+            cfg.service(
+                resource
+                    .default_service(web::to(move |req: HttpRequest| {
+                        other_method(req, allow.clone())
+                    }))
+                    .wrap(Condition::new(
+                        cached,
+                        from_fn(crate::platform::cache::serve),
+                    )),
+            );
+        }
+    }
+}
+
+/// `Allow` for a path: its methods, with HEAD after GET.
+fn allow_header(routes: &[Route]) -> String {
+    let mut methods = Vec::new();
+    for route in routes {
+        methods.push(route.method_name);
+        if route.method == HttpMethod::Get {
+            methods.push("HEAD");
+        }
+    }
+    methods.join(", ")
+}
+
+/// 405 for any method a path does not have; OPTIONS answers 204 with `Allow`.
+async fn other_method(req: HttpRequest, allow: String) -> AppResult<HttpResponse> {
+    if req.method() == Method::OPTIONS {
+        return Ok(HttpResponse::NoContent()
+            .insert_header((header::ALLOW, allow))
+            .finish());
+    }
+    Err(AppError::MethodNotAllowed { allow })
+}
+
+/// 404 for every path the table does not have.
+pub async fn unknown_route(req: HttpRequest) -> AppResult<HttpResponse> {
+    Err(AppError::NotFound(format!(
+        "there is nothing at {}; the API index is at /",
+        req.path()
+    )))
+}
