@@ -5,3 +5,8 @@
 pub mod partners;
 pub mod tokens;
 pub mod users;
+
+use crate::engine::Kind;
+
+/// The admin resources on the engine.
+pub static RESOURCES: &[&dyn Kind] = &[&partners::Partners];

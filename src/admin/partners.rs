@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::engine::{Resource, store_row, table_resource};
-use crate::platform::auth::{Caller, Permission};
+use crate::engine::{
+    Descriptor, Events, Resource, Section, Tag, WriteContext, store_row, stored, table_resource,
+};
+use crate::platform::auth::Permission;
 use crate::platform::db::errors::on_delete;
 use crate::platform::db::schema::{impact_metrics, partners};
 use crate::platform::error::{AppError, AppResult};
@@ -142,6 +144,8 @@ fn set_of(
     items
 }
 
+stored!(Partner, key: slug);
+
 impl Resource for Partners {
     type Row = Partner;
     type Body = PartnerBody;
@@ -150,22 +154,37 @@ impl Resource for Partners {
     type Input = PartnerRecord;
     type Scope = ();
 
-    const NAME: &'static str = "partner";
-    const PLURAL: &'static str = "partners";
-    const TAG: &'static str = "partners";
-    const KEY: &'static str = "slug";
-    const KEY_DESCRIPTION: &'static str = "The partner's slug, e.g. `mod-rs-gender`";
-    const KEY_EXAMPLE: &'static str = "mod-rs-gender";
-    const READ: Option<Permission> = Some(Permission::ManagePartners);
-    const WRITE: Permission = Permission::ManagePartners;
-    const READ_ONLY: &'static [&'static str] = &[];
-    const SPEC: &'static ListSpec = &ListSpec {
-        fields: FIELDS,
-        common: RECORD_FIELDS,
-        default_sort: &[("slug", Dir::Asc)],
-        unique_column: "slug",
-        searchable: false,
-        includes: &[],
+    const DESCRIPTOR: &'static Descriptor = &Descriptor {
+        name: "partner",
+        plural: "partners",
+        kind: "partner",
+        table: "partners",
+        path: "/api/v1/partners",
+        key: "slug",
+        key_description: "The partner's slug, e.g. `mod-rs-gender`",
+        key_example: "mod-rs-gender",
+        tag: Tag {
+            name: "partners",
+            description: "Partner organisations that report impact figures (admins only)",
+        },
+        spec: &ListSpec {
+            fields: FIELDS,
+            common: RECORD_FIELDS,
+            default_sort: &[("slug", Dir::Asc)],
+            unique_column: "slug",
+            searchable: false,
+            includes: &[],
+        },
+        read: Some(Permission::ManagePartners),
+        write: Permission::ManagePartners,
+        transfer: Some(Section {
+            order: "slug",
+            derived: &[],
+            tree: None,
+            derive: |_| {},
+        }),
+        events: Events::None,
+        ..Descriptor::DEFAULT
     };
 
     table_resource!(table: partners, key: slug, row: Partner);
@@ -219,7 +238,7 @@ impl Resource for Partners {
         _: &(),
         existing: Option<&Partner>,
         record: PartnerRecord,
-        _: &Caller,
+        context: &WriteContext,
     ) -> AppResult<Partner> {
         if let Some(metrics) = &record.metrics {
             let known: Vec<String> = impact_metrics::table
@@ -238,12 +257,12 @@ impl Resource for Partners {
             }
         }
         Ok(
-            store_row!(conn, table: partners, row: Partner, existing: existing.map(|row| row.id), record: &record)?,
+            store_row!(conn, table: partners, row: Partner, existing: existing, record: &record, context: context)?,
         )
     }
 
     /// A partner whose tokens or observations remain is a 409: deactivate it instead.
-    fn delete(conn: &mut PgConnection, row: &Partner, _: bool, _: &Caller) -> AppResult<()> {
+    fn delete(conn: &mut PgConnection, row: &Partner, _: bool, _: &WriteContext) -> AppResult<()> {
         diesel::delete(partners::table.find(row.id))
             .execute(conn)
             .map_err(on_delete)?;

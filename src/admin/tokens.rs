@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::features::history::{self, Author};
+use crate::engine::transaction::{self, Author};
 use crate::platform::auth::{Caller, Permission, Scope, secrets};
 use crate::platform::db::Db;
 use crate::platform::db::schema::{api_tokens, partners};
@@ -192,12 +192,13 @@ pub async fn create_token(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageTokens)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let body: NewToken = http::from_object(http::json_object(&req, payload).await?)?;
     let input = validate(body)?;
     let creator = caller.name();
     let author = Author::of(&caller, &req);
-    let created = history::write(&db, author, move |conn| insert(conn, input, creator)).await?;
+    let created =
+        transaction::attributed(&db, author, move |conn| insert(conn, input, creator)).await?;
     let location = format!("/api/v1/tokens/{}", created.token.id);
     let body = serde_json::to_value(&created).map_err(AppError::internal)?;
     let mut response = http::written(StatusCode::CREATED, &body, Some(location));
@@ -212,7 +213,7 @@ pub async fn create_token(
 
 pub async fn list_tokens(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageTokens)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let tokens: Vec<ApiToken> = db
         .run(|conn| {
             Ok(api_tokens::table
@@ -240,7 +241,7 @@ pub async fn get_token(
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageTokens)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let id = parse_id(&id)?;
     let token = db
         .run(move |conn| {
@@ -265,9 +266,9 @@ pub async fn revoke_token(
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageTokens)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let id = parse_id(&id)?;
-    history::write(&db, Author::of(&caller, &req), move |conn| {
+    transaction::attributed(&db, Author::of(&caller, &req), move |conn| {
         let found = diesel::update(api_tokens::table.find(id))
             .set(api_tokens::revoked_at.eq(diesel::dsl::sql::<
                 diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::features::history::{self, Author};
+use crate::engine::transaction::{self, Author};
 use crate::platform::auth::{Caller, JwtKeys, Permission, Role, TOKEN_LIFETIME};
 use crate::platform::db::Db;
 use crate::platform::db::schema::users;
@@ -263,7 +263,7 @@ pub async fn issue_token(
                 standing,
             })?;
     req.extensions_mut().insert(attempts);
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let body: TokenRequest = http::from_object(http::json_object(&req, payload).await?)?;
     let mut check = Check::default();
     let username = check.text("username", body.username, 100);
@@ -325,7 +325,7 @@ pub async fn issue_token(
 
 pub async fn list_users(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageUsers)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let users: Vec<UserView> = db
         .run(|conn| {
             Ok(users::table
@@ -355,7 +355,7 @@ pub async fn create_user(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageUsers)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let body: NewUser = http::from_object(http::json_object(&req, payload).await?)?;
     let mut check = Check::default();
     let username = check.required("username", body.username, parse_username);
@@ -370,7 +370,7 @@ pub async fn create_user(
         role.unwrap_or(Role::Editor),
     );
     let author = Author::of(&caller, &req);
-    let user = history::write(&db, author, move |conn| {
+    let user = transaction::attributed(&db, author, move |conn| {
         create(conn, &username, &password, role)
     })
     .await?;
@@ -389,7 +389,7 @@ pub async fn get_user(
     username: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageUsers)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let username = username.into_inner();
     let user = db
         .run(move |conn| {
@@ -469,10 +469,10 @@ pub async fn delete_user(
     username: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageUsers)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let username = username.into_inner();
     let author = Author::of(&caller, &req);
-    history::write(&db, author, move |conn| delete(conn, &username)).await?;
+    transaction::attributed(&db, author, move |conn| delete(conn, &username)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -497,7 +497,7 @@ pub async fn update_user(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageUsers)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let changes: UserChanges = http::from_object(http::json_object(&req, payload).await?)?;
     let mut check = Check::default();
     let role = check.parsed("role", changes.role, |raw| {
@@ -507,7 +507,7 @@ pub async fn update_user(
     check.finish(())?;
     let username = username.into_inner();
     let author = Author::of(&caller, &req);
-    let user = history::write(&db, author, move |conn| {
+    let user = transaction::attributed(&db, author, move |conn| {
         update(conn, &username, role, password)
     })
     .await?;

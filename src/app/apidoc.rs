@@ -5,8 +5,11 @@
 
 use utoipa::openapi::HttpMethod;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::tag::{Tag, TagBuilder};
 use utoipa::{Modify, OpenApi};
 
+use crate::admin;
+use crate::content;
 use crate::platform::error::{FieldError, Problem};
 use crate::platform::routing::Table;
 
@@ -27,16 +30,10 @@ use crate::platform::routing::Table;
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
     tags(
-        (name = "pages", description = "The site's Markdown pages, in a tree"),
-        (name = "impact-metrics", description = "Impact figures and their observations over time"),
-        (name = "funders", description = "Governments, agencies and funds that support SEESAC"),
-        (name = "council-decisions", description = "The EU Council Decisions SEESAC implements"),
-        (name = "contacts", description = "Where to reach SEESAC"),
         (name = "search", description = "Full-text search across the content"),
         (name = "changes", description = "The changes feed: what changed since a cursor, for sync jobs"),
         (name = "auth", description = "Access tokens"),
         (name = "users", description = "User accounts (admins only)"),
-        (name = "partners", description = "Partner organisations that report impact figures (admins only)"),
         (name = "tokens", description = "API tokens for machines: scoped, expiring, revocable (admins only)"),
         (name = "audit", description = "The audit log of every write (admins only)"),
         (name = "webhooks", description = "Signed, retried webhooks of content changes (admins only)"),
@@ -89,6 +86,21 @@ impl Modify for BearerAuth {
 /// description does not fit its route.
 pub fn document() -> Result<utoipa::openapi::OpenApi, String> {
     let mut document = ApiDoc::openapi();
+    // The tags of the resources on the engine, from their descriptors, first.
+    let mut tags: Vec<Tag> = Vec::new();
+    for kind in content::KINDS.iter().chain(admin::RESOURCES) {
+        let tag = &kind.descriptor().tag;
+        if !tags.iter().any(|seen| seen.name == tag.name) {
+            tags.push(
+                TagBuilder::new()
+                    .name(tag.name)
+                    .description(Some(tag.description))
+                    .build(),
+            );
+        }
+    }
+    tags.extend(document.tags.take().unwrap_or_default());
+    document.tags = Some(tags);
     let mut schemas = Vec::new();
     for route in Table::of(crate::app::routes::table).documented() {
         let mut doc = (route.doc)();
@@ -101,9 +113,11 @@ pub fn document() -> Result<utoipa::openapi::OpenApi, String> {
         let (operation, needs) = doc
             .build(&route.path_names())
             .map_err(|e| format!("{} {}: {e}", route.method_name, route.path))?;
-        document
-            .paths
-            .add_path_operation(route.path, vec![route.method.clone()], operation);
+        document.paths.add_path_operation(
+            route.path.clone(),
+            vec![route.method.clone()],
+            operation,
+        );
         schemas.extend(needs);
     }
     let components = document.components.get_or_insert_with(Default::default);

@@ -12,7 +12,7 @@ use crate::admin::users;
 use crate::app::config::{Config, check_jwt_secret, check_signing_key};
 use crate::app::startup::{self, AppState};
 use crate::app::{apidoc, seed};
-use crate::features::{history, transfer};
+use crate::features::{changes, transfer};
 use crate::platform::auth::{JwtKeys, Role};
 use crate::platform::db::cluster::{read_private, write_private};
 use crate::platform::db::{self, embedded::Embedded};
@@ -142,8 +142,12 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let database = database(&Config::from_env()?, true)?;
             drop(prepare(&database)?);
             let mut owner = db::connect(&database.migration_url)?;
-            let pruned = history::audit::prune(&mut owner, before).map_err(|e| e.to_string())?;
-            println!("pruned {pruned} audit entries written before {before}");
+            let (entries, audited) =
+                changes::prune(&mut owner, before).map_err(|e| e.to_string())?;
+            println!(
+                "pruned the history written before {before}: {entries} entries of the change \
+                 log (with the revisions they kept) and {audited} of the audit log"
+            );
             Ok(())
         }
         Command::Users(UsersCommand::Create { username, role }) => {

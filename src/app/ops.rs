@@ -17,6 +17,8 @@ use crate::platform::http;
 use crate::platform::openapi::problems::{BadParameter, BadToken, Unavailable};
 use crate::platform::openapi::{Answer, Doc, Security};
 use crate::platform::query;
+use crate::platform::routing::Table;
+use utoipa::openapi::HttpMethod;
 
 /// What the service is and where to go from here.
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,26 +36,44 @@ pub struct Index {
     pub links: serde_json::Value,
 }
 
-pub async fn index() -> HttpResponse {
+/// The index's links: the documents and checks, the login, and every collection
+/// of the route table (each GET path under `/api/v1` without a parameter), named by
+/// its last segment. Made once, at start.
+#[derive(Debug, Clone)]
+pub struct Links(serde_json::Value);
+
+impl Links {
+    pub fn of(table: &Table) -> Self {
+        let mut links = serde_json::Map::new();
+        for (name, path) in [
+            ("docs", "/docs/"),
+            ("openapi", "/api-docs/openapi.json"),
+            ("health", "/healthz"),
+            ("ready", "/readyz"),
+            ("token", "/api/v1/auth/token"),
+        ] {
+            links.insert(name.to_owned(), json!(path));
+        }
+        for route in table.documented() {
+            let collection = route
+                .path
+                .strip_prefix("/api/v1/")
+                .filter(|rest| !rest.contains(['{', '/']));
+            if let (HttpMethod::Get, Some(name)) = (&route.method, collection) {
+                links.insert(name.replace('-', "_"), json!(route.path));
+            }
+        }
+        Self(serde_json::Value::Object(links))
+    }
+}
+
+pub async fn index(links: web::Data<Links>) -> HttpResponse {
     HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=300")).json(Index {
         name: env!("CARGO_PKG_NAME"),
         version: env!("CARGO_PKG_VERSION"),
         description: "The content API of SEESAC, the South Eastern and Eastern Europe Clearinghouse \
                       for the Control of Small Arms and Light Weapons",
-        links: json!({
-            "docs": "/docs/",
-            "openapi": "/api-docs/openapi.json",
-            "health": "/healthz",
-            "ready": "/readyz",
-            "token": "/api/v1/auth/token",
-            "search": "/api/v1/search",
-            "pages": "/api/v1/pages",
-            "impact_metrics": "/api/v1/impact-metrics",
-            "funders": "/api/v1/funders",
-            "council_decisions": "/api/v1/council-decisions",
-            "contacts": "/api/v1/contacts",
-            "contact": "/api/v1/contact",
-        }),
+        links: links.0.clone(),
     })
 }
 
@@ -137,7 +157,7 @@ pub async fn openapi(
     caller: Caller,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     Ok(http::read_tagged(
         &req,
         &caller,

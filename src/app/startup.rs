@@ -12,9 +12,9 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::config::ServerLimits;
-use crate::app::ops::OpenApiJson;
+use crate::app::ops::{Links, OpenApiJson};
 use crate::app::{apidoc, routes};
-use crate::features::changes as changelog;
+use crate::features::changes;
 use crate::features::webhooks;
 use crate::platform::auth::JwtKeys;
 use crate::platform::cache::{self, ReadCache};
@@ -79,38 +79,34 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
-/// How often scheduled publications are looked for (see `changelog::log_scheduled`).
-const SCHEDULE_EVERY: Duration = Duration::from_secs(1);
-/// How often the change log, the idempotency keys and the webhook delivery log
-/// forget what is older than they keep.
+/// How often the idempotency keys and the webhook delivery log forget what is
+/// older than they keep.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// The service's own work in the background: logging scheduled publications as
-/// their time comes, and pruning the change log. A failure is logged and tried
-/// again at the next tick; the database may be away for a while.
-async fn background(pool: PgPool) {
-    let mut last_prune: Option<std::time::Instant> = None;
+/// The service's own housekeeping in the background: pruning what is kept only for
+/// a while. A failure is logged and tried again later; the database may be away.
+async fn housekeeping(pool: PgPool) {
     loop {
-        actix_web::rt::time::sleep(SCHEDULE_EVERY).await;
-        let prune = last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY);
         let pool = pool.clone();
         let done = web::block(move || -> Result<(), String> {
             let mut conn = pool.get().map_err(|e| e.to_string())?;
-            changelog::log_scheduled(&mut conn).map_err(|e| e.to_string())?;
-            if prune {
-                changelog::prune(&mut conn).map_err(|e| e.to_string())?;
-                idempotency::prune(&mut conn).map_err(|e| e.to_string())?;
-                webhooks::outbox::prune(&mut conn).map_err(|e| e.to_string())?;
-            }
+            idempotency::prune(&mut conn).map_err(|e| e.to_string())?;
+            webhooks::outbox::prune(&mut conn).map_err(|e| e.to_string())?;
             Ok(())
         })
         .await;
-        match done {
-            Ok(Ok(())) if prune => last_prune = Some(std::time::Instant::now()),
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => log::debug!("background work failed, tried again soon: {error}"),
-            Err(error) => log::warn!("background work did not run: {error}"),
-        }
+        let wait = match done {
+            Ok(Ok(())) => PRUNE_EVERY,
+            Ok(Err(error)) => {
+                log::debug!("housekeeping failed, tried again soon: {error}");
+                Duration::from_secs(5)
+            }
+            Err(error) => {
+                log::warn!("housekeeping did not run: {error}");
+                Duration::from_secs(5)
+            }
+        };
+        actix_web::rt::time::sleep(wait).await;
     }
 }
 
@@ -129,7 +125,9 @@ pub fn run_with_metrics(
         .and_then(|document| OpenApiJson::new(&document))
         .map_err(std::io::Error::other)?;
     let document = web::Data::new(document);
-    actix_web::rt::spawn(background(state.pool.clone()));
+    let links = web::Data::new(Links::of(&Table::of(routes::table)));
+    actix_web::rt::spawn(changes::run(state.pool.clone()));
+    actix_web::rt::spawn(housekeeping(state.pool.clone()));
     if state.limits.webhooks.deliver {
         actix_web::rt::spawn(webhooks::run(
             state.pool.clone(),
@@ -180,6 +178,7 @@ pub fn run_with_metrics(
             .app_data(webhook_settings.clone())
             .app_data(keys.clone())
             .app_data(document.clone())
+            .app_data(links.clone())
             .wrap(from_fn(cache::invalidate_after_writes))
             .wrap(from_fn(idempotency::middleware))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))

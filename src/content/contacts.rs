@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Publication, Status};
-use crate::engine::handlers::access_of;
-use crate::engine::{Resource, store_row, table_resource, to_json};
-use crate::platform::auth::{Caller, Permission};
+use super::{CONTENT, Publication, Status};
+use crate::engine::read::access_of;
+use crate::engine::{
+    Descriptor, Resource, Section, Tag, WriteContext, store_row, stored, table_resource, to_json,
+};
+use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::db::errors::on_delete;
 use crate::platform::db::schema::contacts;
@@ -187,6 +189,8 @@ const FIELDS: &[Field] = &[
 
 pub struct Contacts;
 
+stored!(Contact, key: slug, published);
+
 impl Resource for Contacts {
     type Row = Contact;
     type Body = ContactBody;
@@ -195,30 +199,39 @@ impl Resource for Contacts {
     type Input = ContactRecord;
     type Scope = ();
 
-    const NAME: &'static str = "contact";
-    const PLURAL: &'static str = "contacts";
-    const TAG: &'static str = "contacts";
-    const WRITE: Permission = Permission::WriteContent;
-    const CHANGE_TYPE: Option<&'static str> = Some("contact");
-    const KEY: &'static str = "slug";
-    const KEY_DESCRIPTION: &'static str = "The contact's slug, e.g. `seesac-belgrade`";
-    const KEY_EXAMPLE: &'static str = "seesac-belgrade";
-    const WRITE_LOCK: Option<&'static str> = Some("contacts");
-    const READ_ONLY: &'static [&'static str] = &[];
-    const SPEC: &'static ListSpec = &ListSpec {
-        fields: FIELDS,
-        common: CONTENT_FIELDS,
-        default_sort: &[("primary", Dir::Desc), ("position", Dir::Asc)],
-        unique_column: "slug",
-        searchable: true,
-        includes: &[],
+    const DESCRIPTOR: &'static Descriptor = &Descriptor {
+        name: "contact",
+        plural: "contacts",
+        kind: "contact",
+        table: "contacts",
+        path: "/api/v1/contacts",
+        key: "slug",
+        key_description: "The contact's slug, e.g. `seesac-belgrade`",
+        key_example: "seesac-belgrade",
+        tag: Tag {
+            name: "contacts",
+            description: "Where to reach SEESAC",
+        },
+        spec: &ListSpec {
+            fields: FIELDS,
+            common: CONTENT_FIELDS,
+            default_sort: &[("primary", Dir::Desc), ("position", Dir::Asc)],
+            unique_column: "slug",
+            searchable: true,
+            includes: &[],
+        },
+        write_lock: Some("contacts"),
+        constraints: &[("contacts_one_primary", &["primary"])],
+        transfer: Some(Section {
+            order: "slug",
+            derived: &[],
+            tree: None,
+            derive: |_| {},
+        }),
+        ..CONTENT
     };
 
     table_resource!(table: contacts, key: slug, row: Contact);
-
-    fn publication(row: &Self::Row) -> Option<(Status, Option<DateTime<Utc>>)> {
-        Some((row.status, row.published_at))
-    }
 
     fn as_body(row: &Contact) -> ContactBody {
         ContactBody {
@@ -288,7 +301,7 @@ impl Resource for Contacts {
         _: &(),
         existing: Option<&Contact>,
         mut record: ContactRecord,
-        _: &Caller,
+        context: &WriteContext,
     ) -> AppResult<Contact> {
         if existing.is_some_and(|contact| contact.primary) && !record.primary {
             return Err(AppError::conflict_at(
@@ -309,11 +322,11 @@ impl Resource for Contacts {
             record.primary = true;
         }
         Ok(
-            store_row!(conn, table: contacts, row: Contact, existing: existing.map(|row| row.id), record: &record)?,
+            store_row!(conn, table: contacts, row: Contact, existing: existing, record: &record, context: context)?,
         )
     }
 
-    fn delete(conn: &mut PgConnection, row: &Contact, _: bool, _: &Caller) -> AppResult<()> {
+    fn delete(conn: &mut PgConnection, row: &Contact, _: bool, _: &WriteContext) -> AppResult<()> {
         if row.primary {
             let others: i64 = contacts::table
                 .filter(contacts::id.ne(row.id))
@@ -348,7 +361,7 @@ pub async fn get_primary_contact(
     caller: Caller,
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let access = access_of(&caller);
     let contact = db
         .run(primary)

@@ -11,9 +11,11 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Access, Publication, Status};
-use crate::engine::{Lineage, Resource, store_row, table_resource, to_json};
-use crate::platform::auth::{Caller, Permission};
+use super::{Access, CONTENT, Publication, Status};
+use crate::engine::{
+    Descriptor, Lineage, Resource, Search, Section, Tag, WriteContext, store_row, stored,
+    table_resource, to_json,
+};
 use crate::platform::db::errors::on_delete;
 use crate::platform::db::schema::council_decisions;
 use crate::platform::error::AppResult;
@@ -209,6 +211,8 @@ const LINE: Lineage = Lineage {
 
 pub struct Decisions;
 
+stored!(Decision, key: celex, published);
+
 impl Resource for Decisions {
     type Row = Decision;
     type Body = DecisionBody;
@@ -217,30 +221,43 @@ impl Resource for Decisions {
     type Input = DecisionRecord;
     type Scope = ();
 
-    const NAME: &'static str = "Council Decision";
-    const PLURAL: &'static str = "Council Decisions";
-    const TAG: &'static str = "council-decisions";
-    const WRITE: Permission = Permission::WriteContent;
-    const CHANGE_TYPE: Option<&'static str> = Some("council_decision");
-    const KEY: &'static str = "celex";
-    const KEY_DESCRIPTION: &'static str = "The decision's CELEX number, e.g. `32019D2111`";
-    const KEY_EXAMPLE: &'static str = "32019D2111";
-    const WRITE_LOCK: Option<&'static str> = Some("council_decisions");
-    const READ_ONLY: &'static [&'static str] = &["eur_lex_url", "superseded_by", "line"];
-    const SPEC: &'static ListSpec = &ListSpec {
-        fields: FIELDS,
-        common: CONTENT_FIELDS,
-        default_sort: &[("celex", Dir::Desc)],
-        unique_column: "celex",
-        searchable: true,
-        includes: &["line"],
+    const DESCRIPTOR: &'static Descriptor = &Descriptor {
+        name: "Council Decision",
+        plural: "Council Decisions",
+        kind: "council_decision",
+        table: "council_decisions",
+        path: "/api/v1/council-decisions",
+        key: "celex",
+        key_description: "The decision's CELEX number, e.g. `32019D2111`",
+        key_example: "32019D2111",
+        tag: Tag {
+            name: "council-decisions",
+            description: "The EU Council Decisions SEESAC implements",
+        },
+        spec: &ListSpec {
+            fields: FIELDS,
+            common: CONTENT_FIELDS,
+            default_sort: &[("celex", Dir::Desc)],
+            unique_column: "celex",
+            searchable: true,
+            includes: &["line"],
+        },
+        read_only: &["eur_lex_url", "superseded_by", "line"],
+        write_lock: Some("council_decisions"),
+        search: Some(Search {
+            title: "'Council Decision ' || reference",
+            text: "reference || ': ' || title || ' ' || coalesce(summary, '')",
+        }),
+        transfer: Some(Section {
+            order: "celex",
+            derived: &[],
+            tree: Some("supersedes"),
+            derive: |_| {},
+        }),
+        ..CONTENT
     };
 
     table_resource!(table: council_decisions, key: celex, row: Decision);
-
-    fn publication(row: &Self::Row) -> Option<(Status, Option<DateTime<Utc>>)> {
-        Some((row.status, row.published_at))
-    }
 
     fn as_body(row: &Decision) -> DecisionBody {
         DecisionBody {
@@ -311,7 +328,7 @@ impl Resource for Decisions {
         _: &(),
         existing: Option<&Decision>,
         record: DecisionRecord,
-        _: &Caller,
+        context: &WriteContext,
     ) -> AppResult<Decision> {
         LINE.check(
             conn,
@@ -320,11 +337,11 @@ impl Resource for Decisions {
             record.supersedes.as_deref(),
         )?;
         Ok(
-            store_row!(conn, table: council_decisions, row: Decision, existing: existing.map(|row| row.id), record: &record)?,
+            store_row!(conn, table: council_decisions, row: Decision, existing: existing, record: &record, context: context)?,
         )
     }
 
-    fn delete(conn: &mut PgConnection, row: &Decision, _: bool, _: &Caller) -> AppResult<()> {
+    fn delete(conn: &mut PgConnection, row: &Decision, _: bool, _: &WriteContext) -> AppResult<()> {
         diesel::delete(council_decisions::table.find(row.id))
             .execute(conn)
             .map_err(on_delete)?;

@@ -10,9 +10,11 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Access, Publication, Status};
-use crate::engine::{Lineage, Resource, store_row, table_resource, to_json};
-use crate::platform::auth::{Caller, Permission};
+use super::{Access, CONTENT, Publication, Status};
+use crate::engine::{
+    Descriptor, Lineage, Resource, Search, Section, Tag, WriteContext, store_row, stored,
+    table_resource, to_json,
+};
 use crate::platform::db::errors::on_delete;
 use crate::platform::db::schema::funders;
 use crate::platform::error::AppResult;
@@ -191,6 +193,8 @@ const TREE: Lineage = Lineage {
 
 pub struct Funders;
 
+stored!(Funder, key: slug, published);
+
 impl Resource for Funders {
     type Row = Funder;
     type Body = FunderBody;
@@ -199,30 +203,43 @@ impl Resource for Funders {
     type Input = FunderRecord;
     type Scope = ();
 
-    const NAME: &'static str = "funder";
-    const PLURAL: &'static str = "funders";
-    const TAG: &'static str = "funders";
-    const WRITE: Permission = Permission::WriteContent;
-    const CHANGE_TYPE: Option<&'static str> = Some("funder");
-    const KEY: &'static str = "slug";
-    const KEY_DESCRIPTION: &'static str = "The funder's slug, e.g. `european-union`";
-    const KEY_EXAMPLE: &'static str = "european-union";
-    const WRITE_LOCK: Option<&'static str> = Some("funders");
-    const READ_ONLY: &'static [&'static str] = &["parent_funder", "children"];
-    const SPEC: &'static ListSpec = &ListSpec {
-        fields: FIELDS,
-        common: CONTENT_FIELDS,
-        default_sort: &[("position", Dir::Asc), ("name", Dir::Asc)],
-        unique_column: "slug",
-        searchable: true,
-        includes: &["parent", "children"],
+    const DESCRIPTOR: &'static Descriptor = &Descriptor {
+        name: "funder",
+        plural: "funders",
+        kind: "funder",
+        table: "funders",
+        path: "/api/v1/funders",
+        key: "slug",
+        key_description: "The funder's slug, e.g. `european-union`",
+        key_example: "european-union",
+        tag: Tag {
+            name: "funders",
+            description: "Governments, agencies and funds that support SEESAC",
+        },
+        spec: &ListSpec {
+            fields: FIELDS,
+            common: CONTENT_FIELDS,
+            default_sort: &[("position", Dir::Asc), ("name", Dir::Asc)],
+            unique_column: "slug",
+            searchable: true,
+            includes: &["parent", "children"],
+        },
+        read_only: &["parent_funder", "children"],
+        write_lock: Some("funders"),
+        search: Some(Search {
+            title: "name",
+            text: "name || ' ' || coalesce(description, '')",
+        }),
+        transfer: Some(Section {
+            order: "slug",
+            derived: &[],
+            tree: Some("parent"),
+            derive: |_| {},
+        }),
+        ..CONTENT
     };
 
     table_resource!(table: funders, key: slug, row: Funder);
-
-    fn publication(row: &Self::Row) -> Option<(Status, Option<DateTime<Utc>>)> {
-        Some((row.status, row.published_at))
-    }
 
     fn as_body(row: &Funder) -> FunderBody {
         FunderBody {
@@ -285,7 +302,7 @@ impl Resource for Funders {
         _: &(),
         existing: Option<&Funder>,
         record: FunderRecord,
-        _: &Caller,
+        context: &WriteContext,
     ) -> AppResult<Funder> {
         TREE.check(
             conn,
@@ -294,11 +311,11 @@ impl Resource for Funders {
             record.parent.as_deref(),
         )?;
         Ok(
-            store_row!(conn, table: funders, row: Funder, existing: existing.map(|row| row.id), record: &record)?,
+            store_row!(conn, table: funders, row: Funder, existing: existing, record: &record, context: context)?,
         )
     }
 
-    fn delete(conn: &mut PgConnection, row: &Funder, _: bool, _: &Caller) -> AppResult<()> {
+    fn delete(conn: &mut PgConnection, row: &Funder, _: bool, _: &WriteContext) -> AppResult<()> {
         diesel::delete(funders::table.find(row.id))
             .execute(conn)
             .map_err(on_delete)?;

@@ -10,11 +10,12 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::observations::{Observation, Observations, ParentMetric, Unit};
-use super::{Access, Publication, Status};
-use crate::engine::{Resource, store_row, table_resource, to_json};
-use crate::features::changes::{self as changelog, Change, Snapshot};
-use crate::platform::auth::{Caller, Permission};
+use super::observations::{Observation, Unit};
+use super::{Access, CONTENT, Publication, Status};
+use crate::engine::{
+    Descriptor, Resource, Search, Section, Tag, WriteContext, store_row, stored, table_resource,
+    to_json,
+};
 use crate::platform::db::errors::on_delete;
 use crate::platform::db::schema::{impact_metrics, observations};
 use crate::platform::error::{AppError, AppResult};
@@ -219,6 +220,8 @@ const FIELDS: &[Field] = &[
 
 pub struct Metrics;
 
+stored!(Metric, key: key, published);
+
 impl Resource for Metrics {
     type Row = Metric;
     type Body = MetricBody;
@@ -227,33 +230,46 @@ impl Resource for Metrics {
     type Input = MetricRecord;
     type Scope = ();
 
-    const NAME: &'static str = "impact metric";
-    const PLURAL: &'static str = "impact metrics";
-    const TAG: &'static str = "impact-metrics";
-    const WRITE: Permission = Permission::WriteContent;
-    const CHANGE_TYPE: Option<&'static str> = Some("impact_metric");
-    const KEY: &'static str = "key";
-    const KEY_DESCRIPTION: &'static str = "The metric's key, e.g. `women-in-armed-forces`";
-    const KEY_EXAMPLE: &'static str = "women-in-armed-forces";
-    const READ_ONLY: &'static [&'static str] = &["latest", "latest_by_area", "observations"];
-    const CASCADE: Option<&'static str> = Some(
-        "`true` deletes the metric's observations with it; without it, a metric that has \
-         observations is a 409",
-    );
-    const SPEC: &'static ListSpec = &ListSpec {
-        fields: FIELDS,
-        common: CONTENT_FIELDS,
-        default_sort: &[("position", Dir::Asc)],
-        unique_column: "key",
-        searchable: true,
-        includes: &["observations", "latest_by_area"],
+    const DESCRIPTOR: &'static Descriptor = &Descriptor {
+        name: "impact metric",
+        plural: "impact metrics",
+        kind: "impact_metric",
+        table: "impact_metrics",
+        path: "/api/v1/impact-metrics",
+        key: "key",
+        key_description: "The metric's key, e.g. `women-in-armed-forces`",
+        key_example: "women-in-armed-forces",
+        tag: Tag {
+            name: "impact-metrics",
+            description: "Impact figures and their observations over time",
+        },
+        spec: &ListSpec {
+            fields: FIELDS,
+            common: CONTENT_FIELDS,
+            default_sort: &[("position", Dir::Asc)],
+            unique_column: "key",
+            searchable: true,
+            includes: &["observations", "latest_by_area"],
+        },
+        read_only: &["latest", "latest_by_area", "observations"],
+        cascade: Some(
+            "`true` deletes the metric's observations with it; without it, a metric that has \
+             observations is a 409",
+        ),
+        search: Some(Search {
+            title: "label",
+            text: "label || ' ' || coalesce(description, '')",
+        }),
+        transfer: Some(Section {
+            order: "key",
+            derived: &[],
+            tree: None,
+            derive: |_| {},
+        }),
+        ..CONTENT
     };
 
     table_resource!(table: impact_metrics, key: key, row: Metric);
-
-    fn publication(row: &Self::Row) -> Option<(Status, Option<DateTime<Utc>>)> {
-        Some((row.status, row.published_at))
-    }
 
     fn as_body(row: &Metric) -> MetricBody {
         MetricBody {
@@ -324,7 +340,7 @@ impl Resource for Metrics {
         _: &(),
         existing: Option<&Metric>,
         record: MetricRecord,
-        _: &Caller,
+        context: &WriteContext,
     ) -> AppResult<Metric> {
         if let Some(metric) = existing
             && metric.unit != record.unit
@@ -348,47 +364,21 @@ impl Resource for Metrics {
             }
         }
         Ok(
-            store_row!(conn, table: impact_metrics, row: Metric, existing: existing.map(|row| row.id), record: &record)?,
+            store_row!(conn, table: impact_metrics, row: Metric, existing: existing, record: &record, context: context)?,
         )
     }
 
     /// A metric with observations is deleted only with `?cascade=true`, and then
-    /// with them, in the same transaction.
+    /// with them, in the same transaction (the database logs each of them).
     fn delete(
         conn: &mut PgConnection,
         row: &Metric,
         cascade: bool,
-        caller: &Caller,
+        _: &WriteContext,
     ) -> AppResult<()> {
         let figures = observations::table.filter(observations::metric.eq(&row.key));
         if cascade {
-            // Each observation deleted with it is a change of its own.
-            let deleted: Vec<Observation> = diesel::delete(figures)
-                .returning(Observation::as_returning())
-                .get_results(conn)?;
-            let metric = ParentMetric {
-                key: row.key.clone(),
-                unit: row.unit,
-                status: row.status,
-                published_at: row.published_at,
-            };
-            let changes: Vec<Change> = deleted
-                .iter()
-                .flat_map(|figure| {
-                    let before = Snapshot {
-                        key: figure.id.to_string(),
-                        version: figure.version,
-                        publication: Observations::change_publication(&metric, figure),
-                    };
-                    changelog::changes_between(
-                        "observation",
-                        Some(row.key.clone()),
-                        Some(&before),
-                        None,
-                    )
-                })
-                .collect();
-            changelog::append(conn, &changes, &caller.name())?;
+            diesel::delete(figures).execute(conn)?;
         } else {
             let count: i64 = figures.count().get_result(conn)?;
             if count > 0 {

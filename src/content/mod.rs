@@ -11,10 +11,34 @@ pub mod observations;
 pub mod pages;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
+use crate::engine::{Descriptor, Kind};
 use crate::platform::validate::{self, Check};
 pub use crate::platform::visibility::{Access, Status};
+
+/// Every kind of content, in the order of their references (what an item refers
+/// to comes before it: export and import go in this order).
+pub static KINDS: &[&dyn Kind] = &[
+    &pages::Pages,
+    &funders::Funders,
+    &decisions::Decisions,
+    &metrics::Metrics,
+    &observations::Observations,
+    &contacts::Contacts,
+];
+
+/// The kind with this type name (`page`), if it is registered.
+pub fn kind(name: &str) -> Option<&'static dyn Kind> {
+    KINDS
+        .iter()
+        .copied()
+        .find(|kind| kind.descriptor().kind == name)
+}
+
+/// What every kind of content shares, unless it says otherwise: anyone reads what
+/// is published, editors write, its events are content's. Each kind spreads it:
+/// `..CONTENT`.
+pub const CONTENT: Descriptor = Descriptor::DEFAULT;
 
 /// The status and publication date a write ends with.
 #[derive(Debug, Clone, Copy)]
@@ -50,12 +74,4 @@ impl Publication {
     }
 }
 
-/// Serialises a whole number stored as a float without a fraction: `342000`, not
-/// `342000.0`.
-pub fn number(value: f64) -> Value {
-    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
-        Value::from(value as i64)
-    } else {
-        serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
-    }
-}
+pub use crate::platform::query::number;

@@ -10,9 +10,11 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Access, Publication, Status, markdown};
-use crate::engine::{Lineage, Resource, store_row, table_resource, to_json};
-use crate::platform::auth::{Caller, Permission};
+use super::{Access, CONTENT, Publication, Status, markdown};
+use crate::engine::{
+    Descriptor, Lineage, Resource, Search, Section, Tag, WriteContext, store_row, stored,
+    table_resource, to_json,
+};
 use crate::platform::db::errors::on_delete;
 use crate::platform::db::schema::pages;
 use crate::platform::error::AppResult;
@@ -178,6 +180,23 @@ const TREE: Lineage = Lineage {
 
 pub struct Pages;
 
+/// A page's HTML and plain text, from its Markdown, as every write derives them:
+/// for an import, which carries the Markdown only.
+fn derive_page(item: &mut Map<String, Value>) {
+    let body = item
+        .get("body")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    // Checked as an API body before this, so it renders within the bounds.
+    let rendered = markdown::render(&body).unwrap_or(markdown::Rendered {
+        html: String::new(),
+        text: String::new(),
+    });
+    item.insert("body_html".to_owned(), rendered.html.into());
+    item.insert("body_text".to_owned(), rendered.text.into());
+}
+
 /// A text column that a list reads only when its view shows it, and `''` otherwise.
 type TextColumn = Box<dyn BoxableExpression<pages::table, diesel::pg::Pg, SqlType = Text>>;
 
@@ -234,6 +253,8 @@ fn list_columns(
     )
 }
 
+stored!(Page, key: slug, published);
+
 impl Resource for Pages {
     type Row = Page;
     type Body = PageBody;
@@ -242,15 +263,41 @@ impl Resource for Pages {
     type Input = PageRecord;
     type Scope = ();
 
-    const NAME: &'static str = "page";
-    const PLURAL: &'static str = "pages";
-    const TAG: &'static str = "pages";
-    const WRITE: Permission = Permission::WriteContent;
-    const CHANGE_TYPE: Option<&'static str> = Some("page");
-    const KEY: &'static str = "slug";
-    const KEY_DESCRIPTION: &'static str = "The page's slug, e.g. `mission`";
-    const KEY_EXAMPLE: &'static str = "mission";
-    const WRITE_LOCK: Option<&'static str> = Some("pages");
+    const DESCRIPTOR: &'static Descriptor = &Descriptor {
+        name: "page",
+        plural: "pages",
+        kind: "page",
+        table: "pages",
+        path: "/api/v1/pages",
+        key: "slug",
+        key_description: "The page's slug, e.g. `mission`",
+        key_example: "mission",
+        tag: Tag {
+            name: "pages",
+            description: "The site's Markdown pages, in a tree",
+        },
+        spec: &ListSpec {
+            fields: FIELDS,
+            common: CONTENT_FIELDS,
+            default_sort: &[("parent", Dir::Asc), ("position", Dir::Asc)],
+            unique_column: "slug",
+            searchable: true,
+            includes: &["children"],
+        },
+        read_only: &["body_html", "children"],
+        write_lock: Some("pages"),
+        search: Some(Search {
+            title: "title",
+            text: "title || ' ' || coalesce(summary, '') || ' ' || body_text",
+        }),
+        transfer: Some(Section {
+            order: "slug",
+            derived: &["body_html", "body_text"],
+            tree: Some("parent"),
+            derive: derive_page,
+        }),
+        ..CONTENT
+    };
 
     /// The lock keeps two writes from closing a loop of parents between them. Only
     /// a write that links a page to a parent, or renames it, can: one that keeps
@@ -261,21 +308,8 @@ impl Resource for Pages {
                 .get("slug")
                 .is_none_or(|slug| key.is_none() || slug.as_str() == key)
     }
-    const READ_ONLY: &'static [&'static str] = &["body_html", "children"];
-    const SPEC: &'static ListSpec = &ListSpec {
-        fields: FIELDS,
-        common: CONTENT_FIELDS,
-        default_sort: &[("parent", Dir::Asc), ("position", Dir::Asc)],
-        unique_column: "slug",
-        searchable: true,
-        includes: &["children"],
-    };
 
     table_resource!(table: pages, key: slug, row: Page, select: list_columns);
-
-    fn publication(row: &Self::Row) -> Option<(Status, Option<DateTime<Utc>>)> {
-        Some((row.status, row.published_at))
-    }
 
     fn prepare(body: &serde_json::Map<String, Value>) -> impl std::future::Future<Output = ()> {
         let markdown = body.get("body").and_then(Value::as_str).map(str::to_owned);
@@ -348,7 +382,7 @@ impl Resource for Pages {
         _: &(),
         existing: Option<&Page>,
         record: PageRecord,
-        _: &Caller,
+        context: &WriteContext,
     ) -> AppResult<Page> {
         TREE.check(
             conn,
@@ -357,11 +391,11 @@ impl Resource for Pages {
             record.parent.as_deref(),
         )?;
         Ok(
-            store_row!(conn, table: pages, row: Page, existing: existing.map(|row| row.id), record: &record)?,
+            store_row!(conn, table: pages, row: Page, existing: existing, record: &record, context: context)?,
         )
     }
 
-    fn delete(conn: &mut PgConnection, row: &Page, _: bool, _: &Caller) -> AppResult<()> {
+    fn delete(conn: &mut PgConnection, row: &Page, _: bool, _: &WriteContext) -> AppResult<()> {
         diesel::delete(pages::table.find(row.id))
             .execute(conn)
             .map_err(on_delete)?;

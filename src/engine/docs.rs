@@ -68,24 +68,30 @@ pub fn required_fields<R: Resource>() -> Vec<String> {
 
 /// An operation of `R`, with its scope's path parameter if it is nested.
 fn operation<R: Resource>(verb: &str, name: &str, summary: String) -> Doc {
-    let doc = Doc::new(format!("{verb}_{}", snake(name)), R::TAG, summary);
-    match R::SCOPE_DESCRIPTION {
-        Some(scope) => doc.typed_path_param(scope, Some("women-in-armed-forces"), Slug::schema()),
+    let doc = Doc::new(
+        format!("{verb}_{}", snake(name)),
+        R::DESCRIPTOR.tag.name,
+        summary,
+    );
+    match &R::DESCRIPTOR.parent {
+        Some(parent) => {
+            doc.typed_path_param(parent.description, Some(parent.example), Slug::schema())
+        }
         None => doc,
     }
 }
 
 /// An operation on one item of `R`.
 fn on_item<R: Resource>(verb: &str, summary: String) -> Doc {
-    on_item_named::<R>(verb, R::NAME, summary)
+    on_item_named::<R>(verb, R::DESCRIPTOR.name, summary)
 }
 
 /// An operation on one item of `R` whose id is `verb` and `name` (`list`,
 /// `page_revisions`: `list_page_revisions`).
 pub fn on_item_named<R: Resource>(verb: &str, name: &str, summary: String) -> Doc {
     operation::<R>(verb, name, summary).typed_path_param(
-        R::KEY_DESCRIPTION,
-        Some(R::KEY_EXAMPLE),
+        R::DESCRIPTOR.key_description,
+        Some(R::DESCRIPTOR.key_example),
         R::Key::schema(),
     )
 }
@@ -93,7 +99,12 @@ pub fn on_item_named<R: Resource>(verb: &str, name: &str, summary: String) -> Do
 /// The schema of a body of `R` for one use, registered under its name.
 fn body_schema<R: Resource>(doc: Doc, usage: BodyUse) -> (Doc, String) {
     let name = usage.name(&base::<R>());
-    let schema = schemas::body(R::Body::schema(), &required_fields::<R>(), R::KEY, usage);
+    let schema = schemas::body(
+        R::Body::schema(),
+        &required_fields::<R>(),
+        R::DESCRIPTOR.key,
+        usage,
+    );
     (
         doc.dependencies_of::<R::Body>()
             .schema_named(name.clone(), schema),
@@ -108,7 +119,7 @@ fn item_answer<R: Resource>(status: u16, description: &str) -> Answer {
 
 /// Who may read `R`, in words, the security of a read, and its 401s and 403s.
 fn reading<R: Resource>(doc: Doc) -> (Doc, &'static str) {
-    match R::READ {
+    match R::DESCRIPTOR.read {
         None => (
             doc.security(Security::Public).problems::<BadToken>(),
             "Anonymous callers see only what is published, and whose publication date has \
@@ -125,17 +136,20 @@ fn reading<R: Resource>(doc: Doc) -> (Doc, &'static str) {
 pub fn list<R: Resource>() -> Doc {
     listing::<R>(operation::<R>(
         "list",
-        R::PLURAL,
-        format!("List {}", R::PLURAL),
+        R::DESCRIPTOR.plural,
+        format!("List {}", R::DESCRIPTOR.plural),
     ))
 }
 
 /// The list of a nested resource across every scope: observations of every metric.
 pub fn list_everywhere<R: Resource>() -> Doc {
     let doc = Doc::new(
-        format!("list_all_{}", snake(R::PLURAL)),
-        R::TAG,
-        format!("List {} across everything they belong to", R::PLURAL),
+        format!("list_all_{}", snake(R::DESCRIPTOR.plural)),
+        R::DESCRIPTOR.tag.name,
+        format!(
+            "List {} across everything they belong to",
+            R::DESCRIPTOR.plural
+        ),
     );
     listing::<R>(doc)
 }
@@ -145,16 +159,16 @@ fn listing<R: Resource>(doc: Doc) -> Doc {
     let sparse = format!("Sparse{base}");
     let list = format!("{base}List");
     let (doc, who) = reading::<R>(doc);
-    let csv = if R::CSV.is_some() {
+    let csv = if R::DESCRIPTOR.csv.is_some() {
         " With `Accept: text/csv` the page comes as CSV (RFC 4180, a header row, the columns \
          `fields` picks), formulas made inert."
     } else {
         ""
     };
-    let mut answer = Answer::json(200, &format!("A page of {}", R::PLURAL), &list)
+    let mut answer = Answer::json(200, &format!("A page of {}", R::DESCRIPTOR.plural), &list)
         .header("ETag", "The answer's tag, for If-None-Match")
         .header("Link", "first, prev, next and last pages (RFC 8288)");
-    if R::CSV.is_some() {
+    if R::DESCRIPTOR.csv.is_some() {
         answer = answer.also(
             "text/csv",
             ObjectBuilder::new().schema_type(Type::String).into(),
@@ -164,9 +178,9 @@ fn listing<R: Resource>(doc: Doc) -> Doc {
         .describe(format!(
             "One page of {plural}. {who} Filter, sort, search and pick fields with the \
              parameters below; the `Link` header points to the other pages.{csv}",
-            plural = R::PLURAL
+            plural = R::DESCRIPTOR.plural
         ))
-        .params(openapi::list_parameters(R::SPEC))
+        .params(openapi::list_parameters(R::DESCRIPTOR.spec))
         .item_schema::<R::Item>()
         .schema::<ListMeta>()
         .schema_named(sparse.clone(), schemas::sparse::<R::Item>())
@@ -174,7 +188,7 @@ fn listing<R: Resource>(doc: Doc) -> Doc {
         .answer(answer)
         .answer(Answer::not_modified())
         .problems::<(BadParameter, Unavailable)>();
-    if R::SCOPE_DESCRIPTION.is_some() {
+    if R::DESCRIPTOR.parent.is_some() {
         doc = doc.problems::<NotFound>();
     }
     doc
@@ -182,17 +196,20 @@ fn listing<R: Resource>(doc: Doc) -> Doc {
 
 pub fn get<R: Resource>() -> Doc {
     let sparse = format!("Sparse{}", base::<R>());
-    let (doc, who) = reading::<R>(on_item::<R>("get", format!("Read {}", a(R::NAME))));
+    let (doc, who) = reading::<R>(on_item::<R>(
+        "get",
+        format!("Read {}", a(R::DESCRIPTOR.name)),
+    ));
     doc.describe(format!(
         "{} by its key. {who} What a caller may not see is a 404, exactly as if it did not \
          exist. Every field is there unless `fields` picks some.",
-        capitalised(&a(R::NAME))
+        capitalised(&a(R::DESCRIPTOR.name))
     ))
-    .params(openapi::item_parameters(R::SPEC))
+    .params(openapi::item_parameters(R::DESCRIPTOR.spec))
     .item_schema::<R::Item>()
     .schema_named(sparse.clone(), schemas::sparse::<R::Item>())
     .answer(
-        Answer::json(200, &format!("The {}", R::NAME), &sparse)
+        Answer::json(200, &format!("The {}", R::DESCRIPTOR.name), &sparse)
             .header("ETag", "Send it back in If-Match to update safely"),
     )
     .answer(Answer::not_modified())
@@ -200,17 +217,21 @@ pub fn get<R: Resource>() -> Doc {
 }
 
 pub fn create<R: Resource>() -> Doc {
-    let doc = operation::<R>("create", R::NAME, format!("Create {}", a(R::NAME)))
-        .describe(format!(
-            "Creates {}{}. Read-only fields in the body are ignored.",
-            a(R::NAME),
-            if R::READ.is_none() {
-                " (a draft unless `status` says otherwise)"
-            } else {
-                ""
-            }
-        ))
-        .security(Security::Needs(R::WRITE));
+    let doc = operation::<R>(
+        "create",
+        R::DESCRIPTOR.name,
+        format!("Create {}", a(R::DESCRIPTOR.name)),
+    )
+    .describe(format!(
+        "Creates {}{}. Read-only fields in the body are ignored.",
+        a(R::DESCRIPTOR.name),
+        if R::DESCRIPTOR.read.is_none() {
+            " (a draft unless `status` says otherwise)"
+        } else {
+            ""
+        }
+    ))
+    .security(Security::Needs(R::DESCRIPTOR.write));
     let (doc, body) = body_schema::<R>(doc, BodyUse::Create);
     let mut doc = doc
         .body(body, JSON)
@@ -220,25 +241,28 @@ pub fn create<R: Resource>() -> Doc {
                 .header("Location", "Where it lives"),
         )
         .problems::<BodyWrite>();
-    if R::SCOPE_DESCRIPTION.is_some() {
+    if R::DESCRIPTOR.parent.is_some() {
         doc = doc.problems::<NotFound>();
     }
     doc
 }
 
 pub fn replace<R: Resource>() -> Doc {
-    let doc = on_item::<R>("replace", format!("Create or replace {}", a(R::NAME)))
-        .describe(format!(
-            "Idempotent: creates the {name} at this key (201) or replaces it whole (200); \
+    let doc = on_item::<R>(
+        "replace",
+        format!("Create or replace {}", a(R::DESCRIPTOR.name)),
+    )
+    .describe(format!(
+        "Idempotent: creates the {name} at this key (201) or replaces it whole (200); \
              fields left out are cleared. The URL carries the key; a body read with GET can be \
              sent back unchanged, as read-only fields (and a key equal to the URL's) are \
              ignored. With `If-Match`, a stale tag is a 412 and nothing is written; \
              `If-None-Match: *` creates only. Preconditions are checked before the body. \
              A key that no item can have (a control character) is a 404.",
-            name = R::NAME
-        ))
-        .security(Security::Needs(R::WRITE))
-        .params(schemas::precondition_headers());
+        name = R::DESCRIPTOR.name
+    ))
+    .security(Security::Needs(R::DESCRIPTOR.write))
+    .params(schemas::precondition_headers());
     let (doc, body) = body_schema::<R>(doc, BodyUse::Replace);
     // 404: a key no item can have (a control character), or a metric that does not
     // exist for an observation.
@@ -251,14 +275,14 @@ pub fn replace<R: Resource>() -> Doc {
 }
 
 pub fn update<R: Resource>() -> Doc {
-    let doc = on_item::<R>("update", format!("Update {}", a(R::NAME)))
+    let doc = on_item::<R>("update", format!("Update {}", a(R::DESCRIPTOR.name)))
         .describe(
             "A JSON merge patch (RFC 7396): the fields sent replace those of the item, `null` \
              clears an optional field, the others stay. Send it as application/merge-patch+json \
              or application/json. Changing the key moves the item (see Content-Location). \
              Preconditions are checked before the body.",
         )
-        .security(Security::Needs(R::WRITE))
+        .security(Security::Needs(R::DESCRIPTOR.write))
         .params(schemas::precondition_headers());
     let (doc, body) = body_schema::<R>(doc, BodyUse::Patch);
     doc.body(body, MERGE_PATCH)
@@ -273,11 +297,11 @@ pub fn update<R: Resource>() -> Doc {
 
 pub fn delete<R: Resource>() -> Doc {
     let mut params = schemas::precondition_headers();
-    if let Some(cascade) = R::CASCADE {
+    if let Some(cascade) = R::DESCRIPTOR.cascade {
         params.push(schemas::boolean_query("cascade", cascade));
     }
-    on_item::<R>("delete", format!("Delete {}", a(R::NAME)))
-        .security(Security::Needs(R::WRITE))
+    on_item::<R>("delete", format!("Delete {}", a(R::DESCRIPTOR.name)))
+        .security(Security::Needs(R::DESCRIPTOR.write))
         .params(params)
         .answer(Answer::empty(204, "Deleted"))
         .problems::<(

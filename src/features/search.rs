@@ -1,6 +1,7 @@
 //! Cross-resource full-text search, `GET /api/v1/search?q=`: the best hits among
-//! pages, impact metrics, Council Decisions and funders, ranked by relevance, each
-//! with a short highlighted snippet. Visibility is the same as for every list.
+//! the kinds whose descriptor says how a hit shows (pages, impact metrics, Council
+//! Decisions, funders), ranked by relevance, each with a short highlighted snippet.
+//! Visibility is the same as for every list.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
@@ -14,7 +15,8 @@ use utoipa::openapi::Required;
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn, ParameterStyle};
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
 
-use crate::engine::handlers::access_of;
+use crate::content::KINDS;
+use crate::engine::read::access_of;
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::error::{AppError, AppResult};
@@ -22,55 +24,10 @@ use crate::platform::http;
 use crate::platform::openapi::problems::{BadParameter, BadToken, Unavailable};
 use crate::platform::openapi::{Answer, Doc, Security};
 use crate::platform::query::{
-    self, DEFAULT_PER_PAGE, ListMeta, MAX_LIST_VALUES, MAX_PAGE, MAX_PER_PAGE, MAX_SEARCH_CHARS,
+    ListMeta, MAX_LIST_VALUES, MAX_PAGE, MAX_PER_PAGE, MAX_SEARCH_CHARS, Paging, Params,
 };
 use crate::platform::validate::{NOT_BLANK, trim_blank};
 use crate::platform::visibility::VISIBLE_SQL;
-
-/// The searchable types, their tables, and how a hit is shown.
-const SOURCES: &[Source] = &[
-    Source {
-        kind: "page",
-        table: "pages",
-        key: "slug",
-        title: "title",
-        text: "title || ' ' || coalesce(summary, '') || ' ' || body_text",
-        path: "/api/v1/pages/",
-    },
-    Source {
-        kind: "impact_metric",
-        table: "impact_metrics",
-        key: "key",
-        title: "label",
-        text: "label || ' ' || coalesce(description, '')",
-        path: "/api/v1/impact-metrics/",
-    },
-    Source {
-        kind: "council_decision",
-        table: "council_decisions",
-        key: "celex",
-        title: "'Council Decision ' || reference",
-        text: "reference || ': ' || title || ' ' || coalesce(summary, '')",
-        path: "/api/v1/council-decisions/",
-    },
-    Source {
-        kind: "funder",
-        table: "funders",
-        key: "slug",
-        title: "name",
-        text: "name || ' ' || coalesce(description, '')",
-        path: "/api/v1/funders/",
-    },
-];
-
-struct Source {
-    kind: &'static str,
-    table: &'static str,
-    key: &'static str,
-    title: &'static str,
-    text: &'static str,
-    path: &'static str,
-}
 
 /// Marks around a match, replaced by `<mark>` once the snippet is HTML-escaped.
 const START: char = '\u{2}';
@@ -82,7 +39,7 @@ const STOP: char = '\u{3}';
     "snippet": "… to control and reduce the proliferation and misuse of <mark>small</mark> <mark>arms</mark> and light weapons …",
     "url": "/api/v1/pages/mission"}))]
 pub struct Hit {
-    /// `page`, `impact_metric`, `council_decision` or `funder`.
+    /// The kind of item: `page`, `impact_metric`, `council_decision`, `funder`.
     #[diesel(sql_type = Text)]
     #[serde(rename = "type")]
     pub kind: String,
@@ -121,21 +78,23 @@ fn statement(kinds: &[&str], public_only: bool) -> String {
     } else {
         String::new()
     };
-    let branches: Vec<String> = SOURCES
+    let branches: Vec<String> = KINDS
         .iter()
-        .filter(|source| kinds.contains(&source.kind))
-        .map(|s| {
-            format!(
-                "SELECT '{kind}'::text AS kind, {key} AS key, {title} AS title, {text} AS doc, \
-                 '{path}' || {key} AS url, ts_rank_cd(search, q) AS rank \
+        .map(|kind| kind.descriptor())
+        .filter(|d| kinds.contains(&d.kind))
+        .filter_map(|d| {
+            let search = d.search.as_ref()?;
+            Some(format!(
+                "SELECT '{kind}'::text AS kind, {key}::text AS key, {title} AS title, {text} AS doc, \
+                 '{path}/' || {key} AS url, ts_rank_cd(search, q) AS rank \
                  FROM {table}, query WHERE search @@ q{visible}",
-                kind = s.kind,
-                key = s.key,
-                title = s.title,
-                text = s.text,
-                path = s.path,
-                table = s.table,
-            )
+                kind = d.kind,
+                key = d.key,
+                title = search.title,
+                text = search.text,
+                path = d.path,
+                table = d.table,
+            ))
         })
         .collect();
     // The snippet is made only for the rows of the page, after the limit.
@@ -168,9 +127,15 @@ fn escape_and_mark(snippet: &str) -> String {
     html
 }
 
-/// The kinds of items a search finds, for `type=`.
+/// The kinds of items a search finds, for `type=`: those whose descriptor says how
+/// a hit shows.
 fn kinds() -> Vec<&'static str> {
-    SOURCES.iter().map(|source| source.kind).collect()
+    KINDS
+        .iter()
+        .map(|kind| kind.descriptor())
+        .filter(|d| d.search.is_some())
+        .map(|d| d.kind)
+        .collect()
 }
 
 pub fn search_doc() -> Doc {
@@ -249,52 +214,21 @@ pub fn search_doc() -> Doc {
 }
 
 pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
-    let (mut q, mut page, mut per_page) = (None, 1, DEFAULT_PER_PAGE);
-    let mut kinds = kinds();
-    for (key, value) in query::pairs(req.query_string())? {
-        let number = |max: i64| {
-            value
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| {
-                    AppError::bad_request(
-                        key.clone(),
-                        format!("{key} must be a whole number from 1 to {max}"),
-                    )
-                })
-        };
-        match key.as_str() {
-            "q" if !trim_blank(&value).is_empty() && value.chars().count() <= MAX_SEARCH_CHARS => {
-                q = Some(trim_blank(&value).to_owned())
+    let mut params = Params::parse(req.query_string())?;
+    let q = params
+        .parsed("q", |raw| {
+            let q = trim_blank(raw);
+            if q.is_empty() || raw.chars().count() > MAX_SEARCH_CHARS {
+                Err(format!("must be 1 to {MAX_SEARCH_CHARS} characters"))
+            } else {
+                Ok(q.to_owned())
             }
-            "q" => return Err(AppError::bad_request("q", "q must be 1 to 200 characters")),
-            "page" => page = number(MAX_PAGE)?,
-            "per_page" => per_page = number(MAX_PER_PAGE)?,
-            "type" => {
-                kinds = Vec::new();
-                for item in query::list_items("type", &value)? {
-                    let source = SOURCES
-                        .iter()
-                        .find(|source| source.kind == item)
-                        .ok_or_else(|| {
-                            AppError::bad_request(
-                                "type",
-                                "type must list page, impact_metric, council_decision or funder",
-                            )
-                        })?;
-                    kinds.push(source.kind);
-                }
-            }
-            _ => {
-                return Err(AppError::bad_request(
-                    key.clone(),
-                    format!("unknown parameter {key}; allowed: q, type, page, per_page"),
-                ));
-            }
-        }
-    }
-    let q = q.ok_or_else(|| AppError::bad_request("q", "q is required: what to search for"))?;
+        })?
+        .ok_or_else(|| AppError::bad_request("q", "q is required: what to search for"))?;
+    let searchable = kinds();
+    let kinds = params.choices("type", &searchable)?.unwrap_or(searchable);
+    let Paging { page, per_page } = params.paging()?;
+    params.finish()?;
     let sql = statement(&kinds, access_of(&caller).public_only());
     let options = format!(
         "StartSel={START}, StopSel={STOP}, MaxWords=25, MinWords=10, MaxFragments=1, FragmentDelimiter=\" … \""

@@ -18,177 +18,41 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Jsonb, Text};
 use serde_json::{Map, Value};
 
-use crate::admin::partners::Partners;
-use crate::content::contacts::Contacts;
-use crate::content::decisions::Decisions;
-use crate::content::funders::Funders;
-use crate::content::markdown;
-use crate::content::metrics::Metrics;
-use crate::content::observations::Observations;
-use crate::content::pages::Pages;
-use crate::engine::Resource;
-use crate::engine::handlers::parse_body;
-use crate::features::changes::{self as changelog, Snapshot};
-use crate::features::history::{self, Author};
+use crate::admin;
+use crate::content;
+use crate::engine::transaction::begin;
+use crate::engine::{Author, Kind, Section};
 use crate::platform::error::{AppError, AppResult, FieldError};
-use crate::platform::visibility::Status;
 
 /// The document's format, named in it: a reader refuses another.
 pub const FORMAT: &str = "seesac-api/export";
 pub const FORMAT_VERSION: u64 = 1;
-/// Who the change log says made an import's changes.
-const ACTOR: &str = "system:import";
 
-/// One table of the document.
-struct Section {
-    /// The document's key, and the table's name.
-    name: &'static str,
-    /// The column that is the item's key in URLs and the change log.
-    key: &'static str,
-    change_type: Option<&'static str>,
-    /// The column a change carries as its parent (an observation's metric).
-    parent: Option<&'static str>,
-    /// The advisory lock writes to the table take.
-    lock: Option<&'static str>,
-    /// Export order.
-    order: &'static str,
-    /// Columns derived from others, not exported, derived again on import.
-    derived: &'static [&'static str],
-    /// A column that refers to the key of another item of the table (a tree).
-    tree: Option<&'static str>,
-    /// Checks an item as the API checks a body.
-    check: fn(&Map<String, Value>) -> AppResult<()>,
-    /// Derives the `derived` columns of an item.
-    derive: fn(&mut Map<String, Value>),
-}
-
-fn derive_nothing(_: &mut Map<String, Value>) {}
-
-/// A page's HTML and plain text, from its Markdown, as every write derives them.
-fn derive_page(item: &mut Map<String, Value>) {
-    let body = item
-        .get("body")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    // Checked as an API body before this, so it renders within the bounds.
-    let rendered = markdown::render(&body).unwrap_or(markdown::Rendered {
-        html: String::new(),
-        text: String::new(),
-    });
-    item.insert("body_html".to_owned(), rendered.html.into());
-    item.insert("body_text".to_owned(), rendered.text.into());
-}
-
-/// In the order of their references: what an item refers to comes before it.
-const SECTIONS: &[Section] = &[
-    Section {
-        name: "partners",
-        key: Partners::KEY,
-        change_type: Partners::CHANGE_TYPE,
-        parent: None,
-        lock: Partners::WRITE_LOCK,
-        order: "slug",
-        derived: &[],
-        tree: None,
-        check: check_item::<Partners>,
-        derive: derive_nothing,
-    },
-    Section {
-        name: "pages",
-        key: Pages::KEY,
-        change_type: Pages::CHANGE_TYPE,
-        parent: None,
-        lock: Pages::WRITE_LOCK,
-        order: "slug",
-        derived: &["body_html", "body_text"],
-        tree: Some("parent"),
-        check: check_item::<Pages>,
-        derive: derive_page,
-    },
-    Section {
-        name: "funders",
-        key: Funders::KEY,
-        change_type: Funders::CHANGE_TYPE,
-        parent: None,
-        lock: Funders::WRITE_LOCK,
-        order: "slug",
-        derived: &[],
-        tree: Some("parent"),
-        check: check_item::<Funders>,
-        derive: derive_nothing,
-    },
-    Section {
-        name: "council_decisions",
-        key: Decisions::KEY,
-        change_type: Decisions::CHANGE_TYPE,
-        parent: None,
-        lock: Decisions::WRITE_LOCK,
-        order: "celex",
-        derived: &[],
-        tree: Some("supersedes"),
-        check: check_item::<Decisions>,
-        derive: derive_nothing,
-    },
-    Section {
-        name: "impact_metrics",
-        key: Metrics::KEY,
-        change_type: Metrics::CHANGE_TYPE,
-        parent: None,
-        lock: Metrics::WRITE_LOCK,
-        order: "key",
-        derived: &[],
-        tree: None,
-        check: check_item::<Metrics>,
-        derive: derive_nothing,
-    },
-    Section {
-        name: "observations",
-        key: Observations::KEY,
-        change_type: Observations::CHANGE_TYPE,
-        parent: Some("metric"),
-        lock: Observations::WRITE_LOCK,
-        order: "metric, area, period_end NULLS FIRST, period_start NULLS FIRST, id",
-        derived: &[],
-        tree: None,
-        check: check_item::<Observations>,
-        derive: derive_nothing,
-    },
-    Section {
-        name: "contacts",
-        key: Contacts::KEY,
-        change_type: Contacts::CHANGE_TYPE,
-        parent: None,
-        lock: Contacts::WRITE_LOCK,
-        order: "slug",
-        derived: &[],
-        tree: None,
-        check: check_item::<Contacts>,
-        derive: derive_nothing,
-    },
-];
-
-/// Checks an item as the API checks a body for it: the fields a body has, each
-/// valid. The item's key goes where the API takes it from (the body, or the URL).
-fn check_item<R: Resource>(item: &Map<String, Value>) -> AppResult<()> {
-    let fields: HashSet<String> = match serde_json::to_value(R::Body::default()) {
-        Ok(Value::Object(fields)) => fields.into_iter().map(|(name, _)| name).collect(),
-        _ => HashSet::new(),
-    };
-    let body: Map<String, Value> = item
+/// The kinds a document holds, in the order of their references: what an item
+/// refers to comes before it. Partners first (observations name them), then the
+/// registry's content.
+fn sections() -> Vec<&'static dyn Kind> {
+    admin::RESOURCES
         .iter()
-        .filter(|(name, _)| fields.contains(*name))
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect();
-    let url_key = (!fields.contains(R::KEY))
-        .then(|| item.get(R::KEY).and_then(Value::as_str))
-        .flatten();
-    R::validate(parse_body::<R>(body)?, url_key, None).map(|_| ())
+        .chain(content::KINDS)
+        .copied()
+        .filter(|kind| kind.descriptor().transfer.is_some())
+        .collect()
+}
+
+/// How a kind is carried.
+fn section(kind: &dyn Kind) -> &'static Section {
+    const NONE: &Section = &Section {
+        order: "id",
+        derived: &[],
+        tree: None,
+        derive: |_| {},
+    };
+    kind.descriptor().transfer.as_ref().unwrap_or(NONE)
 }
 
 /// The columns of a table that are written (not generated, and not the ETag the
@@ -243,18 +107,19 @@ pub fn export(conn: &mut PgConnection) -> AppResult<Value> {
             let mut document = Map::new();
             document.insert("format".to_owned(), FORMAT.into());
             document.insert("format_version".to_owned(), FORMAT_VERSION.into());
-            for section in SECTIONS {
-                let columns: Vec<String> = columns(conn, section.name)?
+            for kind in sections() {
+                let (table, section) = (kind.descriptor().table, section(kind));
+                let columns: Vec<String> = columns(conn, table)?
                     .into_iter()
                     .filter(|c| !section.derived.contains(&c.as_str()))
                     .collect();
                 let rows: Vec<Row> = diesel::sql_query(format!(
-                    "SELECT to_jsonb(t) AS row FROM {} t ORDER BY {}",
-                    section.name, section.order
+                    "SELECT to_jsonb(t) AS row FROM {table} t ORDER BY {}",
+                    section.order
                 ))
                 .load(conn)?;
                 let items = in_order(rows, &columns).into_iter().map(Value::Object);
-                document.insert(section.name.to_owned(), Value::Array(items.collect()));
+                document.insert(table.to_owned(), Value::Array(items.collect()));
             }
             Ok(Value::Object(document))
         })
@@ -318,36 +183,37 @@ pub fn import(
     progress.start(2 * total as u64);
     // Every item checked before anything is written, so every error is named.
     let mut errors = Vec::new();
-    for (section, items) in &sections {
+    for (kind, items) in &sections {
+        let table = kind.descriptor().table;
         for (index, item) in items.iter().enumerate() {
-            if let Err(error) = (section.check)(item) {
-                errors.extend(prefixed(error, &format!("/{}/{index}", section.name)));
+            if let Err(error) = kind.check(item) {
+                errors.extend(prefixed(error, &format!("/{table}/{index}")));
             }
-            missing_columns(section, item, index, &mut errors);
+            missing_columns(table, item, index, &mut errors);
         }
-        progress.advance(items.len() as u64, &format!("checked {}", section.name));
+        progress.advance(items.len() as u64, &format!("checked {table}"));
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
     conn.transaction(|conn| {
-        history::begin(conn, &Author::system("import"), None)?;
-        for section in SECTIONS {
-            if let Some(lock) = section.lock {
+        // The database logs every item created or changed, by `system:import`.
+        begin(conn, &Author::system("import"), None)?;
+        for (kind, _) in &sections {
+            if let Some(lock) = kind.descriptor().write_lock {
                 diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
                     .bind::<Text, _>(lock)
                     .execute(conn)?;
             }
         }
         let mut imported = Imported::default();
-        let mut changes = Vec::new();
-        for (section, items) in &sections {
-            let counts = write(conn, section, items, &mut changes)?;
-            imported.sections.push((section.name, counts));
-            progress.advance(items.len() as u64, &format!("wrote {}", section.name));
+        for (kind, items) in &sections {
+            let table = kind.descriptor().table;
+            let counts = write(conn, *kind, items)?;
+            imported.sections.push((table, counts));
+            progress.advance(items.len() as u64, &format!("wrote {table}"));
         }
         check_across(conn)?;
-        changelog::append(conn, &changes, ACTOR)?;
         Ok(imported)
     })
 }
@@ -356,7 +222,7 @@ pub fn import(
 type Items = Vec<Map<String, Value>>;
 
 /// The sections of a document, in writing order, each a list of objects.
-fn read_document(document: &Value) -> AppResult<Vec<(&'static Section, Items)>> {
+fn read_document(document: &Value) -> AppResult<Vec<(&'static dyn Kind, Items)>> {
     let Some(object) = document.as_object() else {
         return Err(AppError::invalid(
             "/",
@@ -373,9 +239,10 @@ fn read_document(document: &Value) -> AppResult<Vec<(&'static Section, Items)>> 
             ),
         ));
     }
-    let known: HashSet<&str> = SECTIONS
+    let kinds = sections();
+    let known: HashSet<&str> = kinds
         .iter()
-        .map(|s| s.name)
+        .map(|kind| kind.descriptor().table)
         .chain(["format", "format_version"])
         .collect();
     let mut errors: Vec<FieldError> = object
@@ -384,8 +251,9 @@ fn read_document(document: &Value) -> AppResult<Vec<(&'static Section, Items)>> 
         .map(|name| FieldError::new(format!("/{name}"), "is not a section of an export"))
         .collect();
     let mut sections = Vec::new();
-    for section in SECTIONS {
-        let items = match object.get(section.name) {
+    for kind in kinds {
+        let name = kind.descriptor().table;
+        let items = match object.get(name) {
             None => Vec::new(),
             Some(Value::Array(items)) => {
                 let mut objects = Vec::new();
@@ -393,7 +261,7 @@ fn read_document(document: &Value) -> AppResult<Vec<(&'static Section, Items)>> 
                     match item {
                         Value::Object(item) => objects.push(item.clone()),
                         _ => errors.push(FieldError::new(
-                            format!("/{}/{index}", section.name),
+                            format!("/{name}/{index}"),
                             "must be an object",
                         )),
                     }
@@ -401,14 +269,11 @@ fn read_document(document: &Value) -> AppResult<Vec<(&'static Section, Items)>> 
                 objects
             }
             Some(_) => {
-                errors.push(FieldError::new(
-                    format!("/{}", section.name),
-                    "must be a list",
-                ));
+                errors.push(FieldError::new(format!("/{name}"), "must be a list"));
                 Vec::new()
             }
         };
-        sections.push((section, items));
+        sections.push((kind, items));
     }
     if errors.is_empty() {
         Ok(sections)
@@ -420,7 +285,7 @@ fn read_document(document: &Value) -> AppResult<Vec<(&'static Section, Items)>> 
 /// The read-only columns the API sets itself must be in the file: it carries them
 /// over.
 fn missing_columns(
-    section: &Section,
+    table: &str,
     item: &Map<String, Value>,
     index: usize,
     errors: &mut Vec<FieldError>,
@@ -428,7 +293,7 @@ fn missing_columns(
     for column in ["id", "version", "created_at", "updated_at"] {
         if item.get(column).is_none_or(Value::is_null) {
             errors.push(FieldError::new(
-                format!("/{}/{index}/{column}", section.name),
+                format!("/{table}/{index}/{column}"),
                 "is required in an import",
             ));
         }
@@ -458,18 +323,20 @@ fn prefixed(error: AppError, prefix: &str) -> Vec<FieldError> {
         .collect()
 }
 
-/// Upserts a section's items by id and notes their changes.
+/// Upserts a section's items by id: the versioning trigger keeps an unchanged row
+/// as it is and gives a changed one its next version, as for any write, and the
+/// database logs what changed.
 fn write(
     conn: &mut PgConnection,
-    section: &Section,
+    kind: &dyn Kind,
     items: &[Map<String, Value>],
-    changes: &mut Vec<changelog::Change>,
 ) -> AppResult<Counts> {
+    let (table, section) = (kind.descriptor().table, section(kind));
     let mut counts = Counts::default();
     if items.is_empty() {
         return Ok(counts);
     }
-    let columns = columns(conn, section.name)?;
+    let columns = columns(conn, table)?;
     let rows: Vec<Value> = items
         .iter()
         .map(|item| {
@@ -486,8 +353,7 @@ fn write(
         .filter_map(|item| item.get("id").and_then(Value::as_str).map(str::to_owned))
         .collect();
     let before: Vec<Row> = diesel::sql_query(format!(
-        "SELECT to_jsonb(t) AS row FROM {} t WHERE id::text = ANY($1)",
-        section.name
+        "SELECT to_jsonb(t) AS row FROM {table} t WHERE id::text = ANY($1)"
     ))
     .bind::<Array<Text>, _>(&ids)
     .load(conn)?;
@@ -508,12 +374,11 @@ fn write(
          SELECT {list} FROM jsonb_populate_recordset(NULL::{table}, $1) \
          ON CONFLICT (id) DO UPDATE SET {updates} \
          RETURNING to_jsonb({table}.*) AS row",
-        table = section.name,
         updates = updates.join(", ")
     ))
     .bind::<Jsonb, _>(Value::Array(rows))
     .load(conn)
-    .map_err(|error| database_error(section, error))?;
+    .map_err(|error| database_error(table, error))?;
     for row in after {
         let id = row
             .row
@@ -527,54 +392,19 @@ fn write(
             Some(old) if version(old) == version(&row.row) => counts.unchanged += 1,
             Some(_) => counts.updated += 1,
         }
-        if let Some(kind) = section.change_type {
-            let parent = section
-                .parent
-                .and_then(|column| row.row.get(column))
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            changes.extend(changelog::changes_between(
-                kind,
-                parent,
-                old.map(|old| snapshot(section, old)).as_ref(),
-                Some(&snapshot(section, &row.row)),
-            ));
-        }
     }
     Ok(counts)
 }
 
-/// A stored row as the change log compares it.
-fn snapshot(section: &Section, row: &Value) -> Snapshot {
-    let text = |column: &str| row.get(column).and_then(Value::as_str);
-    let status = text("status").and_then(|s| Status::parse(s).ok());
-    let published_at = text("published_at")
-        .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
-        .map(|at| at.with_timezone(&Utc));
-    Snapshot {
-        key: match row.get(section.key) {
-            Some(Value::String(key)) => key.clone(),
-            Some(other) => other.to_string(),
-            None => String::new(),
-        },
-        version: row
-            .get("version")
-            .and_then(Value::as_i64)
-            .and_then(|v| i32::try_from(v).ok())
-            .unwrap_or_default(),
-        publication: status.map(|status| (status, published_at)),
-    }
-}
-
 /// A rule of the database, broken by the file, in words an admin can act on.
-fn database_error(section: &Section, error: diesel::result::Error) -> AppError {
+fn database_error(table: &str, error: diesel::result::Error) -> AppError {
     match error {
         diesel::result::Error::DatabaseError(_, info) => {
             let detail = match info.details() {
                 Some(details) => format!("{} ({details})", info.message()),
                 None => info.message().to_owned(),
             };
-            AppError::conflict(format!("{}: {detail}", section.name))
+            AppError::conflict(format!("{table}: {detail}"))
         }
         other => other.into(),
     }
@@ -589,9 +419,11 @@ fn check_across(conn: &mut PgConnection) -> AppResult<()> {
         found: String,
     }
     let mut errors = Vec::new();
-    for section in SECTIONS {
-        let Some(tree) = section.tree else { continue };
-        let key = section.key;
+    for kind in sections() {
+        let Some(tree) = section(kind).tree else {
+            continue;
+        };
+        let (table, key) = (kind.descriptor().table, kind.descriptor().key);
         let looped: Vec<Found> = diesel::sql_query(format!(
             "WITH RECURSIVE walk (start, node, depth) AS ( \
                  SELECT {key}, {tree}, 1 FROM {table} WHERE {tree} IS NOT NULL \
@@ -599,13 +431,12 @@ fn check_across(conn: &mut PgConnection) -> AppResult<()> {
                  SELECT w.start, t.{tree}, w.depth + 1 FROM walk w \
                  JOIN {table} t ON t.{key} = w.node \
                  WHERE t.{tree} IS NOT NULL AND w.node <> w.start AND w.depth < 10000) \
-             SELECT DISTINCT start AS found FROM walk WHERE node = start ORDER BY 1",
-            table = section.name
+             SELECT DISTINCT start AS found FROM walk WHERE node = start ORDER BY 1"
         ))
         .load(conn)?;
         errors.extend(looped.into_iter().map(|found| {
             FieldError::new(
-                format!("/{}", section.name),
+                format!("/{table}"),
                 format!("{} is its own ancestor through {tree}: a loop", found.found),
             )
         }));

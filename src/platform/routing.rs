@@ -17,8 +17,9 @@ pub struct Route {
     pub method: HttpMethod,
     /// The method's name, as HTTP writes it.
     pub method_name: &'static str,
-    pub path: &'static str,
-    pub doc: fn() -> Doc,
+    pub path: String,
+    /// Its description in the document, made when the document is.
+    pub doc: Box<dyn Fn() -> Doc>,
     /// Whether the read cache keeps its anonymous answers (`get_cached`).
     pub cached: bool,
     handler: actix_web::Route,
@@ -27,7 +28,7 @@ pub struct Route {
 impl Route {
     /// The names of the path's parameters, in order: `{key}` and `{id}` of
     /// `/api/v1/impact-metrics/{key}/observations/{id}`.
-    pub fn path_names(&self) -> Vec<&'static str> {
+    pub fn path_names(&self) -> Vec<&str> {
         self.path
             .split('{')
             .skip(1)
@@ -53,9 +54,9 @@ impl Table {
     fn add(
         &mut self,
         method: HttpMethod,
-        path: &'static str,
+        path: impl Into<String>,
         handler: actix_web::Route,
-        doc: fn() -> Doc,
+        doc: impl Fn() -> Doc + 'static,
         cached: bool,
     ) {
         let method_name = match method {
@@ -71,16 +72,20 @@ impl Table {
         self.routes.push(Route {
             method,
             method_name,
-            path,
-            doc,
+            path: path.into(),
+            doc: Box::new(doc),
             cached,
             handler,
         });
     }
 
     /// GET, and HEAD with the same answer without its body.
-    pub fn get<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
-    where
+    pub fn get<F, Args>(
+        &mut self,
+        path: impl Into<String>,
+        handler: F,
+        doc: impl Fn() -> Doc + 'static,
+    ) where
         F: Handler<Args>,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
@@ -97,13 +102,38 @@ impl Table {
     /// `get`, with its anonymous answers kept by the read cache (`cache`). Only for
     /// reads whose anonymous answer depends on nothing but the URL, `Accept` and the
     /// content tables, whose every change empties the cache.
-    pub fn get_cached<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
-    where
+    pub fn get_cached<F, Args>(
+        &mut self,
+        path: impl Into<String>,
+        handler: F,
+        doc: impl Fn() -> Doc + 'static,
+    ) where
         F: Handler<Args>,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
         self.add(HttpMethod::Get, path, Self::get_or_head(handler), doc, true);
+    }
+
+    /// `get_cached` or `get`, as `cached` says.
+    pub fn get_as<F, Args>(
+        &mut self,
+        cached: bool,
+        path: impl Into<String>,
+        handler: F,
+        doc: impl Fn() -> Doc + 'static,
+    ) where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(
+            HttpMethod::Get,
+            path,
+            Self::get_or_head(handler),
+            doc,
+            cached,
+        );
     }
 
     fn get_or_head<F, Args>(handler: F) -> actix_web::Route
@@ -117,8 +147,12 @@ impl Table {
             .to(handler)
     }
 
-    pub fn post<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
-    where
+    pub fn post<F, Args>(
+        &mut self,
+        path: impl Into<String>,
+        handler: F,
+        doc: impl Fn() -> Doc + 'static,
+    ) where
         F: Handler<Args>,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
@@ -126,8 +160,12 @@ impl Table {
         self.add(HttpMethod::Post, path, web::post().to(handler), doc, false);
     }
 
-    pub fn put<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
-    where
+    pub fn put<F, Args>(
+        &mut self,
+        path: impl Into<String>,
+        handler: F,
+        doc: impl Fn() -> Doc + 'static,
+    ) where
         F: Handler<Args>,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
@@ -135,8 +173,12 @@ impl Table {
         self.add(HttpMethod::Put, path, web::put().to(handler), doc, false);
     }
 
-    pub fn patch<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
-    where
+    pub fn patch<F, Args>(
+        &mut self,
+        path: impl Into<String>,
+        handler: F,
+        doc: impl Fn() -> Doc + 'static,
+    ) where
         F: Handler<Args>,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
@@ -150,8 +192,12 @@ impl Table {
         );
     }
 
-    pub fn delete<F, Args>(&mut self, path: &'static str, handler: F, doc: fn() -> Doc)
-    where
+    pub fn delete<F, Args>(
+        &mut self,
+        path: impl Into<String>,
+        handler: F,
+        doc: impl Fn() -> Doc + 'static,
+    ) where
         F: Handler<Args>,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
@@ -172,17 +218,17 @@ impl Table {
 
     /// Registers the routes with actix-web, one resource per path.
     pub fn configure(self, cfg: &mut web::ServiceConfig) {
-        let mut paths: Vec<(&'static str, Vec<Route>)> = Vec::new();
+        let mut paths: Vec<(String, Vec<Route>)> = Vec::new();
         for route in self.routes {
             match paths.iter_mut().find(|(path, _)| *path == route.path) {
                 Some((_, routes)) => routes.push(route),
-                None => paths.push((route.path, vec![route])),
+                None => paths.push((route.path.clone(), vec![route])),
             }
         }
         for (path, routes) in paths {
             let allow = allow_header(&routes);
             let cached = routes.iter().any(|route| route.cached);
-            let mut resource = web::resource(path);
+            let mut resource = web::resource(path.as_str());
             for route in routes {
                 resource = resource.route(route.handler);
             }

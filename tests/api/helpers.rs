@@ -234,6 +234,8 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> Self {
+        // Errors the service logs (a 500's cause) show with a failing test's output.
+        let _ = env_logger::builder().is_test(true).try_init();
         let database = options
             .database
             .unwrap_or_else(|| Rc::new(TestDatabase::new()));

@@ -213,13 +213,16 @@ async fn a_restore_writes_the_old_content_back_as_a_new_version_under_if_match()
         ),
         1
     );
-    assert_eq!(
-        app.count(
-            "SELECT count(*) AS n FROM audit WHERE type = 'page' AND key = 'mission' \
-             AND version_before = 2 AND version_after = 3"
-        ),
-        1
-    );
+    let audit = app
+        .get_as(
+            &app.admin(),
+            "/api/v1/audit?type=page&key=mission&per_page=1",
+        )
+        .await
+        .ok(200);
+    assert_eq!(audit["data"][0]["action"], "updated");
+    assert_eq!(audit["data"][0]["version_before"], 2);
+    assert_eq!(audit["data"][0]["version_after"], 3);
 }
 
 #[actix_web::test]
@@ -392,10 +395,14 @@ async fn the_audit_log_records_who_wrote_what_from_where_and_admins_read_it() {
         .await
         .ok(200);
     assert_eq!(future["meta"]["total"], 0);
+    // Every write: the change log's of content, the audit table's of the rest.
     let everything = app.get_as(&admin, "/api/v1/audit?per_page=1").await.ok(200);
     assert_eq!(
         everything["meta"]["total"].as_i64().unwrap(),
-        app.count("SELECT count(*) AS n FROM audit")
+        app.count(
+            "SELECT (SELECT count(*) FROM audit) + (SELECT count(*) FROM changes \
+             WHERE action IN ('created', 'updated', 'deleted')) AS n"
+        )
     );
 
     app.get_as(&editor, "/api/v1/audit")
@@ -413,7 +420,7 @@ async fn the_audit_log_records_who_wrote_what_from_where_and_admins_read_it() {
 }
 
 #[actix_web::test]
-async fn the_audit_log_refuses_the_services_role_any_update_or_delete() {
+async fn history_refuses_the_services_role_any_write_of_its_own() {
     let app = TestApp::seeded().await;
     let role = format!("service_{}", uuid::Uuid::new_v4().simple());
     let mut owner = app.database.connect();
@@ -427,16 +434,32 @@ async fn the_audit_log_refuses_the_services_role_any_update_or_delete() {
     url.set_username(&role).unwrap();
     url.set_password(Some("service-password")).unwrap();
     let mut service = PgConnection::establish(url.as_str()).expect("connect as the service");
-    let entries = app.count("SELECT count(*) AS n FROM audit");
+    // An entry in each log.
+    app.post(
+        &app.admin(),
+        "/api/v1/partners",
+        json!({"slug": "ngo", "name": "An NGO"}),
+    )
+    .await
+    .ok(201);
+    assert!(app.count("SELECT count(*) AS n FROM audit") > 0);
+    let entries = app.count("SELECT count(*) AS n FROM changes");
 
-    let update = service.batch_execute("UPDATE audit SET actor = 'someone else'");
-    assert!(
-        update
-            .as_ref()
-            .is_err_and(|e| e.to_string().contains("permission denied")),
-        "{update:?}"
-    );
-    for statement in ["DELETE FROM audit", "TRUNCATE audit"] {
+    // It may not forge, change or delete an entry of the change log (which keeps
+    // every version of content) or of the audit log.
+    for statement in [
+        "UPDATE audit SET actor = 'someone else'",
+        "DELETE FROM audit",
+        "TRUNCATE audit",
+        "INSERT INTO audit (actor, type, key, action, patch) \
+         VALUES ('user:admin', 'user', 'x', 'created', '[]')",
+        "UPDATE changes SET actor = 'someone else'",
+        "DELETE FROM changes",
+        "TRUNCATE changes",
+        "INSERT INTO changes (type, key, action, version, actor, at) \
+         VALUES ('page', 'forged', 'created', 1, 'user:admin', now())",
+        "UPDATE changes_head SET position = 0",
+    ] {
         let refused = service.batch_execute(statement);
         assert!(
             refused
@@ -445,13 +468,28 @@ async fn the_audit_log_refuses_the_services_role_any_update_or_delete() {
             "{statement}: {refused:?}"
         );
     }
-    // It still writes content, and so adds to the log.
+    // It still writes content, and the database logs it.
     service
         .batch_execute("UPDATE pages SET title = 'Mission statement' WHERE slug = 'mission'")
         .unwrap();
-    assert_eq!(app.count("SELECT count(*) AS n FROM audit"), entries + 1);
+    assert_eq!(app.count("SELECT count(*) AS n FROM changes"), entries + 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM changes WHERE key = 'mission' \
+             AND actor = 'database:{role}' AND action = 'updated'"
+        )),
+        1,
+        "the entry is the service role's"
+    );
     // Not even the owner changes an entry.
     let changed = owner.batch_execute("UPDATE audit SET actor = 'someone else'");
+    assert!(
+        changed
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("append-only")),
+        "{changed:?}"
+    );
+    let changed = owner.batch_execute("UPDATE changes SET actor = 'someone else'");
     assert!(
         changed
             .as_ref()
@@ -465,14 +503,17 @@ async fn the_audit_log_refuses_the_services_role_any_update_or_delete() {
 }
 
 #[actix_web::test]
-async fn audit_prune_deletes_the_entries_before_a_date_and_no_others() {
+async fn audit_prune_deletes_the_history_before_a_date_and_no_more() {
     let app = TestApp::seeded().await;
-    app.execute("ALTER TABLE audit DISABLE TRIGGER audit_append_only");
+    app.count("SELECT seesac_number_changes() AS n");
+    app.execute("ALTER TABLE changes DISABLE TRIGGER changes_append_only");
     app.execute(
-        "UPDATE audit SET at = '2020-01-01' WHERE id IN (SELECT id FROM audit ORDER BY id LIMIT 5)",
+        "UPDATE changes SET at = '2020-01-01' \
+         WHERE seq IN (SELECT seq FROM changes ORDER BY position LIMIT 5)",
     );
-    app.execute("ALTER TABLE audit ENABLE TRIGGER audit_append_only");
-    let entries = app.count("SELECT count(*) AS n FROM audit");
+    app.execute("ALTER TABLE changes ENABLE TRIGGER changes_append_only");
+    let entries = app.count("SELECT count(*) AS n FROM changes");
+    let audited = app.count("SELECT count(*) AS n FROM audit");
     assert!(entries > 5);
 
     let mut prune = command();
@@ -486,15 +527,21 @@ async fn audit_prune_deletes_the_entries_before_a_date_and_no_others() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("pruned 5 audit entries"), "{stdout}");
-    assert_eq!(app.count("SELECT count(*) AS n FROM audit"), entries - 5);
+    assert!(stdout.contains("5 entries of the change log"), "{stdout}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM changes"), entries - 5);
+    assert_eq!(app.count("SELECT count(*) AS n FROM audit"), audited);
+    // A cursor before what was pruned must start over.
+    app.get("/api/v1/changes?since=4")
+        .await
+        .problem(410, "gone");
+    app.get("/api/v1/changes?since=5").await.ok(200);
 
     let mut bad = command();
     bad.args(["audit", "prune", "--before", "last year"])
         .env("DATABASE_URL", &app.database.url);
     let output = run(bad, "");
     assert!(!output.status.success());
-    assert_eq!(app.count("SELECT count(*) AS n FROM audit"), entries - 5);
+    assert_eq!(app.count("SELECT count(*) AS n FROM changes"), entries - 5);
 }
 
 #[actix_web::test]

@@ -176,7 +176,7 @@ async fn an_import_into_an_existing_database_updates_what_differs_as_a_new_versi
     assert_eq!(stored["title"], "Our mission");
     assert_eq!(stored["version"], version + 1);
     let feed = app
-        .get("/api/v1/changes?since=0&types=page&limit=1000")
+        .get("/api/v1/changes?since=0&type=page&per_page=1000")
         .await
         .ok(200);
     let last = feed["data"].as_array().unwrap().last().unwrap().clone();

@@ -13,8 +13,8 @@ use crate::content::metrics::Metrics;
 use crate::content::observations::Observations;
 use crate::content::pages::Pages;
 use crate::engine::Resource;
-use crate::engine::handlers::{LockMode, begin_write, log_write, parse_body};
-use crate::features::history::Author;
+use crate::engine::transaction::{LockMode, begin_write, parse_body};
+use crate::engine::{Author, WriteContext};
 use crate::platform::auth::Caller;
 use crate::platform::error::{AppError, AppResult};
 
@@ -158,7 +158,7 @@ fn seed<R: Resource>(conn: &mut PgConnection, scope: &str, items: &[Value]) -> A
             return Err(AppError::internal("seed item is not an object"));
         };
         let key = object
-            .get(R::KEY)
+            .get(R::DESCRIPTOR.key)
             .and_then(Value::as_str)
             .map(str::to_owned);
         if let Some(key) = &key
@@ -167,11 +167,13 @@ fn seed<R: Resource>(conn: &mut PgConnection, scope: &str, items: &[Value]) -> A
             continue;
         }
         let input = R::validate(parse_body::<R>(object)?, key.as_deref(), None).map_err(|e| {
-            AppError::internal(format!("seed {} {key:?} is invalid: {e:?}", R::NAME))
+            AppError::internal(format!(
+                "seed {} {key:?} is invalid: {e:?}",
+                R::DESCRIPTOR.name
+            ))
         })?;
         let seeder = Caller::system("seed");
-        let row = R::save(conn, &scope, None, input, &seeder)?;
-        log_write::<R>(conn, &scope, &seeder, None, Some(&row))?;
+        R::save(conn, &scope, None, input, &WriteContext::of(&seeder))?;
         created += 1;
     }
     Ok(created)

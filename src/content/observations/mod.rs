@@ -11,9 +11,11 @@ use serde::{Deserialize, Serialize, Serializer};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Access, Publication, Status, number};
-use crate::engine::handlers::{access_of, answer_list};
-use crate::engine::{Resource, to_json};
+use super::{Access, CONTENT, Publication, Status, number};
+use crate::engine::read::{access_of, answer_list};
+use crate::engine::{
+    Descriptor, Events, Parent, Resource, Section, Tag, WriteContext, stored, to_json,
+};
 use crate::platform::auth::{Caller, Permission};
 use crate::platform::db::Db;
 use crate::platform::db::errors::on_delete;
@@ -307,6 +309,8 @@ pub const PERIOD_ORDER: &[(&str, Dir)] = &[
 
 pub struct Observations;
 
+stored!(Observation, key: id, published);
+
 impl Resource for Observations {
     type Row = Observation;
     type Body = ObservationBody;
@@ -315,85 +319,68 @@ impl Resource for Observations {
     type Input = ObservationInput;
     type Scope = ParentMetric;
 
-    const NAME: &'static str = "observation";
-    const PLURAL: &'static str = "observations";
-    const TAG: &'static str = "impact-metrics";
-    const WRITE: Permission = Permission::WriteObservations;
-    const CHANGE_TYPE: Option<&'static str> = Some("observation");
-    const CSV: Option<&'static [&'static str]> = Some(CSV_COLUMNS);
-    const KEY: &'static str = "id";
-    const KEY_DESCRIPTION: &'static str =
-        "The observation's id (a UUID); PUT to a new one creates it";
-    const KEY_EXAMPLE: &'static str = "5eed0000-0000-4000-8000-000000000703";
-    const SCOPE_DESCRIPTION: Option<&'static str> =
-        Some("The metric's key, e.g. `women-in-armed-forces`");
-    const READ_ONLY: &'static [&'static str] = &["metric", "partner"];
-    const SPEC: &'static ListSpec = &ListSpec {
-        fields: FIELDS,
-        common: CONTENT_FIELDS,
-        default_sort: PERIOD_ORDER,
-        unique_column: "id",
-        searchable: false,
-        includes: &[],
+    const DESCRIPTOR: &'static Descriptor = &Descriptor {
+        name: "observation",
+        plural: "observations",
+        kind: "observation",
+        table: "observations",
+        path: "/api/v1/impact-metrics/{key}/observations",
+        key: "id",
+        key_description: "The observation's id (a UUID); PUT to a new one creates it",
+        key_example: "5eed0000-0000-4000-8000-000000000703",
+        parent: Some(Parent {
+            description: "The metric's key, e.g. `women-in-armed-forces`",
+            example: "women-in-armed-forces",
+            column: "metric",
+        }),
+        tag: Tag {
+            name: "impact-metrics",
+            description: "Impact figures and their observations over time",
+        },
+        spec: &ListSpec {
+            fields: FIELDS,
+            common: CONTENT_FIELDS,
+            default_sort: PERIOD_ORDER,
+            unique_column: "id",
+            searchable: false,
+            includes: &[],
+        },
+        read_only: &["metric", "partner"],
+        write: Permission::WriteObservations,
+        csv: Some(CSV_COLUMNS),
+        constraints: &[(
+            "observations_natural_key",
+            &["area", "period_start", "period_end"],
+        )],
+        transfer: Some(Section {
+            order: "metric, area, period_end NULLS FIRST, period_start NULLS FIRST, id",
+            derived: &[],
+            tree: None,
+            derive: |_| {},
+        }),
+        events: Events::Upserts,
+        ..CONTENT
     };
 
-    fn key(row: &Observation) -> String {
-        row.id.to_string()
+    fn find_by_id(conn: &mut PgConnection, id: Uuid, lock: bool) -> AppResult<Option<Observation>> {
+        let query = observations::table
+            .find(id)
+            .select(Observation::as_select());
+        Ok(if lock {
+            query.for_no_key_update().first(conn).optional()?
+        } else {
+            query.first(conn).optional()?
+        })
     }
 
-    fn version(row: &Observation) -> i32 {
-        row.version
-    }
-
-    fn etag(row: &Observation) -> &str {
-        &row.etag
-    }
-
-    fn change_parent(metric: &ParentMetric) -> Option<String> {
-        Some(metric.key.clone())
-    }
-
-    /// Observations a caller may see: their own publication, and their metric's.
-    fn find_visible(
-        conn: &mut PgConnection,
-        keys: &[String],
-        access: Access,
-    ) -> AppResult<Vec<Observation>> {
-        let ids: Vec<Uuid> = keys
-            .iter()
-            .filter_map(|key| Uuid::parse_str(key).ok())
-            .collect();
-        let rows: Vec<Observation> = observations::table
+    /// Observations a caller may see: by their own publication, and their metric's.
+    fn visible(conn: &mut PgConnection, ids: &[Uuid], access: Access) -> AppResult<Vec<Uuid>> {
+        let query = observations::table
             .filter(observations::id.eq_any(ids))
-            .select(Observation::as_select())
-            .load(conn)?;
-        let metrics: Vec<String> = rows.iter().map(|row| row.metric.clone()).collect();
-        let visible_metrics: Vec<String> = access
-            .filter(
-                impact_metrics::table
-                    .filter(impact_metrics::key.eq_any(metrics))
-                    .select(impact_metrics::key)
-                    .into_boxed(),
-            )
-            .load(conn)?;
-        Ok(rows
-            .into_iter()
-            .filter(|row| {
-                access.may_see(row.status, row.published_at)
-                    && visible_metrics.contains(&row.metric)
-            })
-            .collect())
-    }
-
-    fn publication(row: &Observation) -> Option<(Status, Option<DateTime<Utc>>)> {
-        Some((row.status, row.published_at))
-    }
-
-    fn change_publication(
-        metric: &ParentMetric,
-        row: &Observation,
-    ) -> Option<(Status, Option<DateTime<Utc>>)> {
-        Some(metric.public_with((row.status, row.published_at)))
+            .filter(of_visible_metrics(access))
+            .select(observations::id)
+            .into_boxed();
+        Ok(access.filter(query).load(conn)?)
     }
 
     /// The metric must exist and be visible to the caller. A write holds its row, so
@@ -446,7 +433,7 @@ impl Resource for Observations {
         access: Access,
     ) -> AppResult<(Vec<Observation>, i64)> {
         Ok(query.load::<observations::table, _, _, _>(
-            Self::SPEC,
+            Self::DESCRIPTOR.spec,
             access,
             conn,
             || {
@@ -594,8 +581,9 @@ impl Resource for Observations {
         metric: &ParentMetric,
         existing: Option<&Observation>,
         input: ObservationInput,
-        caller: &Caller,
+        context: &WriteContext,
     ) -> AppResult<Observation> {
+        let caller = context.caller;
         input
             .fits(metric.unit)
             .map_err(|detail| AppError::conflict_at("/value", detail))?;
@@ -618,10 +606,14 @@ impl Resource for Observations {
             status: input.publication.status,
             published_at: input.publication.published_at,
         };
+        let revived = context.revive;
         let created = (
-            observations::id.eq(input.id.unwrap_or_else(Uuid::new_v4)),
+            observations::id
+                .eq(revived.map_or_else(|| input.id.unwrap_or_else(Uuid::new_v4), |r| r.id)),
             observations::partner.eq(caller.partner.as_ref().map(|p| p.slug.as_str())),
             observations::created_by.eq(caller.name()),
+            revived.map(|r| observations::version.eq(r.version)),
+            revived.map(|r| observations::created_at.eq(r.created_at)),
         );
         Ok(match existing {
             Some(row) => diesel::update(observations::table.find(row.id))
@@ -635,7 +627,12 @@ impl Resource for Observations {
         })
     }
 
-    fn delete(conn: &mut PgConnection, row: &Observation, _: bool, _: &Caller) -> AppResult<()> {
+    fn delete(
+        conn: &mut PgConnection,
+        row: &Observation,
+        _: bool,
+        _: &WriteContext,
+    ) -> AppResult<()> {
         diesel::delete(observations::table.find(row.id))
             .execute(conn)
             .map_err(on_delete)?;
@@ -713,12 +710,13 @@ pub async fn list_all_observations(
     req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let access = access_of(&caller);
-    let query = ListQuery::parse(Observations::SPEC, req.query_string())?;
+    let spec = Observations::DESCRIPTOR.spec;
+    let query = ListQuery::parse(spec, req.query_string())?;
     let work = query.clone();
     let (items, total) = db
         .run(move |conn| {
             let (rows, total) = work.load::<observations::table, _, _, _>(
-                Observations::SPEC,
+                spec,
                 access,
                 conn,
                 || {
@@ -736,7 +734,7 @@ pub async fn list_all_observations(
             )?;
             let items = rows
                 .iter()
-                .map(|row| work.view.apply(Observations::SPEC, to_json(row)))
+                .map(|row| work.view.apply(spec, to_json(row)))
                 .collect::<Vec<_>>();
             Ok((items, total))
         })

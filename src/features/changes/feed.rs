@@ -1,13 +1,16 @@
 //! The changes feed, `GET /api/v1/changes?since=<cursor>`: the change log as a
-//! caller may see it, in commit order, each change with the item as it is now or a
-//! tombstone. A sync job keeps `meta.next` and asks again from there.
+//! caller may see it, oldest first. A sync job keeps `meta.next` and asks again
+//! from there.
 //!
-//! Anonymous callers see the public site change: publishing an item is its
-//! creation, unpublishing, archiving or deleting it a tombstone, and a draft edited
-//! does not show. A scheduled publication shows when its time comes. Callers who
-//! may read drafts see every change.
+//! An entry says what happened at its position, once and for good: re-read later,
+//! it has the same action and version. It carries its version's stored fields
+//! (`item`), to a caller who may see the item now; to anyone else its `item` is
+//! null. Anonymous callers see the public site change: publishing is a creation,
+//! unpublishing, archiving and deleting are deletions (`tombstone`), a draft edited
+//! does not show, and a scheduled publication shows when its time comes. Callers
+//! who may read drafts see every entry as it happened to the stored item.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -15,79 +18,69 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-use utoipa::openapi::Required;
-use utoipa::openapi::path::{ParameterBuilder, ParameterIn, ParameterStyle};
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+use uuid::Uuid;
 
-use crate::content::contacts::Contacts;
-use crate::content::decisions::Decisions;
-use crate::content::funders::Funders;
-use crate::content::metrics::Metrics;
-use crate::content::observations::Observations;
-use crate::content::pages::Pages;
-use crate::engine::Resource;
-use crate::engine::handlers::access_of;
-use crate::features::changes::{self as changelog, KEPT_DAYS};
+use super as changelog;
+use crate::content::{self, KINDS};
+use crate::engine::present::hide_references;
+use crate::engine::read::access_of;
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::db::schema::changes;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http;
-use crate::platform::openapi::problems::{BadParameter, BadToken, Gone, Unavailable};
-use crate::platform::openapi::{Answer, Doc, Security};
-use crate::platform::query::{self, View};
+use crate::platform::query::Params;
 use crate::platform::visibility::Access;
 
-/// The types of the log, as `types=` names them.
-pub const TYPES: &[&str] = &[
-    "page",
-    "impact_metric",
-    "observation",
-    "funder",
-    "council_decision",
-    "contact",
-];
-const DEFAULT_LIMIT: i64 = 100;
-const MAX_LIMIT: i64 = 1000;
+pub const DEFAULT_PER_PAGE: i64 = 100;
+pub const MAX_PER_PAGE: i64 = 1000;
 
-/// A change as the log holds it.
+/// An entry as the log holds it.
 #[derive(Debug, Queryable)]
 struct Logged {
-    position: i64,
+    position: Option<i64>,
     kind: String,
     key: String,
     parent: Option<String>,
+    item_id: Option<Uuid>,
     action: String,
     version: i32,
+    item: Option<Value>,
+    public_action: Option<String>,
     at: DateTime<Utc>,
-    public_before: bool,
 }
 
-/// A change, as the feed shows it.
+/// An entry of the log, as the feed shows it.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"cursor": "42", "type": "page", "key": "mission", "metric": null,
-    "action": "updated", "version": 3, "at": "2026-11-29T09:00:00Z", "tombstone": false,
-    "item": {"slug": "mission", "title": "Mission"}}))]
+#[schema(example = json!({"cursor": "42", "type": "page", "key": "mission",
+    "id": "5eed0000-0000-4000-8000-000000000002", "parent": null, "action": "updated",
+    "version": 3, "at": "2026-11-29T09:00:00Z", "tombstone": false,
+    "item": {"id": "5eed0000-0000-4000-8000-000000000002", "slug": "mission", "title": "Mission"}}))]
 pub struct ChangeView {
-    /// Where this change is in the log: a cursor to continue after it.
+    /// Where this entry is in the log: a cursor to continue after it.
     pub cursor: String,
-    /// `page`, `impact_metric`, `observation`, `funder`, `council_decision` or `contact`.
+    /// The kind of item (`page`, `impact_metric`, `observation`, ...).
     #[serde(rename = "type")]
     pub kind: String,
     /// The item's key: a slug, a metric's key, a CELEX number, an observation's id.
     pub key: String,
-    /// For an observation: its metric's key.
-    pub metric: Option<String>,
-    /// `created`, `updated` or `deleted`, as the caller sees it: to an anonymous
-    /// reader, publishing is a creation and unpublishing a deletion.
+    /// The item's id, the same across renames.
+    pub id: Option<Uuid>,
+    /// The key of the item it lives under: an observation's metric.
+    pub parent: Option<String>,
+    /// What happened. To callers who may read drafts: `created`, `updated` or
+    /// `deleted` (a write), `published` or `unpublished` (what anonymous readers
+    /// see of it changed without a new version). To anonymous callers, what
+    /// happened to the public site: `created`, `updated` or `deleted`.
     pub action: String,
-    /// The item's version after the change.
+    /// The item's version at this entry.
     pub version: i32,
-    /// When it changed (for a scheduled publication, when it was published).
+    /// When it happened (for a scheduled publication, when it was published).
     pub at: DateTime<Utc>,
-    /// True when the item is gone for this caller: deleted, or no longer visible.
+    /// True when the entry removes the item for this caller.
     pub tombstone: bool,
-    /// The item as the caller may see it now; null for a tombstone.
+    /// The item's stored fields at this version, if the caller may see the item now;
+    /// null otherwise.
     #[schema(value_type = Option<Object>)]
     pub item: Option<Value>,
 }
@@ -95,16 +88,16 @@ pub struct ChangeView {
 /// Paging of the feed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FeedMeta {
-    /// Ask again with `since` set to this for the changes after this answer.
+    /// Ask again with `since` set to this for the entries after this answer.
     pub next: String,
-    /// Changes per answer.
-    pub limit: i64,
+    /// Entries per answer at most.
+    pub per_page: i64,
 }
 
 /// One answer of the feed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChangeList {
-    /// The changes after the cursor, oldest first.
+    /// The entries after the cursor, oldest first.
     pub data: Vec<ChangeView>,
     pub meta: FeedMeta,
 }
@@ -113,180 +106,190 @@ pub struct ChangeList {
 struct FeedQuery {
     /// `None`: from the head (`since=now`).
     since: Option<i64>,
-    types: Vec<&'static str>,
-    limit: i64,
+    kinds: Vec<&'static str>,
+    per_page: i64,
+}
+
+/// The registered kinds' names, as `type` takes them.
+pub fn kind_names() -> Vec<&'static str> {
+    KINDS.iter().map(|kind| kind.descriptor().kind).collect()
 }
 
 fn parse(query_string: &str) -> AppResult<FeedQuery> {
-    let mut query = FeedQuery {
-        since: Some(0),
-        types: TYPES.to_vec(),
-        limit: DEFAULT_LIMIT,
-    };
-    for (key, value) in query::pairs(query_string)? {
-        match key.as_str() {
-            "since" if value == "now" => query.since = None,
-            "since" => {
-                query.since = Some(value.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(
-                    || AppError::bad_request("since", "since must be a cursor (meta.next) or now"),
-                )?)
-            }
-            "types" => {
-                query.types = Vec::new();
-                for item in query::list_items("types", &value)? {
-                    let kind = TYPES.iter().find(|kind| **kind == item).ok_or_else(|| {
-                        AppError::bad_request("types", format!("types lists {}", TYPES.join(", ")))
-                    })?;
-                    if !query.types.contains(kind) {
-                        query.types.push(kind);
-                    }
-                }
-            }
-            "limit" => {
-                query.limit = value
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| {
-                        AppError::bad_request(
-                            "limit",
-                            format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
-                        )
-                    })?
-            }
-            _ => {
-                return Err(AppError::bad_request(
-                    key.clone(),
-                    format!("unknown parameter {key}; allowed: since, types, limit"),
-                ));
+    let mut params = Params::parse(query_string)?;
+    let since = params
+        .parsed("since", |raw| match raw {
+            "now" => Ok(None),
+            _ => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .map(Some)
+                .ok_or_else(|| "must be a cursor (meta.next) or now".to_owned()),
+        })?
+        .unwrap_or(Some(0));
+    let names = kind_names();
+    let kinds = params.choices("type", &names)?.unwrap_or(names);
+    let per_page = params.number("per_page", 1..=MAX_PER_PAGE, DEFAULT_PER_PAGE)?;
+    params.finish()?;
+    Ok(FeedQuery {
+        since,
+        kinds,
+        per_page,
+    })
+}
+
+/// The entries after `since`, up to `head`.
+fn entries(
+    conn: &mut PgConnection,
+    query: &FeedQuery,
+    since: i64,
+    head: i64,
+    access: Access,
+) -> AppResult<Vec<Logged>> {
+    let mut logged = changes::table
+        .filter(changes::position.gt(since))
+        .filter(changes::position.le(head))
+        .filter(changes::kind.eq_any(&query.kinds))
+        .order(changes::position)
+        .limit(query.per_page)
+        .select((
+            changes::position,
+            changes::kind,
+            changes::key,
+            changes::parent,
+            changes::item_id,
+            changes::action,
+            changes::version,
+            changes::item,
+            changes::public_action,
+            changes::at,
+        ))
+        .into_boxed();
+    if access.public_only() {
+        logged = logged.filter(changes::public_action.is_not_null());
+    }
+    Ok(logged.load(conn)?)
+}
+
+/// The items of the entries, as the caller may see them: for each item the caller
+/// may see now, its fields at the entry's version, references hidden as reads
+/// hide them.
+fn items(
+    conn: &mut PgConnection,
+    logged: &[Logged],
+    access: Access,
+) -> AppResult<HashMap<usize, Value>> {
+    let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (at, entry) in logged.iter().enumerate() {
+        by_kind.entry(entry.kind.as_str()).or_default().push(at);
+    }
+    let mut shown = HashMap::new();
+    for (name, positions) in by_kind {
+        let Some(kind) = content::kind(name) else {
+            continue;
+        };
+        let ids: Vec<Uuid> = positions
+            .iter()
+            .filter_map(|at| logged[*at].item_id)
+            .collect();
+        let visible: HashSet<Uuid> = kind.visible(conn, &ids, access)?;
+        let mut kept: Vec<usize> = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        for at in positions {
+            let entry = &logged[at];
+            let action = action_for(entry, access);
+            let stored = entry.item.as_ref().filter(|_| action != "deleted");
+            if let (Some(stored), Some(id)) = (stored, entry.item_id)
+                && visible.contains(&id)
+            {
+                kept.push(at);
+                values.push(kind.descriptor().from_stored(stored));
             }
         }
+        if access.public_only() {
+            hide_references(conn, kind.descriptor().spec, &mut values)?;
+        }
+        shown.extend(kept.into_iter().zip(values));
     }
-    Ok(query)
+    Ok(shown)
 }
 
-/// The items of one type with these keys, as `access` may see them, by key.
-fn items<R: Resource>(
-    conn: &mut PgConnection,
-    keys: Vec<String>,
-    access: Access,
-) -> AppResult<HashMap<String, Value>> {
-    let rows = R::find_visible(conn, &keys, access)?;
-    let keys: Vec<String> = rows.iter().map(R::key).collect();
-    let values = crate::engine::present::<R>(conn, rows, &View::default(), access)?;
-    Ok(keys.into_iter().zip(values).collect())
-}
-
-fn load(
-    conn: &mut PgConnection,
-    kind: &str,
-    keys: Vec<String>,
-    access: Access,
-) -> AppResult<HashMap<String, Value>> {
-    match kind {
-        "page" => items::<Pages>(conn, keys, access),
-        "impact_metric" => items::<Metrics>(conn, keys, access),
-        "observation" => items::<Observations>(conn, keys, access),
-        "funder" => items::<Funders>(conn, keys, access),
-        "council_decision" => items::<Decisions>(conn, keys, access),
-        "contact" => items::<Contacts>(conn, keys, access),
-        other => Err(AppError::internal(format!("the log has a type {other}"))),
+/// What an entry says happened, to this caller.
+fn action_for(entry: &Logged, access: Access) -> &str {
+    match access {
+        Access::Everything => entry.action.as_str(),
+        Access::Public => entry.public_action.as_deref().unwrap_or("updated"),
     }
 }
 
-/// The answer to a feed request, read in one snapshot: the changes and the head
+/// The answer to a feed request, read in one snapshot: the entries and the head
 /// agree.
 fn read(conn: &mut PgConnection, query: &FeedQuery, access: Access) -> AppResult<ChangeList> {
+    // Whatever is committed is numbered first, so that a reader sees it at once.
+    changelog::number(conn)?;
     conn.build_transaction().repeatable_read().read_only().run(|conn| {
         let horizon = changelog::horizon(conn)?;
         let head = changelog::head(conn)?;
+        let meta = |next: i64| FeedMeta {
+            next: next.to_string(),
+            per_page: query.per_page,
+        };
         let Some(since) = query.since else {
             return Ok(ChangeList {
                 data: Vec::new(),
-                meta: FeedMeta {
-                    next: head.to_string(),
-                    limit: query.limit,
-                },
+                meta: meta(head),
             });
         };
+        if since > head {
+            return Err(AppError::bad_request(
+                "since",
+                format!(
+                    "the cursor {since} is past the head of the change log, {head}: no reader was \
+                     ever given it; continue from a cursor the feed gave (meta.next), or from \
+                     ?since=now"
+                ),
+            ));
+        }
         if since < horizon {
             return Err(AppError::Gone(format!(
-                "the cursor {since} is older than the change log, which keeps {KEPT_DAYS} days: \
-                 start over with a full sync (read the collections, then follow \
+                "the cursor {since} is older than the change log, which was pruned up to \
+                 {horizon}: start over with a full sync (read the collections, then follow \
                  GET /api/v1/changes from the cursor that ?since=now gives)"
             )));
         }
-        let mut logged = changes::table
-            .filter(changes::position.gt(since))
-            .filter(changes::kind.eq_any(&query.types))
-            .order(changes::position)
-            .limit(query.limit)
-            .select((
-                changes::position,
-                changes::kind,
-                changes::key,
-                changes::parent,
-                changes::action,
-                changes::version,
-                changes::at,
-                changes::public_before,
-            ))
-            .into_boxed();
-        if access.public_only() {
-            // What the public site showed before or shows after, once it does.
-            logged = logged.filter(
-                changes::public_before.or(changes::public_from.le(changes::at.nullable())),
-            );
-        }
-        let logged: Vec<Logged> = logged.load(conn)?;
-        // A full answer continues after its last change; a short one has read up to
-        // the head, and the hidden changes before it need not be read again.
+        let logged = entries(conn, query, since, head, access)?;
+        // A full answer continues after its last entry; a short one has read up to
+        // the head, and the hidden entries before it need not be read again.
         let next = match logged.last() {
-            Some(last) if logged.len() as i64 == query.limit => last.position,
-            _ => head.max(since),
-        };
-        let mut by_kind: HashMap<&str, Vec<String>> = HashMap::new();
-        for change in &logged {
-            by_kind
-                .entry(change.kind.as_str())
-                .or_default()
-                .push(change.key.clone());
-        }
-        let mut found: HashMap<(String, String), Value> = HashMap::new();
-        for (kind, keys) in by_kind {
-            for (key, item) in load(conn, kind, keys, access)? {
-                found.insert((kind.to_owned(), key), item);
+            Some(last) if logged.len() as i64 == query.per_page => {
+                last.position.unwrap_or(head)
             }
-        }
+            _ => head,
+        };
+        let mut shown = items(conn, &logged, access)?;
         let data = logged
-            .into_iter()
-            .map(|change| {
-                let item = found.get(&(change.kind.clone(), change.key.clone())).cloned();
-                let action = match (&item, access) {
-                    (None, Access::Public) => "deleted".to_owned(),
-                    (Some(_), Access::Public) if !change.public_before => "created".to_owned(),
-                    (Some(_), Access::Public) => "updated".to_owned(),
-                    (_, Access::Everything) => change.action,
-                };
+            .iter()
+            .enumerate()
+            .map(|(at, entry)| {
+                let action = action_for(entry, access).to_owned();
                 ChangeView {
-                    cursor: change.position.to_string(),
-                    kind: change.kind,
-                    key: change.key,
-                    metric: change.parent,
+                    cursor: entry.position.unwrap_or_default().to_string(),
+                    kind: entry.kind.clone(),
+                    key: entry.key.clone(),
+                    id: entry.item_id,
+                    parent: entry.parent.clone(),
+                    tombstone: action == "deleted",
                     action,
-                    version: change.version,
-                    at: change.at,
-                    tombstone: item.is_none(),
-                    item,
+                    version: entry.version,
+                    at: entry.at,
+                    item: shown.remove(&at),
                 }
             })
             .collect();
         Ok(ChangeList {
             data,
-            meta: FeedMeta {
-                next: next.to_string(),
-                limit: query.limit,
-            },
+            meta: meta(next),
         })
     })
 }
@@ -297,79 +300,4 @@ pub async fn list_changes(db: Db, caller: Caller, req: HttpRequest) -> AppResult
     let list = db.run(move |conn| read(conn, &query, access)).await?;
     let body = serde_json::to_value(list).map_err(AppError::internal)?;
     Ok(http::read(&req, &caller, &body, &[]))
-}
-
-pub fn list_changes_doc() -> Doc {
-    let param = |name: &str,
-                 description: &str,
-                 schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
-        ParameterBuilder::new()
-            .name(name)
-            .parameter_in(ParameterIn::Query)
-            .required(Required::False)
-            .description(Some(description))
-            .schema(Some(schema))
-            .build()
-    };
-    let since = param(
-        "since",
-        "A cursor (`meta.next` of an earlier answer, or a change's `cursor`): the changes \
-         after it. `0` (the default) is the start of the log; `now` gives no changes and the \
-         cursor of the head, to follow from after a full sync.",
-        OneOfBuilder::new()
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some("^(0|[1-9][0-9]{0,17})$")),
-            )
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(["now"])),
-            )
-            .into(),
-    );
-    let mut types = param(
-        "types",
-        "Only changes of these types, comma-separated.",
-        ArrayBuilder::new()
-            .items(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(TYPES.to_vec())),
-            )
-            .min_items(Some(1))
-            .max_items(Some(query::MAX_LIST_VALUES))
-            .into(),
-    );
-    types.style = Some(ParameterStyle::Form);
-    types.explode = Some(false);
-    let limit = param(
-        "limit",
-        "Changes per answer.",
-        ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .minimum(Some(1.0))
-            .maximum(Some(MAX_LIMIT as f64))
-            .default(Some(serde_json::json!(DEFAULT_LIMIT)))
-            .into(),
-    );
-    Doc::new("list_changes", "changes", "Follow the changes")
-        .describe(format!(
-            "The changes to content after a cursor, in the order they committed: each with the \
-             item as the caller may see it now, or a tombstone. Anonymous callers see the public \
-             site change (publishing is a creation; unpublishing, archiving and deleting are \
-             tombstones; a draft edited does not show; a scheduled publication shows when its \
-             time comes); a token that may read drafts sees every change. Keep `meta.next` and \
-             ask again from there. The log keeps {KEPT_DAYS} days: an older cursor is a 410, and \
-             the sync starts over."
-        ))
-        .security(Security::Public)
-        .params([since, types, limit])
-        .schema::<ChangeList>()
-        .schema::<ChangeView>()
-        .schema::<FeedMeta>()
-        .answer(Answer::json(200, "The changes", "ChangeList").header("ETag", "The answer's tag"))
-        .answer(Answer::not_modified())
-        .problems::<(BadParameter, BadToken, Gone, Unavailable)>()
 }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::WebhookSettings;
 use super::events::{self, WebhookEvent, WebhookEventData};
 use super::send::{new_secret, refuse_url};
-use crate::features::history::{self, Author, Paging, unknown_parameter};
+use crate::engine::transaction::{self, Author};
 use crate::platform::auth::{Caller, Permission};
 use crate::platform::db::Db;
 use crate::platform::db::schema::{webhook_deliveries, webhooks};
@@ -27,7 +27,7 @@ use crate::platform::openapi::problems::{
     UnsupportedMediaType,
 };
 use crate::platform::openapi::{Answer, Doc, Security};
-use crate::platform::query::{self, ListMeta};
+use crate::platform::query::{self, ListMeta, Params};
 use crate::platform::validate::{Check, REQUIRED};
 
 /// A subscription, as admins read it: never its secret, which only the creating
@@ -237,14 +237,14 @@ pub async fn create_webhook(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageWebhooks)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let body: WebhookBody = http::from_object(http::json_object(&req, payload).await?)?;
     let input = validate(body, None, &settings)?;
     let creator = caller.name();
     let secret = new_secret();
     let kept = secret.clone();
     let author = Author::of(&caller, &req);
-    let webhook = history::write(&db, author, move |conn| {
+    let webhook = transaction::attributed(&db, author, move |conn| {
         Ok(diesel::insert_into(webhooks::table)
             .values((
                 webhooks::url.eq(input.url),
@@ -273,10 +273,10 @@ pub async fn create_webhook(
 
 pub async fn list_webhooks(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageWebhooks)?;
-    let paging = Paging::parse(req.query_string(), |name, _| {
-        Err(unknown_parameter(name, "page, per_page"))
-    })?;
-    let page = paging.clone();
+    let mut params = Params::parse(req.query_string())?;
+    let paging = params.paging()?;
+    params.finish()?;
+    let page = paging;
     let (data, total) = db
         .run(move |conn| {
             let data: Vec<Webhook> = webhooks::table
@@ -299,7 +299,7 @@ pub async fn list_webhooks(db: Db, caller: Caller, req: HttpRequest) -> AppResul
 
 pub async fn get_webhook(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageWebhooks)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let id = webhook_id(&req)?;
     let webhook = db.run(move |conn| find(conn, id)).await?;
     let body = serde_json::to_value(webhook).map_err(AppError::internal)?;
@@ -314,7 +314,7 @@ pub async fn update_webhook(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageWebhooks)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let id = webhook_id(&req)?;
     let object = http::json_object(&req, payload).await?;
     // A merge patch may not clear what a subscription cannot be without.
@@ -327,7 +327,7 @@ pub async fn update_webhook(
     check.finish(())?;
     let body: WebhookBody = http::from_object(object)?;
     let settings = settings.into_inner();
-    let webhook = history::write(&db, Author::of(&caller, &req), move |conn| {
+    let webhook = transaction::attributed(&db, Author::of(&caller, &req), move |conn| {
         let existing: Webhook = webhooks::table
             .find(id)
             .select(Webhook::as_select())
@@ -362,9 +362,9 @@ pub async fn update_webhook(
 
 pub async fn delete_webhook(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageWebhooks)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let id = webhook_id(&req)?;
-    history::write(
+    transaction::attributed(
         &db,
         Author::of(&caller, &req),
         move |conn| match diesel::delete(webhooks::table.find(id)).execute(conn)? {
@@ -381,19 +381,11 @@ pub async fn delete_webhook(db: Db, caller: Caller, req: HttpRequest) -> AppResu
 pub async fn list_deliveries(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageWebhooks)?;
     let id = webhook_id(&req)?;
-    let mut status = None;
-    let paging = Paging::parse(req.query_string(), |name, value| match name {
-        "status" if ["pending", "delivered", "failed"].contains(&value) => {
-            status = Some(value.to_owned());
-            Ok(())
-        }
-        "status" => Err(AppError::bad_request(
-            "status",
-            "status must be pending, delivered or failed",
-        )),
-        _ => Err(unknown_parameter(name, "status, page, per_page")),
-    })?;
-    let page = paging.clone();
+    let mut params = Params::parse(req.query_string())?;
+    let paging = params.paging()?;
+    let status = params.choice("status", &["pending", "delivered", "failed"])?;
+    params.finish()?;
+    let page = paging;
     let (data, total) = db
         .run(move |conn| {
             find(conn, id)?;
@@ -402,7 +394,7 @@ pub async fn list_deliveries(db: Db, caller: Caller, req: HttpRequest) -> AppRes
                     .filter(webhook_deliveries::webhook.eq(id))
                     .into_boxed();
                 if let Some(status) = &status {
-                    query = query.filter(webhook_deliveries::status.eq(status.clone()));
+                    query = query.filter(webhook_deliveries::status.eq(*status));
                 }
                 query
             };
@@ -437,7 +429,7 @@ fn delivery_id(req: &HttpRequest) -> AppResult<Uuid> {
 
 pub async fn get_delivery(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageWebhooks)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let (id, delivery) = (webhook_id(&req)?, delivery_id(&req)?);
     let found = db
         .run(move |conn| {
@@ -464,7 +456,7 @@ pub async fn redeliver(
     settings: web::Data<WebhookSettings>,
 ) -> AppResult<HttpResponse> {
     caller.require(Permission::ManageWebhooks)?;
-    query::no_parameters(req.query_string())?;
+    query::Params::none(req.query_string())?;
     let (id, delivery) = (webhook_id(&req)?, delivery_id(&req)?);
     let give_up_at =
         Utc::now() + chrono::Duration::from_std(settings.retry_for).map_err(AppError::internal)?;

@@ -7,40 +7,37 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-/// The item types that have events, and where an item of each lives.
-const TYPES: &[(&str, &str)] = &[
-    ("page", "/api/v1/pages"),
-    ("impact_metric", "/api/v1/impact-metrics"),
-    ("observation", "/api/v1/impact-metrics"),
-    ("funder", "/api/v1/funders"),
-    ("council_decision", "/api/v1/council-decisions"),
-    ("contact", "/api/v1/contacts"),
-];
+use crate::content::{self, KINDS};
+use crate::engine::Events;
 
-/// What can happen to an item of content other than an observation.
-const CONTENT: &[&str] = &["created", "updated", "published", "unpublished", "deleted"];
-/// What can happen to an observation.
-const OBSERVATION: &[&str] = &["upserted", "deleted"];
-
-/// Every event name a subscription may ask for, wildcards apart.
+/// Every event name a subscription may ask for, wildcards apart: each kind's
+/// events, as its descriptor names them.
 pub fn catalog() -> Vec<String> {
-    TYPES
+    KINDS
         .iter()
-        .flat_map(|(kind, _)| {
-            let actions = if *kind == "observation" {
-                OBSERVATION
-            } else {
-                CONTENT
-            };
-            actions.iter().map(move |action| format!("{kind}.{action}"))
+        .map(|kind| kind.descriptor())
+        .flat_map(|d| {
+            d.events
+                .names()
+                .iter()
+                .map(|event| format!("{}.{event}", d.kind))
         })
         .collect()
+}
+
+/// The kinds that have events.
+fn kinds() -> impl Iterator<Item = &'static str> {
+    KINDS
+        .iter()
+        .map(|kind| kind.descriptor())
+        .filter(|d| !d.events.names().is_empty())
+        .map(|d| d.kind)
 }
 
 /// Every pattern a subscription may ask for: each event, each `<type>.*`, `*`.
 pub fn patterns() -> Vec<String> {
     let mut patterns = catalog();
-    patterns.extend(TYPES.iter().map(|(kind, _)| format!("{kind}.*")));
+    patterns.extend(kinds().map(|kind| format!("{kind}.*")));
     patterns.push("*".to_owned());
     patterns
 }
@@ -51,7 +48,7 @@ pub fn is_pattern(pattern: &str) -> bool {
     pattern == "*"
         || pattern
             .strip_suffix(".*")
-            .is_some_and(|kind| TYPES.iter().any(|(k, _)| *k == kind))
+            .is_some_and(|kind| kinds().any(|k| k == kind))
         || catalog().iter().any(|event| event == pattern)
 }
 
@@ -73,23 +70,27 @@ pub struct Change {
     pub action: String,
     pub version: i32,
     pub actor: String,
-    pub public_before: bool,
-    pub public_from: Option<DateTime<Utc>>,
+    /// What anonymous readers saw happen: `created`, `updated`, `deleted`, or none.
+    pub public_action: Option<String>,
     pub at: DateTime<Utc>,
 }
 
 impl Change {
-    /// The event it is: deleted; for an observation otherwise upserted; for other
-    /// content published (anonymous readers see it from this change on, and did
-    /// not before), unpublished (the other way round), created or updated.
+    /// The event it is: deleted; published or unpublished when anonymous readers
+    /// start or stop seeing the item (a write that does it, or its time come, or its
+    /// metric's publication); for figures sent in batches otherwise upserted; else
+    /// created or updated.
     pub fn event(&self) -> String {
-        let public_after = self.public_from.is_some_and(|from| from <= self.at);
-        let what = match self.action.as_str() {
-            "deleted" => "deleted",
-            _ if self.kind == "observation" => "upserted",
-            _ if public_after && !self.public_before => "published",
-            _ if self.public_before && !public_after => "unpublished",
-            "created" => "created",
+        let upserts = content::kind(&self.kind)
+            .is_some_and(|kind| kind.descriptor().events == Events::Upserts);
+        let what = match (self.action.as_str(), self.public_action.as_deref()) {
+            ("deleted", _) => "deleted",
+            ("published", _) => "published",
+            ("unpublished", _) => "unpublished",
+            _ if upserts => "upserted",
+            (_, Some("created")) => "published",
+            (_, Some("deleted")) => "unpublished",
+            ("created", _) => "created",
             _ => "updated",
         };
         format!("{}.{what}", self.kind)
@@ -107,16 +108,10 @@ impl Change {
 
     /// Where the item lives (lived, if deleted).
     fn url(&self) -> String {
-        let base = TYPES
-            .iter()
-            .find(|(kind, _)| *kind == self.kind)
-            .map_or("/api/v1", |(_, base)| base);
-        match &self.parent {
-            Some(metric) if self.kind == "observation" => {
-                format!("{base}/{metric}/observations/{}", self.key)
-            }
-            _ => format!("{base}/{}", self.key),
-        }
+        content::kind(&self.kind).map_or_else(
+            || "/api/v1".to_owned(),
+            |kind| kind.descriptor().url(self.parent.as_deref(), &self.key),
+        )
     }
 
     /// The payload: the same bytes on every attempt.
@@ -183,8 +178,7 @@ pub struct WebhookEvent {
 mod tests {
     use super::*;
 
-    fn change(kind: &str, action: &str, public_before: bool, public: Option<i64>) -> Change {
-        let at = DateTime::from_timestamp(1_000_000, 0).unwrap_or_default();
+    fn change(kind: &str, action: &str, public_action: Option<&str>) -> Change {
         Change {
             position: 7,
             kind: kind.to_owned(),
@@ -193,42 +187,35 @@ mod tests {
             action: action.to_owned(),
             version: 2,
             actor: "user:editor".to_owned(),
-            public_before,
-            public_from: public.and_then(|s| DateTime::from_timestamp(1_000_000 + s, 0)),
-            at,
+            public_action: public_action.map(str::to_owned),
+            at: DateTime::from_timestamp(1_000_000, 0).unwrap_or_default(),
         }
     }
 
     #[test]
     fn a_change_is_the_event_a_subscriber_would_name_it() {
+        let event = |kind, action, public| change(kind, action, public).event();
+        assert_eq!(event("page", "created", None), "page.created");
+        assert_eq!(event("page", "created", Some("created")), "page.published");
+        assert_eq!(event("page", "updated", Some("updated")), "page.updated");
         assert_eq!(
-            change("page", "created", false, None).event(),
-            "page.created"
-        );
-        assert_eq!(
-            change("page", "created", false, Some(0)).event(),
-            "page.published"
-        );
-        assert_eq!(
-            change("page", "updated", true, Some(-5)).event(),
-            "page.updated"
-        );
-        assert_eq!(
-            change("page", "updated", true, None).event(),
+            event("page", "updated", Some("deleted")),
             "page.unpublished"
         );
-        // Scheduled: published when the scheduler logs it, not when it is saved.
+        // Scheduled: published when its time comes, not when it is saved.
+        assert_eq!(event("page", "updated", None), "page.updated");
         assert_eq!(
-            change("page", "updated", false, Some(60)).event(),
-            "page.updated"
+            event("page", "published", Some("created")),
+            "page.published"
         );
+        assert_eq!(event("page", "deleted", Some("deleted")), "page.deleted");
         assert_eq!(
-            change("page", "deleted", true, None).event(),
-            "page.deleted"
-        );
-        assert_eq!(
-            change("observation", "created", false, Some(0)).event(),
+            event("observation", "created", Some("created")),
             "observation.upserted"
+        );
+        assert_eq!(
+            event("observation", "published", Some("created")),
+            "observation.published"
         );
     }
 

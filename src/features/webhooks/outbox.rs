@@ -41,10 +41,8 @@ struct LoggedChange {
     version: i32,
     #[diesel(sql_type = Text)]
     actor: String,
-    #[diesel(sql_type = Bool)]
-    public_before: bool,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    public_from: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Text>)]
+    public_action: Option<String>,
     #[diesel(sql_type = Timestamptz)]
     at: DateTime<Utc>,
 }
@@ -78,8 +76,7 @@ pub fn fan_out(conn: &mut PgConnection, retry_for: Duration) -> AppResult<usize>
             return Ok(0);
         };
         let changes: Vec<LoggedChange> = diesel::sql_query(
-            "SELECT position, type AS kind, key, parent, action, version, actor, public_before, \
-                    public_from, at \
+            "SELECT position, type AS kind, key, parent, action, version, actor, public_action, at \
                FROM changes WHERE position > $1 ORDER BY position LIMIT $2",
         )
         .bind::<BigInt, _>(cursor.position)
@@ -102,8 +99,7 @@ pub fn fan_out(conn: &mut PgConnection, retry_for: Duration) -> AppResult<usize>
                 action: logged.action,
                 version: logged.version,
                 actor: logged.actor,
-                public_before: logged.public_before,
-                public_from: logged.public_from,
+                public_action: logged.public_action,
                 at: logged.at,
             };
             let event = change.event();

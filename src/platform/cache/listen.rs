@@ -13,10 +13,9 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 
 use super::ReadCache;
-use crate::features::changes as changelog;
 
 /// How often notifications are read.
 const POLL: Duration = Duration::from_millis(20);
@@ -93,7 +92,7 @@ fn listen(cache: &Weak<ReadCache>, conn: &mut PgConnection) -> Result<(), String
                 continue;
             }
             let asked = Instant::now();
-            let next = changelog::next_publication(conn)
+            let next = next_publication(conn)
                 .map_err(|e| format!("cannot read the next publication: {e}"))?;
             cache.open(generation, asked, next);
             checked = Instant::now();
@@ -104,11 +103,27 @@ fn listen(cache: &Weak<ReadCache>, conn: &mut PgConnection) -> Result<(), String
         } else if checked.elapsed() >= CHECK_EVERY {
             // The connection's check, and the next publication's.
             let asked = Instant::now();
-            let next = changelog::next_publication(conn)
-                .map_err(|e| format!("lost the connection: {e}"))?;
+            let next = next_publication(conn).map_err(|e| format!("lost the connection: {e}"))?;
             cache.close_by(asked, next);
             checked = Instant::now();
         }
         cache.wait_while(POLL, |window| window.open_until.is_some());
     }
+}
+
+/// How long until the next scheduled publication of any content, if one is
+/// scheduled (a function of the database, which knows every kind's table).
+fn next_publication(conn: &mut PgConnection) -> Result<Option<Duration>, diesel::result::Error> {
+    #[derive(QueryableByName)]
+    struct Next {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+        seconds: Option<f64>,
+    }
+    let next = diesel::sql_query(
+        "SELECT extract(epoch FROM seesac_next_publication() - now())::float8 AS seconds",
+    )
+    .get_result::<Next>(conn)?;
+    Ok(next
+        .seconds
+        .map(|seconds| Duration::from_secs_f64(seconds.max(0.0))))
 }

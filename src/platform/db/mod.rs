@@ -102,7 +102,7 @@ pub fn current_role(conn: &mut PgConnection) -> Result<String, String> {
 /// Lets `role` (the service's, from `DATABASE_URL`) read and write the rows of
 /// every table the migrations made, and nothing more: it cannot create, alter or
 /// drop anything, it reads the migrations' own table without changing it, and it
-/// only adds to the audit log. Run
+/// reads history without writing it (the database's triggers do). Run
 /// by the role that owns the schema (`DATABASE_MIGRATION_URL`) after migrating.
 pub fn grant_rows_to(conn: &mut PgConnection, role: &str) -> Result<(), String> {
     let role = format!("\"{}\"", role.replace('"', "\"\""));
@@ -111,8 +111,15 @@ pub fn grant_rows_to(conn: &mut PgConnection, role: &str) -> Result<(), String> 
         format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
         format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}"),
         format!("REVOKE INSERT, UPDATE, DELETE ON __diesel_schema_migrations FROM {role}"),
-        // The audit log is append-only for the service: only the owner prunes it.
-        format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit FROM {role}"),
+        // History (the change log, with every version of content, and the audit log)
+        // is written only by the database's own triggers and functions, which run
+        // as the owner: the service's role reads it and may not forge, change or
+        // delete an entry. Only the owner prunes it.
+        format!(
+            "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit, changes, changes_head, \
+             changes_horizon, changes_schedule, seesac_kinds FROM {role}"
+        ),
+        format!("REVOKE UPDATE ON SEQUENCE changes_seq FROM {role}"),
     ];
     for statement in &statements {
         conn.batch_execute(statement).map_err(|e| {

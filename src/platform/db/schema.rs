@@ -178,18 +178,31 @@ diesel::table! {
 }
 
 diesel::table! {
-    changes (position) {
-        position -> Int8,
+    changes (seq) {
+        seq -> Int8,
+        position -> Nullable<Int8>,
         #[sql_name = "type"]
         kind -> Text,
         key -> Text,
         parent -> Nullable<Text>,
+        item_id -> Nullable<Uuid>,
         action -> Text,
         version -> Int4,
+        item -> Nullable<Jsonb>,
+        moved -> Nullable<Text>,
+        public_action -> Nullable<Text>,
         actor -> Text,
+        partner -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        address -> Nullable<Text>,
         at -> Timestamptz,
-        public_before -> Bool,
-        public_from -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    changes_head (id) {
+        id -> Bool,
+        position -> Int8,
     }
 }
 
@@ -236,20 +249,6 @@ diesel::table! {
         patch -> Jsonb,
         request_id -> Nullable<Text>,
         address -> Nullable<Text>,
-    }
-}
-
-diesel::table! {
-    revisions (id) {
-        id -> Int8,
-        #[sql_name = "type"]
-        kind -> Text,
-        key -> Text,
-        parent -> Nullable<Text>,
-        version -> Int4,
-        item -> Jsonb,
-        replaced_at -> Timestamptz,
-        replaced_by -> Text,
     }
 }
 

@@ -9,7 +9,8 @@ use crate::platform::query;
 /// links a shared cache hands to everyone.
 pub fn link_header(req: &HttpRequest, page: i64, total_pages: i64) -> String {
     let base = req.path();
-    let params: Vec<(String, String)> = query::pairs(req.query_string())
+    let params: Vec<(String, String)> = query::Params::parse(req.query_string())
+        .map(|mut params| params.remaining())
         .unwrap_or_default()
         .into_iter()
         .filter(|(key, _)| key != "page")

@@ -1,4 +1,5 @@
-//! The list language, one engine for every collection: `page`, `per_page`, `sort`,
+//! The query language: `params`, the one parser of every query string, and the
+//! list language on it, one engine for every collection: `page`, `per_page`, `sort`,
 //! filters (`field`, `field[op]`), `updated_since`, `q`, `fields` and `include`.
 //!
 //! - `spec`: what a collection allows (each resource declares one `ListSpec`);
@@ -11,6 +12,7 @@
 //! SQL as text. This module knows nothing of the resources that use it.
 
 pub mod openapi;
+pub mod params;
 mod parse;
 mod spec;
 mod sql;
@@ -20,8 +22,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-pub use parse::{list_items, no_parameters, number_param, pairs, parse_instant, parse_item_view};
-pub use spec::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, Op, RECORD_FIELDS, Target};
+pub use params::{Paging, Params, list_items, parse_instant, unknown_parameter};
+pub use parse::parse_item_view;
+pub use spec::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, Op, RECORD_FIELDS, Target, number};
 pub use sql::{Condition, OrderTerm};
 
 pub const DEFAULT_PER_PAGE: i64 = 20;
@@ -133,6 +136,13 @@ impl ListQuery {
         (self.page - 1) * self.per_page
     }
 
+    /// The paging metadata of a list of `total` items.
+    pub fn meta(&self, total: i64) -> ListMeta {
+        ListMeta::of(self.page, self.per_page, total)
+    }
+}
+
+impl Paging {
     /// The paging metadata of a list of `total` items.
     pub fn meta(&self, total: i64) -> ListMeta {
         ListMeta::of(self.page, self.per_page, total)

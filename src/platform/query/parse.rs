@@ -1,105 +1,15 @@
 //! The query string of a list or an item, checked against a `ListSpec` into typed
 //! values. Anything unknown, repeated or malformed is a 400 that names it.
 
-use std::collections::HashSet;
-
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::params::{Paging, Params, list_items, parse_instant, unknown_parameter};
 use super::{
-    DEFAULT_PER_PAGE, Dir, Field, Filter, Kind, ListQuery, ListSpec, MAX_LIST_VALUES, MAX_PAGE,
-    MAX_PER_PAGE, MAX_SEARCH_CHARS, MAX_SORT_KEYS, Op, Values, View,
+    Dir, Field, Filter, Kind, ListQuery, ListSpec, MAX_SEARCH_CHARS, MAX_SORT_KEYS, Op, Values,
+    View,
 };
 use crate::platform::error::{AppError, AppResult};
-use crate::platform::validate::{parse_date, parse_timestamp, trim_blank};
-
-type Pairs = Vec<(String, String)>;
-
-/// Splits a query string, refusing a parameter given twice, except a list:
-/// `field[in]=a&field[in]=b` (a deepObject array, as OpenAPI tools send it) is
-/// `field[in]=a,b`.
-pub fn pairs(query_string: &str) -> AppResult<Pairs> {
-    let mut seen = HashSet::new();
-    let mut pairs: Pairs = Vec::new();
-    for (key, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
-        if key.is_empty() && value.is_empty() {
-            continue;
-        }
-        if value.contains('\0') || key.contains('\0') {
-            return Err(AppError::bad_request(
-                key.to_string(),
-                "parameters may not contain NUL characters",
-            ));
-        }
-        if !seen.insert(key.to_string()) {
-            match pairs.iter_mut().find(|(seen, _)| *seen == key) {
-                Some((_, values)) if key.ends_with("[in]") => {
-                    values.push(',');
-                    values.push_str(&value);
-                    continue;
-                }
-                _ => {
-                    return Err(AppError::bad_request(
-                        key.to_string(),
-                        format!("the parameter {key} is given more than once"),
-                    ));
-                }
-            }
-        }
-        pairs.push((key.into_owned(), value.into_owned()));
-    }
-    Ok(pairs)
-}
-
-/// Refuses every parameter: for requests that take none.
-pub fn no_parameters(query_string: &str) -> AppResult<()> {
-    match pairs(query_string)?.into_iter().next() {
-        Some((key, _)) => Err(unknown_parameter(&key, &[])),
-        None => Ok(()),
-    }
-}
-
-fn unknown_parameter(key: &str, allowed: &[&str]) -> AppError {
-    let detail = if allowed.is_empty() {
-        format!("unknown parameter {key}: this request takes no parameters")
-    } else {
-        format!("unknown parameter {key}; allowed: {}", allowed.join(", "))
-    };
-    AppError::bad_request(key, detail)
-}
-
-pub fn list_items<'v>(key: &str, raw: &'v str) -> AppResult<Vec<&'v str>> {
-    let items: Vec<&str> = raw.split(',').map(trim_blank).collect();
-    if items.iter().any(|item| item.is_empty()) {
-        return Err(AppError::bad_request(
-            key,
-            format!("{key} has an empty item; separate items with single commas"),
-        ));
-    }
-    if items.len() > MAX_LIST_VALUES {
-        return Err(AppError::bad_request(
-            key,
-            format!("{key} may list at most {MAX_LIST_VALUES} items"),
-        ));
-    }
-    Ok(items)
-}
-
-pub fn number_param(key: &str, raw: &str, range: std::ops::RangeInclusive<i64>) -> AppResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| range.contains(n))
-        .ok_or_else(|| {
-            AppError::bad_request(
-                key,
-                format!(
-                    "{key} must be a whole number from {} to {}",
-                    range.start(),
-                    range.end()
-                ),
-            )
-        })
-}
+use crate::platform::validate::{parse_date, trim_blank};
 
 /// Parses `fields` and `include` against the spec.
 fn parse_view(spec: &ListSpec, key: &str, raw: &str, view: &mut View) -> AppResult<()> {
@@ -147,11 +57,18 @@ fn parse_view(spec: &ListSpec, key: &str, raw: &str, view: &mut View) -> AppResu
 
 /// `fields` and `include` for a single item; nothing else is accepted.
 pub fn parse_item_view(spec: &ListSpec, query_string: &str) -> AppResult<View> {
+    let mut params = Params::parse(query_string)?;
+    let view = take_view(spec, &mut params)?;
+    params.finish()?;
+    Ok(view)
+}
+
+/// `fields` and `include`, from the parameters.
+fn take_view(spec: &ListSpec, params: &mut Params) -> AppResult<View> {
     let mut view = View::default();
-    for (key, value) in pairs(query_string)? {
-        match key.as_str() {
-            "fields" | "include" => parse_view(spec, &key, &value, &mut view)?,
-            _ => return Err(unknown_parameter(&key, &["fields", "include"])),
+    for key in ["fields", "include"] {
+        if let Some(raw) = params.take(key) {
+            parse_view(spec, key, &raw, &mut view)?;
         }
     }
     Ok(view)
@@ -159,35 +76,40 @@ pub fn parse_item_view(spec: &ListSpec, query_string: &str) -> AppResult<View> {
 
 impl ListQuery {
     pub fn parse(spec: &ListSpec, query_string: &str) -> AppResult<Self> {
+        let mut params = Params::parse(query_string)?;
+        let Paging { page, per_page } = params.paging()?;
         let mut query = Self {
-            page: 1,
-            per_page: DEFAULT_PER_PAGE,
+            page,
+            per_page,
             sort: Vec::new(),
             filters: Vec::new(),
             q: None,
-            view: View::default(),
+            view: take_view(spec, &mut params)?,
         };
-        for (key, value) in pairs(query_string)? {
-            match key.as_str() {
-                "page" => query.page = number_param(&key, &value, 1..=MAX_PAGE)?,
-                "per_page" => query.per_page = number_param(&key, &value, 1..=MAX_PER_PAGE)?,
-                "sort" => query.sort = parse_sort(spec, &value)?,
-                "fields" | "include" => parse_view(spec, &key, &value, &mut query.view)?,
-                "q" => query.q = Some(parse_search(spec, &value)?),
-                "updated_since" => {
-                    let since = parse_instant(&value)
-                        .map_err(|detail| AppError::bad_request(&key, format!("{key} {detail}")))?;
-                    let field = spec
-                        .field("updated_at")
-                        .ok_or_else(|| AppError::internal("no updated_at"))?;
-                    query.filters.push(Filter {
-                        field,
-                        op: Op::Gte,
-                        values: Values::Timestamp(vec![since]),
-                    });
-                }
-                _ => query.filters.push(parse_filter(spec, &key, &value)?),
-            }
+        if let Some(raw) = params.take("sort") {
+            query.sort = parse_sort(spec, &raw)?;
+        }
+        if let Some(since) = params.instant("updated_since")? {
+            let field = spec
+                .field("updated_at")
+                .ok_or_else(|| AppError::internal("no updated_at"))?;
+            query.filters.push(Filter {
+                field,
+                op: Op::Gte,
+                values: Values::Timestamp(vec![since]),
+            });
+        }
+        if spec.searchable {
+            query.q = params.parsed("q", parse_search)?;
+        }
+        for field in spec.all_fields().filter(|f| f.filterable) {
+            params.takes(field.name);
+        }
+        let takes = params.taken().to_vec();
+        for (key, value) in params.remaining() {
+            query
+                .filters
+                .push(parse_filter(spec, &key, &value, &takes)?);
         }
         Ok(query)
     }
@@ -235,37 +157,19 @@ fn sortable_names(spec: &ListSpec) -> String {
         .join(", ")
 }
 
-fn parse_search(spec: &ListSpec, raw: &str) -> AppResult<String> {
-    if !spec.searchable {
-        return Err(unknown_parameter("q", &[]));
-    }
+fn parse_search(raw: &str) -> Result<String, String> {
     let q = trim_blank(raw);
     if q.is_empty() {
-        return Err(AppError::bad_request("q", "q must not be empty"));
+        return Err("must not be empty".to_owned());
     }
     if raw.chars().count() > MAX_SEARCH_CHARS {
-        return Err(AppError::bad_request(
-            "q",
-            format!("q must be at most {MAX_SEARCH_CHARS} characters"),
-        ));
+        return Err(format!("must be at most {MAX_SEARCH_CHARS} characters"));
     }
     Ok(q.to_owned())
 }
 
-/// An RFC 3339 instant, or a date meaning its midnight UTC.
-pub fn parse_instant(raw: &str) -> Result<DateTime<Utc>, String> {
-    parse_timestamp(raw).or_else(|_| {
-        parse_date(raw)
-            .map(|date| date.and_time(chrono::NaiveTime::MIN).and_utc())
-            .map_err(|_| {
-                "must be an RFC 3339 date and time such as 2024-05-08T09:00:00Z, or a date"
-                    .to_owned()
-            })
-    })
-}
-
 /// `name` or `name[op]`, looked up in the spec.
-fn parse_filter(spec: &ListSpec, key: &str, raw: &str) -> AppResult<Filter> {
+fn parse_filter(spec: &ListSpec, key: &str, raw: &str, takes: &[String]) -> AppResult<Filter> {
     let (name, op_name) = match key.split_once('[') {
         None => (key, None),
         Some((name, rest)) => match rest.strip_suffix(']') {
@@ -281,26 +185,7 @@ fn parse_filter(spec: &ListSpec, key: &str, raw: &str) -> AppResult<Filter> {
     let field = spec
         .field(name)
         .filter(|field| field.filterable)
-        .ok_or_else(|| {
-            let filterable: Vec<&str> = spec
-                .all_fields()
-                .filter(|f| f.filterable)
-                .map(|f| f.name)
-                .collect();
-            let mut allowed = vec![
-                "page",
-                "per_page",
-                "sort",
-                "fields",
-                "include",
-                "updated_since",
-            ];
-            if spec.searchable {
-                allowed.push("q");
-            }
-            allowed.extend(filterable);
-            unknown_parameter(key, &allowed)
-        })?;
+        .ok_or_else(|| unknown_parameter(key, takes))?;
     let op = match op_name {
         None => Op::Eq,
         Some(op_name) => {

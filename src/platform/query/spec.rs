@@ -2,6 +2,9 @@
 //! and filters), its default order, and what `include` may embed. Each resource
 //! declares one `ListSpec`; nothing outside it reaches SQL.
 
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Map, Value};
+
 use crate::platform::visibility::{Access, Status};
 
 /// The type of a stored field, which decides its operators and how values are parsed.
@@ -216,6 +219,22 @@ impl ListSpec {
         self.all_fields().find(|field| field.name == name)
     }
 
+    /// The fields of an item as the API shows them, from its stored fields (its row
+    /// as JSON, as the change log keeps it): each field with a column, named as the
+    /// API names it, `id` first and then in the spec's order; timestamps and numbers
+    /// written as every other answer writes them.
+    pub fn from_stored(&self, stored: &Value) -> Value {
+        let mut item = Map::new();
+        let id = self.all_fields().filter(|field| field.name == "id");
+        for field in id.chain(self.all_fields().filter(|field| field.name != "id")) {
+            let Some(value) = field.column.and_then(|column| stored.get(column)) else {
+                continue;
+            };
+            item.insert(field.name.to_owned(), written(field.kind, value));
+        }
+        Value::Object(item)
+    }
+
     /// The values `sort` accepts: every sortable field, ascending and descending.
     pub fn sort_values(&self) -> Vec<String> {
         self.all_fields()
@@ -251,5 +270,32 @@ impl Op {
             Self::In => "in",
             Self::Null => "null",
         }
+    }
+}
+
+/// A stored value as answers write it: a timestamp in RFC 3339 UTC with `Z` (as
+/// PostgreSQL's JSON does not), a whole number without a fraction.
+fn written(kind: Kind, value: &Value) -> Value {
+    match (kind, value) {
+        (Kind::Timestamp, Value::String(text)) => DateTime::parse_from_rfc3339(text)
+            .map(|at| {
+                Value::String(
+                    at.with_timezone(&Utc)
+                        .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                )
+            })
+            .unwrap_or_else(|_| value.clone()),
+        (Kind::Number, Value::Number(n)) => n.as_f64().map_or_else(|| value.clone(), number),
+        _ => value.clone(),
+    }
+}
+
+/// A number as answers write it: whole numbers without a fraction (`342000`, not
+/// `342000.0`).
+pub fn number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        Value::from(value as i64)
+    } else {
+        serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
     }
 }

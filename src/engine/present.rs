@@ -1,0 +1,102 @@
+//! Rows as the API shows them to a caller: `Resource::represent`, then every
+//! reference to an item the caller may not see made null. Every answer that shows
+//! items goes through here, and the change log's entries too (`hide_references`).
+
+use diesel::PgConnection;
+use serde_json::Value;
+
+use super::Resource;
+use crate::platform::error::AppResult;
+use crate::platform::query::{ListSpec, View};
+use crate::platform::visibility::Access;
+
+/// The JSON of rows as a caller with `access` may see them: `Resource::represent`,
+/// then every reference to an item the caller may not see (a draft parent) made
+/// null. Every answer that shows items goes through here.
+pub fn present<R: Resource>(
+    conn: &mut PgConnection,
+    rows: Vec<R::Row>,
+    view: &View,
+    access: Access,
+) -> AppResult<Vec<Value>> {
+    let mut values = R::represent(conn, rows, view, access)?;
+    if access.public_only() {
+        hide_references(conn, R::DESCRIPTOR.spec, &mut values)?;
+    }
+    Ok(values)
+}
+
+/// Makes null each reference of `spec` that names an item anonymous readers do not
+/// see, in the items and in the items embedded in them (`children`, `line`,
+/// `parent_funder`: whatever key an embedding is shown under). One query per
+/// reference field.
+pub fn hide_references(
+    conn: &mut PgConnection,
+    spec: &ListSpec,
+    values: &mut [Value],
+) -> AppResult<()> {
+    use diesel::prelude::*;
+    use diesel::sql_types::{Array, Text};
+
+    #[derive(QueryableByName)]
+    struct Key {
+        #[diesel(sql_type = Text)]
+        key: String,
+    }
+
+    // Each item, and every object embedded in it (alone or in an array): the
+    // embeddings of a resource are items of its own kind, or of a kind whose
+    // fields do not share the names of its references.
+    fn each_item(values: &mut [Value], visit: &mut dyn FnMut(&mut Value)) {
+        for value in values {
+            if let Value::Object(object) = value {
+                for embedded in object.values_mut() {
+                    match embedded {
+                        Value::Array(items) => items
+                            .iter_mut()
+                            .filter(|item| item.is_object())
+                            .for_each(&mut *visit),
+                        Value::Object(_) => visit(embedded),
+                        _ => {}
+                    }
+                }
+            }
+            visit(value);
+        }
+    }
+
+    for field in spec.fields.iter().filter(|field| field.refers_to.is_some()) {
+        let Some(target) = field.refers_to else {
+            continue;
+        };
+        let mut named: Vec<String> = Vec::new();
+        each_item(values, &mut |item| {
+            if let Some(Value::String(key)) = item.get(field.name) {
+                named.push(key.clone());
+            }
+        });
+        if named.is_empty() {
+            continue;
+        }
+        named.sort();
+        named.dedup();
+        let visible: std::collections::HashSet<String> = diesel::sql_query(format!(
+            "SELECT v.{key} AS key FROM ({visible}) v WHERE v.{key} = ANY($1)",
+            key = target.key,
+            visible = target.visible_keys(),
+        ))
+        .bind::<Array<Text>, _>(named)
+        .load::<Key>(conn)?
+        .into_iter()
+        .map(|row| row.key)
+        .collect();
+        each_item(values, &mut |item| {
+            if let Some(reference) = item.get_mut(field.name)
+                && reference.as_str().is_some_and(|key| !visible.contains(key))
+            {
+                *reference = Value::Null;
+            }
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! Reading any resource: a list (JSON in the list envelope, or CSV) and an item,
+//! each as the caller may see it, with fieldsets, embeddings, ETags and 304. The
+//! route table names them with their resource: `read::list::<Pages>`.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::{Value, json};
+
+use super::paths::{not_found, path_params};
+use super::{Resource, Stored, present};
+use crate::platform::auth::Caller;
+use crate::platform::db::Db;
+use crate::platform::error::AppResult;
+use crate::platform::http::{self, csv};
+use crate::platform::query::{self, ListQuery};
+use crate::platform::visibility::Access;
+
+/// What a caller sees of content: everything with the right to read drafts,
+/// otherwise what is published.
+pub fn access_of(caller: &Caller) -> Access {
+    if caller.sees_everything() {
+        Access::Everything
+    } else {
+        Access::Public
+    }
+}
+
+/// What a caller may read of `R`: content is public (its drafts for those who may
+/// read them); other resources need their right, and then show everything.
+fn read_access<R: Resource>(caller: &Caller) -> AppResult<Access> {
+    match R::DESCRIPTOR.read {
+        None => Ok(access_of(caller)),
+        Some(permission) => {
+            caller.require(permission)?;
+            Ok(Access::Everything)
+        }
+    }
+}
+
+pub async fn list<R: Resource>(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let (scope, _) = path_params::<R>(&req)?;
+    let access = read_access::<R>(&caller)?;
+    let spec = R::DESCRIPTOR.spec;
+    let query = ListQuery::parse(spec, req.query_string())?;
+    let work_query = query.clone();
+    let (items, total) = db
+        .run(move |conn| {
+            let scope = R::resolve_scope(conn, &scope, access, false)?;
+            let (rows, total) = R::list(conn, &scope, &work_query, access)?;
+            let items = present::<R>(conn, rows, &work_query.view, access)?;
+            let view = &work_query.view;
+            Ok((
+                items
+                    .into_iter()
+                    .map(|item| view.apply(spec, item))
+                    .collect::<Vec<_>>(),
+                total,
+            ))
+        })
+        .await?;
+    Ok(answer_list(
+        &req,
+        &caller,
+        &query,
+        R::DESCRIPTOR.csv,
+        items,
+        total,
+    ))
+}
+
+/// A page of a list as its answer: JSON in the list envelope, or CSV (one row per
+/// item, the columns `fields` asks for) when the caller asks for it by `Accept` and
+/// the resource has a CSV form; with the `Link` header either way.
+pub fn answer_list(
+    req: &HttpRequest,
+    caller: &Caller,
+    query: &ListQuery,
+    csv_columns: Option<&[&str]>,
+    items: Vec<Value>,
+    total: i64,
+) -> HttpResponse {
+    let meta = query.meta(total);
+    let link = (
+        header::LINK,
+        http::link_header(req, meta.page, meta.total_pages),
+    );
+    if let Some(columns) = csv_columns
+        && csv::wants_csv(req)
+    {
+        let columns: Vec<&str> = match &query.view.fields {
+            Some(fields) => columns
+                .iter()
+                .copied()
+                .filter(|c| fields.contains(c))
+                .collect(),
+            None => columns.to_vec(),
+        };
+        return match csv::write(&columns, &items) {
+            Ok(bytes) => http::read_bytes(req, caller, bytes, csv::TEXT_CSV, &[link]),
+            Err(error) => actix_web::ResponseError::error_response(&error),
+        };
+    }
+    let body = json!({"data": items, "meta": meta});
+    http::read(req, caller, &body, &[link])
+}
+
+pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
+    let (scope, key) = path_params::<R>(&req)?;
+    let access = read_access::<R>(&caller)?;
+    let spec = R::DESCRIPTOR.spec;
+    let view = query::parse_item_view(spec, req.query_string())?;
+    let (item, etag) = db
+        .run(move |conn| {
+            let scope = R::resolve_scope(conn, &scope, access, false)?;
+            let row = R::find(conn, &scope, &key, false)?
+                .filter(|row| {
+                    row.publication()
+                        .is_none_or(|(status, published_at)| access.may_see(status, published_at))
+                })
+                .ok_or_else(|| not_found::<R>(&key))?;
+            // What an editor reads of the whole item is what the stored tag names;
+            // anything else (a public reader's view, hiding drafts; a fieldset) is
+            // tagged by its bytes.
+            let etag =
+                (access == Access::Everything && view.is_whole()).then(|| row.etag().to_owned());
+            let item = present::<R>(conn, vec![row], &view, access)?
+                .pop()
+                .unwrap_or(Value::Null);
+            Ok((view.apply(spec, item), etag))
+        })
+        .await?;
+    Ok(match etag {
+        Some(etag) => {
+            let bytes = serde_json::to_vec(&item).unwrap_or_default();
+            http::read_tagged(&req, &caller, bytes.into(), &etag, "application/json", &[])
+        }
+        None => http::read(&req, &caller, &item, &[]),
+    })
+}

@@ -1,0 +1,298 @@
+//! The one write path for a single item: create, replace (PUT), merge-patch,
+//! delete and restore, each in one transaction that says who it writes for
+//! (`transaction::begin_write`), locks the row, checks `If-Match` against the
+//! stored ETag, validates, authorises and saves. The database logs what it wrote
+//! (the change log and the audit log are written by its triggers), so nothing here
+//! appends to a log, and an error writes nothing.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value};
+
+use super::paths::{item_url, not_found, path_params};
+use super::transaction::{
+    Author, COMMON_READ_ONLY, LockMode, Revival, WriteContext, begin_write, parse_body,
+};
+use super::{Resource, Stored};
+use crate::platform::auth::Caller;
+use crate::platform::db::Db;
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::http::{self, Preconditions};
+use crate::platform::query::Params;
+use crate::platform::visibility::Access;
+
+/// The representation of one row, as GET shows it to an editor.
+fn represent_one<R: Resource>(conn: &mut diesel::PgConnection, row: R::Row) -> AppResult<Value> {
+    R::represent(conn, vec![row], &Default::default(), Access::Everything)?
+        .pop()
+        .ok_or_else(|| AppError::internal("represent returned nothing"))
+}
+
+/// The answer to a write: the item as an editor reads it, with its stored tag.
+fn answer(status: StatusCode, item: &Value, etag: &str, location: Option<String>) -> HttpResponse {
+    http::written_tagged(status, item, Some(etag), location)
+}
+
+pub async fn create<R: Resource>(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let (scope, _) = path_params::<R>(&req)?;
+    caller.require(R::DESCRIPTOR.write)?;
+    Params::none(req.query_string())?;
+    let object = http::json_object(&req, payload).await?;
+    R::prepare(&object).await;
+    let mode = LockMode::of::<R>(&object, None);
+    let body = parse_body::<R>(object)?;
+    let author = Author::of(&caller, &req);
+    let (item, key, etag) = db
+        .transaction(move |conn| {
+            let input = R::validate(body, None, None)?;
+            let scope = begin_write::<R>(conn, &author, &scope, mode)?;
+            R::authorise(&caller, &scope, None, Some(&input))?;
+            let row = R::save(conn, &scope, None, input, &WriteContext::of(&caller))?;
+            let (key, etag) = (row.key(), row.etag().to_owned());
+            Ok((represent_one::<R>(conn, row)?, key, etag))
+        })
+        .await?;
+    let location = item_url(&req, &key, false);
+    Ok(answer(StatusCode::CREATED, &item, &etag, Some(location)))
+}
+
+pub async fn replace<R: Resource>(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let (scope, key) = path_params::<R>(&req)?;
+    caller.require(R::DESCRIPTOR.write)?;
+    Params::none(req.query_string())?;
+    let object = http::json_object(&req, payload).await?;
+    let location = req.path().to_owned();
+    put::<R>(
+        &db,
+        caller,
+        &req,
+        Put {
+            scope,
+            key,
+            object,
+            location,
+            revive: None,
+        },
+    )
+    .await
+}
+
+/// A PUT: what to write, where.
+pub struct Put {
+    pub scope: String,
+    pub key: String,
+    pub object: Map<String, Value>,
+    /// Where the item lives, for the `Location` of a creation.
+    pub location: String,
+    /// For a restore: the item the kept version belongs to, brought back under its
+    /// own id if it is gone.
+    pub revive: Option<Revival>,
+}
+
+/// A PUT of `object` to the item `key`: creates it (201, `Location`) or replaces it
+/// whole (200), under `If-Match`/`If-None-Match`, validated like any write. A
+/// restore is one too (`revive`): it writes to the item with the kept version's id
+/// wherever its key now is, brings it back if it is gone, and is a 409 if another
+/// item holds the key.
+pub async fn put<R: Resource>(
+    db: &Db,
+    caller: Caller,
+    req: &HttpRequest,
+    put: Put,
+) -> AppResult<HttpResponse> {
+    let Put {
+        scope,
+        key,
+        object,
+        location,
+        revive,
+    } = put;
+    R::prepare(&object).await;
+    let preconditions = Preconditions::of(req);
+    let mode = LockMode::of::<R>(&object, Some(&key));
+    let author = Author::of(&caller, req);
+    let (item, created, etag) = db
+        .transaction(move |conn| {
+            let scope = begin_write::<R>(conn, &author, &scope, mode)?;
+            let existing = match revive {
+                None => R::find(conn, &scope, &key, true)?,
+                Some(revival) => revived::<R>(conn, &scope, &key, revival)?,
+            };
+            // RFC 9110: the preconditions before the body.
+            preconditions.check(existing.as_ref().map(Stored::etag))?;
+            let input = R::validate(parse_body::<R>(object)?, Some(&key), existing.as_ref())?;
+            R::authorise(&caller, &scope, existing.as_ref(), Some(&input))?;
+            let context = WriteContext {
+                caller: &caller,
+                revive: revive.filter(|_| existing.is_none()),
+            };
+            let row = R::save(conn, &scope, existing.as_ref(), input, &context)?;
+            let etag = row.etag().to_owned();
+            Ok((represent_one::<R>(conn, row)?, existing.is_none(), etag))
+        })
+        .await?;
+    Ok(if created {
+        answer(StatusCode::CREATED, &item, &etag, Some(location))
+    } else {
+        answer(StatusCode::OK, &item, &etag, None)
+    })
+}
+
+/// The item a restore writes to: the one with the kept version's id, locked, or
+/// none if it is gone; a 409 if another item holds the key meanwhile.
+fn revived<R: Resource>(
+    conn: &mut diesel::PgConnection,
+    scope: &R::Scope,
+    key: &str,
+    revival: Revival,
+) -> AppResult<Option<R::Row>> {
+    if let Some(holder) = R::find(conn, scope, key, true)?
+        && holder.id() != revival.id
+    {
+        let d = R::DESCRIPTOR;
+        return Err(AppError::conflict_at(
+            format!("/{}", d.key),
+            format!(
+                "another {} holds {} {key} now (id {}): rename or delete it first, or restore \
+                 a version of that one",
+                d.name,
+                d.key,
+                holder.id()
+            ),
+        ));
+    }
+    R::find_by_id(conn, revival.id, true)
+}
+
+pub async fn update<R: Resource>(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let (scope, key) = path_params::<R>(&req)?;
+    caller.require(R::DESCRIPTOR.write)?;
+    Params::none(req.query_string())?;
+    let mut patch = http::json_object(&req, payload).await?;
+    for field in COMMON_READ_ONLY.iter().chain(R::DESCRIPTOR.read_only) {
+        patch.remove(*field);
+    }
+    R::prepare(&patch).await;
+    let preconditions = Preconditions::of(&req);
+    let mode = LockMode::of::<R>(&patch, Some(&key));
+    let author = Author::of(&caller, &req);
+    let (item, new_key, etag) = db
+        .transaction(move |conn| {
+            let scope = begin_write::<R>(conn, &author, &scope, mode)?;
+            let existing =
+                R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
+            preconditions.check(Some(existing.etag()))?;
+            let input = merged::<R>(patch, &existing)?;
+            R::authorise(&caller, &scope, Some(&existing), Some(&input))?;
+            let row = R::save(
+                conn,
+                &scope,
+                Some(&existing),
+                input,
+                &WriteContext::of(&caller),
+            )?;
+            let (new_key, etag) = (row.key(), row.etag().to_owned());
+            let moved = new_key != key;
+            Ok((
+                represent_one::<R>(conn, row)?,
+                moved.then_some(new_key),
+                etag,
+            ))
+        })
+        .await?;
+    let mut response = answer(StatusCode::OK, &item, &etag, None);
+    let moved_to = new_key.map(|key| item_url(&req, &key, true));
+    if let Some(location) = moved_to.and_then(|l| header::HeaderValue::from_str(&l).ok()) {
+        // The key changed: say where the item lives now.
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// A merge patch (RFC 7396) applied to the body the item would be read back as,
+/// and validated as a whole.
+fn merged<R: Resource>(patch: Map<String, Value>, existing: &R::Row) -> AppResult<R::Input> {
+    // The patch is read as a body first: an unknown field is a 400 even when it is
+    // null, which the merge would drop without a trace.
+    http::from_object::<R::Body>(patch.clone())?;
+    let mut merged = serde_json::to_value(R::as_body(existing)).map_err(AppError::internal)?;
+    json_patch::merge(&mut merged, &Value::Object(patch.clone()));
+    let Value::Object(merged) = merged else {
+        return Err(AppError::internal("merge gave a non-object"));
+    };
+    R::validate(parse_body::<R>(merged)?, None, Some(existing))
+        .map_err(|error| blame::<R>(error, patch, existing))
+}
+
+/// Tells apart why a patched item is invalid. A rule the patch breaks by itself
+/// (a title too long, a range whose two ends it sends upside down) is the request's
+/// fault: 422. A rule that only the patch together with the stored item breaks (an
+/// upper end below the stored lower end) is a conflict with the current state: 409,
+/// naming the same fields, as no schema of the patch can foresee it.
+fn blame<R: Resource>(error: AppError, patch: Map<String, Value>, existing: &R::Row) -> AppError {
+    let AppError::Validation(errors) = error else {
+        return error;
+    };
+    let alone = parse_body::<R>(patch)
+        .and_then(|body| R::validate(body, None, Some(existing)))
+        .err();
+    let broken_alone = match &alone {
+        Some(AppError::Validation(alone)) => alone.iter().any(|e| errors.contains(e)),
+        _ => false,
+    };
+    if broken_alone {
+        AppError::Validation(errors)
+    } else {
+        AppError::Conflict {
+            detail: "the patch is valid by itself, but not together with the item as it is \
+                     stored; read it again and send the fields together"
+                .to_owned(),
+            errors,
+        }
+    }
+}
+
+pub async fn delete<R: Resource>(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let (scope, key) = path_params::<R>(&req)?;
+    caller.require(R::DESCRIPTOR.write)?;
+    let mut params = Params::parse(req.query_string())?;
+    let cascade = match R::DESCRIPTOR.cascade {
+        Some(_) => params.flag("cascade")?,
+        None => false,
+    };
+    params.finish()?;
+    let preconditions = Preconditions::of(&req);
+    let author = Author::of(&caller, &req);
+    db.transaction(move |conn| {
+        let scope = begin_write::<R>(conn, &author, &scope, LockMode::Exclusive)?;
+        let existing = R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
+        preconditions.check(Some(existing.etag()))?;
+        R::authorise(&caller, &scope, Some(&existing), None)?;
+        R::delete(conn, &existing, cascade, &WriteContext::of(&caller))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}

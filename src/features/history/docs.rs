@@ -1,0 +1,247 @@
+//! The OpenAPI descriptions of history's operations, for any kind, and its routes:
+//! the revisions of every registered kind, and the audit log.
+
+use utoipa::ToSchema;
+
+use super::revisions::{self as rev, JSON_PATCH, Revision, RevisionList};
+use crate::engine::Kind;
+use crate::engine::docs::a;
+use crate::platform::auth::Permission;
+use crate::platform::openapi::problems::{
+    BadBody, BadParameter, Conflict, Forbidden, Invalid, NoToken, NotFound, PreconditionFailed,
+    Unavailable,
+};
+use crate::platform::openapi::{Answer, Doc, Security, schemas};
+use crate::platform::query::{self, ListMeta};
+use crate::platform::routing::Table;
+
+/// The revisions of every kind, under each item's path.
+pub fn routes(t: &mut Table, kinds: &'static [&'static dyn Kind]) {
+    for &kind in kinds {
+        let item = kind.descriptor().item_path();
+        let base = format!("{item}/revisions");
+        let one = format!("{base}/{{version}}");
+        t.get(
+            base,
+            move |db, caller, req| rev::list(kind, db, caller, req),
+            move || list_doc(kind),
+        );
+        t.get(
+            one.clone(),
+            move |db, caller, req| rev::get(kind, db, caller, req),
+            move || get_doc(kind),
+        );
+        t.get(
+            format!("{one}/diff"),
+            move |db, caller, req| rev::diff(kind, db, caller, req),
+            move || diff_doc(kind),
+        );
+        t.post(
+            format!("{one}/restore"),
+            move |db, caller, req| rev::restore(kind, db, caller, req),
+            move || restore_doc(kind),
+        );
+    }
+}
+
+/// The version's path parameter: a whole number from 1.
+fn version_param(doc: Doc) -> Doc {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let number = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .minimum(Some(1))
+        .maximum(Some(i32::MAX));
+    doc.typed_path_param("The version", Some("1"), number.into())
+}
+
+const WHO: &str = "Editors and admins only (a person's token; no API token scope reads history).";
+
+pub fn list_doc(kind: &'static dyn Kind) -> Doc {
+    let d = kind.descriptor();
+    kind.on_item(
+        "list",
+        &format!("{}_revisions", d.name),
+        format!("List the revisions of {}", a(d.name)),
+    )
+    .describe(format!(
+        "Every version of the {name} the service kept, newest first: the {name} as it is now \
+             (`current`), then each version a write replaced, with who wrote it and when. A \
+             deleted {name} keeps its revisions, so it can be restored under its key. A renamed \
+             {name}'s earlier versions stay under its earlier key. {WHO}",
+        name = d.name
+    ))
+    .security(Security::Needs(Permission::ReadHistory))
+    .params(query::openapi::paging_parameters())
+    .schema::<Revision>()
+    .schema::<RevisionList>()
+    .schema::<ListMeta>()
+    .answer(
+        Answer::json(200, "A page of revisions", &RevisionList::name())
+            .header("Link", "first, prev, next and last pages (RFC 8288)"),
+    )
+    .answer(Answer::not_modified())
+    .problems::<(BadParameter, NoToken, Forbidden, NotFound, Unavailable)>()
+}
+
+pub fn get_doc(kind: &'static dyn Kind) -> Doc {
+    let d = kind.descriptor();
+    version_param(kind.on_item(
+        "get",
+        &format!("{}_revision", d.name),
+        format!("Read a revision of {}", a(d.name)),
+    ))
+    .describe(format!("One version of the {}. {WHO}", d.name))
+    .security(Security::Needs(Permission::ReadHistory))
+    .schema::<Revision>()
+    .answer(Answer::json(200, "The version", &Revision::name()))
+    .answer(Answer::not_modified())
+    .problems::<(BadParameter, NoToken, Forbidden, NotFound, Unavailable)>()
+}
+
+pub fn diff_doc(kind: &'static dyn Kind) -> Doc {
+    let d = kind.descriptor();
+    let patch = utoipa::openapi::schema::ArrayBuilder::new()
+        .items(utoipa::openapi::schema::ObjectBuilder::new())
+        .into();
+    version_param(kind.on_item(
+        "diff",
+        &format!("{}_revisions", d.name),
+        format!("Compare two revisions of {}", a(d.name)),
+    ))
+    .describe(format!(
+        "What changed from this version to version `to` (by default the {} as it is now), as a \
+         JSON Patch (RFC 6902) over the kept fields: applied to this version's `item`, it gives \
+         the other's. {WHO}",
+        d.name
+    ))
+    .security(Security::Needs(Permission::ReadHistory))
+    .params([schemas::integer_query(
+        "to",
+        "The version to compare with; the current one if left out",
+    )])
+    .answer(Answer::with_content(
+        200,
+        "The JSON Patch",
+        JSON_PATCH,
+        patch,
+    ))
+    .answer(Answer::not_modified())
+    .problems::<(BadParameter, NoToken, Forbidden, NotFound, Unavailable)>()
+}
+
+pub fn restore_doc(kind: &'static dyn Kind) -> Doc {
+    let d = kind.descriptor();
+    let (doc, item) = kind.with_item_schema(kind.on_item(
+        "restore",
+        &format!("{}_revision", d.name),
+        format!("Restore a revision of {}", a(d.name)),
+    ));
+    version_param(doc)
+        .describe(format!(
+            "Writes this version's fields back as a new version, exactly as a PUT of them would: \
+         validated like any write, so a version whose references no longer hold (a parent that \
+         is gone) is a 409 or 422 and nothing is written, and under `If-Match`. It writes to the \
+         {name} this version belongs to, under the key it had then. A deleted {name} comes back \
+         with its own id and its next version (201); if another {name} holds the key by then, \
+         the restore is a 409. {WHO} Restoring needs the right to write the {name} too.",
+            name = d.name
+        ))
+        .security(Security::Needs(Permission::ReadHistory))
+        .params(schemas::precondition_headers())
+        .answer(
+            Answer::json(200, "Restored; the body is the item as it now is", &item)
+                .header("ETag", "The item's new tag"),
+        )
+        .answer(
+            Answer::json(201, "Created again", &item)
+                .header("ETag", "The item's new tag")
+                .header("Location", "Where it lives"),
+        )
+        .problems::<(
+            BadBody,
+            NoToken,
+            Forbidden,
+            NotFound,
+            Conflict,
+            PreconditionFailed,
+            Invalid,
+            Unavailable,
+        )>()
+}
+
+/// A filter of the audit log: text, an instant or one of some values.
+fn audit_param(
+    name: &str,
+    description: &str,
+    schema: utoipa::openapi::Schema,
+) -> utoipa::openapi::path::Parameter {
+    utoipa::openapi::path::ParameterBuilder::new()
+        .name(name)
+        .parameter_in(utoipa::openapi::path::ParameterIn::Query)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build()
+}
+
+pub fn list_audit_doc() -> Doc {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let text = |pattern: &str| -> utoipa::openapi::Schema {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .pattern(Some(pattern))
+            .into()
+    };
+    let mut params = query::openapi::paging_parameters();
+    params.extend([
+        audit_param(
+            "actor",
+            "Only writes by this actor (`user:anna`, `token:<id>`, `system:import`, \
+             `database:<role>`).",
+            text("^(user|token|system|database):[^\\x00]+$"),
+        ),
+        audit_param(
+            "type",
+            "Only items of this type.",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(super::audit::types()))
+                .into(),
+        ),
+        audit_param(
+            "key",
+            "Only the item with this key.",
+            text("^[^\\x00]*[^\\x00 \\t\\n\\r\\x0b\\x0c][^\\x00]*$"),
+        ),
+        audit_param(
+            "since",
+            "Only writes at or after this instant (RFC 3339, or a date: its midnight UTC).",
+            query::openapi::instant(),
+        ),
+        audit_param(
+            "until",
+            "Only writes before this instant (RFC 3339, or a date: its midnight UTC).",
+            query::openapi::instant(),
+        ),
+    ]);
+    Doc::new("list_audit", "audit", "Read the audit log")
+        .describe(
+            "Every write of every item, newest first: who (user or token, and its partner), \
+             what (type, key, action, the versions before and after, the change as a JSON \
+             Patch), when, the request's id and the client's address. Writes made outside the \
+             service (psql) are there too, by their database role. Entries are never changed; \
+             operators prune old ones with `seesac-api audit prune --before DATE`. Admins only.",
+        )
+        .security(Security::Needs(Permission::ReadAudit))
+        .params(params)
+        .schema::<super::audit::AuditEntry>()
+        .schema::<super::audit::AuditList>()
+        .schema::<ListMeta>()
+        .answer(
+            Answer::json(200, "A page of the audit log", "AuditList")
+                .header("Link", "first, prev, next and last pages (RFC 8288)"),
+        )
+        .answer(Answer::not_modified())
+        .problems::<(BadParameter, NoToken, Forbidden, Unavailable)>()
+}
