@@ -333,7 +333,7 @@ mod tests {
         assert_eq!(a("observation"), "an observation");
         assert_eq!(a("Council Decision"), "a Council Decision");
         assert_eq!(a("page"), "a page");
-        assert_eq!(snake("Council Decision"), "council_decision");
+        assert_eq!(snake("Annual Report"), "annual_report");
         assert_eq!(capitalised("an impact metric"), "An impact metric");
     }
 }

@@ -413,7 +413,7 @@ pub async fn run<R: Batched>(
         });
         match ran {
             Ok(results) | Err(Ending::DryRun(results)) => Ok(results),
-            Err(Ending::Failed(error)) => Err(error),
+            Err(Ending::Failed(error)) => Err(R::DESCRIPTOR.explain(error, &[])),
         }
     })
     .await

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::transaction::WriteContext;
 use crate::platform::auth::{Caller, Permission};
-use crate::platform::error::AppResult;
+use crate::platform::error::{AppError, AppResult};
 use crate::platform::query::{ListQuery, ListSpec, View};
 use crate::platform::visibility::{Access, Status};
 
@@ -212,6 +212,49 @@ impl Descriptor {
             _ => self.path.to_owned(),
         };
         format!("{collection}/{key}")
+    }
+
+    /// A write's error in this resource's terms: a broken rule of the database
+    /// names the body fields its constraint guards (`constraints`, or the column
+    /// its name says, as the spec names it).
+    /// `values` are the values the request gave its key and references
+    /// (`values_named`), for the words.
+    pub fn explain(&self, error: AppError, values: &[(String, String)]) -> AppError {
+        let AppError::Constraint(violation) = &error else {
+            return error;
+        };
+        let declared = violation.constraint.as_deref().and_then(|constraint| {
+            self.constraints
+                .iter()
+                .find(|(name, _)| *name == constraint)
+        });
+        let fields: Vec<String> = match declared {
+            Some((_, fields)) => fields.iter().map(|field| (*field).to_owned()).collect(),
+            None => violation
+                .column()
+                .map(|column| {
+                    self.spec
+                        .all_fields()
+                        .find(|field| field.column == Some(column.as_str()))
+                        .map_or(column.clone(), |field| field.name.to_owned())
+                })
+                .into_iter()
+                .collect(),
+        };
+        violation.explained(&fields, values, self.name)
+    }
+
+    /// The values a body gives the item's key and its references, which an error
+    /// about a broken rule of the database quotes.
+    pub fn values_named(&self, body: &Map<String, Value>) -> Vec<(String, String)> {
+        self.spec
+            .all_fields()
+            .filter(|field| field.name == self.key || field.refers_to.is_some())
+            .filter_map(|field| {
+                let value = body.get(field.name)?.as_str()?;
+                Some((field.name.to_owned(), value.chars().take(100).collect()))
+            })
+            .collect()
     }
 
     /// The fields of an item as the API shows them, from its stored fields (as the

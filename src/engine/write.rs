@@ -45,6 +45,7 @@ pub async fn create<R: Resource>(
     let object = http::json_object(&req, payload).await?;
     R::prepare(&object).await;
     let mode = LockMode::of::<R>(&object, None);
+    let values = R::DESCRIPTOR.values_named(&object);
     let body = parse_body::<R>(object)?;
     let author = Author::of(&caller, &req);
     let (item, key, etag) = db
@@ -56,7 +57,8 @@ pub async fn create<R: Resource>(
             let (key, etag) = (row.key(), row.etag().to_owned());
             Ok((represent_one::<R>(conn, row)?, key, etag))
         })
-        .await?;
+        .await
+        .map_err(|error| R::DESCRIPTOR.explain(error, &values))?;
     let location = item_url(&req, &key, false);
     Ok(answer(StatusCode::CREATED, &item, &etag, Some(location)))
 }
@@ -120,6 +122,8 @@ pub async fn put<R: Resource>(
     R::prepare(&object).await;
     let preconditions = Preconditions::of(req);
     let mode = LockMode::of::<R>(&object, Some(&key));
+    let mut values = R::DESCRIPTOR.values_named(&object);
+    values.push((R::DESCRIPTOR.key.to_owned(), key.clone()));
     let author = Author::of(&caller, req);
     let (item, created, etag) = db
         .transaction(move |conn| {
@@ -140,7 +144,8 @@ pub async fn put<R: Resource>(
             let etag = row.etag().to_owned();
             Ok((represent_one::<R>(conn, row)?, existing.is_none(), etag))
         })
-        .await?;
+        .await
+        .map_err(|error| R::DESCRIPTOR.explain(error, &values))?;
     Ok(if created {
         answer(StatusCode::CREATED, &item, &etag, Some(location))
     } else {
@@ -190,6 +195,8 @@ pub async fn update<R: Resource>(
     R::prepare(&patch).await;
     let preconditions = Preconditions::of(&req);
     let mode = LockMode::of::<R>(&patch, Some(&key));
+    let mut values = R::DESCRIPTOR.values_named(&patch);
+    values.push((R::DESCRIPTOR.key.to_owned(), key.clone()));
     let author = Author::of(&caller, &req);
     let (item, new_key, etag) = db
         .transaction(move |conn| {
@@ -214,7 +221,8 @@ pub async fn update<R: Resource>(
                 etag,
             ))
         })
-        .await?;
+        .await
+        .map_err(|error| R::DESCRIPTOR.explain(error, &values))?;
     let mut response = answer(StatusCode::OK, &item, &etag, None);
     let moved_to = new_key.map(|key| item_url(&req, &key, true));
     if let Some(location) = moved_to.and_then(|l| header::HeaderValue::from_str(&l).ok()) {
@@ -284,6 +292,7 @@ pub async fn delete<R: Resource>(
     params.finish()?;
     let preconditions = Preconditions::of(&req);
     let author = Author::of(&caller, &req);
+    let values = vec![(R::DESCRIPTOR.key.to_owned(), key.clone())];
     db.transaction(move |conn| {
         let scope = begin_write::<R>(conn, &author, &scope, LockMode::Exclusive)?;
         let existing = R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
@@ -291,7 +300,8 @@ pub async fn delete<R: Resource>(
         R::authorise(&caller, &scope, Some(&existing), None)?;
         R::delete(conn, &existing, cascade, &WriteContext::of(&caller))
     })
-    .await?;
+    .await
+    .map_err(|error| R::DESCRIPTOR.explain(error, &values))?;
     Ok(HttpResponse::NoContent()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())

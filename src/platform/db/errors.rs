@@ -7,64 +7,18 @@
 
 use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError};
 
-use crate::platform::error::{AppError, FieldError};
+use crate::platform::error::{AppError, Violated, Violation};
 
-/// Constraints whose name does not follow PostgreSQL's `{table}_{column}_{suffix}`,
-/// and the body fields they guard.
-const NAMED_CONSTRAINTS: &[(&str, &[&str])] = &[
-    (
-        "observations_natural_key",
-        &["area", "period_start", "period_end"],
-    ),
-    ("contacts_one_primary", &["primary"]),
-];
-
-/// Columns whose body field has another name.
-const RENAMED_COLUMNS: &[(&str, &str)] = &[("is_primary", "primary")];
-
-/// The body fields a constraint guards, by its name: PostgreSQL names a unique,
-/// foreign key, check or not-null constraint on one column `{table}_{column}_key`,
-/// `_fkey`, `_check` or `_not_null`; a check over several columns gets no column.
-pub fn fields_of(table: Option<&str>, constraint: &str) -> Vec<String> {
-    if let Some((_, fields)) = NAMED_CONSTRAINTS
-        .iter()
-        .find(|(name, _)| *name == constraint)
-    {
-        return fields.iter().map(|field| (*field).to_owned()).collect();
-    }
-    let column = table
-        .and_then(|table| constraint.strip_prefix(table))
-        .and_then(|rest| rest.strip_prefix('_'))
-        .and_then(|rest| {
-            ["_key", "_fkey", "_check", "_not_null"]
-                .iter()
-                .find_map(|suffix| rest.strip_suffix(suffix))
-        })
-        .filter(|column| !column.is_empty());
-    column
-        .map(|column| {
-            RENAMED_COLUMNS
-                .iter()
-                .find(|(from, _)| *from == column)
-                .map_or(column, |(_, to)| to)
-                .to_owned()
-        })
-        .into_iter()
-        .collect()
-}
-
-/// The JSON pointers of the fields a violated constraint guards, with a detail each.
-fn field_errors(info: &dyn DatabaseErrorInformation, detail: &str) -> Vec<FieldError> {
-    let fields = match (info.constraint_name(), info.column_name()) {
-        (Some(constraint), _) => fields_of(info.table_name(), constraint),
-        // NOT NULL violations name the column, not a constraint.
-        (None, Some(column)) => vec![column.to_owned()],
-        (None, None) => Vec::new(),
-    };
-    fields
-        .into_iter()
-        .map(|field| FieldError::new(format!("/{field}"), detail))
-        .collect()
+/// A broken rule, as the driver reports it; PostgreSQL's own words are logged, not
+/// sent.
+fn violation(violated: Violated, info: &dyn DatabaseErrorInformation) -> AppError {
+    log::debug!("the database refused a write: {}", for_people(info));
+    AppError::Constraint(Box::new(Violation {
+        violated,
+        table: info.table_name().map(str::to_owned),
+        constraint: info.constraint_name().map(str::to_owned),
+        column: info.column_name().map(str::to_owned),
+    }))
 }
 
 /// PostgreSQL's detail, or its message: text for people, never parsed.
@@ -105,26 +59,15 @@ impl From<DieselError> for AppError {
             DieselError::DatabaseError(kind, info) => (kind, info),
             other => return Self::Internal(format!("database error: {other}")),
         };
-        let text = for_people(info.as_ref());
         match kind {
-            DatabaseErrorKind::UniqueViolation => Self::Conflict {
-                errors: field_errors(info.as_ref(), "another item has this value"),
-                detail: format!("an item with this key exists already: {text}"),
-            },
+            DatabaseErrorKind::UniqueViolation => violation(Violated::Unique, info.as_ref()),
             DatabaseErrorKind::ForeignKeyViolation | DatabaseErrorKind::RestrictViolation => {
-                Self::Conflict {
-                    errors: field_errors(info.as_ref(), "names an item that does not exist"),
-                    detail: text,
-                }
+                violation(Violated::Reference, info.as_ref())
             }
             // Validation normally catches these first; if it missed one, the
             // request is still at fault, not the server.
             DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
-                let mut errors = field_errors(info.as_ref(), "is refused by the database");
-                if errors.is_empty() {
-                    errors.push(FieldError::new("/", "is refused by the database"));
-                }
-                Self::Validation(errors)
+                violation(Violated::Rule, info.as_ref())
             }
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
                 Self::Unavailable(info.message().to_owned())
@@ -147,11 +90,8 @@ impl From<DieselError> for AppError {
 /// itself, with no field to blame.
 pub fn on_delete(error: DieselError) -> AppError {
     match error {
-        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
-            AppError::conflict(format!(
-                "other items still refer to it; change or delete them first ({})",
-                for_people(info.as_ref())
-            ))
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+            AppError::conflict("it is still referenced by other items; change or delete them first")
         }
         other => other.into(),
     }
@@ -159,28 +99,30 @@ pub fn on_delete(error: DieselError) -> AppError {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::platform::error::{Violated, Violation};
+
+    fn column(table: &str, constraint: &str) -> Option<String> {
+        Violation {
+            violated: Violated::Rule,
+            table: Some(table.to_owned()),
+            constraint: Some(constraint.to_owned()),
+            column: None,
+        }
+        .column()
+    }
 
     #[test]
-    fn a_constraint_names_its_field() {
-        let fields = |table, constraint| fields_of(Some(table), constraint);
-        assert_eq!(fields("pages", "pages_slug_key"), ["slug"]);
-        assert_eq!(fields("pages", "pages_parent_fkey"), ["parent"]);
+    fn a_constraint_names_its_column() {
+        assert_eq!(column("pages", "pages_slug_key").as_deref(), Some("slug"));
         assert_eq!(
-            fields("funders", "funders_country_code_check"),
-            ["country_code"]
-        );
-        assert_eq!(fields("contacts", "contacts_is_primary_check"), ["primary"]);
-        assert_eq!(
-            fields("council_decisions", "council_decisions_funder_fkey"),
-            ["funder"]
+            column("pages", "pages_parent_fkey").as_deref(),
+            Some("parent")
         );
         assert_eq!(
-            fields("observations", "observations_natural_key"),
-            ["area", "period_start", "period_end"]
+            column("widgets", "widgets_country_code_check").as_deref(),
+            Some("country_code")
         );
-        assert!(fields("observations", "observations_check").is_empty());
-        assert!(fields("pages", "something_else").is_empty());
-        assert!(fields_of(None, "pages_slug_key").is_empty());
+        assert_eq!(column("pages", "pages_check"), None);
+        assert_eq!(column("pages", "something_else"), None);
     }
 }

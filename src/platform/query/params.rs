@@ -307,12 +307,12 @@ mod tests {
         let mut params = Params::parse("per_page=0&type=page,bogus&cascade=yes")
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(params.paging().is_err());
-        assert!(params.choices("type", &["page", "funder"]).is_err());
+        assert!(params.choices("type", &["page", "widget"]).is_err());
         assert!(params.flag("cascade").is_err());
-        let mut twice = Params::parse("type=page,page,funder").unwrap_or_else(|e| panic!("{e}"));
+        let mut twice = Params::parse("type=page,page,widget").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            twice.choices("type", &["page", "funder"]).ok().flatten(),
-            Some(vec!["page", "funder"])
+            twice.choices("type", &["page", "widget"]).ok().flatten(),
+            Some(vec!["page", "widget"])
         );
         assert!(Params::parse("a=1&a=2").is_err());
         assert!(Params::parse("s[in]=a&s[in]=b").is_ok());
