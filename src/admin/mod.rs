@@ -1,7 +1,8 @@
-//! What admins manage besides content: user accounts (`users`, with the login),
-//! machine tokens (`tokens`) and the partner organisations tokens write for
-//! (`partners`).
+//! What admins manage besides content, each a resource on the engine: user
+//! accounts (`users`; people log in with `login`), machine tokens (`tokens`) and the
+//! partner organisations tokens write for (`partners`).
 
+pub mod login;
 pub mod partners;
 pub mod tokens;
 pub mod users;
@@ -9,4 +10,4 @@ pub mod users;
 use crate::engine::Kind;
 
 /// The admin resources on the engine.
-pub static RESOURCES: &[&dyn Kind] = &[&partners::Partners];
+pub static RESOURCES: &[&dyn Kind] = &[&users::Users, &partners::Partners, &tokens::Tokens];

@@ -1,28 +1,21 @@
-//! API tokens for machines, at `/api/v1/tokens`, managed by admins: create one
-//! (its secret is shown once), list them (never their secrets), revoke one (its
-//! next request is a 401). How a token is checked on use is in `auth`.
+//! API tokens for machines, at `/api/v1/tokens`, managed by admins: a resource on
+//! the engine. Creating one shows its secret, once; lists and reads never do.
+//! Deleting one revokes it: its next request is a 401, and the row stays for the
+//! record. How a token is checked on use is in `platform::auth`.
 
-use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Months, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::engine::transaction::{self, Author};
-use crate::platform::auth::{Caller, Permission, Scope, secrets};
-use crate::platform::db::Db;
+use crate::engine::{
+    Descriptor, Events, Operations, Resource, Tag, WriteContext, stored, table_resource,
+};
+use crate::platform::auth::{Permission, Scope, secrets};
 use crate::platform::db::schema::{api_tokens, partners};
 use crate::platform::error::{AppError, AppResult};
-use crate::platform::http;
-use crate::platform::idempotency;
-use crate::platform::openapi::problems::{
-    AdminProblems, BadBody, BadParameter, Conflict, Invalid, NotFound, PayloadTooLarge,
-    UnsupportedMediaType,
-};
-use crate::platform::openapi::{Answer, Doc, Security};
-use crate::platform::query::{self, ListMeta};
+use crate::platform::query::{Dir, Field, Kind, ListSpec, RECORD_FIELDS};
 use crate::platform::validate::{Check, Id, Slug, parse_timestamp};
 
 /// An API token as admins see it: never its secret.
@@ -31,7 +24,8 @@ use crate::platform::validate::{Check, Id, Slug, parse_timestamp};
 #[schema(example = json!({"id": "0d6c1b6e-9a7e-4a53-8f49-2c3e5f1b2a10",
     "name": "MoD Serbia figures sync", "partner": "mod-rs-gender", "scopes": ["observations:write"],
     "hint": "seesac_at_4fQz", "expires_at": "2027-06-30T00:00:00Z", "created_by": "user:admin",
-    "created_at": "2026-11-29T09:00:00Z", "last_used_at": null, "revoked_at": null}))]
+    "created_at": "2026-11-29T09:00:00Z", "last_used_at": null, "revoked_at": null, "version": 1,
+    "updated_at": "2026-11-29T09:00:00Z"}))]
 pub struct ApiToken {
     /// Its id: the key in the URL.
     pub id: Uuid,
@@ -54,31 +48,16 @@ pub struct ApiToken {
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it was revoked, or null.
     pub revoked_at: Option<DateTime<Utc>>,
-}
-
-/// A new token, as created: the only answer that shows its secret.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedToken {
-    #[serde(flatten)]
-    pub token: ApiToken,
-    /// The secret: send it as `Authorization: Bearer <secret>`. It is shown this once
-    /// and kept only as a hash.
-    #[serde(rename = "token")]
-    #[schema(example = "seesac_at_4fQz…")]
-    pub secret: String,
-}
-
-/// The tokens, in the list envelope, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenList {
-    /// Every token, revoked ones too.
-    pub data: Vec<ApiToken>,
-    /// Paging metadata: one page holds them all.
-    pub meta: ListMeta,
+    /// Read-only: 1 at creation, one more on every change (a revocation).
+    pub version: i32,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub etag: String,
 }
 
 /// A token to create.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "MoD Serbia figures sync", "partner": "mod-rs-gender",
     "scopes": ["observations:write"], "expires_at": "2027-06-30T00:00:00Z"}))]
@@ -102,15 +81,17 @@ pub struct NewToken {
     pub expires_at: Option<String>,
 }
 
-/// A new token, checked.
-struct TokenInput {
+/// A new token, checked, with its secret.
+#[derive(Debug)]
+pub struct TokenInput {
     name: String,
     partner: Option<String>,
     scopes: Vec<String>,
     expires_at: DateTime<Utc>,
+    secret: String,
 }
 
-fn validate(body: NewToken) -> AppResult<TokenInput> {
+fn check_token(body: NewToken) -> AppResult<TokenInput> {
     let mut check = Check::default();
     let name = check.text("name", body.name, 200);
     let partner = check
@@ -148,215 +129,143 @@ fn validate(body: NewToken) -> AppResult<TokenInput> {
             .map(|scope| scope.as_str().to_owned())
             .collect(),
         expires_at: expires_at.unwrap_or(now),
+        secret: secrets::generate(),
     })
 }
 
-/// Stores a token with a new secret, which only the answer will show.
-fn insert(conn: &mut PgConnection, input: TokenInput, creator: String) -> AppResult<CreatedToken> {
-    if let Some(partner) = &input.partner {
-        let exists: i64 = partners::table
-            .filter(partners::slug.eq(partner))
-            .count()
-            .get_result(conn)?;
-        if exists == 0 {
-            return Err(AppError::conflict_at(
-                "/partner",
-                format!("there is no partner {partner}"),
-            ));
+const FIELDS: &[Field] = &[
+    Field::new("name", Kind::Text).sortable().filterable(),
+    Field::new("partner", Kind::Text)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("scopes", Kind::Text),
+    Field::new("hint", Kind::Text),
+    Field::new("expires_at", Kind::Timestamp)
+        .sortable()
+        .filterable(),
+    Field::new("created_by", Kind::Text).filterable(),
+    Field::new("last_used_at", Kind::Timestamp)
+        .sortable()
+        .filterable()
+        .nullable(),
+    Field::new("revoked_at", Kind::Timestamp)
+        .sortable()
+        .filterable()
+        .nullable(),
+];
+
+pub struct Tokens;
+
+stored!(ApiToken, key: id);
+
+impl Resource for Tokens {
+    type Row = ApiToken;
+    type Body = NewToken;
+    type Item = ApiToken;
+    type Key = Id;
+    type Input = TokenInput;
+    type Scope = ();
+
+    const DESCRIPTOR: &'static Descriptor = &Descriptor {
+        name: "token",
+        plural: "tokens",
+        kind: "api_token",
+        table: "api_tokens",
+        path: "/api/v1/tokens",
+        key: "id",
+        key_description: "The token's id",
+        key_example: "0d6c1b6e-9a7e-4a53-8f49-2c3e5f1b2a10",
+        tag: Tag {
+            name: "tokens",
+            description: "API tokens for machines: scoped, expiring, revocable (admins only)",
+        },
+        spec: &ListSpec {
+            fields: FIELDS,
+            common: RECORD_FIELDS,
+            default_sort: &[("created_at", Dir::Desc)],
+            unique_column: "id",
+            searchable: false,
+            includes: &[],
+        },
+        read: Some(Permission::ManageTokens),
+        write: Permission::ManageTokens,
+        events: Events::None,
+        operations: Operations {
+            replace: false,
+            update: false,
+            ..Operations::ALL
+        },
+        shown_once: Some((
+            "token",
+            "The secret: send it as `Authorization: Bearer <secret>`. It is shown this once \
+             and kept only as a hash.",
+        )),
+        delete_does: Some(
+            "Revokes the token: its next request is a 401. It stays in the list, with \
+             `revoked_at`; revoking it again changes nothing.",
+        ),
+        ..Descriptor::DEFAULT
+    };
+
+    table_resource!(table: api_tokens, key: id, row: ApiToken);
+
+    fn as_body(row: &ApiToken) -> NewToken {
+        NewToken {
+            name: Some(row.name.clone()),
+            partner: row.partner.clone(),
+            scopes: Some(row.scopes.clone()),
+            expires_at: Some(row.expires_at.to_rfc3339()),
         }
     }
-    let secret = secrets::generate();
-    let token = diesel::insert_into(api_tokens::table)
-        .values((
-            api_tokens::name.eq(&input.name),
-            api_tokens::partner.eq(&input.partner),
-            api_tokens::scopes.eq(&input.scopes),
-            api_tokens::secret_hash.eq(secrets::hash(&secret)),
-            api_tokens::hint.eq(secrets::hint(&secret)),
-            api_tokens::expires_at.eq(input.expires_at),
-            api_tokens::created_by.eq(creator),
-        ))
-        .returning(ApiToken::as_returning())
-        .get_result(conn)?;
-    Ok(CreatedToken { token, secret })
-}
 
-fn parse_id(raw: &str) -> AppResult<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound(format!("there is no token {raw}")))
-}
+    fn validate(body: NewToken, _: Option<&str>, _: Option<&ApiToken>) -> AppResult<TokenInput> {
+        check_token(body)
+    }
 
-pub async fn create_token(
-    db: Db,
-    caller: Caller,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> AppResult<HttpResponse> {
-    caller.require(Permission::ManageTokens)?;
-    query::Params::none(req.query_string())?;
-    let body: NewToken = http::from_object(http::json_object(&req, payload).await?)?;
-    let input = validate(body)?;
-    let creator = caller.name();
-    let author = Author::of(&caller, &req);
-    let created =
-        transaction::attributed(&db, author, move |conn| insert(conn, input, creator)).await?;
-    let location = format!("/api/v1/tokens/{}", created.token.id);
-    let body = serde_json::to_value(&created).map_err(AppError::internal)?;
-    let mut response = http::written(StatusCode::CREATED, &body, Some(location));
-    // The secret is shown once: not cached, not kept for an Idempotency-Key replay.
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    response.extensions_mut().insert(idempotency::ShownOnce);
-    Ok(response)
-}
+    fn shown_once(input: &TokenInput) -> Option<String> {
+        Some(input.secret.clone())
+    }
 
-pub async fn list_tokens(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
-    caller.require(Permission::ManageTokens)?;
-    query::Params::none(req.query_string())?;
-    let tokens: Vec<ApiToken> = db
-        .run(|conn| {
-            Ok(api_tokens::table
-                .order((api_tokens::created_at.desc(), api_tokens::id))
-                .select(ApiToken::as_select())
-                .load(conn)?)
-        })
-        .await?;
-    let total = tokens.len() as i64;
-    let meta = ListMeta {
-        page: 1,
-        per_page: total.max(1),
-        total,
-        total_pages: 1,
-    };
-    let body =
-        serde_json::to_value(TokenList { data: tokens, meta }).map_err(AppError::internal)?;
-    Ok(http::read(&req, &caller, &body, &[]))
-}
-
-pub async fn get_token(
-    db: Db,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    caller.require(Permission::ManageTokens)?;
-    query::Params::none(req.query_string())?;
-    let id = parse_id(&id)?;
-    let token = db
-        .run(move |conn| {
-            api_tokens::table
-                .find(id)
-                .select(ApiToken::as_select())
-                .first(conn)
-                .optional()?
-                .ok_or_else(|| AppError::NotFound(format!("there is no token {id}")))
-        })
-        .await?;
-    let body = serde_json::to_value(token).map_err(AppError::internal)?;
-    Ok(http::read(&req, &caller, &body, &[]))
-}
-
-/// Revokes a token: its next request is a 401. The row stays, for the record;
-/// revoking it again changes nothing.
-pub async fn revoke_token(
-    db: Db,
-    caller: Caller,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    caller.require(Permission::ManageTokens)?;
-    query::Params::none(req.query_string())?;
-    let id = parse_id(&id)?;
-    transaction::attributed(&db, Author::of(&caller, &req), move |conn| {
-        let found = diesel::update(api_tokens::table.find(id))
-            .set(api_tokens::revoked_at.eq(diesel::dsl::sql::<
-                diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
-            >("coalesce(revoked_at, now())")))
-            .execute(conn)?;
-        if found == 0 {
-            return Err(AppError::NotFound(format!("there is no token {id}")));
+    /// Stores the token's hash; the secret goes only into the creating answer.
+    fn save(
+        conn: &mut PgConnection,
+        _: &(),
+        _: Option<&ApiToken>,
+        input: TokenInput,
+        context: &WriteContext,
+    ) -> AppResult<ApiToken> {
+        if let Some(partner) = &input.partner {
+            let exists: i64 = partners::table
+                .filter(partners::slug.eq(partner))
+                .count()
+                .get_result(conn)?;
+            if exists == 0 {
+                return Err(AppError::conflict_at(
+                    "/partner",
+                    format!("there is no partner {partner}"),
+                ));
+            }
         }
+        Ok(diesel::insert_into(api_tokens::table)
+            .values((
+                api_tokens::name.eq(&input.name),
+                api_tokens::partner.eq(&input.partner),
+                api_tokens::scopes.eq(&input.scopes),
+                api_tokens::secret_hash.eq(secrets::hash(&input.secret)),
+                api_tokens::hint.eq(secrets::hint(&input.secret)),
+                api_tokens::expires_at.eq(input.expires_at),
+                api_tokens::created_by.eq(context.caller.name()),
+            ))
+            .returning(ApiToken::as_returning())
+            .get_result(conn)?)
+    }
+
+    /// Revokes: the row stays, for the record; revoking again changes nothing.
+    fn delete(conn: &mut PgConnection, row: &ApiToken, _: bool, _: &WriteContext) -> AppResult<()> {
+        diesel::update(api_tokens::table.find(row.id))
+            .set(api_tokens::revoked_at.eq(row.revoked_at.unwrap_or_else(Utc::now)))
+            .execute(conn)?;
         Ok(())
-    })
-    .await?;
-    Ok(HttpResponse::NoContent()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .finish())
-}
-
-pub fn create_token_doc() -> Doc {
-    Doc::new("create_token", "tokens", "Create an API token")
-        .describe(
-            "An API token for a machine: a partner's sync job (bound to the partner, with \
-             `observations:write`), a frontend's preview (`content:read`), a publishing job \
-             (`content:write`). The answer is the only one that shows its secret, as `token`; \
-             only a hash of it is kept. Admins only.",
-        )
-        .security(Security::Needs(Permission::ManageTokens))
-        .json_body::<NewToken>(&["name", "scopes", "expires_at"])
-        .schema::<Scope>()
-        .schema::<ApiToken>()
-        .schema::<CreatedToken>()
-        .answer(
-            Answer::json(
-                201,
-                "Created; the body shows the secret, once",
-                "CreatedToken",
-            )
-            .header("Location", "Where it lives")
-            .header("ETag", "Its tag"),
-        )
-        .problems::<(
-            BadBody,
-            Conflict,
-            PayloadTooLarge,
-            UnsupportedMediaType,
-            Invalid,
-        )>()
-        .problems::<AdminProblems>()
-}
-
-pub fn list_tokens_doc() -> Doc {
-    Doc::new("list_tokens", "tokens", "List API tokens")
-        .describe("Every token, newest first, revoked ones too; never their secrets. Admins only.")
-        .security(Security::Needs(Permission::ManageTokens))
-        .schema::<TokenList>()
-        .answer(Answer::json(200, "The tokens", "TokenList").header("ETag", "The answer's tag"))
-        .answer(Answer::not_modified())
-        .problems::<BadParameter>()
-        .problems::<AdminProblems>()
-}
-
-pub fn get_token_doc() -> Doc {
-    Doc::new("get_token", "tokens", "Read an API token")
-        .describe("A token, without its secret. Admins only.")
-        .security(Security::Needs(Permission::ManageTokens))
-        .typed_path_param(
-            "The token's id",
-            None,
-            <Id as utoipa::PartialSchema>::schema(),
-        )
-        .schema::<ApiToken>()
-        .answer(Answer::json(200, "The token", "ApiToken").header("ETag", "Its tag"))
-        .answer(Answer::not_modified())
-        .problems::<(BadParameter, NotFound)>()
-        .problems::<AdminProblems>()
-}
-
-pub fn revoke_token_doc() -> Doc {
-    Doc::new("revoke_token", "tokens", "Revoke an API token")
-        .describe(
-            "The token's next request is a 401. It stays in the list, with `revoked_at`; \
-             revoking it again changes nothing. Admins only.",
-        )
-        .security(Security::Needs(Permission::ManageTokens))
-        .typed_path_param(
-            "The token's id",
-            None,
-            <Id as utoipa::PartialSchema>::schema(),
-        )
-        .answer(Answer::empty(204, "Revoked"))
-        .problems::<(BadParameter, NotFound)>()
-        .problems::<AdminProblems>()
+    }
 }

@@ -10,16 +10,18 @@
 //! Not in this table, because they are not part of the API: the Swagger UI under
 //! `/docs/` (mounted in `startup.rs`) and the 404 for every other path.
 
-use crate::admin::{self, tokens, users};
+use crate::admin::{self, login};
 use crate::app::ops;
 use crate::content;
 use crate::content::contacts;
 use crate::content::observations::{self, Observations, batch};
 use crate::engine::docs as doc;
+use crate::engine::routes::crud;
 use crate::features::changes::{docs as feed_doc, feed};
 use crate::features::history::{self, audit};
 use crate::features::search;
-use crate::features::webhooks::api as hooks;
+use crate::features::webhooks::deliveries as hooks;
+use crate::features::webhooks::subscriptions::Webhooks;
 use crate::platform::routing::Table;
 
 #[rustfmt::skip]
@@ -32,7 +34,7 @@ pub fn table(t: &mut Table) {
     t.get("/api-docs/openapi.json", ops::openapi, ops::openapi_doc);
 
     // Access tokens: people log in.
-    t.post("/api/v1/auth/token", users::issue_token, users::issue_token_doc);
+    t.post("/api/v1/auth/token", login::issue_token, login::issue_token_doc);
 
     // Content: every kind of the registry (`content::KINDS`) at its path, with list,
     // create, read, replace, update and delete (`engine::routes::crud`). Reads are
@@ -58,29 +60,14 @@ pub fn table(t: &mut Table) {
     t.get("/api/v1/audit", audit::list_audit, history::docs::list_audit_doc);
 
     // Webhooks: admins subscribe receivers to content events and watch deliveries.
-    t.get("/api/v1/webhooks", hooks::list_webhooks, hooks::list_webhooks_doc);
-    t.post("/api/v1/webhooks", hooks::create_webhook, hooks::create_webhook_doc);
-    t.get("/api/v1/webhooks/{id}", hooks::get_webhook, hooks::get_webhook_doc);
-    t.patch("/api/v1/webhooks/{id}", hooks::update_webhook, hooks::update_webhook_doc);
-    t.delete("/api/v1/webhooks/{id}", hooks::delete_webhook, hooks::delete_webhook_doc);
+    crud::<Webhooks>(t);
     t.get("/api/v1/webhooks/{id}/deliveries", hooks::list_deliveries, hooks::list_deliveries_doc);
     t.get("/api/v1/webhooks/{id}/deliveries/{delivery}", hooks::get_delivery, hooks::get_delivery_doc);
     t.post("/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver", hooks::redeliver, hooks::redeliver_doc);
 
-    // User accounts: admins only.
-    t.get("/api/v1/users", users::list_users, users::list_users_doc);
-    t.post("/api/v1/users", users::create_user, users::create_user_doc);
-    t.get("/api/v1/users/{username}", users::get_user, users::get_user_doc);
-    t.patch("/api/v1/users/{username}", users::update_user, users::update_user_doc);
-    t.delete("/api/v1/users/{username}", users::delete_user, users::delete_user_doc);
-
-    // Partners and their API tokens: admins only. A partner's token then writes its
-    // observations through the content routes above.
+    // User accounts, partners and API tokens: admins only (`admin::RESOURCES`). A
+    // partner's token then writes its observations through the content routes.
     for resource in admin::RESOURCES {
         resource.routes(t);
     }
-    t.get("/api/v1/tokens", tokens::list_tokens, tokens::list_tokens_doc);
-    t.post("/api/v1/tokens", tokens::create_token, tokens::create_token_doc);
-    t.get("/api/v1/tokens/{id}", tokens::get_token, tokens::get_token_doc);
-    t.delete("/api/v1/tokens/{id}", tokens::revoke_token, tokens::revoke_token_doc);
 }

@@ -311,12 +311,16 @@ impl Resource for Pages {
 
     table_resource!(table: pages, key: slug, row: Page, select: list_columns);
 
-    fn prepare(body: &serde_json::Map<String, Value>) -> impl std::future::Future<Output = ()> {
+    fn prepare(
+        _: &actix_web::HttpRequest,
+        body: &Map<String, Value>,
+    ) -> impl std::future::Future<Output = AppResult<()>> {
         let markdown = body.get("body").and_then(Value::as_str).map(str::to_owned);
         async move {
             if let Some(markdown) = markdown {
                 markdown::prerender(markdown).await;
             }
+            Ok(())
         }
     }
 

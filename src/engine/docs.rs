@@ -233,13 +233,28 @@ pub fn create<R: Resource>() -> Doc {
     ))
     .security(Security::Needs(R::DESCRIPTOR.write));
     let (doc, body) = body_schema::<R>(doc, BodyUse::Create);
+    let doc = doc.body(body, JSON).item_schema::<R::Item>();
+    let (doc, created) = match R::DESCRIPTOR.shown_once {
+        None => (
+            doc,
+            item_answer::<R>(201, "Created; the body is the new item"),
+        ),
+        Some((field, description)) => {
+            let name = format!("Created{}", base::<R>());
+            let schema = serde_json::json!({"allOf": [
+                {"$ref": format!("#/components/schemas/{}", R::Item::name())},
+                {"type": "object", "required": [field],
+                 "properties": {field: {"type": "string", "description": description}}}
+            ]});
+            (
+                doc.schema_named(name.clone(), schemas::from_json(schema)),
+                Answer::json(201, "Created; the body shows the secret, once", &name)
+                    .header("ETag", "The item's new tag"),
+            )
+        }
+    };
     let mut doc = doc
-        .body(body, JSON)
-        .item_schema::<R::Item>()
-        .answer(
-            item_answer::<R>(201, "Created; the body is the new item")
-                .header("Location", "Where it lives"),
-        )
+        .answer(created.header("Location", "Where it lives"))
         .problems::<BodyWrite>();
     if R::DESCRIPTOR.parent.is_some() {
         doc = doc.problems::<NotFound>();
@@ -301,6 +316,7 @@ pub fn delete<R: Resource>() -> Doc {
         params.push(schemas::boolean_query("cascade", cascade));
     }
     on_item::<R>("delete", format!("Delete {}", a(R::DESCRIPTOR.name)))
+        .describe(R::DESCRIPTOR.delete_does.unwrap_or("Deletes it."))
         .security(Security::Needs(R::DESCRIPTOR.write))
         .params(params)
         .answer(Answer::empty(204, "Deleted"))

@@ -47,6 +47,23 @@ pub fn to_json<T: Serialize>(value: &T) -> Value {
 /// lists read the columns `columns(&view)` gives (a table whose heavy columns a
 /// fieldset can leave unread) instead of the whole row.
 macro_rules! table_resource {
+    (table: $table:ident, key: id, row: $Row:ident $(,)?) => {
+        $crate::engine::table_resource!(@common $table, $Row);
+        $crate::engine::table_resource!(@list $table, $Row, |_| $Row::as_select());
+
+        /// A key that is not a UUID names nothing.
+        fn find(
+            conn: &mut diesel::PgConnection,
+            _: &(),
+            key: &str,
+            lock: bool,
+        ) -> $crate::platform::error::AppResult<Option<$Row>> {
+            match uuid::Uuid::parse_str(key) {
+                Ok(id) => Self::find_by_id(conn, id, lock),
+                Err(_) => Ok(None),
+            }
+        }
+    };
     (table: $table:ident, key: $key:ident, row: $Row:ident $(,)?) => {
         $crate::engine::table_resource!(@rows $table, $key, $Row);
         $crate::engine::table_resource!(@list $table, $Row, |_| $Row::as_select());
@@ -72,14 +89,7 @@ macro_rules! table_resource {
         }
     };
     (@rows $table:ident, $key:ident, $Row:ident) => {
-        fn resolve_scope(
-            _: &mut diesel::PgConnection,
-            _: &str,
-            _: $crate::platform::visibility::Access,
-            _: bool,
-        ) -> $crate::platform::error::AppResult<()> {
-            Ok(())
-        }
+        $crate::engine::table_resource!(@common $table, $Row);
 
         fn find(
             conn: &mut diesel::PgConnection,
@@ -95,6 +105,16 @@ macro_rules! table_resource {
             } else {
                 query.first(conn).optional()?
             })
+        }
+    };
+    (@common $table:ident, $Row:ident) => {
+        fn resolve_scope(
+            _: &mut diesel::PgConnection,
+            _: &str,
+            _: $crate::platform::visibility::Access,
+            _: bool,
+        ) -> $crate::platform::error::AppResult<()> {
+            Ok(())
         }
 
         fn find_by_id(

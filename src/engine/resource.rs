@@ -3,6 +3,7 @@
 //! kinds and every feature read), `Stored` (what every row tells), and the
 //! `Resource` trait (how rows are found, checked, saved and shown).
 
+use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde::Serialize;
@@ -72,6 +73,12 @@ pub struct Descriptor {
     pub events: Events,
     /// Which of the six operations it has.
     pub operations: Operations,
+    /// The field and description of a secret its creating answer shows once
+    /// (`Resource::shown_once`).
+    pub shown_once: Option<(&'static str, &'static str)>,
+    /// What DELETE does, if not a plain deletion (a token is revoked), for the
+    /// document.
+    pub delete_does: Option<&'static str>,
 }
 
 /// The item a nested collection lives under (an observation's metric).
@@ -195,6 +202,8 @@ impl Descriptor {
         transfer: None,
         events: Events::Content,
         operations: Operations::ALL,
+        shown_once: None,
+        delete_does: None,
     };
 
     /// The item's path: the collection's and the key's parameter.
@@ -372,12 +381,24 @@ pub trait Resource: Sized + Sync + 'static {
     /// Of these ids, those `access` may see now: the feed shows their items.
     fn visible(conn: &mut PgConnection, ids: &[Uuid], access: Access) -> AppResult<Vec<Uuid>>;
 
-    /// Work on a write's body that is costly and needs no database (rendering
-    /// Markdown), done before the write takes a connection; validation then finds
-    /// it done. `body` is the body as sent (a merge patch for PATCH).
-    fn prepare(body: &Map<String, Value>) -> impl std::future::Future<Output = ()> {
-        let _ = body;
-        std::future::ready(())
+    /// Work on a write's body that is costly, or needs the request, and no
+    /// database (rendering Markdown; checking a webhook's address against the
+    /// operator's settings), done before the write takes a connection; validation
+    /// then finds it done. `body` is the body as sent (a merge patch for PATCH).
+    fn prepare(
+        req: &HttpRequest,
+        body: &Map<String, Value>,
+    ) -> impl std::future::Future<Output = AppResult<()>> {
+        let _ = (req, body);
+        std::future::ready(Ok(()))
+    }
+
+    /// A secret the creating answer shows once (an API token, a webhook's signing
+    /// secret), under `Descriptor::shown_once`; it is never stored as it is shown,
+    /// and never replayed.
+    fn shown_once(input: &Self::Input) -> Option<String> {
+        let _ = input;
+        None
     }
 
     /// Whether a write with this body (a merge patch for PATCH) to the item `key`

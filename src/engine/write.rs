@@ -18,6 +18,7 @@ use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http::{self, Preconditions};
+use crate::platform::idempotency;
 use crate::platform::query::Params;
 use crate::platform::visibility::Access;
 
@@ -26,6 +27,23 @@ fn represent_one<R: Resource>(conn: &mut diesel::PgConnection, row: R::Row) -> A
     R::represent(conn, vec![row], &Default::default(), Access::Everything)?
         .pop()
         .ok_or_else(|| AppError::internal("represent returned nothing"))
+}
+
+/// A body's checks made before the write (`Resource::prepare`) and its validation,
+/// as one answer: every invalid field of both is named.
+fn together<T>(prepared: AppResult<()>, validated: AppResult<T>) -> AppResult<T> {
+    match (prepared, validated) {
+        (Ok(()), validated) => validated,
+        (Err(AppError::Validation(mut first)), Err(AppError::Validation(more))) => {
+            let new: Vec<_> = more
+                .into_iter()
+                .filter(|error| !first.iter().any(|seen| seen.pointer == error.pointer))
+                .collect();
+            first.extend(new);
+            Err(AppError::Validation(first))
+        }
+        (Err(error), _) => Err(error),
+    }
 }
 
 /// The answer to a write: the item as an editor reads it, with its stored tag.
@@ -43,24 +61,34 @@ pub async fn create<R: Resource>(
     caller.require(R::DESCRIPTOR.write)?;
     Params::none(req.query_string())?;
     let object = http::json_object(&req, payload).await?;
-    R::prepare(&object).await;
+    let prepared = R::prepare(&req, &object).await;
     let mode = LockMode::of::<R>(&object, None);
     let values = R::DESCRIPTOR.values_named(&object);
     let body = parse_body::<R>(object)?;
     let author = Author::of(&caller, &req);
-    let (item, key, etag) = db
+    let (mut item, key, etag, secret) = db
         .transaction(move |conn| {
-            let input = R::validate(body, None, None)?;
+            let input = together(prepared, R::validate(body, None, None))?;
             let scope = begin_write::<R>(conn, &author, &scope, mode)?;
             R::authorise(&caller, &scope, None, Some(&input))?;
+            let secret = R::shown_once(&input);
             let row = R::save(conn, &scope, None, input, &WriteContext::of(&caller))?;
             let (key, etag) = (row.key(), row.etag().to_owned());
-            Ok((represent_one::<R>(conn, row)?, key, etag))
+            Ok((represent_one::<R>(conn, row)?, key, etag, secret))
         })
         .await
         .map_err(|error| R::DESCRIPTOR.explain(error, &values))?;
     let location = item_url(&req, &key, false);
-    Ok(answer(StatusCode::CREATED, &item, &etag, Some(location)))
+    let (Some(secret), Some((field, _))) = (secret, R::DESCRIPTOR.shown_once) else {
+        return Ok(answer(StatusCode::CREATED, &item, &etag, Some(location)));
+    };
+    if let Value::Object(fields) = &mut item {
+        fields.insert(field.to_owned(), Value::String(secret));
+    }
+    let mut response = answer(StatusCode::CREATED, &item, &etag, Some(location));
+    // A secret is shown once: never kept for an Idempotency-Key replay.
+    response.extensions_mut().insert(idempotency::ShownOnce);
+    Ok(response)
 }
 
 pub async fn replace<R: Resource>(
@@ -119,7 +147,7 @@ pub async fn put<R: Resource>(
         location,
         revive,
     } = put;
-    R::prepare(&object).await;
+    let prepared = R::prepare(req, &object).await;
     let preconditions = Preconditions::of(req);
     let mode = LockMode::of::<R>(&object, Some(&key));
     let mut values = R::DESCRIPTOR.values_named(&object);
@@ -134,7 +162,10 @@ pub async fn put<R: Resource>(
             };
             // RFC 9110: the preconditions before the body.
             preconditions.check(existing.as_ref().map(Stored::etag))?;
-            let input = R::validate(parse_body::<R>(object)?, Some(&key), existing.as_ref())?;
+            let input = together(
+                prepared,
+                R::validate(parse_body::<R>(object)?, Some(&key), existing.as_ref()),
+            )?;
             R::authorise(&caller, &scope, existing.as_ref(), Some(&input))?;
             let context = WriteContext {
                 caller: &caller,
@@ -192,7 +223,7 @@ pub async fn update<R: Resource>(
     for field in COMMON_READ_ONLY.iter().chain(R::DESCRIPTOR.read_only) {
         patch.remove(*field);
     }
-    R::prepare(&patch).await;
+    let prepared = R::prepare(&req, &patch).await;
     let preconditions = Preconditions::of(&req);
     let mode = LockMode::of::<R>(&patch, Some(&key));
     let mut values = R::DESCRIPTOR.values_named(&patch);
@@ -204,7 +235,7 @@ pub async fn update<R: Resource>(
             let existing =
                 R::find(conn, &scope, &key, true)?.ok_or_else(|| not_found::<R>(&key))?;
             preconditions.check(Some(existing.etag()))?;
-            let input = merged::<R>(patch, &existing)?;
+            let input = together(prepared, merged::<R>(patch, &existing))?;
             R::authorise(&caller, &scope, Some(&existing), Some(&input))?;
             let row = R::save(
                 conn,

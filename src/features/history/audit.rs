@@ -16,22 +16,21 @@ use utoipa::ToSchema;
 
 use crate::admin;
 use crate::content;
+use crate::features::webhooks;
 use crate::platform::auth::{Caller, Permission};
 use crate::platform::db::Db;
 use crate::platform::error::AppResult;
 use crate::platform::http;
 use crate::platform::query::{ListMeta, Paging, Params};
 
-/// What the audit log records that is not a resource on the engine.
-const OTHER_TYPES: &[&str] = &["user", "api_token", "webhook"];
-
-/// Every type the audit log records: content, the admin resources, and the rest.
+/// Every type the audit log records: content, and every other resource on the
+/// engine (the admin resources, webhook subscriptions).
 pub fn types() -> Vec<&'static str> {
     content::KINDS
         .iter()
         .chain(admin::RESOURCES)
+        .chain(webhooks::RESOURCES)
         .map(|kind| kind.descriptor().kind)
-        .chain(OTHER_TYPES.iter().copied())
         .collect()
 }
 

@@ -8,14 +8,16 @@
 //!   nothing);
 //! - `send`: one delivery over HTTP, signed, to an address that passed the check
 //!   against private networks after DNS resolution;
-//! - `api`: the subscriptions and their delivery logs, for admins.
+//! - `subscriptions`: the subscriptions, a resource on the engine, for admins;
+//! - `deliveries`: their delivery logs, and redelivery.
 //!
 //! `run` is the loop every instance runs beside the server.
 
-pub mod api;
+pub mod deliveries;
 pub mod events;
 pub mod outbox;
 pub mod send;
+pub mod subscriptions;
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -23,7 +25,11 @@ use std::time::Duration;
 
 use actix_web::web;
 
+use crate::engine::Kind;
 use crate::platform::db::PgPool;
+
+/// The resources of webhooks on the engine: the subscriptions.
+pub static RESOURCES: &[&dyn Kind] = &[&subscriptions::Webhooks];
 
 /// Turns `host:port` into addresses: the system's resolver, or a test's.
 pub type Resolve = Arc<dyn Fn(&str) -> std::io::Result<Vec<SocketAddr>> + Send + Sync>;

@@ -10,6 +10,8 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        version -> Int4,
+        etag -> Text,
     }
 }
 
@@ -174,6 +176,9 @@ diesel::table! {
         created_at -> Timestamptz,
         last_used_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        updated_at -> Timestamptz,
+        etag -> Text,
     }
 }
 
@@ -265,6 +270,8 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        version -> Int4,
+        etag -> Text,
     }
 }
 

@@ -1,0 +1,218 @@
+//! The login, `POST /api/v1/auth/token`: a username and a password for a JWT, and
+//! the argon2id hashing of passwords, which is expensive on purpose and so rationed.
+
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use actix_web::http::header;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::users::{self, MAX_PASSWORD};
+use crate::platform::auth::{JwtKeys, Role, TOKEN_LIFETIME};
+use crate::platform::db::Db;
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::http;
+use crate::platform::openapi::problems::{
+    BadBody, Invalid, PayloadTooLarge, TooManyRequests, Unavailable, UnsupportedMediaType,
+    WrongCredentials,
+};
+use crate::platform::openapi::{Answer, Doc};
+use crate::platform::query;
+use crate::platform::ratelimit::{self, Limits, Permit};
+use crate::platform::validate::Check;
+
+/// Credentials to exchange for an access token.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "admin", "password": "the password from data/admin-password"}))]
+pub struct TokenRequest {
+    /// The account's username.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
+    )]
+    pub username: Option<String>,
+    /// The account's password.
+    #[schema(min_length = 1, max_length = 1024)]
+    pub password: Option<String>,
+}
+
+/// An access token (RFC 6749 section 5.1).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...", "token_type": "Bearer", "expires_in": 3600}))]
+pub struct TokenResponse {
+    /// A JWT to send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+}
+
+pub fn hash_password(password: &str) -> AppResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(AppError::internal)
+}
+
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// Verified against when the user does not exist, so that a wrong username costs as
+/// long as a wrong password and the two cannot be told apart.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("not a real password").unwrap_or_default());
+
+/// Password checks running now. Each takes about 19 MiB and a core for a moment, so
+/// only a few run at once; the rest are told to come back (429), rather than let a
+/// burst of logins exhaust memory and starve the database work. One client holds at
+/// most `MAX_HASHING_PER_CLIENT` of them, so that its flood cannot take them all.
+static HASHING: AtomicUsize = AtomicUsize::new(0);
+const MAX_HASHING: usize = 8;
+const MAX_HASHING_PER_CLIENT: usize = 2;
+
+struct HashingSlot {
+    _client: Permit,
+}
+
+impl HashingSlot {
+    fn take(limits: &Limits, client: &str) -> AppResult<Self> {
+        let busy = || {
+            AppError::TooManyRequests("too many logins at once; try again in a moment".to_owned())
+        };
+        let permit = limits
+            .hashing
+            .try_take(client, MAX_HASHING_PER_CLIENT)
+            .ok_or_else(busy)?;
+        if HASHING.fetch_add(1, Ordering::AcqRel) >= MAX_HASHING {
+            HASHING.fetch_sub(1, Ordering::AcqRel);
+            return Err(busy());
+        }
+        Ok(Self { _client: permit })
+    }
+}
+
+impl Drop for HashingSlot {
+    fn drop(&mut self) {
+        HASHING.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+pub async fn issue_token(
+    db: Db,
+    keys: web::Data<JwtKeys>,
+    limits: web::Data<Limits>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    // Counted per client before anything else, whatever the request turns out to be.
+    let client = ratelimit::client_key(ratelimit::client_address(
+        req.peer_addr(),
+        req.headers(),
+        &limits.trusted_proxies,
+    ));
+    let attempts =
+        limits
+            .logins_per_client
+            .hit(&client)
+            .map_err(|standing| AppError::RateLimited {
+                detail: "too many logins from this address".to_owned(),
+                standing,
+            })?;
+    req.extensions_mut().insert(attempts);
+    query::Params::none(req.query_string())?;
+    let body: TokenRequest = http::from_object(http::json_object(&req, payload).await?)?;
+    let mut check = Check::default();
+    let username = check.text("username", body.username, 100);
+    let password = check.long_text("password", body.password, MAX_PASSWORD);
+    if password.is_empty() {
+        check.fail("password", crate::platform::validate::REQUIRED);
+    }
+    check.finish(())?;
+    // A login told to come back because the checks are busy is not an attempt.
+    let slot = HashingSlot::take(&limits, &client)?;
+    // Whatever the password: a username that failed too often waits out its window.
+    // Every attempt counts as a failure from the start, and a success clears the
+    // count: attempts sent together cannot all slip in before the first fails.
+    limits
+        .failures_per_username
+        .hit(&username)
+        .map_err(|standing| AppError::RateLimited {
+            detail: "too many failed logins for this username".to_owned(),
+            standing,
+        })?;
+    let name = username.clone();
+    let user = db.run(move |conn| users::find(conn, &name)).await?;
+    let verified = web::block(move || {
+        let _slot = slot;
+        match &user {
+            Some(user) if verify_password(&user.password_hash, &password) => Some(user.clone()),
+            Some(_) => None,
+            None => {
+                verify_password(&DUMMY_HASH, &password);
+                None
+            }
+        }
+    })
+    .await?;
+    let Some(user) = verified else {
+        return Err(AppError::Unauthorized {
+            detail: "wrong username or password".to_owned(),
+            invalid_token: false,
+        });
+    };
+    limits.failures_per_username.clear(&username);
+    let role = Role::parse(&user.role).ok_or_else(|| {
+        AppError::internal(format!("user {} has role {}", user.username, user.role))
+    })?;
+    let token = keys.issue(&user.username, role)?;
+    let mut response = HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(TokenResponse {
+            access_token: token,
+            token_type: "Bearer".to_owned(),
+            expires_in: TOKEN_LIFETIME,
+        });
+    // A token is shown once: not kept for an Idempotency-Key replay.
+    response
+        .extensions_mut()
+        .insert(crate::platform::idempotency::ShownOnce);
+    Ok(response)
+}
+
+pub fn issue_token_doc() -> Doc {
+    Doc::new("issue_token", "auth", "Get an access token")
+        .describe(
+            "Exchanges a username and password for a JWT valid for an hour. A wrong username \
+             and a wrong password give the same 401. Limited: 30 attempts a minute per client \
+             address, and after 10 failed logins for a username within 15 minutes its logins \
+             are a 429 until the window has passed; password checks are expensive on purpose, \
+             and too many at once are a 429 too.",
+        )
+        .json_body::<TokenRequest>(&["username", "password"])
+        .schema::<TokenResponse>()
+        .answer(Answer::json(200, "The token", "TokenResponse"))
+        .problems::<(
+            BadBody,
+            WrongCredentials,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            Invalid,
+            TooManyRequests,
+            Unavailable,
+        )>()
+}

@@ -1,0 +1,334 @@
+//! Webhook subscriptions, at `/api/v1/webhooks`, for admins: a resource on the
+//! engine. Creating one shows its signing secret, once; a PATCH pauses or resumes
+//! it, and resuming forgets its failures. Their delivery logs are `deliveries`.
+
+use std::future::Future;
+
+use actix_web::{HttpRequest, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+use uuid::Uuid;
+
+use super::WebhookSettings;
+use super::events;
+use super::send::{new_secret, refuse_url};
+use crate::engine::{
+    Descriptor, Events, Operations, Resource, Tag, WriteContext, stored, table_resource,
+};
+use crate::platform::auth::Permission;
+use crate::platform::db::schema::webhooks;
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::query::{Dir, Field, Kind, ListSpec, RECORD_FIELDS};
+use crate::platform::validate::{Check, Id, REQUIRED};
+
+/// A subscription, as admins read it: never its secret, which only the creating
+/// answer shows.
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
+#[diesel(table_name = webhooks, check_for_backend(diesel::pg::Pg))]
+pub struct Webhook {
+    /// Its id: the key in the URL.
+    pub id: Uuid,
+    /// Where deliveries are POSTed (http or https).
+    #[schema(example = "https://hooks.example.org/seesac")]
+    pub url: String,
+    /// The events it wants: names (`page.published`), `<type>.*`, or `*`.
+    #[schema(example = json!(["page.*", "observation.upserted"]))]
+    pub events: Vec<String>,
+    /// What it is for.
+    pub description: Option<String>,
+    /// Whether events are delivered to it; a paused subscription keeps its events
+    /// and gets them when it is active again.
+    pub active: bool,
+    /// Why the service paused it, if it did (deliveries that kept failing).
+    pub paused_reason: Option<String>,
+    /// Deliveries in a row that failed for good; after 5 the service pauses it.
+    pub failures: i32,
+    /// Who created it.
+    pub created_by: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Read-only: 1 at creation, one more on every change.
+    pub version: i32,
+    #[serde(skip)]
+    pub secret: String,
+    #[serde(skip)]
+    pub etag: String,
+}
+
+/// The body of POST (`url` and `events` required) and PATCH (what it sends
+/// changes).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "https://hooks.example.org/seesac", "events": ["page.published", "page.deleted"],
+    "description": "Rebuild the static site"}))]
+pub struct WebhookBody {
+    /// An http or https URL; not a private, loopback or link-local address unless
+    /// the operator allows them. At most 2,000 characters.
+    #[schema(max_length = 2000, pattern = "^https?://[^\\x00-\\x20]+$")]
+    pub url: Option<String>,
+    /// Event names, `<type>.*` or `*`: 1 to 50 of them.
+    #[schema(schema_with = event_patterns)]
+    pub events: Option<Vec<String>>,
+    /// What it is for, at most 500 characters; empty clears it.
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
+    /// `false` pauses it; `true` resumes it (and forgets its failures).
+    pub active: Option<bool>,
+}
+
+/// The events a subscription may ask for, for the document.
+fn event_patterns() -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(events::patterns())),
+        )
+        .min_items(Some(1))
+        .max_items(Some(50))
+        .description(Some("Event names, `<type>.*` or `*`: 1 to 50 of them."))
+}
+
+/// A checked body.
+#[derive(Debug)]
+pub struct WebhookInput {
+    url: String,
+    events: Vec<String>,
+    description: Option<String>,
+    active: bool,
+    /// The signing secret, made for a new subscription.
+    secret: String,
+}
+
+fn check_body(body: WebhookBody, existing: Option<&Webhook>) -> AppResult<WebhookInput> {
+    let mut check = Check::default();
+    let url = match (body.url, existing) {
+        (Some(url), _) => {
+            if url.chars().count() > 2000 {
+                check.fail("url", "must be at most 2000 characters");
+            } else if let Some(refused) = refuse_url(&url, true) {
+                check.fail("url", refused);
+            }
+            url
+        }
+        (None, Some(existing)) => existing.url.clone(),
+        (None, None) => {
+            check.fail("url", REQUIRED);
+            String::new()
+        }
+    };
+    let events = match (body.events, existing) {
+        (Some(events), _) => {
+            if events.is_empty() || events.len() > 50 {
+                check.fail("events", "must list 1 to 50 events");
+            }
+            let mut unique: Vec<String> = Vec::new();
+            for (i, event) in events.into_iter().enumerate() {
+                if !events::is_pattern(&event) {
+                    check.fail(
+                        &format!("events/{i}"),
+                        format!(
+                            "{event:?} is not an event: use one of {}, `<type>.*` or `*`",
+                            events::catalog().join(", ")
+                        ),
+                    );
+                } else if !unique.contains(&event) {
+                    unique.push(event);
+                }
+            }
+            unique
+        }
+        (None, Some(existing)) => existing.events.clone(),
+        (None, None) => {
+            check.fail("events", REQUIRED);
+            Vec::new()
+        }
+    };
+    let description = match (body.description, existing) {
+        (Some(text), _) => check.optional_text("description", Some(text), 500),
+        (None, Some(existing)) => existing.description.clone(),
+        (None, None) => None,
+    };
+    let active = body
+        .active
+        .or(existing.map(|webhook| webhook.active))
+        .unwrap_or(true);
+    check.finish(WebhookInput {
+        url,
+        events,
+        description,
+        active,
+        secret: existing.map_or_else(new_secret, |webhook| webhook.secret.clone()),
+    })
+}
+
+const FIELDS: &[Field] = &[
+    Field::new("url", Kind::Text).sortable().filterable(),
+    Field::new("events", Kind::Text),
+    Field::new("description", Kind::Text),
+    Field::new("active", Kind::Bool).sortable().filterable(),
+    Field::new("paused_reason", Kind::Text),
+    Field::new("failures", Kind::Integer)
+        .sortable()
+        .filterable(),
+    Field::new("created_by", Kind::Text).filterable(),
+];
+
+pub struct Webhooks;
+
+stored!(Webhook, key: id);
+
+impl Resource for Webhooks {
+    type Row = Webhook;
+    type Body = WebhookBody;
+    type Item = Webhook;
+    type Key = Id;
+    type Input = WebhookInput;
+    type Scope = ();
+
+    const DESCRIPTOR: &'static Descriptor = &Descriptor {
+        name: "webhook",
+        plural: "webhooks",
+        kind: "webhook",
+        table: "webhooks",
+        path: "/api/v1/webhooks",
+        key: "id",
+        key_description: "The subscription's id",
+        key_example: "0b5e4f3c-6f7d-4d0e-9a51-2f1b7f0f6a11",
+        tag: Tag {
+            name: "webhooks",
+            description: "Signed, retried webhooks of content changes (admins only)",
+        },
+        spec: &ListSpec {
+            fields: FIELDS,
+            common: RECORD_FIELDS,
+            default_sort: &[("created_at", Dir::Desc)],
+            unique_column: "id",
+            searchable: false,
+            includes: &[],
+        },
+        read: Some(Permission::ManageWebhooks),
+        write: Permission::ManageWebhooks,
+        events: Events::None,
+        operations: Operations {
+            replace: false,
+            ..Operations::ALL
+        },
+        shown_once: Some((
+            "secret",
+            "The signing secret (`whsec_` and base64), as the Standard Webhooks libraries \
+             take it. Shown once: keep it.",
+        )),
+        delete_does: Some(
+            "Deletes the subscription and its delivery log; nothing more is sent to it.",
+        ),
+        ..Descriptor::DEFAULT
+    };
+
+    table_resource!(table: webhooks, key: id, row: Webhook);
+
+    /// The address is checked against the operator's settings here, where the
+    /// request's are at hand: a private one is refused unless they allow it.
+    fn prepare(
+        req: &HttpRequest,
+        body: &Map<String, Value>,
+    ) -> impl Future<Output = AppResult<()>> {
+        let allow_private = req
+            .app_data::<web::Data<WebhookSettings>>()
+            .is_some_and(|settings| settings.allow_private);
+        let refused = body
+            .get("url")
+            .and_then(Value::as_str)
+            .and_then(|url| refuse_url(url, allow_private));
+        std::future::ready(match refused {
+            Some(refused) => Err(AppError::invalid("/url", refused)),
+            None => Ok(()),
+        })
+    }
+
+    fn as_body(row: &Webhook) -> WebhookBody {
+        WebhookBody {
+            url: Some(row.url.clone()),
+            events: Some(row.events.clone()),
+            description: row.description.clone(),
+            active: Some(row.active),
+        }
+    }
+
+    /// A merge patch may not clear what a subscription cannot be without.
+    fn validate(
+        body: WebhookBody,
+        _: Option<&str>,
+        existing: Option<&Webhook>,
+    ) -> AppResult<WebhookInput> {
+        let mut check = Check::default();
+        if existing.is_some() {
+            for (field, absent) in [
+                ("url", body.url.is_none()),
+                ("events", body.events.is_none()),
+                ("active", body.active.is_none()),
+            ] {
+                if absent {
+                    check.fail(field, "cannot be null: leave it out to keep it");
+                }
+            }
+        }
+        check.finish(())?;
+        check_body(body, None)
+    }
+
+    fn shown_once(input: &WebhookInput) -> Option<String> {
+        Some(input.secret.clone())
+    }
+
+    /// Resuming a paused subscription forgets its failures.
+    fn save(
+        conn: &mut PgConnection,
+        _: &(),
+        existing: Option<&Webhook>,
+        input: WebhookInput,
+        context: &WriteContext,
+    ) -> AppResult<Webhook> {
+        let fields = (
+            webhooks::url.eq(input.url),
+            webhooks::events.eq(input.events),
+            webhooks::description.eq(input.description),
+            webhooks::active.eq(input.active),
+        );
+        let Some(existing) = existing else {
+            return Ok(diesel::insert_into(webhooks::table)
+                .values((
+                    fields,
+                    webhooks::secret.eq(input.secret),
+                    webhooks::created_by.eq(context.caller.name()),
+                ))
+                .returning(Webhook::as_returning())
+                .get_result(conn)?);
+        };
+        let resumed = input.active && !existing.active;
+        let (failures, reason) = if resumed || !input.active {
+            (0, None)
+        } else {
+            (existing.failures, existing.paused_reason.clone())
+        };
+        Ok(diesel::update(webhooks::table.find(existing.id))
+            .set((
+                fields,
+                webhooks::failures.eq(failures),
+                webhooks::paused_reason.eq(reason),
+            ))
+            .returning(Webhook::as_returning())
+            .get_result(conn)?)
+    }
+
+    fn delete(conn: &mut PgConnection, row: &Webhook, _: bool, _: &WriteContext) -> AppResult<()> {
+        diesel::delete(webhooks::table.find(row.id)).execute(conn)?;
+        Ok(())
+    }
+}
