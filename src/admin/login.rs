@@ -136,13 +136,7 @@ pub async fn issue_token(
     req.extensions_mut().insert(attempts);
     query::Params::none(req.query_string())?;
     let body: TokenRequest = http::from_object(http::json_object(&req, payload).await?)?;
-    let mut check = Check::default();
-    let username = check.text("username", body.username, 100);
-    let password = check.long_text("password", body.password, MAX_PASSWORD);
-    if password.is_empty() {
-        check.fail("password", crate::platform::validate::REQUIRED);
-    }
-    check.finish(())?;
+    let (username, password) = credentials(body)?;
     // A login told to come back because the checks are busy is not an attempt.
     let slot = HashingSlot::take(&limits, &client)?;
     // Whatever the password: a username that failed too often waits out its window.
@@ -176,6 +170,23 @@ pub async fn issue_token(
         });
     };
     limits.failures_per_username.clear(&username);
+    token_response(&keys, &user)
+}
+
+/// The username and password of a login, checked before any password is hashed.
+fn credentials(body: TokenRequest) -> AppResult<(String, String)> {
+    let mut check = Check::default();
+    let username = check.text("username", body.username, 100);
+    let password = check.long_text("password", body.password, MAX_PASSWORD);
+    if password.is_empty() {
+        check.fail("password", crate::platform::validate::REQUIRED);
+    }
+    check.finish(())?;
+    Ok((username, password))
+}
+
+/// The answer to a login that succeeded: a token with the role the user has now.
+fn token_response(keys: &JwtKeys, user: &users::User) -> AppResult<HttpResponse> {
     let role = Role::parse(&user.role).ok_or_else(|| {
         AppError::internal(format!("user {} has role {}", user.username, user.role))
     })?;

@@ -110,6 +110,32 @@ async fn housekeeping(pool: PgPool) {
     }
 }
 
+/// The tasks that run beside the server: the change log's sequencer, the
+/// housekeeping, and the webhook deliveries unless they are turned off.
+fn spawn_background(state: &AppState) {
+    actix_web::rt::spawn(changes::run(state.pool.clone()));
+    actix_web::rt::spawn(housekeeping(state.pool.clone()));
+    if state.limits.webhooks.deliver {
+        actix_web::rt::spawn(webhooks::run(
+            state.pool.clone(),
+            state.limits.webhooks.clone(),
+        ));
+    }
+}
+
+/// The number of workers and the connections each may hold, for a cap of
+/// `max_connections` on the whole server.
+fn workers(max_connections: usize) -> (usize, usize) {
+    // The cap is on the whole server; actix applies it per worker (so it is met
+    // to within one connection per worker).
+    let workers = std::thread::available_parallelism()
+        .map_or(2, usize::from)
+        .min(max_connections)
+        .max(1);
+    let per_worker = max_connections.div_ceil(workers).max(1);
+    (workers, per_worker)
+}
+
 /// Builds the server on a bound listener; awaiting it serves until SIGINT or SIGTERM.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     run_with_metrics(listener, None, state)
@@ -126,14 +152,7 @@ pub fn run_with_metrics(
         .map_err(std::io::Error::other)?;
     let document = web::Data::new(document);
     let links = web::Data::new(Links::of(&Table::of(routes::table)));
-    actix_web::rt::spawn(changes::run(state.pool.clone()));
-    actix_web::rt::spawn(housekeeping(state.pool.clone()));
-    if state.limits.webhooks.deliver {
-        actix_web::rt::spawn(webhooks::run(
-            state.pool.clone(),
-            state.limits.webhooks.clone(),
-        ));
-    }
+    spawn_background(&state);
     let webhook_settings = web::Data::new(state.limits.webhooks.clone());
     let pool = web::Data::new(state.pool);
     let read_cache = std::sync::Arc::new(ReadCache::new(state.limits.read_cache_bytes));
@@ -157,13 +176,7 @@ pub fn run_with_metrics(
         limits.writes_per_minute,
         limits.trusted_proxies.clone(),
     ));
-    // The cap is on the whole server; actix applies it per worker (so it is met
-    // to within one connection per worker).
-    let workers = std::thread::available_parallelism()
-        .map_or(2, usize::from)
-        .min(limits.max_connections)
-        .max(1);
-    let per_worker = limits.max_connections.div_ceil(workers).max(1);
+    let (workers, per_worker) = workers(limits.max_connections);
     let header_timeout = limits.header_timeout;
     let body_timeout = web::Data::new(http::body::BodyTimeout(limits.body_timeout));
     let server_limits = web::Data::new(limits);

@@ -1,5 +1,6 @@
 //! The engine: what every resource shares. A resource declares itself once (its
-//! `Descriptor` and `Resource` impl, `resource`); the engine serves it:
+//! `Descriptor`, `descriptor`, and `Resource` impl, `resource`); the engine
+//! serves it:
 //!
 //! - `read`: lists and items, with visibility, fieldsets, ETags and 304;
 //! - `write`: the one write path (create, replace, merge-patch, delete, restore),
@@ -13,6 +14,7 @@
 //! The engine names no resource and no feature: content and admin resources are
 //! built on it, and features plug in through `Kind`.
 
+pub mod descriptor;
 pub mod docs;
 pub mod lineage;
 pub mod many;
@@ -28,13 +30,12 @@ pub mod write;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use descriptor::{Descriptor, Events, Operations, Parent, Search, Section, Tag};
 pub use lineage::Lineage;
 pub use present::present;
 pub use registry::Kind;
 pub(crate) use resource::stored;
-pub use resource::{
-    Descriptor, Events, Operations, Parent, Resource, Search, Section, Stored, Tag,
-};
+pub use resource::{Resource, Stored};
 pub use transaction::{Author, Revival, WriteContext};
 
 pub fn to_json<T: Serialize>(value: &T) -> Value {

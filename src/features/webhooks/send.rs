@@ -101,24 +101,12 @@ impl Outcome {
     }
 }
 
-/// Sends one delivery.
-pub fn deliver(delivery: &Claimed, settings: &WebhookSettings) -> Outcome {
-    let started = Instant::now();
-    let outcome = |status: Option<i32>, error: Option<String>, response: Option<String>| Outcome {
-        status,
-        error,
-        response,
-        duration: started.elapsed(),
-    };
-    if let Some(refused) = refuse_url(&delivery.url, settings.allow_private) {
-        return outcome(None, Some(format!("the URL {refused}")), None);
-    }
-    let body = serde_json::to_vec(&delivery.payload).unwrap_or_default();
-    let id = delivery.id.to_string();
-    let timestamp = chrono::Utc::now().timestamp();
+/// The HTTP client of one delivery: its time limits, no redirects, and a resolver
+/// that refuses private addresses unless they are allowed.
+fn agent(settings: &WebhookSettings) -> ureq::Agent {
     let resolve = settings.resolve.clone();
     let allow_private = settings.allow_private;
-    let agent = ureq::AgentBuilder::new()
+    ureq::AgentBuilder::new()
         .timeout_connect(settings.timeout.min(Duration::from_secs(5)))
         .timeout(settings.timeout)
         .redirects(0)
@@ -140,8 +128,40 @@ pub fn deliver(delivery: &Claimed, settings: &WebhookSettings) -> Outcome {
                 _ => Ok(addresses),
             }
         })
-        .build();
-    let sent = agent
+        .build()
+}
+
+/// The status of a receiver's answer and the start of its body, if any was read.
+fn read_answer(response: ureq::Response) -> (i32, Option<String>) {
+    let status = i32::from(response.status());
+    let mut text = Vec::new();
+    let kept = response
+        .into_reader()
+        .take(RESPONSE_BYTES)
+        .read_to_end(&mut text)
+        .is_ok();
+    (
+        status,
+        (kept && !text.is_empty()).then(|| String::from_utf8_lossy(&text).into_owned()),
+    )
+}
+
+/// Sends one delivery.
+pub fn deliver(delivery: &Claimed, settings: &WebhookSettings) -> Outcome {
+    let started = Instant::now();
+    let outcome = |status: Option<i32>, error: Option<String>, response: Option<String>| Outcome {
+        status,
+        error,
+        response,
+        duration: started.elapsed(),
+    };
+    if let Some(refused) = refuse_url(&delivery.url, settings.allow_private) {
+        return outcome(None, Some(format!("the URL {refused}")), None);
+    }
+    let body = serde_json::to_vec(&delivery.payload).unwrap_or_default();
+    let id = delivery.id.to_string();
+    let timestamp = chrono::Utc::now().timestamp();
+    let sent = agent(settings)
         .post(&delivery.url)
         .set("content-type", "application/json")
         .set("webhook-id", &id)
@@ -151,29 +171,16 @@ pub fn deliver(delivery: &Claimed, settings: &WebhookSettings) -> Outcome {
             &signature(&delivery.secret, &id, timestamp, &body),
         )
         .send_bytes(&body);
-    let read = |response: ureq::Response| -> (i32, Option<String>) {
-        let status = i32::from(response.status());
-        let mut text = Vec::new();
-        let kept = response
-            .into_reader()
-            .take(RESPONSE_BYTES)
-            .read_to_end(&mut text)
-            .is_ok();
-        (
-            status,
-            (kept && !text.is_empty()).then(|| String::from_utf8_lossy(&text).into_owned()),
-        )
-    };
     match sent {
         Ok(response) => {
-            let (status, text) = read(response);
+            let (status, text) = read_answer(response);
             // 3xx counts as a failure: redirects are not followed.
             let error =
                 (!(200..300).contains(&status)).then(|| format!("the receiver answered {status}"));
             outcome(Some(status), error, text)
         }
         Err(ureq::Error::Status(_, response)) => {
-            let (status, text) = read(response);
+            let (status, text) = read_answer(response);
             outcome(
                 Some(status),
                 Some(format!("the receiver answered {status}")),

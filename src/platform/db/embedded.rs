@@ -49,22 +49,7 @@ impl Embedded {
             user.check_reachable(&data_dir)?;
         }
 
-        let lock_path = data_dir.join("seesac.lock");
-        let lock = open_lock(&lock_path)?;
-        let lock = match lock.try_lock() {
-            Ok(()) => Some(lock),
-            Err(TryLockError::WouldBlock) if shared => None,
-            Err(TryLockError::WouldBlock) => {
-                return Err(format!(
-                    "another seesac-api is already serving from {}; stop it first, or set \
-                     SEESAC_DATA_DIR to use another data directory",
-                    data_dir.display()
-                ));
-            }
-            Err(TryLockError::Error(e)) => {
-                return Err(format!("cannot lock {}: {e}", lock_path.display()));
-            }
-        };
+        let lock = take_lock(&data_dir, shared)?;
 
         let binaries = Binaries::find(pg_bindir)?;
         let cluster = Cluster {
@@ -73,47 +58,11 @@ impl Embedded {
             user,
         };
         let password_file = data_dir.join("db-password");
-        if !cluster.is_initialised() {
-            if lock.is_none() {
-                return Err(
-                    "another seesac-api is setting up the embedded database; try again".to_owned(),
-                );
-            }
-            if fs::read_dir(&cluster.data).is_ok_and(|mut entries| entries.next().is_some()) {
-                return Err(format!(
-                    "{} exists but is not a PostgreSQL cluster; move it away or set SEESAC_DATA_DIR",
-                    cluster.data.display()
-                ));
-            }
-            log::info!(
-                "creating the embedded PostgreSQL cluster in {}",
-                cluster.data.display()
-            );
-            let password = crate::platform::random::hex(24);
-            write_private(&password_file, &password)?;
-            cluster.init(SUPERUSER, &password)?;
-        } else if let Some(user) = &cluster.user {
-            user.check_writable(&cluster.data)?;
-        }
+        initialise(&cluster, lock.is_some(), &password_file)?;
         let password = read_private(&password_file)?
             .ok_or_else(|| format!("{} is missing", password_file.display()))?;
 
-        let (port, owns_server) = match (cluster.running_port(), &lock) {
-            // A server left running by a run that crashed: adopt it, and stop it later.
-            (Some(port), Some(_)) => (port, true),
-            (Some(port), None) => (port, false),
-            (None, None) => {
-                return Err(
-                    "another seesac-api holds the embedded database but it is not running".into(),
-                );
-            }
-            (None, Some(_)) => {
-                let port = free_port()?;
-                log::info!("starting the embedded PostgreSQL on 127.0.0.1:{port}");
-                cluster.start(port)?;
-                (port, true)
-            }
-        };
+        let (port, owns_server) = run_server(&cluster, lock.is_some())?;
         let base = format!(
             "postgres://{SUPERUSER}:{}@127.0.0.1:{port}",
             password.trim()
@@ -136,6 +85,70 @@ impl Embedded {
 
     pub fn path(&self, name: &str) -> PathBuf {
         self.data_dir.join(name)
+    }
+}
+
+/// Takes the data directory's lock, which the process that owns the running
+/// cluster holds. With `shared`, a lock another process holds is no error: the
+/// answer is then `None`, and we join its cluster.
+fn take_lock(data_dir: &Path, shared: bool) -> Result<Option<File>, String> {
+    let lock_path = data_dir.join("seesac.lock");
+    let lock = open_lock(&lock_path)?;
+    match lock.try_lock() {
+        Ok(()) => Ok(Some(lock)),
+        Err(TryLockError::WouldBlock) if shared => Ok(None),
+        Err(TryLockError::WouldBlock) => Err(format!(
+            "another seesac-api is already serving from {}; stop it first, or set \
+             SEESAC_DATA_DIR to use another data directory",
+            data_dir.display()
+        )),
+        Err(TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", lock_path.display())),
+    }
+}
+
+/// Creates the cluster on the first run, with a new superuser password kept in
+/// `password_file`; only the holder of the lock may.
+fn initialise(cluster: &Cluster, locked: bool, password_file: &Path) -> Result<(), String> {
+    if cluster.is_initialised() {
+        if let Some(user) = &cluster.user {
+            user.check_writable(&cluster.data)?;
+        }
+        return Ok(());
+    }
+    if !locked {
+        return Err("another seesac-api is setting up the embedded database; try again".to_owned());
+    }
+    if fs::read_dir(&cluster.data).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(format!(
+            "{} exists but is not a PostgreSQL cluster; move it away or set SEESAC_DATA_DIR",
+            cluster.data.display()
+        ));
+    }
+    log::info!(
+        "creating the embedded PostgreSQL cluster in {}",
+        cluster.data.display()
+    );
+    let password = crate::platform::random::hex(24);
+    write_private(password_file, &password)?;
+    cluster.init(SUPERUSER, &password)
+}
+
+/// The port of the cluster's server, started if it is not running, and whether we
+/// must stop it when we exit.
+fn run_server(cluster: &Cluster, locked: bool) -> Result<(u16, bool), String> {
+    match (cluster.running_port(), locked) {
+        // A server left running by a run that crashed: adopt it, and stop it later.
+        (Some(port), true) => Ok((port, true)),
+        (Some(port), false) => Ok((port, false)),
+        (None, false) => {
+            Err("another seesac-api holds the embedded database but it is not running".into())
+        }
+        (None, true) => {
+            let port = free_port()?;
+            log::info!("starting the embedded PostgreSQL on 127.0.0.1:{port}");
+            cluster.start(port)?;
+            Ok((port, true))
+        }
     }
 }
 

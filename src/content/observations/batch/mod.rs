@@ -12,15 +12,10 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Date, Float8, Nullable, Text, Timestamptz};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
-use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-use utoipa::{PartialSchema, ToSchema};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
-use super::{
-    CSV_COLUMNS, Observation, ObservationBody, ObservationInput, Observations, ParentMetric,
-};
-use crate::engine::docs::required_fields;
+use super::{CSV_COLUMNS, Observation, ObservationInput, Observations, ParentMetric};
 use crate::engine::many::{self, Batched, ItemResult, Planned, Source};
 use crate::engine::transaction::parse_body;
 use crate::engine::{Resource, WriteContext};
@@ -29,14 +24,12 @@ use crate::platform::db::Db;
 use crate::platform::db::schema::observations;
 use crate::platform::error::{AppError, AppResult, FieldError};
 use crate::platform::http::{self, csv};
-use crate::platform::openapi::problems::{
-    BadBody, Conflict, Forbidden, Invalid, NoToken, PayloadTooLarge, Unavailable,
-    UnsupportedMediaType,
-};
-use crate::platform::openapi::schemas;
-use crate::platform::openapi::{Answer, Doc, Security};
 use crate::platform::query::Params;
 use crate::platform::validate::{Area, Check, Slug, parse_date};
+
+mod doc;
+
+pub use doc::upsert_observations_doc;
 
 /// An observation's natural key: its metric, area and period.
 type NaturalKey = (String, String, Option<NaiveDate>, Option<NaiveDate>);
@@ -353,116 +346,4 @@ pub async fn upsert_observations(
     let report =
         serde_json::to_value(BatchReport { dry_run, results }).map_err(AppError::internal)?;
     Ok(http::written(StatusCode::OK, &report, None))
-}
-
-/// The body of a JSON batch, for the document: items that are observations with
-/// their metric, or deletions by natural key.
-fn batch_schema() -> RefOr<Schema> {
-    let observation = schemas::body(
-        ObservationBody::schema(),
-        &required_fields::<Observations>(),
-        "",
-        schemas::BodyUse::Create,
-    );
-    let mut upsert = serde_json::to_value(observation).unwrap_or_default();
-    if let Some(object) = upsert.as_object_mut() {
-        object.remove("example");
-        object.insert("description".to_owned(), json!("An observation to create, or to update if one with its metric, area and period exists."));
-    }
-    upsert["properties"]["metric"] =
-        json!({"$ref": "#/components/schemas/Slug", "description": "The metric's key."});
-    upsert["properties"]["delete"] = json!({"type": "boolean", "enum": [false]});
-    if let Some(Value::Array(required)) = upsert.get_mut("required") {
-        required.insert(0, json!("metric"));
-    }
-    let deletion = json!({
-        "type": "object",
-        "description": "The natural key of an observation to delete; deleting one that does not exist changes nothing.",
-        "required": ["metric", "area", "delete"],
-        "properties": {
-            "metric": {"$ref": "#/components/schemas/Slug"},
-            "area": {"$ref": "#/components/schemas/Area"},
-            "period_start": {"type": ["string", "null"], "format": "date"},
-            "period_end": {"type": ["string", "null"], "format": "date"},
-            "delete": {"type": "boolean", "enum": [true]}
-        },
-        "additionalProperties": false
-    });
-    serde_json::from_value(json!({
-        "type": "object",
-        "required": ["items"],
-        "additionalProperties": false,
-        "properties": {
-            "items": {
-                "type": "array",
-                "maxItems": many::MAX_ITEMS,
-                "description": "Up to 1,000 items, across metrics.",
-                "items": {"oneOf": [upsert, deletion]}
-            }
-        },
-        "example": {"items": [
-            {"metric": "women-in-armed-forces", "area": "RS", "period_start": "2024-01-01",
-             "period_end": "2024-12-31", "value": 11, "status": "published"},
-            {"metric": "women-in-armed-forces", "area": "RS", "period_start": "2023-01-01",
-             "period_end": "2023-12-31", "delete": true}]}
-    }))
-    .unwrap_or_else(|_| RefOr::T(Schema::default()))
-}
-
-fn csv_schema() -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .description(Some(format!(
-            "RFC 4180 CSV with a header row, the columns of the CSV export ({}); read-only \
-             columns are ignored, an empty cell is no value, and a `delete` column with `true` \
-             deletes the row's observation. Errors name rows as `/rows/N`, the header being row 1.",
-            CSV_COLUMNS.join(", ")
-        )))
-        .into()
-}
-
-pub fn upsert_observations_doc() -> Doc {
-    Doc::new(
-        "upsert_observations",
-        "impact-metrics",
-        "Upsert observations in a batch",
-    )
-    .describe(
-        "Up to 1,000 observations across metrics, created or updated by their natural key \
-             (metric, area, period), or deleted by it (`\"delete\": true`), each natural key \
-             at most once in a batch: all or nothing. If \
-             any item is invalid nothing is written, and the 422 names every bad item \
-             (`/items/17/value`). Otherwise `results` reports each item in order: `created`, \
-             `updated`, `unchanged` (not a new version) or `deleted`, with its id and version. \
-             `?dry_run=true` checks and reports without writing. Send JSON or CSV. A partner's \
-             token writes only in its areas and metrics, and only its own observations.",
-    )
-    .security(Security::Needs(Permission::WriteObservations))
-    .params([schemas::boolean_query(
-        "dry_run",
-        "`true`: check and report, write nothing",
-    )])
-    .dependencies_of::<ObservationBody>()
-    .schema::<Slug>()
-    .schema::<Area>()
-    .schema_named("ObservationBatch", batch_schema())
-    .schema_named("ObservationBatchCsv", csv_schema())
-    .body_in("ObservationBatch", "application/json")
-    .body_in("ObservationBatchCsv", "text/csv")
-    .schema::<BatchReport>()
-    .answer(Answer::json(
-        200,
-        "What happened to each item (or would have)",
-        "BatchReport",
-    ))
-    .problems::<(
-        BadBody,
-        NoToken,
-        Forbidden,
-        Conflict,
-        PayloadTooLarge,
-        UnsupportedMediaType,
-        Invalid,
-        Unavailable,
-    )>()
 }

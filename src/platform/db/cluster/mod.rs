@@ -8,13 +8,16 @@
 //! own the cluster directory and be able to reach it.
 
 use std::fs;
-use std::io::Write;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const SERVER_USER: &str = "postgres";
+mod files;
+mod user;
+
+pub use files::{read_private, write_private, write_private_for};
+pub use user::ServerUser;
 
 /// `initdb`, `pg_ctl` and `postgres`, from one directory.
 #[derive(Debug, Clone)]
@@ -98,120 +101,6 @@ fn candidate_dirs() -> Vec<PathBuf> {
     }
     dirs.push(PathBuf::from("/usr/local/pgsql/bin"));
     dirs
-}
-
-/// The unprivileged user the cluster runs as when this process is root.
-#[derive(Debug, Clone)]
-pub struct ServerUser {
-    pub name: String,
-    pub uid: u32,
-    pub gid: u32,
-}
-
-impl ServerUser {
-    /// `None` when this process is not root: the cluster then runs as ourselves.
-    pub fn for_this_process() -> Result<Option<Self>, String> {
-        if !nix::unistd::geteuid().is_root() {
-            return Ok(None);
-        }
-        match nix::unistd::User::from_name(SERVER_USER) {
-            Ok(Some(user)) => Ok(Some(Self {
-                name: user.name,
-                uid: user.uid.as_raw(),
-                gid: user.gid.as_raw(),
-            })),
-            _ => Err(format!(
-                "running as root: PostgreSQL refuses to run as root, and there is no '{SERVER_USER}' \
-                 user to run it as. Create one (useradd --system {SERVER_USER}), run seesac-api as an \
-                 ordinary user, or set DATABASE_URL to use a running server"
-            )),
-        }
-    }
-
-    /// Whether this user may `access` (an `r`/`w`/`x` bit: 4, 2, 1) the directory
-    /// `dir`, by its owner, group and mode, as the kernel decides for a process of
-    /// this user. Worked out here rather than by running a program as the user, so
-    /// that no path ever reaches a shell.
-    fn may(&self, access: u32, dir: &Path) -> bool {
-        use std::os::unix::fs::MetadataExt;
-        let Ok(metadata) = fs::metadata(dir) else {
-            return false;
-        };
-        if !metadata.is_dir() {
-            return false;
-        }
-        // Only the primary group: the server is started with `Command::uid`, which
-        // drops supplementary groups.
-        let shift = if metadata.uid() == self.uid {
-            6
-        } else if metadata.gid() == self.gid {
-            3
-        } else {
-            0
-        };
-        (metadata.mode() >> shift) & access == access
-    }
-
-    /// Checks that this user can reach `dir`, and names the directory in the way if
-    /// it cannot: a data directory in a closed home (root's, or a `mktemp -d`) fails
-    /// with a message that says what to do, instead of an initdb riddle.
-    pub fn check_reachable(&self, dir: &Path) -> Result<(), String> {
-        // The real path: a symlink on the way must not hide a closed directory.
-        let real = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
-        if real.ancestors().all(|ancestor| self.may(1, ancestor)) {
-            return Ok(());
-        }
-        let dir = real.as_path();
-        let mut blocked = dir.to_owned();
-        for ancestor in dir.ancestors().collect::<Vec<_>>().into_iter().rev() {
-            if !self.may(1, ancestor) {
-                blocked = ancestor.to_owned();
-                break;
-            }
-        }
-        Err(format!(
-            "the data directory {dir} is out of reach of the '{user}' user that PostgreSQL runs as \
-             (this process is root, and PostgreSQL refuses to run as root): '{user}' cannot enter \
-             {blocked}. Either let it pass (chmod o+x {blocked}), or set SEESAC_DATA_DIR to a \
-             directory it can reach (for example SEESAC_DATA_DIR=/var/lib/seesac-api), or run \
-             seesac-api as an ordinary user",
-            dir = dir.display(),
-            user = self.name,
-            blocked = blocked.display(),
-        ))
-    }
-
-    /// Like `check_reachable`, and the user may also write there.
-    pub fn check_writable(&self, dir: &Path) -> Result<(), String> {
-        self.check_reachable(dir)?;
-        if self.may(2, dir) {
-            Ok(())
-        } else {
-            Err(format!(
-                "the '{}' user cannot write to {}",
-                self.name,
-                dir.display()
-            ))
-        }
-    }
-
-    /// Hands a file or directory we just created to this user, through the open
-    /// file, never by following a path that might have become a symlink.
-    pub fn give(&self, path: &Path) -> Result<(), String> {
-        let file = open_nofollow(path)?;
-        std::os::unix::fs::fchown(&file, Some(self.uid), Some(self.gid))
-            .map_err(|e| format!("cannot chown {}: {e}", path.display()))
-    }
-}
-
-/// Opens a file or directory for reading without following a symlink at its end.
-fn open_nofollow(path: &Path) -> Result<fs::File, String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| format!("cannot open {} (a symlink is refused): {e}", path.display()))
 }
 
 /// One cluster directory and how to run commands on it.
@@ -427,91 +316,4 @@ pub fn free_port() -> Result<u16, String> {
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
         .map_err(|e| format!("cannot find a free port: {e}"))
-}
-
-/// Writes a file only its owner can read, atomically: a new file under an
-/// unpredictable name beside it (created exclusively, never through a symlink),
-/// written and synced, then renamed over `path`. A crash leaves the old file or the
-/// new one, never an empty or half-written one; a symlink planted at `path` is
-/// replaced, not followed.
-pub fn write_private(path: &Path, contents: &str) -> Result<(), String> {
-    write_private_for(path, contents, None)
-}
-
-/// `write_private`, the file then owned by `owner` (given through the open file,
-/// before it takes its name).
-pub fn write_private_for(
-    path: &Path,
-    contents: &str,
-    owner: Option<&ServerUser>,
-) -> Result<(), String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{name}.{}.tmp", crate::platform::random::hex(8)));
-    let written = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(&temporary)
-        .and_then(|mut file| {
-            if let Some(owner) = owner {
-                std::os::unix::fs::fchown(&file, Some(owner.uid), Some(owner.gid))?;
-            }
-            file.write_all(contents.as_bytes())?;
-            file.sync_all()
-        })
-        .and_then(|()| fs::rename(&temporary, path))
-        // The rename itself is made durable too.
-        .and_then(|()| match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => fs::File::open(parent)?.sync_all(),
-            _ => Ok(()),
-        });
-    if let Err(error) = written {
-        let _ = fs::remove_file(&temporary);
-        return Err(failed(error));
-    }
-    Ok(())
-}
-
-/// Reads a secret file written by `write_private`, refusing one that is a symlink,
-/// not a plain file, not owned by this process's user or readable by anyone else:
-/// such a file may have been planted. `None` if there is none.
-pub fn read_private(path: &Path) -> Result<Option<String>, String> {
-    use std::io::Read;
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-    let mut file = match fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => {
-            return Err(format!(
-                "{} is a symbolic link; a secret file must be a plain file: remove it",
-                path.display()
-            ));
-        }
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
-    let metadata = file
-        .metadata()
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let ours = nix::unistd::geteuid().as_raw();
-    if !metadata.is_file() || metadata.uid() != ours || metadata.mode() & 0o077 != 0 {
-        return Err(format!(
-            "{} is not a private file of this user (uid {ours}, mode 600): it may have been \
-             planted; remove it, and check who else can write to its directory",
-            path.display()
-        ));
-    }
-    let mut text = String::new();
-    file.read_to_string(&mut text)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(Some(text))
 }
