@@ -201,13 +201,24 @@ BEGIN
 END;
 $$;
 
+-- The versioning trigger of a kind's table (a new version, a new ETag and the time
+-- of every write that changes something).
+CREATE FUNCTION seesac_install_versioning(table_name text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', table_name || '_versioning', table_name);
+    EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION seesac_versioning()',
+                   table_name || '_versioning', table_name);
+END;
+$$;
+
 -- Registers a kind of content: its table gets the columns every kind has (if it
 -- lacks them), the versioning trigger, the change log's triggers and the index of
 -- scheduled publications, and the change log's type CHECK names it. Call it once
 -- per kind, from the migration that creates its table.
 CREATE FUNCTION seesac_register_kind(kind text, table_name text, key_column text,
                                      parent_column text DEFAULT NULL, parent_kind text DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql AS $$
+-- Columns and indexes a table has already are skipped quietly.
+RETURNS void LANGUAGE plpgsql SET client_min_messages = warning AS $$
 DECLARE
     kinds text;
 BEGIN
@@ -226,9 +237,7 @@ BEGIN
         'ADD COLUMN IF NOT EXISTS created_at timestamptz NOT NULL DEFAULT now(), '
         'ADD COLUMN IF NOT EXISTS updated_at timestamptz NOT NULL DEFAULT now(), '
         'ADD COLUMN IF NOT EXISTS etag text NOT NULL DEFAULT seesac_new_etag()', table_name);
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', table_name || '_versioning', table_name);
-    EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION seesac_versioning()',
-                   table_name || '_versioning', table_name);
+    PERFORM seesac_install_versioning(table_name);
     EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows '
                    'FOR EACH STATEMENT EXECUTE FUNCTION seesac_log(%L)', table_name || '_log_insert', table_name, kind);
     EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
@@ -246,14 +255,18 @@ REVOKE EXECUTE ON FUNCTION seesac_register_kind(text, text, text, text, text) FR
 
 -- The sequencer: numbers every committed, unnumbered entry in `seq` order, moves
 -- the head and tells every instance (`seesac_content`, with the head). One at a
--- time across all instances; another caller meanwhile gets null and goes on.
-CREATE FUNCTION seesac_number_changes() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
-SET search_path FROM CURRENT AS $$
+-- time across all instances: a caller that must see everything committed before
+-- it (a reader of the feed) waits for another that is numbering (`wait`); the
+-- others get null and go on.
+CREATE FUNCTION seesac_number_changes(wait boolean DEFAULT false) RETURNS bigint LANGUAGE plpgsql
+SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
     head bigint;
     numbered bigint;
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('seesac_number_changes')) THEN
+    IF wait THEN
+        PERFORM pg_advisory_xact_lock(hashtext('seesac_number_changes'));
+    ELSIF NOT pg_try_advisory_xact_lock(hashtext('seesac_number_changes')) THEN
         RETURN NULL;
     END IF;
     SELECT position INTO head FROM changes_head;

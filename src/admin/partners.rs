@@ -4,17 +4,15 @@
 //! `content::observations`); a partner that is not `active` has tokens that no
 //! longer work.
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::engine::{
-    Descriptor, Events, Resource, Section, Tag, WriteContext, store_row, stored, table_resource,
+    Descriptor, Events, Resource, Save, Section, Tag, Target, store_row, stored_row, table_resource,
 };
 use crate::platform::auth::Permission;
-use crate::platform::db::errors::on_delete;
 use crate::platform::db::schema::{impact_metrics, partners};
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::query::{Dir, Field, Kind, ListSpec, RECORD_FIELDS};
@@ -23,41 +21,33 @@ use crate::platform::validate::{Area, Check, CountryCode, Email, Slug};
 /// The most areas or metrics a partner lists.
 const MAX_LIST: usize = 300;
 
-/// A partner organisation.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = partners, check_for_backend(diesel::pg::Pg))]
-#[schema(example = json!({"id": "7c1e4a52-2b0b-4a8e-9c4e-3f0f2d9a6b11", "slug": "mod-rs-gender",
-    "name": "Ministry of Defence of Serbia, gender equality unit", "country_code": "RS",
-    "contact_email": "gender@mod.gov.rs", "areas": ["RS"], "metrics": ["women-in-armed-forces"],
-    "active": true, "version": 1, "created_at": "2026-11-29T09:00:00Z",
-    "updated_at": "2026-11-29T09:00:00Z"}))]
-pub struct Partner {
-    /// Stable identifier (UUID). Read-only.
-    pub id: Uuid,
-    /// The URL key.
-    pub slug: String,
-    /// The organisation's name; its figures are reported under it.
-    pub name: String,
-    /// Its country, or EU.
-    pub country_code: Option<String>,
-    /// Whom to write to.
-    pub contact_email: Option<String>,
-    /// The areas (country or region codes) it may report for.
-    pub areas: Vec<String>,
-    /// The keys of the metrics it may report on; null for all of them.
-    pub metrics: Option<Vec<String>>,
-    /// Whether its tokens work.
-    pub active: bool,
-    /// Read-only: 1 at creation, one more on every write that changes something.
-    pub version: i32,
-    /// When it was created (RFC 3339, UTC). Read-only.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed (RFC 3339, UTC). Read-only.
-    pub updated_at: DateTime<Utc>,
-    /// The ETag of the item as an editor reads it, kept by the database: a new one
-    /// with every change of what an editor reads (migration 000010).
-    #[serde(skip)]
-    pub etag: String,
+stored_row! {
+    /// A partner organisation.
+    #[diesel(table_name = partners)]
+    #[schema(example = json!({"id": "7c1e4a52-2b0b-4a8e-9c4e-3f0f2d9a6b11", "slug": "mod-rs-gender",
+        "name": "Ministry of Defence of Serbia, gender equality unit", "country_code": "RS",
+        "contact_email": "gender@mod.gov.rs", "areas": ["RS"], "metrics": ["women-in-armed-forces"],
+        "active": true, "version": 1, "created_at": "2026-11-29T09:00:00Z",
+        "updated_at": "2026-11-29T09:00:00Z"}))]
+    pub struct Partner {
+        /// Stable identifier (UUID). Read-only.
+        pub id: Uuid,
+        /// The URL key.
+        pub slug: String,
+        /// The organisation's name; its figures are reported under it.
+        pub name: String,
+        /// Its country, or EU.
+        pub country_code: Option<String>,
+        /// Whom to write to.
+        pub contact_email: Option<String>,
+        /// The areas (country or region codes) it may report for.
+        pub areas: Vec<String>,
+        /// The keys of the metrics it may report on; null for all of them.
+        pub metrics: Option<Vec<String>>,
+        /// Whether its tokens work.
+        pub active: bool,
+    }
+    key: slug
 }
 
 /// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, timestamps)
@@ -107,18 +97,17 @@ pub struct PartnerRecord {
 }
 
 const FIELDS: &[Field] = &[
-    Field::new("slug", Kind::Text).sortable().filterable(),
-    Field::new("name", Kind::Text).sortable().filterable(),
-    Field::new("country_code", Kind::Text)
-        .sortable()
-        .filterable()
-        .nullable(),
+    Field::new("slug", Kind::Text).ordered(),
+    Field::new("name", Kind::Text).ordered(),
+    Field::new("country_code", Kind::Text).ordered().nullable(),
     Field::new("contact_email", Kind::Text),
     Field::new("areas", Kind::Text),
     Field::new("metrics", Kind::Text),
-    Field::new("active", Kind::Bool).sortable().filterable(),
+    Field::new("active", Kind::Bool).ordered(),
 ];
 
+/// A partner whose tokens or observations remain cannot be deleted (409):
+/// deactivate it instead.
 pub struct Partners;
 
 /// Each item of a list parsed with `parse`, at most `MAX_LIST`. The list is a set:
@@ -143,8 +132,6 @@ fn set_of(
     }
     items
 }
-
-stored!(Partner, key: slug);
 
 impl Resource for Partners {
     type Row = Partner;
@@ -189,25 +176,9 @@ impl Resource for Partners {
 
     table_resource!(table: partners, key: slug, row: Partner);
 
-    fn as_body(row: &Partner) -> PartnerBody {
-        PartnerBody {
-            slug: Some(row.slug.clone()),
-            name: Some(row.name.clone()),
-            country_code: row.country_code.clone(),
-            contact_email: row.contact_email.clone(),
-            areas: Some(row.areas.clone()),
-            metrics: row.metrics.clone(),
-            active: Some(row.active),
-        }
-    }
-
-    fn validate(
-        body: PartnerBody,
-        key: Option<&str>,
-        _: Option<&Partner>,
-    ) -> AppResult<PartnerRecord> {
+    fn validate(body: PartnerBody, to: Target<'_, Partner>) -> AppResult<PartnerRecord> {
         let mut check = Check::default();
-        let slug = check.key("slug", body.slug, key, Slug::parse);
+        let slug = check.key("slug", body.slug, to.key, Slug::parse);
         let areas = set_of(&mut check, "areas", body.areas.unwrap_or_default(), |raw| {
             Area::parse(raw).map(Area::into_inner)
         });
@@ -219,12 +190,8 @@ impl Resource for Partners {
         let record = PartnerRecord {
             slug: slug.map(Slug::into_inner).unwrap_or_default(),
             name: check.text("name", body.name, 200),
-            country_code: check
-                .parsed("country_code", body.country_code, CountryCode::parse)
-                .map(CountryCode::into_inner),
-            contact_email: check
-                .parsed("contact_email", body.contact_email, Email::parse)
-                .map(Email::into_inner),
+            country_code: check.parsed_text("country_code", body.country_code, CountryCode::parse),
+            contact_email: check.parsed_text("contact_email", body.contact_email, Email::parse),
             areas,
             metrics,
             active: body.active.unwrap_or(true),
@@ -233,14 +200,8 @@ impl Resource for Partners {
     }
 
     /// The metrics it names must exist.
-    fn save(
-        conn: &mut PgConnection,
-        _: &(),
-        existing: Option<&Partner>,
-        record: PartnerRecord,
-        context: &WriteContext,
-    ) -> AppResult<Partner> {
-        if let Some(metrics) = &record.metrics {
+    fn save(conn: &mut PgConnection, save: Save<'_, Self>) -> AppResult<Partner> {
+        if let Some(metrics) = &save.input.metrics {
             let known: Vec<String> = impact_metrics::table
                 .filter(impact_metrics::key.eq_any(metrics))
                 .select(impact_metrics::key)
@@ -256,16 +217,6 @@ impl Resource for Partners {
                 ));
             }
         }
-        Ok(
-            store_row!(conn, table: partners, row: Partner, existing: existing, record: &record, context: context)?,
-        )
-    }
-
-    /// A partner whose tokens or observations remain is a 409: deactivate it instead.
-    fn delete(conn: &mut PgConnection, row: &Partner, _: bool, _: &WriteContext) -> AppResult<()> {
-        diesel::delete(partners::table.find(row.id))
-            .execute(conn)
-            .map_err(on_delete)?;
-        Ok(())
+        Ok(store_row!(conn, table: partners, row: Partner, save)?)
     }
 }

@@ -10,7 +10,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::engine::{
-    Descriptor, Events, Operations, Resource, Tag, WriteContext, stored, table_resource,
+    Descriptor, Events, Operations, Resource, Save, Tag, Target, WriteContext, stored,
+    table_resource,
 };
 use crate::platform::auth::{Permission, Scope, secrets};
 use crate::platform::db::schema::{api_tokens, partners};
@@ -94,9 +95,7 @@ pub struct TokenInput {
 fn check_token(body: NewToken) -> AppResult<TokenInput> {
     let mut check = Check::default();
     let name = check.text("name", body.name, 200);
-    let partner = check
-        .parsed("partner", body.partner, Slug::parse)
-        .map(Slug::into_inner);
+    let partner = check.parsed_text("partner", body.partner, Slug::parse);
     let mut scopes: Vec<Scope> = Vec::new();
     match body.scopes {
         None => check.fail("scopes", crate::platform::validate::REQUIRED),
@@ -134,24 +133,17 @@ fn check_token(body: NewToken) -> AppResult<TokenInput> {
 }
 
 const FIELDS: &[Field] = &[
-    Field::new("name", Kind::Text).sortable().filterable(),
-    Field::new("partner", Kind::Text)
-        .sortable()
-        .filterable()
-        .nullable(),
+    Field::new("name", Kind::Text).ordered(),
+    Field::new("partner", Kind::Text).ordered().nullable(),
     Field::new("scopes", Kind::Text),
     Field::new("hint", Kind::Text),
-    Field::new("expires_at", Kind::Timestamp)
-        .sortable()
-        .filterable(),
+    Field::new("expires_at", Kind::Timestamp).ordered(),
     Field::new("created_by", Kind::Text).filterable(),
     Field::new("last_used_at", Kind::Timestamp)
-        .sortable()
-        .filterable()
+        .ordered()
         .nullable(),
     Field::new("revoked_at", Kind::Timestamp)
-        .sortable()
-        .filterable()
+        .ordered()
         .nullable(),
 ];
 
@@ -210,16 +202,7 @@ impl Resource for Tokens {
 
     table_resource!(table: api_tokens, key: id, row: ApiToken);
 
-    fn as_body(row: &ApiToken) -> NewToken {
-        NewToken {
-            name: Some(row.name.clone()),
-            partner: row.partner.clone(),
-            scopes: Some(row.scopes.clone()),
-            expires_at: Some(row.expires_at.to_rfc3339()),
-        }
-    }
-
-    fn validate(body: NewToken, _: Option<&str>, _: Option<&ApiToken>) -> AppResult<TokenInput> {
+    fn validate(body: NewToken, _: Target<'_, ApiToken>) -> AppResult<TokenInput> {
         check_token(body)
     }
 
@@ -228,13 +211,8 @@ impl Resource for Tokens {
     }
 
     /// Stores the token's hash; the secret goes only into the creating answer.
-    fn save(
-        conn: &mut PgConnection,
-        _: &(),
-        _: Option<&ApiToken>,
-        input: TokenInput,
-        context: &WriteContext,
-    ) -> AppResult<ApiToken> {
+    fn save(conn: &mut PgConnection, save: Save<'_, Self>) -> AppResult<ApiToken> {
+        let Save { input, context, .. } = save;
         if let Some(partner) = &input.partner {
             let exists: i64 = partners::table
                 .filter(partners::slug.eq(partner))

@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use super::login::hash_password;
 use crate::engine::{
-    Descriptor, Events, Operations, Resource, Tag, WriteContext, stored, table_resource,
+    Descriptor, Events, Operations, Resource, Save, Tag, Target, WriteContext, delete_row, stored,
+    table_resource,
 };
 use crate::platform::auth::{Permission, Role};
 use crate::platform::db::schema::users;
@@ -78,10 +79,8 @@ pub struct UserInput {
 }
 
 const FIELDS: &[Field] = &[
-    Field::new("username", Kind::Text).sortable().filterable(),
-    Field::new("role", Kind::Enum(&["admin", "editor"]))
-        .sortable()
-        .filterable(),
+    Field::new("username", Kind::Text).ordered(),
+    Field::new("role", Kind::Enum(&["admin", "editor"])).ordered(),
 ];
 
 fn parse_username(raw: &str) -> Result<String, String> {
@@ -134,7 +133,7 @@ pub fn create(
         password: Some(password.to_owned()),
         role: Some(role.as_str().to_owned()),
     };
-    let input = Users::validate(body, None, None)?;
+    let input = Users::validate(body, Target::NEW)?;
     Ok(diesel::insert_into(users::table)
         .values((
             users::username.eq(&input.username),
@@ -209,25 +208,17 @@ impl Resource for Users {
 
     table_resource!(table: users, key: username, row: User);
 
-    fn as_body(row: &User) -> UserBody {
-        UserBody {
-            username: Some(row.username.clone()),
-            password: None,
-            role: Some(row.role.clone()),
-        }
-    }
-
     /// A new user needs a password; a changed one keeps the stored hash unless a
     /// new password is sent. The password is hashed here, inside the write.
-    fn validate(body: UserBody, _: Option<&str>, existing: Option<&User>) -> AppResult<UserInput> {
+    fn validate(body: UserBody, to: Target<'_, User>) -> AppResult<UserInput> {
         let mut check = Check::default();
         let username = check.required("username", body.username, parse_username);
-        if let (Some(existing), Some(username)) = (existing, &username)
+        if let (Some(existing), Some(username)) = (to.existing, &username)
             && *username != existing.username
         {
             check.fail("username", "cannot change: create another user instead");
         }
-        let password = match existing {
+        let password = match to.existing {
             None => check.required("password", body.password, parse_password),
             Some(_) => check.parsed("password", body.password, parse_password),
         };
@@ -244,13 +235,10 @@ impl Resource for Users {
         })
     }
 
-    fn save(
-        conn: &mut PgConnection,
-        _: &(),
-        existing: Option<&User>,
-        input: UserInput,
-        _: &WriteContext,
-    ) -> AppResult<User> {
+    fn save(conn: &mut PgConnection, save: Save<'_, Self>) -> AppResult<User> {
+        let Save {
+            existing, input, ..
+        } = save;
         let Some(existing) = existing else {
             return Ok(diesel::insert_into(users::table)
                 .values((
@@ -279,7 +267,6 @@ impl Resource for Users {
     /// The user's tokens stop working on their next request.
     fn delete(conn: &mut PgConnection, row: &User, _: bool, _: &WriteContext) -> AppResult<()> {
         keep_an_admin(conn, row)?;
-        diesel::delete(users::table.find(row.id)).execute(conn)?;
-        Ok(())
+        delete_row::<Self>(conn, row)
     }
 }

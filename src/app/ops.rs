@@ -169,15 +169,17 @@ pub async fn openapi(
 }
 
 pub fn index_doc() -> Doc {
-    Doc::new("index", "operations", "The API index")
+    index_at("index", "The API index")
         .describe("Name, version, and links to the documentation and every collection.")
-        .schema::<Index>()
-        .answer(Answer::json(200, "Name, version and links", "Index"))
 }
 
 pub fn api_index_doc() -> Doc {
-    Doc::new("api_index", "operations", "The API index, under /api/v1")
-        .describe("The same as `/`.")
+    index_at("api_index", "The API index, under /api/v1").describe("The same as `/`.")
+}
+
+/// The index, at either of its paths.
+fn index_at(id: &str, summary: &str) -> Doc {
+    Doc::new(id, "operations", summary)
         .schema::<Index>()
         .answer(Answer::json(200, "Name, version and links", "Index"))
 }

@@ -4,18 +4,16 @@
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{CONTENT, Publication, Status};
+use super::{CONTENT, Publication, Status, content_body};
 use crate::engine::read::access_of;
 use crate::engine::{
-    Descriptor, Resource, Section, Tag, WriteContext, store_row, stored, table_resource, to_json,
+    Descriptor, Resource, Save, Section, Tag, Target, WriteContext, delete_row, store_row,
+    stored_row, table_resource, to_json,
 };
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
-use crate::platform::db::errors::on_delete;
 use crate::platform::db::schema::contacts;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http;
@@ -25,117 +23,99 @@ use crate::platform::openapi::{Answer, Doc, Security};
 use crate::platform::query::{self, CONTENT_FIELDS, Dir, Field, Kind, ListSpec};
 use crate::platform::validate::{Check, CountryCode, Email, Phone, Slug};
 
-/// A contact.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = contacts, check_for_backend(diesel::pg::Pg))]
-#[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000301", "slug": "seesac-belgrade",
-    "name": "South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC)",
-    "organisation": "UNDP", "street_address": "Bulevar Zorana Đinđića 64", "postal_code": "11000",
-    "city": "Belgrade", "country_code": "RS", "phone": "+381 11 415 5300", "fax": "+381 415 5499",
-    "email": "seesac@undp.org", "primary": true, "position": 1, "status": "published",
-    "published_at": "2024-05-08T09:00:00Z", "version": 1, "created_at": "2024-05-08T09:00:00Z",
-    "updated_at": "2024-05-08T09:00:00Z"}))]
-pub struct Contact {
-    /// Stable identifier (UUID). Read-only.
-    pub id: Uuid,
-    /// The URL key.
-    pub slug: String,
-    /// Who or what to contact.
-    pub name: String,
-    /// The organisation it belongs to, e.g. `UNDP`.
-    pub organisation: Option<String>,
-    /// Street and number.
-    pub street_address: Option<String>,
-    /// The postal code.
-    pub postal_code: Option<String>,
-    /// The city.
-    pub city: Option<String>,
-    /// ISO 3166-1 alpha-2.
-    pub country_code: Option<String>,
-    /// As dialled internationally, e.g. `+381 11 415 5300`.
-    pub phone: Option<String>,
-    /// As dialled internationally.
-    pub fax: Option<String>,
-    /// The email address.
-    pub email: Option<String>,
-    /// Whether this is the primary contact, the one `GET /api/v1/contact` shows.
-    #[diesel(column_name = is_primary)]
-    pub primary: bool,
-    /// Order on the site, smallest first.
-    pub position: i32,
-    /// `draft`, `published` or `archived`.
-    pub status: Status,
-    /// When it is (or was) published; in the future, it is scheduled.
-    pub published_at: Option<DateTime<Utc>>,
-    /// Read-only: 1 at creation, one more on every write that changes something.
-    pub version: i32,
-    /// When it was created (RFC 3339, UTC). Read-only.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed (RFC 3339, UTC). Read-only.
-    pub updated_at: DateTime<Utc>,
-    /// The ETag of the item as an editor reads it, kept by the database: a new one
-    /// with every change of what an editor reads (migration 000010).
-    #[serde(skip)]
-    pub etag: String,
+stored_row! {
+    /// A contact.
+    #[diesel(table_name = contacts)]
+    #[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000301", "slug": "seesac-belgrade",
+        "name": "South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC)",
+        "organisation": "UNDP", "street_address": "Bulevar Zorana Đinđića 64", "postal_code": "11000",
+        "city": "Belgrade", "country_code": "RS", "phone": "+381 11 415 5300", "fax": "+381 415 5499",
+        "email": "seesac@undp.org", "primary": true, "position": 1, "status": "published",
+        "published_at": "2024-05-08T09:00:00Z", "version": 1, "created_at": "2024-05-08T09:00:00Z",
+        "updated_at": "2024-05-08T09:00:00Z"}))]
+    pub struct Contact {
+        /// Stable identifier (UUID). Read-only.
+        pub id: Uuid,
+        /// The URL key.
+        pub slug: String,
+        /// Who or what to contact.
+        pub name: String,
+        /// The organisation it belongs to, e.g. `UNDP`.
+        pub organisation: Option<String>,
+        /// Street and number.
+        pub street_address: Option<String>,
+        /// The postal code.
+        pub postal_code: Option<String>,
+        /// The city.
+        pub city: Option<String>,
+        /// ISO 3166-1 alpha-2.
+        pub country_code: Option<String>,
+        /// As dialled internationally, e.g. `+381 11 415 5300`.
+        pub phone: Option<String>,
+        /// As dialled internationally.
+        pub fax: Option<String>,
+        /// The email address.
+        pub email: Option<String>,
+        /// Whether this is the primary contact, the one `GET /api/v1/contact` shows.
+        #[diesel(column_name = is_primary)]
+        pub primary: bool,
+        /// Order on the site, smallest first.
+        pub position: i32,
+    }
+    key: slug, published
 }
 
-/// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, timestamps)
-/// may be present and are ignored.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"slug": "seesac-belgrade",
-    "name": "South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC)",
-    "street_address": "Bulevar Zorana Đinđića 64", "postal_code": "11000", "city": "Belgrade",
-    "country_code": "RS", "phone": "+381 11 415 5300", "email": "seesac@undp.org", "primary": true,
-    "status": "published"}))]
-pub struct ContactBody {
-    /// The URL key. On PUT the URL carries it; a PATCH that changes it moves the contact.
-    #[schema(value_type = Option<Slug>)]
-    pub slug: Option<String>,
-    /// Who or what: a person or an office, at most 200 characters.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
-    )]
-    pub name: Option<String>,
-    /// At most 200 characters.
-    #[schema(max_length = 200)]
-    pub organisation: Option<String>,
-    /// At most 200 characters.
-    #[schema(max_length = 200)]
-    pub street_address: Option<String>,
-    /// At most 20 characters.
-    #[schema(max_length = 20)]
-    pub postal_code: Option<String>,
-    /// At most 100 characters.
-    #[schema(max_length = 100)]
-    pub city: Option<String>,
-    /// The country, or EU.
-    #[schema(value_type = Option<CountryCode>)]
-    pub country_code: Option<String>,
-    /// Telephone, as dialled internationally.
-    #[schema(value_type = Option<Phone>)]
-    pub phone: Option<String>,
-    /// Fax, as dialled internationally.
-    #[schema(value_type = Option<Phone>)]
-    pub fax: Option<String>,
-    /// Email address.
-    #[schema(value_type = Option<Email>)]
-    pub email: Option<String>,
-    /// Whether this is the contact the site shows. Making one primary demotes the
-    /// other; the primary contact stays primary until another is made primary (409).
-    pub primary: Option<bool>,
-    /// Order on the site (default 0).
-    #[schema(minimum = -1000000, maximum = 1000000)]
-    #[serde(default, deserialize_with = "whole_number::optional")]
-    pub position: Option<i64>,
-    /// Default `draft`.
-    #[schema(value_type = Option<Status>)]
-    pub status: Option<String>,
-    /// RFC 3339. Publishing without it publishes now; a future date schedules.
-    #[schema(value_type = Option<DateTime<Utc>>)]
-    pub published_at: Option<String>,
+content_body! {
+    /// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, timestamps)
+    /// may be present and are ignored.
+    #[schema(example = json!({"slug": "seesac-belgrade",
+        "name": "South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC)",
+        "street_address": "Bulevar Zorana Đinđića 64", "postal_code": "11000", "city": "Belgrade",
+        "country_code": "RS", "phone": "+381 11 415 5300", "email": "seesac@undp.org", "primary": true,
+        "status": "published"}))]
+    pub struct ContactBody {
+        /// The URL key. On PUT the URL carries it; a PATCH that changes it moves the contact.
+        #[schema(value_type = Option<Slug>)]
+        pub slug: Option<String>,
+        /// Who or what: a person or an office, at most 200 characters.
+        #[schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
+        )]
+        pub name: Option<String>,
+        /// At most 200 characters.
+        #[schema(max_length = 200)]
+        pub organisation: Option<String>,
+        /// At most 200 characters.
+        #[schema(max_length = 200)]
+        pub street_address: Option<String>,
+        /// At most 20 characters.
+        #[schema(max_length = 20)]
+        pub postal_code: Option<String>,
+        /// At most 100 characters.
+        #[schema(max_length = 100)]
+        pub city: Option<String>,
+        /// The country, or EU.
+        #[schema(value_type = Option<CountryCode>)]
+        pub country_code: Option<String>,
+        /// Telephone, as dialled internationally.
+        #[schema(value_type = Option<Phone>)]
+        pub phone: Option<String>,
+        /// Fax, as dialled internationally.
+        #[schema(value_type = Option<Phone>)]
+        pub fax: Option<String>,
+        /// Email address.
+        #[schema(value_type = Option<Email>)]
+        pub email: Option<String>,
+        /// Whether this is the contact the site shows. Making one primary demotes the
+        /// other; the primary contact stays primary until another is made primary (409).
+        pub primary: Option<bool>,
+        /// Order on the site (default 0).
+        #[schema(minimum = -1000000, maximum = 1000000)]
+        #[serde(default, deserialize_with = "whole_number::optional")]
+        pub position: Option<i64>,
+    }
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -159,37 +139,23 @@ pub struct ContactRecord {
 }
 
 const FIELDS: &[Field] = &[
-    Field::new("slug", Kind::Text).sortable().filterable(),
-    Field::new("name", Kind::Text).sortable().filterable(),
-    Field::new("organisation", Kind::Text)
-        .sortable()
-        .filterable()
-        .nullable(),
+    Field::new("slug", Kind::Text).ordered(),
+    Field::new("name", Kind::Text).ordered(),
+    Field::new("organisation", Kind::Text).ordered().nullable(),
     Field::new("street_address", Kind::Text),
     Field::new("postal_code", Kind::Text),
-    Field::new("city", Kind::Text)
-        .sortable()
-        .filterable()
-        .nullable(),
-    Field::new("country_code", Kind::Text)
-        .sortable()
-        .filterable()
-        .nullable(),
+    Field::new("city", Kind::Text).ordered().nullable(),
+    Field::new("country_code", Kind::Text).ordered().nullable(),
     Field::new("phone", Kind::Text),
     Field::new("fax", Kind::Text),
     Field::new("email", Kind::Text),
     Field::new("primary", Kind::Bool)
         .column("is_primary")
-        .sortable()
-        .filterable(),
-    Field::new("position", Kind::Integer)
-        .sortable()
-        .filterable(),
+        .ordered(),
+    Field::new("position", Kind::Integer).ordered(),
 ];
 
 pub struct Contacts;
-
-stored!(Contact, key: slug, published);
 
 impl Resource for Contacts {
     type Row = Contact;
@@ -233,38 +199,11 @@ impl Resource for Contacts {
 
     table_resource!(table: contacts, key: slug, row: Contact);
 
-    fn as_body(row: &Contact) -> ContactBody {
-        ContactBody {
-            slug: Some(row.slug.clone()),
-            name: Some(row.name.clone()),
-            organisation: row.organisation.clone(),
-            street_address: row.street_address.clone(),
-            postal_code: row.postal_code.clone(),
-            city: row.city.clone(),
-            country_code: row.country_code.clone(),
-            phone: row.phone.clone(),
-            fax: row.fax.clone(),
-            email: row.email.clone(),
-            primary: Some(row.primary),
-            position: Some(row.position.into()),
-            status: Some(row.status.as_str().to_owned()),
-            published_at: row.published_at.map(|at| at.to_rfc3339()),
-        }
-    }
-
-    fn validate(
-        body: ContactBody,
-        key: Option<&str>,
-        existing: Option<&Contact>,
-    ) -> AppResult<ContactRecord> {
+    fn validate(body: ContactBody, to: Target<'_, Contact>) -> AppResult<ContactRecord> {
         let mut check = Check::default();
-        let slug = check.key("slug", body.slug, key, Slug::parse);
-        let publication = Publication::check(
-            &mut check,
-            body.status,
-            body.published_at,
-            existing.and_then(|c| c.published_at),
-        );
+        let slug = check.key("slug", body.slug, to.key, Slug::parse);
+        let publication =
+            Publication::check(&mut check, body.status, body.published_at, to.existing);
         let record = ContactRecord {
             slug: slug.map(Slug::into_inner).unwrap_or_default(),
             name: check.text("name", body.name, 200),
@@ -272,18 +211,10 @@ impl Resource for Contacts {
             street_address: check.optional_text("street_address", body.street_address, 200),
             postal_code: check.optional_text("postal_code", body.postal_code, 20),
             city: check.optional_text("city", body.city, 100),
-            country_code: check
-                .parsed("country_code", body.country_code, CountryCode::parse)
-                .map(CountryCode::into_inner),
-            phone: check
-                .parsed("phone", body.phone, Phone::parse)
-                .map(Phone::into_inner),
-            fax: check
-                .parsed("fax", body.fax, Phone::parse)
-                .map(Phone::into_inner),
-            email: check
-                .parsed("email", body.email, Email::parse)
-                .map(Email::into_inner),
+            country_code: check.parsed_text("country_code", body.country_code, CountryCode::parse),
+            phone: check.parsed_text("phone", body.phone, Phone::parse),
+            fax: check.parsed_text("fax", body.fax, Phone::parse),
+            email: check.parsed_text("email", body.email, Email::parse),
             primary: body.primary.unwrap_or(false),
             position: check
                 .integer_in("position", body.position, -1_000_000..=1_000_000)
@@ -296,34 +227,27 @@ impl Resource for Contacts {
 
     /// Demoting the old primary contact and saving the new one is one transaction,
     /// serialised with every other contact write (`WRITE_LOCK`).
-    fn save(
-        conn: &mut PgConnection,
-        _: &(),
-        existing: Option<&Contact>,
-        mut record: ContactRecord,
-        context: &WriteContext,
-    ) -> AppResult<Contact> {
-        if existing.is_some_and(|contact| contact.primary) && !record.primary {
+    fn save(conn: &mut PgConnection, mut save: Save<'_, Self>) -> AppResult<Contact> {
+        let primary = save.input.primary;
+        if save.existing.is_some_and(|contact| contact.primary) && !primary {
             return Err(AppError::conflict_at(
                 "/primary",
                 "the primary contact stays primary until another contact is made primary",
             ));
         }
-        let own_id = existing.map(|contact| contact.id).unwrap_or_default();
+        let own_id = save.existing.map(|contact| contact.id).unwrap_or_default();
         let others = contacts::table
             .filter(contacts::is_primary)
             .filter(contacts::id.ne(own_id));
-        if record.primary {
+        if primary {
             diesel::update(others)
                 .set(contacts::is_primary.eq(false))
                 .execute(conn)?;
         } else if others.count().get_result::<i64>(conn)? == 0 {
             // Someone must be primary: with no other, this one is.
-            record.primary = true;
+            save.input.primary = true;
         }
-        Ok(
-            store_row!(conn, table: contacts, row: Contact, existing: existing, record: &record, context: context)?,
-        )
+        Ok(store_row!(conn, table: contacts, row: Contact, save)?)
     }
 
     fn delete(conn: &mut PgConnection, row: &Contact, _: bool, _: &WriteContext) -> AppResult<()> {
@@ -339,10 +263,7 @@ impl Resource for Contacts {
                 )));
             }
         }
-        diesel::delete(contacts::table.find(row.id))
-            .execute(conn)
-            .map_err(on_delete)?;
-        Ok(())
+        delete_row::<Self>(conn, row)
     }
 }
 

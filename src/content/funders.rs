@@ -5,17 +5,16 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Access, CONTENT, Publication, Status};
+use super::{Access, CONTENT, Publication, Status, content_body};
 use crate::engine::{
-    Descriptor, Lineage, Resource, Search, Section, Tag, WriteContext, store_row, stored,
-    table_resource, to_json,
+    Descriptor, Resource, Search, Section, Tag, Target, grouped, stored_row, table_resource,
+    to_json,
 };
-use crate::platform::db::errors::on_delete;
 use crate::platform::db::schema::funders;
 use crate::platform::error::AppResult;
 use crate::platform::http::body::whole_number;
@@ -36,52 +35,40 @@ text_enum! {
     }
 }
 
-/// A funder.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = funders, check_for_backend(diesel::pg::Pg))]
-#[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000108", "slug": "uk-home-office",
-    "name": "UK Home Office", "kind": "government_agency", "country_code": "GB", "parent": "united-kingdom",
-    "website": null, "logo_url": null,
-    "description": "Funds the Western Balkans SALW Control Roadmap Multi Partner Trust Fund.", "position": 12,
-    "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
-    "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}))]
-pub struct Funder {
-    /// Stable identifier (UUID). Read-only.
-    pub id: Uuid,
-    /// The URL key.
-    pub slug: String,
-    /// The name as shown on the site.
-    pub name: String,
-    /// `multilateral`, `government`, `government_agency`, `foundation` or `other`.
-    pub kind: FunderKind,
-    /// ISO 3166-1 alpha-2, or `EU`.
-    #[schema(example = "GB")]
-    pub country_code: Option<String>,
-    /// The slug of the funder it belongs to (an agency's government), or null (also
-    /// to a reader who may not see that funder: a draft).
-    pub parent: Option<String>,
-    /// Its website (http or https).
-    pub website: Option<String>,
-    /// Its logo (http or https).
-    pub logo_url: Option<String>,
-    /// What it supports.
-    pub description: Option<String>,
-    /// Order on the site, smallest first.
-    pub position: i32,
-    /// `draft`, `published` or `archived`.
-    pub status: Status,
-    /// When it is (or was) published; in the future, it is scheduled.
-    pub published_at: Option<DateTime<Utc>>,
-    /// Read-only: 1 at creation, one more on every write that changes something.
-    pub version: i32,
-    /// When it was created (RFC 3339, UTC). Read-only.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed (RFC 3339, UTC). Read-only.
-    pub updated_at: DateTime<Utc>,
-    /// The ETag of the item as an editor reads it, kept by the database: a new one
-    /// with every change of what an editor reads (migration 000010).
-    #[serde(skip)]
-    pub etag: String,
+stored_row! {
+    /// A funder.
+    #[diesel(table_name = funders)]
+    #[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000108", "slug": "uk-home-office",
+        "name": "UK Home Office", "kind": "government_agency", "country_code": "GB", "parent": "united-kingdom",
+        "website": null, "logo_url": null,
+        "description": "Funds the Western Balkans SALW Control Roadmap Multi Partner Trust Fund.", "position": 12,
+        "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
+        "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}))]
+    pub struct Funder {
+        /// Stable identifier (UUID). Read-only.
+        pub id: Uuid,
+        /// The URL key.
+        pub slug: String,
+        /// The name as shown on the site.
+        pub name: String,
+        /// `multilateral`, `government`, `government_agency`, `foundation` or `other`.
+        pub kind: FunderKind,
+        /// ISO 3166-1 alpha-2, or `EU`.
+        #[schema(example = "GB")]
+        pub country_code: Option<String>,
+        /// The slug of the funder it belongs to (an agency's government), or null (also
+        /// to a reader who may not see that funder: a draft).
+        pub parent: Option<String>,
+        /// Its website (http or https).
+        pub website: Option<String>,
+        /// Its logo (http or https).
+        pub logo_url: Option<String>,
+        /// What it supports.
+        pub description: Option<String>,
+        /// Order on the site, smallest first.
+        pub position: i32,
+    }
+    key: slug, published
 }
 
 /// A funder as the API shows it.
@@ -98,51 +85,45 @@ pub struct FunderItem {
     pub children: Option<Vec<Funder>>,
 }
 
-/// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, timestamps,
-/// `parent_funder`, `children`) may be present and are ignored.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"slug": "uk-home-office", "name": "UK Home Office", "kind": "government_agency",
-    "country_code": "GB", "parent": "united-kingdom", "status": "published"}))]
-pub struct FunderBody {
-    /// The URL key. On PUT the URL carries it; a PATCH that changes it moves the funder.
-    #[schema(value_type = Option<Slug>)]
-    pub slug: Option<String>,
-    /// The name, at most 200 characters.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
-    )]
-    pub name: Option<String>,
-    /// What kind of funder it is.
-    #[schema(value_type = Option<FunderKind>)]
-    pub kind: Option<String>,
-    /// The funder's country, or EU.
-    #[schema(value_type = Option<CountryCode>)]
-    pub country_code: Option<String>,
-    /// The slug of an existing funder it belongs to; never this one or one below it.
-    #[schema(value_type = Option<Slug>)]
-    pub parent: Option<String>,
-    /// Its website.
-    #[schema(value_type = Option<HttpUrl>)]
-    pub website: Option<String>,
-    /// Its logo.
-    #[schema(value_type = Option<HttpUrl>)]
-    pub logo_url: Option<String>,
-    /// At most 2000 characters.
-    #[schema(max_length = 2000)]
-    pub description: Option<String>,
-    /// Order on the site (default 0).
-    #[schema(minimum = -1000000, maximum = 1000000)]
-    #[serde(default, deserialize_with = "whole_number::optional")]
-    pub position: Option<i64>,
-    /// Default `draft`.
-    #[schema(value_type = Option<Status>)]
-    pub status: Option<String>,
-    /// RFC 3339. Publishing without it publishes now; a future date schedules.
-    #[schema(value_type = Option<DateTime<Utc>>)]
-    pub published_at: Option<String>,
+content_body! {
+    /// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, timestamps,
+    /// `parent_funder`, `children`) may be present and are ignored.
+    #[schema(example = json!({"slug": "uk-home-office", "name": "UK Home Office", "kind": "government_agency",
+        "country_code": "GB", "parent": "united-kingdom", "status": "published"}))]
+    pub struct FunderBody {
+        /// The URL key. On PUT the URL carries it; a PATCH that changes it moves the funder.
+        #[schema(value_type = Option<Slug>)]
+        pub slug: Option<String>,
+        /// The name, at most 200 characters.
+        #[schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
+        )]
+        pub name: Option<String>,
+        /// What kind of funder it is.
+        #[schema(value_type = Option<FunderKind>)]
+        pub kind: Option<String>,
+        /// The funder's country, or EU.
+        #[schema(value_type = Option<CountryCode>)]
+        pub country_code: Option<String>,
+        /// The slug of an existing funder it belongs to; never this one or one below it.
+        #[schema(value_type = Option<Slug>)]
+        pub parent: Option<String>,
+        /// Its website.
+        #[schema(value_type = Option<HttpUrl>)]
+        pub website: Option<String>,
+        /// Its logo.
+        #[schema(value_type = Option<HttpUrl>)]
+        pub logo_url: Option<String>,
+        /// At most 2000 characters.
+        #[schema(max_length = 2000)]
+        pub description: Option<String>,
+        /// Order on the site (default 0).
+        #[schema(minimum = -1000000, maximum = 1000000)]
+        #[serde(default, deserialize_with = "whole_number::optional")]
+        pub position: Option<i64>,
+    }
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -162,38 +143,21 @@ pub struct FunderRecord {
 }
 
 const FIELDS: &[Field] = &[
-    Field::new("slug", Kind::Text).sortable().filterable(),
-    Field::new("name", Kind::Text).sortable().filterable(),
-    Field::new("kind", Kind::Enum(FunderKind::ALL))
-        .sortable()
-        .filterable(),
-    Field::new("country_code", Kind::Text)
-        .sortable()
-        .filterable()
-        .nullable(),
+    Field::new("slug", Kind::Text).ordered(),
+    Field::new("name", Kind::Text).ordered(),
+    Field::new("kind", Kind::Enum(FunderKind::ALL)).ordered(),
+    Field::new("country_code", Kind::Text).ordered().nullable(),
     Field::new("parent", Kind::Text)
         .refers_to("funders", "slug")
-        .sortable()
-        .filterable()
+        .ordered()
         .nullable(),
     Field::new("website", Kind::Text),
     Field::new("logo_url", Kind::Text),
     Field::new("description", Kind::Text),
-    Field::new("position", Kind::Integer)
-        .sortable()
-        .filterable(),
+    Field::new("position", Kind::Integer).ordered(),
 ];
 
-/// Funders form a tree through `parent`.
-const TREE: Lineage = Lineage {
-    table: "funders",
-    key: "slug",
-    parent: "parent",
-};
-
 pub struct Funders;
-
-stored!(Funder, key: slug, published);
 
 impl Resource for Funders {
     type Row = Funder;
@@ -239,54 +203,22 @@ impl Resource for Funders {
         ..CONTENT
     };
 
-    table_resource!(table: funders, key: slug, row: Funder);
+    table_resource!(table: funders, key: slug, row: Funder, record: FunderRecord, tree: parent);
 
-    fn as_body(row: &Funder) -> FunderBody {
-        FunderBody {
-            slug: Some(row.slug.clone()),
-            name: Some(row.name.clone()),
-            kind: Some(row.kind.as_str().to_owned()),
-            country_code: row.country_code.clone(),
-            parent: row.parent.clone(),
-            website: row.website.clone(),
-            logo_url: row.logo_url.clone(),
-            description: row.description.clone(),
-            position: Some(row.position.into()),
-            status: Some(row.status.as_str().to_owned()),
-            published_at: row.published_at.map(|at| at.to_rfc3339()),
-        }
-    }
-
-    fn validate(
-        body: FunderBody,
-        key: Option<&str>,
-        existing: Option<&Funder>,
-    ) -> AppResult<FunderRecord> {
+    fn validate(body: FunderBody, to: Target<'_, Funder>) -> AppResult<FunderRecord> {
         let mut check = Check::default();
-        let slug = check.key("slug", body.slug, key, Slug::parse);
+        let slug = check.key("slug", body.slug, to.key, Slug::parse);
         let kind = check.required("kind", body.kind, FunderKind::parse);
-        let publication = Publication::check(
-            &mut check,
-            body.status,
-            body.published_at,
-            existing.and_then(|f| f.published_at),
-        );
+        let publication =
+            Publication::check(&mut check, body.status, body.published_at, to.existing);
         let record = FunderRecord {
             slug: slug.map(Slug::into_inner).unwrap_or_default(),
             name: check.text("name", body.name, 200),
             kind: kind.unwrap_or(FunderKind::Other),
-            country_code: check
-                .parsed("country_code", body.country_code, CountryCode::parse)
-                .map(CountryCode::into_inner),
-            parent: check
-                .parsed("parent", body.parent, Slug::parse)
-                .map(Slug::into_inner),
-            website: check
-                .parsed("website", body.website, HttpUrl::parse)
-                .map(HttpUrl::into_inner),
-            logo_url: check
-                .parsed("logo_url", body.logo_url, HttpUrl::parse)
-                .map(HttpUrl::into_inner),
+            country_code: check.parsed_text("country_code", body.country_code, CountryCode::parse),
+            parent: check.parsed_text("parent", body.parent, Slug::parse),
+            website: check.parsed_text("website", body.website, HttpUrl::parse),
+            logo_url: check.parsed_text("logo_url", body.logo_url, HttpUrl::parse),
             description: check.optional_text("description", body.description, 2000),
             position: check
                 .integer_in("position", body.position, -1_000_000..=1_000_000)
@@ -295,31 +227,6 @@ impl Resource for Funders {
             published_at: publication.published_at,
         };
         check.finish(record)
-    }
-
-    fn save(
-        conn: &mut PgConnection,
-        _: &(),
-        existing: Option<&Funder>,
-        record: FunderRecord,
-        context: &WriteContext,
-    ) -> AppResult<Funder> {
-        TREE.check(
-            conn,
-            &record.slug,
-            existing.map(|funder| funder.slug.as_str()),
-            record.parent.as_deref(),
-        )?;
-        Ok(
-            store_row!(conn, table: funders, row: Funder, existing: existing, record: &record, context: context)?,
-        )
-    }
-
-    fn delete(conn: &mut PgConnection, row: &Funder, _: bool, _: &WriteContext) -> AppResult<()> {
-        diesel::delete(funders::table.find(row.id))
-            .execute(conn)
-            .map_err(on_delete)?;
-        Ok(())
     }
 
     fn represent(
@@ -343,21 +250,22 @@ impl Resource for Funders {
                 parents.insert(parent.slug.clone(), parent);
             }
         }
-        let mut children: HashMap<String, Vec<Funder>> = HashMap::new();
-        if view.includes("children") {
+        let mut children = if view.includes("children") {
             let slugs: Vec<String> = rows.iter().map(|f| f.slug.clone()).collect();
             let children_query = funders::table
                 .filter(funders::parent.eq_any(slugs))
                 .order((funders::position, funders::name, funders::slug))
                 .select(Funder::as_select())
                 .into_boxed();
-            for child in access.filter(children_query).load(conn)? {
-                children
-                    .entry(child.parent.clone().unwrap_or_default())
-                    .or_default()
-                    .push(child);
-            }
-        }
+            let found: Vec<Funder> = access.filter(children_query).load(conn)?;
+            grouped(
+                found
+                    .into_iter()
+                    .map(|child| (child.parent.clone().unwrap_or_default(), child)),
+            )
+        } else {
+            HashMap::new()
+        };
         Ok(rows
             .into_iter()
             .map(|funder| {

@@ -12,7 +12,7 @@ pub mod pages;
 
 use chrono::{DateTime, Utc};
 
-use crate::engine::{Descriptor, Kind};
+use crate::engine::{Descriptor, Kind, Stored};
 use crate::platform::validate::{self, Check};
 pub use crate::platform::visibility::{Access, Status};
 
@@ -56,8 +56,11 @@ impl Publication {
         check: &mut Check,
         status: Option<String>,
         published_at: Option<String>,
-        existing: Option<DateTime<Utc>>,
+        existing: Option<&impl Stored>,
     ) -> Self {
+        let existing = existing
+            .and_then(Stored::publication)
+            .and_then(|(_, at)| at);
         let status = check
             .parsed("status", status, Status::parse)
             .unwrap_or(Status::Draft);
@@ -75,3 +78,25 @@ impl Publication {
 }
 
 pub use crate::platform::query::number;
+
+/// Declares the body of a kind's POST, PUT and PATCH: its own fields, every one
+/// optional (so that validation can name every missing one), unknown fields
+/// refused, then the status and publication date every kind takes, in the same
+/// words everywhere (`Publication::check` reads them).
+macro_rules! content_body {
+    ($(#[$attr:meta])* pub struct $Body:ident { $($fields:tt)* }) => {
+        #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+        #[serde(deny_unknown_fields)]
+        $(#[$attr])*
+        pub struct $Body {
+            $($fields)*
+            /// Default `draft`.
+            #[schema(value_type = Option<crate::platform::visibility::Status>)]
+            pub status: Option<String>,
+            /// RFC 3339. Publishing without it publishes now; a future date schedules.
+            #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+            pub published_at: Option<String>,
+        }
+    };
+}
+pub(crate) use content_body;

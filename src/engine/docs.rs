@@ -6,28 +6,16 @@
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::{PartialSchema, ToSchema};
 
-use super::Resource;
+use super::{Resource, Target};
 use crate::platform::error::AppError;
 use crate::platform::openapi::problems::{
-    BadBody, BadParameter, BadToken, Conflict, Forbidden, Invalid, NoToken, NotFound,
-    PayloadTooLarge, PreconditionFailed, Unavailable, UnsupportedMediaType,
+    BadParameter, BadToken, BodyWrite, Conflict, Forbidden, NoToken, NotFound, PreconditionFailed,
+    Unavailable,
 };
 use crate::platform::openapi::schemas::{self, BodyUse};
 use crate::platform::openapi::{Answer, Doc, Security};
 use crate::platform::query::{ListMeta, openapi};
 use crate::platform::validate::{REQUIRED, Slug};
-
-/// The problems of a write with a body; PUT, PATCH and DELETE add their own.
-type BodyWrite = (
-    BadBody,
-    NoToken,
-    Forbidden,
-    Conflict,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    Invalid,
-    Unavailable,
-);
 
 /// The body media types of POST and PUT.
 const JSON: &[&str] = &["application/json"];
@@ -56,7 +44,7 @@ fn base<R: Resource>() -> String {
 
 /// The body fields a resource requires on creation, read from its validation.
 pub fn required_fields<R: Resource>() -> Vec<String> {
-    match R::validate(R::Body::default(), None, None) {
+    match R::validate(R::Body::default(), Target::NEW) {
         Err(AppError::Validation(errors)) => errors
             .into_iter()
             .filter(|error| error.detail == REQUIRED)

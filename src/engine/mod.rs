@@ -32,10 +32,10 @@ use serde_json::Value;
 
 pub use descriptor::{Descriptor, Events, Operations, Parent, Search, Section, Tag};
 pub use lineage::Lineage;
-pub use present::present;
+pub use present::{grouped, present};
 pub use registry::Kind;
-pub(crate) use resource::stored;
-pub use resource::{Resource, Stored};
+pub use resource::{Resource, Save, Stored, Target, delete_row};
+pub(crate) use resource::{stored, stored_row};
 pub use transaction::{Author, Revival, WriteContext};
 
 pub fn to_json<T: Serialize>(value: &T) -> Value {
@@ -46,32 +46,33 @@ pub fn to_json<T: Serialize>(value: &T) -> Value {
 /// apart: finding and listing rows. Used inside `impl Resource for ...`, as
 /// `table_resource!(table: pages, key: slug, row: Page)`. With `select: columns`,
 /// lists read the columns `columns(&view)` gives (a table whose heavy columns a
-/// fieldset can leave unread) instead of the whole row.
+/// fieldset can leave unread) instead of the whole row. With `record: PageRecord`,
+/// it saves too: the input is the record to store (`store_row!`); and with
+/// `tree: parent`, that column links to another row of the table (`Lineage`), and a
+/// link that would close a loop is refused before anything is written.
 macro_rules! table_resource {
     (table: $table:ident, key: id, row: $Row:ident $(,)?) => {
         $crate::engine::table_resource!(@common $table, $Row);
-        $crate::engine::table_resource!(@list $table, $Row, |_| $Row::as_select());
+        $crate::engine::table_resource!(@list $table, $Row);
 
-        /// A key that is not a UUID names nothing.
-        fn find(
-            conn: &mut diesel::PgConnection,
-            _: &(),
-            key: &str,
-            lock: bool,
-        ) -> $crate::platform::error::AppResult<Option<$Row>> {
+        // A key that is not a UUID names nothing.
+        $crate::engine::table_resource!(@find $Row, |conn, key, lock| {
             match uuid::Uuid::parse_str(key) {
                 Ok(id) => Self::find_by_id(conn, id, lock),
                 Err(_) => Ok(None),
             }
-        }
+        });
     };
-    (table: $table:ident, key: $key:ident, row: $Row:ident $(,)?) => {
+    (
+        table: $table:ident, key: $key:ident, row: $Row:ident $(, select: $select:path)?
+        $(, record: $Record:ident $(, tree: $parent:ident)?)? $(,)?
+    ) => {
         $crate::engine::table_resource!(@rows $table, $key, $Row);
+        $crate::engine::table_resource!(@list $table, $Row $(, $select)?);
+        $($crate::engine::table_resource!(@save $table, $key, $Row, $Record $(, $parent)?);)?
+    };
+    (@list $table:ident, $Row:ident) => {
         $crate::engine::table_resource!(@list $table, $Row, |_| $Row::as_select());
-    };
-    (table: $table:ident, key: $key:ident, row: $Row:ident, select: $select:path $(,)?) => {
-        $crate::engine::table_resource!(@rows $table, $key, $Row);
-        $crate::engine::table_resource!(@list $table, $Row, $select);
     };
     (@list $table:ident, $Row:ident, $select:expr) => {
         fn list(
@@ -89,23 +90,43 @@ macro_rules! table_resource {
             )?)
         }
     };
+    (@save $table:ident, $key:ident, $Row:ident, $Record:ident $(, $parent:ident)?) => {
+        fn save(
+            conn: &mut diesel::PgConnection,
+            save: $crate::engine::Save<'_, Self>,
+        ) -> $crate::platform::error::AppResult<$Row> {
+            let record: &$Record = &save.input;
+            $($crate::engine::Lineage {
+                table: stringify!($table),
+                key: stringify!($key),
+                parent: stringify!($parent),
+            }
+            .check(
+                conn,
+                &record.$key,
+                save.existing.map(|row| row.$key.as_str()),
+                record.$parent.as_deref(),
+            )?;)?
+            Ok($crate::engine::store_row!(conn, table: $table, row: $Row, save)?)
+        }
+    };
     (@rows $table:ident, $key:ident, $Row:ident) => {
         $crate::engine::table_resource!(@common $table, $Row);
-
-        fn find(
-            conn: &mut diesel::PgConnection,
-            _: &(),
-            key: &str,
-            lock: bool,
-        ) -> $crate::platform::error::AppResult<Option<$Row>> {
+        $crate::engine::table_resource!(@find $Row, |conn, key, lock| {
             let query = $table::table
                 .filter($table::$key.eq(key))
                 .select($Row::as_select());
-            Ok(if lock {
-                query.for_no_key_update().first(conn).optional()?
-            } else {
-                query.first(conn).optional()?
-            })
+            Ok($crate::engine::first_row!(query, conn, lock)?)
+        });
+    };
+    (@find $Row:ident, |$conn:ident, $key:ident, $lock:ident| $body:expr) => {
+        fn find(
+            $conn: &mut diesel::PgConnection,
+            _: &(),
+            $key: &str,
+            $lock: bool,
+        ) -> $crate::platform::error::AppResult<Option<$Row>> {
+            $body
         }
     };
     (@common $table:ident, $Row:ident) => {
@@ -124,11 +145,7 @@ macro_rules! table_resource {
             lock: bool,
         ) -> $crate::platform::error::AppResult<Option<$Row>> {
             let query = $table::table.find(id).select($Row::as_select());
-            Ok(if lock {
-                query.for_no_key_update().first(conn).optional()?
-            } else {
-                query.first(conn).optional()?
-            })
+            Ok($crate::engine::first_row!(query, conn, lock)?)
         }
 
         fn visible(
@@ -146,20 +163,34 @@ macro_rules! table_resource {
 }
 pub(crate) use table_resource;
 
-/// Inserts a row (with the id, version and creation date of a revival, for a
-/// restore of a deleted item), or updates the one `existing` names, and returns it
-/// as stored: `store_row!(conn, table: pages, row: Page, existing: existing,
-/// record: &record, context: context)`.
+/// The first row `query` finds, if any, as a `QueryResult`; with `lock`, held
+/// against other writes until the transaction ends (`FOR NO KEY UPDATE`, which
+/// still lets rows that refer to it be written).
+macro_rules! first_row {
+    ($query:expr, $conn:expr, $lock:expr) => {{
+        let query = $query;
+        if $lock {
+            query.for_no_key_update().first($conn).optional()
+        } else {
+            query.first($conn).optional()
+        }
+    }};
+}
+pub(crate) use first_row;
+
+/// Inserts the record a save carries (with the id, version and creation date of a
+/// revival, for a restore of a deleted item), or updates the item it replaces, and
+/// returns the row as stored: `store_row!(conn, table: pages, row: Page, save)`.
 macro_rules! store_row {
-    ($conn:expr, table: $table:ident, row: $Row:ident, existing: $existing:expr, record: $record:expr, context: $context:expr $(,)?) => {
-        match ($existing, &$context.revive) {
+    ($conn:expr, table: $table:ident, row: $Row:ident, $save:expr $(,)?) => {
+        match ($save.existing, &$save.context.revive) {
             (None, None) => diesel::insert_into($table::table)
-                .values($record)
+                .values(&$save.input)
                 .returning($Row::as_returning())
                 .get_result($conn),
             (None, Some(revival)) => diesel::insert_into($table::table)
                 .values((
-                    $record,
+                    &$save.input,
                     $table::id.eq(revival.id),
                     $table::version.eq(revival.version),
                     $table::created_at.eq(revival.created_at),
@@ -167,7 +198,7 @@ macro_rules! store_row {
                 .returning($Row::as_returning())
                 .get_result($conn),
             (Some(row), _) => diesel::update($table::table.find(row.id))
-                .set($record)
+                .set(&$save.input)
                 .returning($Row::as_returning())
                 .get_result($conn),
         }

@@ -2,6 +2,8 @@
 //! reference to an item the caller may not see made null. Every answer that shows
 //! items goes through here, and the change log's entries too (`hide_references`).
 
+use std::collections::HashMap;
+
 use diesel::PgConnection;
 use serde_json::Value;
 
@@ -24,6 +26,17 @@ pub fn present<R: Resource>(
         hide_references(conn, R::DESCRIPTOR.spec, &mut values)?;
     }
     Ok(values)
+}
+
+/// Values grouped under their keys, each group in the order given: what `represent`
+/// embeds (a page's children, a metric's figures) is loaded for all rows at once,
+/// then handed to each row by its key.
+pub fn grouped<T>(pairs: impl IntoIterator<Item = (String, T)>) -> HashMap<String, Vec<T>> {
+    let mut groups: HashMap<String, Vec<T>> = HashMap::new();
+    for (key, value) in pairs {
+        groups.entry(key).or_default().push(value);
+    }
+    groups
 }
 
 /// Makes null each reference of `spec` that names an item anonymous readers do not

@@ -2,9 +2,8 @@
 //! each as the caller may see it, with fieldsets, embeddings, ETags and 304. The
 //! route table names them with their resource: `read::list::<Pages>`.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::paths::{not_found, path_params};
 use super::{Resource, Stored, present};
@@ -84,10 +83,7 @@ pub fn answer_list(
     total: i64,
 ) -> HttpResponse {
     let meta = query.meta(total);
-    let link = (
-        header::LINK,
-        http::link_header(req, meta.page, meta.total_pages),
-    );
+    let link = http::page_links(req, &meta);
     if let Some(columns) = csv_columns
         && csv::wants_csv(req)
     {
@@ -104,8 +100,7 @@ pub fn answer_list(
             Err(error) => actix_web::ResponseError::error_response(&error),
         };
     }
-    let body = json!({"data": items, "meta": meta});
-    http::read(req, caller, &body, &[link])
+    http::read_page(req, caller, items, meta)
 }
 
 pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {

@@ -13,9 +13,9 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::transaction::parse_body;
+use super::transaction::{self, parse_body};
 use super::write::{self, Put};
-use super::{Descriptor, Resource, docs, routes};
+use super::{Descriptor, Resource, Target, docs, routes};
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::error::AppResult;
@@ -88,14 +88,11 @@ impl<R: Resource> Kind for R {
         let url_key = (!fields.contains(key))
             .then(|| item.get(key).and_then(Value::as_str))
             .flatten();
-        R::validate(parse_body::<R>(body)?, url_key, None).map(|_| ())
+        R::validate(parse_body::<R>(body)?, Target::at(url_key)).map(|_| ())
     }
 
     fn body_fields(&self) -> Vec<String> {
-        match serde_json::to_value(R::Body::default()) {
-            Ok(Value::Object(fields)) => fields.into_iter().map(|(name, _)| name).collect(),
-            _ => Vec::new(),
-        }
+        transaction::body_fields::<R>()
     }
 
     fn restore(&self, db: Db, caller: Caller, req: HttpRequest, put: Put) -> Answering {

@@ -4,7 +4,7 @@
 
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
-use diesel::PgConnection;
+use diesel::{PgConnection, RunQueryDsl};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::descriptor::Descriptor;
 use super::transaction::WriteContext;
 use crate::platform::auth::Caller;
+use crate::platform::db::errors::on_delete;
 use crate::platform::error::AppResult;
 use crate::platform::query::{ListQuery, View};
 use crate::platform::visibility::{Access, Status};
@@ -66,6 +67,103 @@ macro_rules! stored {
     };
 }
 pub(crate) use stored;
+
+/// Declares a row and implements `Stored` for it (see `stored!`): the struct with
+/// its own fields, then those every versioned row ends with, in the same order and
+/// words everywhere (content's status and publication date first), so that every
+/// item reads alike. `stored_row! { /// A page. #[diesel(table_name = pages)] pub
+/// struct Page { pub id: Uuid, ... } key: slug, published }`.
+macro_rules! stored_row {
+    (
+        $(#[$attr:meta])*
+        pub struct $Row:ident { $($fields:tt)* }
+        key: $key:ident $(, $published:ident)?
+    ) => {
+        $crate::engine::stored_row!(@struct $($published)? [$(#[$attr])*] $Row [$($fields)*]);
+        $crate::engine::stored!($Row, key: $key $(, $published)?);
+    };
+    (@struct published [$($attr:tt)*] $Row:ident [$($fields:tt)*]) => {
+        $crate::engine::stored_row!(@struct [$($attr)*] $Row [
+            $($fields)*
+            /// `draft`, `published` or `archived`.
+            pub status: $crate::platform::visibility::Status,
+            /// When it is (or was) published; in the future, it is scheduled.
+            pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+        ]);
+    };
+    (@struct [$($attr:tt)*] $Row:ident [$($fields:tt)*]) => {
+        #[derive(
+            Debug, Clone, diesel::Queryable, diesel::Selectable, serde::Serialize, utoipa::ToSchema,
+        )]
+        #[diesel(check_for_backend(diesel::pg::Pg))]
+        $($attr)*
+        pub struct $Row {
+            $($fields)*
+            /// Read-only: 1 at creation, one more on every write that changes something.
+            pub version: i32,
+            /// When it was created (RFC 3339, UTC). Read-only.
+            pub created_at: chrono::DateTime<chrono::Utc>,
+            /// When it last changed (RFC 3339, UTC). Read-only.
+            pub updated_at: chrono::DateTime<chrono::Utc>,
+            /// The ETag of the item as an editor reads it, kept by the database: a new one
+            /// with every change of what an editor reads (migration 000010).
+            #[serde(skip)]
+            pub etag: String,
+        }
+    };
+}
+pub(crate) use stored_row;
+
+/// What a body is validated for: the key the URL gives the item (PUT), and the
+/// item it replaces or patches, if there is one.
+#[derive(Debug)]
+pub struct Target<'a, Row> {
+    pub key: Option<&'a str>,
+    pub existing: Option<&'a Row>,
+}
+
+impl<'a, Row> Target<'a, Row> {
+    /// A new item, whose key the body gives.
+    pub const NEW: Self = Self {
+        key: None,
+        existing: None,
+    };
+
+    /// A new item at `key`, if the URL gives one.
+    pub fn at(key: Option<&'a str>) -> Self {
+        Self {
+            key,
+            existing: None,
+        }
+    }
+
+    /// A change of `existing`, whose key the body gives.
+    pub fn of(existing: &'a Row) -> Self {
+        Self {
+            key: None,
+            existing: Some(existing),
+        }
+    }
+}
+
+/// A write as a resource saves it, validated and authorised.
+pub struct Save<'a, R: Resource> {
+    pub scope: &'a R::Scope,
+    /// The item it replaces or patches; none for a new one.
+    pub existing: Option<&'a R::Row>,
+    pub input: R::Input,
+    pub context: &'a WriteContext<'a>,
+}
+
+/// Deletes a row of `R`'s table. An item that something still refers to is a 409
+/// about the item itself (`on_delete`).
+pub fn delete_row<R: Resource>(conn: &mut PgConnection, row: &R::Row) -> AppResult<()> {
+    diesel::sql_query(format!("DELETE FROM {} WHERE id = $1", R::DESCRIPTOR.table))
+        .bind::<diesel::sql_types::Uuid, _>(row.id())
+        .execute(conn)
+        .map_err(on_delete)?;
+    Ok(())
+}
 
 /// What makes a table a resource of the API. The generic handlers do the rest:
 /// permissions, visibility, versions and ETags, If-Match, lists, problem errors;
@@ -145,15 +243,8 @@ pub trait Resource: Sized + Sync + 'static {
         false
     }
 
-    /// The current row as a body: what a merge patch applies to.
-    fn as_body(row: &Self::Row) -> Self::Body;
-
-    /// `key` is the key in the URL (PUT); `existing` the row being replaced.
-    fn validate(
-        body: Self::Body,
-        key: Option<&str>,
-        existing: Option<&Self::Row>,
-    ) -> AppResult<Self::Input>;
+    /// The body checked, every invalid field named, for `target`.
+    fn validate(body: Self::Body, target: Target<'_, Self::Row>) -> AppResult<Self::Input>;
 
     /// Rules about who may write what, beyond `Descriptor::write` (which the
     /// handlers have checked): a partner's token writes only its own observations.
@@ -171,21 +262,19 @@ pub trait Resource: Sized + Sync + 'static {
 
     /// Inserts or updates, with the resource's own rules, inside the write's
     /// transaction.
-    fn save(
-        conn: &mut PgConnection,
-        scope: &Self::Scope,
-        existing: Option<&Self::Row>,
-        input: Self::Input,
-        context: &WriteContext,
-    ) -> AppResult<Self::Row>;
+    fn save(conn: &mut PgConnection, save: Save<'_, Self>) -> AppResult<Self::Row>;
 
-    /// Deletes, with the resource's own rules; `cascade` is `?cascade=true`.
+    /// Deletes, with the resource's own rules; `cascade` is `?cascade=true`. Without
+    /// any, the row goes (`delete_row`).
     fn delete(
         conn: &mut PgConnection,
         row: &Self::Row,
         cascade: bool,
         context: &WriteContext,
-    ) -> AppResult<()>;
+    ) -> AppResult<()> {
+        let _ = (cascade, context);
+        delete_row::<Self>(conn, row)
+    }
 
     /// The JSON of rows: derived fields and the embeddings `view` asks for, in a
     /// fixed number of queries however many rows there are.

@@ -163,6 +163,26 @@ impl<'a> WriteContext<'a> {
     }
 }
 
+/// The fields a body of `R` has: what a PUT writes.
+pub fn body_fields<R: Resource>() -> Vec<String> {
+    match super::to_json(&R::Body::default()) {
+        Value::Object(fields) => fields.into_iter().map(|(name, _)| name).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Of an item's fields, those a body has (`fields`): the body that writes it as it
+/// is, since an item and its body name their fields alike.
+pub fn writable(fields: &[String], item: Value) -> Map<String, Value> {
+    match item {
+        Value::Object(object) => object
+            .into_iter()
+            .filter(|(name, _)| fields.contains(name))
+            .collect(),
+        _ => Map::new(),
+    }
+}
+
 /// A request body as the resource's type, without the fields that are never
 /// written.
 pub fn parse_body<R: Resource>(mut object: Map<String, Value>) -> AppResult<R::Body> {

@@ -11,9 +11,10 @@ use serde_json::{Map, Value};
 
 use super::paths::{item_url, not_found, path_params};
 use super::transaction::{
-    Author, COMMON_READ_ONLY, LockMode, Revival, WriteContext, begin_write, parse_body,
+    Author, COMMON_READ_ONLY, LockMode, Revival, WriteContext, begin_write, body_fields,
+    parse_body, writable,
 };
-use super::{Resource, Stored};
+use super::{Resource, Save, Stored, Target};
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::error::{AppError, AppResult};
@@ -51,16 +52,28 @@ fn answer(status: StatusCode, item: &Value, etag: &str, location: Option<String>
     http::written_tagged(status, item, Some(etag), location)
 }
 
+/// What a write with a body starts with, in this order: the scope and key the
+/// path names, the permission to write, no query parameters, and the body, a JSON
+/// object.
+async fn with_body<R: Resource>(
+    caller: &Caller,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> AppResult<(String, String, Map<String, Value>)> {
+    let (scope, key) = path_params::<R>(req)?;
+    caller.require(R::DESCRIPTOR.write)?;
+    Params::none(req.query_string())?;
+    let object = http::json_object(req, payload).await?;
+    Ok((scope, key, object))
+}
+
 pub async fn create<R: Resource>(
     db: Db,
     caller: Caller,
     req: HttpRequest,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    let (scope, _) = path_params::<R>(&req)?;
-    caller.require(R::DESCRIPTOR.write)?;
-    Params::none(req.query_string())?;
-    let object = http::json_object(&req, payload).await?;
+    let (scope, _, object) = with_body::<R>(&caller, &req, payload).await?;
     let prepared = R::prepare(&req, &object).await;
     let mode = LockMode::of::<R>(&object, None);
     let values = R::DESCRIPTOR.values_named(&object);
@@ -68,11 +81,17 @@ pub async fn create<R: Resource>(
     let author = Author::of(&caller, &req);
     let (mut item, key, etag, secret) = db
         .transaction(move |conn| {
-            let input = together(prepared, R::validate(body, None, None))?;
+            let input = together(prepared, R::validate(body, Target::NEW))?;
             let scope = begin_write::<R>(conn, &author, &scope, mode)?;
             R::authorise(&caller, &scope, None, Some(&input))?;
             let secret = R::shown_once(&input);
-            let row = R::save(conn, &scope, None, input, &WriteContext::of(&caller))?;
+            let save = Save {
+                scope: &scope,
+                existing: None,
+                input,
+                context: &WriteContext::of(&caller),
+            };
+            let row = R::save(conn, save)?;
             let (key, etag) = (row.key(), row.etag().to_owned());
             Ok((represent_one::<R>(conn, row)?, key, etag, secret))
         })
@@ -97,10 +116,7 @@ pub async fn replace<R: Resource>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    let (scope, key) = path_params::<R>(&req)?;
-    caller.require(R::DESCRIPTOR.write)?;
-    Params::none(req.query_string())?;
-    let object = http::json_object(&req, payload).await?;
+    let (scope, key, object) = with_body::<R>(&caller, &req, payload).await?;
     let location = req.path().to_owned();
     put::<R>(
         &db,
@@ -164,14 +180,26 @@ pub async fn put<R: Resource>(
             preconditions.check(existing.as_ref().map(Stored::etag))?;
             let input = together(
                 prepared,
-                R::validate(parse_body::<R>(object)?, Some(&key), existing.as_ref()),
+                R::validate(
+                    parse_body::<R>(object)?,
+                    Target {
+                        key: Some(&key),
+                        existing: existing.as_ref(),
+                    },
+                ),
             )?;
             R::authorise(&caller, &scope, existing.as_ref(), Some(&input))?;
             let context = WriteContext {
                 caller: &caller,
                 revive: revive.filter(|_| existing.is_none()),
             };
-            let row = R::save(conn, &scope, existing.as_ref(), input, &context)?;
+            let save = Save {
+                scope: &scope,
+                existing: existing.as_ref(),
+                input,
+                context: &context,
+            };
+            let row = R::save(conn, save)?;
             let etag = row.etag().to_owned();
             Ok((represent_one::<R>(conn, row)?, existing.is_none(), etag))
         })
@@ -216,10 +244,7 @@ pub async fn update<R: Resource>(
     req: HttpRequest,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    let (scope, key) = path_params::<R>(&req)?;
-    caller.require(R::DESCRIPTOR.write)?;
-    Params::none(req.query_string())?;
-    let mut patch = http::json_object(&req, payload).await?;
+    let (scope, key, mut patch) = with_body::<R>(&caller, &req, payload).await?;
     for field in COMMON_READ_ONLY.iter().chain(R::DESCRIPTOR.read_only) {
         patch.remove(*field);
     }
@@ -237,13 +262,13 @@ pub async fn update<R: Resource>(
             preconditions.check(Some(existing.etag()))?;
             let input = together(prepared, merged::<R>(patch, &existing))?;
             R::authorise(&caller, &scope, Some(&existing), Some(&input))?;
-            let row = R::save(
-                conn,
-                &scope,
-                Some(&existing),
+            let save = Save {
+                scope: &scope,
+                existing: Some(&existing),
                 input,
-                &WriteContext::of(&caller),
-            )?;
+                context: &WriteContext::of(&caller),
+            };
+            let row = R::save(conn, save)?;
             let (new_key, etag) = (row.key(), row.etag().to_owned());
             let moved = new_key != key;
             Ok((
@@ -271,12 +296,12 @@ fn merged<R: Resource>(patch: Map<String, Value>, existing: &R::Row) -> AppResul
     // The patch is read as a body first: an unknown field is a 400 even when it is
     // null, which the merge would drop without a trace.
     http::from_object::<R::Body>(patch.clone())?;
-    let mut merged = serde_json::to_value(R::as_body(existing)).map_err(AppError::internal)?;
+    let mut merged = Value::Object(writable(&body_fields::<R>(), super::to_json(existing)));
     json_patch::merge(&mut merged, &Value::Object(patch.clone()));
     let Value::Object(merged) = merged else {
         return Err(AppError::internal("merge gave a non-object"));
     };
-    R::validate(parse_body::<R>(merged)?, None, Some(existing))
+    R::validate(parse_body::<R>(merged)?, Target::of(existing))
         .map_err(|error| blame::<R>(error, patch, existing))
 }
 
@@ -290,7 +315,7 @@ fn blame<R: Resource>(error: AppError, patch: Map<String, Value>, existing: &R::
         return error;
     };
     let alone = parse_body::<R>(patch)
-        .and_then(|body| R::validate(body, None, Some(existing)))
+        .and_then(|body| R::validate(body, Target::of(existing)))
         .err();
     let broken_alone = match &alone {
         Some(AppError::Validation(alone)) => alone.iter().any(|e| errors.contains(e)),

@@ -3,17 +3,14 @@
 //! Decisions, funders), ranked by relevance, each with a short highlighted snippet.
 //! Visibility is the same as for every list.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Float4, Text};
 use serde::Serialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
 use utoipa::openapi::Required;
-use utoipa::openapi::path::{ParameterBuilder, ParameterIn, ParameterStyle};
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 use crate::content::KINDS;
 use crate::engine::read::access_of;
@@ -22,6 +19,7 @@ use crate::platform::db::Db;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http;
 use crate::platform::openapi::problems::{BadParameter, BadToken, Unavailable};
+use crate::platform::openapi::schemas::{comma_list, query_param};
 use crate::platform::openapi::{Answer, Doc, Security};
 use crate::platform::query::{
     ListMeta, MAX_LIST_VALUES, MAX_PAGE, MAX_PER_PAGE, MAX_SEARCH_CHARS, Paging, Params,
@@ -139,55 +137,31 @@ fn kinds() -> Vec<&'static str> {
 }
 
 pub fn search_doc() -> Doc {
-    let type_param = {
-        let mut param = ParameterBuilder::new()
-            .name("type")
-            .parameter_in(ParameterIn::Query)
-            .required(Required::False)
-            .description(Some("Only these types, comma-separated"))
-            .schema(Some(
-                ArrayBuilder::new()
-                    .items(
-                        ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .enum_values(Some(kinds())),
-                    )
-                    .min_items(Some(1))
-                    .max_items(Some(MAX_LIST_VALUES)),
-            ))
-            .build();
-        param.style = Some(ParameterStyle::Form);
-        param.explode = Some(false);
-        param
-    };
-    let q = ParameterBuilder::new()
-        .name("q")
-        .parameter_in(ParameterIn::Query)
-        .required(Required::True)
-        .description(Some(format!(
-            "What to look for, at most {MAX_SEARCH_CHARS} characters"
-        )))
-        .schema(Some(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .min_length(Some(1))
-                .max_length(Some(MAX_SEARCH_CHARS))
-                .pattern(Some(NOT_BLANK)),
-        ))
-        .build();
+    let type_param = comma_list(
+        "type",
+        "Only these types, comma-separated",
+        kinds(),
+        MAX_LIST_VALUES,
+    );
+    let mut q = query_param(
+        "q",
+        &format!("What to look for, at most {MAX_SEARCH_CHARS} characters"),
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_SEARCH_CHARS))
+            .pattern(Some(NOT_BLANK)),
+    );
+    q.required = Required::True;
     let page = |name: &str, description: &str, max: i64| {
-        ParameterBuilder::new()
-            .name(name)
-            .parameter_in(ParameterIn::Query)
-            .required(Required::False)
-            .description(Some(description))
-            .schema(Some(
-                ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .minimum(Some(1.0))
-                    .maximum(Some(max as f64)),
-            ))
-            .build()
+        query_param(
+            name,
+            description,
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1.0))
+                .maximum(Some(max as f64)),
+        )
     };
     Doc::new("search", "search", "Search all content")
         .describe(
@@ -255,7 +229,6 @@ pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpR
             Ok((hits, total))
         })
         .await?;
-    let total_pages = (total + per_page - 1) / per_page;
     let data: Vec<Hit> = hits
         .into_iter()
         .map(|hit| Hit {
@@ -263,9 +236,8 @@ pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpR
             ..hit
         })
         .collect();
-    let body = json!({"data": data, "meta": ListMeta { page, per_page, total, total_pages }});
-    let link = http::link_header(&req, page, total_pages);
-    Ok(http::read(&req, &caller, &body, &[(header::LINK, link)]))
+    let meta = ListMeta::of(page, per_page, total);
+    Ok(http::read_page(&req, &caller, data, meta))
 }
 
 #[cfg(test)]

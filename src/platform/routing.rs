@@ -43,12 +43,64 @@ pub struct Table {
     routes: Vec<Route>,
 }
 
+/// The methods that add a route: `get(path, handler, doc)`, `post(...)`, and so on,
+/// each for one HTTP method, with or without the read cache (`cache`). The bounds
+/// are what actix-web's `Route::to` asks of a handler.
+macro_rules! methods {
+    ($($(#[$doc:meta])* $name:ident($($cached:ident: bool)?) $method:ident $(, $fixed:literal)?;)*) => {$(
+        $(#[$doc])*
+        pub fn $name<F, Args>(
+            &mut self,
+            $($cached: bool,)?
+            path: impl Into<String>,
+            handler: F,
+            doc: impl Fn() -> Doc + 'static,
+        ) where
+            F: Handler<Args>,
+            Args: FromRequest + 'static,
+            F::Output: Responder + 'static,
+        {
+            let route = Self::matching(&HttpMethod::$method).to(handler);
+            self.add(HttpMethod::$method, path, route, doc, $($cached)? $($fixed)?);
+        }
+    )*};
+}
+
 impl Table {
     /// The table that `lines` fills.
     pub fn of(lines: fn(&mut Table)) -> Self {
         let mut table = Self::default();
         lines(&mut table);
         table
+    }
+
+    methods! {
+        /// GET, and HEAD with the same answer without its body.
+        get() Get, false;
+        /// `get`, with its anonymous answers kept by the read cache (`cache`). Only for
+        /// reads whose anonymous answer depends on nothing but the URL, `Accept` and the
+        /// content tables, whose every change empties the cache.
+        get_cached() Get, true;
+        /// `get_cached` or `get`, as `cached` says.
+        get_as(cached: bool) Get;
+        post() Post, false;
+        put() Put, false;
+        patch() Patch, false;
+        delete() Delete, false;
+    }
+
+    /// The actix-web route of a method: GET answers HEAD too.
+    fn matching(method: &HttpMethod) -> actix_web::Route {
+        match method {
+            HttpMethod::Get => web::route().guard(guard::Any(guard::Get()).or(guard::Head())),
+            HttpMethod::Post => web::post(),
+            HttpMethod::Put => web::put(),
+            HttpMethod::Patch => web::patch(),
+            HttpMethod::Delete => web::delete(),
+            HttpMethod::Head => web::head(),
+            HttpMethod::Options => web::route().method(Method::OPTIONS),
+            HttpMethod::Trace => web::trace(),
+        }
     }
 
     fn add(
@@ -77,138 +129,6 @@ impl Table {
             cached,
             handler,
         });
-    }
-
-    /// GET, and HEAD with the same answer without its body.
-    pub fn get<F, Args>(
-        &mut self,
-        path: impl Into<String>,
-        handler: F,
-        doc: impl Fn() -> Doc + 'static,
-    ) where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.add(
-            HttpMethod::Get,
-            path,
-            Self::get_or_head(handler),
-            doc,
-            false,
-        );
-    }
-
-    /// `get`, with its anonymous answers kept by the read cache (`cache`). Only for
-    /// reads whose anonymous answer depends on nothing but the URL, `Accept` and the
-    /// content tables, whose every change empties the cache.
-    pub fn get_cached<F, Args>(
-        &mut self,
-        path: impl Into<String>,
-        handler: F,
-        doc: impl Fn() -> Doc + 'static,
-    ) where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.add(HttpMethod::Get, path, Self::get_or_head(handler), doc, true);
-    }
-
-    /// `get_cached` or `get`, as `cached` says.
-    pub fn get_as<F, Args>(
-        &mut self,
-        cached: bool,
-        path: impl Into<String>,
-        handler: F,
-        doc: impl Fn() -> Doc + 'static,
-    ) where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.add(
-            HttpMethod::Get,
-            path,
-            Self::get_or_head(handler),
-            doc,
-            cached,
-        );
-    }
-
-    fn get_or_head<F, Args>(handler: F) -> actix_web::Route
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        web::route()
-            .guard(guard::Any(guard::Get()).or(guard::Head()))
-            .to(handler)
-    }
-
-    pub fn post<F, Args>(
-        &mut self,
-        path: impl Into<String>,
-        handler: F,
-        doc: impl Fn() -> Doc + 'static,
-    ) where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.add(HttpMethod::Post, path, web::post().to(handler), doc, false);
-    }
-
-    pub fn put<F, Args>(
-        &mut self,
-        path: impl Into<String>,
-        handler: F,
-        doc: impl Fn() -> Doc + 'static,
-    ) where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.add(HttpMethod::Put, path, web::put().to(handler), doc, false);
-    }
-
-    pub fn patch<F, Args>(
-        &mut self,
-        path: impl Into<String>,
-        handler: F,
-        doc: impl Fn() -> Doc + 'static,
-    ) where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.add(
-            HttpMethod::Patch,
-            path,
-            web::patch().to(handler),
-            doc,
-            false,
-        );
-    }
-
-    pub fn delete<F, Args>(
-        &mut self,
-        path: impl Into<String>,
-        handler: F,
-        doc: impl Fn() -> Doc + 'static,
-    ) where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.add(
-            HttpMethod::Delete,
-            path,
-            web::delete().to(handler),
-            doc,
-            false,
-        );
     }
 
     /// Every route, for the document.

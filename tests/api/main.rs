@@ -38,6 +38,7 @@ mod partners;
 mod read_cache;
 mod references;
 mod search;
+mod sequencer;
 mod tokens;
 mod transfer;
 mod webhooks;

@@ -14,7 +14,7 @@ use crate::content::observations::Observations;
 use crate::content::pages::Pages;
 use crate::engine::Resource;
 use crate::engine::transaction::{LockMode, begin_write, parse_body};
-use crate::engine::{Author, WriteContext};
+use crate::engine::{Author, Save, Target, WriteContext};
 use crate::platform::auth::Caller;
 use crate::platform::error::{AppError, AppResult};
 
@@ -166,14 +166,21 @@ fn seed<R: Resource>(conn: &mut PgConnection, scope: &str, items: &[Value]) -> A
         {
             continue;
         }
-        let input = R::validate(parse_body::<R>(object)?, key.as_deref(), None).map_err(|e| {
-            AppError::internal(format!(
-                "seed {} {key:?} is invalid: {e:?}",
-                R::DESCRIPTOR.name
-            ))
-        })?;
+        let input =
+            R::validate(parse_body::<R>(object)?, Target::at(key.as_deref())).map_err(|e| {
+                AppError::internal(format!(
+                    "seed {} {key:?} is invalid: {e:?}",
+                    R::DESCRIPTOR.name
+                ))
+            })?;
         let seeder = Caller::system("seed");
-        R::save(conn, &scope, None, input, &WriteContext::of(&seeder))?;
+        let save = Save {
+            scope: &scope,
+            existing: None,
+            input,
+            context: &WriteContext::of(&seeder),
+        };
+        R::save(conn, save)?;
         created += 1;
     }
     Ok(created)

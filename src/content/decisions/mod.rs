@@ -9,10 +9,8 @@ use serde_json::Value;
 
 use super::{Access, CONTENT, Publication};
 use crate::engine::{
-    Descriptor, Lineage, Resource, Search, Section, Tag, WriteContext, store_row, stored,
-    table_resource, to_json,
+    Descriptor, Resource, Search, Section, Tag, Target, grouped, table_resource, to_json,
 };
-use crate::platform::db::errors::on_delete;
 use crate::platform::db::schema::council_decisions;
 use crate::platform::error::AppResult;
 use crate::platform::query::{CONTENT_FIELDS, Dir, ListSpec, View};
@@ -55,16 +53,7 @@ pub fn parse_reference(raw: &str) -> Result<(u32, u32), String> {
     ))
 }
 
-/// Decisions form lines through `supersedes`.
-const LINE: Lineage = Lineage {
-    table: "council_decisions",
-    key: "celex",
-    parent: "supersedes",
-};
-
 pub struct Decisions;
-
-stored!(Decision, key: celex, published);
 
 impl Resource for Decisions {
     type Row = Decision;
@@ -110,29 +99,13 @@ impl Resource for Decisions {
         ..CONTENT
     };
 
-    table_resource!(table: council_decisions, key: celex, row: Decision);
+    table_resource!(
+        table: council_decisions, key: celex, row: Decision, record: DecisionRecord, tree: supersedes
+    );
 
-    fn as_body(row: &Decision) -> DecisionBody {
-        DecisionBody {
-            celex: Some(row.celex.clone()),
-            reference: Some(row.reference.clone()),
-            title: Some(row.title.clone()),
-            adopted_on: row.adopted_on.map(|d| d.to_string()),
-            summary: row.summary.clone(),
-            supersedes: row.supersedes.clone(),
-            funder: Some(row.funder.clone()),
-            status: Some(row.status.as_str().to_owned()),
-            published_at: row.published_at.map(|at| at.to_rfc3339()),
-        }
-    }
-
-    fn validate(
-        body: DecisionBody,
-        key: Option<&str>,
-        existing: Option<&Decision>,
-    ) -> AppResult<DecisionRecord> {
+    fn validate(body: DecisionBody, to: Target<'_, Decision>) -> AppResult<DecisionRecord> {
         let mut check = Check::default();
-        let celex = check.key("celex", body.celex, key, Celex::parse);
+        let celex = check.key("celex", body.celex, to.key, Celex::parse);
         let reference = check.required(
             "reference",
             body.reference.map(|r| r.trim().to_owned()),
@@ -150,21 +123,15 @@ impl Resource for Decisions {
                 ),
             );
         }
-        let publication = Publication::check(
-            &mut check,
-            body.status,
-            body.published_at,
-            existing.and_then(|d| d.published_at),
-        );
+        let publication =
+            Publication::check(&mut check, body.status, body.published_at, to.existing);
         let record = DecisionRecord {
             celex: celex.map(Celex::into_inner).unwrap_or_default(),
             reference: reference.map(|(printed, _)| printed).unwrap_or_default(),
             title: check.text("title", body.title, 500),
             adopted_on: check.parsed("adopted_on", body.adopted_on, parse_date),
             summary: check.optional_text("summary", body.summary, 5000),
-            supersedes: check
-                .parsed("supersedes", body.supersedes, Celex::parse)
-                .map(Celex::into_inner),
+            supersedes: check.parsed_text("supersedes", body.supersedes, Celex::parse),
             funder: check
                 .parsed("funder", body.funder, Slug::parse)
                 .map_or_else(|| DEFAULT_FUNDER.to_owned(), Slug::into_inner),
@@ -172,33 +139,6 @@ impl Resource for Decisions {
             published_at: publication.published_at,
         };
         check.finish(record)
-    }
-
-    /// The decision and the check of its line run in one transaction: a loop is
-    /// refused before anything is written.
-    fn save(
-        conn: &mut PgConnection,
-        _: &(),
-        existing: Option<&Decision>,
-        record: DecisionRecord,
-        context: &WriteContext,
-    ) -> AppResult<Decision> {
-        LINE.check(
-            conn,
-            &record.celex,
-            existing.map(|decision| decision.celex.as_str()),
-            record.supersedes.as_deref(),
-        )?;
-        Ok(
-            store_row!(conn, table: council_decisions, row: Decision, existing: existing, record: &record, context: context)?,
-        )
-    }
-
-    fn delete(conn: &mut PgConnection, row: &Decision, _: bool, _: &WriteContext) -> AppResult<()> {
-        diesel::delete(council_decisions::table.find(row.id))
-            .execute(conn)
-            .map_err(on_delete)?;
-        Ok(())
     }
 
     fn represent(
@@ -214,13 +154,12 @@ impl Resource for Decisions {
             .select((council_decisions::supersedes, council_decisions::celex))
             .into_boxed();
         let later = access.filter(later);
-        let mut superseded_by: HashMap<String, Vec<String>> = HashMap::new();
-        for (earlier, celex) in later.load::<(Option<String>, String)>(conn)? {
-            superseded_by
-                .entry(earlier.unwrap_or_default())
-                .or_default()
-                .push(celex);
-        }
+        let later: Vec<(Option<String>, String)> = later.load(conn)?;
+        let mut superseded_by = grouped(
+            later
+                .into_iter()
+                .map(|(earlier, celex)| (earlier.unwrap_or_default(), celex)),
+        );
         let mut lines = if view.includes("line") {
             lines(conn, &celexes, access)?
         } else {
@@ -293,13 +232,10 @@ fn lines(
         .into_iter()
         .map(|d: Decision| (d.celex.clone(), d))
         .collect();
-    let mut lines: HashMap<String, Vec<Decision>> = HashMap::new();
-    for step in steps {
-        if let Some(decision) = decisions.get(&step.celex) {
-            lines.entry(step.start).or_default().push(decision.clone());
-        }
-    }
-    Ok(lines)
+    Ok(grouped(steps.into_iter().filter_map(|step| {
+        let decision = decisions.get(&step.celex)?;
+        Some((step.start, decision.clone()))
+    })))
 }
 
 #[cfg(test)]

@@ -3,55 +3,45 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::content::content_body;
+use crate::engine::stored_row;
 use crate::platform::db::schema::council_decisions;
 use crate::platform::query::{Field, Kind};
 use crate::platform::validate::{Celex, Slug};
 use crate::platform::visibility::Status;
 
-/// An EU Council Decision.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = council_decisions, check_for_backend(diesel::pg::Pg))]
-pub struct Decision {
-    /// Stable identifier (UUID). Read-only.
-    pub id: Uuid,
-    /// The CELEX number, the key: `3`, the year, `D`, four digits.
-    #[schema(example = "32019D2111")]
-    pub celex: String,
-    /// The reference as printed.
-    #[schema(example = "2019/2111")]
-    pub reference: String,
-    /// The full title.
-    pub title: String,
-    /// The day it was adopted, if known.
-    pub adopted_on: Option<NaiveDate>,
-    /// What it is about, in a few sentences.
-    pub summary: Option<String>,
-    /// The CELEX number of the decision it builds on, or null (also to a reader who
-    /// may not see that decision: a draft).
-    #[schema(example = "32016D2356")]
-    pub supersedes: Option<String>,
-    /// The slug of the funder (default `european-union`); null to a reader who
-    /// may not see the funder (a draft).
-    #[schema(nullable)]
-    pub funder: String,
-    /// `draft`, `published` or `archived`.
-    pub status: Status,
-    /// When it is (or was) published; in the future, it is scheduled.
-    pub published_at: Option<DateTime<Utc>>,
-    /// Read-only: 1 at creation, one more on every write that changes something.
-    pub version: i32,
-    /// When it was created (RFC 3339, UTC). Read-only.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed (RFC 3339, UTC). Read-only.
-    pub updated_at: DateTime<Utc>,
-    /// The ETag of the item as an editor reads it, kept by the database: a new one
-    /// with every change of what an editor reads (migration 000010).
-    #[serde(skip)]
-    pub etag: String,
+stored_row! {
+    /// An EU Council Decision.
+    #[diesel(table_name = council_decisions)]
+    pub struct Decision {
+        /// Stable identifier (UUID). Read-only.
+        pub id: Uuid,
+        /// The CELEX number, the key: `3`, the year, `D`, four digits.
+        #[schema(example = "32019D2111")]
+        pub celex: String,
+        /// The reference as printed.
+        #[schema(example = "2019/2111")]
+        pub reference: String,
+        /// The full title.
+        pub title: String,
+        /// The day it was adopted, if known.
+        pub adopted_on: Option<NaiveDate>,
+        /// What it is about, in a few sentences.
+        pub summary: Option<String>,
+        /// The CELEX number of the decision it builds on, or null (also to a reader who
+        /// may not see that decision: a draft).
+        #[schema(example = "32016D2356")]
+        pub supersedes: Option<String>,
+        /// The slug of the funder (default `european-union`); null to a reader who
+        /// may not see the funder (a draft).
+        #[schema(nullable)]
+        pub funder: String,
+    }
+    key: celex, published
 }
 
 /// A Council Decision as the API shows it.
@@ -77,51 +67,45 @@ pub struct DecisionItem {
     pub line: Option<Vec<Decision>>,
 }
 
-/// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, timestamps,
-/// `eur_lex_url`, `superseded_by`, `line`) may be present and are ignored.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"celex": "32019D2111", "reference": "2019/2111",
-    "title": "EU Support of SEESAC Disarmament and Arms Control Activities in South East Europe",
-    "supersedes": "32016D2356", "status": "published"}))]
-pub struct DecisionBody {
-    /// The CELEX number, the URL key. On PUT the URL carries it; a PATCH that changes
-    /// it moves the decision.
-    #[schema(value_type = Option<Celex>)]
-    pub celex: Option<String>,
-    /// The reference as printed, which must agree with the CELEX number (its year and
-    /// number): `2019/2111`, `2004/791/CFSP`, `(CFSP) 2019/2111`.
-    #[schema(
-        pattern = r"^(\(CFSP\) )?[0-9]{4}/[0-9]{1,4}(/CFSP)?$",
-        examples("2019/2111")
-    )]
-    pub reference: Option<String>,
-    /// The title, at most 500 characters.
-    #[schema(
-        min_length = 1,
-        max_length = 500,
-        pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
-    )]
-    pub title: Option<String>,
-    /// The day the Council adopted it.
-    #[schema(value_type = Option<NaiveDate>)]
-    pub adopted_on: Option<String>,
-    /// At most 5000 characters.
-    #[schema(max_length = 5000)]
-    pub summary: Option<String>,
-    /// The CELEX number of an existing decision it builds on; never this one or a later
-    /// one of its line.
-    #[schema(value_type = Option<Celex>)]
-    pub supersedes: Option<String>,
-    /// The slug of an existing funder; default `european-union`.
-    #[schema(value_type = Option<Slug>)]
-    pub funder: Option<String>,
-    /// Default `draft`.
-    #[schema(value_type = Option<Status>)]
-    pub status: Option<String>,
-    /// RFC 3339. Publishing without it publishes now; a future date schedules.
-    #[schema(value_type = Option<DateTime<Utc>>)]
-    pub published_at: Option<String>,
+content_body! {
+    /// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, timestamps,
+    /// `eur_lex_url`, `superseded_by`, `line`) may be present and are ignored.
+    #[schema(example = json!({"celex": "32019D2111", "reference": "2019/2111",
+        "title": "EU Support of SEESAC Disarmament and Arms Control Activities in South East Europe",
+        "supersedes": "32016D2356", "status": "published"}))]
+    pub struct DecisionBody {
+        /// The CELEX number, the URL key. On PUT the URL carries it; a PATCH that changes
+        /// it moves the decision.
+        #[schema(value_type = Option<Celex>)]
+        pub celex: Option<String>,
+        /// The reference as printed, which must agree with the CELEX number (its year and
+        /// number): `2019/2111`, `2004/791/CFSP`, `(CFSP) 2019/2111`.
+        #[schema(
+            pattern = r"^(\(CFSP\) )?[0-9]{4}/[0-9]{1,4}(/CFSP)?$",
+            examples("2019/2111")
+        )]
+        pub reference: Option<String>,
+        /// The title, at most 500 characters.
+        #[schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
+        )]
+        pub title: Option<String>,
+        /// The day the Council adopted it.
+        #[schema(value_type = Option<NaiveDate>)]
+        pub adopted_on: Option<String>,
+        /// At most 5000 characters.
+        #[schema(max_length = 5000)]
+        pub summary: Option<String>,
+        /// The CELEX number of an existing decision it builds on; never this one or a later
+        /// one of its line.
+        #[schema(value_type = Option<Celex>)]
+        pub supersedes: Option<String>,
+        /// The slug of an existing funder; default `european-union`.
+        #[schema(value_type = Option<Slug>)]
+        pub funder: Option<String>,
+    }
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -139,23 +123,18 @@ pub struct DecisionRecord {
 }
 
 pub(super) const FIELDS: &[Field] = &[
-    Field::new("celex", Kind::Text).sortable().filterable(),
-    Field::new("reference", Kind::Text).sortable().filterable(),
-    Field::new("title", Kind::Text).sortable().filterable(),
-    Field::new("adopted_on", Kind::Date)
-        .sortable()
-        .filterable()
-        .nullable(),
+    Field::new("celex", Kind::Text).ordered(),
+    Field::new("reference", Kind::Text).ordered(),
+    Field::new("title", Kind::Text).ordered(),
+    Field::new("adopted_on", Kind::Date).ordered().nullable(),
     Field::new("summary", Kind::Text),
     Field::new("supersedes", Kind::Text)
         .refers_to("council_decisions", "celex")
-        .sortable()
-        .filterable()
+        .ordered()
         .nullable(),
     Field::new("funder", Kind::Text)
         .refers_to("funders", "slug")
-        .sortable()
-        .filterable(),
+        .ordered(),
     Field::derived("eur_lex_url"),
     Field::derived("superseded_by"),
 ];

@@ -9,10 +9,9 @@ use serde_json::Value;
 use super::observations::{Observation, Unit};
 use super::{Access, CONTENT, Publication};
 use crate::engine::{
-    Descriptor, Resource, Search, Section, Tag, WriteContext, store_row, stored, table_resource,
-    to_json,
+    Descriptor, Resource, Save, Search, Section, Tag, Target, WriteContext, delete_row, grouped,
+    store_row, table_resource, to_json,
 };
-use crate::platform::db::errors::on_delete;
 use crate::platform::db::schema::{impact_metrics, observations};
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::query::{CONTENT_FIELDS, Dir, ListSpec, View};
@@ -24,8 +23,6 @@ use model::FIELDS;
 pub use model::{Category, Metric, MetricBody, MetricItem, MetricRecord};
 
 pub struct Metrics;
-
-stored!(Metric, key: key, published);
 
 impl Resource for Metrics {
     type Row = Metric;
@@ -76,28 +73,9 @@ impl Resource for Metrics {
 
     table_resource!(table: impact_metrics, key: key, row: Metric);
 
-    fn as_body(row: &Metric) -> MetricBody {
-        MetricBody {
-            key: Some(row.key.clone()),
-            label: Some(row.label.clone()),
-            description: row.description.clone(),
-            category: Some(row.category.as_str().to_owned()),
-            unit: Some(row.unit.as_str().to_owned()),
-            sdg_goals: Some(row.sdg_goals.iter().map(|goal| i64::from(*goal)).collect()),
-            position: Some(row.position.into()),
-            headline_area: row.headline_area.clone(),
-            status: Some(row.status.as_str().to_owned()),
-            published_at: row.published_at.map(|at| at.to_rfc3339()),
-        }
-    }
-
-    fn validate(
-        body: MetricBody,
-        key: Option<&str>,
-        existing: Option<&Metric>,
-    ) -> AppResult<MetricRecord> {
+    fn validate(body: MetricBody, to: Target<'_, Metric>) -> AppResult<MetricRecord> {
         let mut check = Check::default();
-        let key = check.key("key", body.key, key, Slug::parse);
+        let key = check.key("key", body.key, to.key, Slug::parse);
         let category = check.required("category", body.category, Category::parse);
         let unit = check.required("unit", body.unit, Unit::parse);
         let headline_area = check.parsed("headline_area", body.headline_area, Area::parse);
@@ -117,12 +95,8 @@ impl Resource for Metrics {
                 }
             }
         }
-        let publication = Publication::check(
-            &mut check,
-            body.status,
-            body.published_at,
-            existing.and_then(|m| m.published_at),
-        );
+        let publication =
+            Publication::check(&mut check, body.status, body.published_at, to.existing);
         let record = MetricRecord {
             key: key.map(Slug::into_inner).unwrap_or_default(),
             label: check.text("label", body.label, 200),
@@ -140,16 +114,11 @@ impl Resource for Metrics {
         check.finish(record)
     }
 
-    fn save(
-        conn: &mut PgConnection,
-        _: &(),
-        existing: Option<&Metric>,
-        record: MetricRecord,
-        context: &WriteContext,
-    ) -> AppResult<Metric> {
-        if let Some(metric) = existing
-            && metric.unit != record.unit
-            && record.unit == Unit::Percent
+    fn save(conn: &mut PgConnection, save: Save<'_, Self>) -> AppResult<Metric> {
+        let unit = save.input.unit;
+        if let Some(metric) = save.existing
+            && metric.unit != unit
+            && unit == Unit::Percent
         {
             let out_of_range: i64 = observations::table
                 .filter(observations::metric.eq(&metric.key))
@@ -168,9 +137,7 @@ impl Resource for Metrics {
                 ));
             }
         }
-        Ok(
-            store_row!(conn, table: impact_metrics, row: Metric, existing: existing, record: &record, context: context)?,
-        )
+        Ok(store_row!(conn, table: impact_metrics, row: Metric, save)?)
     }
 
     /// A metric with observations is deleted only with `?cascade=true`, and then
@@ -199,10 +166,7 @@ impl Resource for Metrics {
                 )));
             }
         }
-        diesel::delete(impact_metrics::table.find(row.id))
-            .execute(conn)
-            .map_err(on_delete)?;
-        Ok(())
+        delete_row::<Self>(conn, row)
     }
 
     fn represent(
@@ -230,14 +194,15 @@ impl Resource for Metrics {
                     .into_boxed(),
             )
             .load(conn)?;
-        let mut by_area: HashMap<String, Vec<Observation>> = HashMap::new();
-        for observation in newest {
-            by_area
-                .entry(observation.metric.clone())
-                .or_default()
-                .push(observation);
-        }
-        let mut all: HashMap<String, Vec<Observation>> = HashMap::new();
+        let by_metric = |figures: Vec<Observation>| {
+            grouped(
+                figures
+                    .into_iter()
+                    .map(|figure| (figure.metric.clone(), figure)),
+            )
+        };
+        let mut by_area = by_metric(newest);
+        let mut all = HashMap::new();
         if view.includes("observations") {
             let observations: Vec<Observation> = access
                 .filter(
@@ -254,11 +219,7 @@ impl Resource for Metrics {
                 ))
                 .select(Observation::as_select())
                 .load(conn)?;
-            for observation in observations {
-                all.entry(observation.metric.clone())
-                    .or_default()
-                    .push(observation);
-            }
+            all = by_metric(observations);
         }
         Ok(rows
             .into_iter()

@@ -4,12 +4,14 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::content::content_body;
 use crate::content::observations::{Observation, Unit};
+use crate::engine::stored_row;
 use crate::platform::db::schema::impact_metrics;
 use crate::platform::http::body::whole_number;
 use crate::platform::query::{Field, Kind};
@@ -31,47 +33,35 @@ text_enum! {
     }
 }
 
-/// An impact metric.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = impact_metrics, check_for_backend(diesel::pg::Pg))]
-pub struct Metric {
-    /// Stable identifier (UUID). Read-only.
-    pub id: Uuid,
-    /// The URL key.
-    #[schema(example = "women-in-armed-forces")]
-    pub key: String,
-    /// What is measured.
-    #[schema(example = "Share of women in the armed forces of the Western Balkans")]
-    pub label: String,
-    /// More about it.
-    pub description: Option<String>,
-    /// The area of work it belongs to.
-    pub category: Category,
-    /// What it counts: things, a percentage or people.
-    pub unit: Unit,
-    /// The UN Sustainable Development Goals it serves, e.g. `[5, 16]`.
-    #[schema(example = json!([5, 16]))]
-    pub sdg_goals: Vec<i32>,
-    /// Order on the site, smallest first.
-    pub position: i32,
-    /// The area whose newest published figure is the metric's headline (`latest`),
-    /// e.g. `WB` for a regional figure; null: the newest figure of any area.
-    #[schema(value_type = Option<Area>)]
-    pub headline_area: Option<String>,
-    /// `draft`, `published` or `archived`.
-    pub status: Status,
-    /// When it is (or was) published; in the future, it is scheduled.
-    pub published_at: Option<DateTime<Utc>>,
-    /// Read-only: 1 at creation, one more on every write that changes something.
-    pub version: i32,
-    /// When it was created (RFC 3339, UTC). Read-only.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed (RFC 3339, UTC). Read-only.
-    pub updated_at: DateTime<Utc>,
-    /// The ETag of the item as an editor reads it, kept by the database: a new one
-    /// with every change of what an editor reads (migration 000010).
-    #[serde(skip)]
-    pub etag: String,
+stored_row! {
+    /// An impact metric.
+    #[diesel(table_name = impact_metrics)]
+    pub struct Metric {
+        /// Stable identifier (UUID). Read-only.
+        pub id: Uuid,
+        /// The URL key.
+        #[schema(example = "women-in-armed-forces")]
+        pub key: String,
+        /// What is measured.
+        #[schema(example = "Share of women in the armed forces of the Western Balkans")]
+        pub label: String,
+        /// More about it.
+        pub description: Option<String>,
+        /// The area of work it belongs to.
+        pub category: Category,
+        /// What it counts: things, a percentage or people.
+        pub unit: Unit,
+        /// The UN Sustainable Development Goals it serves, e.g. `[5, 16]`.
+        #[schema(example = json!([5, 16]))]
+        pub sdg_goals: Vec<i32>,
+        /// Order on the site, smallest first.
+        pub position: i32,
+        /// The area whose newest published figure is the metric's headline (`latest`),
+        /// e.g. `WB` for a regional figure; null: the newest figure of any area.
+        #[schema(value_type = Option<Area>)]
+        pub headline_area: Option<String>,
+    }
+    key: key, published
 }
 
 /// An impact metric as the API shows it.
@@ -126,53 +116,47 @@ fn sdg_goals_schema() -> utoipa::openapi::schema::Array {
         .build()
 }
 
-/// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, `latest`,
-/// timestamps, `observations`) may be present and are ignored.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"key": "women-in-armed-forces",
-    "label": "Share of women in the armed forces of the Western Balkans",
-    "category": "gender-equality", "unit": "percent", "sdg_goals": [5, 16], "headline_area": "WB",
-    "status": "published"}))]
-pub struct MetricBody {
-    /// The URL key. On PUT the URL carries it; a PATCH that changes it moves the metric.
-    #[schema(value_type = Option<Slug>)]
-    pub key: Option<String>,
-    /// What is measured, at most 200 characters.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
-    )]
-    pub label: Option<String>,
-    /// More about it, at most 2000 characters.
-    #[schema(max_length = 2000)]
-    pub description: Option<String>,
-    /// The area of work it belongs to.
-    #[schema(value_type = Option<Category>)]
-    pub category: Option<String>,
-    /// What it counts. A metric whose figures are not all between 0 and 100 cannot
-    /// become `percent` (409).
-    #[schema(value_type = Option<Unit>)]
-    pub unit: Option<String>,
-    /// UN Sustainable Development Goals, numbers from 1 to 17, each once.
-    #[schema(schema_with = sdg_goals_schema)]
-    #[serde(default, deserialize_with = "whole_number::optional_list")]
-    pub sdg_goals: Option<Vec<i64>>,
-    /// Order on the site (default 0).
-    #[schema(minimum = -1000000, maximum = 1000000)]
-    #[serde(default, deserialize_with = "whole_number::optional")]
-    pub position: Option<i64>,
-    /// The area whose newest figure is the headline (`latest`): a region such as `WB`
-    /// or a country. Null or absent: the newest figure of any area.
-    #[schema(value_type = Option<Area>)]
-    pub headline_area: Option<String>,
-    /// Default `draft`.
-    #[schema(value_type = Option<Status>)]
-    pub status: Option<String>,
-    /// RFC 3339. Publishing without it publishes now; a future date schedules.
-    #[schema(value_type = Option<DateTime<Utc>>)]
-    pub published_at: Option<String>,
+content_body! {
+    /// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, `latest`,
+    /// timestamps, `observations`) may be present and are ignored.
+    #[schema(example = json!({"key": "women-in-armed-forces",
+        "label": "Share of women in the armed forces of the Western Balkans",
+        "category": "gender-equality", "unit": "percent", "sdg_goals": [5, 16], "headline_area": "WB",
+        "status": "published"}))]
+    pub struct MetricBody {
+        /// The URL key. On PUT the URL carries it; a PATCH that changes it moves the metric.
+        #[schema(value_type = Option<Slug>)]
+        pub key: Option<String>,
+        /// What is measured, at most 200 characters.
+        #[schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
+        )]
+        pub label: Option<String>,
+        /// More about it, at most 2000 characters.
+        #[schema(max_length = 2000)]
+        pub description: Option<String>,
+        /// The area of work it belongs to.
+        #[schema(value_type = Option<Category>)]
+        pub category: Option<String>,
+        /// What it counts. A metric whose figures are not all between 0 and 100 cannot
+        /// become `percent` (409).
+        #[schema(value_type = Option<Unit>)]
+        pub unit: Option<String>,
+        /// UN Sustainable Development Goals, numbers from 1 to 17, each once.
+        #[schema(schema_with = sdg_goals_schema)]
+        #[serde(default, deserialize_with = "whole_number::optional_list")]
+        pub sdg_goals: Option<Vec<i64>>,
+        /// Order on the site (default 0).
+        #[schema(minimum = -1000000, maximum = 1000000)]
+        #[serde(default, deserialize_with = "whole_number::optional")]
+        pub position: Option<i64>,
+        /// The area whose newest figure is the headline (`latest`): a region such as `WB`
+        /// or a country. Null or absent: the newest figure of any area.
+        #[schema(value_type = Option<Area>)]
+        pub headline_area: Option<String>,
+    }
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -191,22 +175,14 @@ pub struct MetricRecord {
 }
 
 pub(super) const FIELDS: &[Field] = &[
-    Field::new("key", Kind::Text).sortable().filterable(),
-    Field::new("label", Kind::Text).sortable().filterable(),
+    Field::new("key", Kind::Text).ordered(),
+    Field::new("label", Kind::Text).ordered(),
     Field::new("description", Kind::Text),
-    Field::new("category", Kind::Enum(Category::ALL))
-        .sortable()
-        .filterable(),
-    Field::new("unit", Kind::Enum(Unit::ALL))
-        .sortable()
-        .filterable(),
+    Field::new("category", Kind::Enum(Category::ALL)).ordered(),
+    Field::new("unit", Kind::Enum(Unit::ALL)).ordered(),
     Field::new("sdg_goals", Kind::IntegerArray).filterable(),
-    Field::new("position", Kind::Integer)
-        .sortable()
-        .filterable(),
-    Field::new("headline_area", Kind::Text)
-        .sortable()
-        .filterable(),
+    Field::new("position", Kind::Integer).ordered(),
+    Field::new("headline_area", Kind::Text).ordered(),
     Field::derived("latest"),
     Field::derived("latest_by_area"),
 ];

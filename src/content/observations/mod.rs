@@ -7,15 +7,13 @@ pub mod batch;
 mod model;
 mod natural_key;
 
-use chrono::NaiveDate;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::{Access, CONTENT, Publication};
-use crate::engine::{Descriptor, Events, Parent, Resource, Section, Tag, WriteContext, stored};
+use crate::engine::{Descriptor, Events, Parent, Resource, Save, Section, Tag, Target, first_row};
 use crate::platform::auth::{Caller, Permission};
-use crate::platform::db::errors::on_delete;
 use crate::platform::db::schema::{impact_metrics, observations};
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::query::{CONTENT_FIELDS, ListQuery, ListSpec};
@@ -31,8 +29,6 @@ use model::{FIELDS, ObservationRecord};
 use natural_key::reject_duplicate;
 
 pub struct Observations;
-
-stored!(Observation, key: id, published);
 
 impl Resource for Observations {
     type Row = Observation;
@@ -89,11 +85,7 @@ impl Resource for Observations {
         let query = observations::table
             .find(id)
             .select(Observation::as_select());
-        Ok(if lock {
-            query.for_no_key_update().first(conn).optional()?
-        } else {
-            query.first(conn).optional()?
-        })
+        Ok(first_row!(query, conn, lock)?)
     }
 
     /// Observations a caller may see: by their own publication, and their metric's.
@@ -119,12 +111,7 @@ impl Resource for Observations {
         let query = impact_metrics::table
             .filter(impact_metrics::key.eq(raw))
             .select(ParentMetric::as_select());
-        let metric = if for_write {
-            query.for_no_key_update().first(conn).optional()?
-        } else {
-            query.first(conn).optional()?
-        };
-        metric
+        first_row!(query, conn, for_write)?
             .filter(|metric| access.may_see(metric.status, metric.published_at))
             .ok_or_else(|| AppError::NotFound(format!("there is no impact metric with key {raw}")))
     }
@@ -142,11 +129,7 @@ impl Resource for Observations {
             .filter(observations::id.eq(id))
             .filter(observations::metric.eq(&metric.key))
             .select(Observation::as_select());
-        Ok(if lock {
-            query.for_no_key_update().first(conn).optional()?
-        } else {
-            query.first(conn).optional()?
-        })
+        Ok(first_row!(query, conn, lock)?)
     }
 
     fn list(
@@ -174,31 +157,9 @@ impl Resource for Observations {
         )?)
     }
 
-    fn as_body(row: &Observation) -> ObservationBody {
-        let date = |date: Option<NaiveDate>| date.map(|d| d.to_string());
-        ObservationBody {
-            area: Some(row.area.clone()),
-            period_start: date(row.period_start),
-            period_end: date(row.period_end),
-            value: Some(row.value),
-            value_max: row.value_max,
-            qualifier: Some(row.qualifier.as_str().to_owned()),
-            as_of: date(row.as_of),
-            source_url: row.source_url.clone(),
-            note: row.note.clone(),
-            reported_by: row.reported_by.clone(),
-            status: Some(row.status.as_str().to_owned()),
-            published_at: row.published_at.map(|at| at.to_rfc3339()),
-        }
-    }
-
-    fn validate(
-        body: ObservationBody,
-        key: Option<&str>,
-        existing: Option<&Observation>,
-    ) -> AppResult<ObservationInput> {
+    fn validate(body: ObservationBody, to: Target<'_, Observation>) -> AppResult<ObservationInput> {
         let mut check = Check::default();
-        let id = match key {
+        let id = match to.key {
             Some(key) => check.parsed("id", Some(key.to_owned()), |raw| {
                 Uuid::parse_str(raw).map_err(|_| "must be a UUID".to_owned())
             }),
@@ -219,12 +180,8 @@ impl Resource for Observations {
         if body.value_max.is_some_and(|max| max < value) {
             check.fail("value_max", "must not be below value");
         }
-        let publication = Publication::check(
-            &mut check,
-            body.status,
-            body.published_at,
-            existing.and_then(|o| o.published_at),
-        );
+        let publication =
+            Publication::check(&mut check, body.status, body.published_at, to.existing);
         let input = ObservationInput {
             id,
             area: area.unwrap_or_default(),
@@ -236,9 +193,7 @@ impl Resource for Observations {
                 .parsed("qualifier", body.qualifier, Qualifier::parse)
                 .unwrap_or(Qualifier::Exact),
             as_of: check.parsed("as_of", body.as_of, parse_date),
-            source_url: check
-                .parsed("source_url", body.source_url, HttpUrl::parse)
-                .map(HttpUrl::into_inner),
+            source_url: check.parsed_text("source_url", body.source_url, HttpUrl::parse),
             note: check.optional_text("note", body.note, 2000),
             reported_by: check.optional_text("reported_by", body.reported_by, 200),
             publication,
@@ -299,13 +254,13 @@ impl Resource for Observations {
 
     /// A partner's figures are reported by the partner, whatever the body says; a
     /// new observation records its partner and who created it.
-    fn save(
-        conn: &mut PgConnection,
-        metric: &ParentMetric,
-        existing: Option<&Observation>,
-        input: ObservationInput,
-        context: &WriteContext,
-    ) -> AppResult<Observation> {
+    fn save(conn: &mut PgConnection, save: Save<'_, Self>) -> AppResult<Observation> {
+        let Save {
+            scope: metric,
+            existing,
+            input,
+            context,
+        } = save;
         let caller = context.caller;
         input
             .fits(metric.unit)
@@ -348,17 +303,5 @@ impl Resource for Observations {
                 .returning(Observation::as_returning())
                 .get_result(conn)?,
         })
-    }
-
-    fn delete(
-        conn: &mut PgConnection,
-        row: &Observation,
-        _: bool,
-        _: &WriteContext,
-    ) -> AppResult<()> {
-        diesel::delete(observations::table.find(row.id))
-            .execute(conn)
-            .map_err(on_delete)?;
-        Ok(())
     }
 }

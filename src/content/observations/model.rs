@@ -5,11 +5,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize, Serializer};
-use utoipa::ToSchema;
+use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
+use crate::content::content_body;
 use crate::content::{Publication, number};
+use crate::engine::stored_row;
 use crate::platform::db::schema::{impact_metrics, observations};
 use crate::platform::query::{Dir, Field, Kind};
 use crate::platform::text_enum::text_enum;
@@ -85,102 +86,85 @@ fn optional_whole_number<S: Serializer>(
     value.map(number).serialize(serializer)
 }
 
-/// A figure of an impact metric.
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = observations, check_for_backend(diesel::pg::Pg))]
-#[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000703", "metric": "women-in-armed-forces",
-    "area": "WB", "period_start": "2019-01-01", "period_end": "2019-12-31", "value": 6, "value_max": 9,
-    "qualifier": "exact", "as_of": null, "source_url": null, "note": "Between 6% and 9% in 2019.",
-    "reported_by": "SEESAC", "partner": null, "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
-    "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}))]
-pub struct Observation {
-    /// Stable identifier; the key in the URL.
-    pub id: Uuid,
-    /// Read-only: the key of the metric.
-    pub metric: String,
-    /// ISO 3166-1 alpha-2 country, or a region: WB (Western Balkans), SEE (South East
-    /// Europe), SEEE (South East and East Europe), EU, XK (Kosovo under UNSCR 1244).
-    #[schema(example = "WB")]
-    pub area: String,
-    /// First day of the period, if known.
-    pub period_start: Option<NaiveDate>,
-    /// Last day of the period, if known.
-    pub period_end: Option<NaiveDate>,
-    /// The figure; for a range, its lower end.
-    #[serde(serialize_with = "whole_number")]
-    pub value: f64,
-    /// The upper end of a range ("between 6% and 9%"), or null.
-    #[serde(serialize_with = "optional_whole_number")]
-    pub value_max: Option<f64>,
-    /// `exact`, `at_least`, `more_than` or `approximately`.
-    pub qualifier: Qualifier,
-    /// The date the figure was true or reported on.
-    pub as_of: Option<NaiveDate>,
-    /// Where it was published.
-    pub source_url: Option<String>,
-    /// Anything a reader should know about the figure.
-    pub note: Option<String>,
-    /// Who reported it; for a partner's figure, the partner's name.
-    pub reported_by: Option<String>,
-    /// Read-only: the slug of the partner whose token wrote it, or null.
-    pub partner: Option<String>,
-    /// `draft`, `published` or `archived`.
-    pub status: Status,
-    /// When it is (or was) published; in the future, it is scheduled.
-    pub published_at: Option<DateTime<Utc>>,
-    /// Read-only: 1 at creation, one more on every write that changes something.
-    pub version: i32,
-    /// When it was created (RFC 3339, UTC). Read-only.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed (RFC 3339, UTC). Read-only.
-    pub updated_at: DateTime<Utc>,
-    /// The ETag of the item as an editor reads it, kept by the database: a new one
-    /// with every change of what an editor reads (migration 000010).
-    #[serde(skip)]
-    pub etag: String,
+stored_row! {
+    /// A figure of an impact metric.
+    #[derive(QueryableByName)]
+    #[diesel(table_name = observations)]
+    #[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000703", "metric": "women-in-armed-forces",
+        "area": "WB", "period_start": "2019-01-01", "period_end": "2019-12-31", "value": 6, "value_max": 9,
+        "qualifier": "exact", "as_of": null, "source_url": null, "note": "Between 6% and 9% in 2019.",
+        "reported_by": "SEESAC", "partner": null, "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
+        "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}))]
+    pub struct Observation {
+        /// Stable identifier; the key in the URL.
+        pub id: Uuid,
+        /// Read-only: the key of the metric.
+        pub metric: String,
+        /// ISO 3166-1 alpha-2 country, or a region: WB (Western Balkans), SEE (South East
+        /// Europe), SEEE (South East and East Europe), EU, XK (Kosovo under UNSCR 1244).
+        #[schema(example = "WB")]
+        pub area: String,
+        /// First day of the period, if known.
+        pub period_start: Option<NaiveDate>,
+        /// Last day of the period, if known.
+        pub period_end: Option<NaiveDate>,
+        /// The figure; for a range, its lower end.
+        #[serde(serialize_with = "whole_number")]
+        pub value: f64,
+        /// The upper end of a range ("between 6% and 9%"), or null.
+        #[serde(serialize_with = "optional_whole_number")]
+        pub value_max: Option<f64>,
+        /// `exact`, `at_least`, `more_than` or `approximately`.
+        pub qualifier: Qualifier,
+        /// The date the figure was true or reported on.
+        pub as_of: Option<NaiveDate>,
+        /// Where it was published.
+        pub source_url: Option<String>,
+        /// Anything a reader should know about the figure.
+        pub note: Option<String>,
+        /// Who reported it; for a partner's figure, the partner's name.
+        pub reported_by: Option<String>,
+        /// Read-only: the slug of the partner whose token wrote it, or null.
+        pub partner: Option<String>,
+    }
+    key: id, published
 }
 
-/// The body of POST, PUT and PATCH. `id` and `metric` come from the URL; read-only
-/// fields (`id`, `metric`, `version`, timestamps) may be present and are ignored.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"area": "WB", "period_start": "2019-01-01", "period_end": "2019-12-31",
-    "value": 6, "value_max": 9, "reported_by": "SEESAC", "status": "published"}))]
-pub struct ObservationBody {
-    /// A country code or a region code.
-    #[schema(value_type = Option<Area>)]
-    pub area: Option<String>,
-    /// The first day of the period, if known.
-    #[schema(value_type = Option<NaiveDate>)]
-    pub period_start: Option<String>,
-    /// The last day of the period, if known; not before `period_start`.
-    #[schema(value_type = Option<NaiveDate>)]
-    pub period_end: Option<String>,
-    /// The figure; for a range, its lower end. A percentage is between 0 and 100.
-    pub value: Option<f64>,
-    /// The upper end of a range; not below `value`.
-    pub value_max: Option<f64>,
-    /// Default `exact`.
-    #[schema(value_type = Option<Qualifier>)]
-    pub qualifier: Option<String>,
-    /// The date the figure was true or reported on.
-    #[schema(value_type = Option<NaiveDate>)]
-    pub as_of: Option<String>,
-    /// Where it was published.
-    #[schema(value_type = Option<HttpUrl>)]
-    pub source_url: Option<String>,
-    /// Anything a reader should know about the figure, at most 2000 characters.
-    #[schema(max_length = 2000)]
-    pub note: Option<String>,
-    /// Who reported it, at most 200 characters.
-    #[schema(max_length = 200)]
-    pub reported_by: Option<String>,
-    /// Default `draft`.
-    #[schema(value_type = Option<Status>)]
-    pub status: Option<String>,
-    /// RFC 3339. Publishing without it publishes now; a future date schedules.
-    #[schema(value_type = Option<DateTime<Utc>>)]
-    pub published_at: Option<String>,
+content_body! {
+    /// The body of POST, PUT and PATCH. `id` and `metric` come from the URL; read-only
+    /// fields (`id`, `metric`, `version`, timestamps) may be present and are ignored.
+    #[schema(example = json!({"area": "WB", "period_start": "2019-01-01", "period_end": "2019-12-31",
+        "value": 6, "value_max": 9, "reported_by": "SEESAC", "status": "published"}))]
+    pub struct ObservationBody {
+        /// A country code or a region code.
+        #[schema(value_type = Option<Area>)]
+        pub area: Option<String>,
+        /// The first day of the period, if known.
+        #[schema(value_type = Option<NaiveDate>)]
+        pub period_start: Option<String>,
+        /// The last day of the period, if known; not before `period_start`.
+        #[schema(value_type = Option<NaiveDate>)]
+        pub period_end: Option<String>,
+        /// The figure; for a range, its lower end. A percentage is between 0 and 100.
+        pub value: Option<f64>,
+        /// The upper end of a range; not below `value`.
+        pub value_max: Option<f64>,
+        /// Default `exact`.
+        #[schema(value_type = Option<Qualifier>)]
+        pub qualifier: Option<String>,
+        /// The date the figure was true or reported on.
+        #[schema(value_type = Option<NaiveDate>)]
+        pub as_of: Option<String>,
+        /// Where it was published.
+        #[schema(value_type = Option<HttpUrl>)]
+        pub source_url: Option<String>,
+        /// Anything a reader should know about the figure, at most 2000 characters.
+        #[schema(max_length = 2000)]
+        pub note: Option<String>,
+        /// Who reported it, at most 200 characters.
+        #[schema(max_length = 200)]
+        pub reported_by: Option<String>,
+    }
 }
 
 #[derive(Debug)]
@@ -231,38 +215,18 @@ pub(super) struct ObservationRecord<'a> {
 }
 
 pub(super) const FIELDS: &[Field] = &[
-    Field::new("metric", Kind::Text).sortable().filterable(),
-    Field::new("area", Kind::Text).sortable().filterable(),
-    Field::new("period_start", Kind::Date)
-        .sortable()
-        .filterable()
-        .nullable(),
-    Field::new("period_end", Kind::Date)
-        .sortable()
-        .filterable()
-        .nullable(),
-    Field::new("value", Kind::Number).sortable().filterable(),
-    Field::new("value_max", Kind::Number)
-        .sortable()
-        .filterable()
-        .nullable(),
-    Field::new("qualifier", Kind::Enum(Qualifier::ALL))
-        .sortable()
-        .filterable(),
-    Field::new("as_of", Kind::Date)
-        .sortable()
-        .filterable()
-        .nullable(),
+    Field::new("metric", Kind::Text).ordered(),
+    Field::new("area", Kind::Text).ordered(),
+    Field::new("period_start", Kind::Date).ordered().nullable(),
+    Field::new("period_end", Kind::Date).ordered().nullable(),
+    Field::new("value", Kind::Number).ordered(),
+    Field::new("value_max", Kind::Number).ordered().nullable(),
+    Field::new("qualifier", Kind::Enum(Qualifier::ALL)).ordered(),
+    Field::new("as_of", Kind::Date).ordered().nullable(),
     Field::new("source_url", Kind::Text),
     Field::new("note", Kind::Text),
-    Field::new("reported_by", Kind::Text)
-        .sortable()
-        .filterable()
-        .nullable(),
-    Field::new("partner", Kind::Text)
-        .sortable()
-        .filterable()
-        .nullable(),
+    Field::new("reported_by", Kind::Text).ordered().nullable(),
+    Field::new("partner", Kind::Text).ordered().nullable(),
 ];
 
 /// The columns of an observation in CSV, in the order of its JSON.

@@ -8,10 +8,8 @@ use serde_json::{Map, Value};
 
 use super::{Access, CONTENT, Publication, markdown};
 use crate::engine::{
-    Descriptor, Lineage, Resource, Search, Section, Tag, WriteContext, store_row, stored,
-    table_resource, to_json,
+    Descriptor, Resource, Search, Section, Tag, Target, grouped, table_resource, to_json,
 };
-use crate::platform::db::errors::on_delete;
 use crate::platform::db::schema::pages;
 use crate::platform::error::AppResult;
 use crate::platform::query::{CONTENT_FIELDS, Dir, ListSpec, View};
@@ -21,13 +19,6 @@ mod model;
 
 use model::FIELDS;
 pub use model::{Page, PageBody, PageItem, PageRecord};
-
-/// Pages form a tree through `parent`.
-const TREE: Lineage = Lineage {
-    table: "pages",
-    key: "slug",
-    parent: "parent",
-};
 
 pub struct Pages;
 
@@ -104,8 +95,6 @@ fn list_columns(
     )
 }
 
-stored!(Page, key: slug, published);
-
 impl Resource for Pages {
     type Row = Page;
     type Body = PageBody;
@@ -160,7 +149,9 @@ impl Resource for Pages {
                 .is_none_or(|slug| key.is_none() || slug.as_str() == key)
     }
 
-    table_resource!(table: pages, key: slug, row: Page, select: list_columns);
+    table_resource!(
+        table: pages, key: slug, row: Page, select: list_columns, record: PageRecord, tree: parent
+    );
 
     fn prepare(
         _: &actix_web::HttpRequest,
@@ -175,28 +166,9 @@ impl Resource for Pages {
         }
     }
 
-    fn as_body(row: &Page) -> PageBody {
-        PageBody {
-            slug: Some(row.slug.clone()),
-            title: Some(row.title.clone()),
-            summary: row.summary.clone(),
-            body: Some(row.body.clone()),
-            parent: row.parent.clone(),
-            position: Some(row.position.into()),
-            seo_title: row.seo_title.clone(),
-            seo_description: row.seo_description.clone(),
-            status: Some(row.status.as_str().to_owned()),
-            published_at: row.published_at.map(|at| at.to_rfc3339()),
-        }
-    }
-
-    fn validate(
-        body: PageBody,
-        key: Option<&str>,
-        existing: Option<&Page>,
-    ) -> AppResult<PageRecord> {
+    fn validate(body: PageBody, to: Target<'_, Page>) -> AppResult<PageRecord> {
         let mut check = Check::default();
-        let slug = check.key("slug", body.slug, key, Slug::parse);
+        let slug = check.key("slug", body.slug, to.key, Slug::parse);
         let markdown = check.long_text("body", body.body, 200_000);
         let rendered = markdown::render(&markdown).unwrap_or_else(|detail| {
             check.fail("body", detail);
@@ -205,12 +177,8 @@ impl Resource for Pages {
                 text: String::new(),
             }
         });
-        let publication = Publication::check(
-            &mut check,
-            body.status,
-            body.published_at,
-            existing.and_then(|p| p.published_at),
-        );
+        let publication =
+            Publication::check(&mut check, body.status, body.published_at, to.existing);
         let record = PageRecord {
             slug: slug.map(Slug::into_inner).unwrap_or_default(),
             title: check.text("title", body.title, 200),
@@ -218,9 +186,7 @@ impl Resource for Pages {
             body_html: rendered.html,
             body_text: rendered.text,
             body: markdown,
-            parent: check
-                .parsed("parent", body.parent, Slug::parse)
-                .map(Slug::into_inner),
+            parent: check.parsed_text("parent", body.parent, Slug::parse),
             position: check
                 .integer_in("position", body.position, -1_000_000..=1_000_000)
                 .unwrap_or(0),
@@ -232,52 +198,28 @@ impl Resource for Pages {
         check.finish(record)
     }
 
-    fn save(
-        conn: &mut PgConnection,
-        _: &(),
-        existing: Option<&Page>,
-        record: PageRecord,
-        context: &WriteContext,
-    ) -> AppResult<Page> {
-        TREE.check(
-            conn,
-            &record.slug,
-            existing.map(|page| page.slug.as_str()),
-            record.parent.as_deref(),
-        )?;
-        Ok(
-            store_row!(conn, table: pages, row: Page, existing: existing, record: &record, context: context)?,
-        )
-    }
-
-    fn delete(conn: &mut PgConnection, row: &Page, _: bool, _: &WriteContext) -> AppResult<()> {
-        diesel::delete(pages::table.find(row.id))
-            .execute(conn)
-            .map_err(on_delete)?;
-        Ok(())
-    }
-
     fn represent(
         conn: &mut PgConnection,
         rows: Vec<Page>,
         view: &View,
         access: Access,
     ) -> AppResult<Vec<Value>> {
-        let mut children: HashMap<String, Vec<Page>> = HashMap::new();
-        if view.includes("children") {
+        let mut children = if view.includes("children") {
             let slugs: Vec<&str> = rows.iter().map(|page| page.slug.as_str()).collect();
             let query = pages::table
                 .filter(pages::parent.eq_any(slugs))
                 .order((pages::position, pages::slug))
                 .select(Page::as_select())
                 .into_boxed();
-            for child in access.filter(query).load(conn)? {
-                children
-                    .entry(child.parent.clone().unwrap_or_default())
-                    .or_default()
-                    .push(child);
-            }
-        }
+            let found: Vec<Page> = access.filter(query).load(conn)?;
+            grouped(
+                found
+                    .into_iter()
+                    .map(|child| (child.parent.clone().unwrap_or_default(), child)),
+            )
+        } else {
+            HashMap::new()
+        };
         Ok(rows
             .into_iter()
             .map(|page| {

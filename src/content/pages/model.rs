@@ -3,71 +3,61 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::content::content_body;
+use crate::engine::stored_row;
 use crate::platform::db::schema::pages;
 use crate::platform::http::body::whole_number;
 use crate::platform::query::{Field, Kind};
 use crate::platform::validate::Slug;
 use crate::platform::visibility::Status;
 
-/// A page of the site.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = pages, check_for_backend(diesel::pg::Pg))]
-#[schema(example = json!({
-    "id": "0b5e4f3c-6f7d-4d0e-9a51-2f1b7f0f6a11", "slug": "mission", "title": "Mission",
-    "summary": "What SEESAC works for, and with whom.",
-    "body": "The South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC) works to strengthen the capacities of national and regional stakeholders to control and reduce the proliferation and misuse of small arms and light weapons, ...",
-    "body_html": "<p>The South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC) works to strengthen the capacities of national and regional stakeholders ...</p>",
-    "parent": "who-we-are", "position": 1, "seo_title": null, "seo_description": null,
-    "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
-    "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}))]
-pub struct Page {
-    /// Stable identifier (UUID). Read-only.
-    pub id: Uuid,
-    /// The URL key.
-    #[schema(
-        example = "mission",
-        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
-        max_length = 100
-    )]
-    pub slug: String,
-    /// The heading.
-    #[schema(example = "Mission")]
-    pub title: String,
-    /// A sentence or two for lists and previews.
-    pub summary: Option<String>,
-    /// The text, in Markdown (CommonMark with tables, strikethrough, footnotes).
-    pub body: String,
-    /// Derived: `body` rendered to HTML and sanitised (no scripts, event handlers or
-    /// `javascript:` URLs). Read-only.
-    pub body_html: String,
-    /// The slug of the parent page, or null for a top-level page (and to a reader
-    /// who may not see the parent: a draft).
-    #[schema(example = "who-we-are")]
-    pub parent: Option<String>,
-    /// Order among siblings, smallest first.
-    pub position: i32,
-    /// Title for search engines, if not `title`.
-    pub seo_title: Option<String>,
-    /// Description for search engines, if not `summary`.
-    pub seo_description: Option<String>,
-    /// `draft`, `published` or `archived`.
-    pub status: Status,
-    /// When it is (or was) published; in the future, it is scheduled.
-    pub published_at: Option<DateTime<Utc>>,
-    /// Read-only: 1 at creation, one more on every write that changes something.
-    pub version: i32,
-    /// When it was created (RFC 3339, UTC). Read-only.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed (RFC 3339, UTC). Read-only.
-    pub updated_at: DateTime<Utc>,
-    /// The ETag of the item as an editor reads it, kept by the database: a new one
-    /// with every change of what an editor reads (migration 000010).
-    #[serde(skip)]
-    pub etag: String,
+stored_row! {
+    /// A page of the site.
+    #[diesel(table_name = pages)]
+    #[schema(example = json!({
+        "id": "0b5e4f3c-6f7d-4d0e-9a51-2f1b7f0f6a11", "slug": "mission", "title": "Mission",
+        "summary": "What SEESAC works for, and with whom.",
+        "body": "The South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC) works to strengthen the capacities of national and regional stakeholders to control and reduce the proliferation and misuse of small arms and light weapons, ...",
+        "body_html": "<p>The South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC) works to strengthen the capacities of national and regional stakeholders ...</p>",
+        "parent": "who-we-are", "position": 1, "seo_title": null, "seo_description": null,
+        "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
+        "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z"}))]
+    pub struct Page {
+        /// Stable identifier (UUID). Read-only.
+        pub id: Uuid,
+        /// The URL key.
+        #[schema(
+            example = "mission",
+            pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+            max_length = 100
+        )]
+        pub slug: String,
+        /// The heading.
+        #[schema(example = "Mission")]
+        pub title: String,
+        /// A sentence or two for lists and previews.
+        pub summary: Option<String>,
+        /// The text, in Markdown (CommonMark with tables, strikethrough, footnotes).
+        pub body: String,
+        /// Derived: `body` rendered to HTML and sanitised (no scripts, event handlers or
+        /// `javascript:` URLs). Read-only.
+        pub body_html: String,
+        /// The slug of the parent page, or null for a top-level page (and to a reader
+        /// who may not see the parent: a draft).
+        #[schema(example = "who-we-are")]
+        pub parent: Option<String>,
+        /// Order among siblings, smallest first.
+        pub position: i32,
+        /// Title for search engines, if not `title`.
+        pub seo_title: Option<String>,
+        /// Description for search engines, if not `summary`.
+        pub seo_description: Option<String>,
+    }
+    key: slug, published
 }
 
 /// A page as the API shows it.
@@ -81,50 +71,44 @@ pub struct PageItem {
     pub children: Option<Vec<Page>>,
 }
 
-/// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, `body_html`,
-/// timestamps, `children`) may be present and are ignored.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"slug": "mission", "title": "Mission", "parent": "who-we-are", "position": 1,
-    "body": "The South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC) works to strengthen the capacities of national and regional stakeholders to control and reduce the proliferation and misuse of small arms and light weapons.",
-    "status": "published"}))]
-pub struct PageBody {
-    /// The URL key. On PUT the URL carries it; a PATCH that changes it moves the page.
-    #[schema(value_type = Option<Slug>)]
-    pub slug: Option<String>,
-    /// The heading, at most 200 characters.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
-    )]
-    pub title: Option<String>,
-    /// A sentence or two for lists and previews, at most 1000 characters.
-    #[schema(max_length = 1000)]
-    pub summary: Option<String>,
-    /// The text, in Markdown, at most 200000 characters. Lists and quotes nest at most
-    /// 16 deep, and the HTML it renders to is at most 512 KiB (422 otherwise).
-    #[schema(max_length = 200000)]
-    pub body: Option<String>,
-    /// The slug of an existing page; never the page itself or one below it.
-    #[schema(value_type = Option<Slug>)]
-    pub parent: Option<String>,
-    /// Order among siblings (default 0).
-    #[schema(minimum = -1000000, maximum = 1000000)]
-    #[serde(default, deserialize_with = "whole_number::optional")]
-    pub position: Option<i64>,
-    /// Title for search engines, if not `title`; at most 200 characters.
-    #[schema(max_length = 200)]
-    pub seo_title: Option<String>,
-    /// Description for search engines, if not `summary`; at most 500 characters.
-    #[schema(max_length = 500)]
-    pub seo_description: Option<String>,
-    /// Default `draft`.
-    #[schema(value_type = Option<Status>)]
-    pub status: Option<String>,
-    /// RFC 3339. Publishing without it publishes now; a future date schedules.
-    #[schema(value_type = Option<DateTime<Utc>>)]
-    pub published_at: Option<String>,
+content_body! {
+    /// The body of POST, PUT and PATCH. Read-only fields (`id`, `version`, `body_html`,
+    /// timestamps, `children`) may be present and are ignored.
+    #[schema(example = json!({"slug": "mission", "title": "Mission", "parent": "who-we-are", "position": 1,
+        "body": "The South Eastern and Eastern Europe Clearinghouse for the Control of Small Arms and Light Weapons (SEESAC) works to strengthen the capacities of national and regional stakeholders to control and reduce the proliferation and misuse of small arms and light weapons.",
+        "status": "published"}))]
+    pub struct PageBody {
+        /// The URL key. On PUT the URL carries it; a PATCH that changes it moves the page.
+        #[schema(value_type = Option<Slug>)]
+        pub slug: Option<String>,
+        /// The heading, at most 200 characters.
+        #[schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
+        )]
+        pub title: Option<String>,
+        /// A sentence or two for lists and previews, at most 1000 characters.
+        #[schema(max_length = 1000)]
+        pub summary: Option<String>,
+        /// The text, in Markdown, at most 200000 characters. Lists and quotes nest at most
+        /// 16 deep, and the HTML it renders to is at most 512 KiB (422 otherwise).
+        #[schema(max_length = 200000)]
+        pub body: Option<String>,
+        /// The slug of an existing page; never the page itself or one below it.
+        #[schema(value_type = Option<Slug>)]
+        pub parent: Option<String>,
+        /// Order among siblings (default 0).
+        #[schema(minimum = -1000000, maximum = 1000000)]
+        #[serde(default, deserialize_with = "whole_number::optional")]
+        pub position: Option<i64>,
+        /// Title for search engines, if not `title`; at most 200 characters.
+        #[schema(max_length = 200)]
+        pub seo_title: Option<String>,
+        /// Description for search engines, if not `summary`; at most 500 characters.
+        #[schema(max_length = 500)]
+        pub seo_description: Option<String>,
+    }
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -145,19 +129,16 @@ pub struct PageRecord {
 }
 
 pub(super) const FIELDS: &[Field] = &[
-    Field::new("slug", Kind::Text).sortable().filterable(),
-    Field::new("title", Kind::Text).sortable().filterable(),
+    Field::new("slug", Kind::Text).ordered(),
+    Field::new("title", Kind::Text).ordered(),
     Field::new("summary", Kind::Text),
     Field::new("body", Kind::Text),
     Field::new("body_html", Kind::Text),
     Field::new("parent", Kind::Text)
         .refers_to("pages", "slug")
-        .sortable()
-        .filterable()
+        .ordered()
         .nullable(),
-    Field::new("position", Kind::Integer)
-        .sortable()
-        .filterable(),
+    Field::new("position", Kind::Integer).ordered(),
     Field::new("seo_title", Kind::Text),
     Field::new("seo_description", Kind::Text),
 ];

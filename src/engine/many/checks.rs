@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use diesel::PgConnection;
 
 use super::{Batched, Checked, Planned, Source};
+use crate::engine::Target;
 use crate::platform::auth::Caller;
 use crate::platform::error::{AppError, AppResult, FieldError};
 
@@ -104,7 +105,7 @@ pub(super) fn recheck<R: Batched>(
             continue;
         };
         if let Some(old) = existing.get(&item.natural) {
-            *input = R::validate(body.clone(), None, Some(old))?;
+            *input = R::validate(body.clone(), Target::of(old))?;
         }
         if let Some(scope) = scopes.get(scope.as_str())
             && let Err(error) = R::fits(scope, input)

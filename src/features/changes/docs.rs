@@ -1,27 +1,16 @@
 //! The feed's description in the OpenAPI document.
 
 use serde_json::json;
-use utoipa::openapi::path::{ParameterBuilder, ParameterIn, ParameterStyle};
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
-use utoipa::openapi::{RefOr, Required, Schema};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
 
 use super::feed::{ChangeList, ChangeView, DEFAULT_PER_PAGE, FeedMeta, MAX_PER_PAGE, kind_names};
 use crate::platform::openapi::problems::{BadParameter, BadToken, Gone, Unavailable};
+use crate::platform::openapi::schemas::{comma_list, query_param};
 use crate::platform::openapi::{Answer, Doc, Security};
 use crate::platform::query;
 
-fn param(name: &str, description: &str, schema: RefOr<Schema>) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(description))
-        .schema(Some(schema))
-        .build()
-}
-
 pub fn list_changes_doc() -> Doc {
-    let since = param(
+    let since = query_param(
         "since",
         "A cursor (`meta.next` of an earlier answer, or an entry's `cursor`): the entries \
          after it. `0` (the default) is the start of the log; `now` gives no entries and the \
@@ -36,33 +25,22 @@ pub fn list_changes_doc() -> Doc {
                 ObjectBuilder::new()
                     .schema_type(Type::String)
                     .enum_values(Some(["now"])),
-            )
-            .into(),
+            ),
     );
-    let mut kinds = param(
+    let kinds = comma_list(
         "type",
         "Only entries of these kinds, comma-separated.",
-        ArrayBuilder::new()
-            .items(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(kind_names())),
-            )
-            .min_items(Some(1))
-            .max_items(Some(query::MAX_LIST_VALUES))
-            .into(),
+        kind_names(),
+        query::MAX_LIST_VALUES,
     );
-    kinds.style = Some(ParameterStyle::Form);
-    kinds.explode = Some(false);
-    let per_page = param(
+    let per_page = query_param(
         "per_page",
         "Entries per answer.",
         ObjectBuilder::new()
             .schema_type(Type::Integer)
             .minimum(Some(1.0))
             .maximum(Some(MAX_PER_PAGE as f64))
-            .default(Some(json!(DEFAULT_PER_PAGE)))
-            .into(),
+            .default(Some(json!(DEFAULT_PER_PAGE))),
     );
     Doc::new("list_changes", "changes", "Follow the changes")
         .describe(

@@ -227,7 +227,7 @@ fn action_for(entry: &Logged, access: Access) -> &str {
 /// agree.
 fn read(conn: &mut PgConnection, query: &FeedQuery, access: Access) -> AppResult<ChangeList> {
     // Whatever is committed is numbered first, so that a reader sees it at once.
-    changelog::number(conn)?;
+    changelog::number_all(conn)?;
     conn.build_transaction().repeatable_read().read_only().run(|conn| {
         let horizon = changelog::horizon(conn)?;
         let head = changelog::head(conn)?;

@@ -44,6 +44,13 @@ pub fn number(conn: &mut PgConnection) -> AppResult<Option<i64>> {
         .n)
 }
 
+/// `number`, waiting for an instance that is numbering now: after it, everything
+/// committed before the call has its position (a feed reader sees it at once).
+pub fn number_all(conn: &mut PgConnection) -> AppResult<()> {
+    diesel::sql_query("SELECT seesac_number_changes(true) AS n").get_result::<Count>(conn)?;
+    Ok(())
+}
+
 /// Logs the publications whose time has come since the last call (one instance at
 /// a time does it; none logs one twice).
 pub fn log_scheduled(conn: &mut PgConnection) -> AppResult<i64> {

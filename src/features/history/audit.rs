@@ -5,7 +5,6 @@
 //! numbered from one sequence, so they read as one log. Admins read it at
 //! `GET /api/v1/audit`; operators prune it with `seesac-api audit prune`.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -221,11 +220,5 @@ pub async fn list_audit(db: Db, caller: Caller, req: HttpRequest) -> AppResult<H
     };
     params.finish()?;
     let (entries, total) = db.run(move |conn| page(conn, &filters, paging)).await?;
-    let meta = paging.meta(total);
-    let link = (
-        header::LINK,
-        http::link_header(&req, meta.page, meta.total_pages),
-    );
-    let body = json!({"data": entries, "meta": meta});
-    Ok(http::read(&req, &caller, &body, &[link]))
+    Ok(http::read_page(&req, &caller, entries, paging.meta(total)))
 }

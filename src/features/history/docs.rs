@@ -170,20 +170,6 @@ pub fn restore_doc(kind: &'static dyn Kind) -> Doc {
         )>()
 }
 
-/// A filter of the audit log: text, an instant or one of some values.
-fn audit_param(
-    name: &str,
-    description: &str,
-    schema: utoipa::openapi::Schema,
-) -> utoipa::openapi::path::Parameter {
-    utoipa::openapi::path::ParameterBuilder::new()
-        .name(name)
-        .parameter_in(utoipa::openapi::path::ParameterIn::Query)
-        .description(Some(description))
-        .schema(Some(schema))
-        .build()
-}
-
 pub fn list_audit_doc() -> Doc {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     let text = |pattern: &str| -> utoipa::openapi::Schema {
@@ -195,31 +181,30 @@ pub fn list_audit_doc() -> Doc {
     };
     let mut params = query::openapi::paging_parameters();
     params.extend([
-        audit_param(
+        schemas::query_param(
             "actor",
             "Only writes by this actor (`user:anna`, `token:<id>`, `system:import`, \
              `database:<role>`).",
             text("^(user|token|system|database):[^\\x00]+$"),
         ),
-        audit_param(
+        schemas::query_param(
             "type",
             "Only items of this type.",
             ObjectBuilder::new()
                 .schema_type(Type::String)
-                .enum_values(Some(super::audit::types()))
-                .into(),
+                .enum_values(Some(super::audit::types())),
         ),
-        audit_param(
+        schemas::query_param(
             "key",
             "Only the item with this key.",
             text("^[^\\x00]*[^\\x00 \\t\\n\\r\\x0b\\x0c][^\\x00]*$"),
         ),
-        audit_param(
+        schemas::query_param(
             "since",
             "Only writes at or after this instant (RFC 3339, or a date: its midnight UTC).",
             query::openapi::instant(),
         ),
-        audit_param(
+        schemas::query_param(
             "until",
             "Only writes before this instant (RFC 3339, or a date: its midnight UTC).",
             query::openapi::instant(),

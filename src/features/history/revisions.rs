@@ -3,16 +3,16 @@
 //! and a restore, which writes a version back through the same path as a PUT. For
 //! editors and admins, on every registered kind (`routes`).
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::engine::transaction;
 use crate::engine::write::Put;
 use crate::engine::{Kind, Revival};
 use crate::platform::auth::{Caller, Permission};
@@ -230,14 +230,8 @@ pub async fn list(
     if total == 0 {
         return Err(versions.no_item());
     }
-    let meta = paging.meta(total);
-    let link = (
-        header::LINK,
-        http::link_header(&req, meta.page, meta.total_pages),
-    );
     let rows: Vec<Revision> = rows.into_iter().map(|kept| versions.shown(kept)).collect();
-    let body = json!({"data": rows, "meta": meta});
-    Ok(http::read(&req, &caller, &body, &[link]))
+    Ok(http::read_page(&req, &caller, rows, paging.meta(total)))
 }
 
 pub async fn get(
@@ -298,14 +292,7 @@ pub async fn diff(
 
 /// The version's stored fields that a PUT writes: those of the kind's body.
 fn writable(kind: &dyn Kind, item: &Value) -> Map<String, Value> {
-    let fields = kind.body_fields();
-    match kind.descriptor().from_stored(item) {
-        Value::Object(object) => object
-            .into_iter()
-            .filter(|(name, _)| fields.contains(name))
-            .collect(),
-        _ => Map::new(),
-    }
+    transaction::writable(&kind.body_fields(), kind.descriptor().from_stored(item))
 }
 
 /// The next version of the item `id`, after every one it had, and its first

@@ -1,12 +1,12 @@
 //! A subscription's delivery log, for admins:
 //! `/api/v1/webhooks/{id}/deliveries[/{delivery}]`, and a redelivery of any event.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use uuid::Uuid;
@@ -20,7 +20,7 @@ use crate::platform::db::schema::{webhook_deliveries, webhooks};
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http;
 use crate::platform::openapi::problems::{AdminProblems, BadParameter, Conflict, NotFound};
-use crate::platform::openapi::{Answer, Doc, Security};
+use crate::platform::openapi::{Answer, Doc, Security, schemas};
 use crate::platform::query::{self, ListMeta, Params};
 
 /// One event for one subscription, and how its delivery went.
@@ -115,13 +115,7 @@ pub async fn list_deliveries(db: Db, caller: Caller, req: HttpRequest) -> AppRes
             Ok((data, total))
         })
         .await?;
-    let meta = paging.meta(total);
-    let link = (
-        header::LINK,
-        http::link_header(&req, meta.page, meta.total_pages),
-    );
-    let body = json!({"data": data, "meta": meta});
-    Ok(http::read(&req, &caller, &body, &[link]))
+    Ok(http::read_page(&req, &caller, data, paging.meta(total)))
 }
 
 fn delivery_id(req: &HttpRequest) -> AppResult<Uuid> {
@@ -201,16 +195,22 @@ pub async fn redeliver(
 
 const ADMINS: &str = "Admins only.";
 
+/// An operation on a subscription's deliveries, and what each of them may answer.
 fn on_webhook(doc: Doc) -> Doc {
-    doc.path_param(
+    event_names(doc.path_param(
         "The subscription's id",
         Some("0b5e4f3c-6f7d-4d0e-9a51-2f1b7f0f6a11"),
-    )
+    ))
     .security(Security::Needs(Permission::ManageWebhooks))
+    .schema::<Delivery>()
+    .problems::<(BadParameter, NotFound)>()
+    .problems::<AdminProblems>()
 }
 
-fn on_delivery(doc: Doc) -> Doc {
-    on_webhook(doc).path_param("The delivery's id (its `webhook-id`)", None)
+/// An operation on one delivery.
+fn on_delivery(id: &str, summary: &str) -> Doc {
+    on_webhook(Doc::new(id, "webhooks", summary))
+        .path_param("The delivery's id (its `webhook-id`)", None)
 }
 
 /// The event names, for the document.
@@ -236,29 +236,23 @@ fn event_names(doc: Doc) -> Doc {
 
 pub fn list_deliveries_doc() -> Doc {
     let mut params = query::openapi::paging_parameters();
-    params.push(
-        utoipa::openapi::path::ParameterBuilder::new()
-            .name("status")
-            .parameter_in(utoipa::openapi::path::ParameterIn::Query)
-            .description(Some("Only deliveries with this status"))
-            .schema(Some(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(["pending", "delivered", "failed"])),
-            ))
-            .build(),
-    );
-    event_names(on_webhook(Doc::new(
+    params.push(schemas::query_param(
+        "status",
+        "Only deliveries with this status",
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["pending", "delivered", "failed"])),
+    ));
+    on_webhook(Doc::new(
         "list_webhook_deliveries",
         "webhooks",
         "List a subscription's deliveries",
-    )))
+    ))
     .describe(format!(
         "The delivery log: each event for this subscription, newest first, with its status, \
          attempts, the last answer's code, error and duration. {ADMINS}"
     ))
     .params(params)
-    .schema::<Delivery>()
     .schema::<DeliveryList>()
     .schema::<ListMeta>()
     .answer(
@@ -266,36 +260,22 @@ pub fn list_deliveries_doc() -> Doc {
             .header("Link", "first, prev, next and last pages (RFC 8288)"),
     )
     .answer(Answer::not_modified())
-    .problems::<(BadParameter, NotFound)>()
-    .problems::<AdminProblems>()
 }
 
 pub fn get_delivery_doc() -> Doc {
-    event_names(on_delivery(Doc::new(
-        "get_webhook_delivery",
-        "webhooks",
-        "Read a delivery",
-    )))
-    .describe(format!("One delivery and its body. {ADMINS}"))
-    .schema::<Delivery>()
-    .answer(Answer::json(200, "The delivery", "Delivery"))
-    .answer(Answer::not_modified())
-    .problems::<(BadParameter, NotFound)>()
-    .problems::<AdminProblems>()
+    on_delivery("get_webhook_delivery", "Read a delivery")
+        .describe(format!("One delivery and its body. {ADMINS}"))
+        .answer(Answer::json(200, "The delivery", "Delivery"))
+        .answer(Answer::not_modified())
 }
 
 pub fn redeliver_doc() -> Doc {
-    event_names(on_delivery(Doc::new(
-        "redeliver_webhook_event",
-        "webhooks",
-        "Deliver an event again",
-    )))
-    .describe(format!(
-        "Sends the event again, whatever became of it: due at once, retried for another day, \
-         with the same `webhook-id`. An event being delivered at this moment is a 409. {ADMINS}"
-    ))
-    .schema::<Delivery>()
-    .answer(Answer::json(202, "Due again", "Delivery"))
-    .problems::<(BadParameter, NotFound, Conflict)>()
-    .problems::<AdminProblems>()
+    on_delivery("redeliver_webhook_event", "Deliver an event again")
+        .describe(format!(
+            "Sends the event again, whatever became of it: due at once, retried for another \
+             day, with the same `webhook-id`. An event being delivered at this moment is a 409. \
+             {ADMINS}"
+        ))
+        .answer(Answer::json(202, "Due again", "Delivery"))
+        .problems::<Conflict>()
 }

@@ -17,7 +17,7 @@ use super::WebhookSettings;
 use super::events;
 use super::send::{new_secret, refuse_url};
 use crate::engine::{
-    Descriptor, Events, Operations, Resource, Tag, WriteContext, stored, table_resource,
+    Descriptor, Events, Operations, Resource, Save, Tag, Target, stored, table_resource,
 };
 use crate::platform::auth::Permission;
 use crate::platform::db::schema::webhooks;
@@ -106,25 +106,18 @@ pub struct WebhookInput {
     secret: String,
 }
 
-fn check_body(body: WebhookBody, existing: Option<&Webhook>) -> AppResult<WebhookInput> {
+/// A body checked whole: a PATCH checks the stored subscription with the patch
+/// merged in, so every field it keeps is there.
+fn check_body(body: WebhookBody) -> AppResult<WebhookInput> {
     let mut check = Check::default();
-    let url = match (body.url, existing) {
-        (Some(url), _) => {
-            if url.chars().count() > 2000 {
-                check.fail("url", "must be at most 2000 characters");
-            } else if let Some(refused) = refuse_url(&url, true) {
-                check.fail("url", refused);
-            }
-            url
+    let url = check.required("url", body.url, |url| {
+        if url.chars().count() > 2000 {
+            return Err("must be at most 2000 characters".to_owned());
         }
-        (None, Some(existing)) => existing.url.clone(),
-        (None, None) => {
-            check.fail("url", REQUIRED);
-            String::new()
-        }
-    };
-    let events = match (body.events, existing) {
-        (Some(events), _) => {
+        refuse_url(url, true).map_or_else(|| Ok(url.to_owned()), Err)
+    });
+    let events = match body.events {
+        Some(events) => {
             if events.is_empty() || events.len() > 50 {
                 check.fail("events", "must list 1 to 50 events");
             }
@@ -144,39 +137,28 @@ fn check_body(body: WebhookBody, existing: Option<&Webhook>) -> AppResult<Webhoo
             }
             unique
         }
-        (None, Some(existing)) => existing.events.clone(),
-        (None, None) => {
+        None => {
             check.fail("events", REQUIRED);
             Vec::new()
         }
     };
-    let description = match (body.description, existing) {
-        (Some(text), _) => check.optional_text("description", Some(text), 500),
-        (None, Some(existing)) => existing.description.clone(),
-        (None, None) => None,
-    };
-    let active = body
-        .active
-        .or(existing.map(|webhook| webhook.active))
-        .unwrap_or(true);
+    let description = check.optional_text("description", body.description, 500);
     check.finish(WebhookInput {
-        url,
+        url: url.unwrap_or_default(),
         events,
         description,
-        active,
-        secret: existing.map_or_else(new_secret, |webhook| webhook.secret.clone()),
+        active: body.active.unwrap_or(true),
+        secret: new_secret(),
     })
 }
 
 const FIELDS: &[Field] = &[
-    Field::new("url", Kind::Text).sortable().filterable(),
+    Field::new("url", Kind::Text).ordered(),
     Field::new("events", Kind::Text),
     Field::new("description", Kind::Text),
-    Field::new("active", Kind::Bool).sortable().filterable(),
+    Field::new("active", Kind::Bool).ordered(),
     Field::new("paused_reason", Kind::Text),
-    Field::new("failures", Kind::Integer)
-        .sortable()
-        .filterable(),
+    Field::new("failures", Kind::Integer).ordered(),
     Field::new("created_by", Kind::Text).filterable(),
 ];
 
@@ -252,23 +234,10 @@ impl Resource for Webhooks {
         })
     }
 
-    fn as_body(row: &Webhook) -> WebhookBody {
-        WebhookBody {
-            url: Some(row.url.clone()),
-            events: Some(row.events.clone()),
-            description: row.description.clone(),
-            active: Some(row.active),
-        }
-    }
-
     /// A merge patch may not clear what a subscription cannot be without.
-    fn validate(
-        body: WebhookBody,
-        _: Option<&str>,
-        existing: Option<&Webhook>,
-    ) -> AppResult<WebhookInput> {
+    fn validate(body: WebhookBody, to: Target<'_, Webhook>) -> AppResult<WebhookInput> {
         let mut check = Check::default();
-        if existing.is_some() {
+        if to.existing.is_some() {
             for (field, absent) in [
                 ("url", body.url.is_none()),
                 ("events", body.events.is_none()),
@@ -280,7 +249,7 @@ impl Resource for Webhooks {
             }
         }
         check.finish(())?;
-        check_body(body, None)
+        check_body(body)
     }
 
     fn shown_once(input: &WebhookInput) -> Option<String> {
@@ -288,13 +257,13 @@ impl Resource for Webhooks {
     }
 
     /// Resuming a paused subscription forgets its failures.
-    fn save(
-        conn: &mut PgConnection,
-        _: &(),
-        existing: Option<&Webhook>,
-        input: WebhookInput,
-        context: &WriteContext,
-    ) -> AppResult<Webhook> {
+    fn save(conn: &mut PgConnection, save: Save<'_, Self>) -> AppResult<Webhook> {
+        let Save {
+            existing,
+            input,
+            context,
+            ..
+        } = save;
         let fields = (
             webhooks::url.eq(input.url),
             webhooks::events.eq(input.events),
@@ -325,10 +294,5 @@ impl Resource for Webhooks {
             ))
             .returning(Webhook::as_returning())
             .get_result(conn)?)
-    }
-
-    fn delete(conn: &mut PgConnection, row: &Webhook, _: bool, _: &WriteContext) -> AppResult<()> {
-        diesel::delete(webhooks::table.find(row.id)).execute(conn)?;
-        Ok(())
     }
 }

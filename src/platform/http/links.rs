@@ -1,8 +1,13 @@
-//! The `Link` header of a page of a list (RFC 8288): first, prev, next and last.
+//! The `Link` header of a page of a list (RFC 8288): first, prev, next and last;
+//! and the answer of a page, in the list envelope with its links.
 
-use actix_web::HttpRequest;
+use actix_web::http::header::{self, HeaderName};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use serde_json::json;
 
-use crate::platform::query;
+use crate::platform::auth::Caller;
+use crate::platform::query::{self, ListMeta};
 
 /// The links, with every other parameter kept. They are relative references (RFC
 /// 8288 allows them), so that a Host or X-Forwarded-Host header cannot steer the
@@ -33,4 +38,22 @@ pub fn link_header(req: &HttpRequest, page: i64, total_pages: i64) -> String {
     }
     links.push(format!("<{}>; rel=\"last\"", url(last)));
     links.join(", ")
+}
+
+/// The `Link` header of the page `meta` describes.
+pub fn page_links(req: &HttpRequest, meta: &ListMeta) -> (HeaderName, String) {
+    (header::LINK, link_header(req, meta.page, meta.total_pages))
+}
+
+/// A page of a list as JSON, in the list envelope (`data` and `meta`), with its
+/// `Link` header.
+pub fn read_page(
+    req: &HttpRequest,
+    caller: &Caller,
+    data: impl Serialize,
+    meta: ListMeta,
+) -> HttpResponse {
+    let link = page_links(req, &meta);
+    let body = json!({"data": data, "meta": meta});
+    super::read(req, caller, &body, &[link])
 }

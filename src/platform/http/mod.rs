@@ -15,4 +15,4 @@ pub use body::{BODY_LIMIT, from_object, json_object, parse_object};
 pub use conditional::{
     Preconditions, etag_of, read, read_bytes, read_tagged, tags, written, written_tagged,
 };
-pub use links::link_header;
+pub use links::{link_header, page_links, read_page};

@@ -121,3 +121,15 @@ problem_kinds! {
 
 /// The problems of every admin-only operation.
 pub type AdminProblems = (NoToken, Forbidden, Unavailable);
+
+/// The problems of a write with a body; PUT, PATCH and DELETE add their own.
+pub type BodyWrite = (
+    BadBody,
+    NoToken,
+    Forbidden,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Invalid,
+    Unavailable,
+);

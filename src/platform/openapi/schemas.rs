@@ -11,8 +11,8 @@
 
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{RefOr, Required};
 
 /// What a body schema is for.
@@ -243,14 +243,54 @@ pub fn list_of(item: &str) -> RefOr<Schema> {
     }))
 }
 
-fn header(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
+/// An optional parameter, in the query or a header.
+pub fn parameter(
+    at: ParameterIn,
+    name: &str,
+    description: &str,
+    schema: impl Into<RefOr<Schema>>,
+) -> Parameter {
     ParameterBuilder::new()
         .name(name)
-        .parameter_in(ParameterIn::Header)
+        .parameter_in(at)
         .required(Required::False)
         .description(Some(description))
         .schema(Some(schema))
         .build()
+}
+
+/// An optional query parameter.
+pub fn query_param(name: &str, description: &str, schema: impl Into<RefOr<Schema>>) -> Parameter {
+    parameter(ParameterIn::Query, name, description, schema)
+}
+
+/// An optional query parameter that is a comma-separated list (`form`, not
+/// exploded) of 1 to `max` strings from `values`.
+pub fn comma_list<V: Into<Value>>(
+    name: &str,
+    description: &str,
+    values: impl IntoIterator<Item = V>,
+    max: usize,
+) -> Parameter {
+    let mut parameter = query_param(
+        name,
+        description,
+        ArrayBuilder::new()
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(values)),
+            )
+            .min_items(Some(1))
+            .max_items(Some(max)),
+    );
+    parameter.style = Some(ParameterStyle::Form);
+    parameter.explode = Some(false);
+    parameter
+}
+
+fn header(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
+    parameter(ParameterIn::Header, name, description, schema)
 }
 
 /// `If-Match` and `If-None-Match`, on a write.
@@ -272,29 +312,23 @@ pub fn precondition_headers() -> Vec<Parameter> {
 
 /// An optional query parameter: a whole number from 1.
 pub fn integer_query(name: &str, description: &str) -> Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(description))
-        .schema(Some(
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(1))
-                .maximum(Some(i32::MAX)),
-        ))
-        .build()
+    query_param(
+        name,
+        description,
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(i32::MAX)),
+    )
 }
 
 /// An optional boolean query parameter.
 pub fn boolean_query(name: &str, description: &str) -> Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(description))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::Boolean)))
-        .build()
+    query_param(
+        name,
+        description,
+        ObjectBuilder::new().schema_type(Type::Boolean),
+    )
 }
 
 #[cfg(test)]

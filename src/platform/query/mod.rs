@@ -148,3 +148,25 @@ impl Paging {
         ListMeta::of(self.page, self.per_page, total)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec};
+
+    /// A list of pages, as the tests of parsing and of SQL read it.
+    const FIELDS: &[Field] = &[
+        Field::new("slug", Kind::Text).ordered(),
+        Field::new("title", Kind::Text).ordered(),
+        Field::new("position", Kind::Integer).ordered(),
+        Field::new("parent", Kind::Text).filterable().nullable(),
+        Field::new("body_html", Kind::Text),
+    ];
+    pub const SPEC: ListSpec = ListSpec {
+        fields: FIELDS,
+        common: CONTENT_FIELDS,
+        default_sort: &[("position", Dir::Asc)],
+        unique_column: "slug",
+        searchable: true,
+        includes: &["children"],
+    };
+}

@@ -3,13 +3,14 @@
 //! the parser enforces.
 
 use serde_json::json;
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::path::{Parameter, ParameterStyle};
 use utoipa::openapi::schema::{
     AdditionalProperties, AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, Schema,
     SchemaFormat, Type,
 };
-use utoipa::openapi::{RefOr, Required};
 
+use crate::platform::openapi::schemas::{comma_list, query_param};
 use crate::platform::validate::NOT_BLANK;
 
 use super::{
@@ -19,35 +20,6 @@ use super::{
 
 /// The pattern of one text item of a comma-separated list: no comma, not blank.
 const LIST_ITEM: &str = r"^[^\x00,]*[^\x00, \t\n\r\x0b\x0c][^\x00,]*$";
-
-fn query_param(name: &str, description: &str, schema: impl Into<RefOr<Schema>>) -> Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(description))
-        .schema(Some(schema))
-        .build()
-}
-
-/// A comma-separated list (`form`, not exploded) of strings from `values`.
-fn comma_list(name: &str, description: &str, values: Vec<String>, max: usize) -> Parameter {
-    let mut parameter = query_param(
-        name,
-        description,
-        ArrayBuilder::new()
-            .items(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(values)),
-            )
-            .min_items(Some(1))
-            .max_items(Some(max)),
-    );
-    parameter.style = Some(ParameterStyle::Form);
-    parameter.explode = Some(false);
-    parameter
-}
 
 fn text(min_length: usize) -> ObjectBuilder {
     ObjectBuilder::new()
@@ -153,7 +125,7 @@ fn view_params(spec: &ListSpec) -> Vec<Parameter> {
         params.push(comma_list(
             "include",
             "Embed these relations, comma-separated.",
-            spec.includes.iter().map(|s| (*s).to_owned()).collect(),
+            spec.includes.iter().copied(),
             MAX_LIST_VALUES,
         ));
     }

@@ -262,25 +262,8 @@ fn parse_values(field: &Field, op: Op, raw: &[&str]) -> Result<Values, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::SPEC;
     use super::*;
-
-    const FIELDS: &[Field] = &[
-        Field::new("slug", Kind::Text).sortable().filterable(),
-        Field::new("title", Kind::Text).sortable().filterable(),
-        Field::new("position", Kind::Integer)
-            .sortable()
-            .filterable(),
-        Field::new("parent", Kind::Text).filterable().nullable(),
-        Field::new("body_html", Kind::Text),
-    ];
-    const SPEC: ListSpec = ListSpec {
-        fields: FIELDS,
-        common: super::super::CONTENT_FIELDS,
-        default_sort: &[("position", Dir::Asc)],
-        unique_column: "slug",
-        searchable: true,
-        includes: &["children"],
-    };
 
     fn bad(query: &str) -> String {
         match ListQuery::parse(&SPEC, query) {

@@ -87,15 +87,18 @@ impl Field {
         }
     }
 
-    pub const fn sortable(self) -> Self {
+    pub const fn filterable(self) -> Self {
         Self {
-            sortable: true,
+            filterable: true,
             ..self
         }
     }
 
-    pub const fn filterable(self) -> Self {
+    /// A field lists sort by (`sort=`) and filter on (`field[op]=`), as most stored
+    /// fields are; one that only filters is `filterable`.
+    pub const fn ordered(self) -> Self {
         Self {
+            sortable: true,
             filterable: true,
             ..self
         }
@@ -155,37 +158,27 @@ impl Field {
     }
 }
 
+// Every record's own id, version and timestamps, in both lists below.
+const ID: Field = Field::new("id", Kind::Uuid).filterable();
+const VERSION: Field = Field::new("version", Kind::Integer);
+const CREATED_AT: Field = Field::new("created_at", Kind::Timestamp).ordered();
+const UPDATED_AT: Field = Field::new("updated_at", Kind::Timestamp).ordered();
+
 /// The fields every content item has, after its own: a record's, and its status
 /// and publication date.
 pub const CONTENT_FIELDS: &[Field] = &[
-    Field::new("id", Kind::Uuid).filterable(),
-    Field::new("status", Kind::Enum(Status::ALL))
-        .sortable()
-        .filterable(),
+    ID,
+    Field::new("status", Kind::Enum(Status::ALL)).ordered(),
     Field::new("published_at", Kind::Timestamp)
-        .sortable()
-        .filterable()
+        .ordered()
         .nullable(),
-    Field::new("version", Kind::Integer),
-    Field::new("created_at", Kind::Timestamp)
-        .sortable()
-        .filterable(),
-    Field::new("updated_at", Kind::Timestamp)
-        .sortable()
-        .filterable(),
+    VERSION,
+    CREATED_AT,
+    UPDATED_AT,
 ];
 
 /// The fields every other record (a partner) has, after its own.
-pub const RECORD_FIELDS: &[Field] = &[
-    Field::new("id", Kind::Uuid).filterable(),
-    Field::new("version", Kind::Integer),
-    Field::new("created_at", Kind::Timestamp)
-        .sortable()
-        .filterable(),
-    Field::new("updated_at", Kind::Timestamp)
-        .sortable()
-        .filterable(),
-];
+pub const RECORD_FIELDS: &[Field] = &[ID, VERSION, CREATED_AT, UPDATED_AT];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dir {

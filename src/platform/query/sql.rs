@@ -198,23 +198,8 @@ impl Filter {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Field, Kind};
+    use super::super::tests::SPEC;
     use super::*;
-
-    const FIELDS: &[Field] = &[
-        Field::new("slug", Kind::Text).sortable().filterable(),
-        Field::new("position", Kind::Integer)
-            .sortable()
-            .filterable(),
-    ];
-    const SPEC: ListSpec = ListSpec {
-        fields: FIELDS,
-        common: super::super::CONTENT_FIELDS,
-        default_sort: &[("position", Dir::Asc)],
-        unique_column: "slug",
-        searchable: true,
-        includes: &[],
-    };
 
     #[test]
     fn the_default_order_ends_with_the_unique_column() {

@@ -66,6 +66,16 @@ impl Check {
         }
     }
 
+    /// Like `parsed`, for a checked string (a `Slug`, an `Email`) kept as its text.
+    pub fn parsed_text<T: Into<String>>(
+        &mut self,
+        field: &str,
+        raw: Option<String>,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Option<String> {
+        self.parsed(field, raw, parse).map(Into::into)
+    }
+
     /// Like `parsed`, but the field must be there.
     pub fn required<T>(
         &mut self,

@@ -11,10 +11,7 @@ use crate::content::observations::{CSV_COLUMNS, ObservationBody, Observations};
 use crate::engine::docs::required_fields;
 use crate::engine::many;
 use crate::platform::auth::Permission;
-use crate::platform::openapi::problems::{
-    BadBody, Conflict, Forbidden, Invalid, NoToken, PayloadTooLarge, Unavailable,
-    UnsupportedMediaType,
-};
+use crate::platform::openapi::problems::BodyWrite;
 use crate::platform::openapi::schemas;
 use crate::platform::openapi::{Answer, Doc, Security};
 use crate::platform::validate::{Area, Slug};
@@ -119,14 +116,5 @@ pub fn upsert_observations_doc() -> Doc {
         "What happened to each item (or would have)",
         "BatchReport",
     ))
-    .problems::<(
-        BadBody,
-        NoToken,
-        Forbidden,
-        Conflict,
-        PayloadTooLarge,
-        UnsupportedMediaType,
-        Invalid,
-        Unavailable,
-    )>()
+    .problems::<BodyWrite>()
 }

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use super::{CSV_COLUMNS, Observation, ObservationInput, Observations, ParentMetric};
 use crate::engine::many::{self, Batched, ItemResult, Planned, Source};
 use crate::engine::transaction::parse_body;
-use crate::engine::{Resource, WriteContext};
+use crate::engine::{Resource, Target, WriteContext};
 use crate::platform::auth::{Caller, Permission};
 use crate::platform::db::Db;
 use crate::platform::db::schema::observations;
@@ -121,7 +121,7 @@ impl Batched for Observations {
                 return Err(errors);
             }
         };
-        match Observations::validate(body.clone(), None, None) {
+        match Observations::validate(body.clone(), Target::NEW) {
             Ok(input) if errors.is_empty() => Ok(Planned::Write {
                 scope: metric,
                 input,
