@@ -15,8 +15,8 @@ use crate::engine::{
 use crate::platform::auth::Permission;
 use crate::platform::db::schema::{impact_metrics, partners};
 use crate::platform::error::{AppError, AppResult};
-use crate::platform::query::{Dir, Field, Kind, ListSpec, RECORD_FIELDS};
-use crate::platform::validate::{Area, Check, CountryCode, Email, Slug};
+use crate::platform::query::{Dir, Field, Kind, ListSpec};
+use crate::platform::validate::{Area, Check, CountryCode, Email, Name, Parse, Slug};
 
 /// The most areas or metrics a partner lists.
 const MAX_LIST: usize = 300;
@@ -62,11 +62,7 @@ pub struct PartnerBody {
     #[schema(value_type = Option<Slug>)]
     pub slug: Option<String>,
     /// The organisation's name, at most 200 characters.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
-    )]
+    #[schema(value_type = Option<Name>)]
     pub name: Option<String>,
     /// Its country, or EU.
     #[schema(value_type = Option<CountryCode>)]
@@ -112,12 +108,7 @@ pub struct Partners;
 
 /// Each item of a list parsed with `parse`, at most `MAX_LIST`. The list is a set:
 /// an item given twice counts once.
-fn set_of(
-    check: &mut Check,
-    field: &str,
-    raw: Vec<String>,
-    parse: fn(&str) -> Result<String, String>,
-) -> Vec<String> {
+fn set_of(check: &mut Check, field: &str, raw: Vec<String>, parse: Parse<String>) -> Vec<String> {
     let mut items: Vec<String> = Vec::new();
     if raw.len() > MAX_LIST {
         check.fail(field, format!("may list at most {MAX_LIST} items"));
@@ -134,13 +125,6 @@ fn set_of(
 }
 
 impl Resource for Partners {
-    type Row = Partner;
-    type Body = PartnerBody;
-    type Item = Partner;
-    type Key = Slug;
-    type Input = PartnerRecord;
-    type Scope = ();
-
     const DESCRIPTOR: &'static Descriptor = &Descriptor {
         name: "partner",
         plural: "partners",
@@ -154,27 +138,17 @@ impl Resource for Partners {
             name: "partners",
             description: "Partner organisations that report impact figures (admins only)",
         },
-        spec: &ListSpec {
-            fields: FIELDS,
-            common: RECORD_FIELDS,
-            default_sort: &[("slug", Dir::Asc)],
-            unique_column: "slug",
-            searchable: false,
-            includes: &[],
-        },
+        spec: &ListSpec::records(FIELDS, &[("slug", Dir::Asc)], "slug"),
         read: Some(Permission::ManagePartners),
         write: Permission::ManagePartners,
-        transfer: Some(Section {
-            order: "slug",
-            derived: &[],
-            tree: None,
-            derive: |_| {},
-        }),
+        transfer: Some(Section::ordered_by("slug")),
         events: Events::None,
         ..Descriptor::DEFAULT
     };
 
-    table_resource!(table: partners, key: slug, row: Partner);
+    table_resource!(
+        table: partners, key: slug as Slug, row: Partner, body: PartnerBody, input: PartnerRecord
+    );
 
     fn validate(body: PartnerBody, to: Target<'_, Partner>) -> AppResult<PartnerRecord> {
         let mut check = Check::default();
@@ -189,7 +163,7 @@ impl Resource for Partners {
         });
         let record = PartnerRecord {
             slug: slug.map(Slug::into_inner).unwrap_or_default(),
-            name: check.text("name", body.name, 200),
+            name: check.text("name", body.name, Name::MAX),
             country_code: check.parsed_text("country_code", body.country_code, CountryCode::parse),
             contact_email: check.parsed_text("contact_email", body.contact_email, Email::parse),
             areas,

@@ -16,8 +16,8 @@ use crate::engine::{
 use crate::platform::auth::{Permission, Scope, secrets};
 use crate::platform::db::schema::{api_tokens, partners};
 use crate::platform::error::{AppError, AppResult};
-use crate::platform::query::{Dir, Field, Kind, ListSpec, RECORD_FIELDS};
-use crate::platform::validate::{Check, Id, Slug, parse_timestamp};
+use crate::platform::query::{Dir, Field, Kind, ListSpec};
+use crate::platform::validate::{Check, Id, Name, Slug, parse_timestamp};
 
 /// An API token as admins see it: never its secret.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
@@ -64,11 +64,7 @@ pub struct ApiToken {
     "scopes": ["observations:write"], "expires_at": "2027-06-30T00:00:00Z"}))]
 pub struct NewToken {
     /// What it is for, at most 200 characters.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
-    )]
+    #[schema(value_type = Option<Name>)]
     pub name: Option<String>,
     /// The slug of the partner it writes observations for: they are then limited to
     /// the partner's areas and metrics, and to its own.
@@ -94,7 +90,7 @@ pub struct TokenInput {
 
 fn check_token(body: NewToken) -> AppResult<TokenInput> {
     let mut check = Check::default();
-    let name = check.text("name", body.name, 200);
+    let name = check.text("name", body.name, Name::MAX);
     let partner = check.parsed_text("partner", body.partner, Slug::parse);
     let mut scopes: Vec<Scope> = Vec::new();
     match body.scopes {
@@ -152,13 +148,6 @@ pub struct Tokens;
 stored!(ApiToken, key: id);
 
 impl Resource for Tokens {
-    type Row = ApiToken;
-    type Body = NewToken;
-    type Item = ApiToken;
-    type Key = Id;
-    type Input = TokenInput;
-    type Scope = ();
-
     const DESCRIPTOR: &'static Descriptor = &Descriptor {
         name: "token",
         plural: "tokens",
@@ -172,14 +161,7 @@ impl Resource for Tokens {
             name: "tokens",
             description: "API tokens for machines: scoped, expiring, revocable (admins only)",
         },
-        spec: &ListSpec {
-            fields: FIELDS,
-            common: RECORD_FIELDS,
-            default_sort: &[("created_at", Dir::Desc)],
-            unique_column: "id",
-            searchable: false,
-            includes: &[],
-        },
+        spec: &ListSpec::records(FIELDS, &[("created_at", Dir::Desc)], "id"),
         read: Some(Permission::ManageTokens),
         write: Permission::ManageTokens,
         events: Events::None,
@@ -200,7 +182,9 @@ impl Resource for Tokens {
         ..Descriptor::DEFAULT
     };
 
-    table_resource!(table: api_tokens, key: id, row: ApiToken);
+    table_resource!(
+        table: api_tokens, key: id as Id, row: ApiToken, body: NewToken, input: TokenInput
+    );
 
     fn validate(body: NewToken, _: Target<'_, ApiToken>) -> AppResult<TokenInput> {
         check_token(body)

@@ -4,7 +4,6 @@
 //! hashes (`login`); the last admin stays an admin. `seesac-api users create` and
 //! the embedded default's first start create users too (`create`).
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,42 +11,36 @@ use uuid::Uuid;
 
 use super::login::hash_password;
 use crate::engine::{
-    Descriptor, Events, Operations, Resource, Save, Tag, Target, WriteContext, delete_row, stored,
-    table_resource,
+    Descriptor, Events, Operations, Resource, Save, Tag, Target, WriteContext, delete_row,
+    stored_row, table_resource,
 };
 use crate::platform::auth::{Permission, Role};
 use crate::platform::db::schema::users;
 use crate::platform::error::{AppError, AppResult};
-use crate::platform::query::{Dir, Field, Kind, ListSpec, RECORD_FIELDS};
+use crate::platform::query::{Dir, Field, Kind, ListSpec};
 use crate::platform::validate::Check;
 
 const MIN_PASSWORD: usize = 12;
 pub const MAX_PASSWORD: usize = 1024;
 
-/// A user account (never its password hash).
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
-#[schema(example = json!({"id": "3f1e2d4c-5b6a-4978-8c9d-0e1f2a3b4c5d", "username": "admin",
-    "role": "admin", "version": 1, "created_at": "2024-05-08T09:00:00Z",
-    "updated_at": "2024-05-08T09:00:00Z"}))]
-pub struct User {
-    /// Stable identifier (UUID). Read-only.
-    pub id: Uuid,
-    /// Lowercase letters, digits, `.`, `_` and `-`.
-    pub username: String,
-    #[serde(skip)]
-    pub password_hash: String,
-    /// `admin` (everything, including users) or `editor` (all content).
-    #[schema(value_type = Role)]
-    pub role: String,
-    /// When it was created. Read-only.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed. Read-only.
-    pub updated_at: DateTime<Utc>,
-    /// Read-only: 1 at creation, one more on every change.
-    pub version: i32,
-    #[serde(skip)]
-    pub etag: String,
+stored_row! {
+    /// A user account (never its password hash).
+    #[diesel(table_name = users)]
+    #[schema(example = json!({"id": "3f1e2d4c-5b6a-4978-8c9d-0e1f2a3b4c5d", "username": "admin",
+        "role": "admin", "version": 1, "created_at": "2024-05-08T09:00:00Z",
+        "updated_at": "2024-05-08T09:00:00Z"}))]
+    pub struct User {
+        /// Stable identifier (UUID). Read-only.
+        pub id: Uuid,
+        /// Lowercase letters, digits, `.`, `_` and `-`.
+        pub username: String,
+        #[serde(skip)]
+        pub password_hash: String,
+        /// `admin` (everything, including users) or `editor` (all content).
+        #[schema(value_type = Role)]
+        pub role: String,
+    }
+    key: username
 }
 
 /// The body of POST and PATCH.
@@ -163,16 +156,7 @@ fn keep_an_admin(conn: &mut PgConnection, user: &User) -> AppResult<()> {
 
 pub struct Users;
 
-stored!(User, key: username);
-
 impl Resource for Users {
-    type Row = User;
-    type Body = UserBody;
-    type Item = User;
-    type Key = String;
-    type Input = UserInput;
-    type Scope = ();
-
     const DESCRIPTOR: &'static Descriptor = &Descriptor {
         name: "user",
         plural: "users",
@@ -186,14 +170,7 @@ impl Resource for Users {
             name: "users",
             description: "User accounts (admins only)",
         },
-        spec: &ListSpec {
-            fields: FIELDS,
-            common: RECORD_FIELDS,
-            default_sort: &[("username", Dir::Asc)],
-            unique_column: "username",
-            searchable: false,
-            includes: &[],
-        },
+        spec: &ListSpec::records(FIELDS, &[("username", Dir::Asc)], "username"),
         read: Some(Permission::ManageUsers),
         write: Permission::ManageUsers,
         // Two changes of admins at once could demote the last two.
@@ -201,12 +178,15 @@ impl Resource for Users {
         events: Events::None,
         operations: Operations {
             replace: false,
+            rename: false,
             ..Operations::ALL
         },
         ..Descriptor::DEFAULT
     };
 
-    table_resource!(table: users, key: username, row: User);
+    table_resource!(
+        table: users, key: username as String, row: User, body: UserBody, input: UserInput
+    );
 
     /// A new user needs a password; a changed one keeps the stored hash unless a
     /// new password is sent. The password is hashed here, inside the write.

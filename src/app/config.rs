@@ -101,6 +101,19 @@ fn number_in(
     }
 }
 
+/// A duration from `range` in whole units of `unit` (`Duration::from_secs`,
+/// `Duration::from_millis`), or what the message says.
+fn duration(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    range: std::ops::RangeInclusive<u64>,
+    default: Duration,
+    unit: fn(u64) -> Duration,
+) -> Result<Duration, String> {
+    let default_units = default.as_nanos() / unit(1).as_nanos();
+    number_in(var, name, range, default_units as u64).map(unit)
+}
+
 impl ServerLimits {
     fn from_env(var: &impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let default = Self::default();
@@ -127,18 +140,20 @@ impl ServerLimits {
             )?)
             .unwrap_or(u32::MAX),
             trusted_proxies,
-            header_timeout: Duration::from_secs(number_in(
-                &var,
+            header_timeout: duration(
+                var,
                 "SEESAC_HEADER_TIMEOUT",
                 1..=300,
-                default.header_timeout.as_secs(),
-            )?),
-            body_timeout: Duration::from_secs(number_in(
-                &var,
+                default.header_timeout,
+                Duration::from_secs,
+            )?,
+            body_timeout: duration(
+                var,
                 "SEESAC_BODY_TIMEOUT",
                 1..=3600,
-                default.body_timeout.as_secs(),
-            )?),
+                default.body_timeout,
+                Duration::from_secs,
+            )?,
             max_connections: usize::try_from(number_in(
                 &var,
                 "SEESAC_MAX_CONNECTIONS",
@@ -182,24 +197,30 @@ fn webhook_settings(
             ));
         }
     };
-    let millis = |name: &str, range, default: Duration| {
-        number_in(var, name, range, default.as_millis() as u64).map(Duration::from_millis)
-    };
     Ok(WebhookSettings {
         deliver,
         allow_private,
-        poll: millis("SEESAC_WEBHOOKS_POLL_MS", 10..=60_000, default.poll)?,
-        retry_base: millis(
+        poll: duration(
+            var,
+            "SEESAC_WEBHOOKS_POLL_MS",
+            10..=60_000,
+            default.poll,
+            Duration::from_millis,
+        )?,
+        retry_base: duration(
+            var,
             "SEESAC_WEBHOOKS_RETRY_BASE_MS",
             10..=3_600_000,
             default.retry_base,
+            Duration::from_millis,
         )?,
-        retry_for: Duration::from_secs(number_in(
+        retry_for: duration(
             var,
             "SEESAC_WEBHOOKS_RETRY_FOR_SECS",
             1..=30 * 86_400,
-            default.retry_for.as_secs(),
-        )?),
+            default.retry_for,
+            Duration::from_secs,
+        )?,
         ..default
     })
 }

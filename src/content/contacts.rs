@@ -2,11 +2,10 @@
 //! any); `GET /api/v1/contact` answers with it.
 
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{CONTENT, Publication, Status, content_body};
+use super::{CONTENT, Publication, content_body, content_record};
 use crate::engine::read::access_of;
 use crate::engine::{
     Descriptor, Resource, Save, Section, Tag, Target, WriteContext, delete_row, store_row,
@@ -17,11 +16,10 @@ use crate::platform::db::Db;
 use crate::platform::db::schema::contacts;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http;
-use crate::platform::http::body::whole_number;
 use crate::platform::openapi::problems::{BadParameter, BadToken, NotFound, Unavailable};
 use crate::platform::openapi::{Answer, Doc, Security};
 use crate::platform::query::{self, CONTENT_FIELDS, Dir, Field, Kind, ListSpec};
-use crate::platform::validate::{Check, CountryCode, Email, Phone, Slug};
+use crate::platform::validate::{Check, CountryCode, Email, Name, Phone, Position, Slug};
 
 stored_row! {
     /// A contact.
@@ -78,11 +76,7 @@ content_body! {
         #[schema(value_type = Option<Slug>)]
         pub slug: Option<String>,
         /// Who or what: a person or an office, at most 200 characters.
-        #[schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
-        )]
+        #[schema(value_type = Option<Name>)]
         pub name: Option<String>,
         /// At most 200 characters.
         #[schema(max_length = 200)]
@@ -112,30 +106,27 @@ content_body! {
         /// other; the primary contact stays primary until another is made primary (409).
         pub primary: Option<bool>,
         /// Order on the site (default 0).
-        #[schema(minimum = -1000000, maximum = 1000000)]
-        #[serde(default, deserialize_with = "whole_number::optional")]
-        pub position: Option<i64>,
+        pub position: Option<Position>,
     }
 }
 
-#[derive(Debug, Insertable, AsChangeset)]
-#[diesel(table_name = contacts, treat_none_as_null = true)]
-pub struct ContactRecord {
-    slug: String,
-    name: String,
-    organisation: Option<String>,
-    street_address: Option<String>,
-    postal_code: Option<String>,
-    city: Option<String>,
-    country_code: Option<String>,
-    phone: Option<String>,
-    fax: Option<String>,
-    email: Option<String>,
-    #[diesel(column_name = is_primary)]
-    primary: bool,
-    position: i32,
-    status: Status,
-    published_at: Option<DateTime<Utc>>,
+content_record! {
+    #[diesel(table_name = contacts)]
+    pub struct ContactRecord {
+        slug: String,
+        name: String,
+        organisation: Option<String>,
+        street_address: Option<String>,
+        postal_code: Option<String>,
+        city: Option<String>,
+        country_code: Option<String>,
+        phone: Option<String>,
+        fax: Option<String>,
+        email: Option<String>,
+        #[diesel(column_name = is_primary)]
+        primary: bool,
+        position: i32,
+    }
 }
 
 const FIELDS: &[Field] = &[
@@ -158,13 +149,6 @@ const FIELDS: &[Field] = &[
 pub struct Contacts;
 
 impl Resource for Contacts {
-    type Row = Contact;
-    type Body = ContactBody;
-    type Item = Contact;
-    type Key = Slug;
-    type Input = ContactRecord;
-    type Scope = ();
-
     const DESCRIPTOR: &'static Descriptor = &Descriptor {
         name: "contact",
         plural: "contacts",
@@ -188,16 +172,13 @@ impl Resource for Contacts {
         },
         write_lock: Some("contacts"),
         constraints: &[("contacts_one_primary", &["primary"])],
-        transfer: Some(Section {
-            order: "slug",
-            derived: &[],
-            tree: None,
-            derive: |_| {},
-        }),
+        transfer: Some(Section::ordered_by("slug")),
         ..CONTENT
     };
 
-    table_resource!(table: contacts, key: slug, row: Contact);
+    table_resource!(
+        table: contacts, key: slug as Slug, row: Contact, body: ContactBody, input: ContactRecord
+    );
 
     fn validate(body: ContactBody, to: Target<'_, Contact>) -> AppResult<ContactRecord> {
         let mut check = Check::default();
@@ -206,7 +187,7 @@ impl Resource for Contacts {
             Publication::check(&mut check, body.status, body.published_at, to.existing);
         let record = ContactRecord {
             slug: slug.map(Slug::into_inner).unwrap_or_default(),
-            name: check.text("name", body.name, 200),
+            name: check.text("name", body.name, Name::MAX),
             organisation: check.optional_text("organisation", body.organisation, 200),
             street_address: check.optional_text("street_address", body.street_address, 200),
             postal_code: check.optional_text("postal_code", body.postal_code, 20),
@@ -216,9 +197,7 @@ impl Resource for Contacts {
             fax: check.parsed_text("fax", body.fax, Phone::parse),
             email: check.parsed_text("email", body.email, Email::parse),
             primary: body.primary.unwrap_or(false),
-            position: check
-                .integer_in("position", body.position, -1_000_000..=1_000_000)
-                .unwrap_or(0),
+            position: check.position(body.position),
             status: publication.status,
             published_at: publication.published_at,
         };

@@ -3,24 +3,22 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Access, CONTENT, Publication, Status, content_body};
+use super::{Access, CONTENT, Publication, content_body, content_record, tree_children};
 use crate::engine::{
-    Descriptor, Resource, Search, Section, Tag, Target, grouped, stored_row, table_resource,
+    Descriptor, Embedded, Resource, Search, Section, Tag, Target, stored_row, table_resource,
     to_json,
 };
 use crate::platform::db::schema::funders;
 use crate::platform::error::AppResult;
-use crate::platform::http::body::whole_number;
 use crate::platform::query::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
 use crate::platform::text_enum::text_enum;
-use crate::platform::validate::{Check, CountryCode, HttpUrl, Slug};
+use crate::platform::validate::{Check, CountryCode, HttpUrl, Name, Position, Slug};
 
 text_enum! {
     /// What kind of body a funder is.
@@ -95,11 +93,7 @@ content_body! {
         #[schema(value_type = Option<Slug>)]
         pub slug: Option<String>,
         /// The name, at most 200 characters.
-        #[schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
-        )]
+        #[schema(value_type = Option<Name>)]
         pub name: Option<String>,
         /// What kind of funder it is.
         #[schema(value_type = Option<FunderKind>)]
@@ -120,26 +114,23 @@ content_body! {
         #[schema(max_length = 2000)]
         pub description: Option<String>,
         /// Order on the site (default 0).
-        #[schema(minimum = -1000000, maximum = 1000000)]
-        #[serde(default, deserialize_with = "whole_number::optional")]
-        pub position: Option<i64>,
+        pub position: Option<Position>,
     }
 }
 
-#[derive(Debug, Insertable, AsChangeset)]
-#[diesel(table_name = funders, treat_none_as_null = true)]
-pub struct FunderRecord {
-    slug: String,
-    name: String,
-    kind: FunderKind,
-    country_code: Option<String>,
-    parent: Option<String>,
-    website: Option<String>,
-    logo_url: Option<String>,
-    description: Option<String>,
-    position: i32,
-    status: Status,
-    published_at: Option<DateTime<Utc>>,
+content_record! {
+    #[diesel(table_name = funders)]
+    pub struct FunderRecord {
+        slug: String,
+        name: String,
+        kind: FunderKind,
+        country_code: Option<String>,
+        parent: Option<String>,
+        website: Option<String>,
+        logo_url: Option<String>,
+        description: Option<String>,
+        position: i32,
+    }
 }
 
 const FIELDS: &[Field] = &[
@@ -160,13 +151,6 @@ const FIELDS: &[Field] = &[
 pub struct Funders;
 
 impl Resource for Funders {
-    type Row = Funder;
-    type Body = FunderBody;
-    type Item = FunderItem;
-    type Key = Slug;
-    type Input = FunderRecord;
-    type Scope = ();
-
     const DESCRIPTOR: &'static Descriptor = &Descriptor {
         name: "funder",
         plural: "funders",
@@ -195,15 +179,16 @@ impl Resource for Funders {
             text: "name || ' ' || coalesce(description, '')",
         }),
         transfer: Some(Section {
-            order: "slug",
-            derived: &[],
             tree: Some("parent"),
-            derive: |_| {},
+            ..Section::ordered_by("slug")
         }),
         ..CONTENT
     };
 
-    table_resource!(table: funders, key: slug, row: Funder, record: FunderRecord, tree: parent);
+    table_resource!(
+        table: funders, key: slug as Slug, row: Funder, item: FunderItem, body: FunderBody,
+        record: FunderRecord, tree: parent
+    );
 
     fn validate(body: FunderBody, to: Target<'_, Funder>) -> AppResult<FunderRecord> {
         let mut check = Check::default();
@@ -213,16 +198,14 @@ impl Resource for Funders {
             Publication::check(&mut check, body.status, body.published_at, to.existing);
         let record = FunderRecord {
             slug: slug.map(Slug::into_inner).unwrap_or_default(),
-            name: check.text("name", body.name, 200),
+            name: check.text("name", body.name, Name::MAX),
             kind: kind.unwrap_or(FunderKind::Other),
             country_code: check.parsed_text("country_code", body.country_code, CountryCode::parse),
             parent: check.parsed_text("parent", body.parent, Slug::parse),
             website: check.parsed_text("website", body.website, HttpUrl::parse),
             logo_url: check.parsed_text("logo_url", body.logo_url, HttpUrl::parse),
             description: check.optional_text("description", body.description, 2000),
-            position: check
-                .integer_in("position", body.position, -1_000_000..=1_000_000)
-                .unwrap_or(0),
+            position: check.position(body.position),
             status: publication.status,
             published_at: publication.published_at,
         };
@@ -250,35 +233,24 @@ impl Resource for Funders {
                 parents.insert(parent.slug.clone(), parent);
             }
         }
-        let mut children = if view.includes("children") {
-            let slugs: Vec<String> = rows.iter().map(|f| f.slug.clone()).collect();
-            let children_query = funders::table
-                .filter(funders::parent.eq_any(slugs))
-                .order((funders::position, funders::name, funders::slug))
-                .select(Funder::as_select())
-                .into_boxed();
-            let found: Vec<Funder> = access.filter(children_query).load(conn)?;
-            grouped(
-                found
-                    .into_iter()
-                    .map(|child| (child.parent.clone().unwrap_or_default(), child)),
-            )
-        } else {
-            HashMap::new()
-        };
+        let mut children = Embedded::load(view, "children", || {
+            Ok(tree_children!(
+                conn, access, rows,
+                table: funders, key: slug, row: Funder,
+                order: (funders::position, funders::name, funders::slug),
+            ))
+        })?;
         Ok(rows
             .into_iter()
             .map(|funder| {
                 let parent_funder = view
                     .includes("parent")
                     .then(|| funder.parent.as_ref().and_then(|p| parents.get(p).cloned()));
-                let own = view
-                    .includes("children")
-                    .then(|| children.remove(&funder.slug).unwrap_or_default());
+                let children = children.take(&funder.slug);
                 to_json(&FunderItem {
                     funder,
                     parent_funder,
-                    children: own,
+                    children,
                 })
             })
             .collect())

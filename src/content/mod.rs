@@ -12,7 +12,7 @@ pub mod pages;
 
 use chrono::{DateTime, Utc};
 
-use crate::engine::{Descriptor, Kind, Stored};
+use crate::engine::{Descriptor, Kind, Stored, Tag};
 use crate::platform::validate::{self, Check};
 pub use crate::platform::visibility::{Access, Status};
 
@@ -39,6 +39,13 @@ pub fn kind(name: &str) -> Option<&'static dyn Kind> {
 /// is published, editors write, its events are content's. Each kind spreads it:
 /// `..CONTENT`.
 pub const CONTENT: Descriptor = Descriptor::DEFAULT;
+
+/// The tag of impact metrics and of their observations, which the document shows
+/// together.
+pub const IMPACT_METRICS: Tag = Tag {
+    name: "impact-metrics",
+    description: "Impact figures and their observations over time",
+};
 
 /// The status and publication date a write ends with.
 #[derive(Debug, Clone, Copy)]
@@ -100,3 +107,46 @@ macro_rules! content_body {
     };
 }
 pub(crate) use content_body;
+
+/// Declares the record a kind's write saves (its `Resource::Input`, which
+/// `store_row!` stores): its own columns, then the status and publication date
+/// every kind has (from `Publication`). Every column is written: a field that is
+/// `None` clears its column.
+macro_rules! content_record {
+    (
+        #[diesel(table_name = $table:ident)]
+        $vis:vis struct $Record:ident $(<$lt:lifetime>)? { $($fields:tt)* }
+    ) => {
+        #[derive(Debug, diesel::Insertable, diesel::AsChangeset)]
+        #[diesel(table_name = $table, treat_none_as_null = true)]
+        $vis struct $Record $(<$lt>)? {
+            $($fields)*
+            pub(super) status: $crate::platform::visibility::Status,
+            pub(super) published_at: Option<chrono::DateTime<chrono::Utc>>,
+        }
+    };
+}
+pub(crate) use content_record;
+
+/// The children of `rows` in a tree (a table whose `parent` column names another
+/// row's `key`) that `access` may see, in `order`, each with its parent's key: what
+/// `include=children` embeds (`Embedded`). `tree_children!(conn, access, rows,
+/// table: pages, key: slug, row: Page, order: (pages::position, pages::slug))`.
+macro_rules! tree_children {
+    (
+        $conn:expr, $access:expr, $rows:expr,
+        table: $table:ident, key: $key:ident, row: $Row:ident, order: $order:expr $(,)?
+    ) => {{
+        let keys: Vec<&str> = $rows.iter().map(|row| row.$key.as_str()).collect();
+        let query = $table::table
+            .filter($table::parent.eq_any(keys))
+            .order($order)
+            .select($Row::as_select())
+            .into_boxed();
+        let found: Vec<$Row> = $access.filter(query).load($conn)?;
+        found
+            .into_iter()
+            .map(|child| (child.parent.clone().unwrap_or_default(), child))
+    }};
+}
+pub(crate) use tree_children;

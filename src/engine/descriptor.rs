@@ -110,6 +110,18 @@ pub struct Section {
     pub derive: fn(&mut Map<String, Value>),
 }
 
+impl Section {
+    /// A table exported in `order`, with nothing derived and no tree.
+    pub const fn ordered_by(order: &'static str) -> Self {
+        Self {
+            order,
+            derived: &[],
+            tree: None,
+            derive: |_| {},
+        }
+    }
+}
+
 /// What a kind's webhook events are called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Events {
@@ -139,6 +151,9 @@ pub struct Operations {
     pub create: bool,
     pub replace: bool,
     pub update: bool,
+    /// Whether a PATCH may give the item a new key (a content kind's slug); when
+    /// not, the PATCH schema leaves the key out.
+    pub rename: bool,
     pub delete: bool,
 }
 
@@ -149,6 +164,7 @@ impl Operations {
         create: true,
         replace: true,
         update: true,
+        rename: true,
         delete: true,
     };
 }

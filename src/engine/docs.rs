@@ -87,12 +87,15 @@ pub fn on_item_named<R: Resource>(verb: &str, name: &str, summary: String) -> Do
 /// The schema of a body of `R` for one use, registered under its name.
 fn body_schema<R: Resource>(doc: Doc, usage: BodyUse) -> (Doc, String) {
     let name = usage.name(&base::<R>());
-    let schema = schemas::body(
+    let mut schema = schemas::body(
         R::Body::schema(),
         &required_fields::<R>(),
         R::DESCRIPTOR.key,
         usage,
     );
+    if usage == BodyUse::Patch && !R::DESCRIPTOR.operations.rename {
+        schema = schemas::without(schema, R::DESCRIPTOR.key);
+    }
     (
         doc.dependencies_of::<R::Body>()
             .schema_named(name.clone(), schema),

@@ -32,7 +32,7 @@ use serde_json::Value;
 
 pub use descriptor::{Descriptor, Events, Operations, Parent, Search, Section, Tag};
 pub use lineage::Lineage;
-pub use present::{grouped, present};
+pub use present::{Embedded, grouped, present};
 pub use registry::Kind;
 pub use resource::{Resource, Save, Stored, Target, delete_row};
 pub(crate) use resource::{stored, stored_row};
@@ -42,16 +42,24 @@ pub fn to_json<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-/// The glue between a top-level resource and its table, which only the names tell
-/// apart: finding and listing rows. Used inside `impl Resource for ...`, as
-/// `table_resource!(table: pages, key: slug, row: Page)`. With `select: columns`,
-/// lists read the columns `columns(&view)` gives (a table whose heavy columns a
-/// fieldset can leave unread) instead of the whole row. With `record: PageRecord`,
-/// it saves too: the input is the record to store (`store_row!`); and with
-/// `tree: parent`, that column links to another row of the table (`Lineage`), and a
-/// link that would close a loop is refused before anything is written.
+/// A top-level resource on a table, which only the names tell apart from the
+/// others: its types, and the glue that finds and lists its rows. Used inside
+/// `impl Resource for ...`, as `table_resource!(table: contacts, key: slug as Slug,
+/// row: Contact, body: ContactBody, input: ContactRecord)`: the key column and its
+/// type, the row, the body, and the input validation makes of it. The item is the
+/// row unless `item: PageItem` names another type; the scope is `()`. With
+/// `select: columns`, lists read the columns `columns(&view)` gives (a table whose
+/// heavy columns a fieldset can leave unread) instead of the whole row. With
+/// `record: PageRecord` in place of `input`, it saves too: the input is the record
+/// to store (`store_row!`); and with `tree: parent`, that column links to another
+/// row of the table (`Lineage`), and a link that would close a loop is refused
+/// before anything is written.
 macro_rules! table_resource {
-    (table: $table:ident, key: id, row: $Row:ident $(,)?) => {
+    (
+        table: $table:ident, key: id as $Key:ty, row: $Row:ident $(, item: $Item:ty)?,
+        body: $Body:ty, input: $Input:ty $(,)?
+    ) => {
+        $crate::engine::table_resource!(@types $Row, [$($Item)?], $Body, $Key, [$Input]);
         $crate::engine::table_resource!(@common $table, $Row);
         $crate::engine::table_resource!(@list $table, $Row);
 
@@ -64,12 +72,30 @@ macro_rules! table_resource {
         });
     };
     (
-        table: $table:ident, key: $key:ident, row: $Row:ident $(, select: $select:path)?
+        table: $table:ident, key: $key:ident as $Key:ty, row: $Row:ident
+        $(, item: $Item:ty)?, body: $Body:ty $(, select: $select:path)? $(, input: $Input:ty)?
         $(, record: $Record:ident $(, tree: $parent:ident)?)? $(,)?
     ) => {
+        $crate::engine::table_resource!(
+            @types $Row, [$($Item)?], $Body, $Key, [$($Input)? $($Record)?]
+        );
         $crate::engine::table_resource!(@rows $table, $key, $Row);
         $crate::engine::table_resource!(@list $table, $Row $(, $select)?);
         $($crate::engine::table_resource!(@save $table, $key, $Row, $Record $(, $parent)?);)?
+    };
+    (@types $Row:ident, [$($Item:ty)?], $Body:ty, $Key:ty, [$Input:ty]) => {
+        type Row = $Row;
+        type Body = $Body;
+        type Item = $crate::engine::table_resource!(@or [$($Item)?] $Row);
+        type Key = $Key;
+        type Input = $Input;
+        type Scope = ();
+    };
+    (@or [] $default:ty) => {
+        $default
+    };
+    (@or [$given:ty] $default:ty) => {
+        $given
     };
     (@list $table:ident, $Row:ident) => {
         $crate::engine::table_resource!(@list $table, $Row, |_| $Row::as_select());

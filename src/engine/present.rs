@@ -39,6 +39,40 @@ pub fn grouped<T>(pairs: impl IntoIterator<Item = (String, T)>) -> HashMap<Strin
     groups
 }
 
+/// What `include=<name>` embeds in items (a page's children, a decision's line):
+/// loaded for all rows at once, and only when the view includes it, then handed to
+/// each row by its key.
+pub struct Embedded<T> {
+    included: bool,
+    groups: HashMap<String, Vec<T>>,
+}
+
+impl<T> Embedded<T> {
+    /// The embedding `name` of `view`'s rows: `load` gives each embedded value
+    /// with the key of the row it belongs to, in order, and runs only with the
+    /// include.
+    pub fn load<I: IntoIterator<Item = (String, T)>>(
+        view: &View,
+        name: &str,
+        load: impl FnOnce() -> AppResult<I>,
+    ) -> AppResult<Self> {
+        let included = view.includes(name);
+        let groups = if included {
+            grouped(load()?)
+        } else {
+            HashMap::new()
+        };
+        Ok(Self { included, groups })
+    }
+
+    /// What the row `key` embeds: `None` without the include (the item leaves the
+    /// field out), else its list, empty if it has nothing.
+    pub fn take(&mut self, key: &str) -> Option<Vec<T>> {
+        self.included
+            .then(|| self.groups.remove(key).unwrap_or_default())
+    }
+}
+
 /// Makes null each reference of `spec` that names an item anonymous readers do not
 /// see, in the items and in the items embedded in them (`children`, `line`,
 /// `parent_funder`: whatever key an embedding is shown under). One query per

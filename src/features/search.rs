@@ -19,7 +19,7 @@ use crate::platform::db::Db;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http;
 use crate::platform::openapi::problems::{BadParameter, BadToken, Unavailable};
-use crate::platform::openapi::schemas::{comma_list, query_param};
+use crate::platform::openapi::schemas::{comma_list, integer_query_up_to, query_param};
 use crate::platform::openapi::{Answer, Doc, Security};
 use crate::platform::query::{
     ListMeta, MAX_LIST_VALUES, MAX_PAGE, MAX_PER_PAGE, MAX_SEARCH_CHARS, Paging, Params,
@@ -153,16 +153,6 @@ pub fn search_doc() -> Doc {
             .pattern(Some(NOT_BLANK)),
     );
     q.required = Required::True;
-    let page = |name: &str, description: &str, max: i64| {
-        query_param(
-            name,
-            description,
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(1.0))
-                .maximum(Some(max as f64)),
-        )
-    };
     Doc::new("search", "search", "Search all content")
         .describe(
             "Full-text search (PostgreSQL, English stemming, websearch syntax: words, \"phrases\", \
@@ -172,8 +162,8 @@ pub fn search_doc() -> Doc {
         .params([
             q,
             type_param,
-            page("page", "Page number, from 1", MAX_PAGE),
-            page("per_page", "Hits per page, default 20", MAX_PER_PAGE),
+            integer_query_up_to("page", "Page number, from 1", MAX_PAGE),
+            integer_query_up_to("per_page", "Hits per page, default 20", MAX_PER_PAGE),
         ])
         .schema::<Hit>()
         .schema::<ListMeta>()

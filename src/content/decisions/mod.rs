@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{Access, CONTENT, Publication};
 use crate::engine::{
-    Descriptor, Resource, Search, Section, Tag, Target, grouped, table_resource, to_json,
+    Descriptor, Embedded, Resource, Search, Section, Tag, Target, grouped, table_resource, to_json,
 };
 use crate::platform::db::schema::council_decisions;
 use crate::platform::error::AppResult;
@@ -56,13 +56,6 @@ pub fn parse_reference(raw: &str) -> Result<(u32, u32), String> {
 pub struct Decisions;
 
 impl Resource for Decisions {
-    type Row = Decision;
-    type Body = DecisionBody;
-    type Item = DecisionItem;
-    type Key = Celex;
-    type Input = DecisionRecord;
-    type Scope = ();
-
     const DESCRIPTOR: &'static Descriptor = &Descriptor {
         name: "Council Decision",
         plural: "Council Decisions",
@@ -91,16 +84,15 @@ impl Resource for Decisions {
             text: "reference || ': ' || title || ' ' || coalesce(summary, '')",
         }),
         transfer: Some(Section {
-            order: "celex",
-            derived: &[],
             tree: Some("supersedes"),
-            derive: |_| {},
+            ..Section::ordered_by("celex")
         }),
         ..CONTENT
     };
 
     table_resource!(
-        table: council_decisions, key: celex, row: Decision, record: DecisionRecord, tree: supersedes
+        table: council_decisions, key: celex as Celex, row: Decision, item: DecisionItem,
+        body: DecisionBody, record: DecisionRecord, tree: supersedes
     );
 
     fn validate(body: DecisionBody, to: Target<'_, Decision>) -> AppResult<DecisionRecord> {
@@ -160,17 +152,11 @@ impl Resource for Decisions {
                 .into_iter()
                 .map(|(earlier, celex)| (earlier.unwrap_or_default(), celex)),
         );
-        let mut lines = if view.includes("line") {
-            lines(conn, &celexes, access)?
-        } else {
-            HashMap::new()
-        };
+        let mut lines = Embedded::load(view, "line", || lines(conn, &celexes, access))?;
         Ok(rows
             .into_iter()
             .map(|decision| {
-                let line = view
-                    .includes("line")
-                    .then(|| lines.remove(&decision.celex).unwrap_or_default());
+                let line = lines.take(&decision.celex);
                 to_json(&DecisionItem {
                     eur_lex_url: Celex::eur_lex_url(&decision.celex),
                     superseded_by: superseded_by.remove(&decision.celex).unwrap_or_default(),
@@ -190,14 +176,15 @@ struct LineStep {
     celex: String,
 }
 
-/// The whole line of each decision, oldest first: every decision it builds on, itself,
-/// and every decision that builds on it. Two queries however many decisions. `depth`
-/// counts up going back (the decisions it builds on) and down going forward.
+/// The whole line of each decision, oldest first, each member with the CELEX number
+/// of the decision whose line it is: every decision it builds on, itself, and every
+/// decision that builds on it. Two queries however many decisions. `depth` counts up
+/// going back (the decisions it builds on) and down going forward.
 fn lines(
     conn: &mut PgConnection,
     celexes: &[String],
     access: Access,
-) -> AppResult<HashMap<String, Vec<Decision>>> {
+) -> AppResult<Vec<(String, Decision)>> {
     // A line is walked only through decisions the caller sees: it stops at a draft,
     // so that the draft, and what lies beyond it, tells nothing.
     let visible = if access.public_only() {
@@ -232,10 +219,13 @@ fn lines(
         .into_iter()
         .map(|d: Decision| (d.celex.clone(), d))
         .collect();
-    Ok(grouped(steps.into_iter().filter_map(|step| {
-        let decision = decisions.get(&step.celex)?;
-        Some((step.start, decision.clone()))
-    })))
+    Ok(steps
+        .into_iter()
+        .filter_map(|step| {
+            let decision = decisions.get(&step.celex)?;
+            Some((step.start, decision.clone()))
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -1,18 +1,16 @@
 //! What a Council Decision is in the database and on the wire: its row, the item
 //! the API shows, the body a write sends, the record saved, and its list fields.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use diesel::prelude::*;
+use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::content::content_body;
+use crate::content::{content_body, content_record};
 use crate::engine::stored_row;
 use crate::platform::db::schema::council_decisions;
 use crate::platform::query::{Field, Kind};
 use crate::platform::validate::{Celex, Slug};
-use crate::platform::visibility::Status;
 
 stored_row! {
     /// An EU Council Decision.
@@ -108,18 +106,17 @@ content_body! {
     }
 }
 
-#[derive(Debug, Insertable, AsChangeset)]
-#[diesel(table_name = council_decisions, treat_none_as_null = true)]
-pub struct DecisionRecord {
-    pub(super) celex: String,
-    pub(super) reference: String,
-    pub(super) title: String,
-    pub(super) adopted_on: Option<NaiveDate>,
-    pub(super) summary: Option<String>,
-    pub(super) supersedes: Option<String>,
-    pub(super) funder: String,
-    pub(super) status: Status,
-    pub(super) published_at: Option<DateTime<Utc>>,
+content_record! {
+    #[diesel(table_name = council_decisions)]
+    pub struct DecisionRecord {
+        pub(super) celex: String,
+        pub(super) reference: String,
+        pub(super) title: String,
+        pub(super) adopted_on: Option<NaiveDate>,
+        pub(super) summary: Option<String>,
+        pub(super) supersedes: Option<String>,
+        pub(super) funder: String,
+    }
 }
 
 pub(super) const FIELDS: &[Field] = &[

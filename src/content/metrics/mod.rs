@@ -1,21 +1,19 @@
 //! Impact metrics: what SEESAC's work has achieved, each with its observations over
 //! time (see `observations`) and the newest one shown as `latest`.
 
-use std::collections::HashMap;
-
 use diesel::prelude::*;
 use serde_json::Value;
 
 use super::observations::{Observation, Unit};
-use super::{Access, CONTENT, Publication};
+use super::{Access, CONTENT, IMPACT_METRICS, Publication};
 use crate::engine::{
-    Descriptor, Resource, Save, Search, Section, Tag, Target, WriteContext, delete_row, grouped,
-    store_row, table_resource, to_json,
+    Descriptor, Embedded, Resource, Save, Search, Section, Target, WriteContext, delete_row,
+    grouped, store_row, table_resource, to_json,
 };
 use crate::platform::db::schema::{impact_metrics, observations};
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::query::{CONTENT_FIELDS, Dir, ListSpec, View};
-use crate::platform::validate::{Area, Check, Slug};
+use crate::platform::validate::{Area, Check, Name, Slug};
 
 mod model;
 
@@ -25,13 +23,6 @@ pub use model::{Category, Metric, MetricBody, MetricItem, MetricRecord};
 pub struct Metrics;
 
 impl Resource for Metrics {
-    type Row = Metric;
-    type Body = MetricBody;
-    type Item = MetricItem;
-    type Key = Slug;
-    type Input = MetricRecord;
-    type Scope = ();
-
     const DESCRIPTOR: &'static Descriptor = &Descriptor {
         name: "impact metric",
         plural: "impact metrics",
@@ -41,10 +32,7 @@ impl Resource for Metrics {
         key: "key",
         key_description: "The metric's key, e.g. `women-in-armed-forces`",
         key_example: "women-in-armed-forces",
-        tag: Tag {
-            name: "impact-metrics",
-            description: "Impact figures and their observations over time",
-        },
+        tag: IMPACT_METRICS,
         spec: &ListSpec {
             fields: FIELDS,
             common: CONTENT_FIELDS,
@@ -62,16 +50,14 @@ impl Resource for Metrics {
             title: "label",
             text: "label || ' ' || coalesce(description, '')",
         }),
-        transfer: Some(Section {
-            order: "key",
-            derived: &[],
-            tree: None,
-            derive: |_| {},
-        }),
+        transfer: Some(Section::ordered_by("key")),
         ..CONTENT
     };
 
-    table_resource!(table: impact_metrics, key: key, row: Metric);
+    table_resource!(
+        table: impact_metrics, key: key as Slug, row: Metric, item: MetricItem, body: MetricBody,
+        input: MetricRecord
+    );
 
     fn validate(body: MetricBody, to: Target<'_, Metric>) -> AppResult<MetricRecord> {
         let mut check = Check::default();
@@ -99,14 +85,12 @@ impl Resource for Metrics {
             Publication::check(&mut check, body.status, body.published_at, to.existing);
         let record = MetricRecord {
             key: key.map(Slug::into_inner).unwrap_or_default(),
-            label: check.text("label", body.label, 200),
+            label: check.text("label", body.label, Name::MAX),
             description: check.optional_text("description", body.description, 2000),
             category: category.unwrap_or(Category::Overall),
             unit: unit.unwrap_or(Unit::Count),
             sdg_goals,
-            position: check
-                .integer_in("position", body.position, -1_000_000..=1_000_000)
-                .unwrap_or(0),
+            position: check.position(body.position),
             headline_area: headline_area.map(Area::into_inner),
             status: publication.status,
             published_at: publication.published_at,
@@ -194,16 +178,9 @@ impl Resource for Metrics {
                     .into_boxed(),
             )
             .load(conn)?;
-        let by_metric = |figures: Vec<Observation>| {
-            grouped(
-                figures
-                    .into_iter()
-                    .map(|figure| (figure.metric.clone(), figure)),
-            )
-        };
-        let mut by_area = by_metric(newest);
-        let mut all = HashMap::new();
-        if view.includes("observations") {
+        let of_metric = |figure: Observation| (figure.metric.clone(), figure);
+        let mut by_area = grouped(newest.into_iter().map(of_metric));
+        let mut all = Embedded::load(view, "observations", || {
             let observations: Vec<Observation> = access
                 .filter(
                     observations::table
@@ -219,14 +196,12 @@ impl Resource for Metrics {
                 ))
                 .select(Observation::as_select())
                 .load(conn)?;
-            all = by_metric(observations);
-        }
+            Ok(observations.into_iter().map(of_metric))
+        })?;
         Ok(rows
             .into_iter()
             .map(|metric| {
-                let observations = view
-                    .includes("observations")
-                    .then(|| all.remove(&metric.key).unwrap_or_default());
+                let observations = all.take(&metric.key);
                 let newest = by_area.remove(&metric.key).unwrap_or_default();
                 to_json(&MetricItem {
                     latest: headline(&newest, metric.headline_area.as_deref()).cloned(),

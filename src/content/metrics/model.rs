@@ -2,22 +2,19 @@
 //! row, the item the API shows, the body a write sends, the record saved, and its
 //! list fields.
 
-use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::content::content_body;
 use crate::content::observations::{Observation, Unit};
+use crate::content::{content_body, content_record};
 use crate::engine::stored_row;
 use crate::platform::db::schema::impact_metrics;
 use crate::platform::http::body::whole_number;
 use crate::platform::query::{Field, Kind};
 use crate::platform::text_enum::text_enum;
-use crate::platform::validate::{Area, Slug};
-use crate::platform::visibility::Status;
+use crate::platform::validate::{Area, Name, Position, Slug};
 
 text_enum! {
     /// The area of work a metric belongs to.
@@ -128,11 +125,7 @@ content_body! {
         #[schema(value_type = Option<Slug>)]
         pub key: Option<String>,
         /// What is measured, at most 200 characters.
-        #[schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
-        )]
+        #[schema(value_type = Option<Name>)]
         pub label: Option<String>,
         /// More about it, at most 2000 characters.
         #[schema(max_length = 2000)]
@@ -149,9 +142,7 @@ content_body! {
         #[serde(default, deserialize_with = "whole_number::optional_list")]
         pub sdg_goals: Option<Vec<i64>>,
         /// Order on the site (default 0).
-        #[schema(minimum = -1000000, maximum = 1000000)]
-        #[serde(default, deserialize_with = "whole_number::optional")]
-        pub position: Option<i64>,
+        pub position: Option<Position>,
         /// The area whose newest figure is the headline (`latest`): a region such as `WB`
         /// or a country. Null or absent: the newest figure of any area.
         #[schema(value_type = Option<Area>)]
@@ -159,19 +150,18 @@ content_body! {
     }
 }
 
-#[derive(Debug, Insertable, AsChangeset)]
-#[diesel(table_name = impact_metrics, treat_none_as_null = true)]
-pub struct MetricRecord {
-    pub(super) key: String,
-    pub(super) label: String,
-    pub(super) description: Option<String>,
-    pub(super) category: Category,
-    pub(super) unit: Unit,
-    pub(super) sdg_goals: Vec<i32>,
-    pub(super) position: i32,
-    pub(super) headline_area: Option<String>,
-    pub(super) status: Status,
-    pub(super) published_at: Option<DateTime<Utc>>,
+content_record! {
+    #[diesel(table_name = impact_metrics)]
+    pub struct MetricRecord {
+        pub(super) key: String,
+        pub(super) label: String,
+        pub(super) description: Option<String>,
+        pub(super) category: Category,
+        pub(super) unit: Unit,
+        pub(super) sdg_goals: Vec<i32>,
+        pub(super) position: i32,
+        pub(super) headline_area: Option<String>,
+    }
 }
 
 pub(super) const FIELDS: &[Field] = &[

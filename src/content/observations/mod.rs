@@ -11,8 +11,8 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{Access, CONTENT, Publication};
-use crate::engine::{Descriptor, Events, Parent, Resource, Save, Section, Tag, Target, first_row};
+use super::{Access, CONTENT, IMPACT_METRICS, Publication};
+use crate::engine::{Descriptor, Events, Parent, Resource, Save, Section, Target, first_row};
 use crate::platform::auth::{Caller, Permission};
 use crate::platform::db::schema::{impact_metrics, observations};
 use crate::platform::error::{AppError, AppResult};
@@ -52,10 +52,7 @@ impl Resource for Observations {
             example: "women-in-armed-forces",
             column: "metric",
         }),
-        tag: Tag {
-            name: "impact-metrics",
-            description: "Impact figures and their observations over time",
-        },
+        tag: IMPACT_METRICS,
         spec: &ListSpec {
             fields: FIELDS,
             common: CONTENT_FIELDS,
@@ -71,12 +68,9 @@ impl Resource for Observations {
             "observations_natural_key",
             &["area", "period_start", "period_end"],
         )],
-        transfer: Some(Section {
-            order: "metric, area, period_end NULLS FIRST, period_start NULLS FIRST, id",
-            derived: &[],
-            tree: None,
-            derive: |_| {},
-        }),
+        transfer: Some(Section::ordered_by(
+            "metric, area, period_end NULLS FIRST, period_start NULLS FIRST, id",
+        )),
         events: Events::Upserts,
         ..CONTENT
     };

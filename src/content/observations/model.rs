@@ -8,8 +8,8 @@ use diesel::prelude::*;
 use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
-use crate::content::content_body;
 use crate::content::{Publication, number};
+use crate::content::{content_body, content_record};
 use crate::engine::stored_row;
 use crate::platform::db::schema::{impact_metrics, observations};
 use crate::platform::query::{Dir, Field, Kind};
@@ -196,22 +196,21 @@ impl ObservationInput {
     }
 }
 
-#[derive(Debug, Insertable, AsChangeset)]
-#[diesel(table_name = observations, treat_none_as_null = true)]
-pub(super) struct ObservationRecord<'a> {
-    pub(super) metric: &'a str,
-    pub(super) area: &'a str,
-    pub(super) period_start: Option<NaiveDate>,
-    pub(super) period_end: Option<NaiveDate>,
-    pub(super) value: f64,
-    pub(super) value_max: Option<f64>,
-    pub(super) qualifier: Qualifier,
-    pub(super) as_of: Option<NaiveDate>,
-    pub(super) source_url: Option<&'a str>,
-    pub(super) note: Option<&'a str>,
-    pub(super) reported_by: Option<&'a str>,
-    pub(super) status: Status,
-    pub(super) published_at: Option<DateTime<Utc>>,
+content_record! {
+    #[diesel(table_name = observations)]
+    pub(super) struct ObservationRecord<'a> {
+        pub(super) metric: &'a str,
+        pub(super) area: &'a str,
+        pub(super) period_start: Option<NaiveDate>,
+        pub(super) period_end: Option<NaiveDate>,
+        pub(super) value: f64,
+        pub(super) value_max: Option<f64>,
+        pub(super) qualifier: Qualifier,
+        pub(super) as_of: Option<NaiveDate>,
+        pub(super) source_url: Option<&'a str>,
+        pub(super) note: Option<&'a str>,
+        pub(super) reported_by: Option<&'a str>,
+    }
 }
 
 pub(super) const FIELDS: &[Field] = &[

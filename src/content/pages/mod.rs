@@ -1,19 +1,17 @@
 //! Pages: the site's Markdown pages, arranged in a tree by `parent` and `position`.
 
-use std::collections::HashMap;
-
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde_json::{Map, Value};
 
-use super::{Access, CONTENT, Publication, markdown};
+use super::{Access, CONTENT, Publication, markdown, tree_children};
 use crate::engine::{
-    Descriptor, Resource, Search, Section, Tag, Target, grouped, table_resource, to_json,
+    Descriptor, Embedded, Resource, Search, Section, Tag, Target, table_resource, to_json,
 };
 use crate::platform::db::schema::pages;
 use crate::platform::error::AppResult;
 use crate::platform::query::{CONTENT_FIELDS, Dir, ListSpec, View};
-use crate::platform::validate::{Check, Slug};
+use crate::platform::validate::{Check, Name, Slug};
 
 mod model;
 
@@ -42,67 +40,55 @@ fn derive_page(item: &mut Map<String, Value>) {
 /// A text column that a list reads only when its view shows it, and `''` otherwise.
 type TextColumn = Box<dyn BoxableExpression<pages::table, diesel::pg::Pg, SqlType = Text>>;
 
-/// The columns of a page a list reads, in the order of `Page`: `body` and
-/// `body_html` (most of a page's bytes) only when the view shows them, so that a
-/// list of titles does not read every page's text.
-#[allow(clippy::type_complexity)]
-fn list_columns(
-    view: &View,
-) -> (
-    pages::id,
-    pages::slug,
-    pages::title,
-    pages::summary,
-    TextColumn,
-    TextColumn,
-    pages::parent,
-    pages::position,
-    pages::seo_title,
-    pages::seo_description,
-    pages::status,
-    pages::published_at,
-    pages::version,
-    pages::created_at,
-    pages::updated_at,
-    pages::etag,
-) {
-    let unread = || -> TextColumn { Box::new(diesel::dsl::sql::<Text>("''")) };
-    (
-        pages::id,
-        pages::slug,
-        pages::title,
-        pages::summary,
-        if view.shows("body") {
-            Box::new(pages::body)
+/// Declares `list_columns`, the columns of a page a list reads, each named once in
+/// the order of `Page`: a column marked `shown` (`body` and `body_html`, most of a
+/// page's bytes) is read only when the view shows it, so that a list of titles does
+/// not read every page's text.
+macro_rules! list_columns {
+    ($($column:ident $($shown:ident)?),* $(,)?) => {
+        #[allow(clippy::type_complexity)]
+        fn list_columns(view: &View) -> ($(list_columns!(@type $column $($shown)?),)*) {
+            ($(list_columns!(@read view, $column $($shown)?),)*)
+        }
+    };
+    (@type $column:ident) => {
+        pages::$column
+    };
+    (@type $column:ident shown) => {
+        TextColumn
+    };
+    (@read $view:ident, $column:ident) => {
+        pages::$column
+    };
+    (@read $view:ident, $column:ident shown) => {
+        if $view.shows(stringify!($column)) {
+            Box::new(pages::$column) as TextColumn
         } else {
-            unread()
-        },
-        if view.shows("body_html") {
-            Box::new(pages::body_html)
-        } else {
-            unread()
-        },
-        pages::parent,
-        pages::position,
-        pages::seo_title,
-        pages::seo_description,
-        pages::status,
-        pages::published_at,
-        pages::version,
-        pages::created_at,
-        pages::updated_at,
-        pages::etag,
-    )
+            Box::new(diesel::dsl::sql::<Text>("''"))
+        }
+    };
 }
 
-impl Resource for Pages {
-    type Row = Page;
-    type Body = PageBody;
-    type Item = PageItem;
-    type Key = Slug;
-    type Input = PageRecord;
-    type Scope = ();
+list_columns!(
+    id,
+    slug,
+    title,
+    summary,
+    body shown,
+    body_html shown,
+    parent,
+    position,
+    seo_title,
+    seo_description,
+    status,
+    published_at,
+    version,
+    created_at,
+    updated_at,
+    etag,
+);
 
+impl Resource for Pages {
     const DESCRIPTOR: &'static Descriptor = &Descriptor {
         name: "page",
         plural: "pages",
@@ -150,7 +136,8 @@ impl Resource for Pages {
     }
 
     table_resource!(
-        table: pages, key: slug, row: Page, select: list_columns, record: PageRecord, tree: parent
+        table: pages, key: slug as Slug, row: Page, item: PageItem, body: PageBody,
+        select: list_columns, record: PageRecord, tree: parent
     );
 
     fn prepare(
@@ -181,15 +168,13 @@ impl Resource for Pages {
             Publication::check(&mut check, body.status, body.published_at, to.existing);
         let record = PageRecord {
             slug: slug.map(Slug::into_inner).unwrap_or_default(),
-            title: check.text("title", body.title, 200),
+            title: check.text("title", body.title, Name::MAX),
             summary: check.optional_text("summary", body.summary, 1000),
             body_html: rendered.html,
             body_text: rendered.text,
             body: markdown,
             parent: check.parsed_text("parent", body.parent, Slug::parse),
-            position: check
-                .integer_in("position", body.position, -1_000_000..=1_000_000)
-                .unwrap_or(0),
+            position: check.position(body.position),
             seo_title: check.optional_text("seo_title", body.seo_title, 200),
             seo_description: check.optional_text("seo_description", body.seo_description, 500),
             status: publication.status,
@@ -204,32 +189,17 @@ impl Resource for Pages {
         view: &View,
         access: Access,
     ) -> AppResult<Vec<Value>> {
-        let mut children = if view.includes("children") {
-            let slugs: Vec<&str> = rows.iter().map(|page| page.slug.as_str()).collect();
-            let query = pages::table
-                .filter(pages::parent.eq_any(slugs))
-                .order((pages::position, pages::slug))
-                .select(Page::as_select())
-                .into_boxed();
-            let found: Vec<Page> = access.filter(query).load(conn)?;
-            grouped(
-                found
-                    .into_iter()
-                    .map(|child| (child.parent.clone().unwrap_or_default(), child)),
-            )
-        } else {
-            HashMap::new()
-        };
+        let mut children = Embedded::load(view, "children", || {
+            Ok(tree_children!(
+                conn, access, rows,
+                table: pages, key: slug, row: Page, order: (pages::position, pages::slug),
+            ))
+        })?;
         Ok(rows
             .into_iter()
             .map(|page| {
-                let own = view
-                    .includes("children")
-                    .then(|| children.remove(&page.slug).unwrap_or_default());
-                to_json(&PageItem {
-                    page,
-                    children: own,
-                })
+                let children = children.take(&page.slug);
+                to_json(&PageItem { page, children })
             })
             .collect())
     }

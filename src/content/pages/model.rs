@@ -1,19 +1,15 @@
 //! What a page is in the database and on the wire: its row, the item the API
 //! shows, the body a write sends, the record saved, and its list fields.
 
-use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::content::content_body;
+use crate::content::{content_body, content_record};
 use crate::engine::stored_row;
 use crate::platform::db::schema::pages;
-use crate::platform::http::body::whole_number;
 use crate::platform::query::{Field, Kind};
-use crate::platform::validate::Slug;
-use crate::platform::visibility::Status;
+use crate::platform::validate::{Name, Position, Slug};
 
 stored_row! {
     /// A page of the site.
@@ -82,11 +78,7 @@ content_body! {
         #[schema(value_type = Option<Slug>)]
         pub slug: Option<String>,
         /// The heading, at most 200 characters.
-        #[schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$"
-        )]
+        #[schema(value_type = Option<Name>)]
         pub title: Option<String>,
         /// A sentence or two for lists and previews, at most 1000 characters.
         #[schema(max_length = 1000)]
@@ -99,9 +91,7 @@ content_body! {
         #[schema(value_type = Option<Slug>)]
         pub parent: Option<String>,
         /// Order among siblings (default 0).
-        #[schema(minimum = -1000000, maximum = 1000000)]
-        #[serde(default, deserialize_with = "whole_number::optional")]
-        pub position: Option<i64>,
+        pub position: Option<Position>,
         /// Title for search engines, if not `title`; at most 200 characters.
         #[schema(max_length = 200)]
         pub seo_title: Option<String>,
@@ -111,21 +101,20 @@ content_body! {
     }
 }
 
-#[derive(Debug, Insertable, AsChangeset)]
-#[diesel(table_name = pages, treat_none_as_null = true)]
-pub struct PageRecord {
-    pub(super) slug: String,
-    pub(super) title: String,
-    pub(super) summary: Option<String>,
-    pub(super) body: String,
-    pub(super) body_html: String,
-    pub(super) body_text: String,
-    pub(super) parent: Option<String>,
-    pub(super) position: i32,
-    pub(super) seo_title: Option<String>,
-    pub(super) seo_description: Option<String>,
-    pub(super) status: Status,
-    pub(super) published_at: Option<DateTime<Utc>>,
+content_record! {
+    #[diesel(table_name = pages)]
+    pub struct PageRecord {
+        pub(super) slug: String,
+        pub(super) title: String,
+        pub(super) summary: Option<String>,
+        pub(super) body: String,
+        pub(super) body_html: String,
+        pub(super) body_text: String,
+        pub(super) parent: Option<String>,
+        pub(super) position: i32,
+        pub(super) seo_title: Option<String>,
+        pub(super) seo_description: Option<String>,
+    }
 }
 
 pub(super) const FIELDS: &[Field] = &[

@@ -3,7 +3,7 @@
 
 use utoipa::ToSchema;
 
-use super::revisions::{self as rev, JSON_PATCH, Revision, RevisionList};
+use super::revisions::{self as rev, Asked, JSON_PATCH, Revision, RevisionList};
 use crate::engine::Kind;
 use crate::engine::docs::a;
 use crate::platform::auth::Permission;
@@ -21,24 +21,20 @@ pub fn routes(t: &mut Table, kinds: &'static [&'static dyn Kind]) {
         let item = kind.descriptor().item_path();
         let base = format!("{item}/revisions");
         let one = format!("{base}/{{version}}");
-        t.get(
-            base,
-            move |db, caller, req| rev::list(kind, db, caller, req),
-            move || list_doc(kind),
-        );
-        t.get(
-            one.clone(),
-            move |db, caller, req| rev::get(kind, db, caller, req),
-            move || get_doc(kind),
-        );
+        t.get(base, Asked::handler(kind, rev::list), move || {
+            list_doc(kind)
+        });
+        t.get(one.clone(), Asked::handler(kind, rev::get), move || {
+            get_doc(kind)
+        });
         t.get(
             format!("{one}/diff"),
-            move |db, caller, req| rev::diff(kind, db, caller, req),
+            Asked::handler(kind, rev::diff),
             move || diff_doc(kind),
         );
         t.post(
             format!("{one}/restore"),
-            move |db, caller, req| rev::restore(kind, db, caller, req),
+            Asked::handler(kind, rev::restore),
             move || restore_doc(kind),
         );
     }

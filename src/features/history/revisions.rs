@@ -5,7 +5,9 @@
 
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -120,38 +122,36 @@ impl Versions {
         )
     }
 
+    /// `sql` as a query, with the type, the key and the parent bound.
+    fn query(&self, select: &str, tail: &str) -> BoxedSqlQuery<'_, Pg, SqlQuery> {
+        diesel::sql_query(self.sql(select, tail))
+            .into_boxed()
+            .bind::<Text, _>(self.kind.descriptor().kind)
+            .bind::<Text, _>(&self.key)
+            .bind::<Nullable<Text>, _>(&self.parent)
+    }
+
     fn page(&self, conn: &mut PgConnection, paging: Paging) -> AppResult<(Vec<Kept>, i64)> {
         #[derive(QueryableByName)]
         struct Count {
             #[diesel(sql_type = BigInt)]
             n: i64,
         }
-        let kind = self.kind.descriptor().kind;
-        let rows = diesel::sql_query(self.sql(
-            "*",
-            "ORDER BY current DESC, version DESC, seq DESC LIMIT $4 OFFSET $5",
-        ))
-        .bind::<Text, _>(kind)
-        .bind::<Text, _>(&self.key)
-        .bind::<Nullable<Text>, _>(&self.parent)
-        .bind::<BigInt, _>(paging.per_page)
-        .bind::<BigInt, _>(paging.offset())
-        .load(conn)?;
-        let total = diesel::sql_query(self.sql("count(*) AS n", ""))
-            .bind::<Text, _>(kind)
-            .bind::<Text, _>(&self.key)
-            .bind::<Nullable<Text>, _>(&self.parent)
-            .get_result::<Count>(conn)?
-            .n;
+        let rows = self
+            .query(
+                "*",
+                "ORDER BY current DESC, version DESC, seq DESC LIMIT $4 OFFSET $5",
+            )
+            .bind::<BigInt, _>(paging.per_page)
+            .bind::<BigInt, _>(paging.offset())
+            .load(conn)?;
+        let total = self.query("count(*) AS n", "").get_result::<Count>(conn)?.n;
         Ok((rows, total))
     }
 
     /// The version `number` (the newest kept under it), or a 404.
     fn find(&self, conn: &mut PgConnection, number: i32) -> AppResult<Kept> {
-        diesel::sql_query(self.sql("*", "AND version = $4 ORDER BY seq DESC LIMIT 1"))
-            .bind::<Text, _>(self.kind.descriptor().kind)
-            .bind::<Text, _>(&self.key)
-            .bind::<Nullable<Text>, _>(&self.parent)
+        self.query("*", "AND version = $4 ORDER BY seq DESC LIMIT 1")
             .bind::<Int4, _>(number)
             .get_result(conn)
             .optional()?
@@ -200,28 +200,54 @@ impl Versions {
     }
 }
 
-/// The version number in the path: anything but a whole number from 1 names no
-/// version, a 404 as for any key that names nothing.
-fn version_in_path(req: &HttpRequest, versions: &Versions) -> AppResult<i32> {
-    let raw = req.match_info().get("version").unwrap_or_default();
-    raw.parse::<i32>()
-        .ok()
-        .filter(|version| *version >= 1)
-        .ok_or_else(|| versions.no_version(raw))
-}
-
-pub async fn list(
+/// A request about the history of an item of `kind`, which `req`'s path names.
+pub struct Asked {
     kind: &'static dyn Kind,
     db: Db,
     caller: Caller,
     req: HttpRequest,
-) -> AppResult<HttpResponse> {
-    caller.require(Permission::ReadHistory)?;
-    let versions = Versions::of(kind, &req)?;
-    let mut params = Params::parse(req.query_string())?;
+}
+
+impl Asked {
+    /// The handler of a route that asks `handle` about an item of `kind`.
+    pub fn handler<F: 'static>(
+        kind: &'static dyn Kind,
+        handle: fn(Asked) -> F,
+    ) -> impl Fn(Db, Caller, HttpRequest) -> F + Clone + 'static {
+        move |db, caller, req| {
+            handle(Self {
+                kind,
+                db,
+                caller,
+                req,
+            })
+        }
+    }
+
+    /// The versions of the item, if the caller may read history.
+    fn versions(&self) -> AppResult<Versions> {
+        self.caller.require(Permission::ReadHistory)?;
+        Versions::of(self.kind, &self.req)
+    }
+
+    /// The version number in the path: anything but a whole number from 1 names no
+    /// version, a 404 as for any key that names nothing.
+    fn version(&self, versions: &Versions) -> AppResult<i32> {
+        let raw = self.req.match_info().get("version").unwrap_or_default();
+        raw.parse::<i32>()
+            .ok()
+            .filter(|version| *version >= 1)
+            .ok_or_else(|| versions.no_version(raw))
+    }
+}
+
+pub async fn list(asked: Asked) -> AppResult<HttpResponse> {
+    let versions = asked.versions()?;
+    let mut params = Params::parse(asked.req.query_string())?;
     let paging = params.paging()?;
     params.finish()?;
-    let (versions, rows, total) = db
+    let (versions, rows, total) = asked
+        .db
         .run(move |conn| {
             let (rows, total) = versions.page(conn, paging)?;
             Ok((versions, rows, total))
@@ -231,40 +257,35 @@ pub async fn list(
         return Err(versions.no_item());
     }
     let rows: Vec<Revision> = rows.into_iter().map(|kept| versions.shown(kept)).collect();
-    Ok(http::read_page(&req, &caller, rows, paging.meta(total)))
+    Ok(http::read_page(
+        &asked.req,
+        &asked.caller,
+        rows,
+        paging.meta(total),
+    ))
 }
 
-pub async fn get(
-    kind: &'static dyn Kind,
-    db: Db,
-    caller: Caller,
-    req: HttpRequest,
-) -> AppResult<HttpResponse> {
-    caller.require(Permission::ReadHistory)?;
-    Params::none(req.query_string())?;
-    let versions = Versions::of(kind, &req)?;
-    let version = version_in_path(&req, &versions)?;
-    let (versions, kept) = db
+pub async fn get(asked: Asked) -> AppResult<HttpResponse> {
+    let versions = asked.versions()?;
+    Params::none(asked.req.query_string())?;
+    let version = asked.version(&versions)?;
+    let (versions, kept) = asked
+        .db
         .run(move |conn| {
             let kept = versions.find(conn, version)?;
             Ok((versions, kept))
         })
         .await?;
     let body = serde_json::to_value(versions.shown(kept)).map_err(AppError::internal)?;
-    Ok(http::read(&req, &caller, &body, &[]))
+    Ok(http::read(&asked.req, &asked.caller, &body, &[]))
 }
 
 /// The media type of a JSON Patch (RFC 6902).
 pub const JSON_PATCH: &str = "application/json-patch+json";
 
-pub async fn diff(
-    kind: &'static dyn Kind,
-    db: Db,
-    caller: Caller,
-    req: HttpRequest,
-) -> AppResult<HttpResponse> {
-    caller.require(Permission::ReadHistory)?;
-    let mut params = Params::parse(req.query_string())?;
+pub async fn diff(asked: Asked) -> AppResult<HttpResponse> {
+    let versions = asked.versions()?;
+    let mut params = Params::parse(asked.req.query_string())?;
     let to = params.parsed("to", |raw| {
         raw.parse::<i32>()
             .ok()
@@ -272,9 +293,9 @@ pub async fn diff(
             .ok_or_else(|| format!("must be a whole number from 1 to {}", i32::MAX))
     })?;
     params.finish()?;
-    let versions = Versions::of(kind, &req)?;
-    let from = version_in_path(&req, &versions)?;
-    let patch = db
+    let from = asked.version(&versions)?;
+    let patch = asked
+        .db
         .run(move |conn| {
             let from = versions.find(conn, from)?;
             // Without `to`: to the item as it is now (or as it was last, if deleted).
@@ -287,7 +308,13 @@ pub async fn diff(
         })
         .await?;
     let bytes = serde_json::to_vec(&patch).map_err(AppError::internal)?;
-    Ok(http::read_bytes(&req, &caller, bytes, JSON_PATCH, &[]))
+    Ok(http::read_bytes(
+        &asked.req,
+        &asked.caller,
+        bytes,
+        JSON_PATCH,
+        &[],
+    ))
 }
 
 /// The version's stored fields that a PUT writes: those of the kind's body.
@@ -320,17 +347,17 @@ fn revival(conn: &mut PgConnection, id: Uuid, item: &Value) -> AppResult<Revival
     })
 }
 
-pub async fn restore(
-    kind: &'static dyn Kind,
-    db: Db,
-    caller: Caller,
-    req: HttpRequest,
-) -> AppResult<HttpResponse> {
-    caller.require(Permission::ReadHistory)?;
-    caller.require(kind.descriptor().write)?;
-    Params::none(req.query_string())?;
-    let versions = Versions::of(kind, &req)?;
-    let version = version_in_path(&req, &versions)?;
+pub async fn restore(asked: Asked) -> AppResult<HttpResponse> {
+    let versions = asked.versions()?;
+    asked.caller.require(asked.kind.descriptor().write)?;
+    Params::none(asked.req.query_string())?;
+    let version = asked.version(&versions)?;
+    let Asked {
+        kind,
+        db,
+        caller,
+        req,
+    } = asked;
     let (scope, key) = (
         versions.parent.clone().unwrap_or_default(),
         versions.key.clone(),

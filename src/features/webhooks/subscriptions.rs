@@ -5,7 +5,6 @@
 use std::future::Future;
 
 use actix_web::{HttpRequest, web};
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -17,48 +16,42 @@ use super::WebhookSettings;
 use super::events;
 use super::send::{new_secret, refuse_url};
 use crate::engine::{
-    Descriptor, Events, Operations, Resource, Save, Tag, Target, stored, table_resource,
+    Descriptor, Events, Operations, Resource, Save, Tag, Target, stored_row, table_resource,
 };
 use crate::platform::auth::Permission;
 use crate::platform::db::schema::webhooks;
 use crate::platform::error::{AppError, AppResult};
-use crate::platform::query::{Dir, Field, Kind, ListSpec, RECORD_FIELDS};
+use crate::platform::query::{Dir, Field, Kind, ListSpec};
 use crate::platform::validate::{Check, Id, REQUIRED};
 
-/// A subscription, as admins read it: never its secret, which only the creating
-/// answer shows.
-#[derive(Debug, Clone, Serialize, Queryable, Selectable, ToSchema)]
-#[diesel(table_name = webhooks, check_for_backend(diesel::pg::Pg))]
-pub struct Webhook {
-    /// Its id: the key in the URL.
-    pub id: Uuid,
-    /// Where deliveries are POSTed (http or https).
-    #[schema(example = "https://hooks.example.org/seesac")]
-    pub url: String,
-    /// The events it wants: names (`page.published`), `<type>.*`, or `*`.
-    #[schema(example = json!(["page.*", "observation.upserted"]))]
-    pub events: Vec<String>,
-    /// What it is for.
-    pub description: Option<String>,
-    /// Whether events are delivered to it; a paused subscription keeps its events
-    /// and gets them when it is active again.
-    pub active: bool,
-    /// Why the service paused it, if it did (deliveries that kept failing).
-    pub paused_reason: Option<String>,
-    /// Deliveries in a row that failed for good; after 5 the service pauses it.
-    pub failures: i32,
-    /// Who created it.
-    pub created_by: String,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed.
-    pub updated_at: DateTime<Utc>,
-    /// Read-only: 1 at creation, one more on every change.
-    pub version: i32,
-    #[serde(skip)]
-    pub secret: String,
-    #[serde(skip)]
-    pub etag: String,
+stored_row! {
+    /// A subscription, as admins read it: never its secret, which only the creating
+    /// answer shows.
+    #[diesel(table_name = webhooks)]
+    pub struct Webhook {
+        /// Its id: the key in the URL.
+        pub id: Uuid,
+        /// Where deliveries are POSTed (http or https).
+        #[schema(example = "https://hooks.example.org/seesac")]
+        pub url: String,
+        /// The events it wants: names (`page.published`), `<type>.*`, or `*`.
+        #[schema(example = json!(["page.*", "observation.upserted"]))]
+        pub events: Vec<String>,
+        /// What it is for.
+        pub description: Option<String>,
+        /// Whether events are delivered to it; a paused subscription keeps its events
+        /// and gets them when it is active again.
+        pub active: bool,
+        /// Why the service paused it, if it did (deliveries that kept failing).
+        pub paused_reason: Option<String>,
+        /// Deliveries in a row that failed for good; after 5 the service pauses it.
+        pub failures: i32,
+        /// Who created it.
+        pub created_by: String,
+        #[serde(skip)]
+        pub secret: String,
+    }
+    key: id
 }
 
 /// The body of POST (`url` and `events` required) and PATCH (what it sends
@@ -78,7 +71,9 @@ pub struct WebhookBody {
     /// What it is for, at most 500 characters; empty clears it.
     #[schema(max_length = 500)]
     pub description: Option<String>,
-    /// `false` pauses it; `true` resumes it (and forgets its failures).
+    /// `false` pauses it; `true` resumes it (and forgets its failures). Left out of
+    /// a POST, or `null`, it is `true`, the default, as merge patches do with
+    /// `null`.
     pub active: Option<bool>,
 }
 
@@ -164,16 +159,7 @@ const FIELDS: &[Field] = &[
 
 pub struct Webhooks;
 
-stored!(Webhook, key: id);
-
 impl Resource for Webhooks {
-    type Row = Webhook;
-    type Body = WebhookBody;
-    type Item = Webhook;
-    type Key = Id;
-    type Input = WebhookInput;
-    type Scope = ();
-
     const DESCRIPTOR: &'static Descriptor = &Descriptor {
         name: "webhook",
         plural: "webhooks",
@@ -187,14 +173,7 @@ impl Resource for Webhooks {
             name: "webhooks",
             description: "Signed, retried webhooks of content changes (admins only)",
         },
-        spec: &ListSpec {
-            fields: FIELDS,
-            common: RECORD_FIELDS,
-            default_sort: &[("created_at", Dir::Desc)],
-            unique_column: "id",
-            searchable: false,
-            includes: &[],
-        },
+        spec: &ListSpec::records(FIELDS, &[("created_at", Dir::Desc)], "id"),
         read: Some(Permission::ManageWebhooks),
         write: Permission::ManageWebhooks,
         events: Events::None,
@@ -213,7 +192,9 @@ impl Resource for Webhooks {
         ..Descriptor::DEFAULT
     };
 
-    table_resource!(table: webhooks, key: id, row: Webhook);
+    table_resource!(
+        table: webhooks, key: id as Id, row: Webhook, body: WebhookBody, input: WebhookInput
+    );
 
     /// The address is checked against the operator's settings here, where the
     /// request's are at hand: a private one is refused unless they allow it.
@@ -234,14 +215,14 @@ impl Resource for Webhooks {
         })
     }
 
-    /// A merge patch may not clear what a subscription cannot be without.
+    /// A merge patch may not clear what a subscription cannot be without; a cleared
+    /// `active` is the default, as on creation.
     fn validate(body: WebhookBody, to: Target<'_, Webhook>) -> AppResult<WebhookInput> {
         let mut check = Check::default();
         if to.existing.is_some() {
             for (field, absent) in [
                 ("url", body.url.is_none()),
                 ("events", body.events.is_none()),
-                ("active", body.active.is_none()),
             ] {
                 if absent {
                     check.fail(field, "cannot be null: leave it out to keep it");

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::platform::error::{AppError, AppResult};
+use crate::platform::validate::json_type;
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -127,17 +128,6 @@ fn find_nul(value: &Value, at: String) -> Option<String> {
     }
 }
 
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn pointer_escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
@@ -173,41 +163,15 @@ pub fn from_object<T: DeserializeOwned>(object: serde_json::Map<String, Value>) 
     })
 }
 
-/// Integer fields of bodies take any JSON number that is whole: `104` and `104.0`
-/// alike, as JSON Schema counts both as integers. Use with `#[serde(default,
-/// deserialize_with = "whole_number::optional")]`.
+/// Lists of integers in bodies take any JSON numbers that are whole
+/// (`validate::whole_number`). Use with `#[serde(default, deserialize_with =
+/// "whole_number::optional_list")]`; a single one is a type that reads it (a
+/// `Position`).
 pub mod whole_number {
     use serde::de::Error;
 
     use super::{Deserialize, Value};
-
-    fn whole<E: Error>(number: &serde_json::Number) -> Result<i64, E> {
-        if let Some(value) = number.as_i64() {
-            return Ok(value);
-        }
-        match number.as_f64() {
-            Some(value) if value.fract() == 0.0 && value.abs() < 9.2e18 => Ok(value as i64),
-            _ => Err(E::custom(format!(
-                "invalid value: {number}, expected a whole number"
-            ))),
-        }
-    }
-
-    fn number<E: Error>(value: Value) -> Result<serde_json::Number, E> {
-        match value {
-            Value::Number(number) => Ok(number),
-            other => Err(E::custom(format!(
-                "invalid type: {}, expected a whole number",
-                super::json_type(&other)
-            ))),
-        }
-    }
-
-    pub fn optional<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        Option::<Value>::deserialize(d)?
-            .map(|value| whole(&number(value)?))
-            .transpose()
-    }
+    use crate::platform::validate;
 
     pub fn optional_list<'de, D: serde::Deserializer<'de>>(
         d: D,
@@ -216,7 +180,7 @@ pub mod whole_number {
             .map(|values| {
                 values
                     .into_iter()
-                    .map(|value| whole(&number(value)?))
+                    .map(|value| validate::whole_number(value).map_err(D::Error::custom))
                     .collect()
             })
             .transpose()
@@ -272,17 +236,18 @@ mod tests {
 
     #[test]
     fn a_whole_number_with_a_fraction_of_zero_is_an_integer() {
+        use crate::platform::validate::Position;
+
         #[derive(serde::Deserialize, Debug)]
         struct Body {
-            #[serde(default, deserialize_with = "whole_number::optional")]
-            position: Option<i64>,
+            position: Option<Position>,
             #[serde(default, deserialize_with = "whole_number::optional_list")]
             goals: Option<Vec<i64>>,
         }
         let read =
             |json: &str| from_object::<Body>(parse_object(json.as_bytes()).unwrap_or_default());
         let body = read(r#"{"position": 104.0, "goals": [5, 16.0]}"#).ok();
-        assert_eq!(body.as_ref().and_then(|b| b.position), Some(104));
+        assert_eq!(body.as_ref().and_then(|b| b.position), Some(Position(104)));
         assert_eq!(body.and_then(|b| b.goals), Some(vec![5, 16]));
         assert!(read(r#"{}"#).is_ok_and(|b| b.position.is_none() && b.goals.is_none()));
         for bad in [

@@ -44,6 +44,15 @@ fn duration_buckets() -> Histogram {
     Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
 }
 
+/// New gauges, registered in order under their names and helps.
+fn gauges<const N: usize>(registry: &mut Registry, names: [(&str, &str); N]) -> [Gauge; N] {
+    names.map(|(name, help)| {
+        let gauge = Gauge::default();
+        registry.register(name, help, gauge.clone());
+        gauge
+    })
+}
+
 /// The service's metrics, in Prometheus' registry.
 #[derive(Debug)]
 pub struct Metrics {
@@ -74,17 +83,15 @@ impl Default for Metrics {
             "How long requests took to answer, by method and route template",
             durations.clone(),
         );
-        let pool_connections = Gauge::default();
-        registry.register(
-            "db_pool_connections",
-            "Database connections the pool holds",
-            pool_connections.clone(),
-        );
-        let pool_idle = Gauge::default();
-        registry.register(
-            "db_pool_idle_connections",
-            "Database connections in the pool not in use",
-            pool_idle.clone(),
+        let [pool_connections, pool_idle] = gauges(
+            &mut registry,
+            [
+                ("db_pool_connections", "Database connections the pool holds"),
+                (
+                    "db_pool_idle_connections",
+                    "Database connections in the pool not in use",
+                ),
+            ],
         );
         let rate_limited = Family::<PolicyLabels, Counter>::default();
         registry.register(
@@ -98,17 +105,18 @@ impl Default for Metrics {
             "Logins refused for a wrong username or password",
             login_failures.clone(),
         );
-        let cache_bytes = Gauge::default();
-        registry.register(
-            "read_cache_bytes",
-            "Bytes of anonymous answers the read cache holds",
-            cache_bytes.clone(),
-        );
-        let cache_open = Gauge::default();
-        registry.register(
-            "read_cache_open",
-            "1 while the read cache serves answers, 0 while it is closed or off",
-            cache_open.clone(),
+        let [cache_bytes, cache_open] = gauges(
+            &mut registry,
+            [
+                (
+                    "read_cache_bytes",
+                    "Bytes of anonymous answers the read cache holds",
+                ),
+                (
+                    "read_cache_open",
+                    "1 while the read cache serves answers, 0 while it is closed or off",
+                ),
+            ],
         );
         Self {
             registry,
@@ -128,21 +136,25 @@ impl Metrics {
     /// Counts what the read cache does, from now on.
     pub fn register_read_cache(&mut self, cache: &ReadCache) {
         let counters = &cache.counters;
-        self.registry.register(
-            "read_cache_hits",
-            "Anonymous reads answered from the read cache",
-            counters.hits.clone(),
-        );
-        self.registry.register(
-            "read_cache_misses",
-            "Anonymous reads of cached routes that went to the database",
-            counters.misses.clone(),
-        );
-        self.registry.register(
-            "read_cache_emptied",
-            "Times the read cache was emptied (a change, a publication, a lost listener)",
-            counters.emptied.clone(),
-        );
+        for (name, help, counter) in [
+            (
+                "read_cache_hits",
+                "Anonymous reads answered from the read cache",
+                &counters.hits,
+            ),
+            (
+                "read_cache_misses",
+                "Anonymous reads of cached routes that went to the database",
+                &counters.misses,
+            ),
+            (
+                "read_cache_emptied",
+                "Times the read cache was emptied (a change, a publication, a lost listener)",
+                &counters.emptied,
+            ),
+        ] {
+            self.registry.register(name, help, counter.clone());
+        }
     }
 
     pub(super) fn observe(&self, method: &'static str, route: &str, status: u16, seconds: f64) {

@@ -139,6 +139,15 @@ pub fn body(
     from_json(schema)
 }
 
+/// An object schema without the property `name`.
+pub fn without(schema: RefOr<Schema>, name: &str) -> RefOr<Schema> {
+    let mut schema = to_json(schema);
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        properties.remove(name);
+    }
+    from_json(schema)
+}
+
 /// Marks every property of an object schema required: an item's fields are always
 /// there, `null` where empty. Embeddings, which `include` adds, sit in the second
 /// part of an item's `allOf` and stay optional (see `complete_item`).
@@ -312,13 +321,18 @@ pub fn precondition_headers() -> Vec<Parameter> {
 
 /// An optional query parameter: a whole number from 1.
 pub fn integer_query(name: &str, description: &str) -> Parameter {
+    integer_query_up_to(name, description, i32::MAX.into())
+}
+
+/// An optional query parameter: a whole number from 1 to `max`.
+pub fn integer_query_up_to(name: &str, description: &str, max: i64) -> Parameter {
     query_param(
         name,
         description,
         ObjectBuilder::new()
             .schema_type(Type::Integer)
             .minimum(Some(1))
-            .maximum(Some(i32::MAX)),
+            .maximum(Some(max)),
     )
 }
 

@@ -204,6 +204,23 @@ pub struct ListSpec {
 }
 
 impl ListSpec {
+    /// The list of records that are not content (users, tokens, partners): its own
+    /// fields, then `RECORD_FIELDS`; no full-text search, nothing to embed.
+    pub const fn records(
+        fields: &'static [Field],
+        default_sort: &'static [(&'static str, Dir)],
+        unique_column: &'static str,
+    ) -> Self {
+        Self {
+            fields,
+            common: RECORD_FIELDS,
+            default_sort,
+            unique_column,
+            searchable: false,
+            includes: &[],
+        }
+    }
+
     pub fn all_fields(&self) -> impl Iterator<Item = &'static Field> + '_ {
         self.fields.iter().chain(self.common.iter())
     }

@@ -7,10 +7,13 @@ mod countries;
 mod types;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
 
 use crate::platform::error::{AppError, AppResult, FieldError};
 
-pub use types::{Area, Celex, CountryCode, Email, HttpUrl, Id, Phone, REGIONS, Slug};
+pub use types::{
+    Area, Celex, CountryCode, Email, HttpUrl, Id, Name, Phone, Position, REGIONS, Slug,
+};
 
 /// The detail of a field that is missing. The OpenAPI document marks `required`
 /// the fields whose validation says so of an empty body.
@@ -38,6 +41,40 @@ pub const NOT_BLANK: &str = r"^[^\x00]*[^\x00 \t\n\r\x0b\x0c][^\x00]*$";
 pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
 pub const SLUG_MAX: usize = 100;
 
+/// What a JSON value is, in words for messages ("a string").
+pub fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A JSON number that is whole: `104` and `104.0` alike, as JSON Schema counts both
+/// as integers.
+pub fn whole_number(value: Value) -> Result<i64, String> {
+    let Value::Number(number) = value else {
+        return Err(format!(
+            "invalid type: {}, expected a whole number",
+            json_type(&value)
+        ));
+    };
+    if let Some(whole) = number.as_i64() {
+        return Ok(whole);
+    }
+    match number.as_f64() {
+        Some(value) if value.fract() == 0.0 && value.abs() < 9.2e18 => Ok(value as i64),
+        _ => Err(format!("invalid value: {number}, expected a whole number")),
+    }
+}
+
+/// Reads a field's text as a typed value (`Slug::parse`), or says what is wrong
+/// with it.
+pub type Parse<T> = fn(&str) -> Result<T, String>;
+
 /// Collects field errors while a body is turned into typed values.
 #[derive(Debug, Default)]
 pub struct Check {
@@ -51,12 +88,7 @@ impl Check {
     }
 
     /// A value parsed with `parse`, or an error under `field`.
-    pub fn parsed<T>(
-        &mut self,
-        field: &str,
-        raw: Option<String>,
-        parse: fn(&str) -> Result<T, String>,
-    ) -> Option<T> {
+    pub fn parsed<T>(&mut self, field: &str, raw: Option<String>, parse: Parse<T>) -> Option<T> {
         match parse(raw.as_deref()?) {
             Ok(value) => Some(value),
             Err(detail) => {
@@ -71,18 +103,13 @@ impl Check {
         &mut self,
         field: &str,
         raw: Option<String>,
-        parse: fn(&str) -> Result<T, String>,
+        parse: Parse<T>,
     ) -> Option<String> {
         self.parsed(field, raw, parse).map(Into::into)
     }
 
     /// Like `parsed`, but the field must be there.
-    pub fn required<T>(
-        &mut self,
-        field: &str,
-        raw: Option<String>,
-        parse: fn(&str) -> Result<T, String>,
-    ) -> Option<T> {
+    pub fn required<T>(&mut self, field: &str, raw: Option<String>, parse: Parse<T>) -> Option<T> {
         if raw.is_none() {
             self.fail(field, REQUIRED);
         }
@@ -96,7 +123,7 @@ impl Check {
         field: &str,
         given: Option<String>,
         url_key: Option<&str>,
-        parse: fn(&str) -> Result<T, String>,
+        parse: Parse<T>,
     ) -> Option<T> {
         match (given, url_key) {
             (Some(given), Some(url_key)) if given != url_key => {
@@ -169,6 +196,13 @@ impl Check {
         }
     }
 
+    /// The `position` of an item among others (`Position`), 0 if it has none.
+    pub fn position(&mut self, raw: Option<Position>) -> i32 {
+        let raw = raw.map(|Position(value)| value);
+        self.integer_in("position", raw, Position::MIN..=Position::MAX)
+            .unwrap_or(0)
+    }
+
     pub fn finish<T>(self, value: T) -> AppResult<T> {
         if self.errors.is_empty() {
             Ok(value)
@@ -205,24 +239,33 @@ pub fn parse_timestamp(raw: &str) -> Result<DateTime<Utc>, String> {
 mod tests {
     use super::*;
 
+    /// Asserts that `parse` takes every one of `good` and refuses every one of `bad`.
+    fn reads<T>(parse: Parse<T>, good: &[&str], bad: &[&str]) {
+        for raw in good {
+            assert!(parse(raw).is_ok(), "{raw:?} is refused");
+        }
+        for raw in bad {
+            assert!(parse(raw).is_err(), "{raw:?} is taken");
+        }
+    }
+
     #[test]
     fn slugs_follow_the_contract() {
-        for good in ["who-we-are", "a", "mission2", "10-monitoring"] {
-            assert!(Slug::parse(good).is_ok(), "{good}");
-        }
-        for bad in [
-            "",
-            "Who",
-            "a--b",
-            "-a",
-            "a-",
-            "a_b",
-            "a b",
-            "é",
-            &"a".repeat(101),
-        ] {
-            assert!(Slug::parse(bad).is_err(), "{bad}");
-        }
+        reads(
+            Slug::parse,
+            &["who-we-are", "a", "mission2", "10-monitoring"],
+            &[
+                "",
+                "Who",
+                "a--b",
+                "-a",
+                "a-",
+                "a_b",
+                "a b",
+                "é",
+                &"a".repeat(101),
+            ],
+        );
     }
 
     #[test]
@@ -230,67 +273,71 @@ mod tests {
         let celex = Celex::parse("32019D2111").ok();
         assert_eq!(celex.as_ref().map(Celex::year), Some(2019));
         assert_eq!(celex.as_ref().map(Celex::number), Some(2111));
-        for bad in [
-            "32019R2111",
-            "2019D2111",
-            "32019D211",
-            "32019d2111",
-            "3201XD2111",
-            "42019D2111",
-        ] {
-            assert!(Celex::parse(bad).is_err(), "{bad}");
-        }
+        reads(
+            Celex::parse,
+            &[],
+            &[
+                "32019R2111",
+                "2019D2111",
+                "32019D211",
+                "32019d2111",
+                "3201XD2111",
+                "42019D2111",
+            ],
+        );
     }
 
     #[test]
     fn phones_are_international() {
-        assert!(Phone::parse("+381 11 415 5300").is_ok());
-        assert!(Phone::parse("+38111415530").is_ok());
-        for bad in [
-            "(+381) 11 415 5300",
-            "011 415 5300",
-            "+381  11",
-            "+381-11-415",
-            "+0 11 415 5300",
-            "+12",
-        ] {
-            assert!(Phone::parse(bad).is_err(), "{bad}");
-        }
+        reads(
+            Phone::parse,
+            &["+381 11 415 5300", "+38111415530"],
+            &[
+                "(+381) 11 415 5300",
+                "011 415 5300",
+                "+381  11",
+                "+381-11-415",
+                "+0 11 415 5300",
+                "+12",
+            ],
+        );
     }
 
     #[test]
     fn emails_urls_countries_and_areas() {
-        assert!(Email::parse("seesac@undp.org").is_ok());
-        assert!(Email::parse("seesac@undp").is_err());
-        assert!(Email::parse("not an email").is_err());
-        assert!(HttpUrl::parse("https://www.seesac.org/").is_ok());
-        assert!(HttpUrl::parse("javascript:alert(1)").is_err());
-        assert!(HttpUrl::parse("ftp://example.org").is_err());
-        assert!(CountryCode::parse("RS").is_ok());
-        assert!(CountryCode::parse("EU").is_ok());
-        assert!(CountryCode::parse("XX").is_err());
-        assert!(CountryCode::parse("rs").is_err());
-        assert!(Area::parse("WB").is_ok());
-        assert!(Area::parse("SEE").is_ok());
-        assert!(Area::parse("BA").is_ok());
-        assert!(Area::parse("ZZZ").is_err());
+        reads(
+            Email::parse,
+            &["seesac@undp.org"],
+            &["seesac@undp", "not an email"],
+        );
+        reads(
+            HttpUrl::parse,
+            &["https://www.seesac.org/"],
+            &["javascript:alert(1)", "ftp://example.org"],
+        );
+        reads(CountryCode::parse, &["RS", "EU"], &["XX", "rs"]);
+        reads(Area::parse, &["WB", "SEE", "BA"], &["ZZZ"]);
     }
 
     #[test]
     fn dates_have_four_digit_years() {
-        assert!(parse_date("2019-12-31").is_ok());
-        for bad in [
-            "-5000-01-01",
-            "+12019-01-01",
-            "0000-01-01",
-            "2019-1-1",
-            "2019-02-30",
-            "31.12.2019",
-        ] {
-            assert!(parse_date(bad).is_err(), "{bad}");
-        }
-        assert!(parse_timestamp("2024-05-08T09:00:00+02:00").is_ok());
-        assert!(parse_timestamp("-5000-05-08T09:00:00Z").is_err());
+        reads(
+            parse_date,
+            &["2019-12-31"],
+            &[
+                "-5000-01-01",
+                "+12019-01-01",
+                "0000-01-01",
+                "2019-1-1",
+                "2019-02-30",
+                "31.12.2019",
+            ],
+        );
+        reads(
+            parse_timestamp,
+            &["2024-05-08T09:00:00+02:00"],
+            &["-5000-05-08T09:00:00Z"],
+        );
     }
 
     #[test]

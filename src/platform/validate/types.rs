@@ -5,7 +5,7 @@
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 
-use super::{SLUG_MAX, SLUG_PATTERN, countries};
+use super::{NOT_BLANK, SLUG_MAX, SLUG_PATTERN, countries, whole_number};
 
 macro_rules! string_newtype {
     ($(#[$meta:meta])* $name:ident) => {
@@ -285,6 +285,58 @@ schema_of!(
     )
     .pattern(Some(r"^\+[1-9]( ?[0-9]){6,14}$"))
     .examples(["+381 11 415 5300"])
+);
+
+/// A name, title or label (a page's title, a funder's name, what a token is for),
+/// as the document describes it: text that is not blank, of at most `Name::MAX`
+/// characters, which `Check::text` reads.
+#[derive(Debug)]
+pub struct Name;
+
+impl Name {
+    /// The most characters a name has.
+    pub const MAX: usize = 200;
+}
+
+schema_of!(
+    Name,
+    text("A name, title or label: 1 to 200 characters, not blank.")
+        .min_length(Some(1))
+        .max_length(Some(Name::MAX))
+        .pattern(Some(NOT_BLANK))
+);
+
+/// The place of an item among others, smallest first (a page among its siblings),
+/// as a body sends it: a whole number, `3` or `3.0` alike (`whole_number`), which
+/// `Check::position` keeps between `MIN` and `MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Position(pub i64);
+
+impl Position {
+    pub const MIN: i64 = -1_000_000;
+    pub const MAX: i64 = 1_000_000;
+}
+
+impl<'de> serde::Deserialize<'de> for Position {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        whole_number(value)
+            .map(Self)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+schema_of!(
+    Position,
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .description(Some(
+            "A place among others, smallest first: a whole number from -1000000 to 1000000."
+        ))
+        .minimum(Some(Position::MIN))
+        .maximum(Some(Position::MAX))
 );
 
 /// An item's id, a UUID, as the document describes it.
