@@ -2,7 +2,7 @@
 //! the argon2id hashing of passwords, which is expensive on purpose and so rationed.
 
 use std::sync::LazyLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
@@ -11,6 +11,7 @@ use argon2::password_hash::{
     PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
 };
 use serde::{Deserialize, Serialize};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use utoipa::ToSchema;
 
 use super::users::{self, MAX_PASSWORD};
@@ -77,38 +78,45 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("not a real password").unwrap_or_default());
 
-/// Password checks running now. Each takes about 19 MiB and a core for a moment, so
-/// only a few run at once; the rest are told to come back (429), rather than let a
-/// burst of logins exhaust memory and starve the database work. One client holds at
-/// most `MAX_HASHING_PER_CLIENT` of them, so that its flood cannot take them all.
-static HASHING: AtomicUsize = AtomicUsize::new(0);
+/// Password checks. Each takes about 19 MiB and a core for a moment, so only
+/// `MAX_HASHING` run at once and the others wait their turn, in the order they
+/// came (the semaphore is fair), for at most `MAX_WAIT`. A client has at most
+/// `MAX_HASHING_PER_CLIENT` logins running or waiting: a login beyond its share is
+/// told to come back (429), and only its own; so a flood, from one address or
+/// many, delays another client's login but does not refuse it.
+static HASHING: Semaphore = Semaphore::const_new(MAX_HASHING);
 const MAX_HASHING: usize = 8;
 const MAX_HASHING_PER_CLIENT: usize = 2;
+const MAX_WAIT: Duration = Duration::from_secs(10);
 
 struct HashingSlot {
     _client: Permit,
+    _slot: SemaphorePermit<'static>,
 }
 
 impl HashingSlot {
-    fn take(limits: &Limits, client: &str) -> AppResult<Self> {
-        let busy = || {
-            AppError::TooManyRequests("too many logins at once; try again in a moment".to_owned())
-        };
+    async fn take(limits: &Limits, client: &str) -> AppResult<Self> {
         let permit = limits
             .hashing
             .try_take(client, MAX_HASHING_PER_CLIENT)
-            .ok_or_else(busy)?;
-        if HASHING.fetch_add(1, Ordering::AcqRel) >= MAX_HASHING {
-            HASHING.fetch_sub(1, Ordering::AcqRel);
-            return Err(busy());
-        }
-        Ok(Self { _client: permit })
-    }
-}
-
-impl Drop for HashingSlot {
-    fn drop(&mut self) {
-        HASHING.fetch_sub(1, Ordering::AcqRel);
+            .ok_or_else(|| {
+                AppError::TooManyRequests(format!(
+                    "this address has {MAX_HASHING_PER_CLIENT} logins in progress already; \
+                     wait for their answers"
+                ))
+            })?;
+        let slot = actix_web::rt::time::timeout(MAX_WAIT, HASHING.acquire())
+            .await
+            .map_err(|_| {
+                AppError::TooManyRequests(
+                    "too many logins are waiting; try again in a moment".to_owned(),
+                )
+            })?
+            .map_err(AppError::internal)?;
+        Ok(Self {
+            _client: permit,
+            _slot: slot,
+        })
     }
 }
 
@@ -138,7 +146,7 @@ pub async fn issue_token(
     let body: TokenRequest = http::from_object(http::json_object(&req, payload).await?)?;
     let (username, password) = credentials(body)?;
     // A login told to come back because the checks are busy is not an attempt.
-    let slot = HashingSlot::take(&limits, &client)?;
+    let slot = HashingSlot::take(&limits, &client).await?;
     // Whatever the password: a username that failed too often waits out its window.
     // Every attempt counts as a failure from the start, and a success clears the
     // count: attempts sent together cannot all slip in before the first fails.
@@ -190,7 +198,7 @@ fn token_response(keys: &JwtKeys, user: &users::User) -> AppResult<HttpResponse>
     let role = Role::parse(&user.role).ok_or_else(|| {
         AppError::internal(format!("user {} has role {}", user.username, user.role))
     })?;
-    let token = keys.issue(&user.username, role)?;
+    let token = keys.issue(&user.username, &user.token_stamp.to_string(), role)?;
     let mut response = HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(TokenResponse {

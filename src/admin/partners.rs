@@ -14,7 +14,7 @@ use crate::engine::{
 };
 use crate::platform::auth::Permission;
 use crate::platform::db::schema::{impact_metrics, partners};
-use crate::platform::error::{AppError, AppResult};
+use crate::platform::error::{AppResult, FieldError, codes};
 use crate::platform::query::{Dir, Field, Kind, ListSpec};
 use crate::platform::validate::{Area, Check, CountryCode, Email, Name, Parse, Slug};
 
@@ -185,10 +185,12 @@ impl Resource for Partners {
                 .enumerate()
                 .find(|(_, key)| !known.contains(key))
             {
-                return Err(AppError::conflict_at(
+                return Err(FieldError::coded(
+                    codes::UNKNOWN_METRIC,
                     format!("/metrics/{i}"),
                     format!("there is no impact metric with key {unknown}"),
-                ));
+                )
+                .into());
             }
         }
         Ok(store_row!(conn, table: partners, row: Partner, save)?)

@@ -15,7 +15,7 @@ use crate::engine::{
 };
 use crate::platform::auth::{Permission, Scope, secrets};
 use crate::platform::db::schema::{api_tokens, partners};
-use crate::platform::error::{AppError, AppResult};
+use crate::platform::error::{AppResult, FieldError, codes};
 use crate::platform::query::{Dir, Field, Kind, ListSpec};
 use crate::platform::validate::{Check, Id, Name, Slug, parse_timestamp};
 
@@ -203,10 +203,12 @@ impl Resource for Tokens {
                 .count()
                 .get_result(conn)?;
             if exists == 0 {
-                return Err(AppError::conflict_at(
+                return Err(FieldError::coded(
+                    codes::UNKNOWN_REFERENCE,
                     "/partner",
                     format!("there is no partner {partner}"),
-                ));
+                )
+                .into());
             }
         }
         Ok(diesel::insert_into(api_tokens::table)

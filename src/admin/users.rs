@@ -14,7 +14,7 @@ use crate::engine::{
     Descriptor, Events, Operations, Resource, Save, Tag, Target, WriteContext, delete_row,
     stored_row, table_resource,
 };
-use crate::platform::auth::{Permission, Role};
+use crate::platform::auth::{Caller, Identity, JwtKeys, Permission, Role};
 use crate::platform::db::schema::users;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::query::{Dir, Field, Kind, ListSpec};
@@ -39,6 +39,9 @@ stored_row! {
         /// `admin` (everything, including users) or `editor` (all content).
         #[schema(value_type = Role)]
         pub role: String,
+        /// What the user's access tokens carry; a new password or role renews it.
+        #[serde(skip)]
+        pub token_stamp: Uuid,
     }
     key: username
 }
@@ -181,6 +184,12 @@ impl Resource for Users {
             rename: false,
             ..Operations::ALL
         },
+        refreshed: Some((
+            "access_token",
+            "When you change your own password: a fresh access token, since the one you \
+             sent the change with no longer works (a new password ends every token issued \
+             before it). Shown this once.",
+        )),
         ..Descriptor::DEFAULT
     };
 
@@ -242,6 +251,22 @@ impl Resource for Users {
             ))
             .returning(User::as_returning())
             .get_result(conn)?)
+    }
+
+    /// A person who changed their own password gets a token for the new one.
+    fn refreshed(
+        caller: &Caller,
+        before: &User,
+        after: &User,
+        keys: &JwtKeys,
+    ) -> AppResult<Option<String>> {
+        let own = matches!(&caller.identity, Identity::Person { username, .. } if *username == after.username);
+        if !own || before.password_hash == after.password_hash {
+            return Ok(None);
+        }
+        let role = Role::parse(&after.role).unwrap_or(Role::Editor);
+        keys.issue(&after.username, &after.token_stamp.to_string(), role)
+            .map(Some)
     }
 
     /// The user's tokens stop working on their next request.

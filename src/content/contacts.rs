@@ -14,7 +14,7 @@ use crate::engine::{
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::db::schema::contacts;
-use crate::platform::error::{AppError, AppResult};
+use crate::platform::error::{AppError, AppResult, FieldError};
 use crate::platform::http;
 use crate::platform::openapi::problems::{BadParameter, BadToken, NotFound, Unavailable};
 use crate::platform::openapi::{Answer, Doc, Security};
@@ -209,10 +209,11 @@ impl Resource for Contacts {
     fn save(conn: &mut PgConnection, mut save: Save<'_, Self>) -> AppResult<Contact> {
         let primary = save.input.primary;
         if save.existing.is_some_and(|contact| contact.primary) && !primary {
-            return Err(AppError::conflict_at(
+            return Err(FieldError::new(
                 "/primary",
                 "the primary contact stays primary until another contact is made primary",
-            ));
+            )
+            .into());
         }
         let own_id = save.existing.map(|contact| contact.id).unwrap_or_default();
         let others = contacts::table

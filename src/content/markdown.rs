@@ -2,10 +2,14 @@
 //! script, event handler or `javascript:` URL survives whatever an editor pastes.
 //! The plain text is kept too, for full-text search and its snippets.
 //!
-//! What a body may cost is bounded before anything is rendered: lists and quotes
-//! nested more than `MAX_NESTING` deep (a few kilobytes of `- - - …` took the
-//! parser half a minute) are refused, and so is HTML larger than `MAX_HTML_BYTES`
-//! (a small table with many columns multiplies into megabytes).
+//! What a body may cost is bounded before anything is rendered, cheapest check
+//! first: a body longer than `MAX_CHARS` is refused before it is parsed; lists and
+//! quotes nested more than `MAX_NESTING` deep (a few kilobytes of `- - - …` took
+//! the parser half a minute) are refused, and so are HTML elements nested more
+//! than `MAX_HTML_NESTING` deep (the sanitiser's HTML parser looks up the open
+//! elements at every tag, so `<div>` 40,000 times took seconds); and so is HTML
+//! larger than `MAX_HTML_BYTES` (a small table with many columns multiplies into
+//! megabytes). Within these bounds rendering takes time in proportion to the body.
 //!
 //! Rendering happens before a write takes its database connection: the handler
 //! renders the body on a blocking thread first (`prerender`), and the renders are
@@ -20,6 +24,11 @@ fn options() -> Options {
 
 /// How deep lists and block quotes may nest; real pages use three or four levels.
 pub const MAX_NESTING: usize = 16;
+/// How deep raw HTML elements may nest (those whose end tag may be left out,
+/// `<li>` or `<p>`, and void ones, `<br>`, do not count).
+pub const MAX_HTML_NESTING: usize = 32;
+/// The longest body, in characters.
+pub const MAX_CHARS: usize = 200_000;
 /// The largest HTML a body may render to.
 pub const MAX_HTML_BYTES: usize = 512 * 1024;
 
@@ -75,12 +84,35 @@ pub async fn prerender(markdown: String) {
     let _ = actix_web::web::block(move || render(&markdown)).await;
 }
 
-fn render_now(markdown: &str) -> Result<Rendered, String> {
+/// Why a body may not be rendered, checked in time proportional to its length.
+fn beyond_bounds(markdown: &str) -> Option<String> {
+    // Bytes first: no count of characters is needed for a body that fits anyway.
+    if markdown.len() > MAX_CHARS {
+        let length = markdown.chars().count();
+        if length > MAX_CHARS {
+            return Some(format!(
+                "must be at most {MAX_CHARS} characters (it has {length})"
+            ));
+        }
+    }
     let deepest = nesting(markdown);
     if deepest > MAX_NESTING {
-        return Err(format!(
+        return Some(format!(
             "nests lists or quotes {deepest} deep; at most {MAX_NESTING} levels are allowed"
         ));
+    }
+    let deepest = html_nesting(markdown);
+    if deepest > MAX_HTML_NESTING {
+        return Some(format!(
+            "nests HTML elements {deepest} deep; at most {MAX_HTML_NESTING} levels are allowed"
+        ));
+    }
+    None
+}
+
+fn render_now(markdown: &str) -> Result<Rendered, String> {
+    if let Some(refused) = beyond_bounds(markdown) {
+        return Err(refused);
     }
     let too_big = |bytes: usize| {
         format!(
@@ -141,6 +173,45 @@ fn nesting(markdown: &str) -> usize {
             continue;
         }
         deepest = deepest.max(markers + indent / 4);
+    }
+    deepest
+}
+
+/// Elements that do not nest in what the sanitiser builds: void ones, and those
+/// whose end tag may be left out (the next one closes them).
+const FLAT_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr", "li", "p", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option",
+    "optgroup", "rt", "rp", "colgroup", "caption",
+];
+
+/// An upper bound of how deep raw HTML in a text nests elements: one level for
+/// every start tag not yet ended, anywhere in the text (HTML shown in code counts
+/// too, which errs on the safe side).
+fn html_nesting(markdown: &str) -> usize {
+    let mut depth: usize = 0;
+    let mut deepest = 0;
+    let mut rest = markdown;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at + 1..];
+        let (closing, tag) = match rest.strip_prefix('/') {
+            Some(tag) => (true, tag),
+            None => (false, rest),
+        };
+        let length = tag.bytes().take_while(u8::is_ascii_alphanumeric).count();
+        if length == 0 || !tag.as_bytes()[0].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = tag[..length].to_ascii_lowercase();
+        if FLAT_ELEMENTS.contains(&name.as_str()) {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
     }
     deepest
 }
@@ -256,6 +327,22 @@ mod tests {
         assert_eq!(nesting("* * * * * * * * * * * * * * * * * * * *"), 0);
         assert_eq!(nesting(&format!("```\n{}x\n```", " ".repeat(200))), 0);
         assert_eq!(nesting("1. one\n2) two\n-5 is a number"), 1);
+    }
+
+    #[test]
+    fn html_nesting_counts_open_elements_but_not_flat_ones() {
+        assert_eq!(html_nesting("<div><div>x</div></div><div>"), 2);
+        assert_eq!(html_nesting(&"<ul><li>".repeat(100)), 100);
+        assert_eq!(html_nesting(&"<p>a<br>".repeat(100)), 0);
+        assert_eq!(html_nesting("a < b, 1<2, <3, </>"), 0);
+        assert!(render(&"<div>".repeat(39_990)).is_err_and(|e| e.contains("HTML elements")));
+        assert!(render("<div><section><p>fine</p></section></div>").is_ok());
+    }
+
+    #[test]
+    fn a_long_body_is_refused_before_it_is_parsed() {
+        let refused = render(&"<div>".repeat(100_000)).err().unwrap_or_default();
+        assert_eq!(refused, "must be at most 200000 characters (it has 500000)");
     }
 
     #[test]

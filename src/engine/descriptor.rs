@@ -66,6 +66,10 @@ pub struct Descriptor {
     /// The field and description of a secret its creating answer shows once
     /// (`Resource::shown_once`).
     pub shown_once: Option<(&'static str, &'static str)>,
+    /// A field an update's answer may add, once, and its description: a person's
+    /// fresh access token after they change their own password
+    /// (`Resource::refreshed`).
+    pub refreshed: Option<(&'static str, &'static str)>,
     /// What DELETE does, if not a plain deletion (a token is revoked), for the
     /// document.
     pub delete_does: Option<&'static str>,
@@ -74,11 +78,13 @@ pub struct Descriptor {
 /// The item a nested collection lives under (an observation's metric).
 #[derive(Debug)]
 pub struct Parent {
-    /// The path parameter, for the document.
-    pub description: &'static str,
-    pub example: &'static str,
+    /// The path parameter's description and example, for the document.
+    pub param: (&'static str, &'static str),
     /// The column that names the parent.
     pub column: &'static str,
+    /// The code of a batch item's error when the parent it names does not exist
+    /// (or the caller may not see it): `unknown_metric`.
+    pub unknown: &'static str,
 }
 
 /// An OpenAPI tag.
@@ -209,6 +215,7 @@ impl Descriptor {
         events: Events::Content,
         operations: Operations::ALL,
         shown_once: None,
+        refreshed: None,
         delete_does: None,
     };
 

@@ -62,9 +62,7 @@ fn operation<R: Resource>(verb: &str, name: &str, summary: String) -> Doc {
         summary,
     );
     match &R::DESCRIPTOR.parent {
-        Some(parent) => {
-            doc.typed_path_param(parent.description, Some(parent.example), Slug::schema())
-        }
+        Some(parent) => doc.typed_path_param(parent.param.0, Some(parent.param.1), Slug::schema()),
         None => doc,
     }
 }
@@ -291,14 +289,28 @@ pub fn update<R: Resource>() -> Doc {
         .security(Security::Needs(R::DESCRIPTOR.write))
         .params(schemas::precondition_headers());
     let (doc, body) = body_schema::<R>(doc, BodyUse::Patch);
-    doc.body(body, MERGE_PATCH)
-        .item_schema::<R::Item>()
-        .answer(item_answer::<R>(200, "Updated").header(
-            "Content-Location",
-            "Where the item lives now, if the patch changed its key",
-        ))
-        .problems::<BodyWrite>()
-        .problems::<(NotFound, PreconditionFailed)>()
+    let doc = doc.body(body, MERGE_PATCH).item_schema::<R::Item>();
+    let (doc, updated) = match R::DESCRIPTOR.refreshed {
+        None => (doc, item_answer::<R>(200, "Updated")),
+        Some((field, description)) => {
+            let name = format!("Updated{}", base::<R>());
+            let schema = serde_json::json!({"allOf": [
+                {"$ref": format!("#/components/schemas/{}", R::Item::name())},
+                {"type": "object",
+                 "properties": {field: {"type": "string", "description": description}}}
+            ]});
+            (
+                doc.schema_named(name.clone(), schemas::from_json(schema)),
+                Answer::json(200, "Updated", &name).header("ETag", "The item's new tag"),
+            )
+        }
+    };
+    doc.answer(updated.header(
+        "Content-Location",
+        "Where the item lives now, if the patch changed its key",
+    ))
+    .problems::<BodyWrite>()
+    .problems::<(NotFound, PreconditionFailed)>()
 }
 
 pub fn delete<R: Resource>() -> Doc {

@@ -24,6 +24,7 @@ pub mod read;
 pub mod registry;
 pub mod resource;
 pub mod routes;
+pub mod stream;
 pub mod transaction;
 pub mod write;
 

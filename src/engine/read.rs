@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 
 use super::paths::{not_found, path_params};
-use super::{Resource, Stored, present};
+use super::{Resource, Stored, present, stream};
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::error::AppResult;
@@ -45,6 +45,20 @@ pub async fn list<R: Resource>(
     let access = read_access::<R>(&caller)?;
     let spec = R::DESCRIPTOR.spec;
     let query = ListQuery::parse(spec, req.query_string())?;
+    if let Some(columns) = R::DESCRIPTOR.csv
+        && csv::wants_csv(&req)
+    {
+        let list = stream::CsvList {
+            columns: stream::columns_of(columns, &query),
+            query,
+            load: move |conn: &mut diesel::PgConnection, query: &ListQuery| {
+                let scope = R::resolve_scope(conn, &scope, access, false)?;
+                let (rows, total) = R::list(conn, &scope, query, access)?;
+                Ok((present::<R>(conn, rows, &query.view, access)?, total))
+            },
+        };
+        return stream::answer(&db, &req, &caller, list).await;
+    }
     let work_query = query.clone();
     let (items, total) = db
         .run(move |conn| {
@@ -61,46 +75,7 @@ pub async fn list<R: Resource>(
             ))
         })
         .await?;
-    Ok(answer_list(
-        &req,
-        &caller,
-        &query,
-        R::DESCRIPTOR.csv,
-        items,
-        total,
-    ))
-}
-
-/// A page of a list as its answer: JSON in the list envelope, or CSV (one row per
-/// item, the columns `fields` asks for) when the caller asks for it by `Accept` and
-/// the resource has a CSV form; with the `Link` header either way.
-pub fn answer_list(
-    req: &HttpRequest,
-    caller: &Caller,
-    query: &ListQuery,
-    csv_columns: Option<&[&str]>,
-    items: Vec<Value>,
-    total: i64,
-) -> HttpResponse {
-    let meta = query.meta(total);
-    let link = http::page_links(req, &meta);
-    if let Some(columns) = csv_columns
-        && csv::wants_csv(req)
-    {
-        let columns: Vec<&str> = match &query.view.fields {
-            Some(fields) => columns
-                .iter()
-                .copied()
-                .filter(|c| fields.contains(c))
-                .collect(),
-            None => columns.to_vec(),
-        };
-        return match csv::write(&columns, &items) {
-            Ok(bytes) => http::read_bytes(req, caller, bytes, csv::TEXT_CSV, &[link]),
-            Err(error) => actix_web::ResponseError::error_response(&error),
-        };
-    }
-    http::read_page(req, caller, items, meta)
+    Ok(http::read_page(&req, &caller, items, query.meta(total)))
 }
 
 pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {

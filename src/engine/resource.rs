@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use super::descriptor::Descriptor;
 use super::transaction::WriteContext;
-use crate::platform::auth::Caller;
+use crate::platform::auth::{Caller, JwtKeys};
 use crate::platform::db::errors::on_delete;
-use crate::platform::error::AppResult;
+use crate::platform::error::{AppResult, FieldError};
 use crate::platform::query::{ListQuery, View};
 use crate::platform::visibility::{Access, Status};
 
@@ -235,6 +235,19 @@ pub trait Resource: Sized + Sync + 'static {
         None
     }
 
+    /// What an update's answer adds under `Descriptor::refreshed`, if anything:
+    /// made after the write, for its caller, from the item before and after (a
+    /// person who changed their own password gets a fresh token, `keys` signing).
+    fn refreshed(
+        caller: &Caller,
+        before: &Self::Row,
+        after: &Self::Row,
+        keys: &JwtKeys,
+    ) -> AppResult<Option<String>> {
+        let _ = (caller, before, after, keys);
+        Ok(None)
+    }
+
     /// Whether a write with this body (a merge patch for PATCH) to the item `key`
     /// (none for a new one) cannot break what the write lock protects, and so holds
     /// it shared, beside other such writes, instead of alone.
@@ -249,13 +262,15 @@ pub trait Resource: Sized + Sync + 'static {
     /// Rules about who may write what, beyond `Descriptor::write` (which the
     /// handlers have checked): a partner's token writes only its own observations.
     /// `existing` is the item before the write, `input` what it becomes (`None` for
-    /// a delete).
+    /// a delete). A refusal is a mistake in what the body asks (a 422 with its
+    /// code), as a batch reports it beside the others; a caller without the right
+    /// at all was refused before (403).
     fn authorise(
         caller: &Caller,
         scope: &Self::Scope,
         existing: Option<&Self::Row>,
         input: Option<&Self::Input>,
-    ) -> AppResult<()> {
+    ) -> Result<(), FieldError> {
         let _ = (caller, scope, existing, input);
         Ok(())
     }

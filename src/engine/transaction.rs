@@ -32,6 +32,9 @@ pub struct Author {
     pub request_id: Option<String>,
     /// The client's address (behind a trusted proxy, the one it forwarded).
     pub address: Option<String>,
+    /// Whether the writer sees drafts: for one who does not, a draft it would
+    /// write under (a draft metric) does not exist.
+    pub sees_drafts: bool,
 }
 
 impl Author {
@@ -48,6 +51,7 @@ impl Author {
             partner: caller.partner.as_ref().map(|partner| partner.slug.clone()),
             request_id,
             address: address.map(|ip| ip.to_string()),
+            sees_drafts: caller.sees_everything(),
         }
     }
 
@@ -55,6 +59,7 @@ impl Author {
     pub fn system(what: &str) -> Self {
         Self {
             actor: format!("system:{what}"),
+            sees_drafts: true,
             ..Self::default()
         }
     }
@@ -134,7 +139,12 @@ pub fn begin_write<R: Resource>(
     };
     let lock = R::DESCRIPTOR.write_lock.map(|lock| (function, lock));
     begin(conn, author, lock)?;
-    R::resolve_scope(conn, scope, Access::Everything, true)
+    let access = if author.sees_drafts {
+        Access::Everything
+    } else {
+        Access::Public
+    };
+    R::resolve_scope(conn, scope, access, true)
 }
 
 /// An item that a restore brings back after it was deleted: its own id, its next

@@ -15,7 +15,7 @@ use super::transaction::{
     parse_body, writable,
 };
 use super::{Resource, Save, Stored, Target};
-use crate::platform::auth::Caller;
+use crate::platform::auth::{Caller, JwtKeys};
 use crate::platform::db::Db;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http::{self, Preconditions};
@@ -254,7 +254,8 @@ pub async fn update<R: Resource>(
     let mut values = R::DESCRIPTOR.values_named(&patch);
     values.push((R::DESCRIPTOR.key.to_owned(), key.clone()));
     let author = Author::of(&caller, &req);
-    let (item, new_key, etag) = db
+    let keys = req.app_data::<web::Data<JwtKeys>>().cloned();
+    let (mut item, new_key, etag, fresh) = db
         .transaction(move |conn| {
             let scope = begin_write::<R>(conn, &author, &scope, mode)?;
             let existing =
@@ -269,17 +270,30 @@ pub async fn update<R: Resource>(
                 context: &WriteContext::of(&caller),
             };
             let row = R::save(conn, save)?;
+            let fresh = match (&keys, R::DESCRIPTOR.refreshed) {
+                (Some(keys), Some(_)) => R::refreshed(&caller, &existing, &row, keys)?,
+                _ => None,
+            };
             let (new_key, etag) = (row.key(), row.etag().to_owned());
             let moved = new_key != key;
             Ok((
                 represent_one::<R>(conn, row)?,
                 moved.then_some(new_key),
                 etag,
+                fresh,
             ))
         })
         .await
         .map_err(|error| R::DESCRIPTOR.explain(error, &values))?;
+    let refreshed = fresh.zip(R::DESCRIPTOR.refreshed);
+    if let (Some((fresh, (field, _))), Value::Object(fields)) = (&refreshed, &mut item) {
+        fields.insert((*field).to_owned(), Value::String(fresh.clone()));
+    }
     let mut response = answer(StatusCode::OK, &item, &etag, None);
+    if refreshed.is_some() {
+        // Shown once: never kept.
+        response.extensions_mut().insert(idempotency::ShownOnce);
+    }
     let moved_to = new_key.map(|key| item_url(&req, &key, true));
     if let Some(location) = moved_to.and_then(|l| header::HeaderValue::from_str(&l).ok()) {
         // The key changed: say where the item lives now.
@@ -291,46 +305,18 @@ pub async fn update<R: Resource>(
 }
 
 /// A merge patch (RFC 7396) applied to the body the item would be read back as,
-/// and validated as a whole.
+/// and validated as a whole: a rule it breaks, by itself or together with what is
+/// stored, is a 422 naming the fields.
 fn merged<R: Resource>(patch: Map<String, Value>, existing: &R::Row) -> AppResult<R::Input> {
-    // The patch is read as a body first: an unknown field is a 400 even when it is
+    // The patch is read as a body first: an unknown field is named even when it is
     // null, which the merge would drop without a trace.
     http::from_object::<R::Body>(patch.clone())?;
     let mut merged = Value::Object(writable(&body_fields::<R>(), super::to_json(existing)));
-    json_patch::merge(&mut merged, &Value::Object(patch.clone()));
+    json_patch::merge(&mut merged, &Value::Object(patch));
     let Value::Object(merged) = merged else {
         return Err(AppError::internal("merge gave a non-object"));
     };
     R::validate(parse_body::<R>(merged)?, Target::of(existing))
-        .map_err(|error| blame::<R>(error, patch, existing))
-}
-
-/// Tells apart why a patched item is invalid. A rule the patch breaks by itself
-/// (a title too long, a range whose two ends it sends upside down) is the request's
-/// fault: 422. A rule that only the patch together with the stored item breaks (an
-/// upper end below the stored lower end) is a conflict with the current state: 409,
-/// naming the same fields, as no schema of the patch can foresee it.
-fn blame<R: Resource>(error: AppError, patch: Map<String, Value>, existing: &R::Row) -> AppError {
-    let AppError::Validation(errors) = error else {
-        return error;
-    };
-    let alone = parse_body::<R>(patch)
-        .and_then(|body| R::validate(body, Target::of(existing)))
-        .err();
-    let broken_alone = match &alone {
-        Some(AppError::Validation(alone)) => alone.iter().any(|e| errors.contains(e)),
-        _ => false,
-    };
-    if broken_alone {
-        AppError::Validation(errors)
-    } else {
-        AppError::Conflict {
-            detail: "the patch is valid by itself, but not together with the item as it is \
-                     stored; read it again and send the fields together"
-                .to_owned(),
-            errors,
-        }
-    }
 }
 
 pub async fn delete<R: Resource>(

@@ -22,7 +22,7 @@ macro_rules! text_enum {
             pub fn parse(raw: &str) -> Result<Self, String> {
                 match raw {
                     $($text => Ok(Self::$variant),)+
-                    _ => Err(format!("must be one of {}", Self::ALL.join(", "))),
+                    _ => Err($crate::platform::text_enum::not_one_of(raw, Self::ALL)),
                 }
             }
         }
@@ -55,3 +55,62 @@ macro_rules! text_enum {
     };
 }
 pub(crate) use text_enum;
+
+/// Why `raw` is not one of `allowed`, naming the closest where one is near (the
+/// same but for case, the start of one, or two letters away): "not one of
+/// published, draft, archived; did you mean published?".
+pub fn not_one_of(raw: &str, allowed: &[&str]) -> String {
+    let closest = allowed
+        .iter()
+        .map(|value| {
+            let lower = raw.to_lowercase();
+            let distance = if value.eq_ignore_ascii_case(raw) {
+                0
+            } else if lower.len() >= 3 && value.starts_with(&lower) {
+                1
+            } else {
+                strsim::levenshtein(&lower, value)
+            };
+            (distance, *value)
+        })
+        .min()
+        .filter(|(distance, value)| *distance <= 2.min(value.len() / 2));
+    let list = if allowed.len() > 12 {
+        format!("{}, … ({} in all)", allowed[..12].join(", "), allowed.len())
+    } else {
+        allowed.join(", ")
+    };
+    match closest {
+        Some((_, value)) => format!("not one of {list}; did you mean {value}?"),
+        None => format!("not one of {list}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_one_of;
+
+    #[test]
+    fn the_closest_value_is_suggested_where_one_is_near() {
+        let statuses = ["published", "draft", "archived"];
+        assert_eq!(
+            not_one_of("Published", &statuses),
+            "not one of published, draft, archived; did you mean published?"
+        );
+        assert_eq!(
+            not_one_of("drat", &statuses),
+            "not one of published, draft, archived; did you mean draft?"
+        );
+        assert_eq!(
+            not_one_of("pending", &statuses),
+            "not one of published, draft, archived"
+        );
+        assert_eq!(
+            not_one_of(
+                "approx",
+                &["exact", "at_least", "more_than", "approximately"]
+            ),
+            "not one of exact, at_least, more_than, approximately; did you mean approximately?"
+        );
+    }
+}

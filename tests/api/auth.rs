@@ -117,8 +117,10 @@ fn forge(claims: &Claims, secret: &[u8], algorithm: Algorithm) -> String {
 async fn a_token_that_is_forged_expired_early_or_for_someone_else_is_a_401() {
     let app = TestApp::spawn().await;
     let now = chrono::Utc::now().timestamp();
+    app.user("mallory", Role::Admin);
     let valid = Claims {
         sub: "mallory".into(),
+        stamp: crate::helpers::stamp_of(&mut app.database.connect(), "mallory"),
         role: Role::Admin,
         iss: ISSUER.into(),
         aud: AUDIENCE.into(),
@@ -127,7 +129,6 @@ async fn a_token_that_is_forged_expired_early_or_for_someone_else_is_a_401() {
         exp: now + 600,
         jti: "x".into(),
     };
-    app.user("mallory", Role::Admin);
     let good = forge(&valid, JWT_SECRET.as_bytes(), Algorithm::HS256);
     app.post(&good, "/api/v1/pages", page("ok", "Ok"))
         .await
@@ -191,6 +192,15 @@ async fn a_token_that_is_forged_expired_early_or_for_someone_else_is_a_401() {
             b64(&serde_json::to_string(&valid).unwrap())
         ),
         "not-a-token".to_owned(),
+        // The right key, a stamp the user does not have.
+        forge(
+            &Claims {
+                stamp: "5eed0000-0000-4000-8000-000000000000".into(),
+                ..clone(&valid)
+            },
+            JWT_SECRET.as_bytes(),
+            Algorithm::HS256,
+        ),
     ];
     for token in tokens {
         let response = app
@@ -261,7 +271,7 @@ async fn only_admins_manage_users_and_editors_get_a_403() {
     assert!(created.json().get("password_hash").is_none());
     app.post(&app.admin(), "/api/v1/users", new_user)
         .await
-        .problem(409, "conflict");
+        .problem(422, "validation_failed");
     let short = json!({"username": "x", "password": "short", "role": "king"});
     let response = app.post(&app.admin(), "/api/v1/users", short).await;
     response.problem(422, "validation_failed");
@@ -323,4 +333,102 @@ async fn the_last_admin_cannot_be_deleted_or_demoted() {
         app.count("SELECT count(*) AS n FROM users WHERE role = 'admin'"),
         1
     );
+}
+
+async fn log_in(app: &TestApp, username: &str, password: &str) -> String {
+    app.request(actix_web::http::Method::POST, "/api/v1/auth/token")
+        .json(json!({"username": username, "password": password}))
+        .send()
+        .await
+        .ok(200)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A new password or role ends every token issued before it; so does deleting
+/// the user, even when a user of the same name is created again.
+#[actix_web::test]
+async fn a_new_password_a_new_role_or_a_deletion_ends_the_users_tokens() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let password = "correct horse battery staple";
+    create_user(&app, "writer", password, Role::Admin);
+    let works = |token: String| {
+        let app = &app;
+        async move { app.get_as(&token, "/api/v1/users").await.status() }
+    };
+
+    let token = log_in(&app, "writer", password).await;
+    assert_eq!(works(token.clone()).await, 200);
+    app.patch(
+        &admin,
+        "/api/v1/users/writer",
+        json!({"password": "another long passphrase"}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(works(token).await, 401, "after a new password");
+
+    let token = log_in(&app, "writer", "another long passphrase").await;
+    app.patch(&admin, "/api/v1/users/writer", json!({"role": "editor"}))
+        .await
+        .ok(200);
+    app.get_as(&token, "/api/v1/pages")
+        .await
+        .problem(401, "unauthorized");
+    app.patch(&admin, "/api/v1/users/writer", json!({"role": "admin"}))
+        .await
+        .ok(200);
+    assert_eq!(works(token).await, 401, "nor after the role is given back");
+
+    let token = log_in(&app, "writer", "another long passphrase").await;
+    assert_eq!(
+        app.delete(&admin, "/api/v1/users/writer").await.status(),
+        204
+    );
+    create_user(&app, "writer", "another long passphrase", Role::Admin);
+    assert_eq!(
+        works(token).await,
+        401,
+        "a user created again is someone else"
+    );
+}
+
+/// A person who changes their own password gets a fresh token with the answer;
+/// the one they sent it with ends.
+#[actix_web::test]
+async fn changing_ones_own_password_answers_a_fresh_token() {
+    let app = TestApp::spawn().await;
+    let password = "correct horse battery staple";
+    create_user(&app, "owner", password, Role::Admin);
+    let token = log_in(&app, "owner", password).await;
+    let changed = app
+        .patch(
+            &token,
+            "/api/v1/users/owner",
+            json!({"password": "a new long passphrase"}),
+        )
+        .await
+        .ok(200);
+    let fresh = changed["access_token"]
+        .as_str()
+        .expect("a fresh token")
+        .to_owned();
+    assert_eq!(changed["username"], "owner");
+    app.get_as(&fresh, "/api/v1/users").await.ok(200);
+    app.get_as(&token, "/api/v1/users")
+        .await
+        .problem(401, "unauthorized");
+    // Someone else's password change answers no token.
+    create_user(&app, "other", password, Role::Editor);
+    let answer = app
+        .patch(
+            &fresh,
+            "/api/v1/users/other",
+            json!({"password": "a new long passphrase"}),
+        )
+        .await
+        .ok(200);
+    assert!(answer.get("access_token").is_none(), "{answer}");
 }

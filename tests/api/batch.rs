@@ -130,8 +130,8 @@ async fn one_bad_item_writes_nothing_and_every_bad_item_is_named() {
     );
     assert_eq!(observations(&app), before);
 
-    // Rules that depend on what is stored are 409s: a metric that does not exist,
-    // a percentage over 100.
+    // Rules that depend on what is stored are named in the same 422: a metric that
+    // does not exist, a percentage over 100.
     let conflict = app
         .post(
             &app.editor(),
@@ -143,17 +143,8 @@ async fn one_bad_item_writes_nothing_and_every_bad_item_is_named() {
             ]}),
         )
         .await;
-    conflict.problem(409, "conflict");
-    assert_eq!(conflict.pointers(), ["/items/1/metric"]);
-    let over = app
-        .post(
-            &app.editor(),
-            BATCH,
-            json!({"items": [item("RS", 2024, 11.0), item("ME", 2024, 120.0)]}),
-        )
-        .await;
-    over.problem(409, "conflict");
-    assert_eq!(over.pointers(), ["/items/1/value"]);
+    conflict.problem(422, "validation_failed");
+    assert_eq!(conflict.pointers(), ["/items/1/metric", "/items/2/value"]);
     assert_eq!(observations(&app), before);
 
     let too_many: Vec<Value> = (0..1001).map(|i| item("RS", 1000 + i, 1.0)).collect();
@@ -191,7 +182,7 @@ async fn a_dry_run_reports_and_writes_nothing() {
 }
 
 #[actix_web::test]
-async fn a_partners_batch_outside_its_areas_is_a_403_and_writes_nothing() {
+async fn a_partners_batch_outside_its_areas_is_a_422_and_writes_nothing() {
     let app = TestApp::seeded().await;
     let token = serbian_partner(&app).await;
     let before = observations(&app);
@@ -202,11 +193,9 @@ async fn a_partners_batch_outside_its_areas_is_a_403_and_writes_nothing() {
             json!({"items": [item("RS", 2024, 11.0), item("ME", 2024, 9.0)]}),
         )
         .await;
-    let problem = refused.problem(403, "forbidden");
-    assert!(
-        problem["detail"].as_str().unwrap().contains("/items/1"),
-        "{problem}"
-    );
+    refused.problem(422, "validation_failed");
+    assert_eq!(refused.pointers(), ["/items/1/area"]);
+    assert_eq!(refused.json()["errors"][0]["code"], "not_your_area");
     assert_eq!(observations(&app), before);
     let report = app
         .post(&token, BATCH, json!({"items": [item("RS", 2024, 11.0)]}))

@@ -82,7 +82,7 @@ impl Served {
     }
 
     /// SIGTERM, as a service manager would send it; waits for a clean exit.
-    fn terminate(self) -> String {
+    pub(crate) fn terminate(self) -> String {
         Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -409,8 +409,9 @@ async fn with_database_url_it_migrates_on_start_and_loads_nothing_until_seed() {
     served.terminate();
 }
 
-/// The service's role reads and writes rows, and cannot change the schema or the
-/// record of migrations.
+/// The service's role reads and writes rows, and cannot change the schema, the
+/// record of migrations or history: the change log (which keeps every version of
+/// content, the revisions) and the audit log are written by the database alone.
 #[track_caller]
 fn assert_schema_is_out_of_reach(service: &mut diesel::PgConnection) {
     // It reads and writes rows (the statements fail otherwise)...
@@ -427,6 +428,18 @@ fn assert_schema_is_out_of_reach(service: &mut diesel::PgConnection) {
         "CREATE TABLE planted (x int)",
         "DELETE FROM __diesel_schema_migrations",
         "TRUNCATE changes",
+        "UPDATE changes SET action = 'deleted'",
+        "DELETE FROM changes",
+        "INSERT INTO changes (type, key, action, version, item) \
+         VALUES ('page', 'forged', 'created', 1, '{}')",
+        "UPDATE audit SET actor = 'someone else'",
+        "DELETE FROM audit",
+        "INSERT INTO audit (actor, type, key, action, patch) \
+         VALUES ('forged', 'page', 'x', 'created', '[]')",
+        // The revisions are the change log's entries now: no table of their own.
+        "UPDATE revisions SET version = 1",
+        "DELETE FROM revisions",
+        "INSERT INTO revisions DEFAULT VALUES",
     ] {
         let refused = diesel::sql_query(forbidden).execute(service);
         assert!(refused.is_err(), "the service's role may: {forbidden}");
@@ -458,12 +471,17 @@ async fn with_a_migration_url_the_service_runs_as_a_role_that_only_reads_and_wri
     let mut served = Served::start(serve, temp.0.join("serve.log"));
     served.wait_ready(&client).await;
     diesel::sql_query(
-        "INSERT INTO users (username, password_hash, role) VALUES ('admin', 'no login', 'admin')",
+        "INSERT INTO users (username, password_hash, role, token_stamp) \
+         VALUES ('admin', 'no login', 'admin', '5eed0000-0000-4000-8000-00000000a111')",
     )
     .execute(&mut owner)
     .unwrap();
     let admin = seesac_api::platform::auth::JwtKeys::new(JWT_SECRET.as_bytes())
-        .issue("admin", seesac_api::platform::auth::Role::Admin)
+        .issue(
+            "admin",
+            "5eed0000-0000-4000-8000-00000000a111",
+            seesac_api::platform::auth::Role::Admin,
+        )
         .unwrap();
     let base = served.address.clone();
     let created = client
@@ -554,12 +572,17 @@ async fn a_write_in_flight_when_sigterm_comes_is_finished_and_kept() {
     let mut conn = database.connect();
     seesac_api::app::seed::load(&mut conn).unwrap();
     diesel::sql_query(
-        "INSERT INTO users (username, password_hash, role) VALUES ('admin', 'no login', 'admin')",
+        "INSERT INTO users (username, password_hash, role, token_stamp) \
+         VALUES ('admin', 'no login', 'admin', '5eed0000-0000-4000-8000-00000000a111')",
     )
     .execute(&mut conn)
     .unwrap();
     let admin = seesac_api::platform::auth::JwtKeys::new(JWT_SECRET.as_bytes())
-        .issue("admin", seesac_api::platform::auth::Role::Admin)
+        .issue(
+            "admin",
+            "5eed0000-0000-4000-8000-00000000a111",
+            seesac_api::platform::auth::Role::Admin,
+        )
         .unwrap();
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(60))
@@ -797,12 +820,17 @@ fn a_lock_file_planted_as_a_symlink_is_refused_and_its_target_untouched() {
 async fn an_api_tokens_secret_never_appears_in_a_log_line() {
     let database = TestDatabase::new();
     diesel::sql_query(
-        "INSERT INTO users (username, password_hash, role) VALUES ('admin', 'no login', 'admin')",
+        "INSERT INTO users (username, password_hash, role, token_stamp) \
+         VALUES ('admin', 'no login', 'admin', '5eed0000-0000-4000-8000-00000000a111')",
     )
     .execute(&mut database.connect())
     .unwrap();
     let admin = seesac_api::platform::auth::JwtKeys::new(JWT_SECRET.as_bytes())
-        .issue("admin", seesac_api::platform::auth::Role::Admin)
+        .issue(
+            "admin",
+            "5eed0000-0000-4000-8000-00000000a111",
+            seesac_api::platform::auth::Role::Admin,
+        )
         .unwrap();
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))

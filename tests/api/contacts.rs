@@ -72,7 +72,7 @@ async fn the_primary_contact_cannot_be_unset_or_deleted_while_others_exist() {
         )
         .await;
     // The request is fine on its own; it conflicts with which contact is primary.
-    unset.problem(409, "conflict");
+    unset.problem(422, "validation_failed");
     assert_eq!(unset.pointers(), ["/primary"]);
     app.delete(&token, "/api/v1/contacts/seesac-belgrade")
         .await
@@ -126,7 +126,7 @@ async fn a_failed_write_of_a_new_primary_leaves_the_old_one_primary() {
     taken["name"] = json!("Duplicate");
     app.post(&app.editor(), "/api/v1/contacts", taken)
         .await
-        .problem(409, "conflict");
+        .problem(422, "validation_failed");
     assert_eq!(
         app.get("/api/v1/contact").await.ok(200)["slug"],
         "seesac-belgrade"

@@ -30,7 +30,9 @@ async fn get_csv(app: &TestApp, token: Option<&str>, path: &str) -> Vec<Vec<Stri
         response.header("content-type").as_deref(),
         Some("text/csv; charset=utf-8")
     );
-    assert!(response.header("etag").is_some());
+    // Streamed whole: no bytes to tag before they are sent, and no pages.
+    assert!(response.header("etag").is_none());
+    assert!(response.header("link").is_none());
     assert!(
         response
             .header("vary")
@@ -195,5 +197,82 @@ async fn csv_is_only_for_lists_of_observations_and_json_stays_the_default() {
             .header("content-type")
             .unwrap()
             .starts_with("application/json")
+    );
+}
+
+/// Figures of one metric, written by SQL: `count` days of one area from 1900 on.
+fn many_figures(app: &TestApp, metric: &str, count: i64) {
+    use diesel::RunQueryDsl;
+    diesel::sql_query(format!(
+        "INSERT INTO observations (metric, area, period_start, period_end, value, status, \
+             published_at) \
+         SELECT '{metric}', 'RS', d, d, n, 'published', '2024-01-01T00:00:00Z' \
+         FROM generate_series(0, {count} - 1) n, LATERAL (SELECT date '1900-01-01' + n AS d) day"
+    ))
+    .execute(&mut app.database.connect())
+    .unwrap();
+}
+
+/// A list as CSV is every row the filters match, not a page of them; paging it is
+/// a 400, and past 100,000 rows it is a 400 that says to filter.
+#[actix_web::test]
+async fn a_list_as_csv_is_whole_and_bounded() {
+    let app = TestApp::seeded().await;
+    let editor = app.editor();
+    app.post(&editor, "/api/v1/impact-metrics", json!({"key": "weapons-collected",
+        "label": "Weapons collected", "category": "disarmament", "unit": "count", "status": "published"}))
+        .await
+        .ok(201);
+    many_figures(&app, "weapons-collected", 2_500);
+    let path = "/api/v1/impact-metrics/weapons-collected/observations?sort=period_end";
+    let table = get_csv(&app, None, path).await;
+    assert_eq!(table.len(), 1 + 2_500, "the header and every figure");
+    assert_eq!(
+        table[1][table[0].iter().position(|c| c == "value").unwrap()],
+        "0"
+    );
+    assert_eq!(
+        table[2_500][table[0].iter().position(|c| c == "value").unwrap()],
+        "2499"
+    );
+    let everywhere = get_csv(
+        &app,
+        Some(&editor),
+        "/api/v1/observations?metric=weapons-collected",
+    )
+    .await;
+    assert_eq!(everywhere.len(), 1 + 2_500);
+
+    for paged in [format!("{path}&per_page=10"), format!("{path}&page=2")] {
+        let response = app
+            .request(Method::GET, &paged)
+            .header("accept", "text/csv")
+            .send()
+            .await;
+        response.problem(400, "invalid_request");
+        assert!(
+            response.json()["detail"]
+                .as_str()
+                .unwrap()
+                .contains("whole")
+        );
+    }
+
+    many_figures(&app, "salw-destroyed", 100_001);
+    let response = app
+        .request(
+            Method::GET,
+            "/api/v1/impact-metrics/salw-destroyed/observations",
+        )
+        .header("accept", "text/csv")
+        .send()
+        .await;
+    let problem = response.problem(400, "invalid_request");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("at most 100000"),
+        "{problem}"
     );
 }

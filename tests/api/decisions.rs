@@ -77,7 +77,7 @@ async fn supersedes_names_an_earlier_decision_never_itself_and_never_a_loop() {
     let mut first = decision("32002D0842", "2002/842/CFSP");
     first["supersedes"] = json!("32001D0001");
     let missing = app.post(&token, "/api/v1/council-decisions", first).await;
-    missing.problem(409, "conflict");
+    missing.problem(422, "validation_failed");
     assert_eq!(missing.pointers(), ["/supersedes"]);
     assert_eq!(
         app.count("SELECT count(*) AS n FROM council_decisions"),
@@ -100,7 +100,7 @@ async fn supersedes_names_an_earlier_decision_never_itself_and_never_a_loop() {
     let mut itself = decision("32010D0179", "2010/179");
     itself["supersedes"] = json!("32010D0179");
     let own = app.post(&token, "/api/v1/council-decisions", itself).await;
-    own.problem(409, "conflict");
+    own.problem(422, "validation_failed");
     assert_eq!(own.pointers(), ["/supersedes"]);
     let looped = app
         .patch(
@@ -109,7 +109,7 @@ async fn supersedes_names_an_earlier_decision_never_itself_and_never_a_loop() {
             json!({"supersedes": "32003D0807"}),
         )
         .await;
-    looped.problem(409, "conflict");
+    looped.problem(422, "validation_failed");
     assert_eq!(looped.pointers(), ["/supersedes"]);
     assert_eq!(
         app.count("SELECT count(*) AS n FROM council_decisions WHERE supersedes IS NULL"),
@@ -120,7 +120,7 @@ async fn supersedes_names_an_earlier_decision_never_itself_and_never_a_loop() {
     unknown_funder["funder"] = json!("nobody");
     app.post(&token, "/api/v1/council-decisions", unknown_funder)
         .await
-        .problem(409, "conflict");
+        .problem(422, "validation_failed");
     app.delete(&token, "/api/v1/council-decisions/32002D0842")
         .await
         .problem(409, "conflict");

@@ -27,19 +27,19 @@ async fn malformed_json_is_a_400() {
 }
 
 #[actix_web::test]
-async fn a_wrong_type_or_an_unknown_field_is_a_400_that_names_it() {
+async fn a_wrong_type_or_an_unknown_field_is_a_422_that_names_it() {
     let app = TestApp::spawn().await;
     let token = app.editor();
     let mut wrong_type = page("mission", "Mission");
     wrong_type["position"] = json!("first");
     let response = app.post(&token, "/api/v1/pages", wrong_type).await;
-    response.problem(400, "invalid_request");
+    response.problem(422, "validation_failed");
     assert_eq!(response.pointers(), ["/position"]);
 
     let mut unknown = page("mission", "Mission");
     unknown["colour"] = json!("blue");
     let response = app.post(&token, "/api/v1/pages", unknown).await;
-    response.problem(400, "invalid_request");
+    response.problem(422, "validation_failed");
     assert_eq!(response.pointers(), ["/colour"]);
 
     for not_an_object in [
@@ -140,7 +140,7 @@ async fn a_wrong_method_is_a_405_with_allow() {
 }
 
 #[actix_web::test]
-async fn text_with_a_nul_character_is_a_400_not_a_500() {
+async fn text_with_a_nul_character_is_a_422_not_a_500() {
     let app = TestApp::spawn().await;
     let response = app
         .post(
@@ -149,7 +149,7 @@ async fn text_with_a_nul_character_is_a_400_not_a_500() {
             page("nul", "Bad \u{0} title"),
         )
         .await;
-    response.problem(400, "invalid_request");
+    response.problem(422, "validation_failed");
     assert_eq!(response.pointers(), ["/title"]);
     app.get("/api/v1/pages?slug=a%00b")
         .await
@@ -327,7 +327,7 @@ async fn a_whole_number_written_with_a_fraction_of_zero_is_an_integer() {
     let fraction = app
         .patch(&token, "/api/v1/pages/mission", json!({"position": 104.5}))
         .await;
-    fraction.problem(400, "invalid_request");
+    fraction.problem(422, "validation_failed");
     assert_eq!(fraction.pointers(), ["/position"]);
 }
 
@@ -366,7 +366,7 @@ async fn if_none_match_naming_the_current_etag_refuses_a_write() {
 }
 
 #[actix_web::test]
-async fn a_patch_that_only_conflicts_with_the_stored_item_is_a_409() {
+async fn a_patch_that_only_conflicts_with_the_stored_item_is_a_422_naming_the_field() {
     let app = TestApp::seeded().await;
     let token = app.editor();
     let path = "/api/v1/impact-metrics/women-in-armed-forces/observations/5eed0000-0000-4000-8000-000000000703";
@@ -378,7 +378,7 @@ async fn a_patch_that_only_conflicts_with_the_stored_item_is_a_409() {
 
     // Fine on its own; below the stored lower end.
     let below = app.patch(&token, path, json!({"value_max": 5})).await;
-    below.problem(409, "conflict");
+    below.problem(422, "validation_failed");
     assert_eq!(below.pointers(), ["/value_max"]);
 
     // Upside down on its own: the request's fault.
@@ -403,14 +403,14 @@ async fn a_patch_that_only_conflicts_with_the_stored_item_is_a_409() {
 }
 
 #[actix_web::test]
-async fn a_merge_patch_with_an_unknown_field_is_a_400_even_when_it_is_null() {
+async fn a_merge_patch_with_an_unknown_field_is_a_422_even_when_it_is_null() {
     let app = TestApp::seeded().await;
     let token = app.editor();
     let before = app.get("/api/v1/pages/mission").await.ok(200);
     let response = app
         .patch(&token, "/api/v1/pages/mission", json!({"nonsense": null}))
         .await;
-    response.problem(400, "invalid_request");
+    response.problem(422, "validation_failed");
     assert_eq!(response.pointers(), ["/nonsense"]);
     assert_eq!(
         app.get("/api/v1/pages/mission").await.ok(200)["version"],

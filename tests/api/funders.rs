@@ -38,7 +38,7 @@ async fn a_parent_must_exist_and_the_tree_may_not_loop() {
     let mut orphan = funder("uk-home-office", "government_agency");
     orphan["parent"] = json!("united-kingdom");
     let missing = app.post(&token, "/api/v1/funders", orphan.clone()).await;
-    missing.problem(409, "conflict");
+    missing.problem(422, "validation_failed");
     assert_eq!(missing.pointers(), ["/parent"]);
     assert_eq!(app.count("SELECT count(*) AS n FROM funders"), 0);
 
@@ -57,7 +57,7 @@ async fn a_parent_must_exist_and_the_tree_may_not_loop() {
             json!({"parent": "uk-home-office"}),
         )
         .await;
-    looped.problem(409, "conflict");
+    looped.problem(422, "validation_failed");
     assert_eq!(looped.pointers(), ["/parent"]);
     app.patch(
         &token,
@@ -65,7 +65,7 @@ async fn a_parent_must_exist_and_the_tree_may_not_loop() {
         json!({"parent": "united-kingdom"}),
     )
     .await
-    .problem(409, "conflict");
+    .problem(422, "validation_failed");
     assert_eq!(
         app.count(
             "SELECT count(*) AS n FROM funders WHERE slug = 'united-kingdom' AND parent IS NULL"

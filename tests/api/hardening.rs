@@ -60,6 +60,22 @@ async fn markdown_that_would_cost_too_much_to_render_is_a_422_and_writes_nothing
         ("nested lists", format!("{}x", "- ".repeat(40_000)), "deep"),
         ("nested quotes", "> ".repeat(40_000), "deep"),
         (
+            "nested HTML",
+            "<div>".repeat(39_990),
+            "nests HTML elements 39990 deep",
+        ),
+        (
+            "nested HTML lists",
+            "<ul><li>".repeat(23_000),
+            "nests HTML elements",
+        ),
+        // Refused for its length before it is parsed (it is also nested).
+        (
+            "too long",
+            "<div>".repeat(100_000),
+            "must be at most 200000 characters (it has 500000)",
+        ),
+        (
             "a wide table",
             format!(
                 "{}|\n{}|\n{}",

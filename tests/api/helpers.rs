@@ -346,7 +346,8 @@ impl TestApp {
         .bind::<Text, _>(role.as_str())
         .execute(&mut self.database.connect())
         .expect("the user is created");
-        self.keys.issue(username, role).expect("token")
+        let stamp = stamp_of(&mut self.database.connect(), username);
+        self.keys.issue(username, &stamp, role).expect("token")
     }
 
     pub fn admin(&self) -> String {
@@ -620,4 +621,18 @@ pub fn without_request_id(mut problem: Value) -> Value {
 /// A page body for tests.
 pub fn page(slug: &str, title: &str) -> Value {
     serde_json::json!({"slug": slug, "title": title, "body": format!("The {title} page.")})
+}
+
+/// The stamp a user's tokens carry now.
+pub fn stamp_of(conn: &mut diesel::PgConnection, username: &str) -> String {
+    #[derive(diesel::QueryableByName)]
+    struct Stamp {
+        #[diesel(sql_type = Text)]
+        stamp: String,
+    }
+    diesel::sql_query("SELECT token_stamp::text AS stamp FROM users WHERE username = $1")
+        .bind::<Text, _>(username)
+        .get_result::<Stamp>(conn)
+        .expect("the user exists")
+        .stamp
 }

@@ -299,7 +299,7 @@ async fn a_restore_that_would_break_a_reference_is_refused_and_writes_nothing() 
         .bearer(&editor)
         .send()
         .await;
-    let problem = refused.problem(409, "conflict");
+    let problem = refused.problem(422, "validation_failed");
     assert!(problem.to_string().contains("/parent"), "{problem}");
     assert_eq!(
         app.count("SELECT version::bigint AS n FROM pages WHERE slug = 'team'"),

@@ -46,7 +46,7 @@ fn speak_german(app: &TestApp) -> bool {
 }
 
 #[actix_web::test]
-async fn a_duplicate_key_on_a_german_server_is_a_409_that_names_the_field() {
+async fn a_duplicate_key_on_a_german_server_is_a_422_that_names_the_field() {
     let app = TestApp::spawn_with(Options::default()).await;
     if !speak_german(&app) {
         return;
@@ -67,7 +67,7 @@ async fn a_duplicate_key_on_a_german_server_is_a_409_that_names_the_field() {
             serde_json::json!({"slug": "mission"}),
         )
         .await;
-    let problem = taken.problem(409, "conflict");
+    let problem = taken.problem(422, "validation_failed");
     assert_eq!(taken.pointers(), ["/slug"], "{problem}");
     assert!(
         problem["detail"].as_str().unwrap().contains("mission"),

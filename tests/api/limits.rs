@@ -288,6 +288,71 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_logins_and_a_f
     .ok(200);
 }
 
+/// Six addresses flood the password checks, each with more logins at once than
+/// its share; the admin, from a seventh that has not failed, logs in ten times
+/// while they do, and is never refused: logins beyond the checks running wait
+/// their turn, and only a client's own over-share is a 429.
+#[actix_web::test]
+async fn a_flood_from_many_addresses_never_refuses_a_correct_login_from_another() {
+    let app = app_with(ServerLimits {
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        ..ServerLimits::default()
+    })
+    .await;
+    account(&app, "editor-rs").await;
+    let floods = (1..=6).map(|client| {
+        let app = &app;
+        async move {
+            let mut statuses = Vec::new();
+            for round in 0..7 {
+                let wave = (0..4).map(|n| async move {
+                    login(
+                        app,
+                        "/api/v1/auth/token",
+                        &format!("guess-{client}-{round}-{n}"),
+                        "wrong",
+                        &format!("203.0.113.{client}"),
+                    )
+                    .await
+                    .status()
+                });
+                statuses.extend(futures_util::future::join_all(wave).await);
+            }
+            statuses
+        }
+    });
+    let honest = async {
+        let mut statuses = Vec::new();
+        for _ in 0..10 {
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+            let response = login(
+                &app,
+                "/api/v1/auth/token",
+                "editor-rs",
+                PASSWORD,
+                "198.51.100.77",
+            )
+            .await;
+            statuses.push(response.status());
+        }
+        statuses
+    };
+    let (flooded, honest) =
+        futures_util::future::join(futures_util::future::join_all(floods), honest).await;
+    assert_eq!(honest, [200; 10]);
+    let flooded: Vec<u16> = flooded.into_iter().flatten().collect();
+    assert!(
+        flooded.iter().all(|s| [401, 429].contains(s)),
+        "{flooded:?}"
+    );
+    // Each flooder sent four at a time where its share is two.
+    assert!(flooded.contains(&429), "{flooded:?}");
+    assert!(
+        flooded.iter().filter(|s| **s == 401).count() >= 6 * 7,
+        "{flooded:?}"
+    );
+}
+
 #[actix_web::test]
 async fn a_caller_past_its_writes_per_minute_gets_a_429_that_writes_nothing() {
     let app = app_with(ServerLimits {

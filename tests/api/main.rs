@@ -34,6 +34,7 @@ mod openapi;
 mod operations;
 mod outage;
 mod pages;
+mod partner_file;
 mod partners;
 mod read_cache;
 mod references;

@@ -113,7 +113,7 @@ async fn an_observation_lives_under_its_metric_with_its_own_id() {
 }
 
 #[actix_web::test]
-async fn a_second_observation_with_the_same_natural_key_is_a_409_and_changes_nothing() {
+async fn a_second_observation_with_the_same_natural_key_is_a_422_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let token = app.editor();
     app.post(&token, "/api/v1/impact-metrics", metric("salw-destroyed"))
@@ -127,7 +127,7 @@ async fn a_second_observation_with_the_same_natural_key_is_a_409_and_changes_not
     let second = app
         .post(&token, path, observation("WB", Some(2019), 200.0))
         .await;
-    let problem = second.problem(409, "conflict");
+    let problem = second.problem(422, "validation_failed");
     assert!(
         problem["detail"]
             .as_str()
@@ -141,7 +141,7 @@ async fn a_second_observation_with_the_same_natural_key_is_a_409_and_changes_not
         .ok(201);
     app.post(&token, path, observation("WB", None, 2.0))
         .await
-        .problem(409, "conflict");
+        .problem(422, "validation_failed");
     // Another area or period is another observation.
     app.post(&token, path, observation("RS", Some(2019), 5.0))
         .await
@@ -164,7 +164,7 @@ async fn a_second_observation_with_the_same_natural_key_is_a_409_and_changes_not
             json!({"area": "RS"}),
         )
         .await;
-    moved.problem(409, "conflict");
+    moved.problem(422, "validation_failed");
 }
 
 #[actix_web::test]
@@ -208,7 +208,7 @@ async fn put_to_a_new_id_creates_the_observation_and_again_replaces_it() {
 }
 
 #[actix_web::test]
-async fn invalid_observations_are_a_422_naming_each_field_and_a_percentage_over_100_a_409() {
+async fn invalid_observations_and_a_percentage_over_100_are_422s_naming_each_field() {
     let app = TestApp::spawn().await;
     let token = app.editor();
     let mut percent = metric("women-in-armed-forces");
@@ -238,14 +238,14 @@ async fn invalid_observations_are_a_422_naming_each_field_and_a_percentage_over_
         .post(&token, path, observation("WB", Some(2019), 120.0))
         .await;
     // 120 is a fine number; it conflicts with the metric's unit.
-    over.problem(409, "conflict");
+    over.problem(422, "validation_failed");
     assert_eq!(over.pointers(), ["/value"]);
     app.post(&token, path, json!({"area": "WB"}))
         .await
         .problem(422, "validation_failed");
     app.post(&token, path, json!({"area": "WB", "value": "six"}))
         .await
-        .problem(400, "invalid_request");
+        .problem(422, "validation_failed");
     assert_eq!(app.count("SELECT count(*) AS n FROM observations"), 0);
 }
 

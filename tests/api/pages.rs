@@ -82,7 +82,7 @@ async fn anonymous_readers_see_only_published_pages_whose_date_has_passed() {
 }
 
 #[actix_web::test]
-async fn creating_a_page_whose_slug_exists_is_a_409_and_changes_nothing() {
+async fn creating_a_page_whose_slug_exists_is_a_422_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let token = app.editor();
     app.post(&token, "/api/v1/pages", page("mission", "Mission"))
@@ -91,7 +91,7 @@ async fn creating_a_page_whose_slug_exists_is_a_409_and_changes_nothing() {
     let response = app
         .post(&token, "/api/v1/pages", page("mission", "Another mission"))
         .await;
-    let problem = response.problem(409, "conflict");
+    let problem = response.problem(422, "validation_failed");
     assert!(
         problem["detail"].as_str().unwrap().contains("mission"),
         "{problem}"
@@ -373,13 +373,13 @@ async fn the_page_tree_is_given_by_parent_and_position() {
 }
 
 #[actix_web::test]
-async fn a_missing_parent_a_loop_and_the_page_itself_as_parent_are_409s_naming_parent() {
+async fn a_missing_parent_a_loop_and_the_page_itself_as_parent_are_422s_naming_parent() {
     let app = TestApp::spawn().await;
     let token = app.editor();
     let mut orphan = page("orphan", "Orphan");
     orphan["parent"] = json!("nowhere");
     let response = app.post(&token, "/api/v1/pages", orphan).await;
-    response.problem(409, "conflict");
+    response.problem(422, "validation_failed");
     assert_eq!(response.pointers(), ["/parent"]);
 
     app.post(&token, "/api/v1/pages", page("a", "A"))
@@ -391,12 +391,12 @@ async fn a_missing_parent_a_loop_and_the_page_itself_as_parent_are_409s_naming_p
     let looped = app
         .patch(&token, "/api/v1/pages/a", json!({"parent": "b"}))
         .await;
-    looped.problem(409, "conflict");
+    looped.problem(422, "validation_failed");
     assert_eq!(looped.pointers(), ["/parent"]);
     let own = app
         .patch(&token, "/api/v1/pages/a", json!({"parent": "a"}))
         .await;
-    own.problem(409, "conflict");
+    own.problem(422, "validation_failed");
     assert_eq!(own.pointers(), ["/parent"]);
     assert_eq!(
         app.count("SELECT count(*) AS n FROM pages WHERE slug = 'a' AND parent IS NULL"),
@@ -649,7 +649,7 @@ async fn concurrent_writes_never_close_a_loop_of_parents_and_other_writes_run_be
             1,
             "exactly one link wins: {statuses:?}"
         );
-        assert!(statuses[..2].contains(&409), "{statuses:?}");
+        assert!(statuses[..2].contains(&422), "{statuses:?}");
         assert_eq!(
             app.count(
                 "SELECT count(*) AS n FROM pages x JOIN pages y ON x.parent = y.slug \

@@ -44,7 +44,7 @@ async fn only_admins_manage_partners_with_problem_answers_like_every_resource() 
     assert_eq!(created["version"], 1);
     app.post(&admin, "/api/v1/partners", body.clone())
         .await
-        .problem(409, "conflict");
+        .problem(422, "validation_failed");
 
     let list = app
         .get_as(&admin, "/api/v1/partners?active=true")
@@ -90,7 +90,7 @@ async fn only_admins_manage_partners_with_problem_answers_like_every_resource() 
             partner("ngo", &["RS"], Some(&["women-in-armed-forces", "nonsense"])),
         )
         .await;
-    unknown_metric.problem(409, "conflict");
+    unknown_metric.problem(422, "validation_failed");
     assert_eq!(unknown_metric.pointers(), ["/metrics/1"]);
     assert_eq!(app.count("SELECT count(*) AS n FROM partners"), 1);
 
@@ -172,7 +172,7 @@ async fn a_partners_token_writes_only_in_its_areas_and_metrics_as_the_partner() 
     );
 
     let outside = app.post(&token, WOMEN, figure("ME", 2023, 9.0)).await;
-    let problem = outside.problem(403, "forbidden");
+    let problem = outside.problem(422, "validation_failed");
     assert!(
         problem["detail"].as_str().unwrap().contains("area ME"),
         "{problem}"
@@ -184,7 +184,7 @@ async fn a_partners_token_writes_only_in_its_areas_and_metrics_as_the_partner() 
             figure("RS", 2023, 1000.0),
         )
         .await;
-    let problem = other_metric.problem(403, "forbidden");
+    let problem = other_metric.problem(422, "validation_failed");
     assert!(
         problem["detail"]
             .as_str()
@@ -199,7 +199,7 @@ async fn a_partners_token_writes_only_in_its_areas_and_metrics_as_the_partner() 
         figure("ME", 2024, 9.0),
     )
     .await
-    .problem(403, "forbidden");
+    .problem(422, "validation_failed");
     assert_eq!(
         app.count("SELECT count(*) AS n FROM observations"),
         before + 1
@@ -245,16 +245,20 @@ async fn a_partners_token_changes_and_deletes_only_its_partners_observations() {
     let problem = app
         .patch(&ours, &seeded, json!({"note": "ours now"}))
         .await
-        .problem(403, "forbidden");
+        .problem(422, "validation_failed");
     assert!(
         problem["detail"].as_str().unwrap().contains("mod-rs"),
         "{problem}"
     );
-    app.delete(&ours, &seeded).await.problem(403, "forbidden");
+    app.delete(&ours, &seeded)
+        .await
+        .problem(422, "validation_failed");
     app.patch(&theirs, &path, json!({"value": 11}))
         .await
-        .problem(403, "forbidden");
-    app.delete(&theirs, &path).await.problem(403, "forbidden");
+        .problem(422, "validation_failed");
+    app.delete(&theirs, &path)
+        .await
+        .problem(422, "validation_failed");
 
     let changed = app.patch(&ours, &path, json!({"value": 11})).await.ok(200);
     assert_eq!(changed["value"], 11);
@@ -267,7 +271,7 @@ async fn a_partners_token_changes_and_deletes_only_its_partners_observations() {
 }
 
 #[actix_web::test]
-async fn an_inactive_partners_tokens_stop_and_a_partner_in_use_is_not_deleted() {
+async fn an_inactive_partners_tokens_stop() {
     let app = TestApp::seeded().await;
     let admin = app.admin();
     app.post(&admin, "/api/v1/partners", partner("mod-rs", &["RS"], None))
@@ -277,14 +281,68 @@ async fn an_inactive_partners_tokens_stop_and_a_partner_in_use_is_not_deleted() 
     app.post(&token, WOMEN, figure("RS", 2023, 10.0))
         .await
         .ok(201);
-    let refused = app.delete(&admin, "/api/v1/partners/mod-rs").await;
-    refused.problem(409, "conflict");
-    assert!(refused.pointers().is_empty());
-
     app.patch(&admin, "/api/v1/partners/mod-rs", json!({"active": false}))
         .await
         .ok(200);
     app.post(&token, WOMEN, figure("RS", 2024, 11.0))
         .await
         .problem(401, "unauthorized");
+}
+
+/// A partner that had tokens and wrote figures is deleted: its tokens are revoked
+/// (and listed still), its figures stay, attributed by name and owned by no
+/// partner; a new partner with the same slug gets none of them.
+#[actix_web::test]
+async fn a_partner_in_use_is_deleted_its_tokens_revoked_and_its_figures_kept() {
+    let app = TestApp::seeded().await;
+    let admin = app.admin();
+    app.post(&admin, "/api/v1/partners", partner("mod-rs", &["RS"], None))
+        .await
+        .ok(201);
+    let created = create_token(&app, &["observations:write"], Some("mod-rs")).await;
+    let token = secret(&created);
+    let written = app
+        .post(&token, WOMEN, figure("RS", 2023, 10.0))
+        .await
+        .ok(201);
+    let path = format!("{WOMEN}/{}", written["id"].as_str().unwrap());
+
+    assert_eq!(
+        app.delete(&admin, "/api/v1/partners/mod-rs").await.status(),
+        204
+    );
+    app.get_as(&admin, "/api/v1/partners/mod-rs")
+        .await
+        .problem(404, "not_found");
+    app.post(&token, WOMEN, figure("RS", 2024, 11.0))
+        .await
+        .problem(401, "unauthorized");
+    let revoked = app
+        .get_as(
+            &admin,
+            &format!("/api/v1/tokens/{}", created["id"].as_str().unwrap()),
+        )
+        .await
+        .ok(200);
+    assert!(revoked["revoked_at"].is_string(), "{revoked}");
+    let kept = app.get_as(&admin, &path).await.ok(200);
+    assert_eq!(kept["value"], 10);
+    assert_eq!(kept["reported_by"], "Partner mod-rs");
+    assert!(kept["partner"].is_null(), "{kept}");
+    // The token's audit trail stays: its creation, and its figure's.
+    assert!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM audit WHERE type = 'api_token' AND key = '{}'",
+            created["id"].as_str().unwrap()
+        )) >= 2
+    );
+
+    // A partner of the same slug, later, does not own the old figure.
+    app.post(&admin, "/api/v1/partners", partner("mod-rs", &["RS"], None))
+        .await
+        .ok(201);
+    let successor = secret(&create_token(&app, &["observations:write"], Some("mod-rs")).await);
+    let refused = app.patch(&successor, &path, json!({"value": 12})).await;
+    assert_eq!(refused.status(), 422, "{}", refused.json());
+    assert_eq!(app.get_as(&admin, &path).await.ok(200)["value"], 10);
 }

@@ -145,7 +145,7 @@ async fn tokens_are_created_only_by_admins_and_only_as_asked() {
                    "expires_at": in_days(1)}),
         )
         .await;
-    unknown_partner.problem(409, "conflict");
+    unknown_partner.problem(422, "validation_failed");
     assert_eq!(unknown_partner.pointers(), ["/partner"]);
     assert_eq!(app.count("SELECT count(*) AS n FROM api_tokens"), 1);
     // A scope given twice counts once.
@@ -323,7 +323,7 @@ async fn a_deleted_users_token_stops_working_on_its_next_request() {
 }
 
 #[actix_web::test]
-async fn a_demoted_admins_token_has_the_new_role_on_its_next_request() {
+async fn a_demoted_admins_token_ends_and_a_new_one_has_the_new_role() {
     let app = TestApp::spawn().await;
     let chief = app.user("chief", Role::Admin);
     app.get_as(&chief, "/api/v1/users").await.ok(200);
@@ -336,6 +336,11 @@ async fn a_demoted_admins_token_has_the_new_role_on_its_next_request() {
         .await
         .ok(200);
     assert_eq!(demoted["role"], "editor");
+    // The role change ended the token; a new one has the new role.
+    app.get_as(&chief, "/api/v1/users")
+        .await
+        .problem(401, "unauthorized");
+    let chief = app.user("chief", Role::Editor);
     app.get_as(&chief, "/api/v1/users")
         .await
         .problem(403, "forbidden");

@@ -1,9 +1,13 @@
 //! `seesac-api export` and `seesac-api import`: all content as one document, loaded
-//! back in one transaction, validated, idempotent, and identical on a round trip.
+//! back in one transaction, validated, idempotent, and identical on a round trip;
+//! an import that replaces; an export that never makes the database it exports; an
+//! instance started without the sample content.
 
 use serde_json::{Value, json};
 
-use crate::binary::{TempDir, command, run};
+use std::time::Duration;
+
+use crate::binary::{Served, TempDir, command, run};
 use crate::helpers::{TestApp, TestDatabase, page};
 
 fn export(url: &str) -> String {
@@ -20,11 +24,19 @@ fn export(url: &str) -> String {
 
 /// Imports `document`; the exit status, standard output and standard error.
 fn import(url: &str, document: &str) -> (bool, String, String) {
+    import_with(url, document, &[])
+}
+
+fn import_with(url: &str, document: &str, options: &[&str]) -> (bool, String, String) {
     let temp = TempDir::new();
     let file = temp.0.join("content.json");
     std::fs::write(&file, document).unwrap();
     let mut import = command();
-    import.arg("import").arg(&file).env("DATABASE_URL", url);
+    import
+        .arg("import")
+        .arg(&file)
+        .args(options)
+        .env("DATABASE_URL", url);
     let output = run(import, "");
     (
         output.status.success(),
@@ -227,4 +239,153 @@ async fn an_invalid_document_writes_nothing_and_names_every_bad_item() {
     let (ok, _, err) = import(&empty.url, "not json");
     assert!(!ok);
     assert!(err.contains("not JSON"), "{err}");
+}
+
+/// The ids of a table, in order.
+fn ids(database: &TestDatabase, table: &str) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    diesel::sql_query(format!("SELECT id::text AS id FROM {table} ORDER BY id"))
+        .load::<Id>(&mut database.connect())
+        .unwrap()
+        .into_iter()
+        .map(|row| row.id)
+        .collect()
+}
+
+/// A's export into B, which has the sample content, a partner of the same slug
+/// as A's and a page of its own: refused as a merge, in our words; with
+/// `--replace`, B ends with exactly A's items, and its change log says what went.
+#[actix_web::test]
+async fn an_import_that_replaces_makes_a_seeded_instance_equal_to_the_file() {
+    let app = varied_content().await;
+    let document = export(&app.database.url);
+    let other = TestDatabase::new();
+    {
+        let mut conn = other.connect();
+        seesac_api::app::seed::load(&mut conn).unwrap();
+        diesel::connection::SimpleConnection::batch_execute(
+            &mut conn,
+            "INSERT INTO partners (slug, name, areas) VALUES ('mod-rs', 'Ministry of Defence', '{RS}'); \
+             INSERT INTO pages (slug, title, body) VALUES ('only-here', 'Only here', '')",
+        )
+        .unwrap();
+    }
+    let (ok, _, err) = import(&other.url, &document);
+    assert!(!ok);
+    assert!(
+        err.contains("another partner has the slug mod-rs already"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("partners_slug_key") && !err.contains("Key ("),
+        "{err}"
+    );
+
+    let (ok, out, err) = import_with(&other.url, &document, &["--replace"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("1 deleted"), "{out}");
+    for table in [
+        "partners",
+        "pages",
+        "funders",
+        "council_decisions",
+        "impact_metrics",
+        "observations",
+        "contacts",
+    ] {
+        assert_eq!(ids(&other, table), ids(&app.database, table), "{table}");
+    }
+    assert_eq!(
+        count(
+            &other,
+            "SELECT count(*) AS n FROM changes WHERE key = 'only-here' AND action = 'deleted' \
+             AND actor = 'system:import'"
+        ),
+        1
+    );
+
+    // A file without a section would empty that table: a replace refuses it.
+    let mut partial: Value = serde_json::from_str(&document).unwrap();
+    partial.as_object_mut().unwrap().remove("contacts");
+    let (ok, _, err) = import_with(&other.url, &partial.to_string(), &["--replace"]);
+    assert!(!ok);
+    assert!(err.contains("/contacts"), "{err}");
+    assert_eq!(ids(&other, "contacts"), ids(&app.database, "contacts"));
+}
+
+/// A backup run from the wrong directory fails and names where it looked; it does
+/// not make a database to export.
+#[test]
+fn export_refuses_a_data_directory_without_a_database_and_creates_nothing() {
+    let temp = TempDir::new();
+    let mut export = command();
+    export.arg("export").current_dir(&temp.0);
+    let output = run(export, "");
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("there is no database in"), "{err}");
+    assert!(
+        err.contains(&temp.0.join("data").display().to_string()),
+        "{err}"
+    );
+    assert!(!temp.0.join("data").exists());
+
+    let elsewhere = temp.0.join("elsewhere");
+    let mut prune = command();
+    prune
+        .args(["audit", "prune", "--before", "2020-01-01"])
+        .env("SEESAC_DATA_DIR", &elsewhere);
+    let output = run(prune, "");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("there is no database"));
+    assert!(!elsewhere.exists());
+}
+
+/// `serve --no-sample`: the admin, no content; its export then is empty.
+#[actix_web::test]
+async fn an_instance_started_without_the_sample_content_has_an_admin_and_no_content() {
+    let temp = TempDir::new();
+    let data = temp.0.join("data");
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let mut serve = command();
+    serve
+        .args(["serve", "--no-sample"])
+        .env("SEESAC_DATA_DIR", &data);
+    let mut served = Served::start(serve, temp.0.join("serve.log"));
+    served.wait_ready(&client).await;
+    let mut pages = client
+        .get(format!("{}/api/v1/pages", served.address))
+        .send()
+        .await
+        .unwrap();
+    let pages: Value = pages.json().await.unwrap();
+    assert_eq!(pages["meta"]["total"], 0);
+    let password = std::fs::read_to_string(data.join("admin-password")).unwrap();
+    let login = client
+        .post(format!("{}/api/v1/auth/token", served.address))
+        .send_json(&json!({"username": "admin", "password": password.trim()}))
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    served.terminate();
+
+    let mut export = command();
+    export.arg("export").env("SEESAC_DATA_DIR", &data);
+    let output = run(export, "");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["pages"], json!([]));
+    assert_eq!(document["partners"], json!([]));
 }

@@ -319,7 +319,7 @@ async fn admins_manage_subscriptions_and_see_the_secret_once() {
         json!({"url": "https://example.org/", "events": ["*"], "secret": "mine"}),
     )
     .await
-    .problem(400, "invalid_request");
+    .problem(422, "validation_failed");
     assert_eq!(app.count("SELECT count(*) AS n FROM webhooks"), before);
 
     app.get_as(&app.editor(), "/api/v1/webhooks")
@@ -397,6 +397,80 @@ async fn private_and_loopback_targets_are_refused_when_subscribed_and_after_reso
             .all(|n| n == "hooks.example.test:80")
     );
     assert!(!asked.lock().unwrap().is_empty());
+}
+
+/// IPv6 addresses that carry an IPv4 address, or reach a site's own network, are
+/// refused at subscription and at delivery; a 6to4 address of a public IPv4
+/// address is not (it is only subscribed: nothing is sent to it).
+#[actix_web::test]
+async fn ipv6_forms_of_private_addresses_are_refused_when_subscribed_and_after_resolution() {
+    let limits = ServerLimits {
+        webhooks: WebhookSettings {
+            poll: Duration::from_millis(30),
+            retry_base: Duration::from_millis(40),
+            // 6to4 around 192.168.1.1.
+            resolve: Arc::new(|_: &str| Ok(vec!["[2002:c0a8:101::1]:80".parse().unwrap()])),
+            ..WebhookSettings::default()
+        },
+        ..ServerLimits::default()
+    };
+    let app = app_with(limits).await;
+    let admin = app.admin();
+    for url in [
+        // IPv4-compatible ::/96, around 127.0.0.1 and 10.0.0.1.
+        "http://[::127.0.0.1]/hooks",
+        "http://[::a00:1]/hooks",
+        // Site-local.
+        "http://[fec0::1]/hooks",
+        // 6to4 around 192.168.1.1 and 127.0.0.1.
+        "http://[2002:c0a8:101::1]/hooks",
+        "http://[2002:7f00:1::]/hooks",
+        // Teredo.
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hooks",
+        // NAT64, and IPv4-mapped, as before.
+        "http://[64:ff9b::a00:1]/hooks",
+        "http://[::ffff:127.0.0.1]/hooks",
+    ] {
+        let refused = app
+            .post(
+                &admin,
+                "/api/v1/webhooks",
+                json!({"url": url, "events": ["*"]}),
+            )
+            .await
+            .problem(422, "validation_failed");
+        assert_eq!(refused["errors"][0]["pointer"], "/url", "{url}");
+    }
+    assert_eq!(app.count("SELECT count(*) AS n FROM webhooks"), 0);
+    let public = app
+        .post(
+            &admin,
+            "/api/v1/webhooks",
+            json!({"url": "http://[2002:808:808::1]/hooks", "events": ["*"], "active": false}),
+        )
+        .await
+        .ok(201);
+    assert_eq!(public["active"], false);
+
+    let created = subscribe(&app, "http://hooks.example.test/seesac", json!(["page.*"])).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    app.post(
+        &app.editor(),
+        "/api/v1/pages",
+        page("annual-report", "Annual report"),
+    )
+    .await
+    .ok(201);
+    let log = format!("/api/v1/webhooks/{id}/deliveries");
+    let delivery =
+        read_until(&app, &log, |log| !log["data"][0]["last_error"].is_null()).await["data"][0]
+            .clone();
+    let error = delivery["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("2002:c0a8:101::1") && error.contains("private"),
+        "{error}"
+    );
+    assert!(delivery["last_status"].is_null());
 }
 
 #[actix_web::test]
@@ -645,12 +719,17 @@ async fn two_instances_deliver_every_event_exactly_once_between_them() {
 async fn an_event_committed_before_a_crash_is_delivered_after_the_restart() {
     let database = TestDatabase::new();
     let admin = seesac_api::platform::auth::JwtKeys::new(JWT_SECRET.as_bytes())
-        .issue("admin", seesac_api::platform::auth::Role::Admin)
+        .issue(
+            "admin",
+            "5eed0000-0000-4000-8000-00000000a111",
+            seesac_api::platform::auth::Role::Admin,
+        )
         .unwrap();
     {
         use diesel::RunQueryDsl;
         diesel::sql_query(
-            "INSERT INTO users (username, password_hash, role) VALUES ('admin', 'no login', 'admin')",
+            "INSERT INTO users (username, password_hash, role, token_stamp) \
+         VALUES ('admin', 'no login', 'admin', '5eed0000-0000-4000-8000-00000000a111')",
         )
         .execute(&mut database.connect())
         .unwrap();

@@ -11,7 +11,7 @@ use crate::engine::{
     grouped, store_row, table_resource, to_json,
 };
 use crate::platform::db::schema::{impact_metrics, observations};
-use crate::platform::error::{AppError, AppResult};
+use crate::platform::error::{AppError, AppResult, FieldError, codes};
 use crate::platform::query::{CONTENT_FIELDS, Dir, ListSpec, View};
 use crate::platform::validate::{Area, Check, Name, Slug};
 
@@ -115,10 +115,12 @@ impl Resource for Metrics {
                 .count()
                 .get_result(conn)?;
             if out_of_range > 0 {
-                return Err(AppError::conflict_at(
+                return Err(FieldError::coded(
+                    codes::OUT_OF_RANGE,
                     "/unit",
                     "some observations are not between 0 and 100",
-                ));
+                )
+                .into());
             }
         }
         Ok(store_row!(conn, table: impact_metrics, row: Metric, save)?)

@@ -7,12 +7,14 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use super::{CSV_COLUMNS, Observation, Observations};
-use crate::engine::read::{access_of, answer_list};
+use crate::engine::read::access_of;
+use crate::engine::stream::{self, CsvList};
 use crate::engine::{Resource, to_json};
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::db::schema::observations;
 use crate::platform::error::AppResult;
+use crate::platform::http::{self, csv};
 use crate::platform::query::ListQuery;
 use crate::platform::visibility::{Access, VISIBLE_SQL};
 
@@ -39,39 +41,45 @@ pub async fn list_all_observations(
     let access = access_of(&caller);
     let spec = Observations::DESCRIPTOR.spec;
     let query = ListQuery::parse(spec, req.query_string())?;
+    let load = move |conn: &mut PgConnection, query: &ListQuery| {
+        let (rows, total) = query.load::<observations::table, _, _, _>(
+            spec,
+            access,
+            conn,
+            || {
+                observations::table
+                    .select(Observation::as_select())
+                    .filter(of_visible_metrics(access))
+                    .into_boxed()
+            },
+            || {
+                observations::table
+                    .select(count_star())
+                    .filter(of_visible_metrics(access))
+                    .into_boxed()
+            },
+        )?;
+        let items = rows.iter().map(to_json).collect::<Vec<_>>();
+        Ok((items, total))
+    };
+    if csv::wants_csv(&req) {
+        let list = CsvList {
+            columns: stream::columns_of(CSV_COLUMNS, &query),
+            query,
+            load,
+        };
+        return stream::answer(&db, &req, &caller, list).await;
+    }
     let work = query.clone();
     let (items, total) = db
         .run(move |conn| {
-            let (rows, total) = work.load::<observations::table, _, _, _>(
-                spec,
-                access,
-                conn,
-                || {
-                    observations::table
-                        .select(Observation::as_select())
-                        .filter(of_visible_metrics(access))
-                        .into_boxed()
-                },
-                || {
-                    observations::table
-                        .select(count_star())
-                        .filter(of_visible_metrics(access))
-                        .into_boxed()
-                },
-            )?;
-            let items = rows
-                .iter()
-                .map(|row| work.view.apply(spec, to_json(row)))
+            let (items, total) = load(conn, &work)?;
+            let items = items
+                .into_iter()
+                .map(|item| work.view.apply(spec, item))
                 .collect::<Vec<_>>();
             Ok((items, total))
         })
         .await?;
-    Ok(answer_list(
-        &req,
-        &caller,
-        &query,
-        Some(CSV_COLUMNS),
-        items,
-        total,
-    ))
+    Ok(http::read_page(&req, &caller, items, query.meta(total)))
 }

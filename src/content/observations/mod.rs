@@ -15,7 +15,7 @@ use super::{Access, CONTENT, IMPACT_METRICS, Publication};
 use crate::engine::{Descriptor, Events, Parent, Resource, Save, Section, Target, first_row};
 use crate::platform::auth::{Caller, Permission};
 use crate::platform::db::schema::{impact_metrics, observations};
-use crate::platform::error::{AppError, AppResult};
+use crate::platform::error::{AppError, AppResult, FieldError, codes};
 use crate::platform::query::{CONTENT_FIELDS, ListQuery, ListSpec};
 use crate::platform::validate::{Area, Check, HttpUrl, Id, parse_date};
 
@@ -48,9 +48,12 @@ impl Resource for Observations {
         key_description: "The observation's id (a UUID); PUT to a new one creates it",
         key_example: "5eed0000-0000-4000-8000-000000000703",
         parent: Some(Parent {
-            description: "The metric's key, e.g. `women-in-armed-forces`",
-            example: "women-in-armed-forces",
+            param: (
+                "The metric's key, e.g. `women-in-armed-forces`",
+                "women-in-armed-forces",
+            ),
             column: "metric",
+            unknown: codes::UNKNOWN_METRIC,
         }),
         tag: IMPACT_METRICS,
         spec: &ListSpec {
@@ -202,46 +205,57 @@ impl Resource for Observations {
         metric: &ParentMetric,
         existing: Option<&Observation>,
         input: Option<&ObservationInput>,
-    ) -> AppResult<()> {
+    ) -> Result<(), FieldError> {
         let Some(partner) = &caller.partner else {
             return Ok(());
+        };
+        let list = |values: &[String]| {
+            if values.is_empty() {
+                "none".to_owned()
+            } else {
+                values.join(", ")
+            }
         };
         if let Some(existing) = existing
             && existing.partner.as_deref() != Some(partner.slug.as_str())
         {
-            return Err(AppError::Forbidden(format!(
-                "this observation was not written by {}: a partner's token may change or delete \
-                 only its partner's observations",
-                partner.slug
-            )));
+            return Err(FieldError::coded(
+                codes::NOT_YOURS,
+                "",
+                format!(
+                    "this observation was not written by {}: a partner's token may change or \
+                     delete only its partner's observations",
+                    partner.slug
+                ),
+            ));
         }
         if let Some(metrics) = &partner.metrics
             && !metrics.contains(&metric.key)
         {
-            return Err(AppError::Forbidden(format!(
-                "{} may not report on the metric {}; it may report on {}",
-                partner.slug,
-                metric.key,
-                if metrics.is_empty() {
-                    "none".to_owned()
-                } else {
-                    metrics.join(", ")
-                }
-            )));
+            return Err(FieldError::coded(
+                codes::NOT_YOUR_METRIC,
+                "/metric",
+                format!(
+                    "{} may not report on the metric {}; it may report on {}",
+                    partner.slug,
+                    metric.key,
+                    list(metrics)
+                ),
+            ));
         }
         if let Some(input) = input
             && !partner.areas.iter().any(|area| area == input.area.as_str())
         {
-            return Err(AppError::Forbidden(format!(
-                "{} may not report for the area {}; it may report for {}",
-                partner.slug,
-                input.area,
-                if partner.areas.is_empty() {
-                    "none".to_owned()
-                } else {
-                    partner.areas.join(", ")
-                }
-            )));
+            return Err(FieldError::coded(
+                codes::NOT_YOUR_AREA,
+                "/area",
+                format!(
+                    "{} may not report for the area {}; it may report for {}",
+                    partner.slug,
+                    input.area,
+                    list(&partner.areas)
+                ),
+            ));
         }
         Ok(())
     }
@@ -256,9 +270,9 @@ impl Resource for Observations {
             context,
         } = save;
         let caller = context.caller;
-        input
-            .fits(metric.unit)
-            .map_err(|detail| AppError::conflict_at("/value", detail))?;
+        input.fits(metric.unit).map_err(|detail| {
+            AppError::from(FieldError::coded(codes::OUT_OF_RANGE, "/value", detail))
+        })?;
         reject_duplicate(conn, metric, existing.map(|o| o.id), &input)?;
         let record = ObservationRecord {
             metric: &metric.key,

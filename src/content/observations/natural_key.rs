@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{ObservationInput, ParentMetric};
 use crate::platform::db::schema::observations;
-use crate::platform::error::{AppError, AppResult, FieldError};
+use crate::platform::error::{AppResult, FieldError, codes};
 
 /// A second observation with the same natural key is a 409 that names the first.
 pub(super) fn reject_duplicate(
@@ -46,15 +46,7 @@ pub(super) fn reject_duplicate(
                 period(input.period_end),
                 key = metric.key,
             );
-            Err(AppError::Conflict {
-                errors: ["/area", "/period_start", "/period_end"]
-                    .iter()
-                    .map(|pointer| {
-                        FieldError::new(*pointer, "another observation has this area and period")
-                    })
-                    .collect(),
-                detail,
-            })
+            Err(FieldError::coded(codes::TAKEN, "", detail).into())
         }
     }
 }

@@ -1,34 +1,39 @@
 //! The checks of a batch inside its transaction, against what is stored: the
-//! scopes its items name exist, the caller may write each item, and each write
-//! fits what it replaces and its scope. Each check names every item it refuses.
+//! scopes its items name exist (for this caller: one who does not see drafts does
+//! not see a draft scope), the caller may write each item, and each write fits
+//! what it replaces and its scope. Each check notes every item it refuses and goes
+//! on, so that one answer names them all.
 
 use std::collections::HashMap;
 
 use diesel::PgConnection;
 
-use super::{Batched, Checked, Planned, Source};
+use super::{Batched, Checked, Mistakes, Planned};
 use crate::engine::Target;
 use crate::platform::auth::Caller;
-use crate::platform::error::{AppError, AppResult, FieldError};
+use crate::platform::error::{AppError, AppResult, FieldError, codes};
+use crate::platform::visibility::Access;
 
-/// The scopes the items name, held in key order.
+/// The scopes the items name that exist and the caller may see, held in key
+/// order; an item naming another is a mistake under the parent's field.
 pub(super) fn scopes<R: Batched>(
     conn: &mut PgConnection,
     items: &[Checked<R>],
-    source: Source,
+    caller: &Caller,
+    mistakes: &mut Mistakes,
 ) -> AppResult<HashMap<String, R::Scope>> {
+    let access = if caller.sees_everything() {
+        Access::Everything
+    } else {
+        Access::Public
+    };
     let mut keys: Vec<&str> = items.iter().map(|i| R::scope_of(&i.natural)).collect();
     keys.sort_unstable();
     keys.dedup();
     let mut found = HashMap::new();
     let mut missing = HashMap::new();
     for key in keys {
-        match R::resolve_scope(
-            conn,
-            key,
-            crate::platform::visibility::Access::Everything,
-            true,
-        ) {
+        match R::resolve_scope(conn, key, access, true) {
             Ok(scope) => {
                 found.insert(key.to_owned(), scope);
             }
@@ -38,36 +43,27 @@ pub(super) fn scopes<R: Batched>(
             Err(other) => return Err(other),
         }
     }
-    let field = R::DESCRIPTOR.parent.as_ref().map_or("", |p| p.column);
-    let errors: Vec<FieldError> = items
-        .iter()
-        .filter_map(|item| {
-            let detail = missing.get(R::scope_of(&item.natural))?;
-            Some(FieldError::new(
-                source.pointer(item.index, &format!("/{field}")),
-                detail.clone(),
-            ))
-        })
-        .collect();
-    if errors.is_empty() {
-        Ok(found)
-    } else {
-        Err(AppError::Conflict {
-            detail: format!("{} items name what does not exist", errors.len()),
-            errors,
-        })
+    let (field, code) = R::DESCRIPTOR
+        .parent
+        .as_ref()
+        .map_or(("", codes::UNKNOWN_REFERENCE), |p| (p.column, p.unknown));
+    for item in items {
+        if let Some(detail) = missing.get(R::scope_of(&item.natural)) {
+            let error = FieldError::coded(code, format!("/{field}"), detail.clone());
+            mistakes.add(item.index, item.place, [error]);
+        }
     }
+    Ok(found)
 }
 
-/// Who may write what: every refusal, each under its item's pointer.
+/// Who may write what: every refusal, each under its item.
 pub(super) fn authorise<R: Batched>(
     caller: &Caller,
     items: &[Checked<R>],
     scopes: &HashMap<String, R::Scope>,
     existing: &HashMap<R::Natural, R::Row>,
-    source: Source,
-) -> AppResult<()> {
-    let mut refusals = Vec::new();
+    mistakes: &mut Mistakes,
+) {
     for item in items {
         let Some(scope) = scopes.get(R::scope_of(&item.natural)) else {
             continue;
@@ -80,14 +76,9 @@ pub(super) fn authorise<R: Batched>(
                 None => Ok(()),
             },
         };
-        if let Err(AppError::Forbidden(detail)) = refused {
-            refusals.push(format!("{}: {detail}", source.pointer(item.index, "")));
+        if let Err(error) = refused {
+            mistakes.add(item.index, item.place, [error]);
         }
-    }
-    if refusals.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(refusals.join("; ")))
     }
 }
 
@@ -97,28 +88,27 @@ pub(super) fn recheck<R: Batched>(
     items: &mut [Checked<R>],
     scopes: &HashMap<String, R::Scope>,
     existing: &HashMap<R::Natural, R::Row>,
-    source: Source,
+    mistakes: &mut Mistakes,
 ) -> AppResult<()> {
-    let mut conflicts = Vec::new();
     for item in items.iter_mut() {
         let Planned::Write { scope, input, body } = &mut item.plan else {
             continue;
         };
         if let Some(old) = existing.get(&item.natural) {
-            *input = R::validate(body.clone(), Target::of(old))?;
+            match R::validate(body.clone(), Target::of(old)) {
+                Ok(checked) => *input = checked,
+                Err(AppError::Validation(errors)) => {
+                    mistakes.add(item.index, item.place, errors);
+                    continue;
+                }
+                Err(other) => return Err(other),
+            }
         }
         if let Some(scope) = scopes.get(scope.as_str())
             && let Err(error) = R::fits(scope, input)
         {
-            conflicts.extend(source.under(item.index, vec![error]));
+            mistakes.add(item.index, item.place, [error]);
         }
     }
-    if conflicts.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Conflict {
-            detail: format!("{} items do not fit what they belong to", conflicts.len()),
-            errors: conflicts,
-        })
-    }
+    Ok(())
 }

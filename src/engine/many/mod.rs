@@ -3,10 +3,15 @@
 //! validation, authorisation, the resource's rules; the database logs each item),
 //! all or nothing, with a report per item and a dry run that is rolled back.
 //!
-//! Every item is checked before anything is written, and every bad one is named
-//! (`/items/17/value`; in CSV `/rows/18/value`, the header being row 1). Scopes and
-//! rows are locked in natural-key order, so that two batches that overlap wait for
-//! each other instead of deadlocking.
+//! Every item and every field is checked before anything is written, and every
+//! mistake is named in one 422, in the order of the items: what an item says
+//! (types, formats, values, unknown fields), the same item twice, what it names
+//! (a scope that does not exist or that the caller may not see), what the caller
+//! may write, and what it must fit (a percentage within 0 to 100). Each error
+//! points into the body (`/items/17/value`; in CSV `/rows/18/value`, the row as a
+//! spreadsheet numbers it) and has a code. Scopes and rows are locked in
+//! natural-key order, so that two batches that overlap wait for each other instead
+//! of deadlocking.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
@@ -22,7 +27,7 @@ use super::transaction::{Author, WriteContext, begin};
 use super::{Resource, Stored};
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
-use crate::platform::error::{AppError, AppResult, FieldError};
+use crate::platform::error::{AppError, AppResult, FieldError, codes};
 
 mod checks;
 
@@ -31,34 +36,61 @@ use checks::{authorise, recheck, scopes};
 /// The most items one batch takes.
 pub const MAX_ITEMS: usize = 1000;
 
-/// Where an item's errors point: `/items/3` in JSON, `/rows/5` in CSV.
-#[derive(Debug, Clone, Copy)]
-pub enum Source {
-    Json,
-    Csv,
+/// Where an item of a batch came from: its place in a JSON body's `items` (from
+/// 0), or its row in a CSV body as a spreadsheet numbers it (the header is row 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Item(usize),
+    Row(usize),
 }
 
-impl Source {
-    pub fn pointer(self, index: usize, field: &str) -> String {
+impl Place {
+    /// The pointer of one of its fields (`/value`), or of it (empty).
+    pub fn pointer(self, field: &str) -> String {
         match self {
-            Self::Json => format!("/items/{index}{field}"),
-            Self::Csv => format!("/rows/{}{field}", index + 2),
+            Self::Item(index) => format!("/items/{index}{field}"),
+            Self::Row(row) => format!("/rows/{row}{field}"),
         }
     }
+}
 
-    /// An item's own errors, under its pointer.
-    pub fn under(self, index: usize, errors: Vec<FieldError>) -> Vec<FieldError> {
-        errors
-            .into_iter()
-            .map(|error| {
-                let field = if error.pointer == "/" {
-                    ""
-                } else {
-                    error.pointer.as_str()
-                };
-                FieldError::new(self.pointer(index, field), error.detail)
-            })
-            .collect()
+/// An item of a batch as it came: where, and its fields or what made them
+/// unreadable (pointers relative to the item).
+#[derive(Debug)]
+pub struct Incoming {
+    pub place: Place,
+    pub object: Result<Map<String, Value>, Vec<FieldError>>,
+}
+
+/// Every mistake found in a batch, each under its item, kept in the items' order.
+#[derive(Debug, Default)]
+pub struct Mistakes(Vec<(usize, FieldError)>);
+
+impl Mistakes {
+    /// Errors of the item at `index` (its place in the body), relative to it.
+    pub fn add(
+        &mut self,
+        index: usize,
+        place: Place,
+        errors: impl IntoIterator<Item = FieldError>,
+    ) {
+        let prefix = place.pointer("");
+        self.0.extend(
+            errors
+                .into_iter()
+                .map(|error| (index, error.under(&prefix))),
+        );
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// One 422 naming every mistake, in the order of the items (and within an
+    /// item, in the order they were found).
+    fn into_error(mut self) -> AppError {
+        self.0.sort_by_key(|(index, _)| *index);
+        AppError::Validation(self.0.into_iter().map(|(_, error)| error).collect())
     }
 }
 
@@ -122,8 +154,11 @@ pub enum Outcome {
 /// The report on one item, in the order the items came.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ItemResult {
-    /// The item's place in the batch, from 0 (a CSV row is this plus 2).
+    /// The item's place in the batch, from 0.
     pub index: usize,
+    /// In a CSV batch, its row as a spreadsheet numbers it (the header is row 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
     /// What happened to it. A deletion of an item that does not exist is
     /// `unchanged`.
     pub result: Outcome,
@@ -132,39 +167,46 @@ pub struct ItemResult {
     pub id: Option<Uuid>,
     /// Its version after the batch (for a deletion, its last).
     pub version: Option<i32>,
+    /// Its status after the batch (`draft` unless the item said otherwise), for a
+    /// write; absent for a deletion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "draft")]
+    pub status: Option<&'static str>,
 }
 
 /// An item of a batch, checked, with where it was.
 pub struct Checked<R: Batched> {
     pub index: usize,
+    pub place: Place,
     pub natural: R::Natural,
     pub plan: Planned<R>,
 }
 
-/// Checks every item before anything is written; a 422 names every bad one, and
-/// an item named twice (which of the two would win?).
-pub fn check_all<R: Batched>(
-    objects: Vec<Map<String, Value>>,
-    source: Source,
-) -> AppResult<Vec<Checked<R>>> {
-    if objects.len() > MAX_ITEMS {
-        let at = match source {
-            Source::Json => "/items",
-            Source::Csv => "/rows",
+/// Reads every item before the transaction: the items that read, and the
+/// mistakes of those that do not (and of an item named twice: which of the two
+/// would win?).
+pub fn check_all<R: Batched>(incoming: Vec<Incoming>) -> AppResult<(Vec<Checked<R>>, Mistakes)> {
+    if incoming.len() > MAX_ITEMS {
+        let at = match incoming.first().map(|item| item.place) {
+            Some(Place::Row(_)) => "/rows",
+            _ => "/items",
         };
         return Err(AppError::invalid(
             at,
-            format!("a batch takes at most {MAX_ITEMS} items"),
+            format!(
+                "a batch takes at most {MAX_ITEMS} items; this one has {}",
+                incoming.len()
+            ),
         ));
     }
-    let mut items = Vec::with_capacity(objects.len());
-    let mut errors = Vec::new();
-    let mut seen: HashMap<R::Natural, usize> = HashMap::new();
-    for (index, object) in objects.into_iter().enumerate() {
-        let plan = match R::plan(object) {
+    let mut items = Vec::with_capacity(incoming.len());
+    let mut mistakes = Mistakes::default();
+    let mut seen: HashMap<R::Natural, Place> = HashMap::new();
+    for (index, Incoming { place, object }) in incoming.into_iter().enumerate() {
+        let plan = match object.and_then(R::plan) {
             Ok(plan) => plan,
-            Err(item_errors) => {
-                errors.extend(source.under(index, item_errors));
+            Err(errors) => {
+                mistakes.add(index, place, errors);
                 continue;
             }
         };
@@ -172,44 +214,53 @@ pub fn check_all<R: Batched>(
             Planned::Write { scope, input, .. } => R::natural_of(scope, input),
             Planned::Delete(natural) => natural.clone(),
         };
-        if let Some(first) = seen.insert(natural.clone(), index) {
-            errors.push(FieldError::new(
-                source.pointer(index, ""),
+        if let Some(first) = seen.insert(natural.clone(), place) {
+            let twice = FieldError::coded(
+                codes::DUPLICATE,
+                "",
                 format!(
-                    "the same item as {}: a batch names each at most once",
-                    source.pointer(first, "")
+                    "is the same item as {}: a batch names each at most once",
+                    first.pointer("")
                 ),
-            ));
+            );
+            mistakes.add(index, place, [twice]);
+            continue;
         }
         items.push(Checked {
             index,
+            place,
             natural,
             plan,
         });
     }
-    if errors.is_empty() {
-        Ok(items)
-    } else {
-        Err(AppError::Validation(errors))
-    }
+    Ok((items, mistakes))
 }
 
-/// Runs checked items inside the caller's transaction: locks, authorises, checks
-/// again, writes, and reports on each.
+/// Runs checked items inside the caller's transaction: locks, checks what they
+/// name, authorises, checks again against what is stored, and then, if nothing in
+/// the whole batch is wrong, writes and reports on each.
 pub fn save_all<R: Batched>(
     conn: &mut PgConnection,
-    mut items: Vec<Checked<R>>,
+    items: Vec<Checked<R>>,
+    mut mistakes: Mistakes,
     caller: &Caller,
-    source: Source,
     dry_run: bool,
 ) -> AppResult<Vec<ItemResult>> {
-    let scopes = scopes(conn, &items, source)?;
+    let scopes = scopes(conn, &items, caller, &mut mistakes)?;
+    // What names a scope that is not there goes no further.
+    let mut items: Vec<Checked<R>> = items
+        .into_iter()
+        .filter(|item| scopes.contains_key(R::scope_of(&item.natural)))
+        .collect();
     // Natural-key order: the order every batch takes its locks in.
     items.sort_by(|a, b| a.natural.cmp(&b.natural));
     let keys: Vec<R::Natural> = items.iter().map(|item| item.natural.clone()).collect();
     let existing = R::find_many(conn, &keys)?;
-    authorise(caller, &items, &scopes, &existing, source)?;
-    recheck(&mut items, &scopes, &existing, source)?;
+    authorise(caller, &items, &scopes, &existing, &mut mistakes);
+    recheck(&mut items, &scopes, &existing, &mut mistakes)?;
+    if !mistakes.is_empty() {
+        return Err(mistakes.into_error());
+    }
 
     let mut writes = Vec::new();
     for item in &items {
@@ -236,8 +287,18 @@ pub fn save_all<R: Batched>(
     if !deletions.is_empty() {
         R::delete_many(conn, &deletions)?;
     }
+    report(&items, &existing, &stored, dry_run)
+}
+
+/// The report on each item, in the order they came.
+fn report<R: Batched>(
+    items: &[Checked<R>],
+    existing: &HashMap<R::Natural, R::Row>,
+    stored: &HashMap<R::Natural, (R::Row, bool)>,
+    dry_run: bool,
+) -> AppResult<Vec<ItemResult>> {
     let mut results = BTreeMap::new();
-    for item in &items {
+    for item in items {
         let old = existing.get(&item.natural);
         let result = match (&item.plan, stored.get(&item.natural)) {
             (Planned::Write { .. }, Some((row, created))) => {
@@ -249,9 +310,11 @@ pub fn save_all<R: Batched>(
                 let id = (!(dry_run && outcome == Outcome::Created)).then(|| row.id());
                 ItemResult {
                     index: item.index,
+                    row: row_of(item.place),
                     result: outcome,
                     id,
                     version: Some(row.version()),
+                    status: row.publication().map(|(status, _)| status.as_str()),
                 }
             }
             (Planned::Write { .. }, None) => {
@@ -259,14 +322,23 @@ pub fn save_all<R: Batched>(
             }
             (Planned::Delete(_), _) => ItemResult {
                 index: item.index,
+                row: row_of(item.place),
                 result: old.map_or(Outcome::Unchanged, |_| Outcome::Deleted),
                 id: old.map(Stored::id),
                 version: old.map(Stored::version),
+                status: None,
             },
         };
         results.insert(item.index, result);
     }
     Ok(results.into_values().collect())
+}
+
+fn row_of(place: Place) -> Option<usize> {
+    match place {
+        Place::Row(row) => Some(row),
+        Place::Item(_) => None,
+    }
 }
 
 /// A dry run's transaction ends in this, so that it is rolled back.
@@ -287,16 +359,16 @@ pub async fn run<R: Batched>(
     db: &Db,
     caller: Caller,
     req: &HttpRequest,
-    items: Vec<Checked<R>>,
-    source: Source,
+    incoming: Vec<Incoming>,
     dry_run: bool,
 ) -> AppResult<Vec<ItemResult>> {
+    let (items, mistakes) = check_all::<R>(incoming)?;
     let author = Author::of(&caller, req);
     db.run(move |conn| {
         let ran = conn.transaction::<Vec<ItemResult>, Ending, _>(|conn| {
             begin(conn, &author, None).map_err(Ending::Failed)?;
             let results =
-                save_all::<R>(conn, items, &caller, source, dry_run).map_err(Ending::Failed)?;
+                save_all::<R>(conn, items, mistakes, &caller, dry_run).map_err(Ending::Failed)?;
             if dry_run {
                 Err(Ending::DryRun(results))
             } else {

@@ -15,6 +15,12 @@
 //! the file does not hold are left alone. So an import is idempotent, and an export
 //! imported into an empty database and exported again is identical. Every item
 //! created or changed is in the change log, by `system:import`.
+//!
+//! An import that replaces (`Mode::Replace`, `import --replace`) first deletes
+//! every item and partner the file does not hold, in the reverse order of their
+//! references, so that the content ends equal to the file's; the deletions are
+//! logged as any other. It needs every section in the file: a missing one would
+//! empty its table.
 
 use std::collections::HashMap;
 
@@ -26,11 +32,15 @@ use crate::admin;
 use crate::content;
 use crate::engine::transaction::begin;
 use crate::engine::{Author, Kind, Section};
-use crate::platform::error::{AppError, AppResult, FieldError};
+use crate::platform::error::{AppError, AppResult};
 
 mod document;
+mod replace;
+mod rules;
 
 use document::{missing_columns, prefixed, read_document};
+use replace::{every_section_in, remove_absent};
+use rules::{check_across, collisions, database_error};
 
 /// The document's format, named in it: a reader refuses another.
 pub const FORMAT: &str = "seesac-api/export";
@@ -140,6 +150,16 @@ pub struct Counts {
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
+    pub deleted: usize,
+}
+
+/// What an import does with stored items the file does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Leaves them.
+    Merge,
+    /// Deletes them.
+    Replace,
 }
 
 impl std::fmt::Display for Imported {
@@ -148,8 +168,13 @@ impl std::fmt::Display for Imported {
             .sections
             .iter()
             .map(|(name, c)| {
+                let deleted = if c.deleted > 0 {
+                    format!(", {} deleted", c.deleted)
+                } else {
+                    String::new()
+                };
                 format!(
-                    "{}: {} created, {} updated, {} unchanged",
+                    "{}: {} created, {} updated, {} unchanged{deleted}",
                     name.replace('_', " "),
                     c.created,
                     c.updated,
@@ -180,9 +205,13 @@ impl Progress for Quiet {
 pub fn import(
     conn: &mut PgConnection,
     document: &Value,
+    mode: Mode,
     progress: &dyn Progress,
 ) -> AppResult<Imported> {
     let sections = read_document(document)?;
+    if mode == Mode::Replace {
+        every_section_in(document)?;
+    }
     let total: usize = sections.iter().map(|(_, items)| items.len()).sum();
     progress.start(2 * total as u64);
     // Every item checked before anything is written, so every error is named.
@@ -210,10 +239,20 @@ pub fn import(
                     .execute(conn)?;
             }
         }
+        let mut deleted = HashMap::new();
+        if mode == Mode::Replace {
+            // An item of the file may take the key of one deleted here (the sample
+            // content's, under another id): references are checked at commit.
+            diesel::sql_query("SET CONSTRAINTS ALL DEFERRED").execute(conn)?;
+            for (kind, items) in sections.iter().rev() {
+                deleted.insert(kind.descriptor().table, remove_absent(conn, *kind, items)?);
+            }
+        }
         let mut imported = Imported::default();
         for (kind, items) in &sections {
             let table = kind.descriptor().table;
-            let counts = write(conn, *kind, items)?;
+            let mut counts = write(conn, *kind, items)?;
+            counts.deleted = deleted.get(table).copied().unwrap_or(0);
             imported.sections.push((table, counts));
             progress.advance(items.len() as u64, &format!("wrote {table}"));
         }
@@ -235,6 +274,7 @@ fn write(
     if items.is_empty() {
         return Ok(counts);
     }
+    collisions(conn, kind, items)?;
     let columns = columns(conn, table)?;
     let rows: Vec<Value> = items
         .iter()
@@ -277,7 +317,7 @@ fn write(
     ))
     .bind::<Jsonb, _>(Value::Array(rows))
     .load(conn)
-    .map_err(|error| database_error(table, error))?;
+    .map_err(|error| database_error(kind, error))?;
     for row in after {
         let id = row
             .row
@@ -293,71 +333,4 @@ fn write(
         }
     }
     Ok(counts)
-}
-
-/// A rule of the database, broken by the file, in words an admin can act on.
-fn database_error(table: &str, error: diesel::result::Error) -> AppError {
-    match error {
-        diesel::result::Error::DatabaseError(_, info) => {
-            let detail = match info.details() {
-                Some(details) => format!("{} ({details})", info.message()),
-                None => info.message().to_owned(),
-            };
-            AppError::conflict(format!("{table}: {detail}"))
-        }
-        other => other.into(),
-    }
-}
-
-/// The rules across items that the database does not hold itself: no loops in a
-/// tree, and a percentage is between 0 and 100.
-fn check_across(conn: &mut PgConnection) -> AppResult<()> {
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(sql_type = Text)]
-        found: String,
-    }
-    let mut errors = Vec::new();
-    for kind in sections() {
-        let Some(tree) = section(kind).tree else {
-            continue;
-        };
-        let (table, key) = (kind.descriptor().table, kind.descriptor().key);
-        let looped: Vec<Found> = diesel::sql_query(format!(
-            "WITH RECURSIVE walk (start, node, depth) AS ( \
-                 SELECT {key}, {tree}, 1 FROM {table} WHERE {tree} IS NOT NULL \
-                 UNION ALL \
-                 SELECT w.start, t.{tree}, w.depth + 1 FROM walk w \
-                 JOIN {table} t ON t.{key} = w.node \
-                 WHERE t.{tree} IS NOT NULL AND w.node <> w.start AND w.depth < 10000) \
-             SELECT DISTINCT start AS found FROM walk WHERE node = start ORDER BY 1"
-        ))
-        .load(conn)?;
-        errors.extend(looped.into_iter().map(|found| {
-            FieldError::new(
-                format!("/{table}"),
-                format!("{} is its own ancestor through {tree}: a loop", found.found),
-            )
-        }));
-    }
-    let out_of_range: Vec<Found> = diesel::sql_query(
-        "SELECT o.id::text AS found FROM observations o JOIN impact_metrics m ON m.key = o.metric \
-         WHERE m.unit = 'percent' AND (o.value < 0 OR coalesce(o.value_max, o.value) > 100) \
-         ORDER BY 1",
-    )
-    .load(conn)?;
-    errors.extend(out_of_range.into_iter().map(|found| {
-        FieldError::new(
-            "/observations",
-            format!("{} is a percentage outside 0 to 100", found.found),
-        )
-    }));
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Conflict {
-            detail: format!("{} rules across items are broken", errors.len()),
-            errors,
-        })
-    }
 }

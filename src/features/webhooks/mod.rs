@@ -83,36 +83,52 @@ impl Default for WebhookSettings {
 
 /// Addresses no webhook may reach unless the operator allows private targets:
 /// loopback, private, link-local, shared (CGNAT), unspecified, multicast,
-/// broadcast, documentation, benchmarking and reserved ranges, in IPv4 and IPv6
-/// (an IPv4-mapped IPv6 address counts as its IPv4 address).
+/// broadcast, documentation, benchmarking and reserved ranges, in IPv4 and IPv6.
+/// An IPv6 address that carries an IPv4 one counts as it, or is refused whole:
+/// IPv4-mapped (`::ffff:0:0/96`) and 6to4 (`2002::/16`) as their IPv4 address;
+/// IPv4-compatible (`::/96`), NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`) and Teredo
+/// (`2001::/32`) always, as is the deprecated site-local `fec0::/10`.
 pub fn is_private(ip: IpAddr) -> bool {
     match ip.to_canonical() {
-        IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b))
-                || (a == 192 && b == 0 && c == 0)
-                || (a == 198 && (b == 18 || b == 19))
-                || a >= 240
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8)
-                || (first == 0x0064 && v6.segments()[1] == 0xff9b)
-        }
+        IpAddr::V4(v4) => is_private_v4(v4),
+        IpAddr::V6(v6) => is_private_v6(v6),
     }
+}
+
+fn is_private_v4(v4: std::net::Ipv4Addr) -> bool {
+    let [a, b, c, _] = v4.octets();
+    v4.is_private()
+        || v4.is_loopback()
+        || v4.is_link_local()
+        || v4.is_unspecified()
+        || v4.is_broadcast()
+        || v4.is_multicast()
+        || v4.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (b == 18 || b == 19))
+        || a >= 240
+}
+
+fn is_private_v6(v6: std::net::Ipv6Addr) -> bool {
+    let s = v6.segments();
+    let ipv4_compatible = s[..6].iter().all(|&segment| segment == 0);
+    let six_to_four = s[0] == 0x2002;
+    if six_to_four {
+        let [a, b] = s[1].to_be_bytes();
+        let [c, d] = s[2].to_be_bytes();
+        return is_private_v4(std::net::Ipv4Addr::new(a, b, c, d));
+    }
+    ipv4_compatible
+        || v6.is_multicast()
+        || (s[0] & 0xfe00) == 0xfc00
+        || (s[0] & 0xffc0) == 0xfe80
+        || (s[0] & 0xffc0) == 0xfec0
+        || (s[0] == 0x2001 && s[1] == 0x0db8)
+        || (s[0] == 0x2001 && s[1] == 0x0000)
+        || (s[0] == 0x0064 && s[1] == 0xff9b && (s[2] == 0 || s[2] == 1))
+        || (s[0] == 0x0100 && s[1..4].iter().all(|&segment| segment == 0))
 }
 
 /// Delivers what is due, for as long as the server runs: every `poll`, turns new

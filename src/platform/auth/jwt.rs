@@ -40,10 +40,12 @@ impl Role {
     }
 }
 
-/// The claims of an access token (RFC 7519).
+/// The claims of an access token (RFC 7519), and the user's stamp when it was
+/// issued: a token whose stamp is not the user's now no longer verifies.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
+    pub stamp: String,
     pub role: Role,
     pub iss: String,
     pub aud: String,
@@ -77,10 +79,11 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, subject: &str, role: Role) -> AppResult<String> {
+    pub fn issue(&self, subject: &str, stamp: &str, role: Role) -> AppResult<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: subject.to_owned(),
+            stamp: stamp.to_owned(),
             role,
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
@@ -112,7 +115,9 @@ mod tests {
     #[test]
     fn an_issued_token_verifies_and_keeps_its_claims() {
         let keys = JwtKeys::new(SECRET);
-        let token = keys.issue("admin", Role::Admin).unwrap_or_default();
+        let token = keys
+            .issue("admin", "a-stamp", Role::Admin)
+            .unwrap_or_default();
         let claims = keys.verify(&token).ok();
         assert_eq!(claims.as_ref().map(|c| c.sub.as_str()), Some("admin"));
         assert_eq!(claims.as_ref().map(|c| c.role), Some(Role::Admin));
@@ -123,12 +128,15 @@ mod tests {
     fn a_token_signed_with_another_secret_or_algorithm_is_refused() {
         let keys = JwtKeys::new(SECRET);
         let other = JwtKeys::new(b"another-secret-another-secret-xx");
-        let token = other.issue("admin", Role::Admin).unwrap_or_default();
+        let token = other
+            .issue("admin", "a-stamp", Role::Admin)
+            .unwrap_or_default();
         assert!(keys.verify(&token).is_err());
 
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: "admin".into(),
+            stamp: "a-stamp".into(),
             role: Role::Admin,
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),

@@ -217,6 +217,33 @@ impl Caller {
         })
     }
 
+    /// What the caller may do now, as text that changes when its rights do: a
+    /// person's role; a token's scopes and its partner's areas and metrics.
+    pub fn rights(&self) -> String {
+        let mut rights = match &self.identity {
+            Identity::Anonymous => "anonymous".to_owned(),
+            Identity::Person { role, .. } => format!("role:{}", role.as_str()),
+            Identity::Machine { scopes, .. } => {
+                let mut names: Vec<&str> = scopes.iter().map(|scope| scope.as_str()).collect();
+                names.sort_unstable();
+                format!("scopes:{}", names.join(","))
+            }
+            Identity::System(_) => "system".to_owned(),
+        };
+        if let Some(partner) = &self.partner {
+            rights.push_str(&format!(
+                ";partner:{};areas:{};metrics:{}",
+                partner.slug,
+                partner.areas.join(","),
+                partner
+                    .metrics
+                    .as_ref()
+                    .map_or_else(|| "*".to_owned(), |metrics| metrics.join(","))
+            ));
+        }
+        rights
+    }
+
     /// The caller as written records name it: `user:admin`, `token:<id>`.
     pub fn name(&self) -> String {
         match &self.identity {

@@ -54,7 +54,7 @@ impl FromRequest for Caller {
             } else {
                 let keys = keys.ok_or_else(|| AppError::internal("no JWT keys registered"))?;
                 let claims = keys.verify(&token).map_err(|_| bad_token())?;
-                person(&db, claims.sub).await?
+                person(&db, claims.sub, claims.stamp).await?
             };
             // Kept for the rest of the request: the middleware tells an authenticated
             // caller from an anonymous one by it.
@@ -108,17 +108,20 @@ fn bearer_token(req: &HttpRequest) -> AppResult<Option<String>> {
     }
 }
 
-/// A person: the user named by a verified JWT, with the role the database has now.
-async fn person(db: &Db, username: String) -> AppResult<Caller> {
+/// A person: the user named by a verified JWT, with the role the database has now,
+/// if the token carries the user's stamp (no new password or role since, and not
+/// another user of the same name).
+async fn person(db: &Db, username: String, stamp: String) -> AppResult<Caller> {
     let role = db
         .run(move |conn| {
-            let role: Option<String> = users::table
+            let stored: Option<(String, Uuid)> = users::table
                 .filter(users::username.eq(&username))
-                .select(users::role)
+                .select((users::role, users::token_stamp))
                 .first(conn)
                 .optional()?;
-            Ok(role
-                .and_then(|role| Role::parse(&role))
+            Ok(stored
+                .filter(|(_, current)| current.to_string() == stamp)
+                .and_then(|(role, _)| Role::parse(&role))
                 .map(|role| (username, role)))
         })
         .await?;

@@ -293,7 +293,9 @@ pub async fn serve(
         .filter(|cache| cache.enabled())
         .cloned();
     let anonymous = !req.headers().contains_key(header::AUTHORIZATION);
-    let Some(cache) = cache.filter(|_| anonymous && req.method() == Method::GET) else {
+    // A list as CSV is streamed whole, and not kept.
+    let kept = anonymous && req.method() == Method::GET && !csv::wants_csv(req.request());
+    let Some(cache) = cache.filter(|_| kept) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let key = key_of(req.request());

@@ -38,9 +38,23 @@ pub struct Embedded {
 
 impl Embedded {
     /// Starts (or, with `shared`, joins) the cluster. `serve` needs it for itself;
-    /// commands such as `users create` may join one a running `serve` owns.
-    pub fn start(data_dir: &Path, pg_bindir: Option<&Path>, shared: bool) -> Result<Self, String> {
+    /// commands such as `users create` may join one a running `serve` owns. Without
+    /// `create`, a data directory without a cluster is an error and nothing is made:
+    /// a backup must not be the export of a database made for it.
+    pub fn start(
+        data_dir: &Path,
+        pg_bindir: Option<&Path>,
+        shared: bool,
+        create: bool,
+    ) -> Result<Self, String> {
         let data_dir = absolute(data_dir)?;
+        if !create && !data_dir.join("postgres").join("PG_VERSION").exists() {
+            return Err(format!(
+                "there is no database in {}: nothing was created. Point SEESAC_DATA_DIR at the \
+                 data directory `seesac-api serve` uses, or DATABASE_URL at the database",
+                data_dir.display()
+            ));
+        }
         let user = ServerUser::for_this_process()?;
         // The secrets in here are ours alone; the server user only needs to pass through.
         prepare_data_dir(&data_dir, if user.is_some() { 0o711 } else { 0o700 })?;

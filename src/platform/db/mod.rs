@@ -175,6 +175,7 @@ impl QueryStats {
 }
 
 /// The database, as a handler sees it.
+#[derive(Clone)]
 pub struct Db {
     pool: PgPool,
     stats: Arc<QueryStats>,

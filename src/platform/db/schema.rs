@@ -12,6 +12,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         version -> Int4,
         etag -> Text,
+        token_stamp -> Uuid,
     }
 }
 

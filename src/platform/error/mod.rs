@@ -7,7 +7,10 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+mod field;
 mod violation;
+
+pub use field::{FieldError, codes};
 
 pub use violation::{Violated, Violation};
 
@@ -18,32 +21,11 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// Seconds a client should wait before retrying when the database is away.
 const RETRY_AFTER_SECONDS: &str = "2";
 
-/// One invalid field or parameter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    /// JSON pointer (RFC 6901) into the request body, e.g. `/slug`; for a query
-    /// parameter, the parameter's name, e.g. `sort`.
-    #[schema(example = "/slug")]
-    pub pointer: String,
-    /// What is wrong with it.
-    #[schema(example = "must match ^[a-z0-9]+(-[a-z0-9]+)*$")]
-    pub detail: String,
-}
-
-impl FieldError {
-    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            pointer: pointer.into(),
-            detail: detail.into(),
-        }
-    }
-}
-
 /// A problem details document (RFC 9457), the body of every error.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"type": "/problems/validation-failed", "title": "Validation failed",
-    "status": 422, "detail": "1 field is invalid", "code": "validation_failed",
-    "errors": [{"pointer": "/slug", "detail": "must match ^[a-z0-9]+(-[a-z0-9]+)*$"}]}))]
+    "status": 422, "detail": "/slug: must match ^[a-z0-9]+(-[a-z0-9]+)*$", "code": "validation_failed",
+    "errors": [{"pointer": "/slug", "detail": "must match ^[a-z0-9]+(-[a-z0-9]+)*$", "code": "invalid"}]}))]
 pub struct Problem {
     /// A URI reference naming the kind of problem.
     #[serde(rename = "type")]
@@ -177,9 +159,12 @@ impl AppError {
             }
             Self::MethodNotAllowed { allow } => format!("this resource allows {allow}"),
             Self::PayloadTooLarge { limit } => format!("the body is larger than {limit} bytes"),
-            Self::Validation(errors) => match errors.len() {
-                1 => "1 field is invalid".to_owned(),
-                n => format!("{n} fields are invalid"),
+            // One mistake is told in full, so that a person reading the answer in a
+            // shell sees it at once; several are counted, each in `errors`.
+            Self::Validation(errors) => match errors.as_slice() {
+                [one] if one.pointer.is_empty() => one.detail.clone(),
+                [one] => format!("{}: {}", one.pointer, one.detail),
+                many => format!("{} fields are invalid", many.len()),
             },
             Self::Internal(_) => "the server failed; the cause has been logged".to_owned(),
             Self::Constraint(violation) => violation.as_named().detail(),
@@ -310,6 +295,13 @@ impl ResponseError for AppError {
     }
 }
 
+/// One mistake in a body: a 422 naming it.
+impl From<FieldError> for AppError {
+    fn from(error: FieldError) -> Self {
+        Self::Validation(vec![error])
+    }
+}
+
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(error: diesel::r2d2::PoolError) -> Self {
         Self::Unavailable(format!("no database connection: {error}"))
@@ -334,6 +326,8 @@ mod tests {
         ]);
         assert_eq!(error.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(error.detail(), "2 fields are invalid");
+        let one = AppError::invalid("/slug", "is taken");
+        assert_eq!(one.detail(), "/slug: is taken");
         let body = problem(error.status_code(), error.detail(), error.errors());
         assert_eq!(body.kind, "/problems/validation-failed");
         assert_eq!(body.code, "validation_failed");

@@ -1,7 +1,7 @@
 //! A rule of the database that a write broke, as the driver reports it, and how
 //! it becomes a 409 or a 422 in our words once the writer names the fields.
 
-use super::{AppError, FieldError};
+use super::{AppError, FieldError, codes};
 
 /// Which rule of the database a write broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,39 +52,46 @@ impl Violation {
         values: &[(String, String)],
         what: &str,
     ) -> AppError {
-        let errors = |detail: &str| -> Vec<FieldError> {
-            fields
-                .iter()
-                .map(|field| FieldError::new(format!("/{field}"), detail))
-                .collect()
-        };
-        let value = fields.first().and_then(|field| {
+        let value_of = |field: &str| {
             values
                 .iter()
                 .find(|(name, _)| name == field)
-                .map(|(name, value)| format!("{name} {value}"))
-        });
-        let named = value.unwrap_or_else(|| fields.join(", "));
+                .map(|(_, value)| value.as_str())
+        };
+        let each = |code: &'static str, words: &dyn Fn(&str, Option<&str>) -> String| {
+            fields
+                .iter()
+                .map(|field| {
+                    FieldError::coded(code, format!("/{field}"), words(field, value_of(field)))
+                })
+                .collect::<Vec<_>>()
+        };
         match self.violated {
-            Violated::Unique => AppError::Conflict {
-                errors: errors(&format!("another {what} has this value")),
-                detail: if named.is_empty() {
-                    format!("another {what} has this key or value")
-                } else {
-                    format!("another {what} has the {named} already")
-                },
-            },
-            Violated::Reference if named.is_empty() => AppError::conflict(
+            // A rule about no field: the state of other rows.
+            Violated::Unique if fields.is_empty() => {
+                AppError::conflict(format!("another {what} has this key or value"))
+            }
+            Violated::Reference if fields.is_empty() => AppError::conflict(
                 "it is still referenced by other items; change or delete them first",
             ),
-            Violated::Reference => AppError::Conflict {
-                errors: errors("names an item that does not exist"),
-                detail: format!("the {named} names an item that does not exist"),
-            },
+            Violated::Unique => {
+                AppError::Validation(each(codes::TAKEN, &|field, value| match value {
+                    Some(value) => format!("another {what} has the {field} {value} already"),
+                    None => format!("another {what} has this {field} already"),
+                }))
+            }
+            Violated::Reference => {
+                AppError::Validation(each(codes::UNKNOWN_REFERENCE, &|_, value| match value {
+                    Some(value) => format!("names {value}, which does not exist"),
+                    None => "names an item that does not exist".to_owned(),
+                }))
+            }
             Violated::Rule => {
-                let mut errors = errors("is refused by the database");
+                let mut errors = each(codes::INVALID, &|_, _| {
+                    "is refused by the database".to_owned()
+                });
                 if errors.is_empty() {
-                    errors.push(FieldError::new("/", "is refused by the database"));
+                    errors.push(FieldError::new("", "is refused by the database"));
                 }
                 AppError::Validation(errors)
             }

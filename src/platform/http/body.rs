@@ -1,10 +1,9 @@
 //! Request bodies: a JSON object, checked for media type (415), size (413) and
-//! syntax (400), then read into a body type with a JSON pointer for any wrong field.
+//! syntax (400); `reading` reads it into a body type.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, web};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::platform::error::{AppError, AppResult};
@@ -58,42 +57,59 @@ pub async fn read_limited(req: &HttpRequest, payload: web::Payload) -> AppResult
         .map_err(|error| AppError::bad_request("/", format!("the body could not be read: {error}")))
 }
 
-/// JSON bodies: `application/json`, any `+json` type (merge patches among them).
+/// The media type of a request's body, lowercase, without parameters.
+fn essence(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::CONTENT_TYPE)?;
+    Some(
+        value
+            .to_str()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
+/// Whether a request's body is JSON: `application/json`, or any `+json` type
+/// (merge patches among them) but JSON Patch (RFC 6902), which is a different
+/// language from the merge patches we take.
+pub fn is_json(req: &HttpRequest) -> bool {
+    essence(req).is_some_and(|essence| {
+        essence == "application/json"
+            || (essence.starts_with("application/")
+                && essence.ends_with("+json")
+                && essence != "application/json-patch+json")
+    })
+}
+
 fn check_media_type(req: &HttpRequest) -> AppResult<()> {
-    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
-        return Err(AppError::UnsupportedMediaType(
+    match essence(req) {
+        _ if is_json(req) => Ok(()),
+        None => Err(AppError::UnsupportedMediaType(
             "send the body as JSON, with Content-Type: application/json".to_owned(),
-        ));
-    };
-    let essence = value
-        .to_str()
-        .unwrap_or_default()
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    // JSON Patch (RFC 6902) is a different language from the merge patches we take.
-    let is_json = essence == "application/json"
-        || (essence.starts_with("application/")
-            && essence.ends_with("+json")
-            && essence != "application/json-patch+json");
-    if is_json {
-        Ok(())
-    } else {
-        Err(AppError::UnsupportedMediaType(format!(
+        )),
+        Some(essence) => Err(AppError::UnsupportedMediaType(format!(
             "the body is {essence}; send JSON, with Content-Type: application/json \
              (or application/merge-patch+json for PATCH)"
-        )))
+        ))),
     }
 }
 
 pub fn parse_object(bytes: &[u8]) -> AppResult<serde_json::Map<String, Value>> {
     let value: Value = serde_json::from_slice(bytes).map_err(|error| {
-        AppError::bad_request("/", format!("the body is not valid JSON: {error}"))
+        let place = format!("line {}, column {}", error.line(), error.column());
+        let detail = match error.classify() {
+            serde_json::error::Category::Eof => {
+                format!("the body is not valid JSON: it ends too early ({place})")
+            }
+            _ => format!("the body is not valid JSON: it breaks the syntax at {place}"),
+        };
+        AppError::bad_request("/", detail)
     })?;
     if let Some(pointer) = find_nul(&value, String::new()) {
-        return Err(AppError::bad_request(
+        return Err(AppError::invalid(
             pointer,
             "text may not contain NUL characters",
         ));
@@ -128,39 +144,8 @@ fn find_nul(value: &Value, at: String) -> Option<String> {
     }
 }
 
-fn pointer_escape(key: &str) -> String {
+pub(super) fn pointer_escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
-}
-
-/// Deserialises a JSON object into a body type; a wrong type or an unknown field is
-/// a 400 whose pointer names the field.
-pub fn from_object<T: DeserializeOwned>(object: serde_json::Map<String, Value>) -> AppResult<T> {
-    serde_path_to_error::deserialize(Value::Object(object)).map_err(|error| {
-        let mut pointer = String::new();
-        for segment in error.path().iter() {
-            use serde_path_to_error::Segment;
-            match segment {
-                Segment::Map { key } => pointer.push_str(&format!("/{}", pointer_escape(key))),
-                Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-                Segment::Enum { .. } | Segment::Unknown => {}
-            }
-        }
-        let inner = error.into_inner().to_string();
-        // serde's messages name Rust types; say it in JSON terms where we can.
-        let detail = match inner.strip_prefix("unknown field `") {
-            Some(rest) => format!(
-                "unknown field {}",
-                rest.split('`').next().unwrap_or_default()
-            ),
-            None => inner,
-        };
-        let pointer = if pointer.is_empty() {
-            "/".to_owned()
-        } else {
-            pointer
-        };
-        AppError::bad_request(pointer, detail)
-    })
 }
 
 /// Lists of integers in bodies take any JSON numbers that are whole
@@ -193,14 +178,12 @@ mod tests {
 
     #[test]
     fn bodies_must_be_json_objects_without_nul() {
+        assert!(matches!(
+            parse_object(b"{\"a\": \"x\\u0000y\"}"),
+            Err(AppError::Validation(_))
+        ));
         assert!(parse_object(b"{\"title\": \"Mission\"}").is_ok());
-        for bad in [
-            &b"[1]"[..],
-            b"\"x\"",
-            b"{\"a\":",
-            b"",
-            b"{\"a\": \"x\\u0000y\"}",
-        ] {
+        for bad in [&b"[1]"[..], b"\"x\"", b"{\"a\":", b""] {
             assert!(
                 matches!(parse_object(bad), Err(AppError::BadRequest { .. })),
                 "{}",
@@ -210,35 +193,11 @@ mod tests {
     }
 
     #[test]
-    fn a_wrong_type_names_its_field() {
-        #[derive(serde::Deserialize, Debug)]
-        #[serde(deny_unknown_fields)]
-        #[expect(dead_code, reason = "only deserialised")]
-        struct Body {
-            title: Option<String>,
-            position: Option<i64>,
-        }
-        let object = |json: &str| parse_object(json.as_bytes()).unwrap_or_default();
-        let pointer = |result: AppResult<Body>| match result {
-            Err(AppError::BadRequest { errors, .. }) => errors.first().map(|e| e.pointer.clone()),
-            _ => None,
-        };
-        assert_eq!(
-            pointer(from_object(object(r#"{"position": "first"}"#))),
-            Some("/position".to_owned())
-        );
-        assert_eq!(
-            pointer(from_object(object(r#"{"colour": "red"}"#))),
-            Some("/colour".to_owned())
-        );
-        assert!(from_object::<Body>(object(r#"{"title": "Mission", "position": 1}"#)).is_ok());
-    }
-
-    #[test]
     fn a_whole_number_with_a_fraction_of_zero_is_an_integer() {
+        use crate::platform::http::reading::from_object;
         use crate::platform::validate::Position;
 
-        #[derive(serde::Deserialize, Debug)]
+        #[derive(serde::Deserialize, Debug, utoipa::ToSchema)]
         struct Body {
             position: Option<Position>,
             #[serde(default, deserialize_with = "whole_number::optional_list")]
@@ -255,10 +214,7 @@ mod tests {
             r#"{"position": "1"}"#,
             r#"{"goals": [1, 2.5]}"#,
         ] {
-            assert!(
-                matches!(read(bad), Err(AppError::BadRequest { .. })),
-                "{bad}"
-            );
+            assert!(matches!(read(bad), Err(AppError::Validation(_))), "{bad}");
         }
     }
 }

@@ -47,7 +47,7 @@ pub fn none_match(if_none_match: Option<&str>, etag: &str) -> bool {
 
 /// Public answers may be cached by anyone for a minute; answers for a token are
 /// the caller's alone.
-fn cache_control(caller: &Caller) -> &'static str {
+pub fn cache_control(caller: &Caller) -> &'static str {
     if caller.is_authenticated() {
         "private, no-store"
     } else {

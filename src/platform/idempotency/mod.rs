@@ -9,9 +9,15 @@
 //!   without a token has no caller to scope a key to, and its key is not looked at
 //!   (an anonymous write is a 401 as ever; the login answers with a secret, which
 //!   would not be kept anyway).
+//! - Only answers that wrote are kept: a 4xx or a 5xx wrote nothing, and a retry
+//!   runs again (and gets the same answer, unless what it refers to changed).
 //! - An answer that carries a secret shown once (a login, a new API token) is not
-//!   kept: a retry of it is a 409 that says so. A 5xx is not kept either, so the
-//!   retry runs again (the failed request wrote nothing).
+//!   kept, nor one larger than `MAX_KEPT_BYTES`: a retry of either is a 409 that
+//!   says so. What one caller keeps is bounded: past `MAX_BYTES_PER_CALLER` of
+//!   answers, its oldest keys are forgotten (a retry with one of those runs again).
+//! - A replay is for the rights that got the first answer: when the caller's rights
+//!   have changed since (a new role, other scopes, a partner's areas or metrics),
+//!   the request runs again and is checked as any other.
 //! - The answer is stored after the request's own transaction commits. Should the
 //!   service die in between, the key stays "running" until it is abandoned after
 //!   two minutes, and a retry then runs again: the batch upserts by natural key, and
@@ -42,6 +48,10 @@ pub const KEEP_HOURS: i32 = 24;
 /// After this long, a first request that never finished is taken as abandoned.
 const ABANDONED_AFTER_SECONDS: i32 = 120;
 const MAX_KEY_LENGTH: usize = 255;
+/// The largest answer kept for a replay.
+pub const MAX_KEPT_BYTES: usize = 256 * 1024;
+/// The answers one caller's keys keep in all, at most.
+pub const MAX_BYTES_PER_CALLER: usize = 8 * 1024 * 1024;
 
 /// Put into a response's extensions by a handler whose answer carries a secret that
 /// is shown once: such an answer is never stored for a replay.
@@ -111,12 +121,12 @@ pub async fn middleware(
             .collect(),
         body: body.to_vec(),
     };
-    if status.is_server_error() {
+    if status.is_server_error() || status.is_client_error() {
         release(&db, request).await;
     } else {
         let stored = {
             let answer = answer.clone();
-            db.run(move |conn| complete(conn, &request, &answer, !shown_once))
+            db.run(move |conn| complete(conn, &request, &answer, shown_once))
                 .await
         };
         if let Err(error) = stored {
@@ -142,6 +152,8 @@ fn kept(name: &header::HeaderName) -> bool {
 #[derive(Debug, Clone)]
 struct Request {
     caller: String,
+    /// What the caller may do now (`Caller::rights`).
+    rights: String,
     key: String,
     fingerprint: Vec<u8>,
     body: web::Bytes,
@@ -180,6 +192,7 @@ impl Request {
         hash.update(&body);
         Ok(Some(Self {
             caller: caller.name(),
+            rights: caller.rights(),
             key,
             fingerprint: hash.finalize().to_vec(),
             body,

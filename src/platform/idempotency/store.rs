@@ -7,7 +7,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{Binary, Bool, Jsonb, Nullable, SmallInt, Text};
 use serde_json::Value;
 
-use super::{ABANDONED_AFTER_SECONDS, Answer, KEEP_HOURS, Request};
+use super::{
+    ABANDONED_AFTER_SECONDS, Answer, KEEP_HOURS, MAX_BYTES_PER_CALLER, MAX_KEPT_BYTES, Request,
+};
 use crate::platform::db::Db;
 use crate::platform::error::{AppError, AppResult};
 
@@ -30,31 +32,37 @@ struct Stored {
     body: Option<Vec<u8>>,
     #[diesel(sql_type = Bool)]
     replayable: bool,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    size: i32,
 }
 
 pub(super) fn claim(conn: &mut PgConnection, request: &Request) -> AppResult<Claim> {
-    // Take the key if it is new, expired or abandoned; in one statement, so two
-    // requests with the same key cannot both take it.
+    // Take the key if it is new, expired or abandoned, or its answer was for other
+    // rights than the caller has now; in one statement, so two requests with the
+    // same key cannot both take it.
     let claimed = diesel::sql_query(format!(
-        "INSERT INTO idempotency_keys (caller, key, fingerprint) \
-         VALUES ($1, $2, $3) \
+        "INSERT INTO idempotency_keys (caller, key, fingerprint, rights) \
+         VALUES ($1, $2, $3, $4) \
          ON CONFLICT (caller, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, \
-             started_at = now(), \
-             status = NULL, headers = NULL, body = NULL, replayable = true \
+             rights = EXCLUDED.rights, started_at = now(), \
+             status = NULL, headers = NULL, body = NULL, replayable = true, size = 0 \
          WHERE idempotency_keys.started_at < now() - make_interval(hours => {KEEP_HOURS}) \
             OR (idempotency_keys.status IS NULL \
                 AND idempotency_keys.started_at < now() - make_interval(secs => {ABANDONED_AFTER_SECONDS})) \
-"
+            OR (idempotency_keys.status IS NOT NULL \
+                AND idempotency_keys.fingerprint = EXCLUDED.fingerprint \
+                AND idempotency_keys.rights <> EXCLUDED.rights)"
     ))
     .bind::<Text, _>(&request.caller)
     .bind::<Text, _>(&request.key)
     .bind::<Binary, _>(&request.fingerprint)
+    .bind::<Text, _>(&request.rights)
     .execute(conn)?;
     if claimed == 1 {
         return Ok(Claim::Mine);
     }
     let stored: Option<Stored> = diesel::sql_query(
-        "SELECT fingerprint, status, headers, body, replayable FROM idempotency_keys \
+        "SELECT fingerprint, status, headers, body, replayable, size FROM idempotency_keys \
          WHERE caller = $1 AND key = $2",
     )
     .bind::<Text, _>(&request.caller)
@@ -75,6 +83,14 @@ pub(super) fn claim(conn: &mut PgConnection, request: &Request) -> AppResult<Cla
     let Some(status) = stored.status else {
         return Err(in_progress());
     };
+    if !stored.replayable && stored.size > 0 {
+        return Err(AppError::conflict(format!(
+            "the first request with this Idempotency-Key was answered {status}, with {} bytes, \
+             more than the {MAX_KEPT_BYTES} kept for a replay; read what it wrote instead of \
+             retrying",
+            stored.size
+        )));
+    }
     if !stored.replayable {
         return Err(AppError::conflict(format!(
             "the first request with this Idempotency-Key was answered {status}, with a secret \
@@ -102,12 +118,16 @@ fn in_progress() -> AppError {
     )
 }
 
+/// Keeps the answer to a key (or only its status: one with a secret, or too large),
+/// then forgets the caller's oldest keys past what one caller may keep.
 pub(super) fn complete(
     conn: &mut PgConnection,
     request: &Request,
     answer: &Answer,
-    replayable: bool,
+    shown_once: bool,
 ) -> AppResult<()> {
+    let too_large = answer.body.len() > MAX_KEPT_BYTES;
+    let replayable = !shown_once && !too_large;
     let (headers, body) = if replayable {
         (
             Some(serde_json::to_value(&answer.headers).map_err(AppError::internal)?),
@@ -117,7 +137,8 @@ pub(super) fn complete(
         (None, None)
     };
     diesel::sql_query(
-        "UPDATE idempotency_keys SET status = $3, headers = $4, body = $5, replayable = $6 \
+        "UPDATE idempotency_keys SET status = $3, headers = $4, body = $5, replayable = $6, \
+             size = $7 \
          WHERE caller = $1 AND key = $2",
     )
     .bind::<Text, _>(&request.caller)
@@ -126,6 +147,24 @@ pub(super) fn complete(
     .bind::<Nullable<Jsonb>, _>(headers)
     .bind::<Nullable<Binary>, _>(body)
     .bind::<Bool, _>(replayable)
+    .bind::<diesel::sql_types::Integer, _>(if too_large {
+        i32::try_from(answer.body.len()).unwrap_or(i32::MAX)
+    } else {
+        0
+    })
+    .execute(conn)?;
+    // The newest answers are kept, up to what one caller may keep in all.
+    diesel::sql_query(
+        "DELETE FROM idempotency_keys k USING ( \
+             SELECT key FROM ( \
+                 SELECT key, sum(coalesce(length(body), 0)) \
+                            OVER (ORDER BY started_at DESC, key) AS kept \
+                 FROM idempotency_keys WHERE caller = $1 AND status IS NOT NULL) newest_first \
+             WHERE kept > $2) old \
+         WHERE k.caller = $1 AND k.key = old.key",
+    )
+    .bind::<Text, _>(&request.caller)
+    .bind::<diesel::sql_types::BigInt, _>(MAX_BYTES_PER_CALLER as i64)
     .execute(conn)?;
     Ok(())
 }

@@ -77,8 +77,8 @@ problem_kinds! {
     /// 400 on any operation: a query parameter it does not take, or a bad value.
     BadParameter = 400, "An unknown or invalid query parameter, named in `errors`";
     /// 400 on an operation with a body.
-    BadBody = 400, "Malformed JSON, a wrong type, an unknown field or an unknown or invalid \
-        parameter, named in `errors`";
+    BadBody = 400, "The body is not JSON, or an unknown or invalid query parameter, named in \
+        `errors`";
     /// 401 where a token is optional: a token was sent and is not valid.
     BadToken = 401, "The bearer token is not valid (expired, revoked or malformed)";
     /// 401 where a token is required.
@@ -90,11 +90,9 @@ problem_kinds! {
     /// 404 on an item.
     NotFound = 404, "No such item, or not visible to this caller";
     /// 409 on a write.
-    Conflict = 409, "The request conflicts with what is stored: the key exists already; a \
-        reference names an item that does not exist, the item itself or one below it (a \
-        loop); other items still refer to this one; or a rule that depends on other items \
-        (a percentage for a percent metric, the one primary contact), or on the stored item \
-        for a PATCH, is broken. `errors` names the fields";
+    Conflict = 409, "The operation conflicts with the state of what is stored, not with a \
+        field of the body: other items still refer to this one, it is the last admin or the \
+        primary contact, or another item holds the key a restore needs";
     /// 410 on the changes feed.
     Gone = 410, "The cursor is older than the change log keeps: start over with a full sync";
     /// 412 on a conditional write.
@@ -103,9 +101,15 @@ problem_kinds! {
     /// 413 on a write with a body.
     PayloadTooLarge = 413, "The body is larger than 1 MiB";
     /// 415 on a write with a body.
-    UnsupportedMediaType = 415, "The body is not JSON";
+    UnsupportedMediaType = 415, "The body is not JSON (or, for a batch, not JSON or CSV)";
     /// 422 on a write with a body.
-    Invalid = 422, "Invalid values, each named in `errors` with a JSON pointer";
+    Invalid = 422, "Every mistake in the body, each in `errors` with a JSON pointer and a \
+        `code`: a wrong type or form (`invalid`), a missing field (`required`), an unknown \
+        field (`unknown_field`), a reference to an item that does not exist (`unknown_reference`, \
+        `unknown_metric`), a key another item holds (`taken`), a value outside what the \
+        item it belongs to allows (`out_of_range`), what a partner's token may not write \
+        (`not_your_area`, `not_your_metric`, `not_yours`), the same item twice in a batch \
+        (`duplicate`)";
     /// 408 on a write with a body.
     RequestTimeout = 408, "The body did not arrive within the body timeout; nothing was written";
     /// 429 on a login.

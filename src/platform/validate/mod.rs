@@ -82,9 +82,16 @@ pub struct Check {
 }
 
 impl Check {
+    /// An error under `field`: `required` if it says so, else `invalid`.
     pub fn fail(&mut self, field: &str, detail: impl Into<String>) {
+        let detail = detail.into();
+        let code = if detail == REQUIRED {
+            crate::platform::error::codes::REQUIRED
+        } else {
+            crate::platform::error::codes::INVALID
+        };
         self.errors
-            .push(FieldError::new(format!("/{field}"), detail));
+            .push(FieldError::coded(code, format!("/{field}"), detail));
     }
 
     /// A value parsed with `parse`, or an error under `field`.

@@ -15,21 +15,23 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::{CSV_COLUMNS, Observation, ObservationInput, Observations, ParentMetric};
-use crate::engine::many::{self, Batched, ItemResult, Planned, Source};
+use super::{Observation, ObservationInput, Observations, ParentMetric};
+use crate::engine::many::{self, Batched, ItemResult, Planned};
 use crate::engine::transaction::parse_body;
 use crate::engine::{Resource, Target, WriteContext};
 use crate::platform::auth::{Caller, Permission};
 use crate::platform::db::Db;
 use crate::platform::db::schema::observations;
-use crate::platform::error::{AppError, AppResult, FieldError};
+use crate::platform::error::{AppError, AppResult, FieldError, codes};
 use crate::platform::http::{self, csv};
 use crate::platform::query::Params;
 use crate::platform::validate::{Area, Check, Slug, parse_date};
 
 mod doc;
+mod items;
 
 pub use doc::upsert_observations_doc;
+use items::{csv_items, json_items};
 
 /// An observation's natural key: its metric, area and period.
 type NaturalKey = (String, String, Option<NaiveDate>, Option<NaiveDate>);
@@ -49,10 +51,14 @@ pub struct BatchReport {
 /// The fields of an object that name it in a batch: its metric and whether it is a
 /// deletion, checked into `check`.
 fn metric_and_deletion(object: &mut Map<String, Value>, check: &mut Check) -> (String, bool) {
-    let metric = object.remove("metric").map(|value| match value {
-        Value::String(text) => text,
-        other => other.to_string(),
-    });
+    let metric = match object.remove("metric") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(text),
+        Some(_) => {
+            check.fail("metric", "must be text: the metric's key");
+            None
+        }
+    };
     let metric = check
         .required("metric", metric, Slug::parse)
         .map(Slug::into_inner)
@@ -76,26 +82,93 @@ fn errors_of(check: Check) -> Vec<FieldError> {
     }
 }
 
+/// The fields a deletion names its item by; any other is a mistake.
+const DELETION_FIELDS: &[&str] = &["area", "period_start", "period_end"];
+
 /// A deletion by natural key.
 fn deletion(
     metric: String,
     mut object: Map<String, Value>,
     mut check: Check,
 ) -> Result<Planned<Observations>, Vec<FieldError>> {
-    let mut text = |field: &str| {
-        object
-            .remove(field)
-            .and_then(|value| value.as_str().map(str::to_owned))
+    let mut text = |field: &str, check: &mut Check| match object.remove(field) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(text),
+        Some(_) => {
+            check.fail(field, "must be text");
+            None
+        }
     };
-    let area = check.required("area", text("area"), Area::parse);
-    let start = check.parsed("period_start", text("period_start"), parse_date);
-    let end = check.parsed("period_end", text("period_end"), parse_date);
-    let errors = errors_of(check);
+    let area = text("area", &mut check);
+    let start = text("period_start", &mut check);
+    let end = text("period_end", &mut check);
+    let area = check.required("area", area, Area::parse);
+    let start = check.parsed("period_start", start, parse_date);
+    let end = check.parsed("period_end", end, parse_date);
+    let mut errors = errors_of(check);
+    errors.extend(object.keys().map(|field| {
+        FieldError::coded(
+            codes::UNKNOWN_FIELD,
+            format!("/{field}"),
+            format!(
+                "is not a field of a deletion, which names its item by metric, {}",
+                DELETION_FIELDS.join(", ")
+            ),
+        )
+    }));
     if !errors.is_empty() {
         return Err(errors);
     }
     let area = area.map(Area::into_inner).unwrap_or_default();
     Ok(Planned::Delete((metric, area, start, end)))
+}
+
+/// A write: its body read field by field, then checked as a new observation; the
+/// fields that could not be read are left out of the check, so that each mistake
+/// is named once and none hides another.
+fn write(
+    metric: String,
+    object: Map<String, Value>,
+    mut errors: Vec<FieldError>,
+) -> Result<Planned<Observations>, Vec<FieldError>> {
+    let body =
+        match parse_body::<Observations>(object.clone()) {
+            Ok(body) => body,
+            Err(AppError::Validation(unread)) => {
+                let mut rest = object;
+                for error in &unread {
+                    let field = error.pointer.trim_start_matches('/').split('/').next();
+                    if let Some(field) = field {
+                        rest.remove(field);
+                    }
+                }
+                errors.extend(unread.iter().cloned());
+                if let Ok(body) = parse_body::<Observations>(rest)
+                    && let Err(AppError::Validation(invalid)) =
+                        Observations::validate(body, Target::NEW)
+                {
+                    // A field that was not read is not also "required".
+                    errors.extend(invalid.into_iter().filter(|error| {
+                        !unread.iter().any(|unread| unread.pointer == error.pointer)
+                    }));
+                }
+                return Err(errors);
+            }
+            Err(other) => return Err(vec![FieldError::new("", other.to_string())]),
+        };
+    match Observations::validate(body.clone(), Target::NEW) {
+        Ok(input) if errors.is_empty() => Ok(Planned::Write {
+            scope: metric,
+            input,
+            body,
+        }),
+        Ok(_) => Err(errors),
+        Err(AppError::Validation(invalid)) => {
+            errors.extend(invalid);
+            Err(errors)
+        }
+        Err(other) => Err(vec![FieldError::new("", other.to_string())]),
+    }
 }
 
 impl Batched for Observations {
@@ -107,33 +180,7 @@ impl Batched for Observations {
         if delete {
             return deletion(metric, object, check);
         }
-        let mut errors = errors_of(check);
-        let body = match parse_body::<Observations>(object) {
-            Ok(body) => body,
-            Err(AppError::BadRequest {
-                errors: mut bad, ..
-            }) => {
-                errors.append(&mut bad);
-                return Err(errors);
-            }
-            Err(other) => {
-                errors.push(FieldError::new("/", other.to_string()));
-                return Err(errors);
-            }
-        };
-        match Observations::validate(body.clone(), Target::NEW) {
-            Ok(input) if errors.is_empty() => Ok(Planned::Write {
-                scope: metric,
-                input,
-                body,
-            }),
-            Ok(_) => Err(errors),
-            Err(AppError::Validation(mut invalid)) => {
-                errors.append(&mut invalid);
-                Err(errors)
-            }
-            Err(other) => Err(vec![FieldError::new("/", other.to_string())]),
-        }
+        write(metric, object, errors_of(check))
     }
 
     fn scope_of(natural: &NaturalKey) -> &str {
@@ -161,7 +208,7 @@ impl Batched for Observations {
     fn fits(metric: &ParentMetric, input: &ObservationInput) -> Result<(), FieldError> {
         input
             .fits(metric.unit)
-            .map_err(|detail| FieldError::new("/value", detail))
+            .map_err(|detail| FieldError::coded(codes::OUT_OF_RANGE, "/value", detail))
     }
 
     fn find_many(
@@ -280,49 +327,6 @@ fn upsert(
     .load(conn)?)
 }
 
-/// The items of a JSON batch body.
-fn json_items(object: Map<String, Value>) -> AppResult<Vec<Map<String, Value>>> {
-    let mut object = object;
-    let items = object
-        .remove("items")
-        .ok_or_else(|| AppError::invalid("/items", crate::platform::validate::REQUIRED))?;
-    if let Some((key, _)) = object.into_iter().next() {
-        return Err(AppError::bad_request(
-            format!("/{key}"),
-            format!("unknown field {key}"),
-        ));
-    }
-    let Value::Array(items) = items else {
-        return Err(AppError::bad_request("/items", "items must be an array"));
-    };
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(index, item)| match item {
-            Value::Object(object) => Ok(object),
-            _ => Err(AppError::bad_request(
-                format!("/items/{index}"),
-                "an item must be an object",
-            )),
-        })
-        .collect()
-}
-
-/// The rows of a CSV batch: the columns of the export, and `delete`; the export's
-/// read-only columns are ignored.
-async fn csv_items(req: &HttpRequest, payload: web::Payload) -> AppResult<Vec<Map<String, Value>>> {
-    let mut columns = CSV_COLUMNS.to_vec();
-    columns.push("delete");
-    let mut rows =
-        csv::read_rows(req, payload, &columns, &["value", "value_max"], &["delete"]).await?;
-    for row in &mut rows {
-        for read_only in ["id", "partner", "version", "created_at", "updated_at"] {
-            row.remove(read_only);
-        }
-    }
-    Ok(rows)
-}
-
 pub async fn upsert_observations(
     db: Db,
     caller: Caller,
@@ -333,16 +337,18 @@ pub async fn upsert_observations(
     let mut params = Params::parse(req.query_string())?;
     let dry_run = params.flag("dry_run")?;
     params.finish()?;
-    let (objects, source) = if csv::is_csv(&req) {
-        (csv_items(&req, payload).await?, Source::Csv)
+    let incoming = if csv::is_csv(&req) {
+        csv_items(&req, payload).await?
+    } else if http::is_json(&req) {
+        json_items(http::json_object(&req, payload).await?)?
     } else {
-        (
-            json_items(http::json_object(&req, payload).await?)?,
-            Source::Json,
-        )
+        return Err(AppError::UnsupportedMediaType(
+            "send the items as JSON (Content-Type: application/json, {\"items\": [...]}) or \
+             as CSV (Content-Type: text/csv, a header row naming the columns)"
+                .to_owned(),
+        ));
     };
-    let items = many::check_all::<Observations>(objects, source)?;
-    let results = many::run(&db, caller, &req, items, source, dry_run).await?;
+    let results = many::run::<Observations>(&db, caller, &req, incoming, dry_run).await?;
     let report =
         serde_json::to_value(BatchReport { dry_run, results }).map_err(AppError::internal)?;
     Ok(http::written(StatusCode::OK, &report, None))

@@ -12,11 +12,12 @@ use crate::admin::users;
 use crate::app::config::{Config, check_jwt_secret, check_signing_key};
 use crate::app::startup::{self, AppState};
 use crate::app::{apidoc, seed};
-use crate::features::{changes, transfer};
+use crate::features::changes;
 use crate::platform::auth::{JwtKeys, Role};
 use crate::platform::db::cluster::{read_private, write_private};
 use crate::platform::db::{self, embedded::Embedded};
-use crate::platform::error::AppError;
+
+mod transfer;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,7 +39,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API (the default).
-    Serve,
+    Serve {
+        /// On the embedded default's first start, create the admin user but load no
+        /// sample content (for an instance that an import will fill).
+        #[arg(long, env = "SEESAC_NO_SAMPLE")]
+        no_sample: bool,
+    },
     /// Apply pending database migrations.
     Migrate,
     /// Load the sample content; items that exist are left alone.
@@ -50,10 +56,16 @@ pub enum Command {
     /// as one JSON document to standard output.
     Export,
     /// Load a document written by `export` (FILE, or - for standard input) in one
-    /// transaction; items are matched by id, and items it does not hold are left.
+    /// transaction; items are matched by id, and items it does not hold are left
+    /// (or, with --replace, deleted).
     Import {
         /// The document to load.
         file: std::path::PathBuf,
+        /// Make the content equal to the file: delete every item and partner the
+        /// file does not hold (the change log and history record it), for moving an
+        /// instance to another that already has content, such as the sample.
+        #[arg(long)]
+        replace: bool,
     },
     /// The audit log.
     #[command(subcommand)]
@@ -90,12 +102,14 @@ pub enum UsersCommand {
 }
 
 pub fn run(cli: Cli) -> Result<(), String> {
-    match cli.command.unwrap_or(Command::Serve) {
+    match cli.command.unwrap_or(Command::Serve {
+        no_sample: std::env::var("SEESAC_NO_SAMPLE").is_ok_and(|v| !v.is_empty() && v != "0"),
+    }) {
         Command::Openapi => {
             print!("{}", apidoc::to_pretty_json()?);
             Ok(())
         }
-        Command::Serve => serve(Config::from_env()?),
+        Command::Serve { no_sample } => serve(Config::from_env()?, !no_sample),
         Command::Migrate => {
             let (_database, _conn) = open(&Config::from_env()?)?;
             println!("the database is up to date");
@@ -107,39 +121,10 @@ pub fn run(cli: Cli) -> Result<(), String> {
             println!("{seeded}");
             Ok(())
         }
-        Command::Export => {
-            let (_database, mut conn) = open(&Config::from_env()?)?;
-            let document = transfer::export(&mut conn).map_err(|e| e.to_string())?;
-            let mut text = serde_json::to_string_pretty(&document).map_err(|e| e.to_string())?;
-            text.push('\n');
-            std::io::stdout()
-                .lock()
-                .write_all(text.as_bytes())
-                .map_err(|e| format!("cannot write the export: {e}"))
-        }
-        Command::Import { file } => {
-            let text = if file.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin())
-            } else {
-                std::fs::read_to_string(&file)
-            }
-            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let document: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
-            let (_database, mut conn) = open(&Config::from_env()?)?;
-            let bar = ProgressBar::shown_on_a_terminal();
-            let imported = transfer::import(&mut conn, &document, &bar);
-            bar.finish();
-            match imported {
-                Ok(imported) => {
-                    println!("imported {}:\n{imported}", file.display());
-                    Ok(())
-                }
-                Err(error) => Err(import_failure(&error)),
-            }
-        }
+        Command::Export => transfer::export(&Config::from_env()?),
+        Command::Import { file, replace } => transfer::import(&Config::from_env()?, &file, replace),
         Command::Audit(AuditCommand::Prune { before }) => {
-            let database = database(&Config::from_env()?, true)?;
+            let database = database(&Config::from_env()?, true, false)?;
             drop(prepare(&database)?);
             let mut owner = db::connect(&database.migration_url)?;
             let (entries, audited) =
@@ -165,13 +150,15 @@ pub fn run(cli: Cli) -> Result<(), String> {
 /// The database a command works on, kept alive (and the embedded server running)
 /// while it exists: `url` for the service's role, which reads and writes rows,
 /// `migration_url` for the role that owns the schema.
-struct Database {
+pub(super) struct Database {
     url: String,
     migration_url: String,
     embedded: Option<Embedded>,
 }
 
-fn database(config: &Config, shared: bool) -> Result<Database, String> {
+/// The database of `config`; the embedded default's is started (or joined, with
+/// `shared`), and created if it does not exist only with `create`.
+fn database(config: &Config, shared: bool, create: bool) -> Result<Database, String> {
     match (&config.database_url, &config.database_migration_url) {
         (None, Some(_)) => Err(
             "DATABASE_MIGRATION_URL is set without DATABASE_URL; the embedded default sets up \
@@ -184,7 +171,12 @@ fn database(config: &Config, shared: bool) -> Result<Database, String> {
             embedded: None,
         }),
         (None, None) => {
-            let embedded = Embedded::start(&config.data_dir, config.pg_bindir.as_deref(), shared)?;
+            let embedded = Embedded::start(
+                &config.data_dir,
+                config.pg_bindir.as_deref(),
+                shared,
+                create,
+            )?;
             Ok(Database {
                 url: embedded.url.clone(),
                 migration_url: embedded.owner_url.clone(),
@@ -212,58 +204,19 @@ fn prepare(database: &Database) -> Result<PgConnection, String> {
     Ok(conn)
 }
 
-/// For the one-off commands: the database, migrated.
-fn open(config: &Config) -> Result<(Database, PgConnection), String> {
-    let database = database(config, true)?;
+/// For the one-off commands that may create the database: it, migrated.
+pub(super) fn open(config: &Config) -> Result<(Database, PgConnection), String> {
+    let database = database(config, true, true)?;
     let conn = prepare(&database)?;
     Ok((database, conn))
 }
 
-/// Why an import failed, every bad item on a line of its own.
-fn import_failure(error: &AppError) -> String {
-    let mut message = format!("nothing was imported: {error}");
-    let errors = match error {
-        AppError::Validation(errors) | AppError::Conflict { errors, .. } => errors.as_slice(),
-        _ => &[],
-    };
-    for e in errors {
-        message.push_str(&format!("\n  {}: {}", e.pointer, e.detail));
-    }
-    message
-}
-
-/// An import's progress bar, drawn on standard error when it is a terminal.
-struct ProgressBar(indicatif::ProgressBar);
-
-impl ProgressBar {
-    fn shown_on_a_terminal() -> Self {
-        let bar = if std::io::stderr().is_terminal() {
-            indicatif::ProgressBar::new(0)
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} items {msg}")
-        {
-            bar.set_style(style);
-        }
-        Self(bar)
-    }
-
-    fn finish(&self) {
-        self.0.finish_and_clear();
-    }
-}
-
-impl transfer::Progress for ProgressBar {
-    fn start(&self, total: u64) {
-        self.0.set_length(total);
-    }
-
-    fn advance(&self, items: u64, doing: &str) {
-        self.0.inc(items);
-        self.0.set_message(doing.to_owned());
-    }
+/// For the commands that only read (or remove) what is there: the database, which
+/// must exist already, migrated.
+pub(super) fn open_existing(config: &Config) -> Result<(Database, PgConnection), String> {
+    let database = database(config, true, false)?;
+    let conn = prepare(&database)?;
+    Ok((database, conn))
 }
 
 fn read_password(username: &str) -> Result<String, String> {
@@ -284,7 +237,7 @@ fn read_password(username: &str) -> Result<String, String> {
     Ok(password)
 }
 
-fn serve(config: Config) -> Result<(), String> {
+fn serve(config: Config, sample: bool) -> Result<(), String> {
     // Refuse a bad configuration before anything is started.
     match (&config.database_url, &config.jwt_secret) {
         (Some(_), None) => {
@@ -307,14 +260,14 @@ fn serve(config: Config) -> Result<(), String> {
                 .map_err(|e| format!("cannot listen on {bind} (SEESAC_METRICS_BIND): {e}"))
         })
         .transpose()?;
-    let database = database(&config, false)?;
+    let database = database(&config, false, true)?;
     let mut conn = prepare(&database)?;
     if let Err(warning) = db::english_messages(&mut conn) {
         log::warn!("{warning}");
     }
     let secret = match (&config.jwt_secret, &database.embedded) {
         (Some(secret), _) => secret.clone(),
-        (None, Some(embedded)) => first_start(&mut conn, embedded)?,
+        (None, Some(embedded)) => first_start(&mut conn, embedded, sample)?,
         (None, None) => return Err("JWT_SECRET is required with DATABASE_URL".to_owned()),
     };
     drop(conn);
@@ -339,8 +292,13 @@ fn serve(config: Config) -> Result<(), String> {
 }
 
 /// The embedded default's own set-up: a JWT secret, kept across runs, and on the
-/// first start (no users yet) the sample content and an `admin` user.
-fn first_start(conn: &mut PgConnection, embedded: &Embedded) -> Result<String, String> {
+/// first start (no users yet) an `admin` user and, unless told not to, the sample
+/// content.
+fn first_start(
+    conn: &mut PgConnection,
+    embedded: &Embedded,
+    sample: bool,
+) -> Result<String, String> {
     let secret_file = embedded.path("jwt-secret");
     let secret = match read_private(&secret_file)? {
         Some(secret) => {
@@ -363,9 +321,13 @@ fn first_start(conn: &mut PgConnection, embedded: &Embedded) -> Result<String, S
     // A database without users has never been set up (or was reset): that, not a
     // file beside it, is what makes a first start.
     if users::count(conn).map_err(|e| e.to_string())? == 0 {
-        let seeded =
-            seed::load(conn).map_err(|e| format!("cannot load the sample content: {e}"))?;
-        log::info!("loaded the sample content: {seeded}");
+        if sample {
+            let seeded =
+                seed::load(conn).map_err(|e| format!("cannot load the sample content: {e}"))?;
+            log::info!("loaded the sample content: {seeded}");
+        } else {
+            log::info!("started without the sample content (--no-sample)");
+        }
         let password = crate::platform::random::hex(12);
         users::create(conn, "admin", &password, Role::Admin).map_err(|e| e.to_string())?;
         let password_file = embedded.path("admin-password");
