@@ -14,7 +14,7 @@ use crate::engine::{
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::db::schema::contacts;
-use crate::platform::error::{AppError, AppResult, FieldError};
+use crate::platform::error::{AppError, AppResult, FieldError, codes};
 use crate::platform::http;
 use crate::platform::openapi::problems::{BadParameter, BadToken, NotFound, Unavailable};
 use crate::platform::openapi::{Answer, Doc, Security};
@@ -103,7 +103,7 @@ content_body! {
         #[schema(value_type = Option<Email>)]
         pub email: Option<String>,
         /// Whether this is the contact the site shows. Making one primary demotes the
-        /// other; the primary contact stays primary until another is made primary (409).
+        /// other; the primary contact stays primary until another is made primary (422, `last_primary`).
         pub primary: Option<bool>,
         /// Order on the site (default 0).
         pub position: Option<Position>,
@@ -209,7 +209,8 @@ impl Resource for Contacts {
     fn save(conn: &mut PgConnection, mut save: Save<'_, Self>) -> AppResult<Contact> {
         let primary = save.input.primary;
         if save.existing.is_some_and(|contact| contact.primary) && !primary {
-            return Err(FieldError::new(
+            return Err(FieldError::coded(
+                codes::LAST_PRIMARY,
                 "/primary",
                 "the primary contact stays primary until another contact is made primary",
             )

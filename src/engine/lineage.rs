@@ -3,7 +3,7 @@
 
 use diesel::PgConnection;
 
-use crate::platform::error::{AppResult, FieldError};
+use crate::platform::error::{AppResult, FieldError, codes};
 
 /// A column that points to another row of the same table: a page's or a funder's
 /// `parent`, the decision a decision `supersedes`. Like a reference to an item that
@@ -40,7 +40,9 @@ impl Lineage {
         let own = |candidate: &str| candidate == key || old_key == Some(candidate);
         let pointer = format!("/{}", self.parent);
         if own(parent) {
-            return Err(FieldError::new(pointer, "cannot point to the item itself").into());
+            return Err(
+                FieldError::coded(codes::LOOP, pointer, "cannot point to the item itself").into(),
+            );
         }
         let ancestors: Vec<Ancestor> = diesel::sql_query(format!(
             "WITH RECURSIVE up(key, parent, depth) AS ( \
@@ -56,7 +58,8 @@ impl Lineage {
         .bind::<Text, _>(parent)
         .load(conn)?;
         if ancestors.iter().any(|ancestor| own(&ancestor.key)) {
-            return Err(FieldError::new(
+            return Err(FieldError::coded(
+                codes::LOOP,
                 pointer,
                 format!(
                     "{parent} comes after this item in its own line: the link would make a loop"

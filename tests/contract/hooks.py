@@ -4,9 +4,14 @@ JSON Schema describes each field of a body on its own, and knows no clock. Two
 rules relate two fields of one body, and one relates a field to the time of the
 request; a body that breaks one is invalid (422) although each field is fine. So that the data schemathesis calls valid is valid, its positive cases are
 mapped to obey them; negative cases are left as they are. Each rule is also in the
-description of the field in the document. (Rules that depend on what is stored, a
-reference to an item that does not exist or a loop in a tree, are 409s, which
-schemathesis accepts as it is.)
+description of the field in the document.
+
+Rules that depend on what is stored (a reference to an item that does not exist, a
+key another item has, a loop in a tree, the primary contact) are 422s too, each
+error with its own `code`. So a 422 is an acceptable answer to a schema-valid
+request only when every error in it is one of those codes: the check
+`refused_only_for_what_is_stored` below says so, and fails a positive case refused
+for anything else (a wrong type, a missing field, a format).
 
 A batch of observations has two such rules: one item per natural key (metric,
 area and period), and in CSV, rows that fit the header row. A positive batch keeps
@@ -20,6 +25,8 @@ One rule relates a request to the ones before it: an `Idempotency-Key` names one
 request, and the same key with another request is a 422. The generator draws keys
 from a small space and would reuse them, so a positive case gets a fresh key.
 """
+
+import json
 
 import schemathesis
 
@@ -174,3 +181,37 @@ def before_add_examples(ctx, examples):
             _obey_csv(case)
         if _positive(case):
             _obey(case)
+
+
+# The codes of errors about what is stored, not about the body's form (see the
+# error codes in the guide).
+STORED = {
+    "unknown_reference",
+    "unknown_metric",
+    "taken",
+    "loop",
+    "last_primary",
+    "out_of_range",
+    "not_your_area",
+    "not_your_metric",
+    "not_yours",
+}
+
+
+@schemathesis.check
+def refused_only_for_what_is_stored(ctx, response, case):
+    """A schema-valid request answered 422 must be refused for what is stored:
+    every error carries one of the STORED codes."""
+    if response.status_code != 422 or not _positive_mode(case):
+        return None
+    try:
+        errors = json.loads(response.text).get("errors") or []
+    except (ValueError, AttributeError):
+        raise AssertionError("a 422 without a problem document")
+    about_the_body = [e for e in errors if e.get("code") not in STORED]
+    if not errors or about_the_body:
+        raise AssertionError(
+            "Valid data should have been accepted: refused for "
+            + json.dumps(about_the_body or "no errors")
+        )
+    return None

@@ -18,7 +18,8 @@ pub struct FieldError {
     pub detail: String,
     /// What kind of mistake it is, stable for programs: `invalid`, `required`,
     /// `unknown_field`, `unknown_reference`, `unknown_metric`, `taken`, `duplicate`,
-    /// `out_of_range`, `not_your_area`, `not_your_metric`, `not_yours`.
+    /// `out_of_range`, `not_your_area`, `not_your_metric`, `not_yours`, `loop`,
+    /// `last_primary`.
     #[schema(example = "invalid")]
     pub code: &'static str,
 }
@@ -48,6 +49,12 @@ pub mod codes {
     pub const NOT_YOUR_METRIC: &str = "not_your_metric";
     /// A partner's token changing what another wrote.
     pub const NOT_YOURS: &str = "not_yours";
+    /// A link from an item to itself or to one after it in its own line (a page's
+    /// parent, a decision's `supersedes`).
+    pub const LOOP: &str = "loop";
+    /// Unsetting what one item must always have: the primary contact stays
+    /// primary until another is made primary.
+    pub const LAST_PRIMARY: &str = "last_primary";
 }
 
 impl FieldError {
