@@ -122,8 +122,8 @@ macro_rules! table_resource {
             conn: &mut diesel::PgConnection,
             save: $crate::engine::Save<'_, Self>,
         ) -> $crate::platform::error::AppResult<$Row> {
-            let record: &$Record = &save.input;
-            $($crate::engine::Lineage {
+            $(let record: &$Record = &save.input;
+            $crate::engine::Lineage {
                 table: stringify!($table),
                 key: stringify!($key),
                 parent: stringify!($parent),
