@@ -32,7 +32,8 @@ fn batch_schema() -> RefOr<Schema> {
     }
     upsert["properties"]["metric"] =
         json!({"$ref": "#/components/schemas/Slug", "description": "The metric's key."});
-    upsert["properties"]["delete"] = json!({"type": "boolean", "enum": [false]});
+    upsert["properties"]["delete"] = json!({"type": ["boolean", "null"], "enum": [false, null],
+        "description": "Left out, `false` or `null`: not a deletion."});
     if let Some(Value::Array(required)) = upsert.get_mut("required") {
         required.insert(0, json!("metric"));
     }
