@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
 use crate::admin;
 use crate::content;
 use crate::platform::error::{FieldError, Problem};
+use crate::platform::openapi;
 use crate::platform::routing::Table;
 
 #[derive(OpenApi)]
@@ -30,6 +31,7 @@ use crate::platform::routing::Table;
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
     tags(
+        (name = "locales", description = "The languages content is served in"),
         (name = "search", description = "Full-text search across the content"),
         (name = "changes", description = "The changes feed: what changed since a cursor, for sync jobs"),
         (name = "auth", description = "Access tokens"),
@@ -73,7 +75,8 @@ impl Modify for BearerAuth {
                          `observations:write` (write observations; a partner's token only its \
                          own, in its areas and metrics), `content:read` (drafts too, for a \
                          preview), `content:write` (write pages, impact metrics, funders, \
-                         Council Decisions and contacts). No token manages users, partners or \
+                         Council Decisions and contacts, and their translations), \
+                         `translations:write` (write translations only). No token manages users, partners or \
                          tokens.",
                     ))
                     .build(),
@@ -123,6 +126,26 @@ pub fn document() -> Result<utoipa::openapi::OpenApi, String> {
     let components = document.components.get_or_insert_with(Default::default);
     for (name, schema) in schemas {
         components.schemas.entry(name).or_insert(schema);
+    }
+    // Reads in a locale: translatable fields may be null, and items carry `meta`.
+    for kind in content::KINDS {
+        let fields: Vec<&str> = kind
+            .descriptor()
+            .spec
+            .translatable()
+            .map(|field| field.name)
+            .collect();
+        if fields.is_empty() {
+            continue;
+        }
+        for name in kind.read_schemas() {
+            if let Some(schema) = components.schemas.remove(&name) {
+                let meta = name.starts_with("Sparse");
+                components
+                    .schemas
+                    .insert(name, openapi::localised::localised(schema, &fields, meta));
+            }
+        }
     }
     Ok(document)
 }

@@ -22,6 +22,8 @@
 //! | `SEESAC_WEBHOOKS_POLL_MS` | `1000` | how often each instance looks for webhook deliveries to make |
 //! | `SEESAC_WEBHOOKS_RETRY_BASE_MS` | `30000` | the first retry's delay; each next one doubles it, with jitter, at most 6 hours |
 //! | `SEESAC_WEBHOOKS_RETRY_FOR_SECS` | `86400` | how long a delivery is retried before it is marked failed (a day) |
+//! | `SEESAC_LOCALES` | `en sq bs hr mk cnr>sr-Latn ro sr-Latn sr-Cyrl uk` | the locales content is served in, the default first; `a>b` makes `a` fall back to `b` before the default |
+//! | `SEESAC_LOCALE_ALIASES` | `sr=sr-Latn sr-RS=sr-Latn sr-ME=cnr ...` | tags browsers send, mapped to enabled locales (`tag=locale`, space-separated) |
 //! | `SEESAC_METRICS_BIND` | unset | address and port for Prometheus metrics (`GET /metrics`); unset: none |
 //! | `SEESAC_LOG_FORMAT` | `text` | `text`, or `json` for one JSON object per line (read in `main`) |
 //! | `RUST_LOG` | `info` | log filter (env_logger syntax) |
@@ -31,6 +33,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::features::webhooks::WebhookSettings;
+use crate::platform::locale::{DEFAULT_ALIASES, DEFAULT_LOCALES, Locales};
 
 /// The smallest JWT secret we accept (RFC 7518 section 3.2: at least the hash size).
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -49,7 +52,8 @@ pub struct Config {
     pub limits: ServerLimits,
 }
 
-/// What one client may ask of the server: how fast, how slowly, how much at once.
+/// What one client may ask of the server (how fast, how slowly, how much at once),
+/// and how it serves: webhooks, locales.
 #[derive(Debug, Clone)]
 pub struct ServerLimits {
     pub writes_per_minute: u32,
@@ -61,6 +65,8 @@ pub struct ServerLimits {
     pub read_cache_bytes: u64,
     /// How webhooks are delivered.
     pub webhooks: WebhookSettings,
+    /// The locales content is served in.
+    pub locales: Locales,
 }
 
 impl Default for ServerLimits {
@@ -73,6 +79,7 @@ impl Default for ServerLimits {
             max_connections: 1000,
             read_cache_bytes: 16 << 20,
             webhooks: WebhookSettings::default(),
+            locales: Locales::default(),
         }
     }
 }
@@ -168,6 +175,13 @@ impl ServerLimits {
                 default.read_cache_bytes,
             )?,
             webhooks: webhook_settings(var, default.webhooks)?,
+            locales: Locales::parse(
+                var("SEESAC_LOCALES").as_deref().unwrap_or(DEFAULT_LOCALES),
+                var("SEESAC_LOCALE_ALIASES")
+                    .as_deref()
+                    .unwrap_or(DEFAULT_ALIASES),
+            )
+            .map_err(|error| format!("SEESAC_LOCALES or SEESAC_LOCALE_ALIASES: {error}"))?,
         })
     }
 }

@@ -20,6 +20,7 @@ use crate::engine::routes::crud;
 use crate::features::changes::{docs as feed_doc, feed};
 use crate::features::history::{self, audit};
 use crate::features::search;
+use crate::features::translations;
 use crate::features::webhooks::deliveries as hooks;
 use crate::features::webhooks::subscriptions::Webhooks;
 use crate::platform::routing::Table;
@@ -49,6 +50,7 @@ pub fn table(t: &mut Table) {
     t.post("/api/v1/observations/batch", batch::upsert_observations, batch::upsert_observations_doc);
     t.get_cached("/api/v1/contact", contacts::get_primary_contact, contacts::get_primary_contact_doc);
     t.get_cached("/api/v1/search", search::search, search::search_doc);
+    t.get_cached("/api/v1/locales", translations::list_locales, translations::list_locales_doc);
 
     // The changes feed: sync jobs follow it.
     t.get("/api/v1/changes", feed::list_changes, feed_doc::list_changes_doc);
@@ -58,6 +60,10 @@ pub fn table(t: &mut Table) {
     // the audit log, for admins.
     history::routes(t, content::KINDS);
     t.get("/api/v1/audit", audit::list_audit, history::docs::list_audit_doc);
+
+    // Translations: editors (and tokens with the scope) translate each item's
+    // translatable fields into the enabled locales.
+    translations::routes(t, content::KINDS);
 
     // Webhooks: admins subscribe receivers to content events and watch deliveries.
     crud::<Webhooks>(t);

@@ -179,6 +179,7 @@ pub fn run_with_metrics(
     let (workers, per_worker) = workers(limits.max_connections);
     let header_timeout = limits.header_timeout;
     let body_timeout = web::Data::new(http::body::BodyTimeout(limits.body_timeout));
+    let locales = web::Data::new(limits.locales.clone());
     let server_limits = web::Data::new(limits);
     let server = HttpServer::new(move || {
         App::new()
@@ -192,6 +193,7 @@ pub fn run_with_metrics(
             .app_data(keys.clone())
             .app_data(document.clone())
             .app_data(links.clone())
+            .app_data(locales.clone())
             .wrap(from_fn(cache::invalidate_after_writes))
             .wrap(from_fn(idempotency::middleware))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))

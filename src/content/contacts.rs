@@ -131,8 +131,13 @@ content_record! {
 
 const FIELDS: &[Field] = &[
     Field::new("slug", Kind::Text).ordered(),
-    Field::new("name", Kind::Text).ordered(),
-    Field::new("organisation", Kind::Text).ordered().nullable(),
+    Field::new("name", Kind::Text)
+        .ordered()
+        .translatable(Name::MAX),
+    Field::new("organisation", Kind::Text)
+        .ordered()
+        .nullable()
+        .translatable(200),
     Field::new("street_address", Kind::Text),
     Field::new("postal_code", Kind::Text),
     Field::new("city", Kind::Text).ordered().nullable(),

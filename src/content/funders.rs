@@ -135,7 +135,9 @@ content_record! {
 
 const FIELDS: &[Field] = &[
     Field::new("slug", Kind::Text).ordered(),
-    Field::new("name", Kind::Text).ordered(),
+    Field::new("name", Kind::Text)
+        .ordered()
+        .translatable(Name::MAX),
     Field::new("kind", Kind::Enum(FunderKind::ALL)).ordered(),
     Field::new("country_code", Kind::Text).ordered().nullable(),
     Field::new("parent", Kind::Text)
@@ -144,7 +146,7 @@ const FIELDS: &[Field] = &[
         .nullable(),
     Field::new("website", Kind::Text),
     Field::new("logo_url", Kind::Text),
-    Field::new("description", Kind::Text),
+    Field::new("description", Kind::Text).translatable(2000),
     Field::new("position", Kind::Integer).ordered(),
 ];
 

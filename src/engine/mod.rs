@@ -17,6 +17,7 @@
 pub mod descriptor;
 pub mod docs;
 pub mod lineage;
+pub mod localise;
 pub mod many;
 pub mod paths;
 pub mod present;

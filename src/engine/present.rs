@@ -14,7 +14,8 @@ use crate::platform::visibility::Access;
 
 /// The JSON of rows as a caller with `access` may see them: `Resource::represent`,
 /// then every reference to an item the caller may not see (a draft parent) made
-/// null. Every answer that shows items goes through here.
+/// null, then in the view's locale (`localise`). Every answer that shows items
+/// goes through here.
 pub fn present<R: Resource>(
     conn: &mut PgConnection,
     rows: Vec<R::Row>,
@@ -25,6 +26,14 @@ pub fn present<R: Resource>(
     if access.public_only() {
         hide_references(conn, R::DESCRIPTOR.spec, &mut values)?;
     }
+    super::localise::overlay(
+        conn,
+        R::DESCRIPTOR.kind,
+        R::DESCRIPTOR.spec,
+        &mut values,
+        view,
+        access,
+    )?;
     Ok(values)
 }
 
@@ -73,6 +82,30 @@ impl<T> Embedded<T> {
     }
 }
 
+/// Each of `values`, and each object embedded in one of them (alone or in an array)
+/// that `keep` takes, embedded ones first.
+pub fn each_embedded(
+    values: &mut [Value],
+    keep: &dyn Fn(&Value) -> bool,
+    visit: &mut dyn FnMut(&mut Value),
+) {
+    for value in values {
+        if let Value::Object(object) = value {
+            for embedded in object.values_mut() {
+                match embedded {
+                    Value::Array(items) => items
+                        .iter_mut()
+                        .filter(|item| keep(item))
+                        .for_each(&mut *visit),
+                    Value::Object(_) if keep(embedded) => visit(embedded),
+                    _ => {}
+                }
+            }
+        }
+        visit(value);
+    }
+}
+
 /// Makes null each reference of `spec` that names an item anonymous readers do not
 /// see, in the items and in the items embedded in them (`children`, `line`,
 /// `parent_funder`: whatever key an embedding is shown under). One query per
@@ -91,26 +124,12 @@ pub fn hide_references(
         key: String,
     }
 
-    // Each item, and every object embedded in it (alone or in an array): the
-    // embeddings of a resource are items of its own kind, or of a kind whose
-    // fields do not share the names of its references.
-    fn each_item(values: &mut [Value], visit: &mut dyn FnMut(&mut Value)) {
-        for value in values {
-            if let Value::Object(object) = value {
-                for embedded in object.values_mut() {
-                    match embedded {
-                        Value::Array(items) => items
-                            .iter_mut()
-                            .filter(|item| item.is_object())
-                            .for_each(&mut *visit),
-                        Value::Object(_) => visit(embedded),
-                        _ => {}
-                    }
-                }
-            }
-            visit(value);
-        }
-    }
+    // Each item, and every object embedded in it: the embeddings of a resource are
+    // items of its own kind, or of a kind whose fields do not share the names of
+    // its references.
+    let each_item = |values: &mut [Value], visit: &mut dyn FnMut(&mut Value)| {
+        each_embedded(values, &Value::is_object, visit);
+    };
 
     for field in spec.fields.iter().filter(|field| field.refers_to.is_some()) {
         let Some(target) = field.refers_to else {

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 
 use super::paths::{not_found, path_params};
-use super::{Resource, Stored, present, stream};
+use super::{Resource, Stored, localise, present, stream};
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::error::AppResult;
@@ -44,7 +44,9 @@ pub async fn list<R: Resource>(
     let (scope, _) = path_params::<R>(&req)?;
     let access = read_access::<R>(&caller)?;
     let spec = R::DESCRIPTOR.spec;
-    let query = ListQuery::parse(spec, req.query_string())?;
+    let mut query = ListQuery::parse(spec, req.query_string())?;
+    localise::resolve(&req, spec, &mut query.view)?;
+    let language = localise::content_language(&query.view);
     if let Some(columns) = R::DESCRIPTOR.csv
         && csv::wants_csv(&req)
     {
@@ -75,14 +77,27 @@ pub async fn list<R: Resource>(
             ))
         })
         .await?;
-    Ok(http::read_page(&req, &caller, items, query.meta(total)))
+    Ok(http::read_page(
+        &req,
+        &caller,
+        items,
+        query.meta(total),
+        &language,
+    ))
 }
 
 pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {
     let (scope, key) = path_params::<R>(&req)?;
     let access = read_access::<R>(&caller)?;
     let spec = R::DESCRIPTOR.spec;
-    let view = query::parse_item_view(spec, req.query_string())?;
+    let mut view = query::parse_item_view(spec, req.query_string())?;
+    localise::resolve(&req, spec, &mut view)?;
+    let language = localise::content_language(&view);
+    // An item in the default locale, as stored, is tagged by what is stored.
+    let as_stored = view
+        .locale
+        .as_ref()
+        .is_none_or(|requested| requested.locale.default && !requested.named);
     let (item, etag) = db
         .run(move |conn| {
             let scope = R::resolve_scope(conn, &scope, access, false)?;
@@ -95,8 +110,8 @@ pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppRe
             // What an editor reads of the whole item is what the stored tag names;
             // anything else (a public reader's view, hiding drafts; a fieldset) is
             // tagged by its bytes.
-            let etag =
-                (access == Access::Everything && view.is_whole()).then(|| row.etag().to_owned());
+            let etag = (access == Access::Everything && view.is_whole() && as_stored)
+                .then(|| row.etag().to_owned());
             let item = present::<R>(conn, vec![row], &view, access)?
                 .pop()
                 .unwrap_or(Value::Null);
@@ -106,8 +121,15 @@ pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppRe
     Ok(match etag {
         Some(etag) => {
             let bytes = serde_json::to_vec(&item).unwrap_or_default();
-            http::read_tagged(&req, &caller, bytes.into(), &etag, "application/json", &[])
+            http::read_tagged(
+                &req,
+                &caller,
+                bytes.into(),
+                &etag,
+                "application/json",
+                &language,
+            )
         }
-        None => http::read(&req, &caller, &item, &[]),
+        None => http::read(&req, &caller, &item, &language),
     })
 }

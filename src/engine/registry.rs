@@ -56,6 +56,10 @@ pub trait Kind: Sync + 'static {
 
     /// The name of its item's schema, registered in `doc`.
     fn with_item_schema(&self, doc: Doc) -> (Doc, String);
+
+    /// The names of the schemas its items are read in: the item's, its row's (what
+    /// embeddings show) and the sparse one of reads with `fields`.
+    fn read_schemas(&self) -> Vec<String>;
 }
 
 impl<R: Resource> Kind for R {
@@ -105,5 +109,11 @@ impl<R: Resource> Kind for R {
 
     fn with_item_schema(&self, doc: Doc) -> (Doc, String) {
         (doc.item_schema::<R::Item>(), R::Item::name().into_owned())
+    }
+
+    fn read_schemas(&self) -> Vec<String> {
+        let item = R::Item::name().into_owned();
+        let base = item.strip_suffix("Item").unwrap_or(&item).to_owned();
+        vec![item.clone(), base.clone(), format!("Sparse{base}")]
     }
 }

@@ -227,7 +227,7 @@ pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpR
         })
         .collect();
     let meta = ListMeta::of(page, per_page, total);
-    Ok(http::read_page(&req, &caller, data, meta))
+    Ok(http::read_page(&req, &caller, data, meta, &[]))
 }
 
 #[cfg(test)]

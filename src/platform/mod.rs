@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod locale;
 pub mod observe;
 pub mod openapi;
 pub mod query;

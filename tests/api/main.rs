@@ -28,6 +28,7 @@ mod language;
 mod layout;
 mod limits;
 mod lists;
+mod locales;
 mod metrics;
 mod observe;
 mod openapi;

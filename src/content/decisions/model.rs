@@ -122,9 +122,9 @@ content_record! {
 pub(super) const FIELDS: &[Field] = &[
     Field::new("celex", Kind::Text).ordered(),
     Field::new("reference", Kind::Text).ordered(),
-    Field::new("title", Kind::Text).ordered(),
+    Field::new("title", Kind::Text).ordered().translatable(500),
     Field::new("adopted_on", Kind::Date).ordered().nullable(),
-    Field::new("summary", Kind::Text),
+    Field::new("summary", Kind::Text).translatable(5000),
     Field::new("supersedes", Kind::Text)
         .refers_to("council_decisions", "celex")
         .ordered()

@@ -166,8 +166,10 @@ content_record! {
 
 pub(super) const FIELDS: &[Field] = &[
     Field::new("key", Kind::Text).ordered(),
-    Field::new("label", Kind::Text).ordered(),
-    Field::new("description", Kind::Text),
+    Field::new("label", Kind::Text)
+        .ordered()
+        .translatable(Name::MAX),
+    Field::new("description", Kind::Text).translatable(2000),
     Field::new("category", Kind::Enum(Category::ALL)).ordered(),
     Field::new("unit", Kind::Enum(Unit::ALL)).ordered(),
     Field::new("sdg_goals", Kind::IntegerArray).filterable(),

@@ -81,5 +81,11 @@ pub async fn list_all_observations(
             Ok((items, total))
         })
         .await?;
-    Ok(http::read_page(&req, &caller, items, query.meta(total)))
+    Ok(http::read_page(
+        &req,
+        &caller,
+        items,
+        query.meta(total),
+        &[],
+    ))
 }

@@ -219,7 +219,7 @@ mod tests {
     fn sql(fields: Option<Vec<&'static str>>) -> String {
         let view = View {
             fields,
-            include: Vec::new(),
+            ..View::default()
         };
         debug_query::<Pg, _>(&pages::table.select(list_columns(&view))).to_string()
     }

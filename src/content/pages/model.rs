@@ -119,15 +119,17 @@ content_record! {
 
 pub(super) const FIELDS: &[Field] = &[
     Field::new("slug", Kind::Text).ordered(),
-    Field::new("title", Kind::Text).ordered(),
-    Field::new("summary", Kind::Text),
-    Field::new("body", Kind::Text),
+    Field::new("title", Kind::Text)
+        .ordered()
+        .translatable(Name::MAX),
+    Field::new("summary", Kind::Text).translatable(1000),
+    Field::new("body", Kind::Text).translatable(crate::content::markdown::MAX_CHARS),
     Field::new("body_html", Kind::Text),
     Field::new("parent", Kind::Text)
         .refers_to("pages", "slug")
         .ordered()
         .nullable(),
     Field::new("position", Kind::Integer).ordered(),
-    Field::new("seo_title", Kind::Text),
-    Field::new("seo_description", Kind::Text),
+    Field::new("seo_title", Kind::Text).translatable(200),
+    Field::new("seo_description", Kind::Text).translatable(500),
 ];

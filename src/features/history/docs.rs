@@ -137,7 +137,7 @@ pub fn restore_doc(kind: &'static dyn Kind) -> Doc {
         .describe(format!(
             "Writes this version's fields back as a new version, exactly as a PUT of them would: \
          validated like any write, so a version whose references no longer hold (a parent that \
-         is gone) is a 409 or 422 and nothing is written, and under `If-Match`. It writes to the \
+         is gone) is a 422 and nothing is written, and under `If-Match`. It writes to the \
          {name} this version belongs to, under the key it had then. A deleted {name} comes back \
          with its own id and its next version (201); if another {name} holds the key by then, \
          the restore is a 409. {WHO} Restoring needs the right to write the {name} too.",

@@ -262,6 +262,7 @@ pub async fn list(asked: Asked) -> AppResult<HttpResponse> {
         &asked.caller,
         rows,
         paging.meta(total),
+        &[],
     ))
 }
 

@@ -45,6 +45,8 @@ pub enum Permission {
     ReadAudit,
     /// Manage webhook subscriptions and their deliveries.
     ManageWebhooks,
+    /// Write translations of content.
+    WriteTranslations,
 }
 
 impl Permission {
@@ -60,6 +62,7 @@ impl Permission {
             Self::ReadHistory => "reading revisions",
             Self::ReadAudit => "reading the audit log",
             Self::ManageWebhooks => "managing webhooks",
+            Self::WriteTranslations => "writing translations",
         }
     }
 
@@ -69,6 +72,7 @@ impl Permission {
             Self::ReadDrafts => Some(Scope::ContentRead),
             Self::WriteContent => Some(Scope::ContentWrite),
             Self::WriteObservations => Some(Scope::ObservationsWrite),
+            Self::WriteTranslations => Some(Scope::TranslationsWrite),
             Self::ManageUsers
             | Self::ManagePartners
             | Self::ManageTokens
@@ -88,6 +92,7 @@ impl Role {
                 Permission::ReadDrafts
                     | Permission::WriteContent
                     | Permission::WriteObservations
+                    | Permission::WriteTranslations
                     | Permission::ReadHistory
             ),
         }
@@ -104,8 +109,10 @@ text_enum! {
         /// Read drafts, archived and scheduled content too: a frontend's preview.
         ContentRead = "content:read",
         /// Create, change and delete pages, impact metrics, funders, Council
-        /// Decisions and contacts, and read drafts.
+        /// Decisions and contacts and their translations, and read drafts.
         ContentWrite = "content:write",
+        /// Write translations of content, and read drafts (what is to be translated).
+        TranslationsWrite = "translations:write",
     }
 }
 
@@ -117,7 +124,15 @@ impl Scope {
             Self::ContentWrite => {
                 matches!(
                     permission,
-                    Permission::WriteContent | Permission::ReadDrafts
+                    Permission::WriteContent
+                        | Permission::WriteTranslations
+                        | Permission::ReadDrafts
+                )
+            }
+            Self::TranslationsWrite => {
+                matches!(
+                    permission,
+                    Permission::WriteTranslations | Permission::ReadDrafts
                 )
             }
         }

@@ -41,6 +41,7 @@ use prometheus_client::metrics::counter::Counter;
 
 use crate::platform::http::conditional::none_match;
 use crate::platform::http::csv;
+use crate::platform::locale::Locales;
 
 /// How long the cache stays open when no publication is scheduled: until the next
 /// change, in practice (the listener asks again every few seconds).
@@ -270,7 +271,8 @@ impl ReadCache {
 }
 
 /// The key of a request: its path, its query's parameters sorted by name (the
-/// order of one name's values kept), and whether it asks for CSV.
+/// order of one name's values kept), whether it asks for CSV, and the locale its
+/// `Accept-Language` resolves to (never the raw header) unless `?locale=` names one.
 fn key_of(req: &HttpRequest) -> String {
     let mut pairs: Vec<&str> = req
         .query_string()
@@ -279,7 +281,19 @@ fn key_of(req: &HttpRequest) -> String {
         .collect();
     pairs.sort_by_key(|pair| pair.split('=').next().unwrap_or_default());
     let format = if csv::wants_csv(req) { "csv" } else { "json" };
-    format!("{format} {}?{}", req.path(), pairs.join("&"))
+    let named = pairs.iter().any(|pair| pair.starts_with("locale="));
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok());
+    let locale = match (named, accept, req.app_data::<web::Data<Locales>>()) {
+        (false, Some(accept), Some(locales)) => locales
+            .negotiate(None, Some(accept))
+            .map(|locale| locale.tag.as_str())
+            .unwrap_or_default(),
+        _ => "",
+    };
+    format!("{format} {locale} {}?{}", req.path(), pairs.join("&"))
 }
 
 /// Serves a route's anonymous GETs from the cache, and keeps what it answers. The

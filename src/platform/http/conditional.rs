@@ -57,7 +57,7 @@ pub fn cache_control(caller: &Caller) -> &'static str {
 
 /// What changes a read's answer besides its URL: the caller, the origin (CORS),
 /// and JSON or CSV.
-pub const VARY: &str = "Authorization, Origin, Accept";
+pub const VARY: &str = "Authorization, Origin, Accept, Accept-Language";
 
 /// A JSON read: ETag, 304 for a matching `If-None-Match`, caching headers.
 pub fn read(

@@ -52,8 +52,11 @@ pub fn read_page(
     caller: &Caller,
     data: impl Serialize,
     meta: ListMeta,
+    extra: &[(actix_web::http::header::HeaderName, String)],
 ) -> HttpResponse {
     let link = page_links(req, &meta);
     let body = json!({"data": data, "meta": meta});
-    super::read(req, caller, &body, &[link])
+    let mut headers = vec![link];
+    headers.extend_from_slice(extra);
+    super::read(req, caller, &body, &headers)
 }

@@ -7,6 +7,7 @@
 //! - `schemas`: schemas derived from a resource's body and item (create, replace,
 //!   patch; complete and sparse items).
 
+pub mod localised;
 pub mod operation;
 pub mod problems;
 pub mod schemas;

@@ -298,7 +298,7 @@ pub fn comma_list<V: Into<Value>>(
     parameter
 }
 
-fn header(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
+pub fn header(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
     parameter(ParameterIn::Header, name, description, schema)
 }
 

@@ -22,6 +22,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::platform::locale::Requested;
+
 pub use params::{Paging, Params, list_items, parse_instant, unknown_parameter};
 pub use parse::parse_item_view;
 pub use spec::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, Op, RECORD_FIELDS, Target, number};
@@ -60,6 +62,15 @@ pub struct Filter {
 pub struct View {
     pub fields: Option<Vec<&'static str>>,
     pub include: Vec<&'static str>,
+    /// `?locale=`, as given: the reader resolves it, with `Accept-Language`, into
+    /// `locale` (`Locales::negotiate`). Only for kinds with translatable fields.
+    pub asked_locale: Option<String>,
+    /// `fallback=true` or `false` (default true): whether a field missing in the
+    /// locale is looked for along its chain, or shown as null.
+    pub fallback: Option<bool>,
+    /// The locale the items are shown in, once resolved; `None` for a kind with no
+    /// translatable fields.
+    pub locale: Option<Requested>,
 }
 
 impl View {

@@ -10,7 +10,7 @@ use utoipa::openapi::schema::{
     SchemaFormat, Type,
 };
 
-use crate::platform::openapi::schemas::{comma_list, query_param};
+use crate::platform::openapi::schemas::{boolean_query, comma_list, header, query_param};
 use crate::platform::validate::NOT_BLANK;
 
 use super::{
@@ -128,6 +128,36 @@ fn view_params(spec: &ListSpec) -> Vec<Parameter> {
             spec.includes.iter().copied(),
             MAX_LIST_VALUES,
         ));
+    }
+    if spec.translatable().next().is_some() {
+        params.extend([
+            query_param(
+                "locale",
+                "The locale to show the translatable fields in (GET /api/v1/locales lists those \
+                 enabled; the values here are the default configuration's); it wins over \
+                 `Accept-Language`. One that is not enabled is a 400. Each field falls back \
+                 along the locale's chain on its own, and each item says in `meta` what did.",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(
+                        crate::platform::locale::Locales::default()
+                            .all()
+                            .iter()
+                            .map(|locale| locale.tag.clone()),
+                    )),
+            ),
+            boolean_query(
+                "fallback",
+                "`false`: a field the locale lacks is null instead of the fallback's (for \
+                 translators). Default `true`.",
+            ),
+            header(
+                "Accept-Language",
+                "The locales the reader prefers, with quality values; `locale` wins. A locale \
+                 that is not enabled is no error: the default is shown.",
+                ObjectBuilder::new().schema_type(Type::String),
+            ),
+        ]);
     }
     params
 }

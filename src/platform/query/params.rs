@@ -101,6 +101,11 @@ impl Params {
         }
     }
 
+    /// Whether `name` is given (it is still to be taken).
+    pub fn has(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(key, _)| key == name)
+    }
+
     /// The raw value of `name`, if given.
     pub fn take(&mut self, name: &str) -> Option<String> {
         self.takes(name);

@@ -71,6 +71,12 @@ fn take_view(spec: &ListSpec, params: &mut Params) -> AppResult<View> {
             parse_view(spec, key, &raw, &mut view)?;
         }
     }
+    if spec.translatable().next().is_some() {
+        view.asked_locale = params.take("locale");
+        if params.has("fallback") {
+            view.fallback = Some(params.flag("fallback")?);
+        }
+    }
     Ok(view)
 }
 
@@ -346,6 +352,7 @@ mod tests {
         let view = View {
             fields: Some(vec!["title", "slug"]),
             include: vec!["children"],
+            ..View::default()
         };
         let item = serde_json::json!({"slug": "mission", "title": "Mission", "body_html": "...", "children": []});
         assert_eq!(

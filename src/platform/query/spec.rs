@@ -35,6 +35,9 @@ pub struct Field {
     pub nullable: bool,
     /// The content item it names by key, if it is a reference.
     pub refers_to: Option<Target>,
+    /// Whether it is translated per locale, and then its length at most, in
+    /// characters (keys, numbers, dates and references are shared by all locales).
+    pub translatable: Option<usize>,
 }
 
 /// What a reference names: a content table and its key column. To a caller who
@@ -69,6 +72,7 @@ impl Field {
             filterable: false,
             nullable: false,
             refers_to: None,
+            translatable: None,
         }
     }
 
@@ -107,6 +111,14 @@ impl Field {
     pub const fn nullable(self) -> Self {
         Self {
             nullable: true,
+            ..self
+        }
+    }
+
+    /// A field translated per locale (text of at most `max_chars` characters).
+    pub const fn translatable(self, max_chars: usize) -> Self {
+        Self {
+            translatable: Some(max_chars),
             ..self
         }
     }
@@ -223,6 +235,13 @@ impl ListSpec {
 
     pub fn all_fields(&self) -> impl Iterator<Item = &'static Field> + '_ {
         self.fields.iter().chain(self.common.iter())
+    }
+
+    /// The fields translated per locale.
+    pub fn translatable(&self) -> impl Iterator<Item = &'static Field> + '_ {
+        self.fields
+            .iter()
+            .filter(|field| field.translatable.is_some())
     }
 
     pub fn field(&self, name: &str) -> Option<&'static Field> {
