@@ -9,14 +9,16 @@
 //!   content. Only `app` names the features.
 //! - `features`: what plugs into the engine: the change log and its feed
 //!   (`changes`), revisions and the audit log (`history`), `webhooks`, export and
-//!   import (`transfer`) and `search`.
+//!   import (`transfer`), `search` and the translations of content
+//!   (`translations`).
 //! - `admin`: users, API tokens and partners, resources on the engine like content.
 //! - `content`: one module per kind of content, and the registry of kinds.
 //! - `engine`: what every resource shares: the `Resource` trait, the generic
-//!   handlers, the one write path and the documentation made from them.
+//!   handlers, the one write path, items in a reader's locale and the
+//!   documentation made from them.
 //! - `platform`: the shared layers: errors, the database, HTTP, the query language,
 //!   authentication, OpenAPI, validation, observability, rate limits, idempotency,
-//!   the read cache and visibility.
+//!   the read cache, locales and visibility.
 
 pub mod admin;
 pub mod app;
