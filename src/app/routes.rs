@@ -64,6 +64,7 @@ pub fn table(t: &mut Table) {
     // Translations: editors (and tokens with the scope) translate each item's
     // translatable fields into the enabled locales.
     translations::routes(t, content::KINDS);
+    t.get("/api/v1/translations", translations::list_work, translations::list_work_doc);
 
     // Webhooks: admins subscribe receivers to content events and watch deliveries.
     crud::<Webhooks>(t);

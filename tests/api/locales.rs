@@ -387,3 +387,81 @@ async fn only_editors_and_tokens_with_the_scope_write_translations() {
         .await
         .problem(403, "forbidden");
 }
+
+/// The work listed for the page `who-we-are`: (field, state) pairs.
+fn work_on_who(list: &Value) -> Vec<(String, String)> {
+    list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|work| work["key"] == "who-we-are")
+        .map(|work| {
+            (
+                work["field"].as_str().unwrap().to_owned(),
+                work["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn translators_see_what_is_missing_and_what_is_outdated_with_the_diff_since() {
+    let app = TestApp::seeded().await;
+    let editor = app.editor();
+    let work = "/api/v1/translations?locale=sq&type=page&per_page=100";
+    let own = app.get(WHO).await.ok(200);
+    let mut expected: Vec<(String, String)> =
+        ["body", "seo_description", "seo_title", "summary", "title"]
+            .into_iter()
+            .filter(|field| own[*field].as_str().is_some_and(|text| !text.is_empty()))
+            .map(|field| (field.to_owned(), "missing".to_owned()))
+            .collect();
+    let before = app.get_as(&editor, work).await.ok(200);
+    assert_eq!(work_on_who(&before), expected);
+    assert!(before["meta"]["total"].as_i64().unwrap() > expected.len() as i64);
+
+    translate(
+        &app,
+        WHO,
+        "sq",
+        json!({"title": "Kush jemi ne", "summary": "SEESAC shkurt"}),
+    )
+    .await;
+    app.patch(&editor, WHO, json!({"summary": "SEESAC in brief."}))
+        .await
+        .ok(200);
+    expected.retain(|(field, _)| field != "title" && field != "summary");
+    expected.push(("summary".to_owned(), "outdated".to_owned()));
+    expected.sort();
+    let after = app.get_as(&editor, work).await.ok(200);
+    let mut found = work_on_who(&after);
+    found.sort();
+    assert_eq!(found, expected);
+    let outdated = app
+        .get_as(&editor, &format!("{work}&state=outdated"))
+        .await
+        .ok(200);
+    assert_eq!(outdated["meta"]["total"], 1);
+    let entry = &outdated["data"][0];
+    assert_eq!(
+        entry["translation"],
+        "/api/v1/pages/who-we-are/translations/sq"
+    );
+    let diff = app
+        .get_as(&editor, entry["diff"].as_str().unwrap())
+        .await
+        .ok(200);
+    assert!(
+        diff.to_string().contains("\"/summary\""),
+        "the diff shows the summary changed: {diff}"
+    );
+
+    app.get("/api/v1/translations?locale=sq")
+        .await
+        .problem(401, "unauthorized");
+    for bad in ["", "?locale=en", "?locale=sq&state=stale"] {
+        app.get_as(&editor, &format!("/api/v1/translations{bad}"))
+            .await
+            .problem(400, "invalid_request");
+    }
+}

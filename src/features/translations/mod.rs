@@ -4,10 +4,12 @@
 
 mod docs;
 mod stored;
+mod work;
 mod write;
 
 pub use docs::routes;
 pub use stored::Translation;
+pub use work::{list_work, list_work_doc};
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
