@@ -54,9 +54,29 @@ async function main(): Promise<void> {
   if (page.response.status !== 200) {
     fail(`GET /api/v1/pages/mission: HTTP ${page.response.status}, expected 200`);
   }
-  const title: string | undefined = page.data.title;
+  // Translatable, so null where a locale lacks it and no fallback is asked for.
+  const title: string | null | undefined = page.data.title;
   if (title !== "Mission") {
     fail(`GET /api/v1/pages/mission: title is ${JSON.stringify(title)}, expected "Mission"`);
+  }
+
+  // 1b. The same page in a locale: the client knows `locale` and the item's `meta`.
+  // The sample content has no translations, so the title falls back to English.
+  const localised = await client.GET("/api/v1/pages/{slug}", {
+    params: { path: { slug: "mission" }, query: { locale: "sr-Latn" } },
+  });
+  if (localised.error !== undefined || localised.response.status !== 200) {
+    fail(`GET /api/v1/pages/mission?locale=sr-Latn: HTTP ${localised.response.status}`);
+  }
+  const fallbacks: { [field: string]: string } | undefined = localised.data.meta?.fallbacks;
+  if (localised.data.meta?.locale !== "sr-Latn" || fallbacks?.title !== "en") {
+    fail(`GET /api/v1/pages/mission?locale=sr-Latn: meta is ${JSON.stringify(localised.data.meta)}`);
+  }
+  if (localised.data.title !== "Mission") {
+    fail(`GET /api/v1/pages/mission?locale=sr-Latn: title is ${JSON.stringify(localised.data.title)}`);
+  }
+  if (localised.response.headers.get("content-language") !== "sr-Latn") {
+    fail(`GET /api/v1/pages/mission?locale=sr-Latn: Content-Language is ${localised.response.headers.get("content-language")}`);
   }
 
   // 2. A filtered, sorted list.
