@@ -14,9 +14,10 @@ use diesel::PgConnection;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::Descriptor;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::locale::{Locales, Requested};
-use crate::platform::query::{ListSpec, View};
+use crate::platform::query::{ListSpec, Localised, View};
 use crate::platform::visibility::Access;
 
 /// Resolves the locale of `view` for a kind with `spec`, from `?locale=` and the
@@ -48,6 +49,26 @@ pub fn resolve(req: &HttpRequest, spec: &ListSpec, view: &mut View) -> AppResult
         named: view.asked_locale.is_some() || accept.is_some(),
     });
     Ok(())
+}
+
+/// Where a list read in a locale other than the default finds its items'
+/// translations, for sorting and filtering by what the reader sees.
+pub fn for_list(kind: &Descriptor, view: &View, access: Access) -> Option<Localised> {
+    let requested = view.locale.as_ref()?;
+    if requested.locale.default {
+        return None;
+    }
+    Some(Localised {
+        kind: kind.kind,
+        table: kind.table,
+        chain: requested
+            .chain()
+            .iter()
+            .map(|tag| (*tag).to_owned())
+            .collect(),
+        default: default_of(requested).to_owned(),
+        published_only: access.public_only(),
+    })
 }
 
 /// The `Content-Language` of an answer in `view`'s locale, if it has one.

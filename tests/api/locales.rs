@@ -465,3 +465,64 @@ async fn translators_see_what_is_missing_and_what_is_outdated_with_the_diff_sinc
             .problem(400, "invalid_request");
     }
 }
+
+#[actix_web::test]
+async fn a_list_in_a_locale_sorts_and_filters_by_what_the_reader_sees() {
+    let app = TestApp::spawn().await;
+    let editor = app.editor();
+    // English order: Alpha, Beta, Gamma; Albanian order: Zeta (alpha), Beta
+    // untranslated (falls back), Ypsilon (gamma, a draft translation).
+    for (slug, title) in [("alpha", "Alpha"), ("beta", "Beta"), ("gamma", "Gamma")] {
+        let mut published = page(slug, title);
+        published["status"] = json!("published");
+        app.post(&editor, "/api/v1/pages", published).await.ok(201);
+    }
+    translate(&app, "/api/v1/pages/alpha", "sq", json!({"title": "Zeta"})).await;
+    app.put(
+        &editor,
+        "/api/v1/pages/gamma/translations/sq",
+        json!({"fields": {"title": "Ypsilon"}, "status": "draft"}),
+    )
+    .await
+    .ok(201);
+    let order = |list: Value| -> Vec<String> {
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let path = "/api/v1/pages?locale=sq&sort=title&fields=slug,title";
+    // Anonymous readers see published translations only: Gamma stays English.
+    assert_eq!(
+        order(app.get(path).await.ok(200)),
+        ["Beta", "Gamma", "Zeta"]
+    );
+    // An editor sees the draft one too.
+    assert_eq!(
+        order(app.get_as(&editor, path).await.ok(200)),
+        ["Beta", "Ypsilon", "Zeta"]
+    );
+    assert_eq!(
+        order(
+            app.get("/api/v1/pages?locale=sq&sort=-title&fields=slug,title")
+                .await
+                .ok(200)
+        ),
+        ["Zeta", "Gamma", "Beta"]
+    );
+    // A filter compares what the reader sees too.
+    let found = app
+        .get("/api/v1/pages?locale=sq&title=Zeta&fields=slug,title")
+        .await
+        .ok(200);
+    assert_eq!(found["data"][0]["slug"], "alpha");
+    assert_eq!(found["meta"]["total"], 1);
+    let english = app.get("/api/v1/pages?locale=sq&title=Alpha").await.ok(200);
+    assert_eq!(english["meta"]["total"], 0, "Alpha reads Zeta in Albanian");
+    assert_eq!(
+        app.get("/api/v1/pages?title=Alpha").await.ok(200)["meta"]["total"],
+        1
+    );
+}

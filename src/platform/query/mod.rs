@@ -140,6 +140,22 @@ pub struct ListQuery {
     pub filters: Vec<Filter>,
     pub q: Option<String>,
     pub view: View,
+    /// Where the translations of the list's items are, when it is read in a locale
+    /// other than the default: sorting and filtering by a translatable field then
+    /// use the values the reader sees.
+    pub localised: Option<Localised>,
+}
+
+/// A list read in a locale other than the default: the kind and table of its
+/// items, the locales a field is looked for in (canonical tags of enabled
+/// locales), and whether only published translations count.
+#[derive(Debug, Clone)]
+pub struct Localised {
+    pub kind: &'static str,
+    pub table: &'static str,
+    pub chain: Vec<String>,
+    pub default: String,
+    pub published_only: bool,
 }
 
 impl ListQuery {

@@ -91,6 +91,7 @@ impl ListQuery {
             filters: Vec::new(),
             q: None,
             view: take_view(spec, &mut params)?,
+            localised: None,
         };
         if let Some(raw) = params.take("sort") {
             query.sort = parse_sort(spec, &raw)?;

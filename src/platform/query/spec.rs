@@ -5,6 +5,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
+use super::Localised;
 use crate::platform::visibility::{Access, Status};
 
 /// The type of a stored field, which decides its operators and how values are parsed.
@@ -135,6 +136,43 @@ impl Field {
     /// asked for it.
     pub fn sql_column(&self) -> &'static str {
         self.column.unwrap_or(self.name)
+    }
+
+    /// The field as SQL for a caller with `access` in a list read in a locale
+    /// (`localised`): a translatable field is its value along the locale's chain,
+    /// the first that is not empty, as the reader sees it; any other field is
+    /// `sql_value`'s. Tags are canonical tags of enabled locales (letters, digits
+    /// and hyphens), so they are written into the SQL as they are.
+    pub fn sql_value_in(&self, access: Access, localised: Option<&Localised>) -> String {
+        let (Some(localised), Some(_)) = (localised, self.translatable) else {
+            return self.sql_value(access);
+        };
+        let published = if localised.published_only {
+            " AND tr.status = 'published'"
+        } else {
+            ""
+        };
+        let column = self.sql_column();
+        let values: Vec<String> = localised
+            .chain
+            .iter()
+            .filter(|tag| tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            .map(|tag| {
+                if *tag == localised.default {
+                    format!("nullif({column}, '')")
+                } else {
+                    format!(
+                        "nullif((SELECT tr.fields->>'{name}' FROM translations tr \
+                         WHERE tr.kind = '{kind}' AND tr.item_id = {table}.id \
+                         AND tr.locale = '{tag}'{published}), '')",
+                        name = self.name,
+                        kind = localised.kind,
+                        table = localised.table,
+                    )
+                }
+            })
+            .collect();
+        format!("coalesce({})", values.join(", "))
     }
 
     /// The field as SQL for a caller with `access`: its column, or, for a reference

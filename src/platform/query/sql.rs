@@ -10,7 +10,7 @@ use diesel::query_dsl::LoadQuery;
 use diesel::query_dsl::methods::{FilterDsl, LimitDsl, OffsetDsl, ThenOrderDsl};
 use diesel::sql_types::{self, Array, Bool};
 
-use super::{Dir, Filter, Kind, ListQuery, ListSpec, Op, Values};
+use super::{Dir, Filter, Kind, ListQuery, ListSpec, Localised, Op, Values};
 use crate::platform::visibility::{Access, VISIBLE_SQL};
 
 /// A bound SQL condition over the columns of `QS`.
@@ -41,7 +41,11 @@ impl ListQuery {
         if access.public_only() {
             conditions.push(Box::new(sql::<Bool>(VISIBLE_SQL)));
         }
-        conditions.extend(self.filters.iter().map(|filter| filter.condition(access)));
+        conditions.extend(
+            self.filters
+                .iter()
+                .map(|filter| filter.condition(access, self.localised.as_ref())),
+        );
         if let Some(q) = &self.q {
             conditions.push(Box::new(
                 sql::<Bool>("search @@ websearch_to_tsquery('english', ")
@@ -59,7 +63,7 @@ impl ListQuery {
         let mut sort: Vec<(String, Dir)> = self
             .sort
             .iter()
-            .map(|(field, dir)| (field.sql_value(access), *dir))
+            .map(|(field, dir)| (field.sql_value_in(access, self.localised.as_ref()), *dir))
             .collect();
         if sort.is_empty() {
             if let Some(q) = &self.q {
@@ -74,7 +78,7 @@ impl ListQuery {
                 .iter()
                 .filter_map(|(name, dir)| {
                     spec.field(name)
-                        .map(|field| (field.sql_value(access), *dir))
+                        .map(|field| (field.sql_value_in(access, self.localised.as_ref()), *dir))
                 })
                 .collect();
         }
@@ -141,9 +145,13 @@ impl ListQuery {
 }
 
 impl Filter {
-    fn condition<QS: 'static>(&self, access: Access) -> Condition<QS> {
+    fn condition<QS: 'static>(
+        &self,
+        access: Access,
+        localised: Option<&Localised>,
+    ) -> Condition<QS> {
         use sql_types::{Date, Float8, Int4, Text, Timestamptz};
-        let column = self.field.sql_value(access);
+        let column = self.field.sql_value_in(access, localised);
         let op = self.op;
         if let Values::IsNull(is_null) = self.values {
             let test = if is_null { "IS NULL" } else { "IS NOT NULL" };
