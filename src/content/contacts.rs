@@ -188,8 +188,7 @@ impl Resource for Contacts {
     fn validate(body: ContactBody, to: Target<'_, Contact>) -> AppResult<ContactRecord> {
         let mut check = Check::default();
         let slug = check.key("slug", body.slug, to.key, Slug::parse);
-        let publication =
-            Publication::check(&mut check, body.status, body.published_at, to.existing);
+        let publication = Publication::of(&mut check, body.status, body.published_at, to.existing);
         let record = ContactRecord {
             slug: slug.map(Slug::into_inner).unwrap_or_default(),
             name: check.text("name", body.name, Name::MAX),

@@ -196,8 +196,7 @@ impl Resource for Funders {
         let mut check = Check::default();
         let slug = check.key("slug", body.slug, to.key, Slug::parse);
         let kind = check.required("kind", body.kind, FunderKind::parse);
-        let publication =
-            Publication::check(&mut check, body.status, body.published_at, to.existing);
+        let publication = Publication::of(&mut check, body.status, body.published_at, to.existing);
         let record = FunderRecord {
             slug: slug.map(Slug::into_inner).unwrap_or_default(),
             name: check.text("name", body.name, Name::MAX),

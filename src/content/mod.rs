@@ -59,7 +59,7 @@ impl Publication {
     /// has, or is published now; a date in the future schedules it. An item that is
     /// not published has only the date it is given (so a PUT without one, or a
     /// PATCH with null, clears a schedule).
-    pub fn check(
+    pub fn of(
         check: &mut Check,
         status: Option<String>,
         published_at: Option<String>,

@@ -78,7 +78,7 @@ pub async fn list<R: Resource>(
             ))
         })
         .await?;
-    Ok(http::read_page(
+    Ok(http::read_page_in(
         &req,
         &caller,
         items,

@@ -23,6 +23,7 @@ use crate::platform::openapi::schemas::{comma_list, integer_query_up_to, query_p
 use crate::platform::openapi::{Answer, Doc, Security};
 use crate::platform::query::{
     ListMeta, MAX_LIST_VALUES, MAX_PAGE, MAX_PER_PAGE, MAX_SEARCH_CHARS, Paging, Params,
+    page_and_total,
 };
 use crate::platform::validate::{NOT_BLANK, trim_blank};
 use crate::platform::visibility::VISIBLE_SQL;
@@ -200,23 +201,19 @@ pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpR
     let offset = (page - 1) * per_page;
     let (hits, total) = db
         .run(move |conn| {
-            let load =
-                |conn: &mut PgConnection, limit: i64, offset: i64| -> QueryResult<Vec<Hit>> {
+            Ok(page_and_total(
+                per_page,
+                offset,
+                |hit: &Hit| hit.total,
+                |limit, offset| {
                     diesel::sql_query(&sql)
                         .bind::<Text, _>(&q)
                         .bind::<Text, _>(&options)
                         .bind::<BigInt, _>(limit)
                         .bind::<BigInt, _>(offset)
                         .load(conn)
-                };
-            let hits = load(conn, per_page, offset)?;
-            let total = match hits.first() {
-                Some(hit) => hit.total,
-                // Past the end: the real total still, for the meta and the links.
-                None if offset > 0 => load(conn, 1, 0)?.first().map_or(0, |hit| hit.total),
-                None => 0,
-            };
-            Ok((hits, total))
+                },
+            )?)
         })
         .await?;
     let data: Vec<Hit> = hits
@@ -227,7 +224,7 @@ pub async fn search(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpR
         })
         .collect();
     let meta = ListMeta::of(page, per_page, total);
-    Ok(http::read_page(&req, &caller, data, meta, &[]))
+    Ok(http::read_page(&req, &caller, data, meta))
 }
 
 #[cfg(test)]

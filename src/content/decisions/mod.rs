@@ -115,8 +115,7 @@ impl Resource for Decisions {
                 ),
             );
         }
-        let publication =
-            Publication::check(&mut check, body.status, body.published_at, to.existing);
+        let publication = Publication::of(&mut check, body.status, body.published_at, to.existing);
         let record = DecisionRecord {
             celex: celex.map(Celex::into_inner).unwrap_or_default(),
             reference: reference.map(|(printed, _)| printed).unwrap_or_default(),

@@ -81,8 +81,7 @@ impl Resource for Metrics {
                 }
             }
         }
-        let publication =
-            Publication::check(&mut check, body.status, body.published_at, to.existing);
+        let publication = Publication::of(&mut check, body.status, body.published_at, to.existing);
         let record = MetricRecord {
             key: key.map(Slug::into_inner).unwrap_or_default(),
             label: check.text("label", body.label, Name::MAX),

@@ -81,11 +81,5 @@ pub async fn list_all_observations(
             Ok((items, total))
         })
         .await?;
-    Ok(http::read_page(
-        &req,
-        &caller,
-        items,
-        query.meta(total),
-        &[],
-    ))
+    Ok(http::read_page(&req, &caller, items, query.meta(total)))
 }

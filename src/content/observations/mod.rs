@@ -177,8 +177,7 @@ impl Resource for Observations {
         if body.value_max.is_some_and(|max| max < value) {
             check.fail("value_max", "must not be below value");
         }
-        let publication =
-            Publication::check(&mut check, body.status, body.published_at, to.existing);
+        let publication = Publication::of(&mut check, body.status, body.published_at, to.existing);
         let input = ObservationInput {
             id,
             area: area.unwrap_or_default(),

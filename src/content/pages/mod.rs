@@ -165,8 +165,7 @@ impl Resource for Pages {
                 text: String::new(),
             }
         });
-        let publication =
-            Publication::check(&mut check, body.status, body.published_at, to.existing);
+        let publication = Publication::of(&mut check, body.status, body.published_at, to.existing);
         let record = PageRecord {
             slug: slug.map(Slug::into_inner).unwrap_or_default(),
             title: check.text("title", body.title, Name::MAX),

@@ -220,11 +220,5 @@ pub async fn list_audit(db: Db, caller: Caller, req: HttpRequest) -> AppResult<H
     };
     params.finish()?;
     let (entries, total) = db.run(move |conn| page(conn, &filters, paging)).await?;
-    Ok(http::read_page(
-        &req,
-        &caller,
-        entries,
-        paging.meta(total),
-        &[],
-    ))
+    Ok(http::read_page(&req, &caller, entries, paging.meta(total)))
 }

@@ -262,7 +262,6 @@ pub async fn list(asked: Asked) -> AppResult<HttpResponse> {
         &asked.caller,
         rows,
         paging.meta(total),
-        &[],
     ))
 }
 

@@ -237,12 +237,6 @@ pub fn delete_doc(kind: &'static dyn Kind) -> Doc {
     .security(Security::Needs(Permission::WriteTranslations))
     .params(schemas::precondition_headers())
     .answer(Answer::empty(204, "Deleted"))
-    .problems::<(
-        BadParameter,
-        NoToken,
-        Forbidden,
-        NotFound,
-        PreconditionFailed,
-        Unavailable,
-    )>()
+    .problems::<(BadParameter, NoToken, Forbidden, Unavailable)>()
+    .problems::<(NotFound, PreconditionFailed)>()
 }

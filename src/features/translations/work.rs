@@ -20,7 +20,9 @@ use crate::platform::locale::{Locales, canonical};
 use crate::platform::openapi::problems::{BadParameter, Forbidden, NoToken, Unavailable};
 use crate::platform::openapi::schemas::{comma_list, integer_query_up_to, query_param};
 use crate::platform::openapi::{Answer, Doc, Security};
-use crate::platform::query::{ListMeta, MAX_LIST_VALUES, MAX_PAGE, MAX_PER_PAGE, Paging, Params};
+use crate::platform::query::{
+    ListMeta, MAX_LIST_VALUES, MAX_PAGE, MAX_PER_PAGE, Paging, Params, page_and_total,
+};
 
 /// One field of one item that the locale lacks, or whose source has changed
 /// since it was translated.
@@ -91,6 +93,17 @@ fn statement(kind: &crate::engine::Descriptor) -> String {
     )
 }
 
+/// The kinds whose items have translations (top-level kinds with translatable
+/// fields).
+fn translatable_kinds() -> Vec<&'static str> {
+    KINDS
+        .iter()
+        .map(|kind| kind.descriptor())
+        .filter(|d| d.spec.translatable().next().is_some() && d.parent.is_none())
+        .map(|d| d.kind)
+        .collect()
+}
+
 /// `GET /api/v1/translations`.
 pub async fn list_work(
     db: Db,
@@ -100,12 +113,7 @@ pub async fn list_work(
 ) -> AppResult<HttpResponse> {
     caller.require(Permission::ReadDrafts)?;
     let mut params = Params::parse(req.query_string())?;
-    let others: Vec<&str> = locales
-        .all()
-        .iter()
-        .filter(|locale| !locale.default)
-        .map(|locale| locale.tag.as_str())
-        .collect();
+    let others = locales.translated();
     let locale = params
         .parsed("locale", |raw| {
             canonical(raw)
@@ -122,12 +130,7 @@ pub async fn list_work(
     let states = params
         .choices("state", &["missing", "outdated"])?
         .unwrap_or_else(|| vec!["missing", "outdated"]);
-    let translatable: Vec<&'static str> = KINDS
-        .iter()
-        .map(|kind| kind.descriptor())
-        .filter(|d| d.spec.translatable().next().is_some() && d.parent.is_none())
-        .map(|d| d.kind)
-        .collect();
+    let translatable = translatable_kinds();
     let kinds = params
         .choices("type", &translatable)?
         .unwrap_or(translatable);
@@ -148,39 +151,30 @@ pub async fn list_work(
     let offset = (page - 1) * per_page;
     let (work, total) = db
         .run(move |conn| {
-            let load = |conn: &mut PgConnection, limit: i64, offset: i64| {
-                diesel::sql_query(&sql)
-                    .bind::<Text, _>(&locale)
-                    .bind::<Array<Text>, _>(&states)
-                    .bind::<BigInt, _>(limit)
-                    .bind::<BigInt, _>(offset)
-                    .load::<Work>(conn)
-            };
-            let work = load(conn, per_page, offset)?;
-            let total = match work.first() {
-                Some(first) => first.total,
-                None if offset > 0 => load(conn, 1, 0)?.first().map_or(0, |w| w.total),
-                None => 0,
-            };
-            Ok((work, total))
+            Ok(page_and_total(
+                per_page,
+                offset,
+                |work: &Work| work.total,
+                |limit, offset| {
+                    diesel::sql_query(&sql)
+                        .bind::<Text, _>(&locale)
+                        .bind::<Array<Text>, _>(&states)
+                        .bind::<BigInt, _>(limit)
+                        .bind::<BigInt, _>(offset)
+                        .load::<Work>(conn)
+                },
+            )?)
         })
         .await?;
     let meta = ListMeta::of(page, per_page, total);
-    Ok(http::read_page(&req, &caller, work, meta, &[]))
+    Ok(http::read_page(&req, &caller, work, meta))
 }
 
 pub fn list_work_doc() -> Doc {
     let others: Vec<String> = Locales::default()
-        .all()
-        .iter()
-        .filter(|locale| !locale.default)
-        .map(|locale| locale.tag.clone())
-        .collect();
-    let translatable: Vec<&'static str> = KINDS
-        .iter()
-        .map(|kind| kind.descriptor())
-        .filter(|d| d.spec.translatable().next().is_some() && d.parent.is_none())
-        .map(|d| d.kind)
+        .translated()
+        .into_iter()
+        .map(str::to_owned)
         .collect();
     let mut locale = query_param(
         "locale",
@@ -222,7 +216,7 @@ pub fn list_work_doc() -> Doc {
         comma_list(
             "type",
             "Only these types, comma-separated",
-            translatable,
+            translatable_kinds(),
             MAX_LIST_VALUES,
         ),
         integer_query_up_to("page", "Page number, from 1", MAX_PAGE),

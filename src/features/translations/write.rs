@@ -59,12 +59,7 @@ impl Asked {
             .app_data::<web::Data<Locales>>()
             .map(|locales| locales.get_ref().clone())
             .unwrap_or_default();
-        let enabled: Vec<&str> = locales
-            .all()
-            .iter()
-            .filter(|locale| !locale.default)
-            .map(|locale| locale.tag.as_str())
-            .collect();
+        let enabled = locales.translated();
         match canonical(raw)
             .ok()
             .and_then(|tag| locales.get(&tag).cloned())

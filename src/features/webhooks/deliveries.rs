@@ -115,13 +115,7 @@ pub async fn list_deliveries(db: Db, caller: Caller, req: HttpRequest) -> AppRes
             Ok((data, total))
         })
         .await?;
-    Ok(http::read_page(
-        &req,
-        &caller,
-        data,
-        paging.meta(total),
-        &[],
-    ))
+    Ok(http::read_page(&req, &caller, data, paging.meta(total)))
 }
 
 fn delivery_id(req: &HttpRequest) -> AppResult<Uuid> {

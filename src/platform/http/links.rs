@@ -52,6 +52,16 @@ pub fn read_page(
     caller: &Caller,
     data: impl Serialize,
     meta: ListMeta,
+) -> HttpResponse {
+    read_page_in(req, caller, data, meta, &[])
+}
+
+/// `read_page`, with more headers (a list in a locale: its `Content-Language`).
+pub fn read_page_in(
+    req: &HttpRequest,
+    caller: &Caller,
+    data: impl Serialize,
+    meta: ListMeta,
     extra: &[(actix_web::http::header::HeaderName, String)],
 ) -> HttpResponse {
     let link = page_links(req, &meta);

@@ -17,5 +17,5 @@ pub use body::{BODY_LIMIT, is_json, json_object, parse_object};
 pub use conditional::{
     Preconditions, etag_of, read, read_bytes, read_tagged, tags, written, written_tagged,
 };
-pub use links::{link_header, page_links, read_page};
+pub use links::{link_header, page_links, read_page, read_page_in};
 pub use reading::from_object;

@@ -112,6 +112,15 @@ impl Locales {
         &self.locales
     }
 
+    /// The tags of the locales content is translated into: all but the default.
+    pub fn translated(&self) -> Vec<&str> {
+        self.locales
+            .iter()
+            .filter(|locale| !locale.default)
+            .map(|locale| locale.tag.as_str())
+            .collect()
+    }
+
     /// The default locale.
     pub fn default_locale(&self) -> &Locale {
         &self.locales[0]

@@ -158,6 +158,24 @@ pub struct Localised {
     pub published_only: bool,
 }
 
+/// One page of rows that carry the whole list's total (`count(*) OVER ()`), and
+/// that total. `load(limit, offset)` reads rows; past the end the page is empty, and
+/// the total is read from the list's first row, for the meta and the links.
+pub fn page_and_total<T, E>(
+    per_page: i64,
+    offset: i64,
+    total_of: impl Fn(&T) -> i64,
+    mut load: impl FnMut(i64, i64) -> Result<Vec<T>, E>,
+) -> Result<(Vec<T>, i64), E> {
+    let rows = load(per_page, offset)?;
+    let total = match rows.first() {
+        Some(first) => total_of(first),
+        None if offset > 0 => load(1, 0)?.first().map_or(0, &total_of),
+        None => 0,
+    };
+    Ok((rows, total))
+}
+
 impl ListQuery {
     pub fn offset(&self) -> i64 {
         (self.page - 1) * self.per_page
