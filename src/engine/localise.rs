@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, web};
+use actix_web::HttpRequest;
 use diesel::PgConnection;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -27,15 +27,7 @@ pub fn resolve(req: &HttpRequest, spec: &ListSpec, view: &mut View) -> AppResult
     if spec.translatable().next().is_none() {
         return Ok(());
     }
-    let configured = req.app_data::<web::Data<Locales>>();
-    let fallback_locales;
-    let locales = match configured {
-        Some(locales) => locales.get_ref(),
-        None => {
-            fallback_locales = Locales::default();
-            &fallback_locales
-        }
-    };
+    let locales = Locales::of(req);
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)

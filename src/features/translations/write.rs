@@ -54,11 +54,7 @@ impl Asked {
     /// are the item's own; anything else names nothing (404).
     fn locale(&self) -> AppResult<String> {
         let raw = self.req.match_info().get("locale").unwrap_or_default();
-        let locales = self
-            .req
-            .app_data::<web::Data<Locales>>()
-            .map(|locales| locales.get_ref().clone())
-            .unwrap_or_default();
+        let locales = Locales::of(&self.req);
         let enabled = locales.translated();
         match canonical(raw)
             .ok()

@@ -286,8 +286,9 @@ fn key_of(req: &HttpRequest) -> String {
         .headers()
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|value| value.to_str().ok());
-    let locale = match (named, accept, req.app_data::<web::Data<Locales>>()) {
-        (false, Some(accept), Some(locales)) => locales
+    let locales = Locales::of(req);
+    let locale = match (named, accept) {
+        (false, Some(accept)) => locales
             .negotiate(None, Some(accept))
             .map(|locale| locale.tag.as_str())
             .unwrap_or_default(),

@@ -107,6 +107,15 @@ impl Locales {
         })
     }
 
+    /// The locales the application serves (its data: `SEESAC_LOCALES`), or the
+    /// defaults where it has none.
+    pub fn of(req: &actix_web::HttpRequest) -> std::borrow::Cow<'_, Self> {
+        match req.app_data::<actix_web::web::Data<Self>>() {
+            Some(locales) => std::borrow::Cow::Borrowed(locales.get_ref()),
+            None => std::borrow::Cow::Owned(Self::default()),
+        }
+    }
+
     /// The enabled locales, the default first.
     pub fn all(&self) -> &[Locale] {
         &self.locales
