@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::header;
 use actix_web::HttpRequest;
+use actix_web::http::header;
 use diesel::PgConnection;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
