@@ -13,6 +13,7 @@ use seesac_api::app::cli::{self, Cli};
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
+    seesac_api::platform::db::init_tls();
     // A missing .env file is the normal case, not an error.
     let _ = dotenvy::dotenv();
     let mut logger =

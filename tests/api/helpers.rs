@@ -33,6 +33,8 @@ struct Server {
 fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
+        // Before the first connection: OpenSSL must not clean up at exit.
+        seesac_api::platform::db::init_tls();
         let (url, cluster) = match std::env::var("DATABASE_URL") {
             Ok(url) if !url.trim().is_empty() => (url, None),
             _ => {
@@ -240,7 +242,11 @@ impl TestApp {
             .database
             .unwrap_or_else(|| Rc::new(TestDatabase::new()));
         if options.seed {
-            seesac_api::app::seed::load(&mut database.connect()).expect("the sample content loads");
+            let mut conn = database.connect();
+            seesac_api::app::seed::load(&mut conn).expect("the sample content loads");
+            // Numbered now, so that the sequencer's announcement of the seed cannot
+            // empty the read cache after a test has seen it on.
+            seesac_api::features::changes::number_all(&mut conn).expect("the seed is numbered");
         }
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));

@@ -67,6 +67,16 @@ pub fn english_messages(conn: &mut PgConnection) -> Result<(), String> {
     })
 }
 
+/// Initialises OpenSSL for libpq, which uses it on every connection (SCRAM hashes
+/// with it even without TLS). Initialised from here first, OpenSSL registers no
+/// clean-up at process exit: with one, a thread still connecting while the process
+/// exits (a pool's, a listener's) used OpenSSL after its clean-up, and the test
+/// binary died of SIGSEGV after all its tests had passed, once every few runs.
+/// Call it before the process's first connection; calls after the first do nothing.
+pub fn init_tls() {
+    openssl_sys::init();
+}
+
 /// A pool that can be built while the database is down: requests then get 503 until
 /// it returns, and the pool reconnects by itself.
 ///
@@ -76,6 +86,7 @@ pub fn english_messages(conn: &mut PgConnection) -> Result<(), String> {
 /// the pool drops it. Idle connections are
 /// closed after `IDLE_TIMEOUT`, so few are left to find dead after an outage.
 pub fn pool(database_url: &str, size: u32) -> PgPool {
+    init_tls();
     r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(0))
