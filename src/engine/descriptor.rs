@@ -219,6 +219,16 @@ impl Descriptor {
         delete_does: None,
     };
 
+    /// The webhook events of its items: those of its `events`, and `translated`
+    /// and `untranslated` if it has translatable fields.
+    pub fn event_names(&self) -> Vec<&'static str> {
+        let mut names = self.events.names().to_vec();
+        if !names.is_empty() && self.spec.translatable().next().is_some() {
+            names.extend(["translated", "untranslated"]);
+        }
+        names
+    }
+
     /// The item's path: the collection's and the key's parameter.
     pub fn item_path(&self) -> String {
         format!("{}/{{{}}}", self.path, self.key)

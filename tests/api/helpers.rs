@@ -278,9 +278,13 @@ impl TestApp {
             startup::run_with_metrics(listener, metrics_listener, state).expect("the app starts");
         let handle = server.handle();
         actix_web::rt::spawn(server);
+        // Idle connections are not reused after 2 s: the server closes them after
+        // its keep-alive of 5 s, and a request sent on one it is closing fails
+        // (seen after a test spent seconds writing rows straight to the database).
         let client = awc::Client::builder()
             .timeout(Duration::from_secs(30))
             .disable_redirects()
+            .connector(awc::Connector::new().conn_keep_alive(Duration::from_secs(2)))
             .finish();
         Self {
             address,

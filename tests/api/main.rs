@@ -43,4 +43,5 @@ mod search;
 mod sequencer;
 mod tokens;
 mod transfer;
+mod translated;
 mod webhooks;

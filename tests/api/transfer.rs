@@ -98,6 +98,21 @@ async fn varied_content() -> TestApp {
         &mut app.database.connect(),
     )
     .unwrap();
+    // Translations: a published one with Markdown, and a draft.
+    app.put(
+        &editor,
+        "/api/v1/pages/who-we-are/translations/sq",
+        json!({"fields": {"title": "Kush jemi ne", "body": "SEESAC *punon*"}, "status": "published"}),
+    )
+    .await
+    .ok(201);
+    app.put(
+        &editor,
+        "/api/v1/pages/mission/translations/hr",
+        json!({"fields": {"title": "Misija"}, "status": "draft"}),
+    )
+    .await
+    .ok(201);
     app
 }
 
@@ -119,6 +134,15 @@ async fn an_export_imported_into_an_empty_database_exports_identically() {
         document["pages"][0].get("body_html").is_none(),
         "derived, not exported"
     );
+    let translations = document["translations"].as_array().unwrap();
+    assert_eq!(translations.len(), 2, "{translations:?}");
+    let albanian = translations.iter().find(|t| t["locale"] == "sq").unwrap();
+    assert_eq!(
+        albanian["fields"],
+        json!({"title": "Kush jemi ne", "body": "SEESAC *punon*"}),
+        "the HTML is derived, not exported"
+    );
+    assert!(albanian.get("etag").is_none());
     // No secrets, nor the people and machines that hold them.
     for absent in [
         "password_hash",
@@ -133,8 +157,25 @@ async fn an_export_imported_into_an_empty_database_exports_identically() {
     let (ok, out, err) = import(&empty.url, &first);
     assert!(ok, "{err}");
     assert!(out.contains("pages: 10 created"), "{out}");
+    assert!(out.contains("translations: 2 created"), "{out}");
     let second = export(&empty.url);
     assert_eq!(second, first, "the round trip changes nothing");
+    assert_eq!(
+        count(
+            &empty,
+            "SELECT count(*) AS n FROM translations \
+             WHERE fields ->> 'body_html' = E'<p>SEESAC <em>punon</em></p>\\n'"
+        ),
+        1,
+        "the HTML is derived again"
+    );
+    assert_eq!(
+        count(
+            &empty,
+            "SELECT count(*) AS n FROM changes WHERE action = 'translated' AND actor = 'system:import'"
+        ),
+        2
+    );
 
     // Derived columns are derived again; the change log has every item as created.
     assert_eq!(
@@ -166,6 +207,10 @@ async fn an_export_imported_into_an_empty_database_exports_identically() {
         out.contains("pages: 0 created, 0 updated, 10 unchanged"),
         "{out}"
     );
+    assert!(
+        out.contains("translations: 0 created, 0 updated, 2 unchanged"),
+        "{out}"
+    );
     assert_eq!(count(&empty, "SELECT count(*) AS n FROM changes"), changes);
     assert_eq!(export(&empty.url), first);
 }
@@ -178,11 +223,32 @@ async fn an_import_into_an_existing_database_updates_what_differs_as_a_new_versi
     let mission = pages.iter_mut().find(|p| p["slug"] == "mission").unwrap();
     let version = mission["version"].as_i64().unwrap();
     mission["title"] = json!("Our mission");
+    let translations = document["translations"].as_array_mut().unwrap();
+    let croatian = translations
+        .iter_mut()
+        .find(|t| t["locale"] == "hr")
+        .unwrap();
+    croatian["fields"]["title"] = json!("Naša misija");
     let (ok, out, err) = import(&app.database.url, &document.to_string());
     assert!(ok, "{err}");
     assert!(
         out.contains("pages: 0 created, 1 updated, 9 unchanged"),
         "{out}"
+    );
+    assert!(
+        out.contains("translations: 0 created, 1 updated, 1 unchanged"),
+        "{out}"
+    );
+    let croatian = app
+        .get_as(&app.editor(), "/api/v1/pages/mission/translations/hr")
+        .await
+        .ok(200);
+    assert_eq!(
+        (
+            croatian["fields"]["title"].as_str(),
+            croatian["version"].as_i64()
+        ),
+        (Some("Naša misija"), Some(2))
     );
     let stored = app.get("/api/v1/pages/mission").await.ok(200);
     assert_eq!(stored["title"], "Our mission");
@@ -271,7 +337,9 @@ async fn an_import_that_replaces_makes_a_seeded_instance_equal_to_the_file() {
         diesel::connection::SimpleConnection::batch_execute(
             &mut conn,
             "INSERT INTO partners (slug, name, areas) VALUES ('mod-rs', 'Ministry of Defence', '{RS}'); \
-             INSERT INTO pages (slug, title, body) VALUES ('only-here', 'Only here', '')",
+             INSERT INTO pages (slug, title, body) VALUES ('only-here', 'Only here', ''); \
+             INSERT INTO translations (kind, item_id, locale, source_version, created_by, etag) \
+             SELECT 'page', id, 'uk', 1, 'psql', 'e' FROM pages WHERE slug = 'only-here'",
         )
         .unwrap();
     }
@@ -297,6 +365,7 @@ async fn an_import_that_replaces_makes_a_seeded_instance_equal_to_the_file() {
         "impact_metrics",
         "observations",
         "contacts",
+        "translations",
     ] {
         assert_eq!(ids(&other, table), ids(&app.database, table), "{table}");
     }

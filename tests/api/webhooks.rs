@@ -23,13 +23,13 @@ use seesac_api::features::webhooks::WebhookSettings;
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
+pub struct Received {
     headers: HashMap<String, String>,
     body: Vec<u8>,
 }
 
 impl Received {
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 
@@ -41,7 +41,7 @@ impl Received {
 /// An HTTP receiver on 127.0.0.1 that records what it gets and answers with the
 /// status `answer` gives for the nth request (from 0). It stops when dropped, and
 /// after a minute in any case.
-struct Receiver {
+pub struct Receiver {
     address: SocketAddr,
     got: Arc<Mutex<Vec<Received>>>,
     stop: Arc<AtomicBool>,
@@ -55,7 +55,7 @@ struct Answer {
 }
 
 impl Receiver {
-    fn start(answer: impl Fn(usize) -> u16 + Send + Sync + 'static) -> Self {
+    pub fn start(answer: impl Fn(usize) -> u16 + Send + Sync + 'static) -> Self {
         Self::answering(move |n| Answer {
             status: answer(n),
             body: "ok".to_owned(),
@@ -108,11 +108,11 @@ impl Receiver {
         Self { address, got, stop }
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("http://{}/hooks", self.address)
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub fn received(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 }
@@ -161,7 +161,7 @@ fn read_request(stream: &mut std::net::TcpStream) -> Option<Received> {
 }
 
 /// Webhooks that may reach the test's receiver, polled and retried quickly.
-fn quick(retry_for: Duration) -> ServerLimits {
+pub fn quick(retry_for: Duration) -> ServerLimits {
     ServerLimits {
         webhooks: WebhookSettings {
             allow_private: true,
@@ -175,7 +175,7 @@ fn quick(retry_for: Duration) -> ServerLimits {
 }
 
 /// The app with the sample content and these limits.
-async fn app_with(limits: ServerLimits) -> TestApp {
+pub async fn app_with(limits: ServerLimits) -> TestApp {
     TestApp::spawn_with(Options {
         limits: Some(limits),
         seed: true,
@@ -185,7 +185,7 @@ async fn app_with(limits: ServerLimits) -> TestApp {
 }
 
 /// Waits, at most 20 seconds, until `done` says so.
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
+pub async fn until(what: &str, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
         assert!(
@@ -213,7 +213,7 @@ async fn read_until(app: &TestApp, path: &str, done: impl Fn(&Value) -> bool) ->
     }
 }
 
-async fn subscribe(app: &TestApp, url: &str, events: Value) -> Value {
+pub async fn subscribe(app: &TestApp, url: &str, events: Value) -> Value {
     app.post(
         &app.admin(),
         "/api/v1/webhooks",

@@ -43,6 +43,7 @@ struct Logged {
     key: String,
     parent: Option<String>,
     item_id: Option<Uuid>,
+    locale: Option<String>,
     action: String,
     version: i32,
     item: Option<Value>,
@@ -68,19 +69,27 @@ pub struct ChangeView {
     pub id: Option<Uuid>,
     /// The key of the item it lives under: an observation's metric.
     pub parent: Option<String>,
+    /// The locale of a translation's entry (`translated`, `untranslated`); absent
+    /// from an item's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "sq")]
+    pub locale: Option<String>,
     /// What happened. To callers who may read drafts: `created`, `updated` or
     /// `deleted` (a write), `published` or `unpublished` (what anonymous readers
     /// see of it changed without a new version). To anonymous callers, what
-    /// happened to the public site: `created`, `updated` or `deleted`.
+    /// happened to the public site: `created`, `updated` or `deleted`. A
+    /// translation's entry, to every caller: `translated` (written) or
+    /// `untranslated` (deleted; to anonymous callers also unpublished).
     pub action: String,
-    /// The item's version at this entry.
+    /// The item's version at this entry (a translation's own version).
     pub version: i32,
     /// When it happened (for a scheduled publication, when it was published).
     pub at: DateTime<Utc>,
     /// True when the entry removes the item for this caller.
     pub tombstone: bool,
     /// The item's stored fields at this version, if the caller may see the item now;
-    /// null otherwise.
+    /// null otherwise. A translation's entry: the translation at this version
+    /// (`locale`, `status`, `fields`, `source_version`, `version`).
     #[schema(value_type = Option<Object>)]
     pub item: Option<Value>,
 }
@@ -159,6 +168,7 @@ fn entries(
             changes::key,
             changes::parent,
             changes::item_id,
+            changes::locale,
             changes::action,
             changes::version,
             changes::item,
@@ -191,28 +201,62 @@ fn items(
         };
         let ids: Vec<Uuid> = positions
             .iter()
-            .filter_map(|at| logged[*at].item_id)
+            .filter_map(|at| subject(&logged[*at]))
             .collect();
         let visible: HashSet<Uuid> = kind.visible(conn, &ids, access)?;
-        let mut kept: Vec<usize> = Vec::new();
-        let mut values: Vec<Value> = Vec::new();
+        let (mut kept, mut values, mut translations) = (Vec::new(), Vec::new(), Vec::new());
         for at in positions {
             let entry = &logged[at];
             let action = action_for(entry, access);
-            let stored = entry.item.as_ref().filter(|_| action != "deleted");
-            if let (Some(stored), Some(id)) = (stored, entry.item_id)
-                && visible.contains(&id)
-            {
+            let stored = entry
+                .item
+                .as_ref()
+                .filter(|_| !matches!(action, "deleted" | "untranslated"));
+            let Some(stored) =
+                stored.filter(|_| subject(entry).is_some_and(|id| visible.contains(&id)))
+            else {
+                continue;
+            };
+            if entry.locale.is_some() {
+                translations.push((at, translation(stored)));
+            } else {
                 kept.push(at);
                 values.push(kind.descriptor().from_stored(stored));
             }
         }
+        shown.extend(translations);
         if access.public_only() {
             hide_references(conn, kind.descriptor().spec, &mut values)?;
         }
         shown.extend(kept.into_iter().zip(values));
     }
     Ok(shown)
+}
+
+/// The id of the item an entry is about: its own, or for a translation's entry
+/// the translated item's (kept in the translation's stored row).
+fn subject(entry: &Logged) -> Option<Uuid> {
+    match entry.locale {
+        None => entry.item_id,
+        Some(_) => entry
+            .item
+            .as_ref()
+            .and_then(|stored| stored.get("item_id"))
+            .and_then(Value::as_str)
+            .and_then(|id| id.parse().ok()),
+    }
+}
+
+/// A translation at an entry's version, from its stored row.
+fn translation(stored: &Value) -> Value {
+    let field = |name: &str| stored.get(name).cloned().unwrap_or(Value::Null);
+    serde_json::json!({
+        "locale": field("locale"),
+        "status": field("status"),
+        "fields": field("fields"),
+        "source_version": field("source_version"),
+        "version": field("version"),
+    })
 }
 
 /// What an entry says happened, to this caller.
@@ -279,6 +323,7 @@ fn read(conn: &mut PgConnection, query: &FeedQuery, access: Access) -> AppResult
                     key: entry.key.clone(),
                     id: entry.item_id,
                     parent: entry.parent.clone(),
+                    locale: entry.locale.clone(),
                     tombstone: action == "deleted",
                     action,
                     version: entry.version,

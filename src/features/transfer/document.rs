@@ -35,7 +35,7 @@ pub(super) fn read_document(document: &Value) -> AppResult<Vec<(&'static dyn Kin
     let known: HashSet<&str> = kinds
         .iter()
         .map(|kind| kind.descriptor().table)
-        .chain(["format", "format_version"])
+        .chain(["format", "format_version", super::translations::SECTION])
         .collect();
     let mut errors: Vec<FieldError> = object
         .keys()

@@ -2,9 +2,10 @@
 //! document, and back.
 //!
 //! The document holds every item of every content type, in every status, as it is
-//! stored (ids, versions and timestamps included), and the partners observations
-//! belong to; no users and no tokens, so no secrets. Columns the service derives
-//! (a page's HTML and plain text, search vectors) are left out and derived again.
+//! stored (ids, versions and timestamps included), the partners observations
+//! belong to, and every translation (`translations`); no users and no tokens, so
+//! no secrets. Columns the service derives (a page's HTML and plain text, search
+//! vectors) are left out and derived again.
 //!
 //! An import runs in one transaction: everything or nothing. Each item is checked
 //! like a body sent to the API, then the database's own rules (references, unique
@@ -37,6 +38,7 @@ use crate::platform::error::{AppError, AppResult};
 mod document;
 mod replace;
 mod rules;
+mod translations;
 
 use document::{missing_columns, prefixed, read_document};
 use replace::{every_section_in, remove_absent};
@@ -135,6 +137,10 @@ pub fn export(conn: &mut PgConnection) -> AppResult<Value> {
                 let items = in_order(rows, &columns).into_iter().map(Value::Object);
                 document.insert(table.to_owned(), Value::Array(items.collect()));
             }
+            document.insert(
+                translations::SECTION.to_owned(),
+                translations::export(conn)?,
+            );
             Ok(Value::Object(document))
         })
 }
@@ -212,10 +218,10 @@ pub fn import(
     if mode == Mode::Replace {
         every_section_in(document)?;
     }
+    let (translated, mut errors) = translations::read(document);
     let total: usize = sections.iter().map(|(_, items)| items.len()).sum();
-    progress.start(2 * total as u64);
+    progress.start(2 * (total + translated.len()) as u64);
     // Every item checked before anything is written, so every error is named.
-    let mut errors = Vec::new();
     for (kind, items) in &sections {
         let table = kind.descriptor().table;
         for (index, item) in items.iter().enumerate() {
@@ -226,6 +232,8 @@ pub fn import(
         }
         progress.advance(items.len() as u64, &format!("checked {table}"));
     }
+    let translation_rows = translations::check(&translated, &mut errors);
+    progress.advance(translated.len() as u64, "checked translations");
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -241,6 +249,8 @@ pub fn import(
         }
         let mut deleted = HashMap::new();
         if mode == Mode::Replace {
+            let gone = translations::remove_absent(conn, &translated)?;
+            deleted.insert(translations::SECTION, gone);
             // An item of the file may take the key of one deleted here (the sample
             // content's, under another id): references are checked at commit.
             diesel::sql_query("SET CONSTRAINTS ALL DEFERRED").execute(conn)?;
@@ -256,6 +266,10 @@ pub fn import(
             imported.sections.push((table, counts));
             progress.advance(items.len() as u64, &format!("wrote {table}"));
         }
+        let mut counts = translations::write(conn, translation_rows)?;
+        counts.deleted = deleted.get(translations::SECTION).copied().unwrap_or(0);
+        imported.sections.push((translations::SECTION, counts));
+        progress.advance(translated.len() as u64, "wrote translations");
         check_across(conn)?;
         Ok(imported)
     })

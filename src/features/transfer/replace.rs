@@ -16,6 +16,7 @@ pub(super) fn every_section_in(document: &Value) -> AppResult<()> {
     let missing: Vec<FieldError> = sections()
         .iter()
         .map(|kind| kind.descriptor().table)
+        .chain([super::translations::SECTION])
         .filter(|table| document.get(*table).is_none())
         .map(|table| {
             FieldError::new(

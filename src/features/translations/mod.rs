@@ -3,11 +3,13 @@
 //! a locale is the engine's (`engine::localise`).
 
 mod docs;
+mod fields;
 mod stored;
 mod work;
 mod write;
 
 pub use docs::routes;
+pub use fields::{check_fields, with_html, without_html};
 pub use stored::Translation;
 pub use work::{list_work, list_work_doc};
 

@@ -6,8 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
+use super::fields::{check_fields, with_html};
 use super::stored::{Item, Stored};
-use crate::content::markdown;
 use crate::engine::transaction::{Author, begin};
 use crate::engine::{Descriptor, Kind, to_json};
 use crate::platform::auth::{Caller, Permission};
@@ -313,14 +313,8 @@ impl Body {
             }
             fields.insert(name.clone(), value.clone());
             source.insert(name.clone(), item.source(kind, name));
-            if kind.spec.field(&html).is_some() {
-                let rendered = value
-                    .as_str()
-                    .and_then(|text| markdown::render(text).ok())
-                    .map_or(Value::Null, |rendered| json!(rendered.html));
-                fields.insert(html, rendered);
-            }
         }
+        let fields = with_html(kind, fields);
         let status = self
             .status
             .clone()
@@ -332,55 +326,4 @@ impl Body {
             .unwrap_or_else(|| "draft".to_owned());
         (fields, source, status)
     }
-}
-
-/// The translated fields of a body, each checked; in a merge patch, null drops one.
-fn check_fields(
-    kind: &Descriptor,
-    given: Map<String, Value>,
-    merge: bool,
-    errors: &mut Vec<FieldError>,
-) -> Map<String, Value> {
-    let mut fields = Map::new();
-    for (name, value) in given {
-        let pointer = format!("/fields/{name}");
-        let Some(field) = kind.spec.field(&name) else {
-            errors.push(FieldError::coded(
-                codes::UNKNOWN_FIELD,
-                pointer,
-                format!("is not a field of a {}", kind.name),
-            ));
-            continue;
-        };
-        let Some(max) = field.translatable else {
-            errors.push(FieldError::new(
-                pointer,
-                "is the same in every locale: change it on the item",
-            ));
-            continue;
-        };
-        match value {
-            Value::Null if merge => {
-                fields.insert(name, Value::Null);
-            }
-            Value::Null => {}
-            Value::String(text) => {
-                let chars = text.chars().count();
-                if chars > max {
-                    errors.push(FieldError::new(
-                        pointer,
-                        format!("must be at most {max} characters (it has {chars})"),
-                    ));
-                } else if kind.spec.field(&format!("{name}_html")).is_some()
-                    && let Err(detail) = markdown::render(&text)
-                {
-                    errors.push(FieldError::new(pointer, detail));
-                } else {
-                    fields.insert(name, Value::String(text));
-                }
-            }
-            _ => errors.push(FieldError::new(pointer, "must be text")),
-        }
-    }
-    fields
 }

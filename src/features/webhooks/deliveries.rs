@@ -225,8 +225,9 @@ fn event_names(doc: Doc) -> Doc {
                 "The events a change can be: `<type>.created`, `.updated`, `.published` \
                  (anonymous readers see it from this change on; a scheduled publication fires \
                  when its time comes), `.unpublished` and `.deleted` for pages, impact metrics, \
-                 funders, Council Decisions and contacts; `observation.upserted` and \
-                 `observation.deleted`. A subscription may also ask for `<type>.*` or `*`.",
+                 funders, Council Decisions and contacts, and `.translated` and `.untranslated` \
+                 when a translation of one is written or deleted (`data.locale` names it); \
+                 `observation.upserted` and `observation.deleted`. A subscription may also ask for `<type>.*` or `*`.",
             ))
             .build(),
     )

@@ -17,9 +17,8 @@ pub fn catalog() -> Vec<String> {
         .iter()
         .map(|kind| kind.descriptor())
         .flat_map(|d| {
-            d.events
-                .names()
-                .iter()
+            d.event_names()
+                .into_iter()
                 .map(|event| format!("{}.{event}", d.kind))
         })
         .collect()
@@ -30,7 +29,7 @@ fn kinds() -> impl Iterator<Item = &'static str> {
     KINDS
         .iter()
         .map(|kind| kind.descriptor())
-        .filter(|d| !d.events.names().is_empty())
+        .filter(|d| !d.event_names().is_empty())
         .map(|d| d.kind)
 }
 
@@ -67,6 +66,8 @@ pub struct Change {
     pub kind: String,
     pub key: String,
     pub parent: Option<String>,
+    /// A translation's locale (`translated`, `untranslated`).
+    pub locale: Option<String>,
     pub action: String,
     pub version: i32,
     pub actor: String,
@@ -76,14 +77,17 @@ pub struct Change {
 }
 
 impl Change {
-    /// The event it is: deleted; published or unpublished when anonymous readers
-    /// start or stop seeing the item (a write that does it, or its time come, or its
-    /// metric's publication); for figures sent in batches otherwise upserted; else
-    /// created or updated.
+    /// The event it is: translated or untranslated for a translation's write;
+    /// deleted; published or unpublished when anonymous readers start or stop
+    /// seeing the item (a write that does it, or its time come, or its metric's
+    /// publication); for figures sent in batches otherwise upserted; else created
+    /// or updated.
     pub fn event(&self) -> String {
         let upserts = content::kind(&self.kind)
             .is_some_and(|kind| kind.descriptor().events == Events::Upserts);
         let what = match (self.action.as_str(), self.public_action.as_deref()) {
+            ("translated", _) => "translated",
+            ("untranslated", _) => "untranslated",
             ("deleted", _) => "deleted",
             ("published", _) => "published",
             ("unpublished", _) => "unpublished",
@@ -96,39 +100,53 @@ impl Change {
         format!("{}.{what}", self.kind)
     }
 
-    /// Which item it is about, for order per item.
+    /// Which item it is about, for order per item (per item and locale for a
+    /// translation).
     pub fn item(&self) -> String {
-        format!(
+        let item = format!(
             "{}:{}:{}",
             self.kind,
             self.parent.as_deref().unwrap_or_default(),
             self.key
-        )
+        );
+        match &self.locale {
+            Some(locale) => format!("{item}:{locale}"),
+            None => item,
+        }
     }
 
-    /// Where the item lives (lived, if deleted).
+    /// Where the item (or its translation) lives (lived, if deleted).
     fn url(&self) -> String {
-        content::kind(&self.kind).map_or_else(
+        let item = content::kind(&self.kind).map_or_else(
             || "/api/v1".to_owned(),
             |kind| kind.descriptor().url(self.parent.as_deref(), &self.key),
-        )
+        );
+        match &self.locale {
+            Some(locale) => format!("{item}/translations/{locale}"),
+            None => item,
+        }
     }
 
-    /// The payload: the same bytes on every attempt.
+    /// The payload: the same bytes on every attempt. A translation's names its
+    /// locale.
     pub fn payload(&self) -> Value {
+        let mut data = json!({
+            "type": self.kind,
+            "key": self.key,
+            "parent": self.parent,
+            "action": self.action,
+            "version": self.version,
+            "position": self.position,
+            "actor": self.actor,
+            "url": self.url(),
+        });
+        if let (Some(locale), Some(data)) = (&self.locale, data.as_object_mut()) {
+            data.insert("locale".to_owned(), json!(locale));
+        }
         json!({
             "type": self.event(),
             "timestamp": self.at.to_rfc3339_opts(SecondsFormat::Micros, true),
-            "data": {
-                "type": self.kind,
-                "key": self.key,
-                "parent": self.parent,
-                "action": self.action,
-                "version": self.version,
-                "position": self.position,
-                "actor": self.actor,
-                "url": self.url(),
-            }
+            "data": data,
         })
     }
 }
@@ -145,7 +163,12 @@ pub struct WebhookEventData {
     pub key: String,
     /// An observation's metric.
     pub parent: Option<String>,
-    /// What the change log says happened: `created`, `updated` or `deleted`.
+    /// The locale of a translation's event (`translated`, `untranslated`); absent
+    /// from an item's.
+    #[schema(example = "sq")]
+    pub locale: Option<String>,
+    /// What the change log says happened: `created`, `updated` or `deleted`;
+    /// `translated` or `untranslated` for a translation.
     #[schema(example = "updated")]
     pub action: String,
     /// The item's version after the change (before it, for a deletion).
@@ -184,6 +207,7 @@ mod tests {
             kind: kind.to_owned(),
             key: "mission".to_owned(),
             parent: None,
+            locale: None,
             action: action.to_owned(),
             version: 2,
             actor: "user:editor".to_owned(),
@@ -217,6 +241,20 @@ mod tests {
             event("observation", "published", Some("created")),
             "observation.published"
         );
+        assert_eq!(event("page", "translated", None), "page.translated");
+        assert_eq!(
+            event("page", "untranslated", Some("untranslated")),
+            "page.untranslated"
+        );
+        let mut translated = change("page", "translated", Some("translated"));
+        translated.locale = Some("sq".to_owned());
+        assert_eq!(translated.item(), "page::mission:sq");
+        assert_eq!(
+            translated.payload()["data"]["url"],
+            "/api/v1/pages/mission/translations/sq"
+        );
+        assert!(catalog().contains(&"funder.translated".to_owned()));
+        assert!(!catalog().contains(&"observation.translated".to_owned()));
     }
 
     #[test]

@@ -35,6 +35,8 @@ struct LoggedChange {
     key: String,
     #[diesel(sql_type = Nullable<Text>)]
     parent: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    locale: Option<String>,
     #[diesel(sql_type = Text)]
     action: String,
     #[diesel(sql_type = Int4)]
@@ -76,7 +78,8 @@ pub fn fan_out(conn: &mut PgConnection, retry_for: Duration) -> AppResult<usize>
             return Ok(0);
         };
         let changes: Vec<LoggedChange> = diesel::sql_query(
-            "SELECT position, type AS kind, key, parent, action, version, actor, public_action, at \
+            "SELECT position, type AS kind, key, parent, locale, action, version, actor, public_action, \
+                    at \
                FROM changes WHERE position > $1 ORDER BY position LIMIT $2",
         )
         .bind::<BigInt, _>(cursor.position)
@@ -96,6 +99,7 @@ pub fn fan_out(conn: &mut PgConnection, retry_for: Duration) -> AppResult<usize>
                 kind: logged.kind,
                 key: logged.key,
                 parent: logged.parent,
+                locale: logged.locale,
                 action: logged.action,
                 version: logged.version,
                 actor: logged.actor,

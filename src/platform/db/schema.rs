@@ -202,6 +202,7 @@ diesel::table! {
         request_id -> Nullable<Text>,
         address -> Nullable<Text>,
         at -> Timestamptz,
+        locale -> Nullable<Text>,
     }
 }
 
