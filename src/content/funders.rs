@@ -179,6 +179,7 @@ impl Resource for Funders {
         search: Some(Search {
             title: "name",
             text: "name || ' ' || coalesce(description, '')",
+            fields: &["name", "description"],
         }),
         transfer: Some(Section {
             tree: Some("parent"),

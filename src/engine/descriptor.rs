@@ -101,6 +101,9 @@ pub struct Search {
     pub title: &'static str,
     /// The text its snippet comes from.
     pub text: &'static str,
+    /// The fields a hit is found by in a locale other than the default, each as
+    /// the reader sees it there (`title` too, if it is a translatable field).
+    pub fields: &'static [&'static str],
 }
 
 /// How export and import carry a table.

@@ -50,7 +50,7 @@ pub fn for_list(kind: &Descriptor, view: &View, access: Access) -> Option<Locali
     if requested.locale.default {
         return None;
     }
-    Some(Localised {
+    let mut localised = Localised {
         kind: kind.kind,
         table: kind.table,
         chain: requested
@@ -60,7 +60,72 @@ pub fn for_list(kind: &Descriptor, view: &View, access: Access) -> Option<Locali
             .collect(),
         default: default_of(requested).to_owned(),
         published_only: access.public_only(),
-    })
+        search: None,
+    };
+    localised.search = kind
+        .search
+        .as_ref()
+        .map(|search| localised.document(kind.spec, search.fields, access));
+    Some(localised)
+}
+
+/// A read in a locale other than the default that reads its items' translations
+/// in the items' own query: one column, the translations of the row into the
+/// locales of the chain (`{locale: fields}`), by the unique index. It saves the
+/// round trip that `overlay` would otherwise make.
+#[derive(Debug, Clone)]
+pub struct Translated {
+    kind: &'static str,
+    locales: Vec<String>,
+    published_only: bool,
+}
+
+impl Translated {
+    /// For a read of `kind` in `view`'s locale by a caller with `access`: none in
+    /// the default locale, nor for a kind without translatable fields.
+    pub fn of(kind: &Descriptor, view: &View, access: Access) -> Option<Self> {
+        let requested = view.locale.as_ref()?;
+        let default = default_of(requested);
+        let locales: Vec<String> = requested
+            .chain()
+            .iter()
+            .filter(|tag| **tag != default)
+            .filter(|tag| tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            .map(|tag| (*tag).to_owned())
+            .collect();
+        (!locales.is_empty() && kind.spec.translatable().next().is_some()).then(|| Self {
+            kind: kind.kind,
+            locales,
+            published_only: access.public_only(),
+        })
+    }
+
+    /// The column, as SQL over the rows of `table`. Tags are canonical tags of
+    /// enabled locales (letters, digits and hyphens) and the kind is the
+    /// descriptor's: they are written into the SQL as they are.
+    pub fn column(&self, table: &str) -> String {
+        let locales: Vec<String> = self.locales.iter().map(|tag| format!("'{tag}'")).collect();
+        let published = if self.published_only {
+            " AND tr.status = 'published'"
+        } else {
+            ""
+        };
+        format!(
+            "(SELECT jsonb_object_agg(tr.locale, tr.fields) FROM translations tr \
+              WHERE tr.kind = '{kind}' AND tr.item_id = {table}.id \
+                AND tr.locale IN ({locales}){published})",
+            kind = self.kind,
+            locales = locales.join(", "),
+        )
+    }
+
+    /// `column` as an expression diesel selects.
+    pub fn expression(
+        &self,
+        column: &str,
+    ) -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Jsonb>> {
+        diesel::dsl::sql(column)
+    }
 }
 
 /// The `Content-Language` of an answer in `view`'s locale, if it has one.
@@ -87,6 +152,8 @@ struct Stored {
 /// the chain that has it, not empty; null if none has. With `named` (the request
 /// named a locale), each item gets `meta`: `{"locale": ..., "fallbacks": {field:
 /// locale served}}`.
+/// `preloaded` has the translations some items' own query read (`Translated`),
+/// by item id; the others' are read here.
 pub fn overlay(
     conn: &mut PgConnection,
     kind: &str,
@@ -94,6 +161,7 @@ pub fn overlay(
     values: &mut [Value],
     view: &View,
     access: Access,
+    preloaded: &HashMap<Uuid, Value>,
 ) -> AppResult<()> {
     let Some(requested) = &view.locale else {
         return Ok(());
@@ -111,8 +179,21 @@ pub fn overlay(
     let mut translations: HashMap<(Uuid, String), Map<String, Value>> = HashMap::new();
     if !others.is_empty() {
         let mut ids: Vec<Uuid> = Vec::new();
-        each_item(values, spec, &mut |item| ids.extend(id_of(item)));
-        translations = load(conn, kind, &ids, &others, access)?;
+        each_item(values, spec, &mut |item| {
+            let Some(id) = id_of(item) else { return };
+            let Some(found) = preloaded.get(&id) else {
+                ids.push(id);
+                return;
+            };
+            for (locale, fields) in found.as_object().into_iter().flatten() {
+                if let Value::Object(fields) = fields {
+                    translations.insert((id, locale.clone()), fields.clone());
+                }
+            }
+        });
+        if !ids.is_empty() {
+            translations.extend(load(conn, kind, &ids, &others, access)?);
+        }
     }
     each_item(values, spec, &mut |item| {
         show(item, spec, view, &chain, &translations);

@@ -34,9 +34,9 @@ use serde_json::Value;
 
 pub use descriptor::{Descriptor, Events, Operations, Parent, Search, Section, Tag};
 pub use lineage::Lineage;
-pub use present::{Embedded, grouped, present};
+pub use present::{Embedded, grouped, present, present_translated};
 pub use registry::Kind;
-pub use resource::{Resource, Save, Stored, Target, delete_row};
+pub use resource::{Resource, Save, Stored, Target, WithTranslations, delete_row};
 pub(crate) use resource::{stored, stored_row};
 pub use transaction::{Author, Revival, WriteContext};
 
@@ -103,6 +103,38 @@ macro_rules! table_resource {
         $crate::engine::table_resource!(@list $table, $Row, |_| $Row::as_select());
     };
     (@list $table:ident, $Row:ident, $select:expr) => {
+        fn list_translated(
+            conn: &mut diesel::PgConnection,
+            _: &(),
+            query: &$crate::platform::query::ListQuery,
+            access: $crate::platform::visibility::Access,
+            translated: &$crate::engine::localise::Translated,
+        ) -> $crate::platform::error::AppResult<(
+            Vec<$crate::engine::WithTranslations<$Row>>,
+            i64,
+        )> {
+            let column = translated.column(stringify!($table));
+            let (rows, total) = query.load::<$table::table, _, _, _>(
+                Self::DESCRIPTOR.spec,
+                access,
+                conn,
+                || {
+                    $table::table
+                        .select(($select(&query.view), translated.expression(&column)))
+                        .into_boxed()
+                },
+                || $table::table.select(diesel::dsl::count_star()).into_boxed(),
+            )?;
+            Ok((
+                rows.into_iter()
+                    .map(|(row, found): ($Row, Option<serde_json::Value>)| {
+                        (row, Some(found.unwrap_or_default()))
+                    })
+                    .collect(),
+                total,
+            ))
+        }
+
         fn list(
             conn: &mut diesel::PgConnection,
             _: &(),
@@ -146,6 +178,23 @@ macro_rules! table_resource {
                 .select($Row::as_select());
             Ok($crate::engine::first_row!(query, conn, lock)?)
         });
+
+        fn find_translated(
+            conn: &mut diesel::PgConnection,
+            _: &(),
+            key: &str,
+            translated: &$crate::engine::localise::Translated,
+        ) -> $crate::platform::error::AppResult<
+            Option<$crate::engine::WithTranslations<$Row>>,
+        > {
+            let column = translated.column(stringify!($table));
+            let found: Option<($Row, Option<serde_json::Value>)> = $table::table
+                .filter($table::$key.eq(key))
+                .select(($Row::as_select(), translated.expression(&column)))
+                .first(conn)
+                .optional()?;
+            Ok(found.map(|(row, translations)| (row, Some(translations.unwrap_or_default()))))
+        }
     };
     (@find $Row:ident, |$conn:ident, $key:ident, $lock:ident| $body:expr) => {
         fn find(

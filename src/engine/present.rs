@@ -22,9 +22,35 @@ pub fn present<R: Resource>(
     view: &View,
     access: Access,
 ) -> AppResult<Vec<Value>> {
+    present_translated::<R>(
+        conn,
+        rows.into_iter().map(|row| (row, None)).collect(),
+        view,
+        access,
+    )
+}
+
+/// `present`, for rows whose translations their own query read, if it did
+/// (`Resource::find_translated`).
+pub fn present_translated<R: Resource>(
+    conn: &mut PgConnection,
+    rows: Vec<(R::Row, Option<Value>)>,
+    view: &View,
+    access: Access,
+) -> AppResult<Vec<Value>> {
+    let (rows, found): (Vec<R::Row>, Vec<Option<Value>>) = rows.into_iter().unzip();
     let mut values = R::represent(conn, rows, view, access)?;
     if access.public_only() {
         hide_references(conn, R::DESCRIPTOR.spec, &mut values)?;
+    }
+    let mut preloaded = HashMap::new();
+    if values.len() == found.len() {
+        for (value, found) in values.iter().zip(found) {
+            let id = value.get("id").and_then(Value::as_str);
+            if let (Some(id), Some(found)) = (id.and_then(|id| id.parse().ok()), found) {
+                preloaded.insert(id, found);
+            }
+        }
     }
     super::localise::overlay(
         conn,
@@ -33,6 +59,7 @@ pub fn present<R: Resource>(
         &mut values,
         view,
         access,
+        &preloaded,
     )?;
     Ok(values)
 }

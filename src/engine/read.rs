@@ -5,8 +5,9 @@
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 
+use super::localise::Translated;
 use super::paths::{not_found, path_params};
-use super::{Resource, Stored, localise, present, stream};
+use super::{Resource, Stored, localise, present, present_translated, stream};
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::error::AppResult;
@@ -63,11 +64,20 @@ pub async fn list<R: Resource>(
         return stream::answer(&db, &req, &caller, list).await;
     }
     let work_query = query.clone();
+    let translated = Translated::of(R::DESCRIPTOR, &query.view, access);
     let (items, total) = db
         .run(move |conn| {
             let scope = R::resolve_scope(conn, &scope, access, false)?;
-            let (rows, total) = R::list(conn, &scope, &work_query, access)?;
-            let items = present::<R>(conn, rows, &work_query.view, access)?;
+            let (rows, total) = match &translated {
+                Some(translated) => {
+                    R::list_translated(conn, &scope, &work_query, access, translated)?
+                }
+                None => {
+                    let (rows, total) = R::list(conn, &scope, &work_query, access)?;
+                    (rows.into_iter().map(|row| (row, None)).collect(), total)
+                }
+            };
+            let items = present_translated::<R>(conn, rows, &work_query.view, access)?;
             let view = &work_query.view;
             Ok((
                 items
@@ -99,11 +109,16 @@ pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppRe
         .locale
         .as_ref()
         .is_none_or(|requested| requested.locale.default && !requested.named);
+    let translated = Translated::of(R::DESCRIPTOR, &view, access);
     let (item, etag) = db
         .run(move |conn| {
             let scope = R::resolve_scope(conn, &scope, access, false)?;
-            let row = R::find(conn, &scope, &key, false)?
-                .filter(|row| {
+            let found = match &translated {
+                Some(translated) => R::find_translated(conn, &scope, &key, translated)?,
+                None => R::find(conn, &scope, &key, false)?.map(|row| (row, None)),
+            };
+            let (row, translations) = found
+                .filter(|(row, _)| {
                     row.publication()
                         .is_none_or(|(status, published_at)| access.may_see(status, published_at))
                 })
@@ -113,7 +128,7 @@ pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppRe
             // tagged by its bytes.
             let etag = (access == Access::Everything && view.is_whole() && as_stored)
                 .then(|| row.etag().to_owned());
-            let item = present::<R>(conn, vec![row], &view, access)?
+            let item = present_translated::<R>(conn, vec![(row, translations)], &view, access)?
                 .pop()
                 .unwrap_or(Value::Null);
             Ok((view.apply(spec, item), etag))

@@ -12,12 +12,17 @@ use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use super::descriptor::Descriptor;
+use super::localise::Translated;
 use super::transaction::WriteContext;
 use crate::platform::auth::{Caller, JwtKeys};
 use crate::platform::db::errors::on_delete;
 use crate::platform::error::{AppResult, FieldError};
 use crate::platform::query::{ListQuery, View};
 use crate::platform::visibility::{Access, Status};
+
+/// A row, and its translations as its own query read them (`{locale: fields}`),
+/// if it did (`Resource::find_translated`).
+pub type WithTranslations<Row> = (Row, Option<Value>);
 
 /// What the engine reads from every row.
 pub trait Stored {
@@ -211,6 +216,32 @@ pub trait Resource: Sized + Sync + 'static {
         query: &ListQuery,
         access: Access,
     ) -> AppResult<(Vec<Self::Row>, i64)>;
+
+    /// `find`, with the row's translations into `translated`'s locales read in the
+    /// same query (`{locale: fields}`) where the resource can; `None` where it does
+    /// not, and `localise` reads them with a query of its own.
+    fn find_translated(
+        conn: &mut PgConnection,
+        scope: &Self::Scope,
+        key: &str,
+        translated: &Translated,
+    ) -> AppResult<Option<WithTranslations<Self::Row>>> {
+        let _ = translated;
+        Ok(Self::find(conn, scope, key, false)?.map(|row| (row, None)))
+    }
+
+    /// `list`, with each row's translations as `find_translated` reads them.
+    fn list_translated(
+        conn: &mut PgConnection,
+        scope: &Self::Scope,
+        query: &ListQuery,
+        access: Access,
+        translated: &Translated,
+    ) -> AppResult<(Vec<WithTranslations<Self::Row>>, i64)> {
+        let _ = translated;
+        let (rows, total) = Self::list(conn, scope, query, access)?;
+        Ok((rows.into_iter().map(|row| (row, None)).collect(), total))
+    }
 
     /// Of these ids, those `access` may see now: the feed shows their items.
     fn visible(conn: &mut PgConnection, ids: &[Uuid], access: Access) -> AppResult<Vec<Uuid>>;

@@ -193,3 +193,134 @@ async fn contacts_can_be_searched_by_name_and_city() {
         .ok(200);
     assert_eq!(found["data"], json!([{"slug": "seesac-belgrade"}]));
 }
+
+/// The hits' keys of a search, and its `Content-Language`.
+async fn hits(app: &TestApp, token: Option<&str>, query: &str) -> (Vec<String>, String) {
+    let path = format!("/api/v1/search?{query}");
+    let mut request = app.request(actix_web::http::Method::GET, &path);
+    if let Some(token) = token {
+        request = request.bearer(token);
+    }
+    let response = request.send().await;
+    let language = response.header("content-language").unwrap_or_default();
+    let keys = response.ok(200)["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["key"].as_str().unwrap().to_owned())
+        .collect();
+    (keys, language)
+}
+
+#[actix_web::test]
+async fn a_word_is_found_only_in_the_locale_it_is_written_in_with_its_stemming() {
+    let app = TestApp::seeded().await;
+    let editor = app.editor();
+    for (path, locale, fields, status) in [
+        (
+            "who-we-are",
+            "sq",
+            json!({"title": "Kush jemi ne", "body": "Qendra punon për kontrollin e armëve."}),
+            "published",
+        ),
+        (
+            "mission",
+            "ro",
+            json!({"body": "Distrugerea armelor de foc."}),
+            "published",
+        ),
+        (
+            "impact",
+            "hr",
+            json!({"summary": "Tajna bilješka"}),
+            "draft",
+        ),
+    ] {
+        app.put(
+            &editor,
+            &format!("/api/v1/pages/{path}/translations/{locale}"),
+            json!({"fields": fields, "status": status}),
+        )
+        .await
+        .ok(201);
+    }
+    // Albanian: found in Albanian, by `locale` or by the browser's language.
+    let (found, language) = hits(&app, None, "q=kontrollin&locale=sq").await;
+    assert_eq!(
+        (found, language.as_str()),
+        (vec!["who-we-are".to_owned()], "sq")
+    );
+    let search = app
+        .request(actix_web::http::Method::GET, "/api/v1/search?q=kontrollin")
+        .header("accept-language", "sq-AL, en;q=0.5")
+        .send()
+        .await;
+    assert_eq!(search.header("content-language").as_deref(), Some("sq"));
+    let answer = search.ok(200);
+    assert_eq!(answer["data"][0]["title"], "Kush jemi ne");
+    assert!(
+        answer["data"][0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>kontrollin</mark>"),
+        "{answer}"
+    );
+    // Nowhere else: not in English, nor in Croatian (which falls back to English).
+    for other in [
+        "q=kontrollin",
+        "q=kontrollin&locale=hr",
+        "q=kontrollin&locale=ro",
+    ] {
+        assert_eq!(
+            hits(&app, None, other).await.0,
+            Vec::<String>::new(),
+            "{other}"
+        );
+    }
+    // Romanian stemming finds "armelor" by "armele"; Albanian has no configuration
+    // in PostgreSQL, so `simple` matches only the word as written.
+    assert_eq!(hits(&app, None, "q=armele&locale=ro").await.0, ["mission"]);
+    assert_eq!(
+        app.text("SELECT seesac_search_config('ro')::text AS value")
+            .as_deref(),
+        Some("romanian")
+    );
+    assert_eq!(
+        app.text("SELECT seesac_search_config('sq')::text AS value")
+            .as_deref(),
+        Some("simple")
+    );
+    // A field not translated is searched as the reader sees it: in English.
+    let (cookies, _) = hits(&app, None, "q=cookies&locale=sq&type=page").await;
+    assert!(cookies.contains(&"cookies".to_owned()), "{cookies:?}");
+    // A draft translation is found by an editor only.
+    assert_eq!(
+        hits(&app, None, "q=tajna&locale=hr").await.0,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        hits(&app, Some(&editor), "q=tajna&locale=hr").await.0,
+        ["impact"]
+    );
+    app.get("/api/v1/search?q=x&locale=de")
+        .await
+        .problem(400, "invalid_request");
+    // A collection's `q` in a locale searches the same way.
+    for (query, expected) in [
+        ("q=kontrollin&locale=sq", vec!["who-we-are"]),
+        ("q=kontrollin", vec![]),
+        ("q=armele&locale=ro", vec!["mission"]),
+    ] {
+        let list = app
+            .get(&format!("/api/v1/pages?{query}&fields=slug"))
+            .await
+            .ok(200);
+        let slugs: Vec<&str> = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|page| page["slug"].as_str().unwrap())
+            .collect();
+        assert_eq!(slugs, expected, "{query}: {list}");
+    }
+}

@@ -194,3 +194,117 @@ async fn a_subscriber_gets_page_translated_with_the_locale() {
     assert_eq!(data["url"], "/api/v1/pages/who-we-are/translations/sq");
     assert_eq!(data["actor"], "user:test-editor");
 }
+
+#[actix_web::test]
+async fn a_translation_has_revisions_a_diff_and_a_restore() {
+    let app = TestApp::seeded().await;
+    let editor = app.editor();
+    let sq = format!("{WHO}/translations/sq");
+    app.put(
+        &editor,
+        &sq,
+        json!({"fields": {"title": "Kush jemi ne"}, "status": "published"}),
+    )
+    .await
+    .ok(201);
+    let second = app
+        .patch(&editor, &sq, json!({"fields": {"title": "Kush jemi"}}))
+        .await;
+    let etag = second.etag();
+    second.ok(200);
+    let revisions = app
+        .get_as(&editor, &format!("{sq}/revisions"))
+        .await
+        .ok(200);
+    assert_eq!(revisions["meta"]["total"], 2, "{revisions}");
+    let (now, before) = (&revisions["data"][0], &revisions["data"][1]);
+    assert_eq!(
+        (now["version"].as_i64(), now["current"].as_bool()),
+        (Some(2), Some(true))
+    );
+    assert_eq!(before["replaced_by"], "updated");
+    assert_eq!(before["item"]["fields"]["title"], "Kush jemi ne");
+    assert_eq!(before["author"], "user:test-editor");
+    let one = app
+        .get_as(&editor, &format!("{sq}/revisions/1"))
+        .await
+        .ok(200);
+    assert_eq!(one["item"]["status"], "published");
+    let diff = app
+        .get_as(&editor, &format!("{sq}/revisions/1/diff"))
+        .await
+        .ok(200);
+    assert!(
+        diff.as_array()
+            .unwrap()
+            .contains(&json!({"op": "replace", "path": "/fields/title", "value": "Kush jemi"})),
+        "{diff}"
+    );
+    // Anonymous readers and a stale tag are refused; the right tag restores.
+    app.request(
+        actix_web::http::Method::POST,
+        &format!("{sq}/revisions/1/restore"),
+    )
+    .send()
+    .await
+    .problem(401, "unauthorized");
+    app.request(
+        actix_web::http::Method::POST,
+        &format!("{sq}/revisions/1/restore"),
+    )
+    .bearer(&editor)
+    .header("if-match", "\"stale\"")
+    .send()
+    .await
+    .problem(412, "precondition_failed");
+    let restored = app
+        .request(
+            actix_web::http::Method::POST,
+            &format!("{sq}/revisions/1/restore"),
+        )
+        .bearer(&editor)
+        .header("if-match", &etag)
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(
+        (
+            restored["fields"]["title"].as_str(),
+            restored["version"].as_i64()
+        ),
+        (Some("Kush jemi ne"), Some(3))
+    );
+    let read = app.get(&format!("{WHO}?locale=sq")).await.ok(200);
+    assert_eq!(read["title"], "Kush jemi ne");
+
+    // Deleted, it keeps its revisions, and a restore brings it back at its next
+    // version.
+    app.delete(&editor, &sq).await.ok(204);
+    let kept = app
+        .get_as(&editor, &format!("{sq}/revisions"))
+        .await
+        .ok(200);
+    assert_eq!(kept["meta"]["total"], 3);
+    assert_eq!(kept["data"][0]["current"], false);
+    assert_eq!(kept["data"][0]["replaced_by"], "deleted");
+    let back = app
+        .request(
+            actix_web::http::Method::POST,
+            &format!("{sq}/revisions/2/restore"),
+        )
+        .bearer(&editor)
+        .send()
+        .await;
+    assert_eq!(back.header("location").as_deref(), Some(sq.as_str()));
+    let back = back.ok(201);
+    assert_eq!(
+        (back["fields"]["title"].as_str(), back["version"].as_i64()),
+        (Some("Kush jemi"), Some(4))
+    );
+    app.get_as(&editor, &format!("{sq}/revisions/9"))
+        .await
+        .problem(404, "not_found");
+    app.get_as(&editor, &format!("{WHO}/translations/hr/revisions"))
+        .await
+        .problem(404, "not_found");
+}

@@ -82,6 +82,7 @@ impl Resource for Decisions {
         search: Some(Search {
             title: "'Council Decision ' || reference",
             text: "reference || ': ' || title || ' ' || coalesce(summary, '')",
+            fields: &["reference", "title", "summary"],
         }),
         transfer: Some(Section {
             tree: Some("supersedes"),

@@ -49,6 +49,7 @@ impl Resource for Metrics {
         search: Some(Search {
             title: "label",
             text: "label || ' ' || coalesce(description, '')",
+            fields: &["label", "description"],
         }),
         transfer: Some(Section::ordered_by("key")),
         ..CONTENT

@@ -115,6 +115,7 @@ impl Resource for Pages {
         search: Some(Search {
             title: "title",
             text: "title || ' ' || coalesce(summary, '') || ' ' || body_text",
+            fields: &["title", "summary", "body"],
         }),
         transfer: Some(Section {
             order: "slug",

@@ -218,7 +218,7 @@ fn items(
                 continue;
             };
             if entry.locale.is_some() {
-                translations.push((at, translation(stored)));
+                translations.push((at, crate::features::translations::kept(stored)));
             } else {
                 kept.push(at);
                 values.push(kind.descriptor().from_stored(stored));
@@ -245,18 +245,6 @@ fn subject(entry: &Logged) -> Option<Uuid> {
             .and_then(Value::as_str)
             .and_then(|id| id.parse().ok()),
     }
-}
-
-/// A translation at an entry's version, from its stored row.
-fn translation(stored: &Value) -> Value {
-    let field = |name: &str| stored.get(name).cloned().unwrap_or(Value::Null);
-    serde_json::json!({
-        "locale": field("locale"),
-        "status": field("status"),
-        "fields": field("fields"),
-        "source_version": field("source_version"),
-        "version": field("version"),
-    })
 }
 
 /// What an entry says happened, to this caller.

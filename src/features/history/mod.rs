@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod docs;
+pub mod restore;
 pub mod revisions;
 
 pub use docs::routes;

@@ -10,17 +10,17 @@ use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::engine::transaction;
-use crate::engine::write::Put;
-use crate::engine::{Kind, Revival};
+use crate::engine::Kind;
+use crate::features::translations;
 use crate::platform::auth::{Caller, Permission};
 use crate::platform::db::Db;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http;
+use crate::platform::locale::canonical;
 use crate::platform::query::{ListMeta, Paging, Params};
 
 /// A version of an item.
@@ -58,7 +58,7 @@ pub struct RevisionList {
 
 /// A version as the log keeps it.
 #[derive(Debug, QueryableByName)]
-struct Kept {
+pub(super) struct Kept {
     #[diesel(sql_type = Int4)]
     version: i32,
     #[diesel(sql_type = Bool)]
@@ -72,17 +72,20 @@ struct Kept {
     #[diesel(sql_type = Nullable<Text>)]
     replaced_by: Option<String>,
     #[diesel(sql_type = Jsonb)]
-    item: Value,
+    pub(super) item: Value,
     #[diesel(sql_type = Nullable<SqlUuid>)]
-    item_id: Option<Uuid>,
+    pub(super) item_id: Option<Uuid>,
 }
 
-/// Whose versions: a kind, and an item's key and parent (its path).
+/// Whose versions: a kind, and an item's key and parent (its path); or the
+/// item's translation into `locale`.
 pub struct Versions {
     kind: &'static dyn Kind,
-    key: String,
+    pub(super) key: String,
     /// The scope of a nested item (an observation's metric).
-    parent: Option<String>,
+    pub(super) parent: Option<String>,
+    /// A translation's locale (`{item}/translations/{locale}/revisions`).
+    pub(super) locale: Option<String>,
 }
 
 impl Versions {
@@ -92,33 +95,67 @@ impl Versions {
         let mut values = req
             .match_info()
             .iter()
-            .filter(|(name, _)| *name != "version")
+            .filter(|(name, _)| !matches!(*name, "version" | "locale"))
             .map(|(_, value)| value.to_owned());
         let parent = if nested { values.next() } else { None };
         let key = values.next().unwrap_or_default();
-        Ok(Self { kind, key, parent })
+        // A tag is letters, digits and hyphens: one that is not names no translation.
+        let locale = req
+            .match_info()
+            .get("locale")
+            .map(|raw| canonical(raw).unwrap_or_else(|_| "-".to_owned()));
+        Ok(Self {
+            kind,
+            key,
+            parent,
+            locale,
+        })
+    }
+
+    /// The actions of its writes, the deleting one last, and the table of what they
+    /// wrote.
+    fn writes(&self) -> (&'static str, &'static str, &'static str) {
+        match self.locale {
+            None => (
+                "'created', 'updated', 'deleted'",
+                "deleted",
+                self.kind.descriptor().table,
+            ),
+            Some(_) => (
+                "'translated', 'untranslated'",
+                "untranslated",
+                "translations",
+            ),
+        }
     }
 
     /// Every version under this key, each with what replaced it; `tail` filters and
     /// orders. `$1` type, `$2` key, `$3` parent.
     fn sql(&self, select: &str, tail: &str) -> String {
-        let d = self.kind.descriptor();
+        let (actions, deleting, table) = self.writes();
+        let locale = match &self.locale {
+            None => "c.locale IS NULL".to_owned(),
+            Some(tag) => format!(
+                "c.locale = '{}'",
+                tag.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
+            ),
+        };
         format!(
             "SELECT {select} FROM ( \
                SELECT c.seq, c.version, c.item, c.item_id, c.actor AS author, c.at AS written_at, \
                       c.action, \
                       lead(c.at) OVER w AS replaced_at, \
                       CASE WHEN lead(c.moved) OVER w IS NOT NULL THEN 'updated' \
-                           ELSE lead(c.action) OVER w END AS replaced_by, \
+                           WHEN lead(c.action) OVER w = '{deleting}' THEN 'deleted' \
+                           WHEN lead(c.action) OVER w IS NOT NULL THEN 'updated' END AS replaced_by, \
                       lead(c.seq) OVER w IS NULL AND EXISTS ( \
                           SELECT 1 FROM {table} t WHERE t.id = c.item_id AND t.version = c.version \
                       ) AS current \
                  FROM changes c \
                 WHERE c.type = $1 AND c.key = $2 AND c.parent IS NOT DISTINCT FROM $3 \
-                  AND c.action IN ('created', 'updated', 'deleted') \
+                  AND {locale} AND c.action IN ({actions}) \
                WINDOW w AS (PARTITION BY c.item_id ORDER BY c.seq) \
-             ) v WHERE action <> 'deleted' AND item IS NOT NULL {tail}",
-            table = d.table,
+             ) v WHERE action <> '{deleting}' AND item IS NOT NULL {tail}",
         )
     }
 
@@ -150,7 +187,7 @@ impl Versions {
     }
 
     /// The version `number` (the newest kept under it), or a 404.
-    fn find(&self, conn: &mut PgConnection, number: i32) -> AppResult<Kept> {
+    pub(super) fn find(&self, conn: &mut PgConnection, number: i32) -> AppResult<Kept> {
         self.query("*", "AND version = $4 ORDER BY seq DESC LIMIT 1")
             .bind::<Int4, _>(number)
             .get_result(conn)
@@ -170,19 +207,27 @@ impl Versions {
             .ok_or_else(|| self.no_item())
     }
 
-    fn no_version(&self, version: &str) -> AppError {
+    /// What the versions are of, in words.
+    fn subject(&self) -> String {
         let d = self.kind.descriptor();
+        let item = format!("the {} with {} {}", d.name, d.key, self.key);
+        match &self.locale {
+            None => item,
+            Some(locale) => format!("the translation into {locale} of {item}"),
+        }
+    }
+
+    fn no_version(&self, version: &str) -> AppError {
         AppError::NotFound(format!(
-            "there is no version {version} of the {} with {} {}",
-            d.name, d.key, self.key
+            "there is no version {version} of {}",
+            self.subject()
         ))
     }
 
     fn no_item(&self) -> AppError {
-        let d = self.kind.descriptor();
         AppError::NotFound(format!(
-            "there is no {} with {} {}, and none was ever kept",
-            d.name, d.key, self.key
+            "there is no {}, and none was ever kept",
+            self.subject().trim_start_matches("the ")
         ))
     }
 
@@ -195,17 +240,20 @@ impl Versions {
             written_at: kept.written_at,
             replaced_at: kept.replaced_at,
             replaced_by: kept.replaced_by,
-            item: self.kind.descriptor().from_stored(&kept.item),
+            item: match self.locale {
+                None => self.kind.descriptor().from_stored(&kept.item),
+                Some(_) => translations::kept(&kept.item),
+            },
         }
     }
 }
 
 /// A request about the history of an item of `kind`, which `req`'s path names.
 pub struct Asked {
-    kind: &'static dyn Kind,
-    db: Db,
-    caller: Caller,
-    req: HttpRequest,
+    pub(super) kind: &'static dyn Kind,
+    pub(super) db: Db,
+    pub(super) caller: Caller,
+    pub(super) req: HttpRequest,
 }
 
 impl Asked {
@@ -225,14 +273,14 @@ impl Asked {
     }
 
     /// The versions of the item, if the caller may read history.
-    fn versions(&self) -> AppResult<Versions> {
+    pub(super) fn versions(&self) -> AppResult<Versions> {
         self.caller.require(Permission::ReadHistory)?;
         Versions::of(self.kind, &self.req)
     }
 
     /// The version number in the path: anything but a whole number from 1 names no
     /// version, a 404 as for any key that names nothing.
-    fn version(&self, versions: &Versions) -> AppResult<i32> {
+    pub(super) fn version(&self, versions: &Versions) -> AppResult<i32> {
         let raw = self.req.match_info().get("version").unwrap_or_default();
         raw.parse::<i32>()
             .ok()
@@ -315,73 +363,4 @@ pub async fn diff(asked: Asked) -> AppResult<HttpResponse> {
         JSON_PATCH,
         &[],
     ))
-}
-
-/// The version's stored fields that a PUT writes: those of the kind's body.
-fn writable(kind: &dyn Kind, item: &Value) -> Map<String, Value> {
-    transaction::writable(&kind.body_fields(), kind.descriptor().from_stored(item))
-}
-
-/// The next version of the item `id`, after every one it had, and its first
-/// creation: what a deleted item comes back with.
-fn revival(conn: &mut PgConnection, id: Uuid, item: &Value) -> AppResult<Revival> {
-    #[derive(QueryableByName)]
-    struct Last {
-        #[diesel(sql_type = Nullable<Int4>)]
-        version: Option<i32>,
-    }
-    let last = diesel::sql_query("SELECT max(version) AS version FROM changes WHERE item_id = $1")
-        .bind::<SqlUuid, _>(id)
-        .get_result::<Last>(conn)?
-        .version
-        .unwrap_or_default();
-    let created_at = item
-        .get("created_at")
-        .and_then(Value::as_str)
-        .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
-        .map_or_else(Utc::now, |at| at.with_timezone(&Utc));
-    Ok(Revival {
-        id,
-        version: last + 1,
-        created_at,
-    })
-}
-
-pub async fn restore(asked: Asked) -> AppResult<HttpResponse> {
-    let versions = asked.versions()?;
-    asked.caller.require(asked.kind.descriptor().write)?;
-    Params::none(asked.req.query_string())?;
-    let version = asked.version(&versions)?;
-    let Asked {
-        kind,
-        db,
-        caller,
-        req,
-    } = asked;
-    let (scope, key) = (
-        versions.parent.clone().unwrap_or_default(),
-        versions.key.clone(),
-    );
-    let (object, revive) = db
-        .run(move |conn| {
-            let kept = versions.find(conn, version)?;
-            let id = kept
-                .item_id
-                .ok_or_else(|| AppError::conflict("this version names no item to restore"))?;
-            let revive = revival(conn, id, &kept.item)?;
-            Ok((writable(kind, &kept.item), revive))
-        })
-        .await?;
-    let location = req
-        .path()
-        .rsplit_once("/revisions/")
-        .map_or_else(|| req.path().to_owned(), |(item, _)| item.to_owned());
-    let put = Put {
-        scope,
-        key,
-        object,
-        location,
-        revive: Some(revive),
-    };
-    kind.restore(db, caller, req, put).await
 }

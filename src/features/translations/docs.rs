@@ -67,7 +67,8 @@ pub fn routes(t: &mut Table, kinds: &'static [&'static dyn Kind]) {
     }
 }
 
-fn locale_param(doc: Doc) -> Doc {
+/// The path parameter of a translation's locale.
+pub fn locale_param(doc: Doc) -> Doc {
     let tag = ObjectBuilder::new()
         .schema_type(Type::String)
         .pattern(Some("^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"))

@@ -8,10 +8,11 @@ mod stored;
 mod work;
 mod write;
 
-pub use docs::routes;
+pub use docs::{locale_param, routes};
 pub use fields::{check_fields, with_html, without_html};
-pub use stored::Translation;
+pub use stored::{Translation, kept};
 pub use work::{list_work, list_work_doc};
+pub use write::{Asked, restore};
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;

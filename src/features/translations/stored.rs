@@ -99,8 +99,10 @@ impl Stored {
         .load(conn)?)
     }
 
-    /// Writes a translation: a new one at version 1, or the next version of the
-    /// one there is. Nothing is written if nothing changes.
+    /// Writes a translation: the next version of the one there is, or a new one at
+    /// version 1, or, if the item had one in this locale that was deleted, at that
+    /// one's next version (its history goes on). Nothing is written if nothing
+    /// changes.
     #[allow(clippy::too_many_arguments)]
     pub fn save(
         conn: &mut PgConnection,
@@ -114,8 +116,10 @@ impl Stored {
     ) -> AppResult<Self> {
         let saved: Option<Self> = diesel::sql_query(format!(
             "INSERT INTO translations AS t (kind, item_id, locale, fields, source, source_version, \
-                 status, created_by, etag) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, seesac_new_etag()) \
+                 status, created_by, etag, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, seesac_new_etag(), 1 + coalesce(( \
+                 SELECT max(c.version) FROM changes c WHERE c.type = $1 AND c.locale = $3 \
+                    AND c.item ->> 'item_id' = $2::text), 0)) \
              ON CONFLICT (kind, item_id, locale) DO UPDATE SET \
                  fields = excluded.fields, source = excluded.source, \
                  source_version = excluded.source_version, status = excluded.status, \
@@ -198,4 +202,17 @@ pub struct Translation {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A translation at a version, as the change log keeps its row: what history and
+/// the feed show of it.
+pub fn kept(stored: &Value) -> Value {
+    let field = |name: &str| stored.get(name).cloned().unwrap_or(Value::Null);
+    serde_json::json!({
+        "locale": field("locale"),
+        "status": field("status"),
+        "fields": field("fields"),
+        "source_version": field("source_version"),
+        "version": field("version"),
+    })
 }

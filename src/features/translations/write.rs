@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-use super::fields::{check_fields, with_html};
+use super::fields::{check_fields, with_html, without_html};
 use super::stored::{Item, Stored};
 use crate::engine::transaction::{Author, begin};
 use crate::engine::{Descriptor, Kind, to_json};
@@ -151,9 +151,35 @@ pub async fn patch(asked: Asked, payload: web::Payload) -> AppResult<HttpRespons
 async fn write(asked: Asked, payload: web::Payload, merge: bool) -> AppResult<HttpResponse> {
     asked.caller.require(Permission::WriteTranslations)?;
     Params::none(asked.req.query_string())?;
-    let (kind, key, locale) = (asked.descriptor(), asked.key(), asked.locale()?);
     let object = body::json_object(&asked.req, payload).await?;
-    let body = Body::check(kind, object, merge)?;
+    let body = Body::check(asked.descriptor(), object, merge)?;
+    let location = asked.req.path().to_owned();
+    save(asked, body, location).await
+}
+
+/// `POST {item}/translations/{locale}/revisions/{version}/restore`: the version
+/// (`kept`, as history shows it) written back as a PUT of its fields and status.
+pub async fn restore(asked: Asked, kept: &Value) -> AppResult<HttpResponse> {
+    let fields = match kept.get("fields") {
+        Some(Value::Object(fields)) => without_html(asked.descriptor(), fields.clone()),
+        _ => Map::new(),
+    };
+    let object = json!({"fields": fields, "status": kept.get("status")});
+    let body = match object {
+        Value::Object(object) => Body::check(asked.descriptor(), object, false)?,
+        _ => return Err(AppError::internal("a translation's body is an object")),
+    };
+    let location = asked
+        .req
+        .path()
+        .rsplit_once("/revisions/")
+        .map_or_else(|| asked.req.path().to_owned(), |(path, _)| path.to_owned());
+    save(asked, body, location).await
+}
+
+/// Writes a checked body as the translation's next version, under `If-Match`.
+async fn save(asked: Asked, body: Body, location: String) -> AppResult<HttpResponse> {
+    let (kind, key, locale) = (asked.descriptor(), asked.key(), asked.locale()?);
     let preconditions = Preconditions::of(&asked.req);
     let author = Author::of(&asked.caller, &asked.req);
     let (no_item, none) = (asked.no_item(&key), asked.no_translation(&key, &locale));
@@ -164,7 +190,7 @@ async fn write(asked: Asked, payload: web::Payload, merge: bool) -> AppResult<Ht
             let item = Item::find(conn, kind, &key, true)?.ok_or(no_item)?;
             let before = Stored::of(conn, kind.kind, item.id, Some(&locale), true)?.pop();
             preconditions.check(before.as_ref().map(|b| b.etag.as_str()))?;
-            if merge && before.is_none() {
+            if body.merge && before.is_none() {
                 return Err(none);
             }
             let (fields, source, status) = body.applied_to(kind, &item, before.as_ref());
@@ -191,7 +217,7 @@ async fn write(asked: Asked, payload: web::Payload, merge: bool) -> AppResult<Ht
     } else {
         StatusCode::OK
     };
-    let location = status.then(|| asked.req.path().to_owned());
+    let location = status.then_some(location);
     Ok(http::written_tagged(
         code,
         &shown,

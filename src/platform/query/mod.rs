@@ -23,6 +23,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::platform::locale::Requested;
+use crate::platform::visibility::Access;
 
 pub use params::{Paging, Params, list_items, parse_instant, unknown_parameter};
 pub use parse::parse_item_view;
@@ -148,7 +149,8 @@ pub struct ListQuery {
 
 /// A list read in a locale other than the default: the kind and table of its
 /// items, the locales a field is looked for in (canonical tags of enabled
-/// locales), and whether only published translations count.
+/// locales), whether only published translations count, and the text `q`
+/// searches there (`document`), if the kind is searched.
 #[derive(Debug, Clone)]
 pub struct Localised {
     pub kind: &'static str,
@@ -156,6 +158,35 @@ pub struct Localised {
     pub chain: Vec<String>,
     pub default: String,
     pub published_only: bool,
+    pub search: Option<String>,
+}
+
+impl Localised {
+    /// The text a search in this locale looks in, as SQL: `fields` of `spec`, each
+    /// as the reader sees it here (`sql_value_in`), one after the other.
+    pub fn document(&self, spec: &ListSpec, fields: &[&str], access: Access) -> String {
+        let shown: Vec<String> = fields
+            .iter()
+            .map(|name| {
+                spec.field(name).map_or_else(
+                    || (*name).to_owned(),
+                    |field| field.sql_value_in(access, Some(self)),
+                )
+            })
+            .collect();
+        format!("concat_ws(' ', {})", shown.join(", "))
+    }
+
+    /// The text-search configuration of the locale, as SQL: the language's where
+    /// PostgreSQL has one, `simple` otherwise (`seesac_search_config`).
+    pub fn search_config(&self) -> String {
+        let tag = self.chain.first().map_or("", String::as_str);
+        let tag: String = tag
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        format!("seesac_search_config('{tag}')")
+    }
 }
 
 /// One page of rows that carry the whole list's total (`count(*) OVER ()`), and

@@ -47,13 +47,27 @@ impl ListQuery {
                 .map(|filter| filter.condition(access, self.localised.as_ref())),
         );
         if let Some(q) = &self.q {
+            let (vector, config) = self.searched();
             conditions.push(Box::new(
-                sql::<Bool>("search @@ websearch_to_tsquery('english', ")
+                sql::<Bool>(&format!("{vector} @@ websearch_to_tsquery({config}, "))
                     .bind::<sql_types::Text, _>(q.clone())
                     .sql(")"),
             ));
         }
         conditions
+    }
+
+    /// What `q` searches, as SQL, and with which configuration: the table's stored
+    /// vector in English, or in another locale the text the reader sees there.
+    fn searched(&self) -> (String, String) {
+        match &self.localised {
+            Some(localised) if localised.search.is_some() => {
+                let config = localised.search_config();
+                let document = localised.search.as_deref().unwrap_or("''");
+                (format!("to_tsvector({config}, {document})"), config)
+            }
+            _ => ("search".to_owned(), "'english'".to_owned()),
+        }
     }
 
     /// The ORDER BY terms: the requested sort (or relevance for `q`, or the
@@ -67,10 +81,13 @@ impl ListQuery {
             .collect();
         if sort.is_empty() {
             if let Some(q) = &self.q {
+                let (vector, config) = self.searched();
                 terms.push(Box::new(
-                    sql::<sql_types::Text>("ts_rank_cd(search, websearch_to_tsquery('english', ")
-                        .bind::<sql_types::Text, _>(q.clone())
-                        .sql(")) DESC"),
+                    sql::<sql_types::Text>(&format!(
+                        "ts_rank_cd({vector}, websearch_to_tsquery({config}, "
+                    ))
+                    .bind::<sql_types::Text, _>(q.clone())
+                    .sql(")) DESC"),
                 ));
             }
             sort = spec

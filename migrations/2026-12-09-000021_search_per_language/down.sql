@@ -1,0 +1,1 @@
+DROP FUNCTION seesac_search_config(text);
