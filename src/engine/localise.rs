@@ -69,15 +69,26 @@ pub fn for_list(kind: &Descriptor, view: &View, access: Access) -> Option<Locali
     Some(localised)
 }
 
+diesel::define_sql_function! {
+    /// The translations of an item into `locales` (`{locale: fields}`), published
+    /// ones only if asked: a function of the database (migration 000022).
+    fn seesac_translations_of(
+        kind: diesel::sql_types::Text,
+        item: diesel::sql_types::Uuid,
+        locales: diesel::sql_types::Array<diesel::sql_types::Text>,
+        published_only: diesel::sql_types::Bool,
+    ) -> diesel::sql_types::Nullable<diesel::sql_types::Jsonb>;
+}
+
 /// A read in a locale other than the default that reads its items' translations
-/// in the items' own query: one column, the translations of the row into the
-/// locales of the chain (`{locale: fields}`), by the unique index. It saves the
-/// round trip that `overlay` would otherwise make.
+/// in the items' own query: one column, `seesac_translations_of` the row's id. It
+/// saves the round trip that `overlay` would otherwise make, and the query stays
+/// one the connection keeps prepared (the locales are bound, not written in).
 #[derive(Debug, Clone)]
 pub struct Translated {
-    kind: &'static str,
-    locales: Vec<String>,
-    published_only: bool,
+    pub kind: &'static str,
+    pub locales: Vec<String>,
+    pub published_only: bool,
 }
 
 impl Translated {
@@ -90,7 +101,6 @@ impl Translated {
             .chain()
             .iter()
             .filter(|tag| **tag != default)
-            .filter(|tag| tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
             .map(|tag| (*tag).to_owned())
             .collect();
         (!locales.is_empty() && kind.spec.translatable().next().is_some()).then(|| Self {
@@ -98,33 +108,6 @@ impl Translated {
             locales,
             published_only: access.public_only(),
         })
-    }
-
-    /// The column, as SQL over the rows of `table`. Tags are canonical tags of
-    /// enabled locales (letters, digits and hyphens) and the kind is the
-    /// descriptor's: they are written into the SQL as they are.
-    pub fn column(&self, table: &str) -> String {
-        let locales: Vec<String> = self.locales.iter().map(|tag| format!("'{tag}'")).collect();
-        let published = if self.published_only {
-            " AND tr.status = 'published'"
-        } else {
-            ""
-        };
-        format!(
-            "(SELECT jsonb_object_agg(tr.locale, tr.fields) FROM translations tr \
-              WHERE tr.kind = '{kind}' AND tr.item_id = {table}.id \
-                AND tr.locale IN ({locales}){published})",
-            kind = self.kind,
-            locales = locales.join(", "),
-        )
-    }
-
-    /// `column` as an expression diesel selects.
-    pub fn expression(
-        &self,
-        column: &str,
-    ) -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Jsonb>> {
-        diesel::dsl::sql(column)
     }
 }
 

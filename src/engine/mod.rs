@@ -113,16 +113,19 @@ macro_rules! table_resource {
             Vec<$crate::engine::WithTranslations<$Row>>,
             i64,
         )> {
-            let column = translated.column(stringify!($table));
+            let column = || {
+                $crate::engine::localise::seesac_translations_of(
+                    translated.kind,
+                    $table::id,
+                    translated.locales.clone(),
+                    translated.published_only,
+                )
+            };
             let (rows, total) = query.load::<$table::table, _, _, _>(
                 Self::DESCRIPTOR.spec,
                 access,
                 conn,
-                || {
-                    $table::table
-                        .select(($select(&query.view), translated.expression(&column)))
-                        .into_boxed()
-                },
+                || $table::table.select(($select(&query.view), column())).into_boxed(),
                 || $table::table.select(diesel::dsl::count_star()).into_boxed(),
             )?;
             Ok((
@@ -187,10 +190,15 @@ macro_rules! table_resource {
         ) -> $crate::platform::error::AppResult<
             Option<$crate::engine::WithTranslations<$Row>>,
         > {
-            let column = translated.column(stringify!($table));
+            let column = $crate::engine::localise::seesac_translations_of(
+                translated.kind,
+                $table::id,
+                translated.locales.clone(),
+                translated.published_only,
+            );
             let found: Option<($Row, Option<serde_json::Value>)> = $table::table
                 .filter($table::$key.eq(key))
-                .select(($Row::as_select(), translated.expression(&column)))
+                .select(($Row::as_select(), column))
                 .first(conn)
                 .optional()?;
             Ok(found.map(|(row, translations)| (row, Some(translations.unwrap_or_default()))))

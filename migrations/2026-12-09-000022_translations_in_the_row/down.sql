@@ -1,0 +1,1 @@
+DROP FUNCTION seesac_translations_of(text, uuid, text[], boolean);
