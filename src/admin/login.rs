@@ -145,8 +145,24 @@ pub async fn issue_token(
     query::Params::none(req.query_string())?;
     let body: TokenRequest = http::from_object(http::json_object(&req, payload).await?)?;
     let (username, password) = credentials(body)?;
+    let user = verified(&db, &limits, &client, username, password).await?;
+    token_response(&keys, &user)
+}
+
+/// The user whose password `password` is, as a login checks it: hashed in turn
+/// (`HashingSlot`), and counted as a failure for the username until it succeeds,
+/// so that ten failures lock the username for the window whatever the password;
+/// a 401 if it is not theirs. `client` is the caller's address, as
+/// `ratelimit::client_key` gives it.
+pub async fn verified(
+    db: &Db,
+    limits: &Limits,
+    client: &str,
+    username: String,
+    password: String,
+) -> AppResult<users::User> {
     // A login told to come back because the checks are busy is not an attempt.
-    let slot = HashingSlot::take(&limits, &client).await?;
+    let slot = HashingSlot::take(limits, client).await?;
     // Whatever the password: a username that failed too often waits out its window.
     // Every attempt counts as a failure from the start, and a success clears the
     // count: attempts sent together cannot all slip in before the first fails.
@@ -178,7 +194,7 @@ pub async fn issue_token(
         });
     };
     limits.failures_per_username.clear(&username);
-    token_response(&keys, &user)
+    Ok(user)
 }
 
 /// The username and password of a login, checked before any password is hashed.
@@ -194,7 +210,7 @@ fn credentials(body: TokenRequest) -> AppResult<(String, String)> {
 }
 
 /// The answer to a login that succeeded: a token with the role the user has now.
-fn token_response(keys: &JwtKeys, user: &users::User) -> AppResult<HttpResponse> {
+pub fn token_response(keys: &JwtKeys, user: &users::User) -> AppResult<HttpResponse> {
     let role = Role::parse(&user.role).ok_or_else(|| {
         AppError::internal(format!("user {} has role {}", user.username, user.role))
     })?;

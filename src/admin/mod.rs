@@ -3,6 +3,7 @@
 //! partner organisations tokens write for (`partners`).
 
 pub mod login;
+pub mod me;
 pub mod partners;
 pub mod tokens;
 pub mod users;

@@ -10,7 +10,7 @@
 //! Not in this table, because they are not part of the API: the Swagger UI under
 //! `/docs/` (mounted in `startup.rs`) and the 404 for every other path.
 
-use crate::admin::{self, login};
+use crate::admin::{self, login, me};
 use crate::app::ops;
 use crate::content;
 use crate::content::contacts;
@@ -36,6 +36,9 @@ pub fn table(t: &mut Table) {
 
     // Access tokens: people log in.
     t.post("/api/v1/auth/token", login::issue_token, login::issue_token_doc);
+    // Who a token is; a person changes their own password.
+    t.get("/api/v1/me", me::get_me, me::get_me_doc);
+    t.patch("/api/v1/me", me::patch_me, me::patch_me_doc);
 
     // Content: every kind of the registry (`content::KINDS`) at its path, with list,
     // create, read, replace, update and delete (`engine::routes::crud`). Reads are

@@ -114,11 +114,8 @@ macro_rules! table_resource {
             i64,
         )> {
             let column = || {
-                $crate::engine::localise::seesac_translations_of(
-                    translated.kind,
-                    $table::id,
-                    translated.locales.clone(),
-                    translated.published_only,
+                diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Jsonb>>(
+                    &translated.column(stringify!($table)),
                 )
             };
             let (rows, total) = query.load::<$table::table, _, _, _>(

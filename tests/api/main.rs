@@ -29,6 +29,7 @@ mod layout;
 mod limits;
 mod lists;
 mod locales;
+mod me;
 mod metrics;
 mod observe;
 mod openapi;

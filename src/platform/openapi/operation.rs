@@ -28,15 +28,18 @@ pub enum Security {
     Public,
     /// A person's token whose role grants this, or an API token whose scope does.
     Needs(Permission),
+    /// Any person's token, or any API token, whatever it may do.
+    Anyone,
+    /// A person's token only.
+    Person,
 }
-/// The security requirements of an operation. OpenAPI 3.1 lets a bearer scheme
-/// list the roles it needs: the `token` scheme lists the API token scope.
+/// The security requirements of an operation: the `token` scheme lists its scope.
 fn requirements(security: Security) -> Vec<SecurityRequirement> {
     let person = || SecurityRequirement::new("bearer", Vec::<String>::new());
+    let any_token = || SecurityRequirement::new("token", Vec::<String>::new());
     let token = |permission: Permission| {
-        permission
-            .scope()
-            .map(|scope| SecurityRequirement::new("token", [scope.as_str()]))
+        let scope = permission.scope()?;
+        Some(SecurityRequirement::new("token", [scope.as_str()]))
     };
     match security {
         Security::None => vec![SecurityRequirement::default()],
@@ -45,6 +48,8 @@ fn requirements(security: Security) -> Vec<SecurityRequirement> {
             .chain(token(Permission::ReadDrafts))
             .collect(),
         Security::Needs(permission) => [person()].into_iter().chain(token(permission)).collect(),
+        Security::Anyone => vec![person(), any_token()],
+        Security::Person => vec![person()],
     }
 }
 
