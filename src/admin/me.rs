@@ -122,8 +122,10 @@ pub async fn get_me(
     "password": "a long and unguessable passphrase"}))]
 pub struct PasswordChange {
     /// The password you log in with now.
+    #[schema(min_length = 1, max_length = 1024)]
     pub current_password: Option<String>,
     /// The new one: at least 12 characters.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
 }
 
