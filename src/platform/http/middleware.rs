@@ -33,6 +33,7 @@ pub async fn finish_response(
     let is_docs = req.path().starts_with("/docs");
     let mut response = next.call(req).await?.map_into_boxed_body();
     let headers = response.headers_mut();
+    one_vary(headers);
     // No browser guesses a type the answer did not say.
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -99,4 +100,22 @@ pub async fn finish_response(
     rebuilt.content_type(PROBLEM_JSON);
     let rebuilt = rebuilt.json(problem(status, text, Vec::new()));
     Ok(ServiceResponse::new(request, rebuilt))
+}
+
+/// Merges every `Vary` header of an answer into one list, each name once: the
+/// answer's own and what CORS adds (`Origin` again, among others).
+fn one_vary(headers: &mut actix_web::http::header::HeaderMap) {
+    let mut names: Vec<String> = Vec::new();
+    for value in headers.get_all(header::VARY) {
+        for name in value.to_str().unwrap_or_default().split(',').map(str::trim) {
+            if !name.is_empty() && !names.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    if let Ok(value) = header::HeaderValue::from_str(&names.join(", "))
+        && !names.is_empty()
+    {
+        headers.insert(header::VARY, value);
+    }
 }
