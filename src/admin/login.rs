@@ -128,11 +128,7 @@ pub async fn issue_token(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     // Counted per client before anything else, whatever the request turns out to be.
-    let client = ratelimit::client_key(ratelimit::client_address(
-        req.peer_addr(),
-        req.headers(),
-        &limits.trusted_proxies,
-    ));
+    let client = client_of(&limits, &req);
     let attempts =
         limits
             .logins_per_client
@@ -153,7 +149,7 @@ pub async fn issue_token(
 /// (`HashingSlot`), and counted as a failure for the username until it succeeds,
 /// so that ten failures lock the username for the window whatever the password;
 /// a 401 if it is not theirs. `client` is the caller's address, as
-/// `ratelimit::client_key` gives it.
+/// `client_of` gives it.
 pub async fn verified(
     db: &Db,
     limits: &Limits,
@@ -195,6 +191,16 @@ pub async fn verified(
     };
     limits.failures_per_username.clear(&username);
     Ok(user)
+}
+
+/// The key a request's client is counted under for logins: its address (the
+/// forwarded one behind a trusted proxy).
+pub fn client_of(limits: &Limits, req: &HttpRequest) -> String {
+    ratelimit::client_key(ratelimit::client_address(
+        req.peer_addr(),
+        req.headers(),
+        &limits.trusted_proxies,
+    ))
 }
 
 /// The username and password of a login, checked before any password is hashed.

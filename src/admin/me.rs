@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::login::{token_response, verified};
+use super::login::{client_of, token_response, verified};
 use super::users::{MAX_PASSWORD, User, parse_password};
 use crate::engine::transaction::{Author, begin};
-use crate::platform::auth::{Caller, Identity, JwtKeys};
+use crate::platform::auth::{Caller, Identity, JwtKeys, bearer_token};
 use crate::platform::db::Db;
 use crate::platform::db::schema::{api_tokens, users as users_table};
 use crate::platform::error::{AppError, AppResult};
@@ -24,7 +24,7 @@ use crate::platform::openapi::problems::{
 };
 use crate::platform::openapi::{Answer, Doc, Security};
 use crate::platform::query::Params;
-use crate::platform::ratelimit::{self, Limits};
+use crate::platform::ratelimit::Limits;
 use crate::platform::validate::Check;
 
 /// Who the caller is.
@@ -55,13 +55,6 @@ fn no_token() -> AppError {
     }
 }
 
-/// The bearer token of the request, as sent.
-fn bearer(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?;
-    let (_, token) = value.to_str().ok()?.split_once(' ')?;
-    Some(token.trim())
-}
-
 pub async fn get_me(
     db: Db,
     caller: Caller,
@@ -77,8 +70,8 @@ pub async fn get_me(
             id: None,
             scopes: Vec::new(),
             partner: None,
-            expires_at: bearer(&req)
-                .and_then(|token| keys.verify(token).ok())
+            expires_at: bearer_token(&req)?
+                .and_then(|token| keys.verify(&token).ok())
                 .and_then(|claims| DateTime::from_timestamp(claims.exp, 0)),
         },
         Identity::Machine {
@@ -158,11 +151,7 @@ pub async fn patch_me(
     }
     let password = check.required("password", body.password, parse_password);
     let password = check.finish(password)?.unwrap_or_default();
-    let client = ratelimit::client_key(ratelimit::client_address(
-        req.peer_addr(),
-        req.headers(),
-        &limits.trusted_proxies,
-    ));
+    let client = client_of(&limits, &req);
     verified(&db, &limits, &client, username.clone(), current).await?;
     let hash = web::block(move || super::login::hash_password(&password)).await??;
     let author = Author::of(&caller, &req);

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::Descriptor;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::locale::{Locales, Requested};
-use crate::platform::query::{ListSpec, Localised, View};
+use crate::platform::query::{ListQuery, ListSpec, Localised, View};
 use crate::platform::visibility::Access;
 
 /// Resolves the locale of `view` for a kind with `spec`, from `?locale=` and the
@@ -45,8 +45,8 @@ pub fn resolve(req: &HttpRequest, spec: &ListSpec, view: &mut View) -> AppResult
 
 /// Where a list read in a locale other than the default finds its items'
 /// translations, for sorting and filtering by what the reader sees.
-pub fn for_list(kind: &Descriptor, view: &View, access: Access) -> Option<Localised> {
-    let requested = view.locale.as_ref()?;
+pub fn for_list(kind: &Descriptor, query: &ListQuery, access: Access) -> Option<Localised> {
+    let requested = query.view.locale.as_ref()?;
     if requested.locale.default {
         return None;
     }
@@ -62,9 +62,11 @@ pub fn for_list(kind: &Descriptor, view: &View, access: Access) -> Option<Locali
         published_only: access.public_only(),
         search: None,
     };
+    // The text `q` searches, only for a list that searches.
     localised.search = kind
         .search
         .as_ref()
+        .filter(|_| query.q.is_some())
         .map(|search| localised.document(kind.spec, search.fields, access));
     Some(localised)
 }

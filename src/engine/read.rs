@@ -47,7 +47,7 @@ pub async fn list<R: Resource>(
     let spec = R::DESCRIPTOR.spec;
     let mut query = ListQuery::parse(spec, req.query_string())?;
     localise::resolve(&req, spec, &mut query.view)?;
-    query.localised = localise::for_list(R::DESCRIPTOR, &query.view, access);
+    query.localised = localise::for_list(R::DESCRIPTOR, &query, access);
     let language = localise::content_language(&query.view);
     if let Some(columns) = R::DESCRIPTOR.csv
         && csv::wants_csv(&req)

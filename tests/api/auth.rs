@@ -335,7 +335,7 @@ async fn the_last_admin_cannot_be_deleted_or_demoted() {
     );
 }
 
-async fn log_in(app: &TestApp, username: &str, password: &str) -> String {
+pub async fn log_in(app: &TestApp, username: &str, password: &str) -> String {
     app.request(actix_web::http::Method::POST, "/api/v1/auth/token")
         .json(json!({"username": username, "password": password}))
         .send()

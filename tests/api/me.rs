@@ -4,6 +4,7 @@
 use seesac_api::platform::auth::Role;
 use serde_json::json;
 
+use crate::auth::log_in as log_in_for;
 use crate::helpers::TestApp;
 use crate::tokens::{create_token, secret};
 
@@ -22,22 +23,11 @@ async fn log_in(app: &TestApp, username: &str, password: &str) -> u16 {
         .status()
 }
 
-async fn token_for(app: &TestApp, username: &str, password: &str) -> String {
-    app.request(actix_web::http::Method::POST, "/api/v1/auth/token")
-        .json(json!({"username": username, "password": password}))
-        .send()
-        .await
-        .ok(200)["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[actix_web::test]
 async fn a_person_and_an_api_token_each_see_who_they_are() {
     let app = TestApp::spawn().await;
     create_user(&app, "anna", Role::Editor);
-    let token = token_for(&app, "anna", PASSWORD).await;
+    let token = log_in_for(&app, "anna", PASSWORD).await;
     let me = app.get_as(&token, "/api/v1/me").await.ok(200);
     assert_eq!(
         (
@@ -83,8 +73,8 @@ async fn a_person_and_an_api_token_each_see_who_they_are() {
 async fn a_person_changes_their_own_password_and_their_other_tokens_end() {
     let app = TestApp::spawn().await;
     create_user(&app, "anna", Role::Editor);
-    let token = token_for(&app, "anna", PASSWORD).await;
-    let other = token_for(&app, "anna", PASSWORD).await;
+    let token = log_in_for(&app, "anna", PASSWORD).await;
+    let other = log_in_for(&app, "anna", PASSWORD).await;
     let new = "a new and longer passphrase";
 
     let short = app
@@ -153,7 +143,7 @@ async fn a_person_changes_their_own_password_and_their_other_tokens_end() {
 async fn wrong_current_passwords_count_toward_the_login_lock() {
     let app = TestApp::spawn().await;
     create_user(&app, "anna", Role::Editor);
-    let token = token_for(&app, "anna", PASSWORD).await;
+    let token = log_in_for(&app, "anna", PASSWORD).await;
     for _ in 0..10 {
         app.patch(
             &token,

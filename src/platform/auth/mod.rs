@@ -12,6 +12,7 @@
 
 pub mod jwt;
 mod resolve;
+pub use resolve::bearer_token;
 pub mod secrets;
 
 use std::sync::Arc;

@@ -87,7 +87,7 @@ fn limit_writes(req: &HttpRequest, caller: &Caller) -> AppResult<()> {
 }
 
 /// The bearer token of a request, if it sent one.
-fn bearer_token(req: &HttpRequest) -> AppResult<Option<String>> {
+pub fn bearer_token(req: &HttpRequest) -> AppResult<Option<String>> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
