@@ -6,15 +6,17 @@
 //! fields); the default locale's fields are the item's own. The translations of a
 //! page of items are one indexed query, whatever its size.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use diesel::PgConnection;
+use diesel::sql_types::{Jsonb, Nullable};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::Descriptor;
+use crate::platform::db::prepared::Known;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::locale::{Locales, Requested};
 use crate::platform::query::{ListQuery, ListSpec, Localised, View};
@@ -114,34 +116,21 @@ impl Translated {
         })
     }
 
-    /// The column as SQL over the rows of `table`, for a list: a list's query is
-    /// prepared for each read anyway (its order is SQL text), and a subquery costs
-    /// the database less per row than a call of the function. Tags are canonical
-    /// tags of enabled locales and the kind is the descriptor's: written into the
-    /// SQL as they are, anything but letters, digits and hyphens left out.
-    pub fn column(&self, table: &str) -> String {
-        let tag = |tag: &String| -> String {
-            tag.chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-                .collect()
-        };
-        let locales: Vec<String> = self
-            .locales
-            .iter()
-            .map(|locale| format!("'{}'", tag(locale)))
-            .collect();
-        let published = if self.published_only {
-            " AND tr.status = 'published'"
-        } else {
-            ""
-        };
-        format!(
-            "(SELECT jsonb_object_agg(tr.locale, tr.fields) FROM translations tr \
-              WHERE tr.kind = '{kind}' AND tr.item_id = {table}.id \
-                AND tr.locale IN ({locales}){published})",
-            kind = self.kind,
-            locales = locales.join(", "),
+    /// The column over the rows of `table`, for a list: a subquery costs the
+    /// database less per row than a call of the function. The kind, the locales and
+    /// whether only published translations count are bound, so that a list's
+    /// statement is the same in every locale, and one the connection may keep
+    /// prepared (`Known`).
+    pub fn column(&self, table: &str) -> Known<Nullable<Jsonb>> {
+        Known::kept(
+            "(SELECT jsonb_object_agg(tr.locale, tr.fields) FROM translations tr WHERE tr.kind = ",
         )
+        .text(self.kind)
+        .sql(format!(" AND tr.item_id = {table}.id AND tr.locale = ANY("))
+        .texts(self.locales.clone())
+        .sql(") AND (tr.status = 'published' OR NOT ")
+        .flag(self.published_only)
+        .sql("))")
     }
 }
 
@@ -178,7 +167,7 @@ pub fn overlay(
     values: &mut [Value],
     view: &View,
     access: Access,
-    preloaded: &HashMap<Uuid, Value>,
+    mut preloaded: HashMap<Uuid, Value>,
 ) -> AppResult<()> {
     let Some(requested) = &view.locale else {
         return Ok(());
@@ -193,23 +182,29 @@ pub fn overlay(
         .filter(|tag| **tag != default_of(requested))
         .map(|tag| (*tag).to_owned())
         .collect();
-    let mut translations: HashMap<(Uuid, String), Map<String, Value>> = HashMap::new();
+    // Each item's translations: `{locale: fields}`, by its id.
+    let mut translations: ByItem = HashMap::new();
     if !others.is_empty() {
         let mut ids: Vec<Uuid> = Vec::new();
+        let mut seen: HashSet<Uuid> = HashSet::new();
         each_item(values, spec, &mut |item| {
             let Some(id) = id_of(item) else { return };
-            let Some(found) = preloaded.get(&id) else {
-                ids.push(id);
+            if !seen.insert(id) {
                 return;
-            };
-            for (locale, fields) in found.as_object().into_iter().flatten() {
-                if let Value::Object(fields) = fields {
-                    translations.insert((id, locale.clone()), fields.clone());
+            }
+            match preloaded.remove(&id) {
+                None => ids.push(id),
+                Some(Value::Object(found)) => {
+                    translations.insert(id, found);
                 }
+                // Read with the item: it has none.
+                Some(_) => {}
             }
         });
         if !ids.is_empty() {
-            translations.extend(load(conn, kind, &ids, &others, access)?);
+            for (id, locale, fields) in load(conn, kind, &ids, &others, access)? {
+                translations.entry(id).or_default().insert(locale, fields);
+            }
         }
     }
     each_item(values, spec, &mut |item| {
@@ -217,6 +212,12 @@ pub fn overlay(
     });
     Ok(())
 }
+
+/// Translations by item id: `{locale: fields}`.
+type ByItem = HashMap<Uuid, Map<String, Value>>;
+
+/// A translated value, with its rendered form (`{field}_html`) if it has one.
+type Served = (Value, Option<Value>);
 
 /// The default locale: the last of every chain.
 fn default_of(requested: &Requested) -> &str {
@@ -243,7 +244,7 @@ fn load(
     ids: &[Uuid],
     locales: &[String],
     access: Access,
-) -> AppResult<HashMap<(Uuid, String), Map<String, Value>>> {
+) -> AppResult<Vec<(Uuid, String, Value)>> {
     use diesel::prelude::*;
     use diesel::sql_types::{Array, Text};
 
@@ -262,25 +263,16 @@ fn load(
     .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|row| match row.fields {
-            Value::Object(fields) => Some(((row.item_id, row.locale), fields)),
-            _ => None,
-        })
+        .map(|row| (row.item_id, row.locale, row.fields))
         .collect())
 }
 
 /// One item in the locale: its translatable fields resolved, and `meta`.
-fn show(
-    item: &mut Value,
-    spec: &ListSpec,
-    view: &View,
-    chain: &[&str],
-    translations: &HashMap<(Uuid, String), Map<String, Value>>,
-) {
+fn show(item: &mut Value, spec: &ListSpec, view: &View, chain: &[&str], translations: &ByItem) {
     let Some(requested) = &view.locale else {
         return;
     };
-    let id = id_of(item);
+    let mine = id_of(item).and_then(|id| translations.get(&id));
     let default = default_of(requested).to_owned();
     let Value::Object(object) = item else { return };
     let mut fallbacks = Map::new();
@@ -292,33 +284,41 @@ fn show(
         if !object.contains_key(field.name) || !shown {
             continue;
         }
-        let mut served = None;
+        // The locale that serves the field, with the value it serves; `None` for
+        // the item's own value, which stays where it is.
+        let mut served: Option<(&str, Option<Served>)> = None;
         for tag in chain {
-            let found = if *tag == default {
+            if *tag == default {
                 // The item's own value; a list may have read only its rendered form
                 // (`fields=body_html` leaves `body` unread).
-                let own = object.get(field.name).cloned().unwrap_or(Value::Null);
-                let rendered = object.get(&html).cloned();
-                (present(&own) || rendered.as_ref().is_some_and(present)).then_some((own, rendered))
-            } else {
-                id.and_then(|id| translations.get(&(id, (*tag).to_owned())))
-                    .and_then(|fields| {
-                        fields
-                            .get(field.name)
-                            .filter(|value| present(value))
-                            .map(|value| (value.clone(), fields.get(&html).cloned()))
-                    })
-            };
-            if let Some(found) = found {
+                let own = object.get(field.name).is_some_and(present);
+                if own || object.get(&html).is_some_and(present) {
+                    served = Some((*tag, None));
+                    break;
+                }
+                continue;
+            }
+            let found = mine
+                .and_then(|mine| mine.get(*tag))
+                .and_then(Value::as_object)
+                .and_then(|fields| {
+                    fields
+                        .get(field.name)
+                        .filter(|value| present(value))
+                        .map(|value| (value.clone(), fields.get(&html).cloned()))
+                });
+            if found.is_some() {
                 served = Some((*tag, found));
                 break;
             }
         }
         match served {
-            Some((tag, (value, rendered))) => {
-                object.insert(field.name.to_owned(), value);
-                if object.contains_key(&html) {
-                    object.insert(html, rendered.unwrap_or(Value::Null));
+            Some((tag, found)) => {
+                if let Some((value, rendered)) = found {
+                    object.insert(field.name.to_owned(), value);
+                    if object.contains_key(&html) {
+                        object.insert(html, rendered.unwrap_or(Value::Null));
+                    }
                 }
                 if tag != requested.locale.tag {
                     fallbacks.insert(field.name.to_owned(), json!(tag));

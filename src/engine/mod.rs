@@ -113,11 +113,7 @@ macro_rules! table_resource {
             Vec<$crate::engine::WithTranslations<$Row>>,
             i64,
         )> {
-            let column = || {
-                diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Jsonb>>(
-                    &translated.column(stringify!($table)),
-                )
-            };
+            let column = || translated.column(stringify!($table));
             let (rows, total) = query.load::<$table::table, _, _, _>(
                 Self::DESCRIPTOR.spec,
                 access,

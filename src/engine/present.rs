@@ -59,7 +59,7 @@ pub fn present_translated<R: Resource>(
         &mut values,
         view,
         access,
-        &preloaded,
+        preloaded,
     )?;
     Ok(values)
 }

@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod embedded;
 pub mod errors;
+pub mod prepared;
 pub mod schema;
 
 use std::future::{Ready, ready};
@@ -39,9 +40,15 @@ static MESSAGES_UNSET: AtomicBool = AtomicBool::new(false);
 
 impl CustomizeConnection<PgConnection, r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), r2d2::Error> {
-        // A runaway query must not hold a connection (and a worker) forever.
+        // A runaway query must not hold a connection (and a worker) forever. The
+        // statements a connection keeps prepared are a bounded set of shapes whose
+        // parameters are keys, pages and limits (`prepared::Known`): each is planned
+        // once, not at every execution as PostgreSQL's `auto` does for a list (its
+        // `LIMIT $n` makes the generic plan look dear). Shapes a request composes
+        // (filters, search) are not kept, and are planned with their values.
         conn.batch_execute(
-            "SET application_name = 'seesac-api'; SET statement_timeout = '10s'; SET TIME ZONE 'UTC'",
+            "SET application_name = 'seesac-api'; SET statement_timeout = '10s'; \
+             SET TIME ZONE 'UTC'; SET plan_cache_mode = force_generic_plan",
         )
         .map_err(r2d2::Error::QueryError)?;
         if let Err(error) = english_messages(conn)

@@ -11,6 +11,7 @@ use diesel::query_dsl::methods::{FilterDsl, LimitDsl, OffsetDsl, ThenOrderDsl};
 use diesel::sql_types::{self, Array, Bool};
 
 use super::{Dir, Filter, Kind, ListQuery, ListSpec, Localised, Op, Values};
+use crate::platform::db::prepared::Known;
 use crate::platform::visibility::{Access, VISIBLE_SQL};
 
 /// A bound SQL condition over the columns of `QS`.
@@ -39,7 +40,7 @@ impl ListQuery {
     pub fn conditions<QS: 'static>(&self, access: Access) -> Vec<Condition<QS>> {
         let mut conditions: Vec<Condition<QS>> = Vec::new();
         if access.public_only() {
-            conditions.push(Box::new(sql::<Bool>(VISIBLE_SQL)));
+            conditions.push(Box::new(Known::<Bool>::kept(VISIBLE_SQL)));
         }
         conditions.extend(
             self.filters
@@ -71,9 +72,18 @@ impl ListQuery {
     }
 
     /// The ORDER BY terms: the requested sort (or relevance for `q`, or the
-    /// resource's default), then the unique column.
+    /// resource's default), then the unique column. The default order, or one
+    /// field, leaves the statement one the connection may keep prepared (`Known`);
+    /// several, or a translatable field in a locale (its locales written in), a
+    /// set too large to keep, do not.
     pub fn order<QS: 'static>(&self, spec: &ListSpec, access: Access) -> Vec<OrderTerm<QS>> {
         let mut terms: Vec<OrderTerm<QS>> = Vec::new();
+        let translated = self.localised.is_some()
+            && self
+                .sort
+                .iter()
+                .any(|(field, _)| field.translatable.is_some());
+        let keep = self.sort.len() <= 1 && self.q.is_none() && !translated;
         let mut sort: Vec<(String, Dir)> = self
             .sort
             .iter()
@@ -107,9 +117,10 @@ impl ListQuery {
                 Dir::Asc => "ASC NULLS FIRST",
                 Dir::Desc => "DESC NULLS LAST",
             };
-            terms.push(Box::new(sql::<sql_types::Text>(&format!(
-                "{column} {direction}"
-            ))));
+            terms.push(Box::new(Known::<sql_types::Text>::new(
+                format!("{column} {direction}"),
+                keep,
+            )));
         }
         terms
     }
