@@ -436,12 +436,16 @@ async fn every_parameter_field_and_operator_is_in_the_openapi_document() {
     );
     let category = named("category");
     assert_eq!(category["style"], "deepObject");
-    let operators = category["schema"]["properties"].as_object().unwrap();
+    // The plain value (`category=…`), or the operators (`category[ne]=…`).
+    let forms = category["schema"]["oneOf"].as_array().unwrap();
+    assert_eq!(forms.len(), 2);
+    assert_eq!(forms[0]["enum"].as_array().unwrap().len(), 7);
+    let operators = forms[1]["properties"].as_object().unwrap();
     let mut names: Vec<&String> = operators.keys().collect();
     names.sort();
     assert_eq!(names, ["eq", "in", "ne"]);
     assert_eq!(operators["eq"]["enum"].as_array().unwrap().len(), 7);
-    let position = named("position")["schema"]["properties"]
+    let position = named("position")["schema"]["oneOf"][1]["properties"]
         .as_object()
         .unwrap()
         .len();

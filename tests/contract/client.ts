@@ -60,6 +60,19 @@ async function main(): Promise<void> {
     fail(`GET /api/v1/pages/mission: title is ${JSON.stringify(title)}, expected "Mission"`);
   }
 
+  // 1a. The same page again, revalidated: the client knows If-None-Match, and a
+  // 304 (which openapi-fetch hands back as an error) is told by its status.
+  const etag = page.response.headers.get("etag");
+  if (etag === null) {
+    fail(`GET /api/v1/pages/mission: no ETag`);
+  }
+  const again = await client.GET("/api/v1/pages/{slug}", {
+    params: { path: { slug: "mission" }, header: { "If-None-Match": etag } },
+  });
+  if (again.response.status !== 304) {
+    fail(`GET /api/v1/pages/mission with If-None-Match: HTTP ${again.response.status}, expected 304`);
+  }
+
   // 1b. The same page in a locale: the client knows `locale` and the item's `meta`.
   // The sample content has no translations, so the title falls back to English.
   const localised = await client.GET("/api/v1/pages/{slug}", {
@@ -82,11 +95,11 @@ async function main(): Promise<void> {
   // 2. A filtered, sorted list.
   const list = await client.GET("/api/v1/pages", {
     params: {
-      query: { parent: { eq: "who-we-are" }, sort: ["position"], per_page: 10 },
+      query: { parent: "who-we-are", sort: ["position"], per_page: 10 },
     },
   });
   const listUrl = new URL(list.response.url);
-  const wantQuery = "parent[eq]=who-we-are&sort=position&per_page=10";
+  const wantQuery = "parent=who-we-are&sort=position&per_page=10";
   if (decodeURIComponent(listUrl.search) !== `?${wantQuery}`) {
     fail(`GET /api/v1/pages: the query was serialised as ${listUrl.search}, expected ?${wantQuery}`);
   }
@@ -151,6 +164,31 @@ async function main(): Promise<void> {
     fail(`GET /api/v1/impact-metrics/women-in-armed-forces: latest.value is ${JSON.stringify(latest.value)}`);
   }
   const range = latest.value_max === undefined || latest.value_max === null ? "" : `-${latest.value_max}`;
+
+  // 4. The changes feed: an entry is narrowed by its `type`, and its item by shape
+  // (a page's stored fields, or a translation's version).
+  const feed = await client.GET("/api/v1/changes", {
+    params: { query: { type: ["page"], per_page: 100 } },
+  });
+  if (feed.error !== undefined || feed.response.status !== 200) {
+    fail(`GET /api/v1/changes?type=page: HTTP ${feed.response.status}`);
+  }
+  const changedSlugs: string[] = [];
+  for (const entry of feed.data.data) {
+    if (entry.type !== "page") {
+      fail(`GET /api/v1/changes?type=page: an entry of type ${JSON.stringify(entry.type)}`);
+    }
+    const item = entry.item;
+    if (item !== null && item !== undefined && "slug" in item) {
+      const slug: string | undefined = item.slug;
+      if (typeof slug === "string") {
+        changedSlugs.push(slug);
+      }
+    }
+  }
+  if (!changedSlugs.includes("mission")) {
+    fail(`GET /api/v1/changes?type=page: no entry carries the page mission (${changedSlugs.join(", ")})`);
+  }
 
   console.log(`page mission: "${title}"`);
   console.log(`pages under who-we-are (${items.length} of ${total}): ${slugs.join(", ")}`);

@@ -1,11 +1,11 @@
 //! Read schemas of kinds with translatable fields, as reads in a locale answer
 //! them.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
 
-use super::schemas::{from_json, to_json};
+use super::schemas::{first_properties, from_json, to_json};
 
 /// A read schema of a kind with translatable `fields`: each of them (and its
 /// rendered `{field}_html`) may be null, as a read in a locale without fallback
@@ -76,18 +76,4 @@ fn make_nullable(property: &mut Value) {
             }
         }
     }
-}
-
-/// The `properties` of a schema, or of the first part of its `allOf` that has them.
-fn first_properties(schema: &mut Value) -> Option<&mut Map<String, Value>> {
-    if schema.get("properties").is_some() {
-        return schema.get_mut("properties").and_then(Value::as_object_mut);
-    }
-    schema
-        .get_mut("allOf")
-        .and_then(Value::as_array_mut)?
-        .iter_mut()
-        .find(|part| part.get("properties").is_some())
-        .and_then(|part| part.get_mut("properties"))
-        .and_then(Value::as_object_mut)
 }

@@ -3,13 +3,18 @@
 //! route table):
 //!
 //! - `operation`: `Doc`, the description of one operation;
+//! - `params`: parameters in the query or a header;
 //! - `problems`: the error answers, declared as types;
 //! - `schemas`: schemas derived from a resource's body and item (create, replace,
-//!   patch; complete and sparse items).
+//!   patch; complete and sparse items);
+//! - `security`: who may call an operation.
 
 pub mod localised;
 pub mod operation;
+pub mod params;
 pub mod problems;
 pub mod schemas;
+pub mod security;
 
-pub use operation::{Answer, Doc, Security};
+pub use operation::{Answer, Doc};
+pub use security::Security;

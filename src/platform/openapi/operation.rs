@@ -10,48 +10,13 @@ use utoipa::openapi::path::{
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, Response, ResponseBuilder};
 
 use super::problems::{self, Problems};
-use crate::platform::auth::Permission;
+use super::security::{Security, requirements};
 
 /// Named component schemas.
 pub type Schemas = Vec<(String, RefOr<Schema>)>;
-
-/// Who may call an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Security {
-    /// No credentials are looked at (operations, login).
-    None,
-    /// Anyone; a token with the right to read drafts sees them too.
-    Public,
-    /// A person's token whose role grants this, or an API token whose scope does.
-    Needs(Permission),
-    /// Any person's token, or any API token, whatever it may do.
-    Anyone,
-    /// A person's token only.
-    Person,
-}
-/// The security requirements of an operation: the `token` scheme lists its scope.
-fn requirements(security: Security) -> Vec<SecurityRequirement> {
-    let person = || SecurityRequirement::new("bearer", Vec::<String>::new());
-    let any_token = || SecurityRequirement::new("token", Vec::<String>::new());
-    let token = |permission: Permission| {
-        let scope = permission.scope()?;
-        Some(SecurityRequirement::new("token", [scope.as_str()]))
-    };
-    match security {
-        Security::None => vec![SecurityRequirement::default()],
-        Security::Public => [SecurityRequirement::default(), person()]
-            .into_iter()
-            .chain(token(Permission::ReadDrafts))
-            .collect(),
-        Security::Needs(permission) => [person()].into_iter().chain(token(permission)).collect(),
-        Security::Anyone => vec![person(), any_token()],
-        Security::Person => vec![person()],
-    }
-}
 
 /// One answer of an operation.
 pub struct Answer {
@@ -371,7 +336,12 @@ impl Doc {
                     .example(example.map(serde_json::Value::from)),
             );
         }
-        operation = operation.parameters(Some(self.params));
+        let mut params = self.params;
+        let declared = params.iter().any(|p| p.name == "If-None-Match");
+        if self.answers.iter().any(|a| a.status == 304) && !declared {
+            params.push(super::schemas::revalidation_header());
+        }
+        operation = operation.parameters(Some(params));
         if !self.body.is_empty() {
             let mut body = RequestBodyBuilder::new().required(Some(Required::True));
             for (media_type, schema_name) in self.body {

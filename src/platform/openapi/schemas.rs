@@ -11,9 +11,13 @@
 
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
-use utoipa::openapi::{RefOr, Required};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+
+pub use super::params::{
+    boolean_query, comma_list, header, integer_query, integer_query_up_to, parameter,
+    precondition_headers, query_param, revalidation_header,
+};
 
 /// What a body schema is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +239,20 @@ pub fn sparse<T: ToSchema>() -> RefOr<Schema> {
     from_json(schema)
 }
 
+/// The `properties` of a schema, or of the first part of its `allOf` that has them.
+pub fn first_properties(schema: &mut Value) -> Option<&mut Map<String, Value>> {
+    if schema.get("properties").is_some() {
+        return schema.get_mut("properties").and_then(Value::as_object_mut);
+    }
+    schema
+        .get_mut("allOf")
+        .and_then(Value::as_array_mut)?
+        .iter_mut()
+        .find(|part| part.get("properties").is_some())
+        .and_then(|part| part.get_mut("properties"))
+        .and_then(Value::as_object_mut)
+}
+
 /// A page of a list: `data`, items of the schema `item`, and `meta`.
 pub fn list_of(item: &str) -> RefOr<Schema> {
     from_json(json!({
@@ -250,99 +268,6 @@ pub fn list_of(item: &str) -> RefOr<Schema> {
             "meta": {"$ref": "#/components/schemas/ListMeta"}
         }
     }))
-}
-
-/// An optional parameter, in the query or a header.
-pub fn parameter(
-    at: ParameterIn,
-    name: &str,
-    description: &str,
-    schema: impl Into<RefOr<Schema>>,
-) -> Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(at)
-        .required(Required::False)
-        .description(Some(description))
-        .schema(Some(schema))
-        .build()
-}
-
-/// An optional query parameter.
-pub fn query_param(name: &str, description: &str, schema: impl Into<RefOr<Schema>>) -> Parameter {
-    parameter(ParameterIn::Query, name, description, schema)
-}
-
-/// An optional query parameter that is a comma-separated list (`form`, not
-/// exploded) of 1 to `max` strings from `values`.
-pub fn comma_list<V: Into<Value>>(
-    name: &str,
-    description: &str,
-    values: impl IntoIterator<Item = V>,
-    max: usize,
-) -> Parameter {
-    let mut parameter = query_param(
-        name,
-        description,
-        ArrayBuilder::new()
-            .items(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(values)),
-            )
-            .min_items(Some(1))
-            .max_items(Some(max)),
-    );
-    parameter.style = Some(ParameterStyle::Form);
-    parameter.explode = Some(false);
-    parameter
-}
-
-pub fn header(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
-    parameter(ParameterIn::Header, name, description, schema)
-}
-
-/// `If-Match` and `If-None-Match`, on a write.
-pub fn precondition_headers() -> Vec<Parameter> {
-    vec![
-        header(
-            "If-Match",
-            "The ETag you read: the write happens only if the item still has it (412 otherwise).",
-            ObjectBuilder::new().schema_type(Type::String),
-        ),
-        header(
-            "If-None-Match",
-            "`*`: only if the item does not exist (PUT creates, never replaces); an ETag: only \
-             if the item no longer has it. 412 otherwise.",
-            ObjectBuilder::new().schema_type(Type::String),
-        ),
-    ]
-}
-
-/// An optional query parameter: a whole number from 1.
-pub fn integer_query(name: &str, description: &str) -> Parameter {
-    integer_query_up_to(name, description, i32::MAX.into())
-}
-
-/// An optional query parameter: a whole number from 1 to `max`.
-pub fn integer_query_up_to(name: &str, description: &str, max: i64) -> Parameter {
-    query_param(
-        name,
-        description,
-        ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .minimum(Some(1))
-            .maximum(Some(max)),
-    )
-}
-
-/// An optional boolean query parameter.
-pub fn boolean_query(name: &str, description: &str) -> Parameter {
-    query_param(
-        name,
-        description,
-        ObjectBuilder::new().schema_type(Type::Boolean),
-    )
 }
 
 #[cfg(test)]

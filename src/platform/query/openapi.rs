@@ -6,8 +6,8 @@ use serde_json::json;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::path::{Parameter, ParameterStyle};
 use utoipa::openapi::schema::{
-    AdditionalProperties, AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, Schema,
-    SchemaFormat, Type,
+    AdditionalProperties, AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder,
+    Schema, SchemaFormat, Type,
 };
 
 use crate::platform::openapi::schemas::{boolean_query, comma_list, header, query_param};
@@ -65,8 +65,9 @@ fn value_schema(field: &Field) -> Schema {
     }
 }
 
-/// A filterable field as a deepObject parameter, `field[op]=value`, with each
-/// operator a property, so that generated clients know them all.
+/// A filterable field as a deepObject parameter: the plain value (`field=value`),
+/// or `field[op]=value` with each operator a property, so that generated clients
+/// know them all.
 fn filter_param(field: &Field) -> Parameter {
     let mut operators =
         ObjectBuilder::new().additional_properties(Some(AdditionalProperties::FreeForm(false)));
@@ -106,7 +107,18 @@ fn filter_param(field: &Field) -> Parameter {
     if ops.contains(&"null") {
         description.push_str(" `null` takes true (empty) or false (not empty).");
     }
-    let mut parameter = query_param(field.name, &description, operators);
+    // The plain value (`field=value`) or the operators (`field[op]=value`), so that
+    // a generated client takes either.
+    let schema: Schema = if field.operators().contains(&Op::Eq) {
+        OneOfBuilder::new()
+            .item(value_schema(field))
+            .item(operators)
+            .build()
+            .into()
+    } else {
+        operators.into()
+    };
+    let mut parameter = query_param(field.name, &description, schema);
     parameter.style = Some(ParameterStyle::DeepObject);
     parameter.explode = Some(true);
     parameter
