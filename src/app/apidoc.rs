@@ -6,7 +6,7 @@
 use utoipa::openapi::HttpMethod;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::tag::{Tag, TagBuilder};
-use utoipa::{Modify, OpenApi};
+use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 use crate::admin;
 use crate::content;
@@ -124,6 +124,11 @@ pub fn document() -> Result<utoipa::openapi::OpenApi, String> {
         schemas.extend(needs);
     }
     let components = document.components.get_or_insert_with(Default::default);
+    // Every item's `links`, which the item schemas refer to.
+    schemas.push((
+        crate::platform::http::Links::name().into_owned(),
+        crate::platform::http::Links::schema(),
+    ));
     for (name, schema) in schemas {
         components.schemas.entry(name).or_insert(schema);
     }

@@ -59,3 +59,23 @@ pub fn item_url(req: &HttpRequest, key: &str, on_item: bool) -> String {
     }
     url
 }
+
+/// Adds `links.self` to an item of the kind `d`, from its key (and its parent's,
+/// if nested).
+pub fn add_links(d: &super::Descriptor, item: &mut serde_json::Value) {
+    use serde_json::Value;
+    let key = match item.get(d.key) {
+        Some(Value::String(key)) => key.clone(),
+        Some(key @ Value::Number(_)) => key.to_string(),
+        _ => return,
+    };
+    let parent = d
+        .parent
+        .as_ref()
+        .and_then(|parent| item.get(parent.column))
+        .and_then(Value::as_str);
+    let links = crate::platform::http::Links::to(d.url(parent, &key));
+    if let Value::Object(object) = item {
+        object.insert("links".to_owned(), super::to_json(&links));
+    }
+}

@@ -61,6 +61,9 @@ pub fn present_translated<R: Resource>(
         access,
         preloaded,
     )?;
+    for value in &mut values {
+        super::paths::add_links(R::DESCRIPTOR, value);
+    }
     Ok(values)
 }
 

@@ -18,8 +18,10 @@ use crate::platform::ratelimit::{self, Limits};
 use crate::platform::request::RequestId;
 use crate::platform::visibility::Access;
 
-/// Fields of every item that a body may carry but that are never written.
-pub const COMMON_READ_ONLY: &[&str] = &["id", "version", "created_at", "updated_at"];
+/// Fields of every item that a body may carry but that are never written: a body
+/// read with GET (its `links`, and its `meta` in a locale) may be sent back as is.
+pub const COMMON_READ_ONLY: &[&str] =
+    &["id", "version", "created_at", "updated_at", "links", "meta"];
 
 /// Who a write is for, as the change log and the audit log record it.
 #[derive(Debug, Clone, Default)]

@@ -25,9 +25,11 @@ use crate::platform::visibility::Access;
 
 /// The representation of one row, as GET shows it to an editor.
 fn represent_one<R: Resource>(conn: &mut diesel::PgConnection, row: R::Row) -> AppResult<Value> {
-    R::represent(conn, vec![row], &Default::default(), Access::Everything)?
+    let mut item = R::represent(conn, vec![row], &Default::default(), Access::Everything)?
         .pop()
-        .ok_or_else(|| AppError::internal("represent returned nothing"))
+        .ok_or_else(|| AppError::internal("represent returned nothing"))?;
+    super::paths::add_links(R::DESCRIPTOR, &mut item);
+    Ok(item)
 }
 
 /// A body's checks made before the write (`Resource::prepare`) and its validation,

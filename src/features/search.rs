@@ -46,7 +46,7 @@ const STOP: char = '\u{3}';
 #[derive(Debug, QueryableByName, Serialize, ToSchema)]
 #[schema(example = json!({"type": "page", "key": "mission", "title": "Mission",
     "snippet": "… to control and reduce the proliferation and misuse of <mark>small</mark> <mark>arms</mark> and light weapons …",
-    "url": "/api/v1/pages/mission"}))]
+    "url": "/api/v1/pages/mission", "links": {"self": "/api/v1/pages/mission"}}))]
 pub struct Hit {
     /// The kind of item: `page`, `impact_metric`, `council_decision`, `funder`.
     #[diesel(sql_type = Text)]
@@ -61,9 +61,14 @@ pub struct Hit {
     /// HTML: a short passage around the matches, text escaped, matches in `<mark>`.
     #[diesel(sql_type = Text)]
     pub snippet: String,
-    /// The item in the API.
+    /// The item in the API (as `links.self`).
     #[diesel(sql_type = Text)]
     pub url: String,
+    /// The item's links, as every item carries them.
+    #[diesel(sql_type = Text)]
+    #[serde(serialize_with = "crate::platform::http::as_links")]
+    #[schema(value_type = crate::platform::http::Links)]
+    pub links: String,
     #[diesel(sql_type = Float4)]
     #[serde(skip)]
     pub rank: f32,
@@ -109,7 +114,7 @@ fn statement(kinds: &[&str], access: Access, locale: Option<Other<'_>>) -> Strin
     format!(
         "WITH query AS (SELECT cfg, websearch_to_tsquery(cfg, $1) AS q FROM (SELECT {config} AS cfg) c) \
          SELECT kind, key, title, ts_headline(cfg, translate(doc, chr(2) || chr(3), ''), q, $2) AS snippet, \
-                url, rank, total FROM ( \
+                url, url AS links, rank, total FROM ( \
              SELECT *, count(*) OVER () AS total FROM ({branches}) hits \
              ORDER BY rank DESC, kind, key LIMIT $3 OFFSET $4) page, query \
          ORDER BY rank DESC, kind, key",

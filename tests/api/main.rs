@@ -19,6 +19,7 @@ mod csv;
 mod decisions;
 mod engine;
 mod errors;
+mod frontend;
 mod funders;
 mod hardening;
 mod helpers;

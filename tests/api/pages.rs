@@ -170,6 +170,7 @@ async fn a_body_read_with_get_can_be_sent_back_and_its_read_only_fields_are_igno
         .ok(201);
 
     let mut body = app.get_as(&token, "/api/v1/pages/mission").await.ok(200);
+    assert_eq!(body["links"]["self"], "/api/v1/pages/mission");
     body["title"] = json!("Our mission");
     body["id"] = json!("00000000-0000-0000-0000-000000000000");
     body["version"] = json!(99);

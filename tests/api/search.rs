@@ -62,6 +62,8 @@ async fn search_across_everything_gives_typed_hits_with_highlighted_snippets() {
         assert!(hit["snippet"].as_str().unwrap().contains("<mark>"), "{hit}");
         let url = hit["url"].as_str().unwrap();
         assert!(url.ends_with(hit["key"].as_str().unwrap()));
+        // The same links as an item's.
+        assert_eq!(hit["links"], json!({"self": url}), "{hit}");
         app.get(url).await.ok(200);
     }
     let metric = hits.iter().find(|h| h["type"] == "impact_metric").unwrap();

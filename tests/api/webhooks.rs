@@ -527,6 +527,10 @@ async fn an_event_is_delivered_signed_with_its_id_and_in_order_per_item() {
     assert_eq!(versions, [1, 2, 3, 4], "in order per item");
     assert_eq!(events[0]["data"]["key"], "annual-report");
     assert_eq!(events[0]["data"]["url"], "/api/v1/pages/annual-report");
+    assert_eq!(
+        events[0]["data"]["links"],
+        json!({"self": "/api/v1/pages/annual-report"})
+    );
     assert_eq!(events[0]["data"]["actor"], "user:test-editor");
     assert!(events[0]["timestamp"].as_str().unwrap().ends_with('Z'));
 

@@ -139,6 +139,7 @@ impl Change {
             "position": self.position,
             "actor": self.actor,
             "url": self.url(),
+            "links": {"self": self.url()},
         });
         if let (Some(locale), Some(data)) = (&self.locale, data.as_object_mut()) {
             data.insert("locale".to_owned(), json!(locale));
@@ -180,9 +181,11 @@ pub struct WebhookEventData {
     /// Who made the change.
     #[schema(example = "user:editor")]
     pub actor: String,
-    /// Where the item lives.
+    /// Where the item lives (as `links.self`).
     #[schema(example = "/api/v1/pages/mission")]
     pub url: String,
+    /// The item's links, as every item carries them.
+    pub links: crate::platform::http::Links,
 }
 
 /// The body of every delivery (Standard Webhooks): the event's name, when it

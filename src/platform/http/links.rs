@@ -70,3 +70,24 @@ pub fn read_page_in(
     headers.extend_from_slice(extra);
     super::read(req, caller, &body, &headers)
 }
+
+/// An item's links, as items, search hits and webhook payloads carry them:
+/// `{"self": "/api/v1/pages/mission"}`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Links {
+    /// Where the item lives in the API, relative to the server.
+    #[serde(rename = "self")]
+    #[schema(example = "/api/v1/pages/mission")]
+    pub this: String,
+}
+
+impl Links {
+    pub fn to(url: impl Into<String>) -> Self {
+        Self { this: url.into() }
+    }
+}
+
+/// Serialises a URL as `Links` to it, for a field loaded as text.
+pub fn as_links<S: serde::Serializer>(url: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&Links::to(url), serializer)
+}

@@ -171,11 +171,15 @@ fn require_all(schema: &mut Value) {
 pub fn complete_item<T: ToSchema>() -> Vec<(String, RefOr<Schema>)> {
     let mut schemas = Vec::new();
     T::schemas(&mut schemas);
-    schemas.push((T::name().into_owned(), T::schema()));
+    let item = T::name().into_owned();
+    schemas.push((item.clone(), T::schema()));
     schemas
         .into_iter()
         .map(|(name, schema)| {
             let mut schema = to_json(schema);
+            if name == item {
+                with_links(&mut schema);
+            }
             // An item with embeddings is `allOf` the row (by reference, made complete
             // here) and a part of its own, whose derived fields say `required` where
             // they always are and whose embeddings do not.
@@ -224,6 +228,7 @@ pub fn sparse<T: ToSchema>() -> RefOr<Schema> {
         .collect();
     let mut schema = to_json(T::schema());
     loosen(&mut schema, &components);
+    with_links(&mut schema);
     if let Some(object) = schema.as_object_mut() {
         object.insert(
             "description".to_owned(),
@@ -237,6 +242,17 @@ pub fn sparse<T: ToSchema>() -> RefOr<Schema> {
         );
     }
     from_json(schema)
+}
+
+/// An item's `links` (`engine::paths::Links`), which every item read or written
+/// carries, added to the item's schema.
+fn with_links(schema: &mut Value) {
+    if let Some(properties) = first_properties(schema) {
+        properties.insert(
+            "links".to_owned(),
+            json!({"$ref": "#/components/schemas/Links"}),
+        );
+    }
 }
 
 /// The `properties` of a schema, or of the first part of its `allOf` that has them.

@@ -95,7 +95,10 @@ impl View {
     pub fn apply(&self, spec: &ListSpec, item: serde_json::Value) -> serde_json::Value {
         match (&self.fields, item) {
             (Some(fields), serde_json::Value::Object(mut object)) => {
-                object.retain(|key, _| fields.contains(&key.as_str()) || spec.field(key).is_none());
+                // A fieldset is what the answer shows: its `links` go too.
+                object.retain(|key, _| {
+                    fields.contains(&key.as_str()) || (spec.field(key).is_none() && key != "links")
+                });
                 serde_json::Value::Object(object)
             }
             (_, item) => item,
