@@ -274,7 +274,9 @@ pub async fn get_primary_contact(
         .await?
         .filter(|contact| access.may_see(contact.status, contact.published_at))
         .ok_or_else(|| AppError::NotFound("there is no primary contact".to_owned()))?;
-    Ok(http::read(&req, &caller, &to_json(&contact), &[]))
+    let mut item = to_json(&contact);
+    crate::engine::paths::add_links(Contacts::DESCRIPTOR, &mut item);
+    Ok(http::read(&req, &caller, &item, &[]))
 }
 
 pub fn get_primary_contact_doc() -> Doc {
