@@ -174,6 +174,7 @@ impl Resource for Contacts {
             unique_column: "slug",
             searchable: true,
             includes: &[],
+            embeds: &[],
         },
         write_lock: Some("contacts"),
         constraints: &[("contacts_one_primary", &["primary"])],

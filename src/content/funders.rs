@@ -16,7 +16,7 @@ use crate::engine::{
 };
 use crate::platform::db::schema::funders;
 use crate::platform::error::AppResult;
-use crate::platform::query::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
+use crate::platform::query::{CONTENT_FIELDS, Dir, Embed, Field, Kind, ListSpec, View};
 use crate::platform::text_enum::text_enum;
 use crate::platform::validate::{Check, CountryCode, HttpUrl, Name, Position, Slug};
 
@@ -173,6 +173,10 @@ impl Resource for Funders {
             unique_column: "slug",
             searchable: true,
             includes: &["parent", "children"],
+            embeds: &[
+                Embed::same("parent").at("parent_funder"),
+                Embed::same("children"),
+            ],
         },
         read_only: &["parent_funder", "children"],
         write_lock: Some("funders"),

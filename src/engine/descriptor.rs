@@ -186,6 +186,7 @@ const NO_SPEC: &ListSpec = &ListSpec {
     unique_column: "id",
     searchable: false,
     includes: &[],
+    embeds: &[],
 };
 
 impl Descriptor {

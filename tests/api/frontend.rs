@@ -33,6 +33,13 @@ async fn every_item_links_to_itself_and_the_link_answers() {
         assert_eq!(app.get(url).await.ok(200)["id"], item["id"]);
     }
 
+    // The primary contact is an item like the others.
+    let contact = app.get("/api/v1/contact").await.ok(200);
+    assert_eq!(
+        contact["links"],
+        json!({"self": "/api/v1/contacts/seesac-belgrade"})
+    );
+
     // A nested item's link is under its parent.
     let figures = app
         .get("/api/v1/impact-metrics/women-in-armed-forces/observations?per_page=1")
@@ -300,4 +307,112 @@ fn timestamps(value: &Value, found: &mut Vec<String>) {
         Value::Object(fields) => fields.values().for_each(|item| timestamps(item, found)),
         _ => {}
     }
+}
+
+#[actix_web::test]
+async fn an_embedded_item_shows_only_what_its_own_fieldset_names() {
+    let app = TestApp::seeded().await;
+    let keys = |value: &Value| -> Vec<String> {
+        let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    // The "Who we are" page with its children's titles, and nothing else.
+    let whole = app
+        .get("/api/v1/pages/who-we-are?include=children&fields=slug,title")
+        .await;
+    let trimmed = app
+        .get("/api/v1/pages/who-we-are?include=children&fields=slug,title&fields[children]=slug,title")
+        .await;
+    let page = trimmed.ok(200);
+    assert_eq!(keys(&page), ["children", "slug", "title"]);
+    let children = page["children"].as_array().unwrap();
+    assert!(children.len() >= 5, "{page}");
+    for child in children {
+        assert_eq!(keys(child), ["slug", "title"]);
+    }
+    assert!(
+        trimmed.body.len() * 5 < whole.body.len(),
+        "{} bytes against {}",
+        trimmed.body.len(),
+        whole.body.len()
+    );
+
+    // A metric's latest figure, always embedded, trimmed to what a chart shows.
+    let metric = app
+        .get("/api/v1/impact-metrics/women-in-armed-forces?fields=key,latest&fields[latest]=value,period_start,area")
+        .await
+        .ok(200);
+    assert_eq!(
+        metric,
+        json!({"key": "women-in-armed-forces",
+               "latest": {"value": 6, "period_start": "2019-01-01", "area": "WB"}})
+    );
+    // Without a fieldset of its own the item is whole, its latest trimmed.
+    let metric = app
+        .get("/api/v1/impact-metrics/women-in-armed-forces?fields[latest]=value")
+        .await
+        .ok(200);
+    assert_eq!(metric["latest"], json!({"value": 6}));
+    assert_eq!(metric["key"], "women-in-armed-forces");
+
+    // In a list, and under the key the item shows it at (a funder's parent).
+    let funders = app
+        .get("/api/v1/funders?include=parent&fields=slug&fields[parent]=slug")
+        .await
+        .ok(200);
+    let with_parent: Vec<&Value> = funders["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|funder| funder["parent_funder"].is_object())
+        .collect();
+    assert!(!with_parent.is_empty(), "{funders}");
+    for funder in with_parent {
+        assert_eq!(keys(&funder["parent_funder"]), ["slug"]);
+    }
+}
+
+#[actix_web::test]
+async fn a_nested_fieldset_is_checked_and_the_dotted_form_shows_the_one_taken() {
+    let app = TestApp::seeded().await;
+    let dotted = app
+        .get("/api/v1/pages/who-we-are?include=children&fields=title,children.title")
+        .await
+        .problem(400, "invalid_request");
+    assert!(
+        dotted["detail"]
+            .as_str()
+            .unwrap()
+            .contains("fields[children]=title"),
+        "{dotted}"
+    );
+    for (query, words) in [
+        ("include=children&fields[blocks]=title", "embeds children"),
+        (
+            "include=children&fields[children]=password",
+            "unknown field password",
+        ),
+        ("fields[children]=slug", "needs include=children"),
+    ] {
+        let refused = app
+            .get(&format!("/api/v1/pages/who-we-are?{query}"))
+            .await
+            .problem(400, "invalid_request");
+        assert!(
+            refused["detail"].as_str().unwrap().contains(words),
+            "{query}: {refused}"
+        );
+    }
+    // The document names the parameter, with the embedded kind's fields.
+    let document = document();
+    let parameter = document["paths"]["/api/v1/pages/{slug}"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "fields[children]")
+        .cloned()
+        .unwrap();
+    let names = parameter["schema"]["items"]["enum"].as_array().unwrap();
+    assert!(names.contains(&json!("title")) && names.contains(&json!("body_html")));
 }

@@ -142,6 +142,28 @@ async function main(): Promise<void> {
     slugs.push(item.slug);
   }
 
+  // 2b. The "Who we are" page with its children's slugs and titles only: a
+  // nested fieldset, keyed by the embedding.
+  const section = await client.GET("/api/v1/pages/{slug}", {
+    params: {
+      path: { slug: "who-we-are" },
+      query: { include: ["children"], fields: ["slug", "title"], "fields[children]": ["slug", "title"] },
+    },
+  });
+  if (section.error !== undefined || section.response.status !== 200) {
+    fail(`GET /api/v1/pages/who-we-are with fields[children]: HTTP ${section.response.status}`);
+  }
+  const kids = section.data.children ?? [];
+  if (kids.length === 0) {
+    fail(`GET /api/v1/pages/who-we-are?include=children: no children`);
+  }
+  for (const kid of kids) {
+    const shown = Object.keys(kid).sort().join(",");
+    if (shown !== "slug,title") {
+      fail(`GET /api/v1/pages/who-we-are with fields[children]=slug,title: a child shows ${shown}`);
+    }
+  }
+
   // 3. A metric with its latest figure.
   const metric = await client.GET("/api/v1/impact-metrics/{key}", {
     params: { path: { key: "women-in-armed-forces" } },

@@ -26,6 +26,10 @@ is a 400, which no schema can tell from one before it (the head moves with every
 write). A positive case's numeric cursor is brought under the sample content's
 head.
 
+A nested fieldset of an embedding that `include` asks for (`fields[children]`)
+needs that `include`, which no schema can say of two parameters; a positive case
+with one asks for the embedding too. A metric's `latest` is always there.
+
 One rule relates a request to the ones before it: an `Idempotency-Key` names one
 request, and the same key with another request is a 422. The generator draws keys
 from a small space and would reuse them, so a positive case gets a fresh key.
@@ -175,6 +179,27 @@ def _known_cursor(case):
         query["since"] = str(int(since) % 50)
 
 
+ALWAYS_EMBEDDED = {"latest"}
+
+
+def _included_embeddings(case):
+    """`include` names what each `fields[name]` trims."""
+    query = case.query
+    if not query:
+        return
+    names = [key[len("fields["):-1] for key in query if key.startswith("fields[") and key.endswith("]")]
+    needed = [name for name in names if name not in ALWAYS_EMBEDDED]
+    if not needed:
+        return
+    include = query.get("include") or []
+    if isinstance(include, str):
+        include = [item for item in include.split(",") if item]
+    for name in needed:
+        if name not in include:
+            include.append(name)
+    query["include"] = include
+
+
 @schemathesis.hook
 def map_case(ctx, case):
     """Generated cases (coverage, fuzzing, stateful)."""
@@ -182,6 +207,7 @@ def map_case(ctx, case):
         _fresh_key(case)
         _obey_csv(case)
         _known_cursor(case)
+        _included_embeddings(case)
     if _positive(case):
         _obey(case)
     return case
@@ -195,6 +221,7 @@ def before_add_examples(ctx, examples):
             _fresh_key(case)
             _obey_csv(case)
             _known_cursor(case)
+            _included_embeddings(case)
         if _positive(case):
             _obey(case)
 

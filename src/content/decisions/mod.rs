@@ -13,7 +13,7 @@ use crate::engine::{
 };
 use crate::platform::db::schema::council_decisions;
 use crate::platform::error::AppResult;
-use crate::platform::query::{CONTENT_FIELDS, Dir, ListSpec, View};
+use crate::platform::query::{CONTENT_FIELDS, Dir, Embed, ListSpec, View};
 use crate::platform::validate::{Celex, Check, Slug, parse_date};
 
 mod model;
@@ -76,6 +76,7 @@ impl Resource for Decisions {
             unique_column: "celex",
             searchable: true,
             includes: &["line"],
+            embeds: &[Embed::same("line")],
         },
         read_only: &["eur_lex_url", "superseded_by", "line"],
         write_lock: Some("council_decisions"),

@@ -12,12 +12,17 @@ use crate::engine::{
 };
 use crate::platform::db::schema::{impact_metrics, observations};
 use crate::platform::error::{AppError, AppResult, FieldError, codes};
-use crate::platform::query::{CONTENT_FIELDS, Dir, ListSpec, View};
+use crate::platform::query::{CONTENT_FIELDS, Dir, Embed, ListSpec, View};
 use crate::platform::validate::{Area, Check, Name, Slug};
 
 mod model;
 
 use model::FIELDS;
+
+/// The spec of a metric's figures, which it embeds (`latest`, `observations`).
+fn observations_spec() -> &'static ListSpec {
+    super::observations::Observations::DESCRIPTOR.spec
+}
 pub use model::{Category, Metric, MetricBody, MetricItem, MetricRecord};
 
 pub struct Metrics;
@@ -40,6 +45,11 @@ impl Resource for Metrics {
             unique_column: "key",
             searchable: true,
             includes: &["observations", "latest_by_area"],
+            embeds: &[
+                Embed::of("latest", observations_spec),
+                Embed::of("observations", observations_spec),
+                Embed::of("latest_by_area", observations_spec),
+            ],
         },
         read_only: &["latest", "latest_by_area", "observations"],
         cascade: Some(

@@ -63,6 +63,7 @@ impl Resource for Observations {
             unique_column: "id",
             searchable: false,
             includes: &[],
+            embeds: &[],
         },
         read_only: &["metric", "partner"],
         write: Permission::WriteObservations,

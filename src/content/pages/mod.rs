@@ -10,7 +10,7 @@ use crate::engine::{
 };
 use crate::platform::db::schema::pages;
 use crate::platform::error::AppResult;
-use crate::platform::query::{CONTENT_FIELDS, Dir, ListSpec, View};
+use crate::platform::query::{CONTENT_FIELDS, Dir, Embed, ListSpec, View};
 use crate::platform::validate::{Check, Name, Slug};
 
 mod model;
@@ -109,6 +109,7 @@ impl Resource for Pages {
             unique_column: "slug",
             searchable: true,
             includes: &["children"],
+            embeds: &[Embed::same("children")],
         },
         read_only: &["body_html", "children"],
         write_lock: Some("pages"),

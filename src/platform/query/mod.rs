@@ -4,6 +4,7 @@
 //!
 //! - `spec`: what a collection allows (each resource declares one `ListSpec`);
 //! - `parse`: a query string, checked against the spec, into a typed `ListQuery`;
+//! - `view`: what an answer shows of each item (`fields`, `include`);
 //! - `sql`: a `ListQuery` into bound SQL conditions and order terms;
 //! - `openapi`: the parameters of a spec, for the OpenAPI document.
 //!
@@ -16,6 +17,7 @@ pub mod params;
 mod parse;
 mod spec;
 mod sql;
+mod view;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -26,9 +28,9 @@ use crate::platform::locale::Requested;
 use crate::platform::visibility::Access;
 
 pub use params::{Paging, Params, list_items, parse_instant, unknown_parameter};
-pub use parse::parse_item_view;
 pub use spec::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, Op, RECORD_FIELDS, Target, number};
 pub use sql::{Condition, OrderTerm};
+pub use view::{Embed, parse_item_view};
 
 pub const DEFAULT_PER_PAGE: i64 = 20;
 pub const MAX_PER_PAGE: i64 = 100;
@@ -63,6 +65,9 @@ pub struct Filter {
 pub struct View {
     pub fields: Option<Vec<&'static str>>,
     pub include: Vec<&'static str>,
+    /// The fieldsets of embedded items, by where the item shows them:
+    /// `fields[children]=slug,title`.
+    pub nested: Vec<(&'static str, Vec<&'static str>)>,
     /// `?locale=`, as given: the reader resolves it, with `Accept-Language`, into
     /// `locale` (`Locales::negotiate`). Only for kinds with translatable fields.
     pub asked_locale: Option<String>,
@@ -77,7 +82,7 @@ pub struct View {
 impl View {
     /// The whole item, with no fieldset and nothing embedded.
     pub fn is_whole(&self) -> bool {
-        self.fields.is_none() && self.include.is_empty()
+        self.fields.is_none() && self.include.is_empty() && self.nested.is_empty()
     }
 
     /// Whether the answer shows the field: every field without a fieldset.
@@ -91,18 +96,34 @@ impl View {
         self.include.contains(&relation)
     }
 
-    /// Keeps only the requested fields (embedded relations stay).
+    /// Keeps only the requested fields (embedded relations stay, and an embedding
+    /// with a fieldset of its own), and in embedded items only theirs.
     pub fn apply(&self, spec: &ListSpec, item: serde_json::Value) -> serde_json::Value {
-        match (&self.fields, item) {
-            (Some(fields), serde_json::Value::Object(mut object)) => {
-                // A fieldset is what the answer shows: its `links` go too.
-                object.retain(|key, _| {
-                    fields.contains(&key.as_str()) || (spec.field(key).is_none() && key != "links")
-                });
-                serde_json::Value::Object(object)
-            }
-            (_, item) => item,
+        use serde_json::Value;
+        let Value::Object(mut object) = item else {
+            return item;
+        };
+        if let Some(fields) = &self.fields {
+            // A fieldset is what the answer shows: its `links` go too.
+            object.retain(|key, _| {
+                fields.contains(&key.as_str())
+                    || self.nested.iter().any(|(name, _)| name == key)
+                    || (spec.field(key).is_none() && key != "links")
+            });
         }
+        for (name, fields) in &self.nested {
+            let keep = |embedded: &mut Value| {
+                if let Value::Object(embedded) = embedded {
+                    embedded.retain(|key, _| fields.contains(&key.as_str()));
+                }
+            };
+            match object.get_mut(*name) {
+                Some(Value::Array(items)) => items.iter_mut().for_each(keep),
+                Some(embedded) => keep(embedded),
+                None => {}
+            }
+        }
+        Value::Object(object)
     }
 }
 
@@ -247,5 +268,6 @@ mod tests {
         unique_column: "slug",
         searchable: true,
         includes: &["children"],
+        embeds: &[super::Embed::same("children")],
     };
 }

@@ -124,7 +124,7 @@ fn filter_param(field: &Field) -> Parameter {
     parameter
 }
 
-fn view_params(spec: &ListSpec) -> Vec<Parameter> {
+fn view_params(spec: &'static ListSpec) -> Vec<Parameter> {
     let names: Vec<String> = spec.all_fields().map(|f| f.name.to_owned()).collect();
     let mut params = vec![comma_list(
         "fields",
@@ -138,6 +138,26 @@ fn view_params(spec: &ListSpec) -> Vec<Parameter> {
             "include",
             "Embed these relations, comma-separated.",
             spec.includes.iter().copied(),
+            MAX_LIST_VALUES,
+        ));
+    }
+    for embed in spec.embeds {
+        let Some(embedded) = spec.embedded(embed.name) else {
+            continue;
+        };
+        let needs = if spec.includes.contains(&embed.name) {
+            format!(" Needs `include={}`.", embed.name)
+        } else {
+            String::new()
+        };
+        params.push(comma_list(
+            &format!("fields[{}]", embed.name),
+            &format!(
+                "Sparse fieldset of the embedded `{}`: only these of its fields, \
+                 comma-separated.{needs}",
+                embed.key
+            ),
+            embedded.all_fields().map(|f| f.name.to_owned()),
             MAX_LIST_VALUES,
         ));
     }
@@ -194,7 +214,7 @@ pub fn paging_parameters() -> Vec<Parameter> {
 }
 
 /// The query parameters of a collection.
-pub fn list_parameters(spec: &ListSpec) -> Vec<Parameter> {
+pub fn list_parameters(spec: &'static ListSpec) -> Vec<Parameter> {
     let mut params = paging_parameters();
     params.extend([
         comma_list(
@@ -231,6 +251,6 @@ pub fn list_parameters(spec: &ListSpec) -> Vec<Parameter> {
 }
 
 /// The query parameters of an item: `fields` and `include`.
-pub fn item_parameters(spec: &ListSpec) -> Vec<Parameter> {
+pub fn item_parameters(spec: &'static ListSpec) -> Vec<Parameter> {
     view_params(spec)
 }

@@ -113,6 +113,26 @@ impl Params {
         Some(self.pairs.remove(at).1)
     }
 
+    /// The parameters `{name}[...]`, each with what is in its brackets, taken.
+    pub fn take_bracketed(&mut self, name: &str) -> Vec<(String, String)> {
+        self.takes(format!("{name}[...]"));
+        let prefix = format!("{name}[");
+        let mut taken = Vec::new();
+        self.pairs.retain(|(key, value)| {
+            match key
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(']'))
+            {
+                Some(inner) => {
+                    taken.push((inner.to_owned(), value.clone()));
+                    false
+                }
+                None => true,
+            }
+        });
+        taken
+    }
+
     /// The value of `name` parsed by `parse`, whose error completes "{name} ...".
     pub fn parsed<T>(
         &mut self,

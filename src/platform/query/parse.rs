@@ -4,84 +4,15 @@
 use uuid::Uuid;
 
 use super::params::{Paging, Params, list_items, parse_instant, unknown_parameter};
+use super::view::take_view;
 use super::{
     Dir, Field, Filter, Kind, ListQuery, ListSpec, MAX_SEARCH_CHARS, MAX_SORT_KEYS, Op, Values,
-    View,
 };
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::validate::{parse_date, trim_blank};
 
-/// Parses `fields` and `include` against the spec.
-fn parse_view(spec: &ListSpec, key: &str, raw: &str, view: &mut View) -> AppResult<()> {
-    let items = list_items(key, raw)?;
-    if key == "fields" {
-        let mut fields = Vec::new();
-        for item in items {
-            let field = spec.field(item).ok_or_else(|| {
-                let names: Vec<&str> = spec.all_fields().map(|f| f.name).collect();
-                AppError::bad_request(
-                    key,
-                    format!(
-                        "unknown field {item} in fields; fields are {}",
-                        names.join(", ")
-                    ),
-                )
-            })?;
-            if !fields.contains(&field.name) {
-                fields.push(field.name);
-            }
-        }
-        view.fields = Some(fields);
-    } else {
-        for item in items {
-            let relation = spec.includes.iter().find(|r| **r == item).ok_or_else(|| {
-                let allowed = if spec.includes.is_empty() {
-                    "nothing".to_owned()
-                } else {
-                    spec.includes.join(", ")
-                };
-                AppError::bad_request(
-                    key,
-                    format!(
-                        "unknown relation {item} in include; this resource can include {allowed}"
-                    ),
-                )
-            })?;
-            if !view.include.contains(relation) {
-                view.include.push(relation);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// `fields` and `include` for a single item; nothing else is accepted.
-pub fn parse_item_view(spec: &ListSpec, query_string: &str) -> AppResult<View> {
-    let mut params = Params::parse(query_string)?;
-    let view = take_view(spec, &mut params)?;
-    params.finish()?;
-    Ok(view)
-}
-
-/// `fields` and `include`, from the parameters.
-fn take_view(spec: &ListSpec, params: &mut Params) -> AppResult<View> {
-    let mut view = View::default();
-    for key in ["fields", "include"] {
-        if let Some(raw) = params.take(key) {
-            parse_view(spec, key, &raw, &mut view)?;
-        }
-    }
-    if spec.translatable().next().is_some() {
-        view.asked_locale = params.take("locale");
-        if params.has("fallback") {
-            view.fallback = Some(params.flag("fallback")?);
-        }
-    }
-    Ok(view)
-}
-
 impl ListQuery {
-    pub fn parse(spec: &ListSpec, query_string: &str) -> AppResult<Self> {
+    pub fn parse(spec: &'static ListSpec, query_string: &str) -> AppResult<Self> {
         let mut params = Params::parse(query_string)?;
         let Paging { page, per_page } = params.paging()?;
         let mut query = Self {
@@ -269,6 +200,7 @@ fn parse_values(field: &Field, op: Op, raw: &[&str]) -> Result<Values, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::View;
     use super::super::tests::SPEC;
     use super::*;
 

@@ -251,6 +251,10 @@ pub struct ListSpec {
     pub searchable: bool,
     /// Relations `include` may embed.
     pub includes: &'static [&'static str],
+    /// What items embed, by name (an `include`, or what is always there, as a
+    /// metric's `latest`), with the spec of the embedded items: what
+    /// `fields[name]` may name.
+    pub embeds: &'static [super::view::Embed],
 }
 
 impl ListSpec {
@@ -268,7 +272,14 @@ impl ListSpec {
             unique_column,
             searchable: false,
             includes: &[],
+            embeds: &[],
         }
+    }
+
+    /// The spec of the items embedded as `name`, if it embeds any.
+    pub fn embedded(&'static self, name: &str) -> Option<&'static ListSpec> {
+        let embed = self.embeds.iter().find(|embed| embed.name == name)?;
+        Some(embed.of.map_or(self, |of| of()))
     }
 
     pub fn all_fields(&self) -> impl Iterator<Item = &'static Field> + '_ {
