@@ -194,10 +194,12 @@ def _included_embeddings(case):
     include = query.get("include") or []
     if isinstance(include, str):
         include = [item for item in include.split(",") if item]
+    include = list(include)
     for name in needed:
         if name not in include:
             include.append(name)
-    query["include"] = include
+    # As the parameter's style sends it: one comma-separated value.
+    query["include"] = ",".join(include)
 
 
 @schemathesis.hook

@@ -191,28 +191,85 @@ pub fn complete_item<T: ToSchema>() -> Vec<(String, RefOr<Schema>)> {
         .collect()
 }
 
-/// Removes `required` everywhere but inside `$ref`s, and inlines the schemas an
-/// `allOf` refers to, so that they lose theirs too.
+/// Removes `required` from the item (inlining the schemas its `allOf` refers to,
+/// so that they lose theirs too) and from the items it embeds, inlined.
 fn loosen(schema: &mut Value, components: &Map<String, Value>) {
+    loosen_own(schema, components);
+    // An embedded item (a page's children, a metric's latest figure) has a
+    // fieldset of its own (`fields[children]`): its fields are optional too.
+    loosen_embedded_in(schema, components, 2);
+}
+
+/// Removes `required` from the schema and the parts of its `allOf`, inlined.
+fn loosen_own(schema: &mut Value, components: &Map<String, Value>) {
     let Some(object) = schema.as_object_mut() else {
         return;
     };
     object.remove("required");
     if let Some(Value::Array(parts)) = object.get_mut("allOf") {
         for part in parts.iter_mut() {
-            let target = part
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|reference| reference.rsplit('/').next())
-                .and_then(|name| components.get(name));
-            if let Some(target) = target {
+            if let Some(target) = target_of(part, components) {
                 let description = part.get("description").cloned();
                 *part = target.clone();
                 if let (Some(description), Some(part)) = (description, part.as_object_mut()) {
                     part.insert("description".to_owned(), description);
                 }
             }
-            loosen(part, components);
+            loosen_own(part, components);
+        }
+    }
+}
+
+/// The component a `$ref` schema names.
+fn target_of<'c>(schema: &Value, components: &'c Map<String, Value>) -> Option<&'c Value> {
+    schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|reference| reference.rsplit('/').next())
+        .and_then(|name| components.get(name))
+}
+
+/// Loosens the items the properties of `schema` (and of its `allOf` parts) embed,
+/// `depth` levels down.
+fn loosen_embedded_in(schema: &mut Value, components: &Map<String, Value>, depth: usize) {
+    if depth == 0 {
+        return;
+    }
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for property in properties.values_mut() {
+            loosen_embedded(property, components, depth);
+        }
+    }
+    if let Some(Value::Array(parts)) = schema.get_mut("allOf") {
+        for part in parts.iter_mut() {
+            loosen_embedded_in(part, components, depth);
+        }
+    }
+}
+
+/// An item schema that `schema` refers to (directly, as an array's items, or as
+/// an option of `oneOf`/`anyOf`), inlined with every field optional.
+fn loosen_embedded(schema: &mut Value, components: &Map<String, Value>, depth: usize) {
+    let target = target_of(schema, components)
+        .filter(|target| target.get("properties").is_some() || target.get("allOf").is_some());
+    if let Some(target) = target {
+        let description = schema.get("description").cloned();
+        *schema = target.clone();
+        if let (Some(description), Some(object)) = (description, schema.as_object_mut()) {
+            object.insert("description".to_owned(), description);
+        }
+        loosen_own(schema, components);
+        loosen_embedded_in(schema, components, depth - 1);
+        return;
+    }
+    if let Some(items) = schema.get_mut("items") {
+        loosen_embedded(items, components, depth);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(Value::Array(options)) = schema.get_mut(key) {
+            for option in options {
+                loosen_embedded(option, components, depth);
+            }
         }
     }
 }
