@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::{CONTENT, Publication, content_body, content_record};
 use crate::engine::read::access_of;
 use crate::engine::{
-    Descriptor, Resource, Save, Section, Tag, Target, WriteContext, delete_row, store_row,
-    stored_row, table_resource, to_json,
+    Descriptor, Resource, Save, Section, Tag, Target, WriteContext, delete_row, present, store_row,
+    stored_row, table_resource,
 };
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
@@ -18,7 +18,7 @@ use crate::platform::error::{AppError, AppResult, FieldError, codes};
 use crate::platform::http;
 use crate::platform::openapi::problems::{BadParameter, BadToken, NotFound, Unavailable};
 use crate::platform::openapi::{Answer, Doc, Security};
-use crate::platform::query::{self, CONTENT_FIELDS, Dir, Field, Kind, ListSpec};
+use crate::platform::query::{self, CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
 use crate::platform::validate::{Check, CountryCode, Email, Name, Phone, Position, Slug};
 
 stored_row! {
@@ -270,13 +270,20 @@ pub async fn get_primary_contact(
 ) -> AppResult<HttpResponse> {
     query::Params::none(req.query_string())?;
     let access = access_of(&caller);
-    let contact = db
-        .run(primary)
+    // Shown as every item is (`present`): what a reader may see, with its links.
+    let item = db
+        .run(move |conn| {
+            match primary(conn)?
+                .filter(|contact| access.may_see(contact.status, contact.published_at))
+            {
+                Some(contact) => {
+                    Ok(present::<Contacts>(conn, vec![contact], &View::default(), access)?.pop())
+                }
+                None => Ok(None),
+            }
+        })
         .await?
-        .filter(|contact| access.may_see(contact.status, contact.published_at))
         .ok_or_else(|| AppError::NotFound("there is no primary contact".to_owned()))?;
-    let mut item = to_json(&contact);
-    crate::engine::paths::add_links(Contacts::DESCRIPTOR, &mut item);
     Ok(http::read(&req, &caller, &item, &[]))
 }
 

@@ -89,7 +89,7 @@ diesel::define_sql_function! {
 /// locales (`{locale: fields}`), by the unique index. It saves the round trip that
 /// `overlay` would otherwise make. An item's read calls `seesac_translations_of`,
 /// so that its query stays one the connection keeps prepared (the locales are
-/// bound, not written in); a list's has the subquery written in (`column`).
+/// bound, not written in); a list's has the subquery, its values bound (`column`).
 #[derive(Debug, Clone)]
 pub struct Translated {
     pub kind: &'static str,

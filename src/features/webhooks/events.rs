@@ -130,6 +130,7 @@ impl Change {
     /// The payload: the same bytes on every attempt. A translation's names its
     /// locale.
     pub fn payload(&self) -> Value {
+        let url = self.url();
         let mut data = json!({
             "type": self.kind,
             "key": self.key,
@@ -138,8 +139,8 @@ impl Change {
             "version": self.version,
             "position": self.position,
             "actor": self.actor,
-            "url": self.url(),
-            "links": {"self": self.url()},
+            "url": url,
+            "links": {"self": url},
         });
         if let (Some(locale), Some(data)) = (&self.locale, data.as_object_mut()) {
             data.insert("locale".to_owned(), json!(locale));

@@ -142,9 +142,7 @@ fn view_params(spec: &'static ListSpec) -> Vec<Parameter> {
         ));
     }
     for embed in spec.embeds {
-        let Some(embedded) = spec.embedded(embed.name) else {
-            continue;
-        };
+        let embedded = embed.spec_in(spec);
         let needs = if spec.includes.contains(&embed.name) {
             format!(" Needs `include={}`.", embed.name)
         } else {

@@ -276,12 +276,6 @@ impl ListSpec {
         }
     }
 
-    /// The spec of the items embedded as `name`, if it embeds any.
-    pub fn embedded(&'static self, name: &str) -> Option<&'static ListSpec> {
-        let embed = self.embeds.iter().find(|embed| embed.name == name)?;
-        Some(embed.of.map_or(self, |of| of()))
-    }
-
     pub fn all_fields(&self) -> impl Iterator<Item = &'static Field> + '_ {
         self.fields.iter().chain(self.common.iter())
     }

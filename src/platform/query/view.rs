@@ -35,6 +35,11 @@ impl Embed {
         }
     }
 
+    /// The spec of its items, as embedded in items of `owner`.
+    pub fn spec_in(&self, owner: &'static ListSpec) -> &'static ListSpec {
+        self.of.map_or(owner, |of| of())
+    }
+
     /// Shown under `key` rather than its name.
     pub const fn at(self, key: &'static str) -> Self {
         Self { key, ..self }
@@ -104,8 +109,7 @@ fn field_names(spec: &ListSpec, key: &str, items: &[&str]) -> AppResult<Vec<&'st
 /// embedded (by `include`, or always, as a metric's `latest`).
 fn parse_nested(spec: &'static ListSpec, name: &str, raw: &str, view: &mut View) -> AppResult<()> {
     let key = format!("fields[{name}]");
-    let embed = spec.embeds.iter().find(|embed| embed.name == name);
-    let (Some(embed), Some(embedded)) = (embed, spec.embedded(name)) else {
+    let Some(embed) = spec.embeds.iter().find(|embed| embed.name == name) else {
         let names: Vec<&str> = spec.embeds.iter().map(|embed| embed.name).collect();
         let allowed = if names.is_empty() {
             "nothing is embedded here".to_owned()
@@ -124,7 +128,7 @@ fn parse_nested(spec: &'static ListSpec, name: &str, raw: &str, view: &mut View)
         ));
     }
     let items = list_items(&key, raw)?;
-    let fields = field_names(embedded, &key, &items)?;
+    let fields = field_names(embed.spec_in(spec), &key, &items)?;
     view.nested.push((embed.key, fields));
     Ok(())
 }
