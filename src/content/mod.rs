@@ -19,12 +19,12 @@ pub use crate::platform::visibility::{Access, Status};
 /// Every kind of content, in the order of their references (what an item refers
 /// to comes before it: export and import go in this order).
 pub static KINDS: &[&dyn Kind] = &[
-    &pages::Pages,
     &funders::Funders,
     &decisions::Decisions,
     &metrics::Metrics,
     &observations::Observations,
     &contacts::Contacts,
+    &pages::Pages,
 ];
 
 /// The kind with this type name (`page`), if it is registered.

@@ -3,6 +3,7 @@
 //! route table names them with their resource: `read::list::<Pages>`.
 
 use actix_web::{HttpRequest, HttpResponse};
+use diesel::PgConnection;
 use serde_json::Value;
 
 use super::localise::Translated;
@@ -12,7 +13,7 @@ use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::error::AppResult;
 use crate::platform::http::{self, csv};
-use crate::platform::query::{self, ListQuery};
+use crate::platform::query::{self, ListQuery, View};
 use crate::platform::visibility::Access;
 
 /// What a caller sees of content: everything with the right to read drafts,
@@ -64,28 +65,10 @@ pub async fn list<R: Resource>(
         return stream::answer(&db, &req, &caller, list).await;
     }
     let work_query = query.clone();
-    let translated = Translated::of(R::DESCRIPTOR, &query.view, access);
     let (items, total) = db
         .run(move |conn| {
             let scope = R::resolve_scope(conn, &scope, access, false)?;
-            let (rows, total) = match &translated {
-                Some(translated) => {
-                    R::list_translated(conn, &scope, &work_query, access, translated)?
-                }
-                None => {
-                    let (rows, total) = R::list(conn, &scope, &work_query, access)?;
-                    (rows.into_iter().map(|row| (row, None)).collect(), total)
-                }
-            };
-            let items = present_translated::<R>(conn, rows, &work_query.view, access)?;
-            let view = &work_query.view;
-            Ok((
-                items
-                    .into_iter()
-                    .map(|item| view.apply(spec, item))
-                    .collect::<Vec<_>>(),
-                total,
-            ))
+            page_of::<R>(conn, &scope, &work_query, access)
         })
         .await?;
     Ok(http::read_page_in(
@@ -95,6 +78,52 @@ pub async fn list<R: Resource>(
         query.meta(total),
         &language,
     ))
+}
+
+/// One page of a list of `R`, as `access` sees it, in the query's view: the
+/// items, and how many the whole list holds.
+fn page_of<R: Resource>(
+    conn: &mut PgConnection,
+    scope: &R::Scope,
+    query: &ListQuery,
+    access: Access,
+) -> AppResult<(Vec<Value>, i64)> {
+    let translated = Translated::of(R::DESCRIPTOR, &query.view, access);
+    let (rows, total) = match &translated {
+        Some(translated) => R::list_translated(conn, scope, query, access, translated)?,
+        None => {
+            let (rows, total) = R::list(conn, scope, query, access)?;
+            (rows.into_iter().map(|row| (row, None)).collect(), total)
+        }
+    };
+    let items = present_translated::<R>(conn, rows, &query.view, access)?;
+    let view = &query.view;
+    let items = items
+        .into_iter()
+        .map(|item| view.apply(R::DESCRIPTOR.spec, item))
+        .collect();
+    Ok((items, total))
+}
+
+/// The items of `R` that `query_string` (the list language) selects, as `access`
+/// sees them, with `fields` (all without), in the locale of `shown_in`: what an
+/// item embeds from another collection (a page's blocks), read as that
+/// collection reads it. One page of the list.
+pub fn select<R: Resource<Scope = ()>>(
+    conn: &mut PgConnection,
+    query_string: &str,
+    fields: Option<Vec<&'static str>>,
+    shown_in: &View,
+    access: Access,
+) -> AppResult<Vec<Value>> {
+    let mut query = ListQuery::parse(R::DESCRIPTOR.spec, query_string)?;
+    query.view.fields = fields;
+    if R::DESCRIPTOR.spec.translatable().next().is_some() {
+        query.view.locale.clone_from(&shown_in.locale);
+        query.view.fallback = shown_in.fallback;
+    }
+    query.localised = localise::for_list(R::DESCRIPTOR, &query, access);
+    Ok(page_of::<R>(conn, &(), &query, access)?.0)
 }
 
 pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppResult<HttpResponse> {

@@ -41,6 +41,10 @@ pub trait Kind: Sync + 'static {
         access: Access,
     ) -> AppResult<HashSet<Uuid>>;
 
+    /// Stored versions (the feed's entries) as anonymous readers may see them,
+    /// beyond their references (`hide_references`): `Resource::hide_stored`.
+    fn hide_stored(&self, conn: &mut PgConnection, values: &mut [Value]) -> AppResult<()>;
+
     /// Checks stored fields (an item of an export) as the API checks a body: the
     /// fields a body has, each valid.
     fn check(&self, item: &Map<String, Value>) -> AppResult<()>;
@@ -78,6 +82,10 @@ impl<R: Resource> Kind for R {
         access: Access,
     ) -> AppResult<HashSet<Uuid>> {
         Ok(R::visible(conn, ids, access)?.into_iter().collect())
+    }
+
+    fn hide_stored(&self, conn: &mut PgConnection, values: &mut [Value]) -> AppResult<()> {
+        R::hide_stored(conn, values)
     }
 
     fn check(&self, item: &Map<String, Value>) -> AppResult<()> {

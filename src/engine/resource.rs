@@ -322,6 +322,15 @@ pub trait Resource: Sized + Sync + 'static {
         delete_row::<Self>(conn, row)
     }
 
+    /// Stored versions of items (the feed's entries, as `Descriptor::from_stored`
+    /// shows them) as anonymous readers may see them, beyond their references,
+    /// which are hidden for every kind: a page's blocks without what they name of
+    /// drafts.
+    fn hide_stored(conn: &mut PgConnection, values: &mut [Value]) -> AppResult<()> {
+        let _ = (conn, values);
+        Ok(())
+    }
+
     /// The JSON of rows: derived fields and the embeddings `view` asks for, in a
     /// fixed number of queries however many rows there are.
     fn represent(

@@ -301,6 +301,7 @@ async fn type_and_per_page_page_the_feed_and_an_old_cursor_is_a_410() {
 #[actix_web::test]
 async fn deleting_a_metric_with_its_observations_logs_each_of_them() {
     let app = TestApp::seeded().await;
+    app.without_page_blocks().await;
     let token = app.editor();
     let (_, start) = follow(&app, Some(&token), "now").await;
     app.request(

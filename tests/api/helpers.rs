@@ -420,6 +420,19 @@ impl TestApp {
 
     /// Runs SQL on the test database and returns one bigint: for assertions on
     /// what is really stored.
+    /// Empties the blocks of the sample "Who we are" page, which name every
+    /// metric, so that a test may delete one.
+    pub async fn without_page_blocks(&self) {
+        let editor = self.editor();
+        self.patch(
+            &editor,
+            "/api/v1/pages/who-we-are",
+            serde_json::json!({"blocks": []}),
+        )
+        .await
+        .ok(200);
+    }
+
     pub fn count(&self, sql: &str) -> i64 {
         #[derive(QueryableByName)]
         struct Count {

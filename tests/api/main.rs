@@ -11,6 +11,7 @@
 mod auth;
 mod batch;
 mod binary;
+mod blocks;
 mod caching;
 mod changes;
 mod cluster;

@@ -265,6 +265,7 @@ async fn invalid_metrics_are_a_422() {
 #[actix_web::test]
 async fn a_metric_with_observations_is_deleted_only_with_cascade() {
     let app = TestApp::seeded().await;
+    app.without_page_blocks().await;
     let token = app.editor();
     let refused = app
         .delete(&token, "/api/v1/impact-metrics/women-in-armed-forces")

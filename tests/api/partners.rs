@@ -104,6 +104,7 @@ async fn only_admins_manage_partners_with_problem_answers_like_every_resource() 
 #[actix_web::test]
 async fn a_renamed_or_deleted_metric_follows_into_partners_lists() {
     let app = TestApp::seeded().await;
+    app.without_page_blocks().await;
     let admin = app.admin();
     app.post(
         &admin,

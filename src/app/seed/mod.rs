@@ -100,12 +100,34 @@ const PAGES: &[SeedPage] = &[
     },
 ];
 
+/// What the "Who we are" page shows, in the order of the organisation's page: its
+/// sections (the child pages), the impact figures, the Council Decisions of the
+/// existing portfolio, the funders, and the address at the foot.
+fn who_we_are_blocks() -> Value {
+    json!([
+        {"type": "pages"},
+        {"type": "metrics", "metrics": [
+            "salw-coordination-mechanisms", "firearms-focal-points", "salw-destroyed",
+            "storage-sites-secured", "evidence-rooms-secured", "military-gender-awareness",
+            "women-in-armed-forces", "salw-awareness-campaigns",
+            "people-informed-through-social-media", "citizens-in-a-safer-region"]},
+        {"type": "decisions"},
+        {"type": "funders"},
+        {"type": "contact"}
+    ])
+}
+
 fn pages() -> Vec<Value> {
     PAGES
         .iter()
         .map(|page| {
+            let blocks = if Some(page.slug) == WHO_WE_ARE {
+                who_we_are_blocks()
+            } else {
+                json!([])
+            };
             json!({"slug": page.slug, "title": page.title, "parent": page.parent, "position": page.position,
-                   "summary": page.summary, "body": page.body, "status": "published"})
+                   "summary": page.summary, "body": page.body, "blocks": blocks, "status": "published"})
         })
         .collect()
 }
@@ -192,7 +214,7 @@ pub fn load(conn: &mut PgConnection) -> AppResult<Seeded> {
     let content: Value = serde_json::from_str(CONTENT).map_err(AppError::internal)?;
     conn.transaction(|conn| {
         let mut seeded = Seeded {
-            pages: seed::<Pages>(conn, "", &pages())?,
+            pages: 0,
             // Parents before children, earlier decisions before later ones.
             funders: seed::<Funders>(conn, "", &published(&content["funders"]))?,
             council_decisions: seed::<Decisions>(
@@ -209,6 +231,8 @@ pub fn load(conn: &mut PgConnection) -> AppResult<Seeded> {
             seeded.observations +=
                 seed::<Observations>(conn, key, &published(&metric["observations"]))?;
         }
+        // Last: a page's blocks name the rest.
+        seeded.pages = seed::<Pages>(conn, "", &pages())?;
         Ok(seeded)
     })
 }

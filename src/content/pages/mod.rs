@@ -4,17 +4,25 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde_json::{Map, Value};
 
+use super::contacts::Contacts;
+use super::decisions::Decisions;
+use super::funders::Funders;
+use super::metrics::Metrics;
 use super::{Access, CONTENT, Publication, markdown, tree_children};
 use crate::engine::{
-    Descriptor, Embedded, Resource, Search, Section, Tag, Target, table_resource, to_json,
+    Descriptor, Embedded, Lineage, Resource, Save, Search, Section, Tag, Target, store_row,
+    table_resource, to_json,
 };
 use crate::platform::db::schema::pages;
-use crate::platform::error::AppResult;
+use crate::platform::error::{AppError, AppResult};
 use crate::platform::query::{CONTENT_FIELDS, Dir, Embed, ListSpec, View};
 use crate::platform::validate::{Check, Name, Slug};
 
+mod blocks;
 mod model;
+mod shown;
 
+pub use blocks::Block;
 use model::FIELDS;
 pub use model::{Page, PageBody, PageItem, PageRecord};
 
@@ -35,6 +43,16 @@ fn derive_page(item: &mut Map<String, Value>) {
     });
     item.insert("body_html".to_owned(), rendered.html.into());
     item.insert("body_text".to_owned(), rendered.text.into());
+    // A Markdown block's HTML too: a file's HTML is never taken as it is.
+    if let Some(Value::Array(blocks)) = item.get_mut("blocks") {
+        for block in blocks {
+            let text = block.get("text").and_then(Value::as_str).map(str::to_owned);
+            if let (Some(text), Value::Object(block)) = (text, block) {
+                let html = markdown::render(&text).map(|rendered| rendered.html);
+                block.insert("html".to_owned(), html.unwrap_or_default().into());
+            }
+        }
+    }
 }
 
 /// A text column that a list reads only when its view shows it, and `''` otherwise.
@@ -80,6 +98,7 @@ list_columns!(
     position,
     seo_title,
     seo_description,
+    blocks,
     status,
     published_at,
     version,
@@ -108,8 +127,15 @@ impl Resource for Pages {
             default_sort: &[("parent", Dir::Asc), ("position", Dir::Asc)],
             unique_column: "slug",
             searchable: true,
-            includes: &["children"],
-            embeds: &[Embed::same("children")],
+            includes: &["children", "blocks"],
+            embeds: &[
+                Embed::same("children"),
+                Embed::of("blocks.metrics", || Metrics::DESCRIPTOR.spec),
+                Embed::of("blocks.funders", || Funders::DESCRIPTOR.spec),
+                Embed::of("blocks.decisions", || Decisions::DESCRIPTOR.spec),
+                Embed::of("blocks.contact", || Contacts::DESCRIPTOR.spec),
+                Embed::same("blocks.pages"),
+            ],
         },
         read_only: &["body_html", "children"],
         write_lock: Some("pages"),
@@ -139,8 +165,31 @@ impl Resource for Pages {
 
     table_resource!(
         table: pages, key: slug as Slug, row: Page, item: PageItem, body: PageBody,
-        select: list_columns, record: PageRecord, tree: parent
+        select: list_columns, input: PageRecord
     );
+
+    /// A page that would close a loop of parents, or whose blocks name an item
+    /// that does not exist, is refused; the database keeps the blocks' references
+    /// from then on.
+    fn save(conn: &mut PgConnection, save: Save<'_, Self>) -> AppResult<Page> {
+        let record = &save.input;
+        Lineage {
+            table: "pages",
+            key: "slug",
+            parent: "parent",
+        }
+        .check(
+            conn,
+            &record.slug,
+            save.existing.map(|row| row.slug.as_str()),
+            record.parent.as_deref(),
+        )?;
+        let unknown = blocks::unknown_references(conn, &record.blocks)?;
+        if !unknown.is_empty() {
+            return Err(AppError::Validation(unknown));
+        }
+        Ok(store_row!(conn, table: pages, row: Page, save)?)
+    }
 
     fn prepare(
         _: &actix_web::HttpRequest,
@@ -179,10 +228,40 @@ impl Resource for Pages {
             position: check.position(body.position),
             seo_title: check.optional_text("seo_title", body.seo_title, 200),
             seo_description: check.optional_text("seo_description", body.seo_description, 500),
+            blocks: blocks::check(&mut check, body.blocks),
             status: publication.status,
             published_at: publication.published_at,
         };
         check.finish(record)
+    }
+
+    fn hide_stored(conn: &mut PgConnection, values: &mut [Value]) -> AppResult<()> {
+        let stored: Vec<(String, Value)> = values
+            .iter()
+            .map(|value| {
+                let slug = value
+                    .get("slug")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                (
+                    slug.to_owned(),
+                    value.get("blocks").cloned().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let named: Vec<(&str, &Value)> = stored
+            .iter()
+            .map(|(slug, blocks)| (slug.as_str(), blocks))
+            .collect();
+        let shown = shown::show(conn, &named, &View::default(), Access::Public)?;
+        for (value, blocks) in values.iter_mut().zip(shown) {
+            if let (Value::Object(item), Some(blocks)) = (value, blocks)
+                && item.contains_key("blocks")
+            {
+                item.insert("blocks".to_owned(), blocks);
+            }
+        }
+        Ok(())
     }
 
     fn represent(
@@ -197,11 +276,21 @@ impl Resource for Pages {
                 table: pages, key: slug, row: Page, order: (pages::position, pages::slug),
             ))
         })?;
+        let named: Vec<(&str, &Value)> = rows
+            .iter()
+            .map(|page| (page.slug.as_str(), &page.blocks))
+            .collect();
+        let blocks = shown::show(conn, &named, view, access)?;
         Ok(rows
             .into_iter()
-            .map(|page| {
+            .zip(blocks)
+            .map(|(page, blocks)| {
                 let children = children.take(&page.slug);
-                to_json(&PageItem { page, children })
+                to_json(&PageItem {
+                    page,
+                    blocks,
+                    children,
+                })
             })
             .collect())
     }

@@ -52,6 +52,9 @@ stored_row! {
         pub seo_title: Option<String>,
         /// Description for search engines, if not `summary`.
         pub seo_description: Option<String>,
+        /// The blocks as stored; an item shows them as its reader may see them.
+        #[serde(skip)]
+        pub blocks: serde_json::Value,
     }
     key: slug, published
 }
@@ -62,6 +65,13 @@ pub struct PageItem {
     /// The page's own fields.
     #[serde(flatten)]
     pub page: Page,
+    /// What the page shows, in order: Markdown of its own, or other content it
+    /// names (metrics, funders, Council Decisions, a contact, its child pages).
+    /// What a reader may not see is left out. With `include=blocks`, each block
+    /// that names content carries its `items`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<super::Block>>)]
+    pub blocks: Option<serde_json::Value>,
     /// With `include=children`: the child pages, in order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<Page>>,
@@ -98,6 +108,12 @@ content_body! {
         /// Description for search engines, if not `summary`; at most 500 characters.
         #[schema(max_length = 500)]
         pub seo_description: Option<String>,
+        /// What the page shows, in order (at most 50 blocks; `[]` for none). Each
+        /// item a block names must exist (422 `unknown_reference` otherwise, at
+        /// its pointer: `/blocks/0/metrics/1`). A block's `html` and `items` are
+        /// read-only and may be sent back.
+        #[schema(value_type = Option<Vec<super::Block>>)]
+        pub blocks: Option<serde_json::Value>,
     }
 }
 
@@ -114,6 +130,7 @@ content_record! {
         pub(super) position: i32,
         pub(super) seo_title: Option<String>,
         pub(super) seo_description: Option<String>,
+        pub(super) blocks: serde_json::Value,
     }
 }
 
@@ -132,4 +149,5 @@ pub(super) const FIELDS: &[Field] = &[
     Field::new("position", Kind::Integer).ordered(),
     Field::new("seo_title", Kind::Text).translatable(200),
     Field::new("seo_description", Kind::Text).translatable(500),
+    Field::new("blocks", Kind::Text),
 ];

@@ -227,6 +227,7 @@ fn items(
         shown.extend(translations);
         if access.public_only() {
             hide_references(conn, kind.descriptor().spec, &mut values)?;
+            kind.hide_stored(conn, &mut values)?;
         }
         shown.extend(kept.into_iter().zip(values));
     }

@@ -86,10 +86,20 @@ impl From<DieselError> for AppError {
     }
 }
 
+/// The constraint a trigger names when an item a page's block shows is deleted.
+const NAMED_BY_A_BLOCK: &str = "page_block_refs_named";
+
 /// For deletes: a foreign key that still points to the row is a 409 about the row
 /// itself, with no field to blame.
 pub fn on_delete(error: DieselError) -> AppError {
     match error {
+        // A page's block names it: our own trigger's words name the page and the
+        // block (migration 000023).
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info)
+            if info.constraint_name() == Some(NAMED_BY_A_BLOCK) =>
+        {
+            AppError::conflict(info.message().to_owned())
+        }
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
             AppError::conflict("it is still referenced by other items; change or delete them first")
         }

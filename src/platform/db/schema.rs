@@ -35,6 +35,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         etag -> Text,
+        blocks -> Jsonb,
     }
 }
 

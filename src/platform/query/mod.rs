@@ -107,6 +107,7 @@ impl View {
             // A fieldset is what the answer shows: its `links` go too.
             object.retain(|key, _| {
                 fields.contains(&key.as_str())
+                    || self.include.contains(&key.as_str())
                     || self.nested.iter().any(|(name, _)| name == key)
                     || (spec.field(key).is_none() && key != "links")
             });

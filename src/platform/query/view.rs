@@ -121,10 +121,13 @@ fn parse_nested(spec: &'static ListSpec, name: &str, raw: &str, view: &mut View)
             format!("{key} names no embedding; {allowed}"),
         ));
     };
-    if spec.includes.contains(&embed.name) && !view.include.contains(&embed.name) {
+    // What is embedded by an include needs it: `fields[blocks.metrics]` needs
+    // `include=blocks`.
+    let relation = embed.name.split('.').next().unwrap_or(embed.name);
+    if spec.includes.contains(&relation) && !view.include.contains(&relation) {
         return Err(AppError::bad_request(
             &key,
-            format!("{key} needs include={}", embed.name),
+            format!("{key} needs include={relation}"),
         ));
     }
     let items = list_items(&key, raw)?;

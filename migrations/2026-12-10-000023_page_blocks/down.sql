@@ -1,0 +1,10 @@
+DROP TRIGGER impact_metrics_block_guard ON impact_metrics;
+DROP TRIGGER funders_block_guard ON funders;
+DROP TRIGGER council_decisions_block_guard ON council_decisions;
+DROP TRIGGER contacts_block_guard ON contacts;
+DROP FUNCTION seesac_page_block_guard();
+DROP TABLE page_block_refs;
+DROP FUNCTION seesac_page_block_renamed();
+DROP TRIGGER pages_block_refs ON pages;
+DROP FUNCTION seesac_page_block_refs();
+ALTER TABLE pages DROP COLUMN blocks;
