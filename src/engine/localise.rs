@@ -187,7 +187,7 @@ pub fn overlay(
     if !others.is_empty() {
         let mut ids: Vec<Uuid> = Vec::new();
         let mut seen: HashSet<Uuid> = HashSet::new();
-        each_item(values, spec, &mut |item| {
+        each_item(values, spec, &mut |item, _| {
             let Some(id) = id_of(item) else { return };
             if !seen.insert(id) {
                 return;
@@ -207,8 +207,8 @@ pub fn overlay(
             }
         }
     }
-    each_item(values, spec, &mut |item| {
-        show(item, spec, view, &chain, &translations);
+    each_item(values, spec, &mut |item, embedded| {
+        show(item, spec, view, embedded, &chain, &translations);
     });
     Ok(())
 }
@@ -267,8 +267,17 @@ fn load(
         .collect())
 }
 
-/// One item in the locale: its translatable fields resolved, and `meta`.
-fn show(item: &mut Value, spec: &ListSpec, view: &View, chain: &[&str], translations: &ByItem) {
+/// One item in the locale: its translatable fields resolved, and `meta`. An
+/// embedded item has every field resolved: its own fieldset (`fields[children]`)
+/// trims it afterwards.
+fn show(
+    item: &mut Value,
+    spec: &ListSpec,
+    view: &View,
+    embedded: bool,
+    chain: &[&str],
+    translations: &ByItem,
+) {
     let Some(requested) = &view.locale else {
         return;
     };
@@ -280,7 +289,8 @@ fn show(item: &mut Value, spec: &ListSpec, view: &View, chain: &[&str], translat
         // What the answer does not show (`fields`) says nothing in `meta` either; a
         // rendered field (`body_html`) speaks for its source.
         let html = format!("{}_html", field.name);
-        let shown = view.shows(field.name) || (object.contains_key(&html) && view.shows(&html));
+        let shown =
+            embedded || view.shows(field.name) || (object.contains_key(&html) && view.shows(&html));
         if !object.contains_key(field.name) || !shown {
             continue;
         }
@@ -352,7 +362,40 @@ fn present(value: &Value) -> bool {
 /// Each item, and each item of the same kind embedded in it (alone or in an
 /// array: a page's children, a funder's parent, a decision's line), known by the
 /// kind's unique column.
-fn each_item(values: &mut [Value], spec: &ListSpec, visit: &mut dyn FnMut(&mut Value)) {
+/// `visit` is told whether the item is embedded in another.
+fn each_item(values: &mut [Value], spec: &ListSpec, visit: &mut dyn FnMut(&mut Value, bool)) {
     let same_kind = |value: &Value| value.get(spec.unique_column).is_some();
-    super::present::each_embedded(values, &same_kind, visit);
+    for value in values {
+        each_of_kind(value, &same_kind, visit, MAX_DEPTH);
+    }
+}
+
+/// How deep items of a kind embed items of theirs (`include=children.children.children`).
+const MAX_DEPTH: usize = 3;
+
+/// The item, after the items of its kind it embeds, `depth` levels down.
+fn each_of_kind(
+    value: &mut Value,
+    same_kind: &dyn Fn(&Value) -> bool,
+    visit: &mut dyn FnMut(&mut Value, bool),
+    depth: usize,
+) {
+    if depth > 0
+        && let Value::Object(object) = value
+    {
+        for embedded in object.values_mut() {
+            match embedded {
+                Value::Array(items) => {
+                    for item in items.iter_mut().filter(|item| same_kind(item)) {
+                        each_of_kind(item, same_kind, visit, depth - 1);
+                    }
+                }
+                Value::Object(_) if same_kind(embedded) => {
+                    each_of_kind(embedded, same_kind, visit, depth - 1);
+                }
+                _ => {}
+            }
+        }
+    }
+    visit(value, depth < MAX_DEPTH);
 }

@@ -139,6 +139,23 @@ async fn nested_fieldsets_apply_inside_blocks() {
     // Not asked for: the decisions come whole.
     assert!(small["blocks"][2]["items"][0]["summary"].is_string());
 
+    // Without the key, found by it all the same.
+    let labels = app
+        .get(&format!(
+            "{WHO_WE_ARE}?include=blocks&fields[blocks.metrics]=label"
+        ))
+        .await
+        .ok(200);
+    let items = labels["blocks"][1]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 10);
+    assert!(
+        items
+            .iter()
+            .all(|item| item.as_object().unwrap().len() == 1 && item["label"].is_string()),
+        "{items:?}"
+    );
+    assert_eq!(labels["blocks"][1]["metrics"], json!(METRICS));
+
     let needs = app
         .get(&format!("{WHO_WE_ARE}?fields[blocks.metrics]=key"))
         .await
@@ -204,6 +221,20 @@ async fn a_draft_in_a_block_is_never_named_to_anonymous_readers() {
     assert_eq!(page["blocks"][1]["metrics"].as_array().unwrap().len(), 9);
     assert_eq!(page["blocks"][1]["items"].as_array().unwrap().len(), 9);
     assert_eq!(page["blocks"][0]["items"].as_array().unwrap().len(), 4);
+
+    // A block that names only what the reader may not see is not shown.
+    let mut figures = crate::helpers::page("figures", "Figures");
+    figures["status"] = json!("published");
+    figures["blocks"] =
+        json!([{"type": "metrics", "metrics": ["salw-destroyed"]}, {"type": "pages"}]);
+    app.put(&editor, "/api/v1/pages/figures", figures)
+        .await
+        .ok(201);
+    let shown = app
+        .get("/api/v1/pages/figures?include=blocks")
+        .await
+        .ok(200);
+    assert_eq!(shown["blocks"], json!([{"type": "pages", "items": []}]));
 
     // An editor sees the whole page.
     let seen = app

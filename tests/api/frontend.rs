@@ -416,3 +416,91 @@ async fn a_nested_fieldset_is_checked_and_the_dotted_form_shows_the_one_taken() 
     let names = parameter["schema"]["items"]["enum"].as_array().unwrap();
     assert!(names.contains(&json!("title")) && names.contains(&json!("body_html")));
 }
+
+#[actix_web::test]
+async fn children_include_three_levels_down_with_their_fieldset_locale_and_visibility() {
+    let app = TestApp::seeded().await;
+    let editor = app.editor();
+    for (slug, parent) in [
+        ("mission-history", "mission"),
+        ("mission-archive", "mission-history"),
+        ("mission-deep", "mission-archive"),
+    ] {
+        let mut body = page(slug, slug);
+        body["parent"] = json!(parent);
+        body["status"] = json!("published");
+        app.put(&editor, &format!("/api/v1/pages/{slug}"), body)
+            .await
+            .ok(201);
+    }
+    app.put(
+        &editor,
+        "/api/v1/pages/mission-archive/translations/sq",
+        json!({"fields": {"title": "Arkivi"}, "status": "published"}),
+    )
+    .await
+    .ok(201);
+
+    let tree = app
+        .get(
+            "/api/v1/pages/who-we-are?include=children.children.children&fields=slug\
+             &fields[children]=slug,title&locale=sq",
+        )
+        .await
+        .ok(200);
+    let mission = &tree["children"][0];
+    assert_eq!(mission["slug"], "mission");
+    assert!(mission.get("body").is_none(), "{mission}");
+    let history = &mission["children"][0];
+    assert_eq!(history["slug"], "mission-history");
+    let archive = &history["children"][0];
+    assert_eq!(archive["slug"], "mission-archive");
+    assert_eq!(archive["title"], "Arkivi", "localised three levels down");
+    assert!(
+        archive.get("children").is_none(),
+        "three levels, no more: {archive}"
+    );
+    assert_eq!(mission["children"].as_array().unwrap().len(), 1);
+
+    // Two levels: the grandchildren carry no children.
+    let two = app
+        .get("/api/v1/pages/who-we-are?include=children.children&fields[children]=slug")
+        .await
+        .ok(200);
+    assert_eq!(
+        two["children"][0]["children"],
+        json!([{"slug": "mission-history"}])
+    );
+    app.get("/api/v1/pages/who-we-are?include=children.children.children.children")
+        .await
+        .problem(400, "invalid_request");
+
+    // A draft hides what is under it too.
+    app.patch(
+        &editor,
+        "/api/v1/pages/mission-history",
+        json!({"status": "draft"}),
+    )
+    .await
+    .ok(200);
+    let hidden = app
+        .get("/api/v1/pages/who-we-are?include=children.children.children")
+        .await;
+    let text = String::from_utf8_lossy(&hidden.body).to_string();
+    assert_eq!(hidden.status(), 200);
+    assert!(
+        !text.contains("mission-history") && !text.contains("mission-archive"),
+        "{text}"
+    );
+    let seen = app
+        .get_as(
+            &editor,
+            "/api/v1/pages/who-we-are?include=children.children.children",
+        )
+        .await
+        .ok(200);
+    assert_eq!(
+        seen["children"][0]["children"][0]["children"][0]["slug"],
+        "mission-archive"
+    );
+}

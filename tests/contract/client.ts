@@ -164,6 +164,52 @@ async function main(): Promise<void> {
     }
   }
 
+  // 2c. The whole "Who we are" page in one request: its blocks, each with the
+  // items it names, told apart by `type`; the metrics with three fields only.
+  const whole = await client.GET("/api/v1/pages/{slug}", {
+    params: {
+      path: { slug: "who-we-are" },
+      query: {
+        include: ["blocks"],
+        fields: ["slug", "title", "blocks"],
+        "fields[blocks.metrics]": ["key", "label", "latest"],
+      },
+    },
+  });
+  if (whole.error !== undefined || whole.response.status !== 200) {
+    fail(`GET /api/v1/pages/who-we-are?include=blocks: HTTP ${whole.response.status}`);
+  }
+  const shownTypes: string[] = [];
+  let figures = 0;
+  let contactEmail: unknown = undefined;
+  for (const block of whole.data.blocks ?? []) {
+    shownTypes.push(block.type);
+    if (block.type === "metrics") {
+      for (const item of block.items ?? []) {
+        // The fields asked for, and the locale it is shown in (`meta`).
+        const shown = Object.keys(item).filter((name) => name !== "meta").sort().join(",");
+        if (shown !== "key,label,latest") {
+          fail(`GET /api/v1/pages/who-we-are with fields[blocks.metrics]: a metric shows ${shown}`);
+        }
+        figures += 1;
+      }
+    } else if (block.type === "contact") {
+      contactEmail = block.items?.[0]?.["email"];
+    } else if (block.type === "markdown") {
+      // A Markdown block has its text, and the HTML to render.
+      const html: string | null | undefined = block.html;
+      if (typeof html !== "string") {
+        fail(`GET /api/v1/pages/who-we-are: a markdown block without html`);
+      }
+    }
+  }
+  if (shownTypes.join(",") !== "pages,metrics,decisions,funders,contact") {
+    fail(`GET /api/v1/pages/who-we-are?include=blocks: blocks ${shownTypes.join(",")}`);
+  }
+  if (figures !== 10 || contactEmail !== "seesac@undp.org") {
+    fail(`GET /api/v1/pages/who-we-are?include=blocks: ${figures} metrics, contact ${JSON.stringify(contactEmail)}`);
+  }
+
   // 3. A metric with its latest figure.
   const metric = await client.GET("/api/v1/impact-metrics/{key}", {
     params: { path: { key: "women-in-armed-forces" } },
@@ -215,6 +261,7 @@ async function main(): Promise<void> {
   console.log(`page mission: "${title}"`);
   console.log(`pages under who-we-are (${items.length} of ${total}): ${slugs.join(", ")}`);
   console.log(`metric ${label}: ${latest.value}${range} (${latest.area}, ${latest.period_start ?? "?"}..${latest.period_end ?? "?"})`);
+  console.log(`who-we-are in one request: ${shownTypes.join(", ")}; ${figures} impact figures`);
   console.log("contract client: OK");
 }
 

@@ -26,9 +26,14 @@ is a 400, which no schema can tell from one before it (the head moves with every
 write). A positive case's numeric cursor is brought under the sample content's
 head.
 
-A nested fieldset of an embedding that `include` asks for (`fields[children]`)
-needs that `include`, which no schema can say of two parameters; a positive case
-with one asks for the embedding too. A metric's `latest` is always there.
+A nested fieldset of an embedding that `include` asks for (`fields[children]`,
+`fields[blocks.metrics]`) needs that `include`, which no schema can say of two
+parameters; a positive case with one asks for the embedding too. A metric's
+`latest` is always there.
+
+A page's blocks have rules that relate a block's fields (a `metrics` block names
+its metrics by key or by category, one of the two; a block names an item once; a
+Markdown block's text is not blank): a positive page obeys them.
 
 One rule relates a request to the ones before it: an `Idempotency-Key` names one
 request, and the same key with another request is a 422. The generator draws keys
@@ -48,6 +53,7 @@ TOKENS = "/api/v1/tokens"
 BATCH = "/api/v1/observations/batch"
 WEBHOOKS = "/api/v1/webhooks"
 CHANGES = "/api/v1/changes"
+PAGES = "/api/v1/pages"
 
 
 def _positive_mode(case):
@@ -159,6 +165,8 @@ def _obey(case):
         celex = body.get("celex") or (case.path_parameters or {}).get("celex")
         if method != "PATCH" or "celex" in body:
             _agreeing_reference(body, celex)
+    if path.startswith(PAGES) and method in ("POST", "PUT", "PATCH"):
+        _blocks_that_hold(body)
     if path == TOKENS and method == "POST":
         _within_a_year(body)
     if path.startswith(WEBHOOKS) and method in ("POST", "PATCH") and "url" in body:
@@ -169,6 +177,34 @@ def _obey(case):
             if isinstance(item, dict):
                 _in_order(item, "value", "value_max")
                 _in_order(item, "period_start", "period_end")
+
+
+def _blocks_that_hold(body):
+    """A page's blocks obey the rules that relate a block's fields: a `metrics`
+    block names its metrics by key or by category, one of the two; a block names
+    an item once; a Markdown block's text is not blank; at most 50 blocks."""
+    blocks = body.get("blocks")
+    if not isinstance(blocks, list):
+        return
+    del blocks[50:]
+    for block in blocks:
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "metrics":
+            keys, category = block.get("metrics"), block.get("category")
+            if keys is not None and category is not None:
+                block["category"] = None
+            elif keys is None and category is None:
+                block["category"] = "awareness"
+        if block.get("type") == "markdown" and not str(block.get("text", "")).strip():
+            block["text"] = "Text"
+        for field in ("metrics", "funders", "decisions"):
+            if isinstance(block.get(field), list):
+                unique = []
+                for key in block[field]:
+                    if key not in unique:
+                        unique.append(key)
+                block[field] = unique
 
 
 def _known_cursor(case):
@@ -196,6 +232,8 @@ def _included_embeddings(case):
         include = [item for item in include.split(",") if item]
     include = list(include)
     for name in needed:
+        # `fields[blocks.metrics]` trims what `include=blocks` embeds.
+        name = name.split(".")[0]
         if name not in include:
             include.append(name)
     # As the parameter's style sends it: one comma-separated value.

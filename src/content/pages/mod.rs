@@ -8,10 +8,10 @@ use super::contacts::Contacts;
 use super::decisions::Decisions;
 use super::funders::Funders;
 use super::metrics::Metrics;
-use super::{Access, CONTENT, Publication, markdown, tree_children};
+use super::{Access, CONTENT, Publication, markdown};
 use crate::engine::{
-    Descriptor, Embedded, Lineage, Resource, Save, Search, Section, Tag, Target, store_row,
-    table_resource, to_json,
+    Descriptor, Lineage, Resource, Save, Search, Section, Tag, Target, store_row, table_resource,
+    to_json,
 };
 use crate::platform::db::schema::pages;
 use crate::platform::error::{AppError, AppResult};
@@ -21,6 +21,7 @@ use crate::platform::validate::{Check, Name, Slug};
 mod blocks;
 mod model;
 mod shown;
+mod tree;
 
 pub use blocks::Block;
 use model::FIELDS;
@@ -127,7 +128,12 @@ impl Resource for Pages {
             default_sort: &[("parent", Dir::Asc), ("position", Dir::Asc)],
             unique_column: "slug",
             searchable: true,
-            includes: &["children", "blocks"],
+            includes: &[
+                "children",
+                "children.children",
+                "children.children.children",
+                "blocks",
+            ],
             embeds: &[
                 Embed::same("children"),
                 Embed::of("blocks.metrics", || Metrics::DESCRIPTOR.spec),
@@ -270,12 +276,7 @@ impl Resource for Pages {
         view: &View,
         access: Access,
     ) -> AppResult<Vec<Value>> {
-        let mut children = Embedded::load(view, "children", || {
-            Ok(tree_children!(
-                conn, access, rows,
-                table: pages, key: slug, row: Page, order: (pages::position, pages::slug),
-            ))
-        })?;
+        let mut children = tree::Tree::load(conn, &rows, view, access)?;
         let named: Vec<(&str, &Value)> = rows
             .iter()
             .map(|page| (page.slug.as_str(), &page.blocks))

@@ -72,9 +72,12 @@ pub struct PageItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<super::Block>>)]
     pub blocks: Option<serde_json::Value>,
-    /// With `include=children`: the child pages, in order.
+    /// With `include=children`: the child pages, in order; with
+    /// `include=children.children` (or `children.children.children`), each with
+    /// its own `children`, down to three levels.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub children: Option<Vec<Page>>,
+    #[schema(value_type = Option<Vec<Page>>)]
+    pub children: Option<Vec<serde_json::Value>>,
 }
 
 content_body! {
@@ -112,7 +115,7 @@ content_body! {
         /// item a block names must exist (422 `unknown_reference` otherwise, at
         /// its pointer: `/blocks/0/metrics/1`). A block's `html` and `items` are
         /// read-only and may be sent back.
-        #[schema(value_type = Option<Vec<super::Block>>)]
+        #[schema(value_type = Option<Vec<super::Block>>, max_items = 50)]
         pub blocks: Option<serde_json::Value>,
     }
 }

@@ -95,7 +95,7 @@ pub fn show(
     }
     if included {
         for (kind, query) in queries {
-            let items = items(conn, kind, &query, view, access)?;
+            let items = items(conn, kind, &query, fields_of(kind, view), view, access)?;
             read.by_query.insert((kind, query), items);
         }
     }
@@ -126,14 +126,26 @@ fn read_keys(
             .map(|key| url::form_urlencoded::byte_serialize(key.as_bytes()).collect())
             .collect();
         let mut query = format!("{key}[in]={}", encoded.join(","));
-        if !included {
-            query.push_str(&format!("&fields={key}"));
-        } else if kind == Type::Funders {
+        if kind == Type::Funders && included {
             query.push_str("&include=children");
         }
-        for item in items(conn, kind, &query, view, access)? {
-            if let Some(found) = item.get(key).and_then(Value::as_str) {
-                read.by_key.insert((kind, found.to_owned()), item.clone());
+        // The key is read to find each item by, shown only if the fieldset says.
+        let mut fields = if included {
+            fields_of(kind, view)
+        } else {
+            Some(Vec::new())
+        };
+        let shows_key = fields.as_ref().is_none_or(|fields| fields.contains(&key));
+        if let Some(fields) = fields.as_mut().filter(|_| !shows_key) {
+            fields.push(key);
+        }
+        for mut item in items(conn, kind, &query, fields, view, access)? {
+            let found = item.get(key).and_then(Value::as_str).map(str::to_owned);
+            if let (Some(found), Value::Object(object)) = (found, &mut item) {
+                if !shows_key {
+                    object.remove(key);
+                }
+                read.by_key.insert((kind, found), item);
             }
         }
     }
@@ -151,21 +163,26 @@ fn key_field(kind: Type) -> Option<&'static str> {
     })
 }
 
-/// Items of `kind`'s collection that `query` selects, with the fields the view
-/// gives them (`fields[blocks.metrics]`), in the view's locale.
+/// The fields the view gives the items of `kind` (`fields[blocks.metrics]`), if
+/// it does.
+fn fields_of(kind: Type, view: &View) -> Option<Vec<&'static str>> {
+    let nested = format!("blocks.{}", kind.name());
+    view.nested
+        .iter()
+        .find(|(name, _)| *name == nested)
+        .map(|(_, fields)| fields.clone())
+}
+
+/// Items of `kind`'s collection that `query` selects, with `fields`, in the
+/// view's locale.
 fn items(
     conn: &mut PgConnection,
     kind: Type,
     query: &str,
+    fields: Option<Vec<&'static str>>,
     view: &View,
     access: Access,
 ) -> AppResult<Vec<Value>> {
-    let nested = format!("blocks.{}", kind.name());
-    let fields = view
-        .nested
-        .iter()
-        .find(|(name, _)| *name == nested)
-        .map(|(_, fields)| fields.clone());
     let query = format!("per_page=100&{query}");
     match kind {
         Type::Metrics => read::select::<Metrics>(conn, &query, fields, view, access),
@@ -199,8 +216,8 @@ fn shown(read: &Read, slug: &str, blocks: &Value, included: bool, access: Access
                     })
                     .filter(|(_, item)| !access.public_only() || item.is_some())
                     .collect();
-                if !listed && seen.is_empty() {
-                    // A contact the reader may not see: the block is not shown.
+                if seen.is_empty() {
+                    // It names only what the reader may not see: not shown.
                     continue;
                 }
                 if let Some(field) = field {

@@ -113,18 +113,29 @@ impl View {
             });
         }
         for (name, fields) in &self.nested {
-            let keep = |embedded: &mut Value| {
-                if let Value::Object(embedded) = embedded {
-                    embedded.retain(|key, _| fields.contains(&key.as_str()));
-                }
-            };
-            match object.get_mut(*name) {
-                Some(Value::Array(items)) => items.iter_mut().for_each(keep),
-                Some(embedded) => keep(embedded),
-                None => {}
+            if let Some(embedded) = object.get_mut(*name) {
+                keep_only(embedded, name, fields);
             }
         }
         Value::Object(object)
+    }
+}
+
+/// Keeps only `fields` in the embedded items, and in the items they embed under
+/// the same name (a page's children's children).
+fn keep_only(embedded: &mut serde_json::Value, name: &str, fields: &[&str]) {
+    use serde_json::Value;
+    match embedded {
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| keep_only(item, name, fields)),
+        Value::Object(item) => {
+            item.retain(|key, _| fields.contains(&key.as_str()) || key == name);
+            if let Some(deeper) = item.get_mut(name) {
+                keep_only(deeper, name, fields);
+            }
+        }
+        _ => {}
     }
 }
 

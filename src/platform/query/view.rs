@@ -123,8 +123,10 @@ fn parse_nested(spec: &'static ListSpec, name: &str, raw: &str, view: &mut View)
     };
     // What is embedded by an include needs it: `fields[blocks.metrics]` needs
     // `include=blocks`.
-    let relation = embed.name.split('.').next().unwrap_or(embed.name);
-    if spec.includes.contains(&relation) && !view.include.contains(&relation) {
+    let first = |name: &'static str| name.split('.').next().unwrap_or(name);
+    let relation = first(embed.name);
+    let included = view.include.iter().any(|name| first(name) == relation);
+    if spec.includes.contains(&relation) && !included {
         return Err(AppError::bad_request(
             &key,
             format!("{key} needs include={relation}"),
