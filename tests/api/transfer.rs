@@ -298,6 +298,18 @@ async fn an_invalid_document_writes_nothing_and_names_every_bad_item() {
     assert!(err.contains("loop"), "{err}");
     assert_eq!(count(&empty, "SELECT count(*) AS n FROM pages"), 0);
 
+    // A block naming what neither the file nor the database holds: refused too.
+    let mut unnamed: Value = serde_json::from_str(&export(&app.database.url)).unwrap();
+    for page in unnamed["pages"].as_array_mut().unwrap() {
+        if page["slug"] == "who-we-are" {
+            page["blocks"] = json!([{"type": "metrics", "metrics": ["no-such-metric"]}]);
+        }
+    }
+    let (ok, _, err) = import(&empty.url, &unnamed.to_string());
+    assert!(!ok);
+    assert!(err.contains("/pages/blocks"), "{err}");
+    assert_eq!(count(&empty, "SELECT count(*) AS n FROM pages"), 0);
+
     // A file that is not an export at all.
     let (ok, _, err) = import(&empty.url, "{\"pages\": []}");
     assert!(!ok);

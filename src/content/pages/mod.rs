@@ -144,6 +144,13 @@ impl Resource for Pages {
             ],
         },
         read_only: &["body_html", "children"],
+        // What an import (which writes rows, not bodies) breaks in the blocks.
+        constraints: &[
+            ("page_block_refs_metric_fkey", &["blocks"]),
+            ("page_block_refs_funder_fkey", &["blocks"]),
+            ("page_block_refs_decision_fkey", &["blocks"]),
+            ("page_block_refs_contact_fkey", &["blocks"]),
+        ],
         write_lock: Some("pages"),
         search: Some(Search {
             title: "title",
