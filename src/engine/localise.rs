@@ -294,34 +294,21 @@ fn show(
         if !object.contains_key(field.name) || !shown {
             continue;
         }
-        // The locale that serves the field, with the value it serves; `None` for
-        // the item's own value, which stays where it is.
-        let mut served: Option<(&str, Option<Served>)> = None;
-        for tag in chain {
-            if *tag == default {
-                // The item's own value; a list may have read only its rendered form
-                // (`fields=body_html` leaves `body` unread).
-                let own = object.get(field.name).is_some_and(present);
-                if own || object.get(&html).is_some_and(present) {
-                    served = Some((*tag, None));
-                    break;
-                }
-                continue;
-            }
-            let found = mine
-                .and_then(|mine| mine.get(*tag))
-                .and_then(Value::as_object)
-                .and_then(|fields| {
-                    fields
-                        .get(field.name)
-                        .filter(|value| present(value))
-                        .map(|value| (value.clone(), fields.get(&html).cloned()))
-                });
-            if found.is_some() {
-                served = Some((*tag, found));
-                break;
-            }
+        if let Some(key) = field.translated_in {
+            let requested = requested.locale.tag.as_str();
+            super::in_place::show(
+                object,
+                field.name,
+                key,
+                chain,
+                &default,
+                requested,
+                mine,
+                &mut fallbacks,
+            );
+            continue;
         }
+        let served = served_by(object, field.name, &html, chain, &default, mine);
         match served {
             Some((tag, found)) => {
                 if let Some((value, rendered)) = found {
@@ -350,6 +337,43 @@ fn show(
     }
 }
 
+/// The locale that serves a text field along `chain`, with the value (and its
+/// rendered form) it serves; `None` for the item's own value, which stays where
+/// it is.
+fn served_by<'c>(
+    object: &Map<String, Value>,
+    field: &str,
+    html: &str,
+    chain: &[&'c str],
+    default: &str,
+    mine: Option<&Map<String, Value>>,
+) -> Option<(&'c str, Option<Served>)> {
+    for tag in chain {
+        if *tag == default {
+            // The item's own value; a list may have read only its rendered form
+            // (`fields=body_html` leaves `body` unread).
+            let own = object.get(field).is_some_and(present);
+            if own || object.get(html).is_some_and(present) {
+                return Some((*tag, None));
+            }
+            continue;
+        }
+        let found = mine
+            .and_then(|mine| mine.get(*tag))
+            .and_then(Value::as_object)
+            .and_then(|fields| {
+                fields
+                    .get(field)
+                    .filter(|value| present(value))
+                    .map(|value| (value.clone(), fields.get(html).cloned()))
+            });
+        if found.is_some() {
+            return Some((*tag, found));
+        }
+    }
+    None
+}
+
 /// A value that counts as there: not null, not an empty string.
 fn present(value: &Value) -> bool {
     match value {
@@ -366,36 +390,6 @@ fn present(value: &Value) -> bool {
 fn each_item(values: &mut [Value], spec: &ListSpec, visit: &mut dyn FnMut(&mut Value, bool)) {
     let same_kind = |value: &Value| value.get(spec.unique_column).is_some();
     for value in values {
-        each_of_kind(value, &same_kind, visit, MAX_DEPTH);
+        super::present::each_of_kind(value, &same_kind, visit);
     }
-}
-
-/// How deep items of a kind embed items of theirs (`include=children.children.children`).
-const MAX_DEPTH: usize = 3;
-
-/// The item, after the items of its kind it embeds, `depth` levels down.
-fn each_of_kind(
-    value: &mut Value,
-    same_kind: &dyn Fn(&Value) -> bool,
-    visit: &mut dyn FnMut(&mut Value, bool),
-    depth: usize,
-) {
-    if depth > 0
-        && let Value::Object(object) = value
-    {
-        for embedded in object.values_mut() {
-            match embedded {
-                Value::Array(items) => {
-                    for item in items.iter_mut().filter(|item| same_kind(item)) {
-                        each_of_kind(item, same_kind, visit, depth - 1);
-                    }
-                }
-                Value::Object(_) if same_kind(embedded) => {
-                    each_of_kind(embedded, same_kind, visit, depth - 1);
-                }
-                _ => {}
-            }
-        }
-    }
-    visit(value, depth < MAX_DEPTH);
 }

@@ -16,6 +16,7 @@
 
 pub mod descriptor;
 pub mod docs;
+pub mod in_place;
 pub mod lineage;
 pub mod localise;
 pub mod many;

@@ -196,3 +196,42 @@ pub fn hide_references(
     }
     Ok(())
 }
+
+/// How deep items of a kind embed items of theirs (`include=children.children.children`).
+pub const MAX_DEPTH: usize = 3;
+
+/// The item, after the items of its kind it embeds (`same_kind`), as deep as they
+/// go; `visit` is told whether the item is embedded in another.
+pub fn each_of_kind(
+    value: &mut Value,
+    same_kind: &dyn Fn(&Value) -> bool,
+    visit: &mut dyn FnMut(&mut Value, bool),
+) {
+    each_below(value, same_kind, visit, MAX_DEPTH);
+}
+
+fn each_below(
+    value: &mut Value,
+    same_kind: &dyn Fn(&Value) -> bool,
+    visit: &mut dyn FnMut(&mut Value, bool),
+    depth: usize,
+) {
+    if depth > 0
+        && let Value::Object(object) = value
+    {
+        for embedded in object.values_mut() {
+            match embedded {
+                Value::Array(items) => {
+                    for item in items.iter_mut().filter(|item| same_kind(item)) {
+                        each_below(item, same_kind, visit, depth - 1);
+                    }
+                }
+                Value::Object(_) if same_kind(embedded) => {
+                    each_below(embedded, same_kind, visit, depth - 1);
+                }
+                _ => {}
+            }
+        }
+    }
+    visit(value, depth < MAX_DEPTH);
+}

@@ -427,3 +427,119 @@ async fn blocks_are_versioned_and_restored_with_the_page() {
         10
     );
 }
+
+#[actix_web::test]
+async fn a_markdown_block_is_translated_and_its_fallback_said() {
+    let app = TestApp::seeded().await;
+    let editor = app.editor();
+    let cookies = "/api/v1/pages/cookies";
+    app.patch(
+        &editor,
+        cookies,
+        json!({"blocks": [
+            {"type": "markdown", "text": "Questions? Write to us."},
+            {"type": "contact"},
+            {"type": "markdown", "text": "Thank you."}
+        ]}),
+    )
+    .await
+    .ok(200);
+    // Before a translation, translators see the blocks missing.
+    let work = app
+        .get_as(
+            &editor,
+            "/api/v1/translations?locale=sq&state=missing&type=page&per_page=100",
+        )
+        .await
+        .ok(200);
+    let missing = |work: &Value, slug: &str| {
+        work["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["key"] == slug && entry["field"] == "blocks")
+    };
+    assert!(missing(&work, "cookies"), "{work}");
+    assert!(
+        !missing(&work, "mission"),
+        "a page without Markdown blocks: {work}"
+    );
+
+    let path = format!("{cookies}/translations/sq");
+    let wrong = app
+        .put(
+            &editor,
+            &path,
+            json!({"fields": {"blocks": "Pyetje?"}, "status": "published"}),
+        )
+        .await;
+    wrong.problem(422, "validation_failed");
+    assert_eq!(wrong.pointers(), ["/fields/blocks"]);
+    let wrong = app
+        .put(
+            &editor,
+            &path,
+            json!({"fields": {"blocks": [5]}, "status": "published"}),
+        )
+        .await;
+    assert_eq!(wrong.pointers(), ["/fields/blocks/0"]);
+    app.put(
+        &editor,
+        &path,
+        json!({"fields": {"blocks": ["Pyetje? **Na shkruani.**", null]}, "status": "published"}),
+    )
+    .await
+    .ok(201);
+
+    let page = app.get(&format!("{cookies}?locale=sq")).await.ok(200);
+    let blocks = &page["blocks"];
+    assert_eq!(blocks[0]["text"], "Pyetje? **Na shkruani.**");
+    assert!(
+        blocks[0]["html"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>Na shkruani.</strong>"),
+        "{page}"
+    );
+    assert_eq!(blocks[1], json!({"type": "contact"}));
+    assert_eq!(
+        blocks[2]["text"], "Thank you.",
+        "the English one, along the chain"
+    );
+    assert_eq!(page["meta"]["fallbacks"]["blocks"], "en");
+    let strict = app
+        .get(&format!("{cookies}?locale=sq&fallback=false"))
+        .await
+        .ok(200);
+    assert_eq!(strict["blocks"][0]["text"], "Pyetje? **Na shkruani.**");
+    assert_eq!(strict["blocks"][2]["text"], Value::Null);
+    assert_eq!(strict["blocks"][2]["html"], Value::Null);
+    // In English, the page as written.
+    let english = app.get(cookies).await.ok(200);
+    assert_eq!(english["blocks"][0]["text"], "Questions? Write to us.");
+
+    // A changed block makes the translation of the blocks outdated.
+    let work = app
+        .get_as(
+            &editor,
+            "/api/v1/translations?locale=sq&type=page&per_page=100",
+        )
+        .await
+        .ok(200);
+    assert!(!missing(&work, "cookies"), "{work}");
+    app.patch(
+        &editor,
+        cookies,
+        json!({"blocks": [{"type": "markdown", "text": "Questions? Write to SEESAC."}]}),
+    )
+    .await
+    .ok(200);
+    let work = app
+        .get_as(
+            &editor,
+            "/api/v1/translations?locale=sq&state=outdated&type=page&per_page=100",
+        )
+        .await
+        .ok(200);
+    assert!(missing(&work, "cookies"), "outdated: {work}");
+}

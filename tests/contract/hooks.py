@@ -196,7 +196,7 @@ def _blocks_that_hold(body):
                 block["category"] = None
             elif keys is None and category is None:
                 block["category"] = "awareness"
-        if block.get("type") == "markdown" and not str(block.get("text", "")).strip():
+        if block.get("type") == "markdown" and not str(block.get("text") or "").strip():
             block["text"] = "Text"
         for field in ("metrics", "funders", "decisions"):
             if isinstance(block.get(field), list):

@@ -18,12 +18,13 @@ use crate::platform::error::{AppError, AppResult};
 use crate::platform::query::{CONTENT_FIELDS, Dir, Embed, ListSpec, View};
 use crate::platform::validate::{Check, Name, Slug};
 
+mod block_doc;
 mod blocks;
 mod model;
 mod shown;
 mod tree;
 
-pub use blocks::Block;
+pub use block_doc::Block;
 use model::FIELDS;
 pub use model::{Page, PageBody, PageItem, PageRecord};
 

@@ -152,5 +152,7 @@ pub(super) const FIELDS: &[Field] = &[
     Field::new("position", Kind::Integer).ordered(),
     Field::new("seo_title", Kind::Text).translatable(200),
     Field::new("seo_description", Kind::Text).translatable(500),
-    Field::new("blocks", Kind::Text),
+    // A Markdown block's text is translated: a translation's `blocks` is the list
+    // of the texts of the page's Markdown blocks, in order.
+    Field::new("blocks", Kind::Text).translated_in("text", super::blocks::MAX_TEXT),
 ];

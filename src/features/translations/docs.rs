@@ -90,12 +90,18 @@ fn body_schema(d: &Descriptor, merge: bool) -> RefOr<Schema> {
     let mut fields = Map::new();
     for field in d.spec.translatable() {
         let max = field.translatable.unwrap_or_default();
-        fields.insert(
-            field.name.to_owned(),
-            json!({"type": ["string", "null"], "maxLength": max,
-                   "description": format!("The {} in this locale; empty or left out: the \
-                   fallback's is shown", field.name.replace('_', " "))}),
-        );
+        let schema = match field.translated_in {
+            // A list translated in place: the texts, in order.
+            Some(key) => json!({"type": ["array", "null"], "maxItems": 50,
+                "items": {"type": ["string", "null"], "maxLength": max},
+                "description": format!("The `{key}` of each of the {} that has one, in \
+                this locale, in order (a page's Markdown blocks); null or empty for one left \
+                to the fallback", field.name)}),
+            None => json!({"type": ["string", "null"], "maxLength": max,
+                "description": format!("The {} in this locale; empty or left out: the \
+                fallback's is shown", field.name.replace('_', " "))}),
+        };
+        fields.insert(field.name.to_owned(), schema);
     }
     let dropping = if merge {
         " A field sent as null is no longer translated."

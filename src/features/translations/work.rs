@@ -68,21 +68,38 @@ fn statement(kind: &crate::engine::Descriptor) -> String {
         .translatable()
         .map(|field| format!("'{}'", field.name))
         .collect();
+    // Whether the item has the field, and whether the translation gives it: a text
+    // not empty; for a list translated in place (a page's blocks), an object with
+    // its text, and a text not empty.
+    let (mut own, mut given) = (String::from("CASE f.field"), String::from("CASE f.field"));
+    for field in kind.spec.translatable() {
+        if let Some(key) = field.translated_in {
+            own.push_str(&format!(
+                " WHEN '{name}' THEN jsonb_path_exists(to_jsonb(t)->'{name}', '$[*].{key}')",
+                name = field.name
+            ));
+            given.push_str(&format!(
+                " WHEN '{name}' THEN coalesce(jsonb_path_exists(tr.fields->'{name}', \
+                 '$[*] ? (@.type() == \"string\" && @ != \"\")'), false)",
+                name = field.name
+            ));
+        }
+    }
+    own.push_str(" ELSE coalesce(to_jsonb(t)->>f.field, '') <> '' END");
+    given.push_str(" ELSE coalesce(tr.fields->>f.field, '') <> '' END");
     format!(
         "SELECT '{kind}'::text AS kind, t.{key}::text AS key, f.field, \
-                CASE WHEN coalesce(tr.fields->>f.field, '') = '' THEN 'missing' \
-                     ELSE 'outdated' END AS state, \
+                CASE WHEN NOT {given} THEN 'missing' ELSE 'outdated' END AS state, \
                 '{path}/' || t.{key} || '/translations/' || $1 AS translation, \
-                CASE WHEN coalesce(tr.fields->>f.field, '') <> '' THEN tr.source_version END \
-                    AS since_version, \
-                CASE WHEN coalesce(tr.fields->>f.field, '') <> '' THEN \
+                CASE WHEN {given} THEN tr.source_version END AS since_version, \
+                CASE WHEN {given} THEN \
                     '{path}/' || t.{key} || '/revisions/' || tr.source_version || '/diff' END \
                     AS diff \
          FROM {table} t CROSS JOIN unnest(ARRAY[{fields}]) AS f(field) \
          LEFT JOIN translations tr \
                 ON tr.kind = '{kind}' AND tr.item_id = t.id AND tr.locale = $1 \
-         WHERE coalesce(to_jsonb(t)->>f.field, '') <> '' \
-           AND CASE WHEN coalesce(tr.fields->>f.field, '') = '' THEN 'missing' \
+         WHERE {own} \
+           AND CASE WHEN NOT {given} THEN 'missing' \
                     WHEN (tr.source->f.field) IS DISTINCT FROM (to_jsonb(t)->f.field) \
                          THEN 'outdated' END = ANY($2)",
         kind = kind.kind,

@@ -39,6 +39,11 @@ pub struct Field {
     /// Whether it is translated per locale, and then its length at most, in
     /// characters (keys, numbers, dates and references are shared by all locales).
     pub translatable: Option<usize>,
+    /// For a list of objects translated in place (a page's blocks): the key of the
+    /// text each object that has one is translated in (`text`). A translation then
+    /// gives a list of texts, the n-th for the n-th object with that key, and the
+    /// HTML each renders to is shown beside it (`html`).
+    pub translated_in: Option<&'static str>,
 }
 
 /// What a reference names: a content table and its key column. To a caller who
@@ -74,6 +79,7 @@ impl Field {
             nullable: false,
             refers_to: None,
             translatable: None,
+            translated_in: None,
         }
     }
 
@@ -120,6 +126,16 @@ impl Field {
     pub const fn translatable(self, max_chars: usize) -> Self {
         Self {
             translatable: Some(max_chars),
+            ..self
+        }
+    }
+
+    /// A list of objects translated in place, each in its `key` (at most
+    /// `max_chars` characters): `translated_in`.
+    pub const fn translated_in(self, key: &'static str, max_chars: usize) -> Self {
+        Self {
+            translatable: Some(max_chars),
+            translated_in: Some(key),
             ..self
         }
     }

@@ -1,0 +1,83 @@
+//! A list of objects translated in place (a page's blocks, `Field::translated_in`):
+//! in a locale, each object that has the field's text key is shown with its text
+//! resolved along the chain on its own, and the HTML the translation rendered for
+//! it. A translation gives the texts as a list, the n-th for the n-th such object,
+//! and their HTML as `{field}_html` (derived when it is written).
+
+use serde_json::{Map, Value, json};
+
+/// The key each translated object shows its rendered text under.
+const HTML: &str = "html";
+
+/// A text that counts as there: a non-empty string.
+fn text(value: &Value) -> Option<&str> {
+    value.as_str().filter(|text| !text.is_empty())
+}
+
+/// Shows the list `field` of `object` in the locale: `mine` are the item's
+/// translations by locale, `chain` the locales looked in, `default` the item's
+/// own. The first locale other than `requested` that serves a text goes to
+/// `fallbacks`; a text no locale serves is null, with its HTML.
+#[allow(clippy::too_many_arguments)]
+pub fn show(
+    object: &mut Map<String, Value>,
+    field: &str,
+    key: &str,
+    chain: &[&str],
+    default: &str,
+    requested: &str,
+    mine: Option<&Map<String, Value>>,
+    fallbacks: &mut Map<String, Value>,
+) {
+    let Some(Value::Array(list)) = object.get_mut(field) else {
+        return;
+    };
+    let rendered = format!("{field}_html");
+    let mut fell_back: Option<&str> = None;
+    let translated = list
+        .iter_mut()
+        .filter_map(|item| item.as_object_mut())
+        .filter(|item| item.contains_key(key));
+    for (n, item) in translated.enumerate() {
+        let mut served: Option<(&str, Option<(Value, Value)>)> = None;
+        for tag in chain {
+            if *tag == default {
+                if item.get(key).and_then(text).is_some() {
+                    served = Some((*tag, None));
+                    break;
+                }
+                continue;
+            }
+            let fields = mine
+                .and_then(|mine| mine.get(*tag))
+                .and_then(Value::as_object);
+            let found = fields.and_then(|fields| {
+                let given = fields.get(field)?.get(n).and_then(text)?;
+                let html = fields.get(&rendered).and_then(|all| all.get(n)).cloned();
+                Some((json!(given), html.unwrap_or(Value::Null)))
+            });
+            if found.is_some() {
+                served = Some((*tag, found));
+                break;
+            }
+        }
+        match served {
+            Some((tag, found)) => {
+                if let Some((given, html)) = found {
+                    item.insert(key.to_owned(), given);
+                    item.insert(HTML.to_owned(), html);
+                }
+                if tag != requested && fell_back.is_none() {
+                    fell_back = Some(tag);
+                }
+            }
+            None => {
+                item.insert(key.to_owned(), Value::Null);
+                item.insert(HTML.to_owned(), Value::Null);
+            }
+        }
+    }
+    if let Some(tag) = fell_back {
+        fallbacks.insert(field.to_owned(), json!(tag));
+    }
+}
