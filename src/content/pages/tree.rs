@@ -21,6 +21,11 @@ pub const LEVELS: &[&str] = &[
     "children.children.children",
 ];
 
+/// A page as the level below it is read: by its slug.
+struct Slugged {
+    slug: String,
+}
+
 /// The child pages of each level below some pages, by their parent's slug.
 pub struct Tree {
     levels: Vec<HashMap<String, Vec<Page>>>,
@@ -40,14 +45,26 @@ impl Tree {
             .rposition(|name| view.includes(name))
             .map_or(0, |at| at + 1);
         let mut levels = Vec::new();
-        let mut parents: Vec<Page> = rows.to_vec();
+        // The pages whose children the next level reads: by their slugs alone.
+        let mut parents: Vec<Slugged> = rows
+            .iter()
+            .take(if depth > 0 { rows.len() } else { 0 })
+            .map(|page| Slugged {
+                slug: page.slug.clone(),
+            })
+            .collect();
         for _ in 0..depth {
             let found: Vec<(String, Page)> = tree_children!(
                 conn, access, parents,
                 table: pages, key: slug, row: Page, order: (pages::position, pages::slug),
             )
             .collect();
-            parents = found.iter().map(|(_, page)| page.clone()).collect();
+            parents = found
+                .iter()
+                .map(|(_, page)| Slugged {
+                    slug: page.slug.clone(),
+                })
+                .collect();
             levels.push(grouped(found));
         }
         Ok(Self { levels })
