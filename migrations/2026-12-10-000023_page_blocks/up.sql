@@ -71,14 +71,14 @@ CREATE TRIGGER page_block_refs_renamed AFTER UPDATE ON page_block_refs
 -- neither). SQLSTATE 23503, as the foreign key's own refusal.
 CREATE FUNCTION seesac_page_block_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    found record;
+    hit record;
 BEGIN
     EXECUTE format('SELECT p.slug, r.path FROM page_block_refs r JOIN pages p ON p.id = r.page_id '
                    ' WHERE r.%I = $1 ORDER BY p.slug, r.path LIMIT 1', TG_ARGV[0])
-       INTO found USING to_jsonb(OLD) ->> TG_ARGV[1];
-    IF found.slug IS NOT NULL THEN
+       INTO hit USING to_jsonb(OLD) ->> TG_ARGV[1];
+    IF hit.slug IS NOT NULL THEN
         RAISE EXCEPTION 'the page % shows it in a block (/blocks/%); change that block first',
-              found.slug, array_to_string(found.path, '/')
+              hit.slug, array_to_string(hit.path, '/')
               USING ERRCODE = 'foreign_key_violation', TABLE = 'page_block_refs',
                     CONSTRAINT = 'page_block_refs_named';
     END IF;

@@ -322,6 +322,13 @@ pub trait Resource: Sized + Sync + 'static {
         delete_row::<Self>(conn, row)
     }
 
+    /// The item as a body, which a PATCH merges its patch into: its row's fields
+    /// (those a body has are taken). A field the row keeps but does not show as
+    /// stored (a page's blocks) is added here.
+    fn as_body(row: &Self::Row) -> Value {
+        super::to_json(row)
+    }
+
     /// Stored versions of items (the feed's entries, as `Descriptor::from_stored`
     /// shows them) as anonymous readers may see them, beyond their references,
     /// which are hidden for every kind: a page's blocks without what they name of

@@ -313,7 +313,7 @@ fn merged<R: Resource>(patch: Map<String, Value>, existing: &R::Row) -> AppResul
     // The patch is read as a body first: an unknown field is named even when it is
     // null, which the merge would drop without a trace.
     http::from_object::<R::Body>(patch.clone())?;
-    let mut merged = Value::Object(writable(&body_fields::<R>(), super::to_json(existing)));
+    let mut merged = Value::Object(writable(&body_fields::<R>(), R::as_body(existing)));
     json_patch::merge(&mut merged, &Value::Object(patch));
     let Value::Object(merged) = merged else {
         return Err(AppError::internal("merge gave a non-object"));

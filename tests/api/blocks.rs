@@ -258,7 +258,8 @@ async fn blocks_are_checked_and_every_mistake_named_by_its_pointer() {
         {"type": "funders", "funders": "european-union"},
         {"type": "decisions", "decisions": ["32019D2111", "32019D2111"]},
         {"type": "contact", "colour": "red"},
-        "text"
+        "text",
+        {"type": "pages", "html": "<p>only a Markdown block has it</p>"}
     ]);
     let refused = app.put(&editor, "/api/v1/pages/annual-report", body).await;
     refused.problem(422, "validation_failed");
@@ -271,7 +272,8 @@ async fn blocks_are_checked_and_every_mistake_named_by_its_pointer() {
             "/blocks/3/funders",
             "/blocks/4/decisions/1",
             "/blocks/5/colour",
-            "/blocks/6"
+            "/blocks/6",
+            "/blocks/7/html"
         ]
     );
 
@@ -333,7 +335,16 @@ async fn a_markdown_block_is_rendered_and_sanitised() {
 async fn a_renamed_item_is_followed_and_a_named_one_cannot_be_deleted() {
     let app = TestApp::seeded().await;
     let editor = app.editor();
+    // A PATCH of another field leaves the blocks and their references as they are.
+    app.patch(&editor, WHO_WE_ARE, json!({"summary": "SEESAC."}))
+        .await
+        .ok(200);
     let before = app.get_as(&editor, WHO_WE_ARE).await.ok(200);
+    assert_eq!(before["blocks"][1]["metrics"], json!(METRICS));
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM page_block_refs WHERE metric IS NOT NULL"),
+        10
+    );
     app.patch(
         &editor,
         "/api/v1/impact-metrics/salw-destroyed",
@@ -402,6 +413,12 @@ async fn blocks_are_versioned_and_restored_with_the_page() {
         0
     );
     let version = original["version"].as_i64().unwrap();
+    // A PATCH that leaves them out keeps them.
+    let titled = app
+        .patch(&editor, WHO_WE_ARE, json!({"title": "Who we are"}))
+        .await
+        .ok(200);
+    assert_eq!(types(&titled), ["contact"]);
     let diff = app
         .get_as(&editor, &format!("{WHO_WE_ARE}/revisions/{version}/diff"))
         .await
@@ -542,4 +559,19 @@ async fn a_markdown_block_is_translated_and_its_fallback_said() {
         .await
         .ok(200);
     assert!(missing(&work, "cookies"), "outdated: {work}");
+    // Across every kind, those without blocks too.
+    let all = app
+        .get_as(&editor, "/api/v1/translations?locale=sq&per_page=100")
+        .await
+        .ok(200);
+    let kinds: std::collections::BTreeSet<&str> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|entry| entry["type"].as_str())
+        .collect();
+    assert!(
+        kinds.contains("page") && kinds.contains("impact_metric"),
+        "{kinds:?}"
+    );
 }

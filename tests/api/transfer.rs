@@ -470,3 +470,52 @@ async fn an_instance_started_without_the_sample_content_has_an_admin_and_no_cont
     assert_eq!(document["pages"], json!([]));
     assert_eq!(document["partners"], json!([]));
 }
+
+#[actix_web::test]
+async fn a_replacing_import_takes_back_blocks_that_named_what_the_file_lacks() {
+    let app = TestApp::seeded().await;
+    let editor = app.editor();
+    let mut document: Value = serde_json::from_str(&export(&app.database.url)).unwrap();
+    // A file's block is stored as a write stores it: what a read adds, and nulls,
+    // are not kept.
+    for page in document["pages"].as_array_mut().unwrap() {
+        if page["slug"] == "mission" {
+            page["blocks"] = json!([{"type": "metrics", "category": "awareness", "metrics": null,
+                                     "items": [{"key": "salw-destroyed"}]}]);
+        }
+    }
+    // After the export, a new metric that the "Who we are" page names.
+    let mut metric = app
+        .get_as(&editor, "/api/v1/impact-metrics/salw-destroyed")
+        .await
+        .ok(200);
+    metric["key"] = json!("salw-collected");
+    app.post(&editor, "/api/v1/impact-metrics", metric)
+        .await
+        .ok(201);
+    let mut page = app
+        .get_as(&editor, "/api/v1/pages/who-we-are")
+        .await
+        .ok(200);
+    page["blocks"][1]["metrics"] = json!(["salw-collected"]);
+    app.put(&editor, "/api/v1/pages/who-we-are", page)
+        .await
+        .ok(200);
+
+    let (ok, _, err) = import_with(&app.database.url, &document.to_string(), &["--replace"]);
+    assert!(ok, "{err}");
+    let key = |sql: &str| count(&app.database, sql);
+    assert_eq!(
+        key("SELECT count(*) AS n FROM impact_metrics WHERE key = 'salw-collected'"),
+        0
+    );
+    assert_eq!(
+        key("SELECT count(*) AS n FROM page_block_refs WHERE metric = 'salw-destroyed'"),
+        1
+    );
+    let mission = app.get_as(&editor, "/api/v1/pages/mission").await.ok(200);
+    assert_eq!(
+        mission["blocks"],
+        json!([{"type": "metrics", "category": "awareness"}])
+    );
+}

@@ -75,6 +75,24 @@ impl Type {
         }
     }
 
+    /// Whether a stored block of this type keeps the field: `type`, its own
+    /// fields, and a Markdown block's `html` (a block's `items` are read, never
+    /// stored).
+    pub fn keeps(self, field: &str) -> bool {
+        field == "type"
+            || self.fields().contains(&field)
+            || (self == Self::Markdown && field == "html")
+    }
+
+    /// The field a read adds to a block of this type, which a body may send back.
+    fn shown_only(self) -> &'static str {
+        if self == Self::Markdown {
+            "html"
+        } else {
+            "items"
+        }
+    }
+
     /// The fields a body may give a block of this type (besides `type`).
     fn fields(self) -> &'static [&'static str] {
         match self {
@@ -87,9 +105,6 @@ impl Type {
         }
     }
 }
-
-/// Fields a reader is shown and a body may send back: ignored.
-const SHOWN_ONLY: &[&str] = &["html", "items"];
 
 /// The blocks a body gives, checked, as stored: each with its type and its own
 /// fields, a Markdown block with its HTML. Every mistake is named by its pointer
@@ -142,7 +157,7 @@ fn one(check: &mut Check, at: &str, block: Value) -> Option<Value> {
     for (field, value) in block {
         let pointer = format!("{at}/{field}");
         // Read-only, or null: as if absent.
-        if SHOWN_ONLY.contains(&field.as_str()) || (value.is_null() && field != "text") {
+        if kind.shown_only() == field || (value.is_null() && field != "text") {
             continue;
         }
         if !kind.fields().contains(&field.as_str()) {

@@ -45,15 +45,12 @@ fn derive_page(item: &mut Map<String, Value>) {
     });
     item.insert("body_html".to_owned(), rendered.html.into());
     item.insert("body_text".to_owned(), rendered.text.into());
-    // A Markdown block's HTML too: a file's HTML is never taken as it is.
-    if let Some(Value::Array(blocks)) = item.get_mut("blocks") {
-        for block in blocks {
-            let text = block.get("text").and_then(Value::as_str).map(str::to_owned);
-            if let (Some(text), Value::Object(block)) = (text, block) {
-                let html = markdown::render(&text).map(|rendered| rendered.html);
-                block.insert("html".to_owned(), html.unwrap_or_default().into());
-            }
-        }
+    // The blocks as a write stores them, a Markdown block's HTML rendered again:
+    // a file's blocks are never taken as they are (its mistakes were named when
+    // the item was checked).
+    if let Some(blocks) = item.remove("blocks") {
+        let stored = blocks::check(&mut Check::default(), Some(blocks));
+        item.insert("blocks".to_owned(), stored);
     }
 }
 
@@ -247,6 +244,14 @@ impl Resource for Pages {
             published_at: publication.published_at,
         };
         check.finish(record)
+    }
+
+    fn as_body(row: &Page) -> Value {
+        let mut body = to_json(row);
+        if let Value::Object(fields) = &mut body {
+            fields.insert("blocks".to_owned(), row.blocks.clone());
+        }
+        body
     }
 
     fn hide_stored(conn: &mut PgConnection, values: &mut [Value]) -> AppResult<()> {

@@ -11,7 +11,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use diesel::PgConnection;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::Pages;
 use super::blocks::Type;
@@ -25,7 +25,7 @@ use crate::platform::query::{MAX_LIST_VALUES, View};
 use crate::platform::visibility::Access;
 
 /// The query of `kind`'s collection a block without keys reads, if it reads any.
-fn query_of(kind: Type, block: &Value, page: &str) -> Option<String> {
+fn query_of(kind: Type, block: &Value) -> Option<String> {
     let encoded =
         |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
     match kind {
@@ -36,16 +36,17 @@ fn query_of(kind: Type, block: &Value, page: &str) -> Option<String> {
         Type::Funders => Some("parent[null]=true&include=children".to_owned()),
         Type::Decisions => Some(String::new()),
         Type::Contact => Some("primary=true".to_owned()),
-        Type::Pages => Some(format!("parent={}", encoded(page))),
-        Type::Markdown => None,
+        Type::Pages | Type::Markdown => None,
     }
 }
 
-/// The items read for the blocks: by key, and by query.
+/// The items read for the blocks: by key, by query, and the child pages by their
+/// parent's slug.
 #[derive(Default)]
 struct Read {
     by_key: HashMap<(Type, String), Value>,
     by_query: HashMap<(Type, String), Vec<Value>>,
+    children: HashMap<String, Vec<Value>>,
 }
 
 /// Each page's blocks as `access` sees them in `view`, in the pages' order;
@@ -64,12 +65,17 @@ pub fn show(
     // What blocks without keys read: a kind's items by a query of their
     // collection (`category=awareness`).
     let mut queries: BTreeSet<(Type, String)> = BTreeSet::new();
+    // The pages whose child pages a block shows.
+    let mut parents: BTreeSet<String> = BTreeSet::new();
     for (slug, blocks) in pages {
         for block in blocks.as_array().into_iter().flatten() {
             let Some(kind) = Type::of(block) else {
                 continue;
             };
-            match kind.names().and_then(|(field, ..)| block.get(field)) {
+            if kind == Type::Pages {
+                parents.insert((*slug).to_owned());
+            }
+            match named_by(kind, block) {
                 Some(named) => {
                     let named = named
                         .as_array()
@@ -79,7 +85,7 @@ pub fn show(
                     set.extend(named.iter().filter_map(Value::as_str).map(str::to_owned));
                 }
                 None => {
-                    if let Some(query) = query_of(kind, block, slug) {
+                    if let Some(query) = query_of(kind, block) {
                         queries.insert((kind, query));
                     }
                 }
@@ -98,6 +104,17 @@ pub fn show(
             let items = items(conn, kind, &query, fields_of(kind, view), view, access)?;
             read.by_query.insert((kind, query), items);
         }
+        let fields = fields_of(Type::Pages, view);
+        read.children = grouped_by(
+            conn,
+            Type::Pages,
+            "parent",
+            &parents,
+            fields,
+            false,
+            view,
+            access,
+        )?;
     }
     Ok(pages
         .iter()
@@ -105,8 +122,8 @@ pub fn show(
         .collect())
 }
 
-/// The items of `kind` named by `keys`, 100 to a query; with `included`, as the
-/// view shows them, else only their keys, to know which the reader sees.
+/// The items of `kind` named by `keys`; with `included`, as the view shows them,
+/// else only their keys, to know which the reader sees.
 fn read_keys(
     conn: &mut PgConnection,
     read: &mut Read,
@@ -119,37 +136,69 @@ fn read_keys(
     let Some(key) = key_field(kind) else {
         return Ok(());
     };
-    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    for chunk in keys.chunks(MAX_LIST_VALUES) {
-        let encoded: Vec<String> = chunk
-            .iter()
-            .map(|key| url::form_urlencoded::byte_serialize(key.as_bytes()).collect())
-            .collect();
-        let mut query = format!("{key}[in]={}", encoded.join(","));
-        if kind == Type::Funders && included {
-            query.push_str("&include=children");
-        }
-        // The key is read to find each item by, shown only if the fieldset says.
-        let mut fields = if included {
-            fields_of(kind, view)
-        } else {
-            Some(Vec::new())
-        };
-        let shows_key = fields.as_ref().is_none_or(|fields| fields.contains(&key));
-        if let Some(fields) = fields.as_mut().filter(|_| !shows_key) {
-            fields.push(key);
-        }
-        for mut item in items(conn, kind, &query, fields, view, access)? {
-            let found = item.get(key).and_then(Value::as_str).map(str::to_owned);
-            if let (Some(found), Value::Object(object)) = (found, &mut item) {
-                if !shows_key {
-                    object.remove(key);
-                }
-                read.by_key.insert((kind, found), item);
-            }
+    let fields = if included {
+        fields_of(kind, view)
+    } else {
+        Some(Vec::new())
+    };
+    let children = included && kind == Type::Funders;
+    let found = grouped_by(conn, kind, key, keys, fields, children, view, access)?;
+    for (value, mut items) in found {
+        if let Some(item) = items.pop() {
+            read.by_key.insert((kind, value), item);
         }
     }
     Ok(())
+}
+
+/// The items of `kind` whose `field` is one of `values`, 100 values to a query,
+/// grouped by it in the collection's order, with `fields` (the field itself is
+/// read to group by, and shown only if the fieldset says); with `children`, each
+/// with its children (a funder's agencies).
+#[allow(clippy::too_many_arguments)]
+fn grouped_by(
+    conn: &mut PgConnection,
+    kind: Type,
+    field: &'static str,
+    values: &BTreeSet<String>,
+    mut fields: Option<Vec<&'static str>>,
+    children: bool,
+    view: &View,
+    access: Access,
+) -> AppResult<HashMap<String, Vec<Value>>> {
+    let shows_field = fields.as_ref().is_none_or(|fields| fields.contains(&field));
+    if let Some(fields) = fields.as_mut().filter(|_| !shows_field) {
+        fields.push(field);
+    }
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+    let mut grouped: HashMap<String, Vec<Value>> = HashMap::new();
+    for chunk in values.chunks(MAX_LIST_VALUES) {
+        let encoded: Vec<String> = chunk
+            .iter()
+            .map(|value| url::form_urlencoded::byte_serialize(value.as_bytes()).collect())
+            .collect();
+        let mut query = format!("{field}[in]={}", encoded.join(","));
+        if children {
+            query.push_str("&include=children");
+        }
+        for mut item in items(conn, kind, &query, fields.clone(), view, access)? {
+            let found = item.get(field).and_then(Value::as_str).map(str::to_owned);
+            if let (Some(found), Value::Object(object)) = (found, &mut item) {
+                if !shows_field {
+                    object.remove(field);
+                }
+                grouped.entry(found).or_default().push(item);
+            }
+        }
+    }
+    Ok(grouped)
+}
+
+/// What a block names by key, if it names any: its keys, or its one key.
+fn named_by(kind: Type, block: &Value) -> Option<&Value> {
+    kind.names()
+        .and_then(|(field, ..)| block.get(field))
+        .filter(|named| !named.is_null())
 }
 
 /// The key field of the items a block names.
@@ -198,11 +247,17 @@ fn items(
 fn shown(read: &Read, slug: &str, blocks: &Value, included: bool, access: Access) -> Value {
     let mut shown = Vec::new();
     for block in blocks.as_array().into_iter().flatten() {
-        let (Some(kind), Value::Object(mut object)) = (Type::of(block), block.clone()) else {
+        let (Some(kind), Value::Object(stored)) = (Type::of(block), block) else {
             continue;
         };
+        // Only what a block of its type has (a row written by psql may hold more).
+        let mut object: Map<String, Value> = stored
+            .iter()
+            .filter(|(name, value)| kind.keeps(name) && !value.is_null())
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
         let field = kind.names().map(|(field, ..)| field);
-        let items: Vec<Value> = match field.and_then(|field| object.get(field).cloned()) {
+        let items: Vec<Value> = match named_by(kind, block).cloned() {
             Some(named) => {
                 let listed = named.is_array();
                 let keys: Vec<Value> = named.as_array().cloned().unwrap_or_else(|| vec![named]);
@@ -233,7 +288,8 @@ fn shown(read: &Read, slug: &str, blocks: &Value, included: bool, access: Access
                     .filter_map(|(_, item)| item.cloned())
                     .collect()
             }
-            None => query_of(kind, block, slug)
+            None if kind == Type::Pages => read.children.get(slug).cloned().unwrap_or_default(),
+            None => query_of(kind, block)
                 .and_then(|query| read.by_query.get(&(kind, query)).cloned())
                 .unwrap_or_default(),
         };

@@ -254,6 +254,9 @@ pub fn import(
             // An item of the file may take the key of one deleted here (the sample
             // content's, under another id): references are checked at commit.
             diesel::sql_query("SET CONSTRAINTS ALL DEFERRED").execute(conn)?;
+            // What pages' blocks name is named again as the file's pages are
+            // written: until then, nothing they named holds a deletion back.
+            diesel::sql_query("DELETE FROM page_block_refs").execute(conn)?;
             for (kind, items) in sections.iter().rev() {
                 deleted.insert(kind.descriptor().table, remove_absent(conn, *kind, items)?);
             }

@@ -85,8 +85,19 @@ fn statement(kind: &crate::engine::Descriptor) -> String {
             ));
         }
     }
-    own.push_str(" ELSE coalesce(to_jsonb(t)->>f.field, '') <> '' END");
-    given.push_str(" ELSE coalesce(tr.fields->>f.field, '') <> '' END");
+    let (own_text, given_text) = (
+        "coalesce(to_jsonb(t)->>f.field, '') <> ''",
+        "coalesce(tr.fields->>f.field, '') <> ''",
+    );
+    // A CASE needs a WHEN: a kind with text fields only tests them alone.
+    let (own, given) = if kind.spec.translatable().any(|f| f.translated_in.is_some()) {
+        (
+            format!("{own} ELSE {own_text} END"),
+            format!("{given} ELSE {given_text} END"),
+        )
+    } else {
+        (own_text.to_owned(), given_text.to_owned())
+    };
     format!(
         "SELECT '{kind}'::text AS kind, t.{key}::text AS key, f.field, \
                 CASE WHEN NOT {given} THEN 'missing' ELSE 'outdated' END AS state, \
