@@ -139,7 +139,6 @@ fn one(check: &mut Check, at: &str, block: Value) -> Option<Value> {
         check.fail(at, "must be an object with a type");
         return None;
     };
-    let names: Vec<&str> = Type::ALL.iter().map(|kind| kind.name()).collect();
     let Some(kind) = block
         .get("type")
         .and_then(Value::as_str)
@@ -147,7 +146,14 @@ fn one(check: &mut Check, at: &str, block: Value) -> Option<Value> {
     else {
         check.fail(
             &format!("{at}/type"),
-            format!("must be one of {}", names.join(", ")),
+            format!(
+                "must be one of {}",
+                Type::ALL
+                    .iter()
+                    .map(|kind| kind.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         );
         return None;
     };

@@ -14,8 +14,8 @@ use crate::platform::db::schema::pages;
 use crate::platform::error::AppResult;
 use crate::platform::query::View;
 
-/// The includes of the tree, one level deeper each.
-pub const LEVELS: &[&str] = &[
+/// The includes of the tree, one level deeper each (as `Pages`' spec lists them).
+const LEVELS: &[&str] = &[
     "children",
     "children.children",
     "children.children.children",
@@ -45,10 +45,12 @@ impl Tree {
             .rposition(|name| view.includes(name))
             .map_or(0, |at| at + 1);
         let mut levels = Vec::new();
+        if depth == 0 {
+            return Ok(Self { levels });
+        }
         // The pages whose children the next level reads: by their slugs alone.
         let mut parents: Vec<Slugged> = rows
             .iter()
-            .take(if depth > 0 { rows.len() } else { 0 })
             .map(|page| Slugged {
                 slug: page.slug.clone(),
             })
