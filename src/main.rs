@@ -8,7 +8,7 @@ use seesac_api::app::cli::{self, Cli};
 /// jemalloc, with a background thread that gives freed memory back to the system
 /// within a second (its options are compiled in: `.cargo/config.toml`). glibc's
 /// allocator kept a service that had answered a few large requests (a password
-/// check takes 19 MiB) at several times its size for good.
+/// check takes 7 MiB) at several times its size for good.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

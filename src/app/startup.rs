@@ -13,7 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::config::ServerLimits;
 use crate::app::ops::{Links, OpenApiJson};
-use crate::app::{apidoc, routes};
+use crate::app::routes;
 use crate::features::changes;
 use crate::features::webhooks;
 use crate::platform::auth::JwtKeys;
@@ -136,6 +136,19 @@ fn workers(max_connections: usize) -> (usize, usize) {
     (workers, per_worker)
 }
 
+/// The blocking threads each worker may run (`Db::run`, rendering, password
+/// hashing): as many as its share of the pool's connections, and two more for the
+/// work that takes none. A thread beyond that would only wait for a connection,
+/// and each one costs memory (its stack and its allocator cache): actix's default
+/// of 512 let 32 readers grow the server to a hundred threads. Work beyond the
+/// bound waits in the worker's queue instead of in `pool.get()`.
+fn blocking_threads(pool_size: u32, workers: usize) -> usize {
+    usize::try_from(pool_size)
+        .unwrap_or(usize::MAX)
+        .div_ceil(workers.max(1))
+        .saturating_add(2)
+}
+
 /// Builds the server on a bound listener; awaiting it serves until SIGINT or SIGTERM.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     run_with_metrics(listener, None, state)
@@ -147,13 +160,12 @@ pub fn run_with_metrics(
     metrics: Option<TcpListener>,
     state: AppState,
 ) -> std::io::Result<Server> {
-    let document = apidoc::document()
-        .and_then(|document| OpenApiJson::new(&document))
-        .map_err(std::io::Error::other)?;
-    let document = web::Data::new(document);
+    let document = web::Data::new(OpenApiJson::committed());
     let links = web::Data::new(Links::of(&Table::of(routes::table)));
     spawn_background(&state);
     let webhook_settings = web::Data::new(state.limits.webhooks.clone());
+    let (workers, per_worker) = workers(state.limits.max_connections);
+    let blocking = blocking_threads(state.pool.max_size(), workers);
     let pool = web::Data::new(state.pool);
     let read_cache = std::sync::Arc::new(ReadCache::new(state.limits.read_cache_bytes));
     cache::listen::spawn(&read_cache, state.database_url)?;
@@ -176,7 +188,6 @@ pub fn run_with_metrics(
         limits.writes_per_minute,
         limits.trusted_proxies.clone(),
     ));
-    let (workers, per_worker) = workers(limits.max_connections);
     let header_timeout = limits.header_timeout;
     let body_timeout = web::Data::new(http::body::BodyTimeout(limits.body_timeout));
     let locales = web::Data::new(limits.locales.clone());
@@ -208,6 +219,7 @@ pub fn run_with_metrics(
             .default_service(web::to(routing::unknown_route))
     })
     .workers(workers)
+    .worker_max_blocking_threads(blocking)
     .max_connections(per_worker)
     // Headers trickled in slower than this are a 408 and a closed connection;
     // bodies have their own deadline (`http::body`).
