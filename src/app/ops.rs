@@ -247,26 +247,19 @@ pub fn openapi_doc() -> Doc {
 #[cfg(test)]
 mod tests {
     use super::compact;
+    use serde_json::Value;
 
     #[test]
     fn compacting_keeps_what_is_inside_strings() {
         let json = "{\n  \"a b\": [1, \"x \\\" y\\\\\", {\"c\" : null}]\n}";
-        let compacted = String::from_utf8(compact(json)).unwrap();
-        assert_eq!(compacted, r#"{"a b":[1,"x \" y\\",{"c":null}]}"#);
-        let parsed: serde_json::Value = serde_json::from_str(json).unwrap();
+        let compacted = String::from_utf8(compact(json)).ok();
         assert_eq!(
-            serde_json::from_str::<serde_json::Value>(&compacted).unwrap(),
-            parsed
+            compacted.as_deref(),
+            Some(r#"{"a b":[1,"x \" y\\",{"c":null}]}"#)
         );
-    }
-
-    #[test]
-    fn the_served_document_is_the_committed_one_compacted() {
-        let served = super::OpenApiJson::committed();
-        let committed: serde_json::Value =
-            serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
-        let parsed: serde_json::Value = serde_json::from_slice(&served.bytes).unwrap();
-        assert_eq!(parsed, committed);
-        assert!(served.bytes.len() < 1_000_000);
+        let parsed = serde_json::from_str::<Value>(json).ok();
+        let reparsed = compacted.and_then(|text| serde_json::from_str::<Value>(&text).ok());
+        assert!(parsed.is_some());
+        assert_eq!(reparsed, parsed);
     }
 }
