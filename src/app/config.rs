@@ -7,7 +7,7 @@
 //! | `DATABASE_MIGRATION_URL` | `DATABASE_URL` | the role that owns the schema: it migrates and grants `DATABASE_URL`'s role its rows |
 //! | `SEESAC_BIND` | `127.0.0.1:8080` | address and port to listen on |
 //! | `JWT_SECRET` | generated (embedded) | HS256 signing secret, at least 32 bytes; required with `DATABASE_URL` |
-//! | `SEESAC_DATA_DIR` | `./data` | where the embedded default keeps its cluster and secrets |
+//! | `SEESAC_DATA_DIR` | `./data` | where the embedded default keeps its cluster and secrets, and where uploaded files are kept (`assets/`) |
 //! | `SEESAC_CORS_ORIGINS` | none | comma-separated browser origins allowed by CORS, or `*` |
 //! | `SEESAC_PG_BINDIR` | searched | directory holding `initdb`, `pg_ctl` and `postgres` for the embedded default |
 //! | `SEESAC_DB_POOL_SIZE` | `10` | connections in the pool |
@@ -16,6 +16,8 @@
 //! | `SEESAC_HEADER_TIMEOUT` | `5` | seconds a client has to send a request's headers |
 //! | `SEESAC_BODY_TIMEOUT` | `20` | seconds a client has to send a request's body |
 //! | `SEESAC_MAX_CONNECTIONS` | `1000` | open connections at most; more wait to be accepted |
+//! | `SEESAC_UPLOAD_MAX_BYTES` | `104857600` | the largest upload (100 MiB); each type of file has its own limit too |
+//! | `SEESAC_UPLOAD_TIMEOUT` | `300` | seconds a client has to send an upload |
 //! | `SEESAC_READ_CACHE_BYTES` | `16777216` | bytes of anonymous answers the read cache keeps (16 MiB); `0` turns it off |
 //! | `SEESAC_WEBHOOKS_DELIVERY` | `on` | `off`: this instance makes no webhook deliveries (events wait for one that does) |
 //! | `SEESAC_WEBHOOKS_ALLOW_PRIVATE` | `false` | `true` lets webhooks reach private, loopback and link-local addresses (off, against SSRF) |
@@ -34,6 +36,7 @@ use std::time::Duration;
 
 use crate::features::webhooks::WebhookSettings;
 use crate::platform::locale::{DEFAULT_ALIASES, DEFAULT_LOCALES, Locales};
+use crate::platform::storage::{FileStore, Uploads};
 
 /// The smallest JWT secret we accept (RFC 7518 section 3.2: at least the hash size).
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -67,6 +70,8 @@ pub struct ServerLimits {
     pub webhooks: WebhookSettings,
     /// The locales content is served in.
     pub locales: Locales,
+    /// Where uploaded files go, and how large and slow they may be.
+    pub uploads: Uploads,
 }
 
 impl Default for ServerLimits {
@@ -80,6 +85,7 @@ impl Default for ServerLimits {
             read_cache_bytes: 16 << 20,
             webhooks: WebhookSettings::default(),
             locales: Locales::default(),
+            uploads: Uploads::default(),
         }
     }
 }
@@ -182,6 +188,7 @@ impl ServerLimits {
                     .unwrap_or(DEFAULT_ALIASES),
             )
             .map_err(|error| format!("SEESAC_LOCALES or SEESAC_LOCALE_ALIASES: {error}"))?,
+            uploads: default.uploads,
         })
     }
 }
@@ -248,17 +255,30 @@ impl Config {
         };
         let pool_size =
             u32::try_from(number_in(&var, "SEESAC_DB_POOL_SIZE", 1..=500, 10)?).unwrap_or(10);
+        let data_dir = PathBuf::from(var("SEESAC_DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
+        let mut limits = ServerLimits::from_env(&var)?;
+        limits.uploads = Uploads {
+            store: FileStore::new(data_dir.join("assets")),
+            max_bytes: number_in(&var, "SEESAC_UPLOAD_MAX_BYTES", 1..=(1 << 40), 100 << 20)?,
+            timeout: duration(
+                &var,
+                "SEESAC_UPLOAD_TIMEOUT",
+                1..=86_400,
+                limits.uploads.timeout,
+                Duration::from_secs,
+            )?,
+        };
         Ok(Self {
             database_url: var("DATABASE_URL"),
             database_migration_url: var("DATABASE_MIGRATION_URL"),
             bind: var("SEESAC_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             metrics_bind: var("SEESAC_METRICS_BIND"),
             jwt_secret: var("JWT_SECRET"),
-            data_dir: PathBuf::from(var("SEESAC_DATA_DIR").unwrap_or_else(|| "./data".to_owned())),
+            data_dir,
             cors_origins: parse_origins(var("SEESAC_CORS_ORIGINS").as_deref())?,
             pg_bindir: var("SEESAC_PG_BINDIR").map(PathBuf::from),
             pool_size,
-            limits: ServerLimits::from_env(&var)?,
+            limits,
         })
     }
 }

@@ -13,6 +13,7 @@
 use crate::admin::{self, login, me};
 use crate::app::ops;
 use crate::content;
+use crate::content::assets;
 use crate::content::contacts;
 use crate::content::observations::{self, Observations, batch};
 use crate::engine::docs as doc;
@@ -54,6 +55,11 @@ pub fn table(t: &mut Table) {
     t.get_cached("/api/v1/contact", contacts::get_primary_contact, contacts::get_primary_contact_doc);
     t.get_cached("/api/v1/search", search::search, search::search_doc);
     t.get_cached("/api/v1/locales", translations::list_locales, translations::list_locales_doc);
+    // Assets: an editor uploads a file (its metadata is then edited like any item's);
+    // anyone reads a published asset's bytes at the URL its item gives.
+    t.post("/api/v1/assets", assets::upload::upload, assets::upload::upload_doc);
+    t.get("/assets/{id}/{sha256}/{filename}", assets::serve::get_file, assets::serve::get_file_doc);
+    t.get("/assets/{id}", assets::serve::get_current, assets::serve::get_current_doc);
 
     // The changes feed: sync jobs follow it.
     t.get("/api/v1/changes", feed::list_changes, feed_doc::list_changes_doc);

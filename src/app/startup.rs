@@ -191,6 +191,7 @@ pub fn run_with_metrics(
     let header_timeout = limits.header_timeout;
     let body_timeout = web::Data::new(http::body::BodyTimeout(limits.body_timeout));
     let locales = web::Data::new(limits.locales.clone());
+    let uploads = web::Data::new(limits.uploads.clone());
     let server_limits = web::Data::new(limits);
     let server = HttpServer::new(move || {
         App::new()
@@ -205,6 +206,7 @@ pub fn run_with_metrics(
             .app_data(document.clone())
             .app_data(links.clone())
             .app_data(locales.clone())
+            .app_data(uploads.clone())
             .wrap(from_fn(cache::invalidate_after_writes))
             .wrap(from_fn(idempotency::middleware))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))

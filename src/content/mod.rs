@@ -2,6 +2,7 @@
 //! Decisions and contacts of the site, each a resource (see `crate::engine`) with
 //! a status and a publication date; search across them; Markdown.
 
+pub mod assets;
 pub mod contacts;
 pub mod decisions;
 pub mod funders;
@@ -19,6 +20,7 @@ pub use crate::platform::visibility::{Access, Status};
 /// Every kind of content, in the order of their references (what an item refers
 /// to comes before it: export and import go in this order).
 pub static KINDS: &[&dyn Kind] = &[
+    &assets::Assets,
     &funders::Funders,
     &decisions::Decisions,
     &metrics::Metrics,

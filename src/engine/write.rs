@@ -112,6 +112,41 @@ pub async fn create<R: Resource>(
     Ok(response)
 }
 
+/// A creation whose input is not a JSON body: an upload, whose fields the server
+/// derived from its bytes. The same transaction as `create` from there on (who it
+/// is for, the lock, the permission, the save, the logs), answered alike: 201
+/// with the item and its `Location`.
+pub async fn create_input<R: Resource>(
+    db: &Db,
+    caller: Caller,
+    req: &HttpRequest,
+    input: R::Input,
+) -> AppResult<HttpResponse>
+where
+    R::Input: Send + 'static,
+{
+    caller.require(R::DESCRIPTOR.write)?;
+    let author = Author::of(&caller, req);
+    let mode = LockMode::of::<R>(&Map::new(), None);
+    let (item, key, etag) = db
+        .transaction(move |conn| {
+            let scope = begin_write::<R>(conn, &author, "", mode)?;
+            R::authorise(&caller, &scope, None, Some(&input))?;
+            let save = Save {
+                scope: &scope,
+                existing: None,
+                input,
+                context: &WriteContext::of(&caller),
+            };
+            let row = R::save(conn, save)?;
+            let (key, etag) = (row.key(), row.etag().to_owned());
+            Ok((represent_one::<R>(conn, row)?, key, etag))
+        })
+        .await?;
+    let location = item_url(req, &key, false);
+    Ok(answer(StatusCode::CREATED, &item, &etag, Some(location)))
+}
+
 pub async fn replace<R: Resource>(
     db: Db,
     caller: Caller,

@@ -15,6 +15,7 @@ pub mod random;
 pub mod ratelimit;
 pub mod request;
 pub mod routing;
+pub mod storage;
 pub mod text_enum;
 pub mod validate;
 pub mod visibility;

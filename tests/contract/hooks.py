@@ -35,6 +35,10 @@ A page's blocks have rules that relate a block's fields (a `metrics` block names
 its metrics by key or by category, one of the two; a block names an item once; a
 Markdown block's text is not blank): a positive page obeys them.
 
+An upload's body is a file, which the service tells by its bytes: no schema can
+say which bytes make a PNG, nor that an image needs alternative text. A positive
+upload sends a small PNG with a title and alternative text.
+
 One rule relates a request to the ones before it: an `Idempotency-Key` names one
 request, and the same key with another request is a 422. The generator draws keys
 from a small space and would reuse them, so a positive case gets a fresh key.
@@ -54,6 +58,13 @@ BATCH = "/api/v1/observations/batch"
 WEBHOOKS = "/api/v1/webhooks"
 CHANGES = "/api/v1/changes"
 PAGES = "/api/v1/pages"
+ASSETS = "/api/v1/assets"
+
+# A PNG of one grey pixel.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+    "0000000c4944415478da63686868000003040181752e01bc0000000049454e44ae426082"
+)
 
 
 def _positive_mode(case):
@@ -240,10 +251,19 @@ def _included_embeddings(case):
     query["include"] = ",".join(include)
 
 
+def _real_file(case):
+    """A positive upload is a small PNG, with a title and alternative text."""
+    if case.method.upper() != "POST" or case.path != ASSETS:
+        return
+    case.body = PNG
+    case.query = {"title": "A photograph", "alt": "What it shows"}
+
+
 @schemathesis.hook
 def map_case(ctx, case):
     """Generated cases (coverage, fuzzing, stateful)."""
     if _positive_mode(case):
+        _real_file(case)
         _fresh_key(case)
         _obey_csv(case)
         _known_cursor(case)
@@ -258,6 +278,7 @@ def before_add_examples(ctx, examples):
     """Cases made from the document's examples, which map_case does not see."""
     for case in examples:
         if _positive_mode(case):
+            _real_file(case)
             _fresh_key(case)
             _obey_csv(case)
             _known_cursor(case)

@@ -33,14 +33,26 @@ impl Item {
         lock: bool,
     ) -> AppResult<Option<Self>> {
         let lock = if lock { " FOR SHARE" } else { "" };
-        Ok(diesel::sql_query(format!(
+        let sql = format!(
             "SELECT id, version, to_jsonb(t) AS row FROM {table} t WHERE {key} = $1{lock}",
             table = kind.table,
             key = kind.key,
-        ))
-        .bind::<Text, _>(key)
-        .get_result(conn)
-        .optional()?)
+        );
+        // A kind keyed by its id (an asset) is found by the UUID, which a key
+        // that is not one cannot name.
+        if kind.key == "id" {
+            let Ok(id) = uuid::Uuid::parse_str(key) else {
+                return Ok(None);
+            };
+            return Ok(diesel::sql_query(sql)
+                .bind::<diesel::sql_types::Uuid, _>(id)
+                .get_result(conn)
+                .optional()?);
+        }
+        Ok(diesel::sql_query(sql)
+            .bind::<Text, _>(key)
+            .get_result(conn)
+            .optional()?)
     }
 
     /// Its own value of `field` (the source a translation translates).

@@ -228,7 +228,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    assets (id) {
+        id -> Uuid,
+        filename -> Text,
+        media_type -> Text,
+        size -> Int8,
+        sha256 -> Text,
+        width -> Nullable<Int4>,
+        height -> Nullable<Int4>,
+        title -> Text,
+        alt -> Nullable<Text>,
+        credit -> Nullable<Text>,
+        licence -> Nullable<Text>,
+        focal_x -> Nullable<Float4>,
+        focal_y -> Nullable<Float4>,
+        status -> Text,
+        published_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        etag -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    assets,
     users,
     pages,
     impact_metrics,

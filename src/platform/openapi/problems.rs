@@ -100,6 +100,12 @@ problem_kinds! {
         and the item exists); nothing was written";
     /// 413 on a write with a body.
     PayloadTooLarge = 413, "The body is larger than 1 MiB";
+    /// 413 on an upload.
+    FileTooLarge = 413, "The file is larger than the limit of its type, or of uploads \
+        (`SEESAC_UPLOAD_MAX_BYTES`); nothing was kept";
+    /// 415 on an upload.
+    UnsupportedFile = 415, "The file is not of a type an asset may be (its bytes say what it \
+        is, not its Content-Type), or it came as multipart/form-data; nothing was kept";
     /// 415 on a write with a body.
     UnsupportedMediaType = 415, "The body is not JSON (or, for a batch, not JSON or CSV)";
     /// 422 on a write with a body.

@@ -94,6 +94,12 @@ impl Check {
             .push(FieldError::coded(code, format!("/{field}"), detail));
     }
 
+    /// Whether `field` has an error already.
+    pub fn names(&self, field: &str) -> bool {
+        let pointer = format!("/{field}");
+        self.errors.iter().any(|error| error.pointer == pointer)
+    }
+
     /// A value parsed with `parse`, or an error under `field`.
     pub fn parsed<T>(&mut self, field: &str, raw: Option<String>, parse: Parse<T>) -> Option<T> {
         match parse(raw.as_deref()?) {

@@ -1,0 +1,297 @@
+//! Assets: files that content can use (images, PDFs, office documents). An asset
+//! is a kind like any other (draft and published, ETags, the change log,
+//! revisions, audit, webhooks), whose item is the file's metadata; its bytes are
+//! in the file store (`platform::storage`), named by their hash, and served at a
+//! URL that carries the hash (`serve`). An asset is created by uploading its file
+//! (`upload`), not by a JSON body; what the server derived from the bytes (type,
+//! size, hash, image size) is read-only.
+
+pub mod kinds;
+pub mod serve;
+pub mod upload;
+
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Access, CONTENT, Publication, content_body, content_record};
+use crate::engine::{
+    Descriptor, Operations, Resource, Tag, Target, stored_row, table_resource, to_json,
+};
+use crate::platform::db::schema::assets;
+use crate::platform::error::{AppError, AppResult};
+use crate::platform::query::{CONTENT_FIELDS, Dir, Field, Kind, ListSpec, View};
+use crate::platform::validate::{Check, Id, Name};
+
+/// The most characters of alternative text.
+pub const ALT_MAX: usize = 1000;
+
+stored_row! {
+    /// An asset: a file's metadata.
+    #[diesel(table_name = assets)]
+    #[schema(example = json!({"id": "5eed0000-0000-4000-8000-000000000901", "filename": "seesac-logo.png",
+        "media_type": "image/png", "size": 48213,
+        "sha256": "9f2c6f3b0a1d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f",
+        "width": 600, "height": 200, "title": "SEESAC logo", "alt": "SEESAC", "credit": null,
+        "licence": null, "focal_x": null, "focal_y": null, "status": "published",
+        "published_at": "2026-12-06T09:00:00Z", "version": 1, "created_at": "2026-12-06T09:00:00Z",
+        "updated_at": "2026-12-06T09:00:00Z",
+        "url": "/assets/5eed0000-0000-4000-8000-000000000901/9f2c6f3b0a1d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f/seesac-logo.png"}))]
+    pub struct Asset {
+        /// Stable identifier (UUID), the asset's key. Read-only.
+        pub id: Uuid,
+        /// The file's name, as downloads are saved (letters, digits, `.`, `_` and `-`).
+        pub filename: String,
+        /// What the file is, read from its bytes, never from what the client said.
+        /// Read-only.
+        pub media_type: String,
+        /// Its size in bytes. Read-only.
+        pub size: i64,
+        /// The SHA-256 of its bytes, in hex: its ETag, and part of its URL. Read-only.
+        pub sha256: String,
+        /// An image's width in pixels, else null. Read-only.
+        pub width: Option<i32>,
+        /// An image's height in pixels, else null. Read-only.
+        pub height: Option<i32>,
+        /// What it is called on the site.
+        pub title: String,
+        /// An image's alternative text (required for images).
+        pub alt: Option<String>,
+        /// Whom to credit (a photographer).
+        pub credit: Option<String>,
+        /// Its licence.
+        pub licence: Option<String>,
+        /// An image's focal point, from the left edge (0) to the right (1): crops
+        /// keep it in view.
+        pub focal_x: Option<f32>,
+        /// The focal point from the top edge (0) to the bottom (1).
+        pub focal_y: Option<f32>,
+    }
+    key: id, published
+}
+
+/// An asset as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct AssetItem {
+    /// The asset's own fields.
+    #[serde(flatten)]
+    pub asset: Asset,
+    /// Where its bytes are: a URL that changes when they do, served to be cached
+    /// for a year.
+    pub url: String,
+}
+
+content_body! {
+    /// The body of PATCH: the metadata. The file itself is uploaded with POST; what
+    /// the server derived from it (`media_type`, `size`, `sha256`, `width`,
+    /// `height`, `url`) may be present and is ignored.
+    #[schema(example = json!({"title": "SEESAC logo", "alt": "SEESAC", "status": "published"}))]
+    pub struct AssetBody {
+        /// The file's name (letters, digits, `.`, `_` and `-`, at most 255).
+        pub filename: Option<String>,
+        /// At most 200 characters.
+        #[schema(value_type = Option<Name>)]
+        pub title: Option<String>,
+        /// At most 1000 characters; required for images.
+        #[schema(max_length = 1000)]
+        pub alt: Option<String>,
+        /// At most 200 characters.
+        #[schema(max_length = 200)]
+        pub credit: Option<String>,
+        /// At most 200 characters.
+        #[schema(max_length = 200)]
+        pub licence: Option<String>,
+        /// 0 to 1; with `focal_y`.
+        #[schema(minimum = 0, maximum = 1)]
+        pub focal_x: Option<f64>,
+        /// 0 to 1; with `focal_x`.
+        #[schema(minimum = 0, maximum = 1)]
+        pub focal_y: Option<f64>,
+    }
+}
+
+content_record! {
+    #[diesel(table_name = assets)]
+    pub struct AssetRecord {
+        pub(super) filename: String,
+        pub(super) media_type: String,
+        pub(super) size: i64,
+        pub(super) sha256: String,
+        pub(super) width: Option<i32>,
+        pub(super) height: Option<i32>,
+        title: String,
+        alt: Option<String>,
+        credit: Option<String>,
+        licence: Option<String>,
+        focal_x: Option<f32>,
+        focal_y: Option<f32>,
+    }
+}
+
+/// What the server derives from a file's bytes.
+#[derive(Debug, Clone)]
+pub struct Derived {
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+}
+
+const FIELDS: &[Field] = &[
+    Field::new("filename", Kind::Text).ordered(),
+    Field::new("media_type", Kind::Text).ordered(),
+    Field::new("size", Kind::Integer).ordered(),
+    Field::new("sha256", Kind::Text),
+    Field::new("width", Kind::Integer).nullable(),
+    Field::new("height", Kind::Integer).nullable(),
+    Field::new("title", Kind::Text)
+        .ordered()
+        .translatable(Name::MAX),
+    Field::new("alt", Kind::Text)
+        .nullable()
+        .translatable(ALT_MAX),
+    Field::new("credit", Kind::Text).nullable(),
+    Field::new("licence", Kind::Text).nullable(),
+    Field::new("focal_x", Kind::Number).nullable(),
+    Field::new("focal_y", Kind::Number).nullable(),
+    Field::derived("url"),
+];
+
+pub struct Assets;
+
+impl Resource for Assets {
+    const DESCRIPTOR: &'static Descriptor = &Descriptor {
+        name: "asset",
+        plural: "assets",
+        kind: "asset",
+        table: "assets",
+        path: "/api/v1/assets",
+        key: "id",
+        key_description: "The asset's id",
+        key_example: "5eed0000-0000-4000-8000-000000000901",
+        tag: Tag {
+            name: "assets",
+            description: "Files content uses: images, PDFs and office documents",
+        },
+        spec: &ListSpec {
+            fields: FIELDS,
+            common: CONTENT_FIELDS,
+            default_sort: &[("created_at", Dir::Desc)],
+            unique_column: "id",
+            searchable: false,
+            includes: &[],
+            embeds: &[],
+        },
+        read_only: &["media_type", "size", "sha256", "width", "height", "url"],
+        operations: Operations {
+            create: false,
+            replace: false,
+            rename: false,
+            ..Operations::ALL
+        },
+        ..CONTENT
+    };
+
+    table_resource!(
+        table: assets, key: id as Id, row: Asset, item: AssetItem, body: AssetBody,
+        input: AssetRecord
+    );
+
+    fn validate(body: AssetBody, to: Target<'_, Asset>) -> AppResult<AssetRecord> {
+        let Some(existing) = to.existing else {
+            return Err(AppError::bad_request(
+                "body",
+                "an asset is created by uploading its file: POST /api/v1/assets",
+            ));
+        };
+        let derived = Derived {
+            media_type: existing.media_type.clone(),
+            size: existing.size,
+            sha256: existing.sha256.clone(),
+            width: existing.width,
+            height: existing.height,
+        };
+        metadata(body, derived, Some(existing))
+    }
+
+    fn save(
+        conn: &mut diesel::PgConnection,
+        save: crate::engine::Save<'_, Self>,
+    ) -> AppResult<Asset> {
+        Ok(crate::engine::store_row!(conn, table: assets, row: Asset, save)?)
+    }
+
+    fn represent(
+        _: &mut diesel::PgConnection,
+        rows: Vec<Asset>,
+        _: &View,
+        _: Access,
+    ) -> AppResult<Vec<Value>> {
+        Ok(rows
+            .into_iter()
+            .map(|asset| {
+                let url = serve::url_of(&asset);
+                to_json(&AssetItem { asset, url })
+            })
+            .collect())
+    }
+}
+
+/// The record of an asset from its metadata (`body`) and what the server derived
+/// from its bytes; every mistake is named in one answer.
+pub fn metadata(
+    body: AssetBody,
+    derived: Derived,
+    existing: Option<&Asset>,
+) -> AppResult<AssetRecord> {
+    let mut check = Check::default();
+    let publication = Publication::of(&mut check, body.status, body.published_at, existing);
+    let filename = check.parsed("filename", body.filename, kinds::filename);
+    let alt = check.optional_text("alt", body.alt, ALT_MAX);
+    if derived.width.is_some() && alt.is_none() && !check.names("alt") {
+        check.fail(
+            "alt",
+            "is required for an image: say what it shows, for those who cannot see it",
+        );
+    }
+    let focal_x = unit("focal_x", body.focal_x, &mut check);
+    let focal_y = unit("focal_y", body.focal_y, &mut check);
+    if focal_x.is_some() != focal_y.is_some() {
+        check.fail("focal_y", "is given with focal_x, or neither is");
+    }
+    let record = AssetRecord {
+        filename: filename.unwrap_or_default(),
+        media_type: derived.media_type,
+        size: derived.size,
+        sha256: derived.sha256,
+        width: derived.width,
+        height: derived.height,
+        title: check.text("title", body.title, Name::MAX),
+        alt,
+        credit: check.optional_text("credit", body.credit, 200),
+        licence: check.optional_text("licence", body.licence, 200),
+        focal_x,
+        focal_y,
+        status: publication.status,
+        published_at: publication.published_at,
+    };
+    if record.filename.is_empty() && !check.names("filename") {
+        check.fail("filename", crate::platform::validate::REQUIRED);
+    }
+    check.finish(record)
+}
+
+/// A number from 0 to 1.
+fn unit(field: &str, raw: Option<f64>, check: &mut Check) -> Option<f32> {
+    let value = raw?;
+    if (0.0..=1.0).contains(&value) {
+        #[allow(clippy::cast_possible_truncation)]
+        Some(value as f32)
+    } else {
+        check.fail(field, "must be between 0 and 1");
+        None
+    }
+}
