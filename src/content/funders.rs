@@ -9,6 +9,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::assets::{self, AssetItem, Assets};
 use super::{Access, CONTENT, Publication, content_body, content_record, tree_children};
 use crate::engine::{
     Descriptor, Embedded, Resource, Search, Section, Tag, Target, stored_row, table_resource,
@@ -18,7 +19,7 @@ use crate::platform::db::schema::funders;
 use crate::platform::error::AppResult;
 use crate::platform::query::{CONTENT_FIELDS, Dir, Embed, Field, Kind, ListSpec, View};
 use crate::platform::text_enum::text_enum;
-use crate::platform::validate::{Check, CountryCode, HttpUrl, Name, Position, Slug};
+use crate::platform::validate::{Check, CountryCode, HttpUrl, Id, Name, Position, Slug};
 
 text_enum! {
     /// What kind of body a funder is.
@@ -59,8 +60,12 @@ stored_row! {
         pub parent: Option<String>,
         /// Its website (http or https).
         pub website: Option<String>,
-        /// Its logo (http or https).
+        /// Its logo (http or https), as a URL kept for existing clients; `logo` is the
+        /// asset.
         pub logo_url: Option<String>,
+        /// Its logo: the id of an asset (an image), or null (also to a reader who may
+        /// not see the asset: a draft). `include=logo` embeds it as `logo_asset`.
+        pub logo: Option<Uuid>,
         /// What it supports.
         pub description: Option<String>,
         /// Order on the site, smallest first.
@@ -81,6 +86,10 @@ pub struct FunderItem {
     /// With `include=children`: the funders under this one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<Funder>>,
+    /// With `include=logo`: the logo's asset, or null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<AssetItem>)]
+    pub logo_asset: Option<Option<Value>>,
 }
 
 content_body! {
@@ -107,9 +116,12 @@ content_body! {
         /// Its website.
         #[schema(value_type = Option<HttpUrl>)]
         pub website: Option<String>,
-        /// Its logo.
+        /// Its logo, as a URL (kept for existing clients; prefer `logo`).
         #[schema(value_type = Option<HttpUrl>)]
         pub logo_url: Option<String>,
+        /// Its logo: the id of an existing asset.
+        #[schema(value_type = Option<Id>)]
+        pub logo: Option<String>,
         /// At most 2000 characters.
         #[schema(max_length = 2000)]
         pub description: Option<String>,
@@ -128,6 +140,7 @@ content_record! {
         parent: Option<String>,
         website: Option<String>,
         logo_url: Option<String>,
+        logo: Option<Uuid>,
         description: Option<String>,
         position: i32,
     }
@@ -146,6 +159,9 @@ const FIELDS: &[Field] = &[
         .nullable(),
     Field::new("website", Kind::Text),
     Field::new("logo_url", Kind::Text),
+    Field::new("logo", Kind::Uuid)
+        .refers_to("assets", "id")
+        .nullable(),
     Field::new("description", Kind::Text).translatable(2000),
     Field::new("position", Kind::Integer).ordered(),
 ];
@@ -172,13 +188,14 @@ impl Resource for Funders {
             default_sort: &[("position", Dir::Asc), ("name", Dir::Asc)],
             unique_column: "slug",
             searchable: true,
-            includes: &["parent", "children"],
+            includes: &["parent", "children", "logo"],
             embeds: &[
                 Embed::same("parent").at("parent_funder"),
                 Embed::same("children"),
+                Embed::of("logo", || Assets::DESCRIPTOR.spec).at("logo_asset"),
             ],
         },
-        read_only: &["parent_funder", "children"],
+        read_only: &["parent_funder", "children", "logo_asset"],
         write_lock: Some("funders"),
         search: Some(Search {
             title: "name",
@@ -210,6 +227,7 @@ impl Resource for Funders {
             parent: check.parsed_text("parent", body.parent, Slug::parse),
             website: check.parsed_text("website", body.website, HttpUrl::parse),
             logo_url: check.parsed_text("logo_url", body.logo_url, HttpUrl::parse),
+            logo: check.parsed("logo", body.logo, Id::parse),
             description: check.optional_text("description", body.description, 2000),
             position: check.position(body.position),
             status: publication.status,
@@ -239,6 +257,7 @@ impl Resource for Funders {
                 parents.insert(parent.slug.clone(), parent);
             }
         }
+        let mut logos = assets::Embedded::load(conn, view, "logo", &rows, |f| f.logo, access)?;
         let mut children = Embedded::load(view, "children", || {
             Ok(tree_children!(
                 conn, access, rows,
@@ -253,10 +272,12 @@ impl Resource for Funders {
                     .includes("parent")
                     .then(|| funder.parent.as_ref().and_then(|p| parents.get(p).cloned()));
                 let children = children.take(&funder.slug);
+                let logo_asset = logos.take(funder.logo);
                 to_json(&FunderItem {
                     funder,
                     parent_funder,
                     children,
+                    logo_asset,
                 })
             })
             .collect())

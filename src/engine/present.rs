@@ -177,7 +177,7 @@ pub fn hide_references(
         named.sort();
         named.dedup();
         let visible: std::collections::HashSet<String> = diesel::sql_query(format!(
-            "SELECT v.{key} AS key FROM ({visible}) v WHERE v.{key} = ANY($1)",
+            "SELECT v.{key}::text AS key FROM ({visible}) v WHERE v.{key}::text = ANY($1)",
             key = target.key,
             visible = target.visible_keys(),
         ))

@@ -13,7 +13,7 @@ use seesac_api::platform::storage::{FileStore, Uploads};
 
 /// A valid PNG of `width` x `height` grey pixels (8-bit RGB, stored without
 /// compression).
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub fn png(width: u32, height: u32) -> Vec<u8> {
     fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
         out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
         let mut crc = crc32fast::Hasher::new();

@@ -8,6 +8,7 @@
     reason = "a test should fail loudly at the first surprise"
 )]
 
+mod asset_references;
 mod assets;
 mod auth;
 mod batch;

@@ -6,9 +6,12 @@
 //! (`upload`), not by a JSON body; what the server derived from the bytes (type,
 //! size, hash, image size) is read-only.
 
+pub mod embed;
 pub mod kinds;
 pub mod serve;
 pub mod upload;
+
+pub use embed::Embedded;
 
 use diesel::prelude::*;
 use serde::Serialize;

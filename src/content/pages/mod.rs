@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde_json::{Map, Value};
 
+use super::assets::{self, Assets};
 use super::contacts::Contacts;
 use super::decisions::Decisions;
 use super::funders::Funders;
@@ -97,6 +98,7 @@ list_columns!(
     position,
     seo_title,
     seo_description,
+    image,
     blocks,
     status,
     published_at,
@@ -131,6 +133,7 @@ impl Resource for Pages {
                 "children.children",
                 "children.children.children",
                 "blocks",
+                "image",
             ],
             embeds: &[
                 Embed::same("children"),
@@ -139,9 +142,10 @@ impl Resource for Pages {
                 Embed::of("blocks.decisions", || Decisions::DESCRIPTOR.spec),
                 Embed::of("blocks.contact", || Contacts::DESCRIPTOR.spec),
                 Embed::same("blocks.pages"),
+                Embed::of("image", || Assets::DESCRIPTOR.spec).at("image_asset"),
             ],
         },
-        read_only: &["body_html", "children"],
+        read_only: &["body_html", "children", "image_asset"],
         // What an import (which writes rows, not bodies) breaks in the blocks.
         constraints: &[
             ("page_block_refs_metric_fkey", &["blocks"]),
@@ -239,6 +243,7 @@ impl Resource for Pages {
             position: check.position(body.position),
             seo_title: check.optional_text("seo_title", body.seo_title, 200),
             seo_description: check.optional_text("seo_description", body.seo_description, 500),
+            image: check.parsed("image", body.image, crate::platform::validate::Id::parse),
             blocks: blocks::check(&mut check, body.blocks),
             status: publication.status,
             published_at: publication.published_at,
@@ -290,6 +295,7 @@ impl Resource for Pages {
         access: Access,
     ) -> AppResult<Vec<Value>> {
         let mut children = tree::Tree::load(conn, &rows, view, access)?;
+        let mut images = assets::Embedded::load(conn, view, "image", &rows, |p| p.image, access)?;
         let named: Vec<(&str, &Value)> = rows
             .iter()
             .map(|page| (page.slug.as_str(), &page.blocks))
@@ -300,10 +306,12 @@ impl Resource for Pages {
             .zip(blocks)
             .map(|(page, blocks)| {
                 let children = children.take(&page.slug);
+                let image_asset = images.take(page.image);
                 to_json(&PageItem {
                     page,
                     blocks,
                     children,
+                    image_asset,
                 })
             })
             .collect())

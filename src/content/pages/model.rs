@@ -52,6 +52,9 @@ stored_row! {
         pub seo_title: Option<String>,
         /// Description for search engines, if not `summary`.
         pub seo_description: Option<String>,
+        /// The page's image: the id of an asset, or null (also to a reader who may
+        /// not see the asset: a draft). `include=image` embeds it as `image_asset`.
+        pub image: Option<uuid::Uuid>,
         /// The blocks as stored; an item shows them as its reader may see them.
         #[serde(skip)]
         pub blocks: serde_json::Value,
@@ -78,6 +81,10 @@ pub struct PageItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Page>>)]
     pub children: Option<Vec<serde_json::Value>>,
+    /// With `include=image`: the page's image, an asset, or null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::content::assets::AssetItem>)]
+    pub image_asset: Option<Option<serde_json::Value>>,
 }
 
 content_body! {
@@ -111,6 +118,9 @@ content_body! {
         /// Description for search engines, if not `summary`; at most 500 characters.
         #[schema(max_length = 500)]
         pub seo_description: Option<String>,
+        /// The page's image: the id of an existing asset.
+        #[schema(value_type = Option<crate::platform::validate::Id>)]
+        pub image: Option<String>,
         /// What the page shows, in order (at most 50 blocks; `[]` for none). Each
         /// item a block names must exist (422 `unknown_reference` otherwise, at
         /// its pointer: `/blocks/0/metrics/1`). A block's `html` and `items` are
@@ -133,6 +143,7 @@ content_record! {
         pub(super) position: i32,
         pub(super) seo_title: Option<String>,
         pub(super) seo_description: Option<String>,
+        pub(super) image: Option<uuid::Uuid>,
         pub(super) blocks: serde_json::Value,
     }
 }
@@ -152,6 +163,9 @@ pub(super) const FIELDS: &[Field] = &[
     Field::new("position", Kind::Integer).ordered(),
     Field::new("seo_title", Kind::Text).translatable(200),
     Field::new("seo_description", Kind::Text).translatable(500),
+    Field::new("image", Kind::Uuid)
+        .refers_to("assets", "id")
+        .nullable(),
     // A Markdown block's text is translated: a translation's `blocks` is the list
     // of the texts of the page's Markdown blocks, in order.
     Field::new("blocks", Kind::Text).translated_in("text", super::blocks::MAX_TEXT),

@@ -86,17 +86,20 @@ impl From<DieselError> for AppError {
     }
 }
 
-/// The constraint a trigger names when an item a page's block shows is deleted.
-const NAMED_BY_A_BLOCK: &str = "page_block_refs_named";
+/// The constraints our guard triggers name when an item something uses is deleted:
+/// a page's block, a funder's logo or a page's image.
+const NAMED_BY_A_GUARD: &[&str] = &["page_block_refs_named", "asset_users_named"];
 
 /// For deletes: a foreign key that still points to the row is a 409 about the row
 /// itself, with no field to blame.
 pub fn on_delete(error: DieselError) -> AppError {
     match error {
-        // A page's block names it: our own trigger's words name the page and the
-        // block (migration 000023).
+        // What uses it is named by our own trigger's words: a page's block
+        // (migration 000023), what uses an asset (migration 000026).
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info)
-            if info.constraint_name() == Some(NAMED_BY_A_BLOCK) =>
+            if info
+                .constraint_name()
+                .is_some_and(|name| NAMED_BY_A_GUARD.contains(&name)) =>
         {
             AppError::conflict(info.message().to_owned())
         }

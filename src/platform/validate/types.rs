@@ -343,6 +343,13 @@ schema_of!(
 #[derive(Debug)]
 pub struct Id;
 
+impl Id {
+    /// A UUID, as a reference to an item (a funder's logo) gives it.
+    pub fn parse(raw: &str) -> Result<uuid::Uuid, String> {
+        uuid::Uuid::parse_str(raw.trim()).map_err(|_| "must be a UUID".to_owned())
+    }
+}
+
 schema_of!(
     Id,
     text("A UUID.").format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))

@@ -1,0 +1,120 @@
+//! Content uses assets by reference: a funder's logo, a page's image; embedded
+//! with `include=`, hidden while a draft, and an asset in use is not deleted.
+
+use awc::http::Method;
+use serde_json::{Value, json};
+
+use crate::assets::png;
+use crate::helpers::TestApp;
+
+async fn upload(app: &TestApp, token: &str, query: &str) -> Value {
+    app.request(Method::POST, &format!("/api/v1/assets?{query}"))
+        .bearer(token)
+        .header("content-disposition", "attachment; filename=\"logo.png\"")
+        .raw("image/png", png(4, 2))
+        .send()
+        .await
+        .ok(201)
+}
+
+#[actix_web::test]
+async fn a_funders_logo_and_a_pages_image_are_assets() {
+    let app = TestApp::spawn().await;
+    let token = app.editor();
+    let logo = upload(
+        &app,
+        &token,
+        "title=EU%20flag&alt=The%20EU%20flag&status=published",
+    )
+    .await;
+    let draft = upload(&app, &token, "title=Draft&alt=Not%20yet").await;
+    let (logo_id, draft_id) = (logo["id"].as_str().unwrap(), draft["id"].as_str().unwrap());
+
+    let eu = json!({"slug": "european-union", "name": "European Union", "kind": "multilateral",
+                    "status": "published", "logo": logo_id});
+    let created = app
+        .put(&token, "/api/v1/funders/european-union", eu)
+        .await
+        .ok(201);
+    assert_eq!(created["logo"], logo_id);
+    let shown = app
+        .get("/api/v1/funders/european-union?include=logo&fields[logo]=url,alt")
+        .await
+        .ok(200);
+    assert_eq!(
+        shown["logo_asset"],
+        json!({"url": logo["url"], "alt": "The EU flag"})
+    );
+    let plain = app.get("/api/v1/funders/european-union").await.ok(200);
+    assert!(
+        plain.get("logo_asset").is_none(),
+        "embedded only when asked"
+    );
+
+    // A logo must be an asset that exists.
+    let unknown = json!({"slug": "undp", "name": "UNDP", "kind": "multilateral",
+                         "logo": "5eed0000-0000-4000-8000-00000000ffff"});
+    let refused = app.put(&token, "/api/v1/funders/undp", unknown).await;
+    refused.problem(422, "validation_failed");
+    assert_eq!(refused.pointers(), ["/logo"]);
+    let malformed =
+        json!({"slug": "undp", "name": "UNDP", "kind": "multilateral", "logo": "logo.png"});
+    let refused = app.put(&token, "/api/v1/funders/undp", malformed).await;
+    refused.problem(422, "validation_failed");
+    assert_eq!(refused.pointers(), ["/logo"]);
+
+    // A draft asset is nobody's business but its editors'.
+    let page = json!({"slug": "gallery", "title": "Gallery", "body": "Pictures.", "status": "published",
+                      "image": draft_id});
+    app.put(&token, "/api/v1/pages/gallery", page).await.ok(201);
+    let anonymous = app.get("/api/v1/pages/gallery?include=image").await.ok(200);
+    assert_eq!(anonymous["image"], Value::Null);
+    assert_eq!(anonymous["image_asset"], Value::Null);
+    let editor = app
+        .request(Method::GET, "/api/v1/pages/gallery?include=image")
+        .bearer(&token)
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(editor["image"], draft_id);
+    assert_eq!(editor["image_asset"]["url"], draft["url"]);
+
+    // An asset in use is not deleted; the answer names what uses it.
+    app.request(Method::PATCH, "/api/v1/pages/gallery")
+        .bearer(&token)
+        .merge_patch(json!({"image": logo_id}))
+        .send()
+        .await
+        .ok(200);
+    let in_use = app
+        .request(Method::DELETE, &format!("/api/v1/assets/{logo_id}"))
+        .bearer(&token)
+        .send()
+        .await;
+    let problem = in_use.problem(409, "conflict");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("the funder european-union (its logo)")
+            && detail.contains("the page gallery (its image)"),
+        "{detail}"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 2);
+
+    for (path, field) in [
+        ("/api/v1/funders/european-union", "logo"),
+        ("/api/v1/pages/gallery", "image"),
+    ] {
+        app.request(Method::PATCH, path)
+            .bearer(&token)
+            .merge_patch(json!({field: null}))
+            .send()
+            .await
+            .ok(200);
+    }
+    app.request(Method::DELETE, &format!("/api/v1/assets/{logo_id}"))
+        .bearer(&token)
+        .send()
+        .await
+        .ok(204);
+    assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 1);
+}
