@@ -147,6 +147,23 @@ impl FileStore {
         Ok(target)
     }
 
+    /// Every file under the store, those being received included.
+    pub fn files(&self) -> Vec<PathBuf> {
+        fn walk(dir: &std::path::Path, files: &mut Vec<PathBuf>) {
+            for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, files);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(&self.dir, &mut files);
+        files
+    }
+
     /// Drops a received file that will not be kept.
     pub async fn discard(&self, received: Received) {
         let _ = web::block(move || fs::remove_file(received.temporary)).await;

@@ -374,3 +374,91 @@ async fn identical_bytes_are_kept_once_and_derived_fields_are_the_servers() {
     app.get(&format!("/assets/{}", ids[0])).await;
     assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 1);
 }
+
+#[actix_web::test]
+async fn prune_deletes_what_nothing_uses_and_no_more() {
+    let data = std::env::temp_dir().join(format!("seesac-prune-test-{}", uuid::Uuid::new_v4()));
+    let dir = data.join("assets");
+    let limits = ServerLimits {
+        uploads: Uploads {
+            store: FileStore::new(&dir),
+            ..Uploads::default()
+        },
+        ..ServerLimits::default()
+    };
+    let app = TestApp::spawn_with(Options {
+        limits: Some(limits),
+        ..Options::default()
+    })
+    .await;
+    let token = app.editor();
+    let mut ids = Vec::new();
+    for (query, body) in [
+        ("title=Logo&alt=A%20logo", png(2, 2)),
+        ("title=Old%20report", PDF.to_vec()),
+        ("title=Another%20report", [PDF, b"% second\n"].concat()),
+    ] {
+        let asset = app
+            .request(Method::POST, &format!("/api/v1/assets?{query}"))
+            .bearer(&token)
+            .raw("application/octet-stream", body)
+            .send()
+            .await
+            .ok(201);
+        ids.push(asset["id"].as_str().unwrap().to_owned());
+    }
+    let funder = json!({"slug": "norway", "name": "Norway", "kind": "government", "logo": ids[0]});
+    app.put(&token, "/api/v1/funders/norway", funder)
+        .await
+        .ok(201);
+    std::fs::create_dir_all(dir.join("incoming")).unwrap();
+    std::fs::write(dir.join("incoming").join("abandoned"), b"half an upload").unwrap();
+    assert_eq!(kept(&dir).len(), 4);
+
+    let prune = |args: &[&str]| {
+        let mut command = crate::binary::command();
+        command
+            .args(["assets", "prune"])
+            .args(args)
+            .env("DATABASE_URL", &app.database.url)
+            .env("SEESAC_DATA_DIR", &data);
+        let output = crate::binary::run(command, "");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(prune(&["--older-than", "1d"]).contains("deleted 0 assets and 0 files"));
+    let dry = prune(&["--older-than", "0s", "--dry-run"]);
+    assert!(dry.contains("would delete 2 assets and 3 files"), "{dry}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 3);
+    assert_eq!(kept(&dir).len(), 4);
+
+    let done = prune(&["--older-than", "0s"]);
+    assert!(done.contains("deleted 2 assets and 3 files"), "{done}");
+    assert_eq!(
+        app.text("SELECT string_agg(id::text, ',') AS value FROM assets"),
+        Some(ids[0].clone()),
+        "the logo is in use"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM changes WHERE type = 'asset' AND action = 'deleted' AND actor = 'system:prune'"),
+        2
+    );
+    // The two reports' files and the unfinished upload went; the logo's stays.
+    assert_eq!(
+        kept(&dir),
+        [dir.join(&sha256(&png(2, 2))[..2]).join(sha256(&png(2, 2)))]
+    );
+    assert!(prune(&["--older-than", "0s"]).contains("deleted 0 assets and 0 files"));
+    let bad = {
+        let mut command = crate::binary::command();
+        command
+            .args(["assets", "prune", "--older-than", "a while"])
+            .env("DATABASE_URL", &app.database.url);
+        crate::binary::run(command, "")
+    };
+    assert!(!bad.status.success());
+}

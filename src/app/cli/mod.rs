@@ -12,6 +12,7 @@ use crate::admin::users;
 use crate::app::config::{Config, check_jwt_secret, check_signing_key};
 use crate::app::startup::{self, AppState};
 use crate::app::{apidoc, seed};
+use crate::content::assets;
 use crate::features::changes;
 use crate::platform::auth::{JwtKeys, Role};
 use crate::platform::db::cluster::{read_private, write_private};
@@ -70,6 +71,9 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Uploaded files.
+    #[command(subcommand)]
+    Assets(AssetsCommand),
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -88,6 +92,20 @@ pub enum AuditCommand {
 /// An instant (RFC 3339) or a date (its midnight, UTC), as the API's lists take them.
 fn parse_before(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     crate::platform::query::parse_instant(text).map_err(|detail| format!("--before {detail}"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AssetsCommand {
+    /// Delete the assets nothing uses (no funder's logo, no page's image) that have
+    /// not changed for an age (30d, 12h, 90m, 3600s), then the files no asset names
+    /// and the unfinished uploads older than it.
+    Prune {
+        #[arg(long, value_parser = assets::prune::parse_age)]
+        older_than: std::time::Duration,
+        /// Say what would go, and delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +150,22 @@ pub fn run(cli: Cli) -> Result<(), String> {
             println!(
                 "pruned the history written before {before}: {entries} entries of the change \
                  log (with the revisions they kept) and {audited} of the audit log"
+            );
+            Ok(())
+        }
+        Command::Assets(AssetsCommand::Prune {
+            older_than,
+            dry_run,
+        }) => {
+            let config = Config::from_env()?;
+            let (_database, mut conn) = open_existing(&config)?;
+            let store = &config.limits.uploads.store;
+            let pruned = assets::prune::prune(&mut conn, store, older_than, dry_run)
+                .map_err(|e| e.to_string())?;
+            let verb = if dry_run { "would delete" } else { "deleted" };
+            println!(
+                "{verb} {} assets and {} files ({} bytes)",
+                pruned.assets, pruned.files, pruned.bytes
             );
             Ok(())
         }

@@ -8,6 +8,7 @@
 
 pub mod embed;
 pub mod kinds;
+pub mod prune;
 pub mod serve;
 pub mod upload;
 
