@@ -18,6 +18,7 @@
 //! | `SEESAC_MAX_CONNECTIONS` | `1000` | open connections at most; more wait to be accepted |
 //! | `SEESAC_UPLOAD_MAX_BYTES` | `104857600` | the largest upload (100 MiB); each type of file has its own limit too |
 //! | `SEESAC_UPLOAD_TIMEOUT` | `300` | seconds a client has to send an upload |
+//! | `SEESAC_ASSET_LIMITS` | none | size limits of file types instead of their defaults (20 MiB images, 100 MiB documents), `media/type=bytes` space-separated; `0` refuses the type |
 //! | `SEESAC_READ_CACHE_BYTES` | `16777216` | bytes of anonymous answers the read cache keeps (16 MiB); `0` turns it off |
 //! | `SEESAC_WEBHOOKS_DELIVERY` | `on` | `off`: this instance makes no webhook deliveries (events wait for one that does) |
 //! | `SEESAC_WEBHOOKS_ALLOW_PRIVATE` | `false` | `true` lets webhooks reach private, loopback and link-local addresses (off, against SSRF) |
@@ -267,6 +268,7 @@ impl Config {
                 limits.uploads.timeout,
                 Duration::from_secs,
             )?,
+            type_limits: type_limits(var("SEESAC_ASSET_LIMITS").as_deref())?,
         };
         Ok(Self {
             database_url: var("DATABASE_URL"),
@@ -281,6 +283,23 @@ impl Config {
             limits,
         })
     }
+}
+
+/// `SEESAC_ASSET_LIMITS`: `media/type=bytes`, space-separated.
+fn type_limits(raw: Option<&str>) -> Result<Vec<(String, u64)>, String> {
+    raw.unwrap_or_default()
+        .split_whitespace()
+        .map(|pair| {
+            let (media_type, bytes) = pair.split_once('=').unwrap_or((pair, ""));
+            match (media_type.contains('/'), bytes.parse::<u64>()) {
+                (true, Ok(bytes)) => Ok((media_type.to_ascii_lowercase(), bytes)),
+                _ => Err(format!(
+                    "SEESAC_ASSET_LIMITS: {pair:?} is not media/type=bytes \
+                     (for example application/pdf=209715200)"
+                )),
+            }
+        })
+        .collect()
 }
 
 /// Checks a configured JWT secret; the message says how to fix it.

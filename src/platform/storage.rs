@@ -238,6 +238,19 @@ pub struct Uploads {
     pub max_bytes: u64,
     /// How long a client has to send an upload's body.
     pub timeout: std::time::Duration,
+    /// Size limits for media types, instead of their defaults: `(media type,
+    /// bytes)`; 0 refuses the type.
+    pub type_limits: Vec<(String, u64)>,
+}
+
+impl Uploads {
+    /// The limit of `media_type`: the configured one, or `default`.
+    pub fn limit_of(&self, media_type: &str, default: u64) -> u64 {
+        self.type_limits
+            .iter()
+            .find(|(listed, _)| listed == media_type)
+            .map_or(default, |(_, limit)| *limit)
+    }
 }
 
 impl Default for Uploads {
@@ -248,6 +261,7 @@ impl Default for Uploads {
             store: FileStore::new(std::env::temp_dir().join("seesac-assets")),
             max_bytes: 100 << 20,
             timeout: std::time::Duration::from_secs(300),
+            type_limits: Vec::new(),
         }
     }
 }

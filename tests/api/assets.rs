@@ -462,3 +462,45 @@ async fn prune_deletes_what_nothing_uses_and_no_more() {
     };
     assert!(!bad.status.success());
 }
+
+#[actix_web::test]
+async fn each_type_of_file_has_the_limit_the_configuration_gives() {
+    let dir = std::env::temp_dir().join(format!("seesac-assets-test-{}", uuid::Uuid::new_v4()));
+    let limits = ServerLimits {
+        uploads: Uploads {
+            store: FileStore::new(&dir),
+            type_limits: vec![
+                ("application/pdf".to_owned(), 0),
+                ("image/png".to_owned(), 100),
+            ],
+            ..Uploads::default()
+        },
+        ..ServerLimits::default()
+    };
+    let app = TestApp::spawn_with(Options {
+        limits: Some(limits),
+        ..Options::default()
+    })
+    .await;
+    let token = app.editor();
+    let send = |body: Vec<u8>| {
+        app.request(Method::POST, "/api/v1/assets?title=File&alt=A%20file")
+            .bearer(&token)
+            .raw("application/octet-stream", body)
+            .send()
+    };
+    let refused = send(PDF.to_vec()).await;
+    let problem = refused.problem(415, "unsupported_media_type");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("SEESAC_ASSET_LIMITS")
+    );
+    assert!(png(8, 8).len() > 100);
+    send(png(8, 8)).await.problem(413, "payload_too_large");
+    assert!(png(1, 1).len() <= 100);
+    send(png(1, 1)).await.ok(201);
+    assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 1);
+    assert_eq!(kept(&dir).len(), 1);
+}

@@ -49,7 +49,7 @@ pub async fn upload(
         Ok(Err(error)) => return Err(refused(error)),
         Ok(Ok(received)) => received,
     };
-    let derived = match derive(&received) {
+    let derived = match derive(&received, &uploads) {
         Ok(derived) => derived,
         Err(error) => {
             store.discard(received).await;
@@ -138,11 +138,18 @@ fn refused(error: ReceiveError) -> AppError {
 
 /// What the server reads from the bytes: their kind (refused if not one it
 /// takes, or larger than that kind's limit), and an image's size.
-fn derive(received: &Received) -> AppResult<Derived> {
+fn derive(received: &Received, uploads: &Uploads) -> AppResult<Derived> {
     let kind: FileKind = kinds::sniff(&received.head).map_err(AppError::UnsupportedMediaType)?;
-    if received.size > kind.limit {
+    let limit = uploads.limit_of(kind.media_type, kind.limit);
+    if limit == 0 {
+        return Err(AppError::UnsupportedMediaType(format!(
+            "files of type {} are not taken here (SEESAC_ASSET_LIMITS)",
+            kind.media_type
+        )));
+    }
+    if received.size > limit {
         return Err(AppError::PayloadTooLarge {
-            limit: usize::try_from(kind.limit).unwrap_or(usize::MAX),
+            limit: usize::try_from(limit).unwrap_or(usize::MAX),
         });
     }
     let (width, height) = if kind.image {
