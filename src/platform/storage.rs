@@ -66,6 +66,27 @@ impl FileStore {
         self.dir.join(prefix).join(sha256)
     }
 
+    /// Where a variant of the bytes with this hash is kept (`key` names it among
+    /// them), beside the originals.
+    pub fn variant_path(&self, sha256: &str, key: &str) -> PathBuf {
+        self.dir.join("variants").join(sha256).join(key)
+    }
+
+    /// Writes `bytes` to `path` whole or not at all: to a temporary file beside it,
+    /// flushed, then renamed into place. Blocking: for `web::block`.
+    pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+        let parent = path
+            .parent()
+            .ok_or_else(|| std::io::Error::other("a path without a directory"))?;
+        fs::create_dir_all(parent)?;
+        let temporary = parent.join(format!(".{}", random::hex(8)));
+        let mut file = File::create_new(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temporary, path)?;
+        File::open(parent)?.sync_all()
+    }
+
     /// Receives `stream` into a temporary file, hashing it, refusing it once it is
     /// longer than `limit` bytes; nothing is left behind if it fails.
     pub async fn receive<S, E>(&self, mut stream: S, limit: u64) -> Result<Received, ReceiveError>

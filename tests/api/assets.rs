@@ -413,7 +413,20 @@ async fn prune_deletes_what_nothing_uses_and_no_more() {
         .ok(201);
     std::fs::create_dir_all(dir.join("incoming")).unwrap();
     std::fs::write(dir.join("incoming").join("abandoned"), b"half an upload").unwrap();
-    assert_eq!(kept(&dir).len(), 4);
+    // A variant of the logo, made by its first request.
+    let logo = app
+        .request(Method::GET, &format!("/api/v1/assets/{}", ids[0]))
+        .bearer(&token)
+        .send()
+        .await
+        .ok(200);
+    let thumb = app
+        .request(Method::GET, logo["variants"]["thumb"].as_str().unwrap())
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(thumb.status(), 200);
+    assert_eq!(kept(&dir).len(), 5);
 
     let prune = |args: &[&str]| {
         let mut command = crate::binary::command();
@@ -434,7 +447,7 @@ async fn prune_deletes_what_nothing_uses_and_no_more() {
     let dry = prune(&["--older-than", "0s", "--dry-run"]);
     assert!(dry.contains("would delete 2 assets and 3 files"), "{dry}");
     assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 3);
-    assert_eq!(kept(&dir).len(), 4);
+    assert_eq!(kept(&dir).len(), 5);
 
     let done = prune(&["--older-than", "0s"]);
     assert!(done.contains("deleted 2 assets and 3 files"), "{done}");
@@ -447,10 +460,19 @@ async fn prune_deletes_what_nothing_uses_and_no_more() {
         app.count("SELECT count(*) AS n FROM changes WHERE type = 'asset' AND action = 'deleted' AND actor = 'system:prune'"),
         2
     );
-    // The two reports' files and the unfinished upload went; the logo's stays.
+    // The two reports' files and the unfinished upload went; the logo's and its
+    // variant's stay.
+    let logo_sha = sha256(&png(2, 2));
+    let mut left = kept(&dir);
+    left.sort();
     assert_eq!(
-        kept(&dir),
-        [dir.join(&sha256(&png(2, 2))[..2]).join(sha256(&png(2, 2)))]
+        left,
+        [
+            dir.join(&logo_sha[..2]).join(&logo_sha),
+            dir.join("variants")
+                .join(&logo_sha)
+                .join("w160-h160-cover-q80.png"),
+        ]
     );
     assert!(prune(&["--older-than", "0s"]).contains("deleted 0 assets and 0 files"));
     let bad = {

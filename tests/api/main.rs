@@ -9,6 +9,7 @@
 )]
 
 mod asset_references;
+mod asset_variants;
 mod assets;
 mod auth;
 mod batch;

@@ -7,10 +7,12 @@
 //! size, hash, image size) is read-only.
 
 pub mod embed;
+pub mod imaging;
 pub mod kinds;
 pub mod prune;
 pub mod serve;
 pub mod upload;
+pub mod variants;
 
 pub use embed::Embedded;
 
@@ -85,6 +87,10 @@ pub struct AssetItem {
     /// Where its bytes are: a URL that changes when they do, served to be cached
     /// for a year.
     pub url: String,
+    /// An image's variants by preset (`thumb`, `card`, `hero`, `full`): their URLs.
+    /// Other sizes and formats are asked for on `url` (`?w=640&format=webp`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variants: Option<std::collections::BTreeMap<String, String>>,
 }
 
 content_body! {
@@ -162,6 +168,7 @@ const FIELDS: &[Field] = &[
     Field::new("focal_x", Kind::Number).nullable(),
     Field::new("focal_y", Kind::Number).nullable(),
     Field::derived("url"),
+    Field::derived("variants"),
 ];
 
 pub struct Assets;
@@ -189,7 +196,15 @@ impl Resource for Assets {
             includes: &[],
             embeds: &[],
         },
-        read_only: &["media_type", "size", "sha256", "width", "height", "url"],
+        read_only: &[
+            "media_type",
+            "size",
+            "sha256",
+            "width",
+            "height",
+            "url",
+            "variants",
+        ],
         operations: Operations {
             create: false,
             replace: false,
@@ -238,7 +253,25 @@ impl Resource for Assets {
             .into_iter()
             .map(|asset| {
                 let url = serve::url_of(&asset);
-                to_json(&AssetItem { asset, url })
+                let focal = asset.focal_x.zip(asset.focal_y);
+                let variants = asset.width.map(|_| {
+                    variants::PRESETS
+                        .iter()
+                        .map(|preset| {
+                            let focus = variants::focus_of(preset.fit, focal)
+                                .map_or(String::new(), |focus| format!("&focus={focus}"));
+                            (
+                                preset.name.to_owned(),
+                                format!("{url}?preset={}{focus}", preset.name),
+                            )
+                        })
+                        .collect()
+                });
+                to_json(&AssetItem {
+                    asset,
+                    url,
+                    variants,
+                })
             })
             .collect())
     }

@@ -112,10 +112,7 @@ pub fn prune(
         .checked_sub(age)
         .unwrap_or(SystemTime::UNIX_EPOCH);
     for path in store.files() {
-        let unnamed = path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .is_none_or(|name| !named.contains(name));
+        let unnamed = hash_of(&path).is_none_or(|hash| !named.contains(hash));
         if unnamed && older(&path, before) {
             let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             if !dry_run {
@@ -126,6 +123,18 @@ pub fn prune(
         }
     }
     Ok(pruned)
+}
+
+/// The hash of the bytes a file of the store holds or was made from: its name, or
+/// for a variant (`variants/<hash>/<key>`) its directory's.
+fn hash_of(path: &Path) -> Option<&str> {
+    let parent = path.parent()?;
+    let is_variant = parent
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|name| name == "variants");
+    let named = if is_variant { parent } else { path };
+    named.file_name()?.to_str()
 }
 
 fn older(path: &Path, before: SystemTime) -> bool {

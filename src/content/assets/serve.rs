@@ -12,7 +12,14 @@ use actix_files::NamedFile;
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use tokio::sync::Semaphore;
+
+use super::imaging;
 use super::kinds::ALLOWED;
+use super::variants::{self, Variant};
 use super::{Asset, Assets};
 use crate::engine::Resource;
 use crate::engine::read::access_of;
@@ -20,10 +27,10 @@ use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http::conditional;
-use crate::platform::openapi::problems::{BadToken, NotFound, Unavailable};
-use crate::platform::openapi::{Answer, Doc, Security};
+use crate::platform::openapi::problems::{BadParameter, BadToken, Invalid, NotFound, Unavailable};
+use crate::platform::openapi::{Answer, Doc, Security, params};
 use crate::platform::query::Params;
-use crate::platform::storage::Uploads;
+use crate::platform::storage::{FileStore, Uploads};
 
 /// What a browser may do with an asset it opens: nothing but show it (no script,
 /// no plugins, no forms, no requests), in a sandbox of its own.
@@ -53,9 +60,9 @@ pub async fn get_file(
     path: web::Path<(String, String, String)>,
     uploads: web::Data<Uploads>,
 ) -> AppResult<HttpResponse> {
-    Params::none(req.query_string())?;
     let (id, sha256, filename) = path.into_inner();
     let asset = visible(&db, &caller, id).await?;
+    let variant = Variant::parse(req.query_string(), &asset.media_type)?;
     if asset.sha256 != sha256 || asset.filename != filename {
         return Err(AppError::NotFound(format!(
             "asset {} is at {}",
@@ -63,55 +70,146 @@ pub async fn get_file(
             url_of(&asset)
         )));
     }
-    let etag = format!("\"{}\"", asset.sha256);
-    let cache_control = if caller.is_authenticated() {
-        // A draft, or a published asset read with a token: not for shared caches.
-        "private, max-age=31536000, immutable"
-    } else {
-        "public, max-age=31536000, immutable"
-    };
-    let if_none_match = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok());
-    if conditional::none_match(if_none_match, &etag) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .insert_header((header::CACHE_CONTROL, cache_control))
-            .finish());
-    }
-    let inline = ALLOWED
-        .iter()
-        .any(|kind| kind.media_type == asset.media_type && kind.inline);
-    let media_type: actix_web::mime::Mime = asset
-        .media_type
-        .parse()
-        .map_err(|_| AppError::internal(format!("a stored media type: {}", asset.media_type)))?;
-    let file = NamedFile::open_async(uploads.store.path_of(&asset.sha256))
-        .await
-        .map_err(|error| AppError::internal(format!("asset {}: {error}", asset.id)))?
-        .set_content_type(media_type)
-        .set_content_disposition(ContentDisposition {
-            disposition: if inline {
-                DispositionType::Inline
-            } else {
-                DispositionType::Attachment
-            },
-            parameters: vec![DispositionParam::Filename(asset.filename.clone())],
-        })
-        .use_etag(false);
-    let mut response = file.into_response(&req);
-    let headers = response.headers_mut();
-    for (name, value) in [
-        (header::ETAG, etag.as_str()),
-        (header::CACHE_CONTROL, cache_control),
-        (header::CONTENT_SECURITY_POLICY, ASSET_POLICY),
-    ] {
-        if let Ok(value) = header::HeaderValue::from_str(value) {
-            headers.insert(name, value);
+    let store = &uploads.store;
+    let file = match variant {
+        None => Served {
+            path: store.path_of(&asset.sha256),
+            media_type: asset.media_type.clone(),
+            filename: asset.filename.clone(),
+            etag: format!("\"{}\"", asset.sha256),
+            inline: ALLOWED
+                .iter()
+                .any(|kind| kind.media_type == asset.media_type && kind.inline),
+        },
+        Some(variant)
+            if variant.focus.as_deref()
+                != variants::focus_of(variant.fit, asset.focal_x.zip(asset.focal_y)).as_deref() =>
+        {
+            // The crop a URL names is the asset's own: another is sent where it is.
+            let focus = variants::focus_of(variant.fit, asset.focal_x.zip(asset.focal_y));
+            let location = format!("{}?{}", url_of(&asset), variant.query(focus.as_deref()));
+            return Ok(HttpResponse::Found()
+                .insert_header((header::LOCATION, location))
+                .insert_header((header::CACHE_CONTROL, "no-cache"))
+                .finish());
         }
+        Some(variant) => Served {
+            path: made(store, &asset, &variant).await?,
+            media_type: variant.format.media_type().to_owned(),
+            filename: variant.filename(&asset.filename),
+            etag: format!("\"{}-{}\"", asset.sha256, variant.key()),
+            inline: true,
+        },
+    };
+    file.answer(&req, &caller).await
+}
+
+/// A file as it is served.
+struct Served {
+    path: std::path::PathBuf,
+    media_type: String,
+    filename: String,
+    etag: String,
+    inline: bool,
+}
+
+impl Served {
+    async fn answer(self, req: &HttpRequest, caller: &Caller) -> AppResult<HttpResponse> {
+        let cache_control = if caller.is_authenticated() {
+            // A draft, or a published asset read with a token: not for shared caches.
+            "private, max-age=31536000, immutable"
+        } else {
+            "public, max-age=31536000, immutable"
+        };
+        let if_none_match = req
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|value| value.to_str().ok());
+        if conditional::none_match(if_none_match, &self.etag) {
+            return Ok(HttpResponse::NotModified()
+                .insert_header((header::ETAG, self.etag))
+                .insert_header((header::CACHE_CONTROL, cache_control))
+                .finish());
+        }
+        let media_type: actix_web::mime::Mime = self
+            .media_type
+            .parse()
+            .map_err(|_| AppError::internal(format!("a stored media type: {}", self.media_type)))?;
+        let file = NamedFile::open_async(&self.path)
+            .await
+            .map_err(|error| AppError::internal(format!("{}: {error}", self.path.display())))?
+            .set_content_type(media_type)
+            .set_content_disposition(ContentDisposition {
+                disposition: if self.inline {
+                    DispositionType::Inline
+                } else {
+                    DispositionType::Attachment
+                },
+                parameters: vec![DispositionParam::Filename(self.filename)],
+            })
+            .use_etag(false);
+        let mut response = file.into_response(req);
+        let headers = response.headers_mut();
+        for (name, value) in [
+            (header::ETAG, self.etag.as_str()),
+            (header::CACHE_CONTROL, cache_control),
+            (header::CONTENT_SECURITY_POLICY, ASSET_POLICY),
+        ] {
+            if let Ok(value) = header::HeaderValue::from_str(value) {
+                headers.insert(name, value);
+            }
+        }
+        Ok(response)
     }
-    Ok(response)
+}
+
+/// Variants being made, by their path: a second request for one waits for the
+/// first to make it, then serves it.
+static MAKING: LazyLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(Mutex::default);
+/// At most two variants are made at once: each holds a decoded image.
+static DECODING: Semaphore = Semaphore::const_new(2);
+
+/// The path of `asset`'s `variant`, made first if it is not there yet.
+async fn made(
+    store: &FileStore,
+    asset: &Asset,
+    variant: &Variant,
+) -> AppResult<std::path::PathBuf> {
+    let path = store.variant_path(&asset.sha256, &variant.key());
+    if path.is_file() {
+        return Ok(path);
+    }
+    let lock = MAKING
+        .lock()
+        .map_err(|_| AppError::internal("the variants' lock"))?
+        .entry(path.clone())
+        .or_default()
+        .clone();
+    let made = {
+        let _making = lock.lock().await;
+        if path.is_file() {
+            Ok(())
+        } else {
+            let _decoding = DECODING
+                .acquire()
+                .await
+                .map_err(|_| AppError::internal("the decoders' semaphore"))?;
+            let original = store.path_of(&asset.sha256);
+            let (target, variant) = (path.clone(), variant.clone());
+            let focal = asset.focal_x.zip(asset.focal_y);
+            web::block(move || -> AppResult<()> {
+                let bytes = imaging::make(&original, &variant, focal)?;
+                FileStore::write_whole(&target, &bytes).map_err(AppError::internal)
+            })
+            .await
+            .map_err(AppError::internal)?
+        }
+    };
+    if let Ok(mut making) = MAKING.lock() {
+        making.remove(&path);
+    }
+    made.map(|()| path)
 }
 
 /// The stable URL: a redirect to where the asset's bytes are now.
@@ -133,7 +231,10 @@ pub fn get_file_doc() -> Doc {
     Doc::new("get_asset_file", "assets", "Read an asset's bytes")
         .describe(
             "The file, as the asset's `url` names it: the URL carries the bytes' SHA-256, \
-             so it is cached for a year (`immutable`). `Range` asks for part of it (206; 416 \
+             so it is cached for a year (`immutable`). An image's variant (another size or \
+             format) is asked for with `preset`, or `w`, `h`, `fit`, `format` and `q` from a \
+             fixed grid; it is made once, on its first request, and served like the original \
+             (a 422 for an image that cannot be decoded within the bounds). `Range` asks for part of it (206; 416 \
              if the file has no such range). Images and PDFs are shown inline, other \
              documents downloaded; every file is served with `nosniff` and a sandboxing \
              Content-Security-Policy. A draft is 404 without a token that may read drafts.",
@@ -145,6 +246,7 @@ pub fn get_file_doc() -> Doc {
         )
         .path_param("The SHA-256 of its bytes, in hex", None)
         .path_param("Its file name", Some("seesac-logo.png"))
+        .params(variant_params())
         .answer(
             Answer::with_content(200, "The file", "application/octet-stream", binary())
                 .header("ETag", "The bytes' SHA-256, quoted")
@@ -160,7 +262,7 @@ pub fn get_file_doc() -> Doc {
             binary(),
         ))
         .answer(Answer::not_modified())
-        .problems::<(BadToken, NotFound, Unavailable)>()
+        .problems::<(BadParameter, BadToken, NotFound, Invalid, Unavailable)>()
 }
 
 pub fn get_current_doc() -> Doc {
@@ -176,6 +278,61 @@ pub fn get_current_doc() -> Doc {
                 .header("Location", "The asset's url"),
         )
         .problems::<(BadToken, NotFound, Unavailable)>()
+}
+
+/// The query of an image's variant: a preset, or a size, fit, format and quality
+/// from the grid.
+fn variant_params() -> Vec<utoipa::openapi::path::Parameter> {
+    use utoipa::openapi::ObjectBuilder;
+    use utoipa::openapi::schema::Type;
+    let texts = |values: Vec<String>| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values))
+    };
+    let sizes = || texts(variants::SIZES.iter().map(ToString::to_string).collect());
+    let names = |names: &[&str]| texts(names.iter().map(|name| (*name).to_owned()).collect());
+    let presets: Vec<&str> = variants::PRESETS.iter().map(|preset| preset.name).collect();
+    vec![
+        params::query_param(
+            "preset",
+            "An image's variant by name: thumb (160 x 160, cover), \
+            card (640 x 400, cover), hero (1600 x 900, cover), full (1920 wide, inside); instead of w, h and fit",
+            names(&presets),
+        ),
+        params::query_param(
+            "w",
+            "An image's variant this wide at most, in pixels",
+            sizes(),
+        ),
+        params::query_param(
+            "h",
+            "An image's variant this high at most, in pixels",
+            sizes(),
+        ),
+        params::query_param(
+            "fit",
+            "cover (the size, cropped around the focal point; the default with w and h), \
+            contain (the size, the whole image inside, the rest transparent or white), inside (within \
+            the size, proportions kept; the default with one of them). Never larger than the original",
+            names(&["cover", "contain", "inside"]),
+        ),
+        params::query_param(
+            "format",
+            "The variant's format (the original's by default); WebP variants are lossless",
+            names(&["webp", "jpeg", "png"]),
+        ),
+        params::query_param(
+            "q",
+            "A JPEG variant's quality (80 by default)",
+            texts(
+                variants::QUALITIES
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            ),
+        ),
+    ]
 }
 
 /// The schema of a file's bytes.
