@@ -176,3 +176,86 @@ async fn an_image_that_cannot_be_decoded_has_no_variants() {
         "the original is still served"
     );
 }
+
+#[actix_web::test]
+async fn a_signed_url_shows_a_drafts_bytes_to_an_img_for_an_hour() {
+    let app = TestApp::spawn().await;
+    let token = app.editor();
+    let draft = app
+        .request(
+            Method::POST,
+            "/api/v1/assets?title=Draft&alt=Not%20yet%20published",
+        )
+        .bearer(&token)
+        .header("content-disposition", "attachment; filename=\"draft.png\"")
+        .raw("image/png", halves())
+        .send()
+        .await
+        .ok(201);
+    let (id, url) = (
+        draft["id"].as_str().unwrap(),
+        draft["url"].as_str().unwrap(),
+    );
+    app.get(url).await.problem(404, "not_found");
+
+    let signing = format!("/api/v1/assets/{id}/signed-url");
+    app.get(&signing).await.problem(401, "unauthorized");
+    let signed = app
+        .request(Method::GET, &signing)
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(signed.header("cache-control").unwrap(), "no-store");
+    let signed = signed.ok(200);
+    let signed_url = signed["url"].as_str().unwrap();
+    assert!(
+        signed_url.starts_with(&format!("{url}?expires=")),
+        "{signed_url}"
+    );
+    let expires_at =
+        chrono::DateTime::parse_from_rfc3339(signed["expires_at"].as_str().unwrap()).unwrap();
+    let left = expires_at.timestamp() - chrono::Utc::now().timestamp();
+    assert!((3590..=3600).contains(&left), "{left}");
+
+    // Anyone with it reads the draft, and its variants, without a token.
+    let read = app.get(signed_url).await;
+    assert_eq!(read.status(), 200);
+    assert_eq!(read.body, halves());
+    assert!(
+        read.header("cache-control")
+            .unwrap()
+            .starts_with("private, max-age=")
+    );
+    let thumb = app.get(&format!("{signed_url}&preset=thumb")).await;
+    assert_eq!(thumb.status(), 200);
+    assert_eq!(decoded(&thumb.body).width(), 160);
+    // With a focal point, the crop's URL carries it: the redirect keeps the signature.
+    app.request(Method::PATCH, &format!("/api/v1/assets/{id}"))
+        .bearer(&token)
+        .merge_patch(serde_json::json!({"focal_x": 0.25, "focal_y": 0.5}))
+        .send()
+        .await
+        .ok(200);
+    let moved = app.get(&format!("{signed_url}&preset=thumb")).await;
+    assert_eq!(moved.status(), 302);
+    let location = moved.header("location").unwrap();
+    assert!(
+        location.contains("focus=0.250,0.500") && location.contains("&signature="),
+        "{location}"
+    );
+    let focused = app.get(&location).await;
+    assert_eq!(focused.status(), 200);
+    assert_eq!(
+        decoded(&focused.body).to_rgb8().get_pixel(80, 80).0,
+        [255, 0, 0]
+    );
+
+    // A signature is for its path and its expiry, and no other.
+    let tampered = signed_url.replace("expires=", "expires=1");
+    app.get(&tampered).await.problem(404, "not_found");
+    let half = signed_url.split("&signature=").next().unwrap();
+    app.get(half).await.problem(404, "not_found");
+    let other_id = uuid::Uuid::new_v4();
+    let elsewhere = signed_url.replacen(id, &other_id.to_string(), 1);
+    app.get(&elsewhere).await.problem(404, "not_found");
+}

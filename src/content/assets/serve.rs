@@ -27,7 +27,9 @@ use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http::conditional;
-use crate::platform::openapi::problems::{BadParameter, BadToken, Invalid, NotFound, Unavailable};
+use crate::platform::openapi::problems::{
+    BadParameter, BadToken, Forbidden, Invalid, NoToken, NotFound, Unavailable,
+};
 use crate::platform::openapi::{Answer, Doc, Security, params};
 use crate::platform::query::Params;
 use crate::platform::storage::{FileStore, Uploads};
@@ -42,9 +44,16 @@ pub fn url_of(asset: &Asset) -> String {
     format!("/assets/{}/{}/{}", asset.id, asset.sha256, asset.filename)
 }
 
-/// The asset `id`, if the caller may see it.
-async fn visible(db: &Db, caller: &Caller, id: String) -> AppResult<Asset> {
-    let access = access_of(caller);
+/// How long a signed URL lets anyone read a draft's bytes.
+pub const SIGNED_FOR: i64 = 3600;
+
+/// The asset `id`, if the caller may see it (or a signed URL lets them).
+async fn visible(db: &Db, caller: &Caller, id: String, signed: bool) -> AppResult<Asset> {
+    let access = if signed {
+        crate::platform::visibility::Access::Everything
+    } else {
+        access_of(caller)
+    };
     let key = id.clone();
     let found = db
         .run(move |conn| Assets::find(conn, &(), &key, false))
@@ -59,10 +68,21 @@ pub async fn get_file(
     req: HttpRequest,
     path: web::Path<(String, String, String)>,
     uploads: web::Data<Uploads>,
+    keys: web::Data<crate::platform::auth::JwtKeys>,
 ) -> AppResult<HttpResponse> {
     let (id, sha256, filename) = path.into_inner();
-    let asset = visible(&db, &caller, id).await?;
-    let variant = Variant::parse(req.query_string(), &asset.media_type)?;
+    let (query, signature) = signature_of(req.query_string());
+    let now = chrono::Utc::now().timestamp();
+    let signed = signature.as_ref().is_some_and(|(expires, signature)| {
+        *expires > now && keys.signed(&format!("{}:{expires}", req.path()), signature)
+    });
+    if signature.is_some() && !signed {
+        return Err(AppError::NotFound(
+            "the signed URL has expired or is not one this service signed".to_owned(),
+        ));
+    }
+    let asset = visible(&db, &caller, id, signed).await?;
+    let variant = Variant::parse(&query, &asset.media_type)?;
     if asset.sha256 != sha256 || asset.filename != filename {
         return Err(AppError::NotFound(format!(
             "asset {} is at {}",
@@ -87,7 +107,10 @@ pub async fn get_file(
         {
             // The crop a URL names is the asset's own: another is sent where it is.
             let focus = variants::focus_of(variant.fit, asset.focal_x.zip(asset.focal_y));
-            let location = format!("{}?{}", url_of(&asset), variant.query(focus.as_deref()));
+            let mut location = format!("{}?{}", url_of(&asset), variant.query(focus.as_deref()));
+            if let Some((expires, signature)) = &signature {
+                location.push_str(&format!("&expires={expires}&signature={signature}"));
+            }
             return Ok(HttpResponse::Found()
                 .insert_header((header::LOCATION, location))
                 .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -101,7 +124,68 @@ pub async fn get_file(
             inline: true,
         },
     };
-    file.answer(&req, &caller).await
+    let cache_control = match signature {
+        // Anyone with the URL may read it until it expires, and no shared cache.
+        Some((expires, _)) => format!("private, max-age={}", expires - now),
+        // A draft, or a published asset read with a token: not for shared caches.
+        None if caller.is_authenticated() => "private, max-age=31536000, immutable".to_owned(),
+        None => "public, max-age=31536000, immutable".to_owned(),
+    };
+    file.answer(&req, &cache_control).await
+}
+
+/// The query without `expires` and `signature`, and those two if both are there
+/// (a signed URL's).
+fn signature_of(query: &str) -> (String, Option<(i64, String)>) {
+    let (mut expires, mut signature, mut rest) = (None, None, Vec::new());
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        match pair.split_once('=') {
+            Some(("expires", value)) => expires = Some(value.parse::<i64>().unwrap_or(0)),
+            Some(("signature", value)) => signature = Some(value.to_owned()),
+            _ => rest.push(pair),
+        }
+    }
+    let signed = match (expires, signature) {
+        (Some(expires), Some(signature)) => Some((expires, signature)),
+        (None, None) => None,
+        // Half a signature signs nothing.
+        (expires, _) => Some((expires.unwrap_or(0), String::new())),
+    };
+    (rest.join("&"), signed)
+}
+
+/// A URL of `asset`'s bytes that anyone may read for `SIGNED_FOR` seconds: for a
+/// draft's image in an editor's preview, which an `<img>` asks for without a token.
+pub async fn get_signed_url(
+    db: Db,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+    keys: web::Data<crate::platform::auth::JwtKeys>,
+) -> AppResult<HttpResponse> {
+    caller.require(crate::platform::auth::Permission::ReadDrafts)?;
+    Params::none(req.query_string())?;
+    let asset = visible(&db, &caller, path.into_inner(), false).await?;
+    let url = url_of(&asset);
+    let expires = chrono::Utc::now().timestamp() + SIGNED_FOR;
+    let signature = keys.sign(&format!("{url}:{expires}"));
+    let expires_at = chrono::DateTime::from_timestamp(expires, 0).unwrap_or_default();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(SignedUrl {
+            url: format!("{url}?expires={expires}&signature={signature}"),
+            expires_at,
+        }))
+}
+
+/// A signed URL of an asset's bytes.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SignedUrl {
+    /// The asset's `url`, signed: anyone may read it (and its variants: add their
+    /// parameters) until `expires_at`.
+    pub url: String,
+    /// When it stops working (RFC 3339, UTC).
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A file as it is served.
@@ -114,13 +198,7 @@ struct Served {
 }
 
 impl Served {
-    async fn answer(self, req: &HttpRequest, caller: &Caller) -> AppResult<HttpResponse> {
-        let cache_control = if caller.is_authenticated() {
-            // A draft, or a published asset read with a token: not for shared caches.
-            "private, max-age=31536000, immutable"
-        } else {
-            "public, max-age=31536000, immutable"
-        };
+    async fn answer(self, req: &HttpRequest, cache_control: &str) -> AppResult<HttpResponse> {
         let if_none_match = req
             .headers()
             .get(header::IF_NONE_MATCH)
@@ -220,7 +298,7 @@ pub async fn get_current(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     Params::none(req.query_string())?;
-    let asset = visible(&db, &caller, path.into_inner()).await?;
+    let asset = visible(&db, &caller, path.into_inner(), false).await?;
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, url_of(&asset)))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -263,6 +341,30 @@ pub fn get_file_doc() -> Doc {
         ))
         .answer(Answer::not_modified())
         .problems::<(BadParameter, BadToken, NotFound, Invalid, Unavailable)>()
+}
+
+pub fn get_signed_url_doc() -> Doc {
+    Doc::new(
+        "get_asset_signed_url",
+        "assets",
+        "Sign a URL of an asset's bytes",
+    )
+    .describe(
+        "A URL of the asset's bytes that anyone may read for an hour, a draft's too: \
+             for an editor's preview, whose `<img>` sends no token. Its variants are read \
+             by adding their parameters to it. It names these bytes: a new upload is another \
+             asset, with URLs of its own.",
+    )
+    .security(Security::Needs(
+        crate::platform::auth::Permission::ReadDrafts,
+    ))
+    .path_param(
+        "The asset's id",
+        Some("5eed0000-0000-4000-8000-000000000901"),
+    )
+    .schema::<SignedUrl>()
+    .answer(Answer::json(200, "The signed URL", "SignedUrl"))
+    .problems::<(BadParameter, NoToken, Forbidden, NotFound, Unavailable)>()
 }
 
 pub fn get_current_doc() -> Doc {

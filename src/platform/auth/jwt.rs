@@ -61,6 +61,9 @@ pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// The key of signed URLs (`sign`), derived from the secret so that it is not
+    /// the tokens' own.
+    urls: Vec<u8>,
 }
 
 impl JwtKeys {
@@ -72,11 +75,55 @@ impl JwtKeys {
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
+        let urls = {
+            use sha2::Digest;
+            let mut hash = sha2::Sha256::new();
+            hash.update(b"seesac signed urls\0");
+            hash.update(secret);
+            hash.finalize().to_vec()
+        };
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            urls,
         }
+    }
+
+    /// The signature of `message` (a URL's path and expiry), in hex: what a signed
+    /// URL carries, for a reader who can send no token (an `<img>`).
+    pub fn sign(&self, message: &str) -> String {
+        use hmac::Mac;
+        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.urls) else {
+            return String::new();
+        };
+        mac.update(message.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
+    /// Whether `signature` is `message`'s, compared in constant time.
+    pub fn signed(&self, message: &str, signature: &str) -> bool {
+        use hmac::Mac;
+        let Some(bytes) = (0..signature.len())
+            .step_by(2)
+            .map(|i| {
+                signature
+                    .get(i..i + 2)
+                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+        else {
+            return false;
+        };
+        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.urls) else {
+            return false;
+        };
+        mac.update(message.as_bytes());
+        mac.verify_slice(&bytes).is_ok()
     }
 
     pub fn issue(&self, subject: &str, stamp: &str, role: Role) -> AppResult<String> {
@@ -111,6 +158,19 @@ mod tests {
     use super::*;
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn a_signature_is_the_messages_and_no_other() {
+        let keys = JwtKeys::new(SECRET);
+        let signature = keys.sign("/assets/a/b/c.png:1800000000");
+        assert_eq!(signature.len(), 64);
+        assert!(keys.signed("/assets/a/b/c.png:1800000000", &signature));
+        assert!(!keys.signed("/assets/a/b/c.png:1800000001", &signature));
+        assert!(!keys.signed("/assets/a/b/c.png:1800000000", &signature[..62]));
+        assert!(!keys.signed("/assets/a/b/c.png:1800000000", "zz"));
+        let other = JwtKeys::new(b"another secret of at least 32 bytes!");
+        assert!(!other.signed("/assets/a/b/c.png:1800000000", &signature));
+    }
 
     #[test]
     fn an_issued_token_verifies_and_keeps_its_claims() {
