@@ -11,6 +11,7 @@ pub mod imaging;
 pub mod kinds;
 pub mod prune;
 pub mod serve;
+pub mod signed;
 pub mod upload;
 pub mod variants;
 

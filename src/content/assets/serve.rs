@@ -17,19 +17,17 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use tokio::sync::Semaphore;
 
-use super::imaging;
 use super::kinds::ALLOWED;
 use super::variants::{self, Variant};
 use super::{Asset, Assets};
+use super::{imaging, signed};
 use crate::engine::Resource;
 use crate::engine::read::access_of;
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::http::conditional;
-use crate::platform::openapi::problems::{
-    BadParameter, BadToken, Forbidden, Invalid, NoToken, NotFound, Unavailable,
-};
+use crate::platform::openapi::problems::{BadParameter, BadToken, Invalid, NotFound, Unavailable};
 use crate::platform::openapi::{Answer, Doc, Security, params};
 use crate::platform::query::Params;
 use crate::platform::storage::{FileStore, Uploads};
@@ -44,11 +42,13 @@ pub fn url_of(asset: &Asset) -> String {
     format!("/assets/{}/{}/{}", asset.id, asset.sha256, asset.filename)
 }
 
-/// How long a signed URL lets anyone read a draft's bytes.
-pub const SIGNED_FOR: i64 = 3600;
-
 /// The asset `id`, if the caller may see it (or a signed URL lets them).
-async fn visible(db: &Db, caller: &Caller, id: String, signed: bool) -> AppResult<Asset> {
+pub(super) async fn visible(
+    db: &Db,
+    caller: &Caller,
+    id: String,
+    signed: bool,
+) -> AppResult<Asset> {
     let access = if signed {
         crate::platform::visibility::Access::Everything
     } else {
@@ -71,7 +71,7 @@ pub async fn get_file(
     keys: web::Data<crate::platform::auth::JwtKeys>,
 ) -> AppResult<HttpResponse> {
     let (id, sha256, filename) = path.into_inner();
-    let (query, signature) = signature_of(req.query_string());
+    let (query, signature) = signed::signature_of(req.query_string());
     let now = chrono::Utc::now().timestamp();
     let signed = signature.as_ref().is_some_and(|(expires, signature)| {
         *expires > now && keys.signed(&format!("{}:{expires}", req.path()), signature)
@@ -132,60 +132,6 @@ pub async fn get_file(
         None => "public, max-age=31536000, immutable".to_owned(),
     };
     file.answer(&req, &cache_control).await
-}
-
-/// The query without `expires` and `signature`, and those two if both are there
-/// (a signed URL's).
-fn signature_of(query: &str) -> (String, Option<(i64, String)>) {
-    let (mut expires, mut signature, mut rest) = (None, None, Vec::new());
-    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-        match pair.split_once('=') {
-            Some(("expires", value)) => expires = Some(value.parse::<i64>().unwrap_or(0)),
-            Some(("signature", value)) => signature = Some(value.to_owned()),
-            _ => rest.push(pair),
-        }
-    }
-    let signed = match (expires, signature) {
-        (Some(expires), Some(signature)) => Some((expires, signature)),
-        (None, None) => None,
-        // Half a signature signs nothing.
-        (expires, _) => Some((expires.unwrap_or(0), String::new())),
-    };
-    (rest.join("&"), signed)
-}
-
-/// A URL of `asset`'s bytes that anyone may read for `SIGNED_FOR` seconds: for a
-/// draft's image in an editor's preview, which an `<img>` asks for without a token.
-pub async fn get_signed_url(
-    db: Db,
-    caller: Caller,
-    req: HttpRequest,
-    path: web::Path<String>,
-    keys: web::Data<crate::platform::auth::JwtKeys>,
-) -> AppResult<HttpResponse> {
-    caller.require(crate::platform::auth::Permission::ReadDrafts)?;
-    Params::none(req.query_string())?;
-    let asset = visible(&db, &caller, path.into_inner(), false).await?;
-    let url = url_of(&asset);
-    let expires = chrono::Utc::now().timestamp() + SIGNED_FOR;
-    let signature = keys.sign(&format!("{url}:{expires}"));
-    let expires_at = chrono::DateTime::from_timestamp(expires, 0).unwrap_or_default();
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(SignedUrl {
-            url: format!("{url}?expires={expires}&signature={signature}"),
-            expires_at,
-        }))
-}
-
-/// A signed URL of an asset's bytes.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct SignedUrl {
-    /// The asset's `url`, signed: anyone may read it (and its variants: add their
-    /// parameters) until `expires_at`.
-    pub url: String,
-    /// When it stops working (RFC 3339, UTC).
-    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A file as it is served.
@@ -341,30 +287,6 @@ pub fn get_file_doc() -> Doc {
         ))
         .answer(Answer::not_modified())
         .problems::<(BadParameter, BadToken, NotFound, Invalid, Unavailable)>()
-}
-
-pub fn get_signed_url_doc() -> Doc {
-    Doc::new(
-        "get_asset_signed_url",
-        "assets",
-        "Sign a URL of an asset's bytes",
-    )
-    .describe(
-        "A URL of the asset's bytes that anyone may read for an hour, a draft's too: \
-             for an editor's preview, whose `<img>` sends no token. Its variants are read \
-             by adding their parameters to it. It names these bytes: a new upload is another \
-             asset, with URLs of its own.",
-    )
-    .security(Security::Needs(
-        crate::platform::auth::Permission::ReadDrafts,
-    ))
-    .path_param(
-        "The asset's id",
-        Some("5eed0000-0000-4000-8000-000000000901"),
-    )
-    .schema::<SignedUrl>()
-    .answer(Answer::json(200, "The signed URL", "SignedUrl"))
-    .problems::<(BadParameter, NoToken, Forbidden, NotFound, Unavailable)>()
 }
 
 pub fn get_current_doc() -> Doc {
