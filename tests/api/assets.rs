@@ -214,6 +214,11 @@ async fn an_image_is_told_by_its_bytes_kept_and_served_by_its_hash() {
     assert_eq!(stable.header("location").unwrap(), url);
     let other_hash = format!("/assets/{id}/{}/SEESAC-logo.png", sha256(b"other"));
     app.get(&other_hash).await.problem(404, "not_found");
+
+    // A row whose file is gone (a copy without the data directory's assets) is the
+    // store's fault, said as such, not a 500.
+    std::fs::remove_file(&kept(&dir)[0]).unwrap();
+    app.get(&url).await.problem(503, "unavailable");
 }
 
 #[actix_web::test]

@@ -161,7 +161,17 @@ impl Served {
             .map_err(|_| AppError::internal(format!("a stored media type: {}", self.media_type)))?;
         let file = NamedFile::open_async(&self.path)
             .await
-            .map_err(|error| AppError::internal(format!("{}: {error}", self.path.display())))?
+            .map_err(|error| match error.kind() {
+                // The row is here and its file is not: copied without the data
+                // directory's assets, or an instance without the others' files.
+                std::io::ErrorKind::NotFound => {
+                    log::error!("the file of an asset is missing: {}", self.path.display());
+                    AppError::Unavailable(
+                        "the asset's file is not in this instance's store".to_owned(),
+                    )
+                }
+                _ => AppError::internal(format!("{}: {error}", self.path.display())),
+            })?
             .set_content_type(media_type)
             .set_content_disposition(ContentDisposition {
                 disposition: if self.inline {
