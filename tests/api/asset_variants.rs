@@ -5,9 +5,8 @@ use std::io::Cursor;
 
 use awc::http::Method;
 
-use crate::assets::png;
-use crate::helpers::{Options, TestApp};
-use seesac_api::app::config::ServerLimits;
+use crate::assets::{app_with_uploads, png, store_dir};
+use crate::helpers::TestApp;
 use seesac_api::platform::storage::{FileStore, Uploads};
 
 /// A PNG 400 x 200, its left half red and its right half blue.
@@ -30,17 +29,10 @@ fn decoded(bytes: &[u8]) -> image::DynamicImage {
 
 #[actix_web::test]
 async fn variants_are_made_once_from_the_grid_around_the_focal_point() {
-    let dir = std::env::temp_dir().join(format!("seesac-variants-test-{}", uuid::Uuid::new_v4()));
-    let limits = ServerLimits {
-        uploads: Uploads {
-            store: FileStore::new(&dir),
-            ..Uploads::default()
-        },
-        ..ServerLimits::default()
-    };
-    let app = TestApp::spawn_with(Options {
-        limits: Some(limits),
-        ..Options::default()
+    let dir = store_dir();
+    let app = app_with_uploads(Uploads {
+        store: FileStore::new(&dir),
+        ..Uploads::default()
     })
     .await;
     let token = app.editor();

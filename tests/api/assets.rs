@@ -60,23 +60,32 @@ fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// An app whose uploads go to a directory of its own, at most `max_bytes` each.
-async fn app_with_store(max_bytes: u64) -> (TestApp, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("seesac-assets-test-{}", uuid::Uuid::new_v4()));
-    let limits = ServerLimits {
-        uploads: Uploads {
-            store: FileStore::new(&dir),
-            max_bytes,
-            ..Uploads::default()
-        },
-        ..ServerLimits::default()
-    };
-    let app = TestApp::spawn_with(Options {
-        limits: Some(limits),
+/// An app whose uploads are `uploads`.
+pub async fn app_with_uploads(uploads: Uploads) -> TestApp {
+    TestApp::spawn_with(Options {
+        limits: Some(ServerLimits {
+            uploads,
+            ..ServerLimits::default()
+        }),
         ..Options::default()
     })
-    .await;
-    (app, dir)
+    .await
+}
+
+/// A directory of its own for a test's store.
+pub fn store_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("seesac-assets-test-{}", uuid::Uuid::new_v4()))
+}
+
+/// An app whose uploads go to a directory of its own, at most `max_bytes` each.
+async fn app_with_store(max_bytes: u64) -> (TestApp, PathBuf) {
+    let dir = store_dir();
+    let uploads = Uploads {
+        store: FileStore::new(&dir),
+        max_bytes,
+        ..Uploads::default()
+    };
+    (app_with_uploads(uploads).await, dir)
 }
 
 /// The files the store keeps (not those being received).
@@ -382,18 +391,11 @@ async fn identical_bytes_are_kept_once_and_derived_fields_are_the_servers() {
 
 #[actix_web::test]
 async fn prune_deletes_what_nothing_uses_and_no_more() {
-    let data = std::env::temp_dir().join(format!("seesac-prune-test-{}", uuid::Uuid::new_v4()));
+    let data = store_dir();
     let dir = data.join("assets");
-    let limits = ServerLimits {
-        uploads: Uploads {
-            store: FileStore::new(&dir),
-            ..Uploads::default()
-        },
-        ..ServerLimits::default()
-    };
-    let app = TestApp::spawn_with(Options {
-        limits: Some(limits),
-        ..Options::default()
+    let app = app_with_uploads(Uploads {
+        store: FileStore::new(&dir),
+        ..Uploads::default()
     })
     .await;
     let token = app.editor();
@@ -492,21 +494,14 @@ async fn prune_deletes_what_nothing_uses_and_no_more() {
 
 #[actix_web::test]
 async fn each_type_of_file_has_the_limit_the_configuration_gives() {
-    let dir = std::env::temp_dir().join(format!("seesac-assets-test-{}", uuid::Uuid::new_v4()));
-    let limits = ServerLimits {
-        uploads: Uploads {
-            store: FileStore::new(&dir),
-            type_limits: vec![
-                ("application/pdf".to_owned(), 0),
-                ("image/png".to_owned(), 100),
-            ],
-            ..Uploads::default()
-        },
-        ..ServerLimits::default()
-    };
-    let app = TestApp::spawn_with(Options {
-        limits: Some(limits),
-        ..Options::default()
+    let dir = store_dir();
+    let app = app_with_uploads(Uploads {
+        store: FileStore::new(&dir),
+        type_limits: vec![
+            ("application/pdf".to_owned(), 0),
+            ("image/png".to_owned(), 100),
+        ],
+        ..Uploads::default()
     })
     .await;
     let token = app.editor();

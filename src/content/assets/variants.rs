@@ -63,6 +63,17 @@ pub enum Fit {
     Inside,
 }
 
+impl Fit {
+    /// Its name in a URL and in a variant's key.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cover => "cover",
+            Self::Contain => "contain",
+            Self::Inside => "inside",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Webp,
@@ -210,11 +221,7 @@ impl Variant {
 
     /// Its name among the original's variants, which is also its file's name.
     pub fn key(&self) -> String {
-        let fit = match self.fit {
-            Fit::Cover => "cover",
-            Fit::Contain => "contain",
-            Fit::Inside => "inside",
-        };
+        let fit = self.fit.name();
         let focus = self
             .focus
             .as_deref()
@@ -230,11 +237,7 @@ impl Variant {
 
     /// The query that names this variant, with `focus` the one it must have.
     pub fn query(&self, focus: Option<&str>) -> String {
-        let fit = match self.fit {
-            Fit::Cover => "cover",
-            Fit::Contain => "contain",
-            Fit::Inside => "inside",
-        };
+        let fit = self.fit.name();
         let mut query: Vec<String> = Vec::new();
         query.extend(self.w.map(|w| format!("w={w}")));
         query.extend(self.h.map(|h| format!("h={h}")));
