@@ -18,6 +18,7 @@
 //! | `SEESAC_MAX_CONNECTIONS` | `1000` | open connections at most; more wait to be accepted |
 //! | `SEESAC_UPLOAD_MAX_BYTES` | `104857600` | the largest upload (100 MiB); each type of file has its own limit too |
 //! | `SEESAC_UPLOAD_TIMEOUT` | `300` | seconds a client has to send an upload |
+//! | `SEESAC_STORAGE_URL` | none | `s3://[KEY:SECRET@]bucket[/prefix]?endpoint=URL&region=NAME`: files in object storage, shared by every instance (each keeps a cache under its data directory) |
 //! | `SEESAC_ASSET_LIMITS` | none | size limits of file types instead of their defaults (20 MiB images, 100 MiB documents), `media/type=bytes` space-separated; `0` refuses the type |
 //! | `SEESAC_READ_CACHE_BYTES` | `16777216` | bytes of anonymous answers the read cache keeps (16 MiB); `0` turns it off |
 //! | `SEESAC_WEBHOOKS_DELIVERY` | `on` | `off`: this instance makes no webhook deliveries (events wait for one that does) |
@@ -37,6 +38,7 @@ use std::time::Duration;
 
 use crate::features::webhooks::WebhookSettings;
 use crate::platform::locale::{DEFAULT_ALIASES, DEFAULT_LOCALES, Locales};
+use crate::platform::storage::remote::Remote;
 use crate::platform::storage::{FileStore, Uploads};
 
 /// The smallest JWT secret we accept (RFC 7518 section 3.2: at least the hash size).
@@ -258,8 +260,12 @@ impl Config {
             u32::try_from(number_in(&var, "SEESAC_DB_POOL_SIZE", 1..=500, 10)?).unwrap_or(10);
         let data_dir = PathBuf::from(var("SEESAC_DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
         let mut limits = ServerLimits::from_env(&var)?;
+        let mut store = FileStore::new(data_dir.join("assets"));
+        if let Some(url) = var("SEESAC_STORAGE_URL") {
+            store = store.with_remote(Remote::parse(&url)?);
+        }
         limits.uploads = Uploads {
-            store: FileStore::new(data_dir.join("assets")),
+            store,
             max_bytes: number_in(&var, "SEESAC_UPLOAD_MAX_BYTES", 1..=(1 << 40), 100 << 20)?,
             timeout: duration(
                 &var,

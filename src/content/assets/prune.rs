@@ -3,7 +3,8 @@
 //! uploads that never finished) older than AGE. The deletions are the service's
 //! (`system:prune` in the change log and the audit log); an asset something uses
 //! is left, whatever uses it (the database's guard says so, and the prune asks
-//! it, one asset at a time).
+//! it, one asset at a time). With object storage, its files are pruned there
+//! too, by the same rule.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -16,6 +17,7 @@ use uuid::Uuid;
 use crate::engine::transaction::{Author, begin};
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::storage::FileStore;
+use crate::platform::storage::remote::Remote;
 
 /// What a prune removed (or, dry, would remove).
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -122,7 +124,37 @@ pub fn prune(
             pruned.bytes += size;
         }
     }
+    if let Some(remote) = store.remote() {
+        // The command line has no runtime of its own: this part needs one.
+        let (files, bytes) = actix_web::rt::System::new()
+            .block_on(prune_remote(remote, &named, before, dry_run))
+            .map_err(|error| AppError::internal(format!("{}: {error}", remote.described)))?;
+        pruned.files += files;
+        pruned.bytes += bytes;
+    }
     Ok(pruned)
+}
+
+/// Deletes the files in object storage that no asset names, older than `before`:
+/// how many, and their bytes.
+async fn prune_remote(
+    remote: &Remote,
+    named: &HashSet<String>,
+    before: SystemTime,
+    dry_run: bool,
+) -> std::io::Result<(usize, u64)> {
+    let (mut files, mut bytes) = (0, 0);
+    for object in remote.objects().await? {
+        let unnamed = hash_of(Path::new(&object.name)).is_none_or(|hash| !named.contains(hash));
+        if unnamed && object.modified < before {
+            if !dry_run {
+                remote.delete(&object.name).await?;
+            }
+            files += 1;
+            bytes += object.size;
+        }
+    }
+    Ok((files, bytes))
 }
 
 /// The hash of the bytes a file of the store holds or was made from: its name, or

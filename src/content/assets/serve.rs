@@ -93,7 +93,7 @@ pub async fn get_file(
     let store = &uploads.store;
     let file = match variant {
         None => Served {
-            path: store.path_of(&asset.sha256),
+            name: FileStore::name_of(&asset.sha256),
             media_type: asset.media_type.clone(),
             filename: asset.filename.clone(),
             etag: format!("\"{}\"", asset.sha256),
@@ -117,7 +117,7 @@ pub async fn get_file(
                 .finish());
         }
         Some(variant) => Served {
-            path: made(store, &asset, &variant).await?,
+            name: made(store, &asset, &variant).await?,
             media_type: variant.format.media_type().to_owned(),
             filename: variant.filename(&asset.filename),
             etag: format!("\"{}-{}\"", asset.sha256, variant.key()),
@@ -131,12 +131,13 @@ pub async fn get_file(
         None if caller.is_authenticated() => "private, max-age=31536000, immutable".to_owned(),
         None => "public, max-age=31536000, immutable".to_owned(),
     };
-    file.answer(&req, &cache_control).await
+    file.answer(store, &req, &cache_control).await
 }
 
 /// A file as it is served.
 struct Served {
-    path: std::path::PathBuf,
+    /// Its name in the store.
+    name: String,
     media_type: String,
     filename: String,
     etag: String,
@@ -144,7 +145,12 @@ struct Served {
 }
 
 impl Served {
-    async fn answer(self, req: &HttpRequest, cache_control: &str) -> AppResult<HttpResponse> {
+    async fn answer(
+        self,
+        store: &FileStore,
+        req: &HttpRequest,
+        cache_control: &str,
+    ) -> AppResult<HttpResponse> {
         let if_none_match = req
             .headers()
             .get(header::IF_NONE_MATCH)
@@ -159,18 +165,25 @@ impl Served {
             .media_type
             .parse()
             .map_err(|_| AppError::internal(format!("a stored media type: {}", self.media_type)))?;
-        let file = NamedFile::open_async(&self.path)
+        let missing = || {
+            // The row is here and its file is not: copied without the data
+            // directory's assets, or an instance without the others' files.
+            log::error!("the file of an asset is missing: {}", self.name);
+            AppError::Unavailable("the asset's file is not in this instance's store".to_owned())
+        };
+        let path = store
+            .present(&self.name)
+            .await
+            .map_err(|error| {
+                log::error!("the file {} could not be fetched: {error}", self.name);
+                AppError::Unavailable("the asset's file could not be fetched".to_owned())
+            })?
+            .ok_or_else(missing)?;
+        let file = NamedFile::open_async(&path)
             .await
             .map_err(|error| match error.kind() {
-                // The row is here and its file is not: copied without the data
-                // directory's assets, or an instance without the others' files.
-                std::io::ErrorKind::NotFound => {
-                    log::error!("the file of an asset is missing: {}", self.path.display());
-                    AppError::Unavailable(
-                        "the asset's file is not in this instance's store".to_owned(),
-                    )
-                }
-                _ => AppError::internal(format!("{}: {error}", self.path.display())),
+                std::io::ErrorKind::NotFound => missing(),
+                _ => AppError::internal(format!("{}: {error}", path.display())),
             })?
             .set_content_type(media_type)
             .set_content_disposition(ContentDisposition {
@@ -204,15 +217,13 @@ static MAKING: LazyLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Mutex
 /// At most two variants are made at once: each holds a decoded image.
 static DECODING: Semaphore = Semaphore::const_new(2);
 
-/// The path of `asset`'s `variant`, made first if it is not there yet.
-async fn made(
-    store: &FileStore,
-    asset: &Asset,
-    variant: &Variant,
-) -> AppResult<std::path::PathBuf> {
-    let path = store.variant_path(&asset.sha256, &variant.key());
+/// The name of `asset`'s `variant` in the store, made first if neither this
+/// instance nor object storage has it yet (and then shared).
+async fn made(store: &FileStore, asset: &Asset, variant: &Variant) -> AppResult<String> {
+    let name = FileStore::variant_name(&asset.sha256, &variant.key());
+    let path = store.local(&name);
     if path.is_file() {
-        return Ok(path);
+        return Ok(name);
     }
     let lock = MAKING
         .lock()
@@ -222,14 +233,20 @@ async fn made(
         .clone();
     let made = {
         let _making = lock.lock().await;
-        if path.is_file() {
+        if path.is_file() || store.present(&name).await.ok().flatten().is_some() {
             Ok(())
         } else {
             let _decoding = DECODING
                 .acquire()
                 .await
                 .map_err(|_| AppError::internal("the decoders' semaphore"))?;
-            let original = store.path_of(&asset.sha256);
+            let original = store
+                .present(&FileStore::name_of(&asset.sha256))
+                .await
+                .map_err(AppError::internal)?
+                .ok_or_else(|| {
+                    AppError::Unavailable("the asset's file is not in this instance's store".into())
+                })?;
             let (target, variant) = (path.clone(), variant.clone());
             let focal = asset.focal_x.zip(asset.focal_y);
             web::block(move || -> AppResult<()> {
@@ -237,13 +254,14 @@ async fn made(
                 FileStore::write_whole(&target, &bytes).map_err(AppError::internal)
             })
             .await
-            .map_err(AppError::internal)?
+            .map_err(AppError::internal)??;
+            store.share(&name).await.map_err(AppError::internal)
         }
     };
     if let Ok(mut making) = MAKING.lock() {
         making.remove(&path);
     }
-    made.map(|()| path)
+    made.map(|()| name)
 }
 
 /// The stable URL: a redirect to where the asset's bytes are now.

@@ -4,7 +4,10 @@
 //! arrives, flushed to disk (`fsync`), and only then renamed into place: a file
 //! under its hash is always whole. Receiving streams: at most one buffer of
 //! `CHUNK` bytes is held in memory, and the disk is written off the async
-//! workers.
+//! workers. With object storage configured (`remote`), the store sends every file
+//! it keeps there too, and fetches from there what it does not hold.
+
+pub mod remote;
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -24,6 +27,7 @@ pub const HEAD: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct FileStore {
     dir: PathBuf,
+    remote: Option<remote::Remote>,
 }
 
 /// A file received into the store's temporary space: not yet under its hash.
@@ -33,7 +37,17 @@ pub struct Received {
     pub size: u64,
     /// Its first `HEAD` bytes (fewer if it is smaller).
     pub head: Vec<u8>,
+    /// Removed when it is dropped unless kept (empty once it is kept or discarded).
     temporary: PathBuf,
+}
+
+impl Drop for Received {
+    /// A request that went away (its deadline passed) leaves no file behind.
+    fn drop(&mut self) {
+        if !self.temporary.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.temporary);
+        }
+    }
 }
 
 /// Why a file was not received.
@@ -57,19 +71,77 @@ impl From<std::io::Error> for ReceiveError {
 
 impl FileStore {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            remote: None,
+        }
     }
 
-    /// Where the bytes with this hash are (a lower-case hex SHA-256).
-    pub fn path_of(&self, sha256: &str) -> PathBuf {
-        let prefix = sha256.get(..2).unwrap_or("00");
-        self.dir.join(prefix).join(sha256)
+    /// The store with object storage behind it.
+    pub fn with_remote(self, remote: remote::Remote) -> Self {
+        Self {
+            remote: Some(remote),
+            ..self
+        }
     }
 
-    /// Where a variant of the bytes with this hash is kept (`key` names it among
+    pub fn remote(&self) -> Option<&remote::Remote> {
+        self.remote.as_ref()
+    }
+
+    /// The name of the bytes with this hash (a lower-case hex SHA-256), under the
+    /// store's directory and in object storage.
+    pub fn name_of(sha256: &str) -> String {
+        format!("{}/{sha256}", sha256.get(..2).unwrap_or("00"))
+    }
+
+    /// The name of a variant of the bytes with this hash (`key` names it among
     /// them), beside the originals.
-    pub fn variant_path(&self, sha256: &str, key: &str) -> PathBuf {
-        self.dir.join("variants").join(sha256).join(key)
+    pub fn variant_name(sha256: &str, key: &str) -> String {
+        format!("variants/{sha256}/{key}")
+    }
+
+    /// Where the file `name` is on local disk (if it is there).
+    pub fn local(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// The local path of the file `name`, fetched from object storage first if it
+    /// is only there; `None` if neither holds it.
+    pub async fn present(&self, name: &str) -> std::io::Result<Option<PathBuf>> {
+        let path = self.local(name);
+        if path.is_file() {
+            return Ok(Some(path));
+        }
+        let Some(remote) = &self.remote else {
+            return Ok(None);
+        };
+        let Some(stream) = remote.read(name).await? else {
+            return Ok(None);
+        };
+        let received = match self.receive(remote::bytes_of(stream), u64::MAX).await {
+            Ok(received) => received,
+            Err(ReceiveError::Disk(error)) => return Err(error),
+            Err(other) => return Err(std::io::Error::other(format!("{other:?}"))),
+        };
+        // An original is named by its hash: bytes that are not those are refused.
+        let original = !name.starts_with("variants/");
+        if original && !name.ends_with(&format!("/{}", received.sha256)) {
+            return Err(std::io::Error::other(format!(
+                "object storage's {name} holds other bytes (SHA-256 {})",
+                received.sha256
+            )));
+        }
+        self.place(received, path.clone()).await?;
+        Ok(Some(path))
+    }
+
+    /// Sends the local file `name` to object storage, if there is one.
+    pub async fn share(&self, name: &str) -> std::io::Result<()> {
+        match &self.remote {
+            Some(remote) => remote.send(name, &self.local(name)).await,
+            None => Ok(()),
+        }
     }
 
     /// Writes `bytes` to `path` whole or not at all: to a temporary file beside it,
@@ -144,10 +216,18 @@ impl FileStore {
     }
 
     /// Puts a received file under its hash (keeping the one there if the same bytes
-    /// were stored before), and gives its path.
+    /// were stored before), in object storage too if there is one, and gives its
+    /// path.
     pub async fn keep(&self, received: Received) -> std::io::Result<PathBuf> {
-        let target = self.path_of(&received.sha256);
-        let temporary = received.temporary;
+        let name = Self::name_of(&received.sha256);
+        let target = self.place(received, self.local(&name)).await?;
+        self.share(&name).await?;
+        Ok(target)
+    }
+
+    /// Puts a received file at `target`, unless a file is there already.
+    async fn place(&self, mut received: Received, target: PathBuf) -> std::io::Result<PathBuf> {
+        let temporary = std::mem::take(&mut received.temporary);
         let place = target.clone();
         web::block(move || -> std::io::Result<()> {
             if place.exists() {
@@ -186,16 +266,27 @@ impl FileStore {
     }
 
     /// Drops a received file that will not be kept.
-    pub async fn discard(&self, received: Received) {
-        let _ = web::block(move || fs::remove_file(received.temporary)).await;
+    pub async fn discard(&self, mut received: Received) {
+        let temporary = std::mem::take(&mut received.temporary);
+        let _ = web::block(move || fs::remove_file(temporary)).await;
     }
 }
 
 /// The temporary file being written, and the hash of what it holds so far.
+/// Dropped before it is finished (the upload's deadline passed while it was being
+/// written), it removes its file.
 struct Writer {
     file: File,
     hasher: Sha256,
     path: PathBuf,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
 }
 
 impl Writer {
@@ -228,17 +319,18 @@ impl Writer {
     async fn finish(self, rest: Vec<u8>) -> std::io::Result<String> {
         let writer = self.write(rest).await?;
         web::block(move || -> std::io::Result<String> {
+            let mut writer = writer;
             writer.file.sync_all()?;
-            Ok(hex(&writer.hasher.finalize()))
+            // Finished: the file is `Received`'s now.
+            writer.path = PathBuf::new();
+            Ok(hex(&writer.hasher.clone().finalize()))
         })
         .await
         .map_err(std::io::Error::other)?
     }
 
     async fn discard(self) {
-        let path = self.path;
-        drop(self.file);
-        let _ = web::block(move || fs::remove_file(path)).await;
+        let _ = web::block(move || drop(self)).await;
     }
 }
 
