@@ -149,6 +149,13 @@ fn blocking_threads(pool_size: u32, workers: usize) -> usize {
         .saturating_add(2)
 }
 
+/// The paths whose bodies stream: an upload's file goes to the store as it
+/// arrives, and its handler takes `Idempotency-Key` itself.
+fn streamed_bodies() -> idempotency::StreamedBodies {
+    use crate::engine::Resource;
+    idempotency::StreamedBodies(vec![crate::content::assets::Assets::DESCRIPTOR.path])
+}
+
 /// Builds the server on a bound listener; awaiting it serves until SIGINT or SIGTERM.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     run_with_metrics(listener, None, state)
@@ -192,6 +199,7 @@ pub fn run_with_metrics(
     let body_timeout = web::Data::new(http::body::BodyTimeout(limits.body_timeout));
     let locales = web::Data::new(limits.locales.clone());
     let uploads = web::Data::new(limits.uploads.clone());
+    let streamed = web::Data::new(streamed_bodies());
     let server_limits = web::Data::new(limits);
     let server = HttpServer::new(move || {
         App::new()
@@ -207,6 +215,7 @@ pub fn run_with_metrics(
             .app_data(links.clone())
             .app_data(locales.clone())
             .app_data(uploads.clone())
+            .app_data(streamed.clone())
             .wrap(from_fn(cache::invalidate_after_writes))
             .wrap(from_fn(idempotency::middleware))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))

@@ -275,7 +275,7 @@ async fn what_is_not_a_file_an_asset_may_be_is_refused_and_nothing_is_kept() {
         PDF.to_vec(),
     )
     .await
-    .problem(415, "unsupported_media_type");
+    .problem(400, "invalid_request");
     upload(
         "/api/v1/assets?title=Report&colour=red",
         "application/pdf",

@@ -9,6 +9,7 @@
 )]
 
 mod asset_references;
+mod asset_uploads;
 mod asset_variants;
 mod assets;
 mod auth;
@@ -36,6 +37,7 @@ mod lists;
 mod locales;
 mod me;
 mod metrics;
+mod object_storage;
 mod observe;
 mod openapi;
 mod operations;

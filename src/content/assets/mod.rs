@@ -7,6 +7,7 @@
 //! size, hash, image size) is read-only.
 
 pub mod embed;
+pub mod form;
 pub mod imaging;
 pub mod kinds;
 pub mod prune;
@@ -151,6 +152,35 @@ pub struct Derived {
     pub height: Option<i32>,
 }
 
+impl Derived {
+    /// What a kept version of an asset says of its bytes.
+    fn kept(stored: &Value) -> AppResult<Self> {
+        let text = |name: &str| stored.get(name).and_then(Value::as_str).map(str::to_owned);
+        let number = |name: &str| {
+            stored
+                .get(name)
+                .and_then(Value::as_i64)
+                .and_then(|n| i32::try_from(n).ok())
+        };
+        let (Some(media_type), Some(sha256), Some(size)) = (
+            text("media_type"),
+            text("sha256"),
+            stored.get("size").and_then(Value::as_i64),
+        ) else {
+            return Err(AppError::conflict(
+                "this version does not say which file the asset had",
+            ));
+        };
+        Ok(Self {
+            media_type,
+            size,
+            sha256,
+            width: number("width"),
+            height: number("height"),
+        })
+    }
+}
+
 const FIELDS: &[Field] = &[
     Field::new("filename", Kind::Text).ordered(),
     Field::new("media_type", Kind::Text).ordered(),
@@ -221,20 +251,24 @@ impl Resource for Assets {
     );
 
     fn validate(body: AssetBody, to: Target<'_, Asset>) -> AppResult<AssetRecord> {
-        let Some(existing) = to.existing else {
-            return Err(AppError::bad_request(
-                "body",
-                "an asset is created by uploading its file: POST /api/v1/assets",
-            ));
+        let derived = match (to.existing, to.kept) {
+            (Some(existing), _) => Derived {
+                media_type: existing.media_type.clone(),
+                size: existing.size,
+                sha256: existing.sha256.clone(),
+                width: existing.width,
+                height: existing.height,
+            },
+            // A deleted asset restored: its file is the one its version names.
+            (None, Some(kept)) => Derived::kept(kept)?,
+            (None, None) => {
+                return Err(AppError::bad_request(
+                    "body",
+                    "an asset is created by uploading its file: POST /api/v1/assets",
+                ));
+            }
         };
-        let derived = Derived {
-            media_type: existing.media_type.clone(),
-            size: existing.size,
-            sha256: existing.sha256.clone(),
-            width: existing.width,
-            height: existing.height,
-        };
-        metadata(body, derived, Some(existing))
+        metadata(body, derived, to.existing)
     }
 
     fn save(

@@ -7,6 +7,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use super::form;
 use super::kinds::{self, FileKind};
 use super::{AssetBody, Assets, Derived};
 use crate::engine::Resource;
@@ -14,6 +15,7 @@ use crate::engine::write::create_input;
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
 use crate::platform::error::{AppError, AppResult, FieldError, codes};
+use crate::platform::idempotency::Streamed;
 use crate::platform::openapi::problems::{
     BadParameter, FileTooLarge, Forbidden, Invalid, NoToken, Unavailable, UnsupportedFile,
 };
@@ -34,47 +36,53 @@ pub async fn upload(
 ) -> AppResult<HttpResponse> {
     // Nothing is read before the caller may write and the query is understood.
     caller.require(Assets::DESCRIPTOR.write)?;
-    let (body, given_name) = metadata_of(&req)?;
-    if is_multipart(&req) {
-        return Err(AppError::UnsupportedMediaType(
-            "send the file itself as the body (any Content-Type), with its name in \
-             Content-Disposition: attachment; filename=\"...\"; multipart/form-data is not taken"
-                .to_owned(),
-        ));
-    }
-    let store = &uploads.store;
-    let receiving = store.receive(payload, uploads.max_bytes);
-    let received = match actix_web::rt::time::timeout(uploads.timeout, receiving).await {
-        Err(_) => return Err(AppError::RequestTimeout),
-        Ok(Err(error)) => return Err(refused(error)),
-        Ok(Ok(received)) => received,
-    };
-    let derived = match derive(&received, &uploads) {
-        Ok(derived) => derived,
-        Err(error) => {
-            store.discard(received).await;
-            return Err(error);
+    metadata_of(req.query_string())?;
+    let receiving = async {
+        if is_multipart(&req) {
+            let form = form::receive(&req, payload, &uploads).await?;
+            let query = [req.query_string(), &form.fields]
+                .into_iter()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join("&");
+            Ok((form.received, query, form.filename))
+        } else {
+            let received = (uploads.store)
+                .receive(payload, uploads.max_bytes)
+                .await
+                .map_err(refused)?;
+            Ok::<_, AppError>((received, req.query_string().to_owned(), disposed_name(&req)))
         }
     };
+    // A received file that is not kept is removed when it is dropped.
+    let (received, query, given_name) = actix_web::rt::time::timeout(uploads.timeout, receiving)
+        .await
+        .map_err(|_| AppError::RequestTimeout)??;
+    let body = metadata_of(&query)?;
+    let derived = derive(&received, &uploads)?;
     let body = AssetBody {
-        filename: Some(body.filename.clone().unwrap_or(given_name)),
+        filename: body
+            .filename
+            .or(given_name)
+            .or_else(|| Some("file".to_owned())),
         ..body
     };
-    let record = match super::metadata(body, derived, None) {
-        Ok(record) => record,
-        Err(error) => {
-            store.discard(received).await;
-            return Err(error);
-        }
+    let record = super::metadata(body, derived, None)?;
+    let key = Streamed::claim(&db, &caller, &req, &query, &received.sha256).await?;
+    if let Streamed::Replay(answer) = key {
+        return Ok(answer);
+    }
+    let kept = (uploads.store).keep(received).await;
+    let created = match kept {
+        Ok(_) => create_input::<Assets>(&db, caller, &req, record).await,
+        Err(error) => Err(AppError::internal(error)),
     };
-    store.keep(received).await.map_err(AppError::internal)?;
-    create_input::<Assets>(&db, caller, &req, record).await
+    key.finish(&db, created).await
 }
 
-/// The metadata the query string gives, and the file's name from
-/// `Content-Disposition` (`file` without one).
-fn metadata_of(req: &HttpRequest) -> AppResult<(AssetBody, String)> {
-    let mut params = Params::parse(req.query_string())?;
+/// The metadata a query string (and a form's text parts) gives.
+fn metadata_of(query: &str) -> AppResult<AssetBody> {
+    let mut params = Params::parse(query)?;
     let mut number = |name: &str| -> AppResult<Option<f64>> {
         params
             .take(name)
@@ -99,13 +107,15 @@ fn metadata_of(req: &HttpRequest) -> AppResult<(AssetBody, String)> {
         published_at: params.take("published_at"),
     };
     params.finish()?;
-    let given = req
-        .headers()
+    Ok(body)
+}
+
+/// The file's name from `Content-Disposition`.
+fn disposed_name(req: &HttpRequest) -> Option<String> {
+    req.headers()
         .get(header::CONTENT_DISPOSITION)
         .and_then(|value| header::ContentDisposition::from_raw(value).ok())
         .and_then(|disposition| disposition.get_filename().map(kinds::saved_name))
-        .unwrap_or_else(|| "file".to_owned());
-    Ok((body, given))
 }
 
 fn is_multipart(req: &HttpRequest) -> bool {
@@ -121,7 +131,7 @@ fn is_multipart(req: &HttpRequest) -> bool {
 }
 
 /// The answer to an upload that was not received.
-fn refused(error: ReceiveError) -> AppError {
+pub fn refused(error: ReceiveError) -> AppError {
     match error {
         ReceiveError::TooLarge(limit) => AppError::PayloadTooLarge {
             limit: usize::try_from(limit).unwrap_or(usize::MAX),
@@ -193,7 +203,8 @@ fn too_many_pixels(pixels: u64) -> AppError {
     .into()
 }
 
-pub fn upload_doc() -> Doc {
+/// The metadata an upload's query string takes.
+fn upload_params() -> Vec<utoipa::openapi::path::Parameter> {
     let text = |name: &str, description: &str| {
         params::query_param(
             name,
@@ -208,51 +219,60 @@ pub fn upload_doc() -> Doc {
             .maximum(Some(1.0));
         params::query_param(name, description, schema)
     };
+    vec![
+        text(
+            "title",
+            "What it is called on the site (required), at most 200 characters",
+        ),
+        text(
+            "alt",
+            "An image's alternative text (required for images), at most 1000 characters",
+        ),
+        text("credit", "Whom to credit, at most 200 characters"),
+        text("licence", "Its licence, at most 200 characters"),
+        text(
+            "filename",
+            "The name it is saved under, instead of Content-Disposition's",
+        ),
+        unit(
+            "focal_x",
+            "An image's focal point from the left (0) to the right (1)",
+        ),
+        unit(
+            "focal_y",
+            "An image's focal point from the top (0) to the bottom (1)",
+        ),
+        text("status", "draft (the default), published or archived"),
+        text(
+            "published_at",
+            "RFC 3339; publishing without it publishes now",
+        ),
+    ]
+}
+
+pub fn upload_doc() -> Doc {
     Doc::new("upload_asset", "assets", "Upload a file as a new asset")
         .describe(
             "The body is the file itself, streamed to storage as it arrives (up to its \
              type's limit: 20 MiB for JPEG, PNG and WebP images, 100 MiB for PDF and office \
              documents; at most `SEESAC_UPLOAD_MAX_BYTES`), with its name in \
-             `Content-Disposition: attachment; filename=\"...\"`; the metadata is in the \
-             query string. What the file is comes from its bytes, never from its \
+             `Content-Disposition: attachment; filename=\"...\"` and the metadata in the \
+             query string; or a `multipart/form-data` form with the file in the part \
+             named `file` and the metadata in text parts (`curl -F file=@logo.png -F \
+             title=Logo -F alt=...`). What the file is comes from its bytes, never from its \
              `Content-Type`: JPEG, PNG, WebP, PDF, Word, Excel, PowerPoint and OpenDocument \
              files are taken, nothing else (SVG neither: it can run script). An image needs \
              `alt`, and its width and height are read from it. Identical bytes are stored \
-             once. `Idempotency-Key` is taken for files of up to 1 MiB. The answer is the \
+             once. `Idempotency-Key` is taken whatever the file's size: a retry with the \
+             same key, parameters and bytes replays the first answer. The answer is the \
              asset, a draft unless `status` says otherwise; its `url` serves the bytes.",
         )
         .security(Security::Needs(Assets::DESCRIPTOR.write))
-        .params([
-            text(
-                "title",
-                "What it is called on the site (required), at most 200 characters",
-            ),
-            text(
-                "alt",
-                "An image's alternative text (required for images), at most 1000 characters",
-            ),
-            text("credit", "Whom to credit, at most 200 characters"),
-            text("licence", "Its licence, at most 200 characters"),
-            text(
-                "filename",
-                "The name it is saved under, instead of Content-Disposition's",
-            ),
-            unit(
-                "focal_x",
-                "An image's focal point from the left (0) to the right (1)",
-            ),
-            unit(
-                "focal_y",
-                "An image's focal point from the top (0) to the bottom (1)",
-            ),
-            text("status", "draft (the default), published or archived"),
-            text(
-                "published_at",
-                "RFC 3339; publishing without it publishes now",
-            ),
-        ])
+        .params(upload_params())
         .schema_named("File", super::serve::binary())
         .body("File", &["application/octet-stream"])
+        .schema_named("FileForm", form::schema())
+        .body_in("FileForm", "multipart/form-data")
         .item_schema::<super::Asset>()
         .schema::<super::AssetItem>()
         .answer(

@@ -63,7 +63,10 @@ pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if req.method() != Method::POST || !req.headers().contains_key(HEADER) {
+    let streamed = req
+        .app_data::<web::Data<StreamedBodies>>()
+        .is_some_and(|streamed| streamed.0.contains(&req.path()));
+    if req.method() != Method::POST || !req.headers().contains_key(HEADER) || streamed {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let request = match Request::read(&mut req).await {
@@ -83,15 +86,23 @@ pub async fn middleware(
         Err(error) => return Ok(req.error_response(error)),
     }
     req.set_payload(Payload::from(request.body.clone()));
-    let response = match next.call(req).await {
-        Ok(response) => response.map_into_boxed_body(),
+    match next.call(req).await {
+        Ok(response) => {
+            let (http_request, response) = response.into_parts();
+            let response = settle(&db, request, response.map_into_boxed_body()).await;
+            Ok(ServiceResponse::new(http_request, response))
+        }
         Err(error) => {
             // Not an answer to keep: the retry runs again.
             release(&db, request).await;
-            return Err(error);
+            Err(error)
         }
-    };
-    let (http_request, response) = response.into_parts();
+    }
+}
+
+/// Keeps the answer to a claimed key (released instead if it wrote nothing), and
+/// gives it back.
+async fn settle(db: &Db, request: Request, response: HttpResponse) -> HttpResponse {
     let status = response.status();
     let shown_once = response.extensions().get::<ShownOnce>().is_some();
     let headers: Vec<(header::HeaderName, header::HeaderValue)> = response
@@ -99,16 +110,10 @@ pub async fn middleware(
         .iter()
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
-    let body = match actix_web::body::to_bytes(response.into_body()).await {
-        Ok(body) => body,
-        Err(_) => {
-            release(&db, request).await;
-            let error = AppError::internal("the answer's body could not be read");
-            return Ok(ServiceResponse::new(
-                http_request,
-                actix_web::ResponseError::error_response(&error),
-            ));
-        }
+    let Ok(body) = actix_web::body::to_bytes(response.into_body()).await else {
+        release(db, request).await;
+        let error = AppError::internal("the answer's body could not be read");
+        return actix_web::ResponseError::error_response(&error);
     };
     let answer = Answer {
         status,
@@ -122,7 +127,7 @@ pub async fn middleware(
         body: body.to_vec(),
     };
     if status.is_server_error() || status.is_client_error() {
-        release(&db, request).await;
+        release(db, request).await;
     } else {
         let stored = {
             let answer = answer.clone();
@@ -137,7 +142,75 @@ pub async fn middleware(
     for (name, value) in headers {
         rebuilt.append_header((name, value));
     }
-    Ok(ServiceResponse::new(http_request, rebuilt.body(body)))
+    rebuilt.body(body)
+}
+
+/// The paths whose POSTs stream their bodies, and so take `Idempotency-Key`
+/// themselves (`Streamed`) rather than have the middleware buffer them: an
+/// upload's file.
+#[derive(Debug, Clone, Default)]
+pub struct StreamedBodies(pub Vec<&'static str>);
+
+/// A key on a request whose body was streamed to its end by its handler, claimed
+/// with the hash of that body (computed as it streamed) in place of the body.
+#[derive(Debug)]
+pub enum Streamed {
+    /// No key, or an anonymous caller: the request runs as without one.
+    Unkeyed,
+    /// The key is this request's: it runs, and `finish` keeps its answer.
+    Mine(Box<Request>),
+    /// The key has an answer: this is it, replayed; the request writes nothing.
+    Replay(HttpResponse),
+}
+
+impl Streamed {
+    /// Claims the request's key, if it has one, once its body is in: `query` is
+    /// its parameters (with a form's text parts), `body_sha256` its file's hash.
+    pub async fn claim(
+        db: &Db,
+        caller: &Caller,
+        req: &actix_web::HttpRequest,
+        query: &str,
+        body_sha256: &str,
+    ) -> AppResult<Self> {
+        if !req.headers().contains_key(HEADER) || matches!(caller.identity, Identity::Anonymous) {
+            return Ok(Self::Unkeyed);
+        }
+        let request = Request {
+            caller: caller.name(),
+            rights: caller.rights(),
+            key: parse_key(req.headers().get(HEADER))?,
+            fingerprint: fingerprint(
+                req.method(),
+                req.path(),
+                query,
+                req.headers(),
+                body_sha256.as_bytes(),
+            ),
+            body: web::Bytes::new(),
+        };
+        let claimed = {
+            let request = request.clone();
+            db.run(move |conn| claim(conn, &request)).await?
+        };
+        Ok(match claimed {
+            Claim::Mine => Self::Mine(Box::new(request)),
+            Claim::Replay(answer) => Self::Replay(answer.replay()),
+        })
+    }
+
+    /// The handler's answer, kept for the key (or the key released if it failed).
+    pub async fn finish(self, db: &Db, answer: AppResult<HttpResponse>) -> AppResult<HttpResponse> {
+        match (self, answer) {
+            (Self::Mine(request), Ok(response)) => Ok(settle(db, *request, response).await),
+            (Self::Mine(request), Err(error)) => {
+                release(db, *request).await;
+                Err(error)
+            }
+            (Self::Replay(response), _) => Ok(response),
+            (Self::Unkeyed, answer) => answer,
+        }
+    }
 }
 
 /// Headers that belong to the answer itself, not to its transport.
@@ -150,7 +223,7 @@ fn kept(name: &header::HeaderName) -> bool {
 
 /// What identifies a request under a key.
 #[derive(Debug, Clone)]
-struct Request {
+pub struct Request {
     caller: String,
     /// What the caller may do now (`Caller::rights`).
     rights: String,
@@ -173,31 +246,54 @@ impl Request {
             .await
             .map_err(|_| AppError::internal("the body could not be taken"))?;
         let body = read_limited(req.request(), payload).await?;
-        let media_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let mut hash = Sha256::new();
-        for part in [
-            req.method().as_str().as_bytes(),
-            req.path().as_bytes(),
-            req.query_string().as_bytes(),
-            media_type.as_bytes(),
-        ] {
-            hash.update(part);
-            hash.update([0]);
-        }
-        hash.update(&body);
+        let fingerprint = fingerprint(
+            req.method(),
+            req.path(),
+            req.query_string(),
+            req.headers(),
+            &body,
+        );
         Ok(Some(Self {
             caller: caller.name(),
             rights: caller.rights(),
             key,
-            fingerprint: hash.finalize().to_vec(),
+            fingerprint,
             body,
         }))
     }
+}
+
+/// What tells requests under one key apart: method, path, query, media type
+/// (without its parameters: a form's boundary differs from one send to the next)
+/// and body (or, for a streamed one, the body's hash).
+fn fingerprint(
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &header::HeaderMap,
+    body: &[u8],
+) -> Vec<u8> {
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let mut hash = Sha256::new();
+    for part in [
+        method.as_str().as_bytes(),
+        path.as_bytes(),
+        query.as_bytes(),
+        media_type.as_bytes(),
+    ] {
+        hash.update(part);
+        hash.update([0]);
+    }
+    hash.update(body);
+    hash.finalize().to_vec()
 }
 
 /// The key: a Structured Field string (`"…"`, as the draft has it) or, for a

@@ -1,0 +1,294 @@
+//! How a file arrives: as a `multipart/form-data` form, under an
+//! `Idempotency-Key` whatever its size, and never left half-written when its
+//! sender stops.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use awc::http::Method;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::assets::{app_with_uploads, png, store_dir};
+use crate::helpers::TestApp;
+use seesac_api::platform::storage::{FileStore, Uploads};
+
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+/// A form: `(name, filename, bytes)` parts, and its Content-Type.
+fn form(boundary: &str, parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let mut body = Vec::new();
+    for (name, filename, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let disposition = match filename {
+            Some(filename) => {
+                format!(
+                    "form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream"
+                )
+            }
+            None => format!("form-data; name=\"{name}\""),
+        };
+        body.extend_from_slice(format!("Content-Disposition: {disposition}\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Every file under `dir`.
+fn files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(next) = stack.pop() {
+        for entry in std::fs::read_dir(&next).into_iter().flatten().flatten() {
+            if entry.path().is_dir() {
+                stack.push(entry.path());
+            } else {
+                found.push(entry.path());
+            }
+        }
+    }
+    found
+}
+
+async fn app_in(dir: &std::path::Path) -> TestApp {
+    app_with_uploads(Uploads {
+        store: FileStore::new(dir),
+        ..Uploads::default()
+    })
+    .await
+}
+
+#[actix_web::test]
+async fn a_form_uploads_a_file_with_its_metadata_in_any_order() {
+    let dir = store_dir();
+    let app = app_in(&dir).await;
+    let token = app.editor();
+    let image = png(40, 30);
+    let (content_type, body) = form(
+        "b0und4ry",
+        &[
+            ("title", None, b"Mine action in Bosnia"),
+            ("file", Some("field visit.png"), &image),
+            ("alt", None, "Deminers at work near Sarajevo".as_bytes()),
+            ("focal_x", None, b"0.25"),
+            ("focal_y", None, b"0.75"),
+        ],
+    );
+    let asset = app
+        .request(Method::POST, "/api/v1/assets?status=published")
+        .bearer(&token)
+        .raw(&content_type, body)
+        .send()
+        .await
+        .ok(201);
+    assert_eq!(asset["title"], "Mine action in Bosnia");
+    assert_eq!(asset["alt"], "Deminers at work near Sarajevo");
+    assert_eq!(asset["filename"], "field-visit.png");
+    assert_eq!(asset["media_type"], "image/png");
+    assert_eq!(asset["width"], 40);
+    assert_eq!(asset["status"], "published");
+    assert_eq!(asset["focal_x"], 0.25);
+    let served = app.get(asset["url"].as_str().unwrap()).await;
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.body, image);
+}
+
+#[actix_web::test]
+async fn a_form_without_its_file_or_with_two_is_refused_and_leaves_nothing() {
+    let dir = store_dir();
+    let app = app_in(&dir).await;
+    let token = app.editor();
+    let send = |query: &'static str, (content_type, body): (String, Vec<u8>)| {
+        app.request(Method::POST, query)
+            .bearer(&token)
+            .raw(&content_type, body)
+            .send()
+    };
+    let missing = send("/api/v1/assets", form("x1", &[("title", None, b"Report")])).await;
+    missing.problem(422, "validation_failed");
+    assert_eq!(missing.pointers(), ["/file"]);
+    let two = form(
+        "x2",
+        &[
+            ("title", None, b"Report"),
+            ("file", Some("a.pdf"), PDF),
+            ("file", Some("b.pdf"), PDF),
+        ],
+    );
+    send("/api/v1/assets", two)
+        .await
+        .problem(400, "invalid_request");
+    let twice = form(
+        "x3",
+        &[("title", None, b"Report"), ("file", Some("a.pdf"), PDF)],
+    );
+    send("/api/v1/assets?title=Again", twice)
+        .await
+        .problem(400, "invalid_request");
+    let unknown = form(
+        "x4",
+        &[("colour", None, b"red"), ("file", Some("a.pdf"), PDF)],
+    );
+    send("/api/v1/assets", unknown)
+        .await
+        .problem(400, "invalid_request");
+    let no_title = form("x5", &[("file", Some("a.pdf"), PDF)]);
+    let invalid = send("/api/v1/assets", no_title).await;
+    invalid.problem(422, "validation_failed");
+    assert_eq!(invalid.pointers(), ["/title"]);
+    let broken = (
+        "multipart/form-data; boundary=x6".to_owned(),
+        b"--x6\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n%PDF".to_vec(),
+    );
+    send("/api/v1/assets?title=Cut", broken)
+        .await
+        .problem(400, "invalid_request");
+    assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 0);
+    assert_eq!(files(&dir), Vec::<PathBuf>::new(), "nothing is left behind");
+}
+
+#[actix_web::test]
+async fn an_idempotency_key_replays_an_upload_of_any_size() {
+    let dir = store_dir();
+    let app = app_in(&dir).await;
+    let token = app.editor();
+    // Larger than the 1 MiB a JSON body may have.
+    let report = [PDF, &vec![b' '; 3 << 20]].concat();
+    let upload = |key: &'static str, body: Vec<u8>| {
+        app.request(Method::POST, "/api/v1/assets?title=Annual%20report")
+            .bearer(&token)
+            .header("Idempotency-Key", key)
+            .raw("application/pdf", body)
+            .send()
+    };
+    let first = upload("report-2025", report.clone()).await;
+    let created = first.ok(201);
+    let retry = upload("report-2025", report.clone()).await;
+    assert_eq!(retry.ok(201), created);
+    assert_eq!(retry.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(retry.header("location"), first.header("location"));
+    assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 1);
+
+    let other = [PDF, &vec![b'\n'; 3 << 20]].concat();
+    upload("report-2025", other.clone())
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 1);
+    upload("report-2025-b", other).await.ok(201);
+    assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 2);
+
+    // A form sent again has another boundary, and is the same request.
+    let image = png(8, 8);
+    let sent = |boundary: &'static str| {
+        let (content_type, body) = form(
+            boundary,
+            &[
+                ("title", None, b"Logo"),
+                ("alt", None, b"The logo"),
+                ("file", Some("logo.png"), &image),
+            ],
+        );
+        app.request(Method::POST, "/api/v1/assets")
+            .bearer(&token)
+            .header("Idempotency-Key", "logo")
+            .raw(&content_type, body)
+            .send()
+    };
+    let logo = sent("one").await.ok(201);
+    let again = sent("two").await;
+    assert_eq!(again.ok(201), logo);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 3);
+}
+
+#[actix_web::test]
+async fn an_upload_whose_sender_stops_leaves_no_file() {
+    let dir = store_dir();
+    let app = app_with_uploads(Uploads {
+        store: FileStore::new(&dir),
+        timeout: Duration::from_secs(1),
+        ..Uploads::default()
+    })
+    .await;
+    let token = app.editor();
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/assets?title=Slow HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/pdf\r\nContent-Length: 1000000\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+        .write_all(&[PDF, &[b' '; 300_000]].concat())
+        .await
+        .unwrap();
+    let mut answer = vec![0; 4096];
+    let read = actix_web::rt::time::timeout(Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("the server answers within its deadline")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(
+        files(&dir),
+        Vec::<PathBuf>::new(),
+        "the partial file is gone"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 0);
+}
+
+#[actix_web::test]
+async fn a_deleted_asset_is_restored_with_its_file_and_an_earlier_version_with_its_metadata() {
+    let dir = store_dir();
+    let app = app_in(&dir).await;
+    let token = app.editor();
+    let image = png(12, 12);
+    let asset = app
+        .request(
+            Method::POST,
+            "/api/v1/assets?title=Logo&alt=The%20logo&status=published",
+        )
+        .bearer(&token)
+        .raw("image/png", image.clone())
+        .send()
+        .await
+        .ok(201);
+    let id = asset["id"].as_str().unwrap();
+    let item = format!("/api/v1/assets/{id}");
+    app.patch(&token, &item, serde_json::json!({"title": "SEESAC logo"}))
+        .await
+        .ok(200);
+    // Version 1's metadata back on the asset that exists; its bytes stay.
+    let current = app.get_as(&token, &item).await;
+    let restored = app
+        .request(Method::POST, &format!("{item}/revisions/1/restore"))
+        .bearer(&token)
+        .header("If-Match", &current.etag())
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(restored["title"], "Logo");
+    assert_eq!(restored["version"], 3);
+    assert_eq!(restored["sha256"], asset["sha256"]);
+
+    assert_eq!(app.delete(&token, &item).await.status(), 204);
+    app.get(&item).await.problem(404, "not_found");
+    let back = app
+        .request(Method::POST, &format!("{item}/revisions/2/restore"))
+        .bearer(&token)
+        .send()
+        .await
+        .ok(201);
+    assert_eq!(back["id"], asset["id"]);
+    assert_eq!(back["title"], "SEESAC logo");
+    for field in ["media_type", "size", "sha256", "width", "height", "url"] {
+        assert_eq!(back[field], asset[field], "{field}");
+    }
+    assert_eq!(back["version"], 4);
+    let served = app.get(back["url"].as_str().unwrap()).await;
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.body, image);
+    assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 1);
+}
