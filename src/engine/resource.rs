@@ -125,6 +125,9 @@ pub(crate) use stored_row;
 pub struct Target<'a, Row> {
     pub key: Option<&'a str>,
     pub existing: Option<&'a Row>,
+    /// A restore of a deleted item: the kept version's stored fields, read-only
+    /// ones included (an asset's, which no body writes, come back from there).
+    pub kept: Option<&'a serde_json::Value>,
 }
 
 impl<'a, Row> Target<'a, Row> {
@@ -132,6 +135,7 @@ impl<'a, Row> Target<'a, Row> {
     pub const NEW: Self = Self {
         key: None,
         existing: None,
+        kept: None,
     };
 
     /// A new item at `key`, if the URL gives one.
@@ -139,6 +143,7 @@ impl<'a, Row> Target<'a, Row> {
         Self {
             key,
             existing: None,
+            kept: None,
         }
     }
 
@@ -147,6 +152,7 @@ impl<'a, Row> Target<'a, Row> {
         Self {
             key: None,
             existing: Some(existing),
+            kept: None,
         }
     }
 }

@@ -165,6 +165,7 @@ pub async fn replace<R: Resource>(
             object,
             location,
             revive: None,
+            kept: None,
         },
     )
     .await
@@ -180,6 +181,8 @@ pub struct Put {
     /// For a restore: the item the kept version belongs to, brought back under its
     /// own id if it is gone.
     pub revive: Option<Revival>,
+    /// For a restore: the kept version's stored fields.
+    pub kept: Option<Value>,
 }
 
 /// A PUT of `object` to the item `key`: creates it (201, `Location`) or replaces it
@@ -199,6 +202,7 @@ pub async fn put<R: Resource>(
         object,
         location,
         revive,
+        kept,
     } = put;
     let prepared = R::prepare(req, &object).await;
     let preconditions = Preconditions::of(req);
@@ -222,6 +226,7 @@ pub async fn put<R: Resource>(
                     Target {
                         key: Some(&key),
                         existing: existing.as_ref(),
+                        kept: kept.as_ref().filter(|_| existing.is_none()),
                     },
                 ),
             )?;

@@ -118,3 +118,84 @@ async fn a_funders_logo_and_a_pages_image_are_assets() {
         .ok(204);
     assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 1);
 }
+
+#[actix_web::test]
+async fn a_council_decisions_document_is_an_asset() {
+    let app = TestApp::seeded().await;
+    let token = app.editor();
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+    let document = app
+        .request(
+            Method::POST,
+            "/api/v1/assets?title=Council%20Decision%20(CFSP)%202019/2111&status=published",
+        )
+        .bearer(&token)
+        .header(
+            "content-disposition",
+            "attachment; filename=\"CELEX_32019D2111_EN.pdf\"",
+        )
+        .raw("application/pdf", pdf.to_vec())
+        .send()
+        .await
+        .ok(201);
+    let id = document["id"].as_str().unwrap();
+    let decision = "/api/v1/council-decisions/32019D2111";
+    let patched = app
+        .request(Method::PATCH, decision)
+        .bearer(&token)
+        .merge_patch(json!({"document": id}))
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(patched["document"], id);
+    let shown = app
+        .get(&format!("{decision}?include=document"))
+        .await
+        .ok(200);
+    assert_eq!(shown["document_asset"]["url"], document["url"]);
+    assert_eq!(shown["document_asset"]["media_type"], "application/pdf");
+    let listed = app
+        .get("/api/v1/council-decisions?include=document&fields[document]=url")
+        .await
+        .ok(200);
+    let with_document: Vec<&Value> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["document"] == id)
+        .collect();
+    assert_eq!(with_document.len(), 1);
+    assert_eq!(
+        with_document[0]["document_asset"],
+        json!({"url": document["url"]})
+    );
+
+    let unknown = app
+        .request(Method::PATCH, decision)
+        .bearer(&token)
+        .merge_patch(json!({"document": "5eed0000-0000-4000-8000-00000000ffff"}))
+        .send()
+        .await;
+    unknown.problem(422, "validation_failed");
+    assert_eq!(unknown.pointers(), ["/document"]);
+
+    let in_use = app
+        .request(Method::DELETE, &format!("/api/v1/assets/{id}"))
+        .bearer(&token)
+        .send()
+        .await;
+    let problem = in_use.problem(409, "conflict");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the Council Decision 32019D2111 (its document)"),
+        "{problem}"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM council_decisions WHERE document = '{id}'"
+        )),
+        1
+    );
+}

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Text};
 use serde_json::Value;
 
+use super::assets::{self, Assets};
 use super::{Access, CONTENT, Publication};
 use crate::engine::{
     Descriptor, Embedded, Resource, Search, Section, Tag, Target, grouped, table_resource, to_json,
@@ -14,7 +15,7 @@ use crate::engine::{
 use crate::platform::db::schema::council_decisions;
 use crate::platform::error::AppResult;
 use crate::platform::query::{CONTENT_FIELDS, Dir, Embed, ListSpec, View};
-use crate::platform::validate::{Celex, Check, Slug, parse_date};
+use crate::platform::validate::{Celex, Check, Id, Slug, parse_date};
 
 mod model;
 
@@ -75,10 +76,13 @@ impl Resource for Decisions {
             default_sort: &[("celex", Dir::Desc)],
             unique_column: "celex",
             searchable: true,
-            includes: &["line"],
-            embeds: &[Embed::same("line")],
+            includes: &["line", "document"],
+            embeds: &[
+                Embed::same("line"),
+                Embed::of("document", || Assets::DESCRIPTOR.spec).at("document_asset"),
+            ],
         },
-        read_only: &["eur_lex_url", "superseded_by", "line"],
+        read_only: &["eur_lex_url", "superseded_by", "line", "document_asset"],
         write_lock: Some("council_decisions"),
         search: Some(Search {
             title: "'Council Decision ' || reference",
@@ -128,6 +132,7 @@ impl Resource for Decisions {
             funder: check
                 .parsed("funder", body.funder, Slug::parse)
                 .map_or_else(|| DEFAULT_FUNDER.to_owned(), Slug::into_inner),
+            document: check.parsed("document", body.document, Id::parse),
             status: publication.status,
             published_at: publication.published_at,
         };
@@ -153,12 +158,16 @@ impl Resource for Decisions {
                 .into_iter()
                 .map(|(earlier, celex)| (earlier.unwrap_or_default(), celex)),
         );
+        let mut documents =
+            assets::Embedded::load(conn, view, "document", &rows, |d| d.document, access)?;
         let mut lines = Embedded::load(view, "line", || lines(conn, &celexes, access))?;
         Ok(rows
             .into_iter()
             .map(|decision| {
                 let line = lines.take(&decision.celex);
+                let document_asset = documents.take(decision.document);
                 to_json(&DecisionItem {
+                    document_asset,
                     eur_lex_url: Celex::eur_lex_url(&decision.celex),
                     superseded_by: superseded_by.remove(&decision.celex).unwrap_or_default(),
                     line,

@@ -10,7 +10,7 @@ use crate::content::{content_body, content_record};
 use crate::engine::stored_row;
 use crate::platform::db::schema::council_decisions;
 use crate::platform::query::{Field, Kind};
-use crate::platform::validate::{Celex, Slug};
+use crate::platform::validate::{Celex, Id, Slug};
 
 stored_row! {
     /// An EU Council Decision.
@@ -38,6 +38,10 @@ stored_row! {
         /// may not see the funder (a draft).
         #[schema(nullable)]
         pub funder: String,
+        /// Its text as published: the id of an asset (a PDF), or null (also to a
+        /// reader who may not see the asset: a draft). `include=document` embeds it
+        /// as `document_asset`.
+        pub document: Option<Uuid>,
     }
     key: celex, published
 }
@@ -51,7 +55,7 @@ stored_row! {
     "status": "published", "published_at": "2024-05-08T09:00:00Z", "version": 1,
     "created_at": "2024-05-08T09:00:00Z", "updated_at": "2024-05-08T09:00:00Z",
     "eur_lex_url": "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:32019D2111",
-    "superseded_by": []}))]
+    "superseded_by": [], "document": null}))]
 pub struct DecisionItem {
     /// The decision's own fields.
     #[serde(flatten)]
@@ -63,6 +67,10 @@ pub struct DecisionItem {
     /// With `include=line`: every decision of its line, oldest first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<Vec<Decision>>,
+    /// With `include=document`: the document's asset, or null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::content::assets::AssetItem>)]
+    pub document_asset: Option<Option<serde_json::Value>>,
 }
 
 content_body! {
@@ -103,6 +111,9 @@ content_body! {
         /// The slug of an existing funder; default `european-union`.
         #[schema(value_type = Option<Slug>)]
         pub funder: Option<String>,
+        /// Its text as published: the id of an existing asset.
+        #[schema(value_type = Option<Id>)]
+        pub document: Option<String>,
     }
 }
 
@@ -116,6 +127,7 @@ content_record! {
         pub(super) summary: Option<String>,
         pub(super) supersedes: Option<String>,
         pub(super) funder: String,
+        pub(super) document: Option<Uuid>,
     }
 }
 
@@ -132,6 +144,9 @@ pub(super) const FIELDS: &[Field] = &[
     Field::new("funder", Kind::Text)
         .refers_to("funders", "slug")
         .ordered(),
+    Field::new("document", Kind::Uuid)
+        .refers_to("assets", "id")
+        .nullable(),
     Field::derived("eur_lex_url"),
     Field::derived("superseded_by"),
 ];

@@ -65,14 +65,15 @@ pub async fn restore(asked: Asked) -> AppResult<HttpResponse> {
         versions.parent.clone().unwrap_or_default(),
         versions.key.clone(),
     );
-    let (object, revive) = db
+    let (object, revive, stored) = db
         .run(move |conn| {
             let kept = versions.find(conn, version)?;
             let id = kept
                 .item_id
                 .ok_or_else(|| AppError::conflict("this version names no item to restore"))?;
             let revive = revival(conn, id, &kept.item)?;
-            Ok((writable(kind, &kept.item), revive))
+            let stored = kind.descriptor().from_stored(&kept.item);
+            Ok((writable(kind, &kept.item), revive, stored))
         })
         .await?;
     let location = req
@@ -85,6 +86,7 @@ pub async fn restore(asked: Asked) -> AppResult<HttpResponse> {
         object,
         location,
         revive: Some(revive),
+        kept: Some(stored),
     };
     kind.restore(db, caller, req, put).await
 }

@@ -117,6 +117,7 @@ diesel::table! {
         summary -> Nullable<Text>,
         supersedes -> Nullable<Text>,
         funder -> Text,
+        document -> Nullable<Uuid>,
         status -> Text,
         published_at -> Nullable<Timestamptz>,
         version -> Int4,
