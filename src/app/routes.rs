@@ -59,7 +59,7 @@ pub fn table(t: &mut Table) {
     // anyone reads a published asset's bytes at the URL its item gives.
     t.post("/api/v1/assets", assets::upload::upload, assets::upload::upload_doc);
     t.get("/assets/{id}/{sha256}/{filename}", assets::serve::get_file, assets::serve::get_file_doc);
-    t.get("/assets/{id}", assets::serve::get_current, assets::serve::get_current_doc);
+    t.get("/assets/{id}", assets::current::get_current, assets::current::get_current_doc);
     t.get("/api/v1/assets/{id}/signed-url", assets::signed::get_signed_url, assets::signed::get_signed_url_doc);
 
     // The changes feed: sync jobs follow it.

@@ -199,3 +199,45 @@ async fn a_council_decisions_document_is_an_asset() {
         1
     );
 }
+
+#[actix_web::test]
+async fn an_asset_in_markdown_is_an_img_with_its_size_and_widths() {
+    let app = TestApp::spawn().await;
+    let token = app.editor();
+    let photo = upload(&app, &token, "title=Field%20visit&alt=Deminers&status=published").await;
+    let id = photo["id"].as_str().unwrap();
+    let body = format!("Clearing a field near Sarajevo.\n\n![Deminers at work](asset:{id})\n");
+    let page = json!({"slug": "field-visit", "title": "Field visit", "body": body, "status": "published"});
+    let created = app.put(&token, "/api/v1/pages/field-visit", page).await.ok(201);
+    let html = created["body_html"].as_str().unwrap();
+    for expected in [
+        format!("src=\"/assets/{id}\""),
+        "alt=\"Deminers at work\"".to_owned(),
+        "width=\"4\" height=\"2\"".to_owned(),
+        format!("/assets/{id}?w=640&amp;fit=inside 640w"),
+        "loading=\"lazy\"".to_owned(),
+    ] {
+        assert!(html.contains(&expected), "{expected} in {html}");
+    }
+    assert!(!html.contains("data-asset"), "{html}");
+
+    // The srcset's URLs go to the variant of the bytes the asset has now.
+    let found = app.get(&format!("/assets/{id}?w=640&fit=inside")).await;
+    assert_eq!(found.status(), 302);
+    let location = found.header("location").unwrap();
+    assert!(
+        location.starts_with(photo["url"].as_str().unwrap()) && location.contains("w=640"),
+        "{location}"
+    );
+    assert_eq!(app.get(&location).await.status(), 200);
+    app.get(&format!("/assets/{id}?w=641"))
+        .await
+        .problem(400, "invalid_request");
+
+    let unknown = json!({"slug": "nowhere", "title": "Nowhere", "status": "published",
+                         "body": "![Gone](asset:5eed0000-0000-4000-8000-00000000ffff)"});
+    let refused = app.put(&token, "/api/v1/pages/nowhere", unknown).await;
+    refused.problem(422, "validation_failed");
+    assert_eq!(refused.pointers(), ["/body"]);
+    assert_eq!(app.count("SELECT count(*) AS n FROM pages WHERE slug = 'nowhere'"), 0);
+}

@@ -58,3 +58,50 @@ impl Embedded {
             .then(|| id.and_then(|id| self.found.get(&id).cloned()))
     }
 }
+
+/// HTML rendered from Markdown with its asset images' `width` and `height` (an
+/// asset's never change); an image of an asset that does not exist is refused, as
+/// `field`'s mistake.
+pub fn sized_images(
+    conn: &mut diesel::PgConnection,
+    html: &str,
+    field: &str,
+) -> crate::platform::error::AppResult<String> {
+    use crate::content::markdown::images;
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{Array, Nullable, Uuid as SqlUuid};
+    #[derive(diesel::QueryableByName)]
+    struct Size {
+        #[diesel(sql_type = SqlUuid)]
+        id: uuid::Uuid,
+        #[diesel(sql_type = Nullable<diesel::sql_types::Int4>)]
+        width: Option<i32>,
+        #[diesel(sql_type = Nullable<diesel::sql_types::Int4>)]
+        height: Option<i32>,
+    }
+    let ids = images::named(html);
+    if ids.is_empty() {
+        return Ok(html.to_owned());
+    }
+    let sizes: Vec<Size> =
+        diesel::sql_query("SELECT id, width, height FROM assets WHERE id = ANY($1)")
+            .bind::<Array<SqlUuid>, _>(&ids)
+            .load(conn)?;
+    if let Some(missing) = ids
+        .iter()
+        .find(|id| !sizes.iter().any(|size| size.id == **id))
+    {
+        return Err(crate::platform::error::FieldError::coded(
+            crate::platform::error::codes::UNKNOWN_REFERENCE,
+            format!("/{field}"),
+            format!("names the image asset:{missing}, and there is no asset {missing}"),
+        )
+        .into());
+    }
+    Ok(images::sized(html, |id| {
+        sizes
+            .iter()
+            .find(|size| size.id == id)
+            .and_then(|size| size.width.zip(size.height))
+    }))
+}

@@ -6,6 +6,7 @@
 //! (`upload`), not by a JSON body; what the server derived from the bytes (type,
 //! size, hash, image size) is read-only.
 
+pub mod current;
 pub mod embed;
 pub mod form;
 pub mod imaging;
@@ -16,7 +17,7 @@ pub mod signed;
 pub mod upload;
 pub mod variants;
 
-pub use embed::Embedded;
+pub use embed::{Embedded, sized_images};
 
 use diesel::prelude::*;
 use serde::Serialize;

@@ -29,7 +29,6 @@ use crate::platform::error::{AppError, AppResult};
 use crate::platform::http::conditional;
 use crate::platform::openapi::problems::{BadParameter, BadToken, Invalid, NotFound, Unavailable};
 use crate::platform::openapi::{Answer, Doc, Security, params};
-use crate::platform::query::Params;
 use crate::platform::storage::{FileStore, Uploads};
 
 /// What a browser may do with an asset it opens: nothing but show it (no script,
@@ -264,21 +263,6 @@ async fn made(store: &FileStore, asset: &Asset, variant: &Variant) -> AppResult<
     made.map(|()| name)
 }
 
-/// The stable URL: a redirect to where the asset's bytes are now.
-pub async fn get_current(
-    db: Db,
-    caller: Caller,
-    req: HttpRequest,
-    path: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    Params::none(req.query_string())?;
-    let asset = visible(&db, &caller, path.into_inner(), false).await?;
-    Ok(HttpResponse::Found()
-        .insert_header((header::LOCATION, url_of(&asset)))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .finish())
-}
-
 pub fn get_file_doc() -> Doc {
     Doc::new("get_asset_file", "assets", "Read an asset's bytes")
         .describe(
@@ -317,24 +301,9 @@ pub fn get_file_doc() -> Doc {
         .problems::<(BadParameter, BadToken, NotFound, Invalid, Unavailable)>()
 }
 
-pub fn get_current_doc() -> Doc {
-    Doc::new("get_asset_current", "assets", "Go to an asset's bytes")
-        .describe("A stable URL for an asset: a 302 to its `url`, which no one caches.")
-        .security(Security::Public)
-        .path_param(
-            "The asset's id",
-            Some("5eed0000-0000-4000-8000-000000000901"),
-        )
-        .answer(
-            Answer::empty(302, "Found: `Location` is the asset's `url`")
-                .header("Location", "The asset's url"),
-        )
-        .problems::<(BadToken, NotFound, Unavailable)>()
-}
-
 /// The query of an image's variant: a preset, or a size, fit, format and quality
 /// from the grid.
-fn variant_params() -> Vec<utoipa::openapi::path::Parameter> {
+pub fn variant_params() -> Vec<utoipa::openapi::path::Parameter> {
     use utoipa::openapi::ObjectBuilder;
     use utoipa::openapi::schema::Type;
     let texts = |values: Vec<String>| {

@@ -203,6 +203,8 @@ impl Resource for Pages {
         if !unknown.is_empty() {
             return Err(AppError::Validation(unknown));
         }
+        let mut save = save;
+        save.input.body_html = assets::sized_images(conn, &save.input.body_html, "body")?;
         Ok(store_row!(conn, table: pages, row: Page, save)?)
     }
 

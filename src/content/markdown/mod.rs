@@ -16,6 +16,8 @@
 //! remembered for a moment, so that validation inside the transaction finds the
 //! result instead of rendering again while it holds a connection and its locks.
 
+pub mod images;
+
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 
 fn options() -> Options {
@@ -246,7 +248,8 @@ fn to_html(markdown: &str) -> String {
 /// The HTML pulldown-cmark makes of a Markdown text, before it is sanitised.
 fn unsafe_html(markdown: &str) -> String {
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options()));
+    let events = images::assets(Parser::new_ext(markdown, options()));
+    html::push_html(&mut unsafe_html, events.into_iter());
     unsafe_html
 }
 
@@ -254,6 +257,7 @@ fn unsafe_html(markdown: &str) -> String {
 fn sanitise(unsafe_html: &str) -> String {
     ammonia::Builder::default()
         .link_rel(Some("noopener noreferrer"))
+        .add_tag_attributes("img", images::ATTRIBUTES)
         .clean(unsafe_html)
         .to_string()
 }
