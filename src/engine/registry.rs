@@ -100,7 +100,13 @@ impl<R: Resource> Kind for R {
         let url_key = (!fields.contains(key))
             .then(|| item.get(key).and_then(Value::as_str))
             .flatten();
-        R::validate(parse_body::<R>(body)?, Target::at(url_key)).map(|_| ())
+        // The item is a stored one: what no body writes (an asset's file) is in it.
+        let stored = Value::Object(item.clone());
+        let target = Target {
+            kept: Some(&stored),
+            ..Target::at(url_key)
+        };
+        R::validate(parse_body::<R>(body)?, target).map(|_| ())
     }
 
     fn body_fields(&self) -> Vec<String> {

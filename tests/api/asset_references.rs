@@ -204,11 +204,20 @@ async fn a_council_decisions_document_is_an_asset() {
 async fn an_asset_in_markdown_is_an_img_with_its_size_and_widths() {
     let app = TestApp::spawn().await;
     let token = app.editor();
-    let photo = upload(&app, &token, "title=Field%20visit&alt=Deminers&status=published").await;
+    let photo = upload(
+        &app,
+        &token,
+        "title=Field%20visit&alt=Deminers&status=published",
+    )
+    .await;
     let id = photo["id"].as_str().unwrap();
     let body = format!("Clearing a field near Sarajevo.\n\n![Deminers at work](asset:{id})\n");
-    let page = json!({"slug": "field-visit", "title": "Field visit", "body": body, "status": "published"});
-    let created = app.put(&token, "/api/v1/pages/field-visit", page).await.ok(201);
+    let page =
+        json!({"slug": "field-visit", "title": "Field visit", "body": body, "status": "published"});
+    let created = app
+        .put(&token, "/api/v1/pages/field-visit", page)
+        .await
+        .ok(201);
     let html = created["body_html"].as_str().unwrap();
     for expected in [
         format!("src=\"/assets/{id}\""),
@@ -239,5 +248,8 @@ async fn an_asset_in_markdown_is_an_img_with_its_size_and_widths() {
     let refused = app.put(&token, "/api/v1/pages/nowhere", unknown).await;
     refused.problem(422, "validation_failed");
     assert_eq!(refused.pointers(), ["/body"]);
-    assert_eq!(app.count("SELECT count(*) AS n FROM pages WHERE slug = 'nowhere'"), 0);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM pages WHERE slug = 'nowhere'"),
+        0
+    );
 }

@@ -292,3 +292,76 @@ async fn a_deleted_asset_is_restored_with_its_file_and_an_earlier_version_with_i
     assert_eq!(served.body, image);
     assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 1);
 }
+
+/// `seesac-api import FILE` into `url`, with `data` as its data directory: its
+/// standard error (it must succeed).
+fn import_into(url: &str, data: &std::path::Path, document: &str) -> String {
+    let file = data.join("export.json");
+    std::fs::create_dir_all(data).unwrap();
+    std::fs::write(&file, document).unwrap();
+    let mut import = crate::binary::command();
+    import
+        .arg("import")
+        .arg(&file)
+        .env("DATABASE_URL", url)
+        .env("SEESAC_DATA_DIR", data);
+    let output = crate::binary::run(import, "");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    stderr
+}
+
+#[actix_web::test]
+async fn assets_are_exported_and_imported_and_an_import_says_which_files_it_lacks() {
+    let data = store_dir();
+    let app = app_in(&data.join("assets")).await;
+    let token = app.editor();
+    let logo = app
+        .request(Method::POST, "/api/v1/assets?title=EU%20flag&alt=The%20EU%20flag&status=published")
+        .bearer(&token)
+        .raw("image/png", png(6, 4))
+        .send()
+        .await
+        .ok(201);
+    let funder = serde_json::json!({"slug": "european-union", "name": "European Union",
+        "kind": "multilateral", "status": "published", "logo": logo["id"]});
+    app.put(&token, "/api/v1/funders/european-union", funder).await.ok(201);
+
+    let mut export = crate::binary::command();
+    export.arg("export").env("DATABASE_URL", &app.database.url);
+    let output = crate::binary::run(export, "");
+    assert!(output.status.success());
+    let document = String::from_utf8(output.stdout).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&document).unwrap();
+    let exported = &parsed["assets"][0];
+    for field in ["id", "sha256", "media_type", "size", "width", "alt"] {
+        assert_eq!(exported[field], logo[field], "{field}");
+    }
+
+    // Into an instance without the files: imported, and said.
+    let bare = crate::helpers::TestDatabase::new();
+    let warned = import_into(&bare.url, &store_dir(), &document);
+    assert!(warned.contains("1 assets name files"), "{warned}");
+    // Into one that has them (the same data directory): nothing to say.
+    let whole = crate::helpers::TestDatabase::new();
+    let quiet = import_into(&whole.url, &data, &document);
+    assert!(!quiet.contains("warning"), "{quiet}");
+    let copy = TestApp::spawn_with(crate::helpers::Options {
+        database: Some(std::rc::Rc::new(whole)),
+        limits: Some(seesac_api::app::config::ServerLimits {
+            uploads: Uploads {
+                store: FileStore::new(data.join("assets")),
+                ..Uploads::default()
+            },
+            ..seesac_api::app::config::ServerLimits::default()
+        }),
+        ..crate::helpers::Options::default()
+    })
+    .await;
+    let shown = copy
+        .get("/api/v1/funders/european-union?include=logo")
+        .await
+        .ok(200);
+    assert_eq!(shown["logo_asset"]["url"], logo["url"]);
+    assert_eq!(copy.get(logo["url"].as_str().unwrap()).await.status(), 200);
+}

@@ -8,6 +8,7 @@ use super::{open, open_existing};
 use crate::app::config::Config;
 use crate::features::transfer;
 use crate::platform::error::AppError;
+use crate::platform::storage::FileStore;
 
 pub(super) fn export(config: &Config) -> Result<(), String> {
     let (_database, mut conn) = open_existing(config)?;
@@ -41,10 +42,50 @@ pub(super) fn import(config: &Config, file: &Path, replace: bool) -> Result<(), 
     match imported {
         Ok(imported) => {
             println!("imported {}:\n{imported}", file.display());
+            let missing = missing_files(&mut conn, &config.limits.uploads.store)?;
+            if missing > 0 {
+                eprintln!(
+                    "warning: {missing} assets name files this instance's store does not hold: \
+                     copy the assets/ directory of the source's data directory into \
+                     {}, or set SEESAC_STORAGE_URL to the bucket that holds them",
+                    config.data_dir.display()
+                );
+            }
             Ok(())
         }
         Err(error) => Err(import_failure(&error)),
     }
+}
+
+/// How many assets name a file the store holds neither on disk nor in its bucket:
+/// an export carries the assets' metadata, not their bytes.
+fn missing_files(conn: &mut diesel::PgConnection, store: &FileStore) -> Result<usize, String> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Hash {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        sha256: String,
+    }
+    let hashes: Vec<Hash> = diesel::sql_query("SELECT DISTINCT sha256 FROM assets")
+        .load(conn)
+        .map_err(|e| e.to_string())?;
+    let names: Vec<String> = hashes
+        .iter()
+        .map(|hash| FileStore::name_of(&hash.sha256))
+        .filter(|name| !store.local(name).is_file())
+        .collect();
+    let Some(remote) = store.remote() else {
+        return Ok(names.len());
+    };
+    actix_web::rt::System::new().block_on(async {
+        let mut missing = 0;
+        for name in &names {
+            if !remote.has(name).await.map_err(|e| e.to_string())? {
+                missing += 1;
+            }
+        }
+        Ok(missing)
+    })
 }
 
 /// Why an import failed, every bad item on a line of its own.

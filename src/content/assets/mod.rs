@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use super::{Access, CONTENT, Publication, content_body, content_record};
 use crate::engine::{
-    Descriptor, Operations, Resource, Tag, Target, stored_row, table_resource, to_json,
+    Descriptor, Operations, Resource, Section, Tag, Target, stored_row, table_resource, to_json,
 };
 use crate::platform::db::schema::assets;
 use crate::platform::error::{AppError, AppResult};
@@ -243,6 +243,8 @@ impl Resource for Assets {
             rename: false,
             ..Operations::ALL
         },
+        // The metadata; the bytes travel with the store (`assets/`, or the bucket).
+        transfer: Some(Section::ordered_by("created_at")),
         ..CONTENT
     };
 
