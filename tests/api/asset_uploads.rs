@@ -317,7 +317,10 @@ async fn assets_are_exported_and_imported_and_an_import_says_which_files_it_lack
     let app = app_in(&data.join("assets")).await;
     let token = app.editor();
     let logo = app
-        .request(Method::POST, "/api/v1/assets?title=EU%20flag&alt=The%20EU%20flag&status=published")
+        .request(
+            Method::POST,
+            "/api/v1/assets?title=EU%20flag&alt=The%20EU%20flag&status=published",
+        )
         .bearer(&token)
         .raw("image/png", png(6, 4))
         .send()
@@ -325,7 +328,9 @@ async fn assets_are_exported_and_imported_and_an_import_says_which_files_it_lack
         .ok(201);
     let funder = serde_json::json!({"slug": "european-union", "name": "European Union",
         "kind": "multilateral", "status": "published", "logo": logo["id"]});
-    app.put(&token, "/api/v1/funders/european-union", funder).await.ok(201);
+    app.put(&token, "/api/v1/funders/european-union", funder)
+        .await
+        .ok(201);
 
     let mut export = crate::binary::command();
     export.arg("export").env("DATABASE_URL", &app.database.url);
@@ -364,4 +369,68 @@ async fn assets_are_exported_and_imported_and_an_import_says_which_files_it_lack
         .ok(200);
     assert_eq!(shown["logo_asset"]["url"], logo["url"]);
     assert_eq!(copy.get(logo["url"].as_str().unwrap()).await.status(), 200);
+}
+
+#[actix_web::test]
+async fn assets_have_tags_to_find_them_by() {
+    let dir = store_dir();
+    let app = app_in(&dir).await;
+    let token = app.editor();
+    let logo = app
+        .request(Method::POST, "/api/v1/assets?title=Logo&alt=Logo&tags=Logo,%20eu,logo")
+        .bearer(&token)
+        .raw("image/png", png(3, 3))
+        .send()
+        .await
+        .ok(201);
+    assert_eq!(logo["tags"], serde_json::json!(["logo", "eu"]));
+    let (content_type, body) = form(
+        "t1",
+        &[
+            ("title", None, b"Annual report"),
+            ("tags", None, b"report,2024"),
+            ("file", Some("report.pdf"), PDF),
+        ],
+    );
+    let report = app
+        .request(Method::POST, "/api/v1/assets")
+        .bearer(&token)
+        .raw(&content_type, body)
+        .send()
+        .await
+        .ok(201);
+    assert_eq!(report["tags"], serde_json::json!(["report", "2024"]));
+    let titles = |list: serde_json::Value| -> Vec<String> {
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let tagged = app.get_as(&token, "/api/v1/assets?tags=eu").await.ok(200);
+    assert_eq!(titles(tagged), ["Logo"]);
+    let either = app
+        .get_as(&token, "/api/v1/assets?tags[in]=report,eu&sort=title")
+        .await
+        .ok(200);
+    assert_eq!(titles(either), ["Annual report", "Logo"]);
+    let none = app.get_as(&token, "/api/v1/assets?tags=campaign").await.ok(200);
+    assert_eq!(titles(none), Vec::<String>::new());
+
+    let item = format!("/api/v1/assets/{}", logo["id"].as_str().unwrap());
+    let patched = app
+        .patch(&token, &item, serde_json::json!({"tags": ["campaign"]}))
+        .await
+        .ok(200);
+    assert_eq!(patched["tags"], serde_json::json!(["campaign"]));
+    let bad = app
+        .patch(&token, &item, serde_json::json!({"tags": ["no spaces"]}))
+        .await;
+    bad.problem(422, "validation_failed");
+    assert_eq!(bad.pointers(), ["/tags"]);
+    assert_eq!(
+        app.text(&format!("SELECT array_to_string(tags, ',') AS value FROM assets WHERE id = '{}'", logo["id"].as_str().unwrap())),
+        Some("campaign".to_owned())
+    );
 }

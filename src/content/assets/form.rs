@@ -138,6 +138,7 @@ pub fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
             "focal_y",
             unit("An image's focal point from the top (0) to the bottom (1)"),
         )
+        .property("tags", text("Tags, comma-separated: `logo,eu`"))
         .property("status", text("draft (the default), published or archived"))
         .property("published_at", text("RFC 3339"))
         .description(Some(

@@ -44,7 +44,7 @@ stored_row! {
         "media_type": "image/png", "size": 48213,
         "sha256": "9f2c6f3b0a1d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f",
         "width": 600, "height": 200, "title": "SEESAC logo", "alt": "SEESAC", "credit": null,
-        "licence": null, "focal_x": null, "focal_y": null, "status": "published",
+        "licence": null, "focal_x": null, "focal_y": null, "tags": ["logo"], "status": "published",
         "published_at": "2026-12-06T09:00:00Z", "version": 1, "created_at": "2026-12-06T09:00:00Z",
         "updated_at": "2026-12-06T09:00:00Z",
         "url": "/assets/5eed0000-0000-4000-8000-000000000901/9f2c6f3b0a1d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f/seesac-logo.png"}))]
@@ -77,6 +77,8 @@ stored_row! {
         pub focal_x: Option<f32>,
         /// The focal point from the top edge (0) to the bottom (1).
         pub focal_y: Option<f32>,
+        /// Words to find it by in the media library (`tags=campaign`).
+        pub tags: Vec<String>,
     }
     key: id, published
 }
@@ -122,6 +124,10 @@ content_body! {
         /// 0 to 1; with `focal_x`.
         #[schema(minimum = 0, maximum = 1)]
         pub focal_y: Option<f64>,
+        /// At most 20 tags, each 1 to 50 lower-case letters, digits and `-`; an
+        /// upload takes them comma-separated (`tags=logo,eu`).
+        #[schema(max_items = 20, example = json!(["logo", "eu"]))]
+        pub tags: Option<Vec<String>>,
     }
 }
 
@@ -140,6 +146,7 @@ content_record! {
         licence: Option<String>,
         focal_x: Option<f32>,
         focal_y: Option<f32>,
+        tags: Vec<String>,
     }
 }
 
@@ -199,6 +206,7 @@ const FIELDS: &[Field] = &[
     Field::new("licence", Kind::Text).nullable(),
     Field::new("focal_x", Kind::Number).nullable(),
     Field::new("focal_y", Kind::Number).nullable(),
+    Field::new("tags", Kind::TextArray).filterable(),
     Field::derived("url"),
     Field::derived("variants"),
 ];
@@ -350,6 +358,7 @@ pub fn metadata(
         licence: check.optional_text("licence", body.licence, 200),
         focal_x,
         focal_y,
+        tags: tags(body.tags, &mut check),
         status: publication.status,
         published_at: publication.published_at,
     };
@@ -357,6 +366,34 @@ pub fn metadata(
         check.fail("filename", crate::platform::validate::REQUIRED);
     }
     check.finish(record)
+}
+
+/// The most tags, and the longest.
+const MAX_TAGS: usize = 20;
+const MAX_TAG_CHARS: usize = 50;
+
+/// Tags: lower-case letters, digits and `-`, each once, in the order given.
+fn tags(raw: Option<Vec<String>>, check: &mut Check) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in raw.unwrap_or_default() {
+        let tag = tag.trim().to_lowercase();
+        let valid = (1..=MAX_TAG_CHARS).contains(&tag.chars().count())
+            && tag.chars().all(|c| c.is_alphanumeric() || c == '-');
+        if !valid {
+            check.fail(
+                "tags",
+                format!("each tag is 1 to {MAX_TAG_CHARS} letters, digits and -, not {tag:?}"),
+            );
+            return Vec::new();
+        }
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        check.fail("tags", format!("at most {MAX_TAGS} tags"));
+    }
+    tags
 }
 
 /// A number from 0 to 1.

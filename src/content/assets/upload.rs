@@ -103,6 +103,13 @@ fn metadata_of(query: &str) -> AppResult<AssetBody> {
         licence: params.take("licence"),
         focal_x,
         focal_y,
+        tags: params.take("tags").map(|tags| {
+            tags.split(',')
+                .map(str::trim)
+                .filter(|tag| !tag.is_empty())
+                .map(str::to_owned)
+                .collect()
+        }),
         status: params.take("status"),
         published_at: params.take("published_at"),
     };
@@ -242,6 +249,7 @@ fn upload_params() -> Vec<utoipa::openapi::path::Parameter> {
             "focal_y",
             "An image's focal point from the top (0) to the bottom (1)",
         ),
+        text("tags", "Tags, comma-separated: `logo,eu`"),
         text("status", "draft (the default), published or archived"),
         text(
             "published_at",

@@ -246,6 +246,7 @@ diesel::table! {
         licence -> Nullable<Text>,
         focal_x -> Nullable<Float4>,
         focal_y -> Nullable<Float4>,
+        tags -> Array<Text>,
         status -> Text,
         published_at -> Nullable<Timestamptz>,
         version -> Int4,

@@ -51,7 +51,7 @@ fn value_schema(field: &Field) -> Schema {
             .maximum(Some(f64::from(i32::MAX)))
     };
     match field.kind {
-        Kind::Text => text(1).pattern(Some(r"^[^\x00]+$")).into(),
+        Kind::Text | Kind::TextArray => text(1).pattern(Some(r"^[^\x00]+$")).into(),
         Kind::Enum(values) => ObjectBuilder::new()
             .schema_type(Type::String)
             .enum_values(Some(values.to_vec()))
@@ -76,7 +76,7 @@ fn filter_param(field: &Field) -> Parameter {
             Op::In => ArrayBuilder::new()
                 .items(RefOr::T(match field.kind {
                     // Items are comma-separated, and trimmed.
-                    Kind::Text => text(1).pattern(Some(LIST_ITEM)).into(),
+                    Kind::Text | Kind::TextArray => text(1).pattern(Some(LIST_ITEM)).into(),
                     _ => value_schema(field),
                 }))
                 .min_items(Some(1))

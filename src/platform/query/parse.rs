@@ -167,7 +167,7 @@ fn parse_values(field: &Field, op: Op, raw: &[&str]) -> Result<Values, String> {
         };
     }
     Ok(match field.kind {
-        Kind::Text => Values::Text(all(raw, |item| Ok(item.to_owned()))?),
+        Kind::Text | Kind::TextArray => Values::Text(all(raw, |item| Ok(item.to_owned()))?),
         Kind::Enum(allowed) => Values::Text(all(raw, |item| {
             if allowed.contains(&item) {
                 Ok(item.to_owned())

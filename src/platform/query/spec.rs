@@ -21,6 +21,8 @@ pub enum Kind {
     Enum(&'static [&'static str]),
     /// An integer array column; `eq` means "contains", `in` means "overlaps".
     IntegerArray,
+    /// A text array column (tags), filtered as `IntegerArray` is.
+    TextArray,
 }
 
 /// One field of a resource's representation.
@@ -215,7 +217,7 @@ impl Field {
                 vec![Op::Eq, Op::Ne, Op::Lt, Op::Lte, Op::Gt, Op::Gte, Op::In]
             }
             Kind::Bool => vec![Op::Eq, Op::Ne],
-            Kind::IntegerArray => vec![Op::Eq, Op::In],
+            Kind::IntegerArray | Kind::TextArray => vec![Op::Eq, Op::In],
         };
         if self.nullable {
             ops.push(Op::Null);

@@ -185,6 +185,22 @@ impl Filter {
             let test = if is_null { "IS NULL" } else { "IS NOT NULL" };
             return Box::new(sql::<Bool>(&format!("{column} {test}")));
         }
+        if self.field.kind == Kind::TextArray {
+            let Values::Text(values) = &self.values else {
+                return Box::new(sql::<Bool>("false"));
+            };
+            return if op == Op::In {
+                Box::new(
+                    sql::<Bool>(&format!("{column} && ")).bind::<Array<Text>, _>(values.clone()),
+                )
+            } else {
+                Box::new(
+                    sql::<Bool>(&format!("{column} @> ")).bind::<Array<Text>, _>(
+                        values.first().cloned().into_iter().collect::<Vec<String>>(),
+                    ),
+                )
+            };
+        }
         if self.field.kind == Kind::IntegerArray {
             let Values::Integer(values) = &self.values else {
                 return Box::new(sql::<Bool>("false"));
