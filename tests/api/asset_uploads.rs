@@ -377,7 +377,10 @@ async fn assets_have_tags_to_find_them_by() {
     let app = app_in(&dir).await;
     let token = app.editor();
     let logo = app
-        .request(Method::POST, "/api/v1/assets?title=Logo&alt=Logo&tags=Logo,%20eu,logo")
+        .request(
+            Method::POST,
+            "/api/v1/assets?title=Logo&alt=Logo&tags=Logo,%20eu,logo",
+        )
         .bearer(&token)
         .raw("image/png", png(3, 3))
         .send()
@@ -415,7 +418,10 @@ async fn assets_have_tags_to_find_them_by() {
         .await
         .ok(200);
     assert_eq!(titles(either), ["Annual report", "Logo"]);
-    let none = app.get_as(&token, "/api/v1/assets?tags=campaign").await.ok(200);
+    let none = app
+        .get_as(&token, "/api/v1/assets?tags=campaign")
+        .await
+        .ok(200);
     assert_eq!(titles(none), Vec::<String>::new());
 
     let item = format!("/api/v1/assets/{}", logo["id"].as_str().unwrap());
@@ -430,7 +436,10 @@ async fn assets_have_tags_to_find_them_by() {
     bad.problem(422, "validation_failed");
     assert_eq!(bad.pointers(), ["/tags"]);
     assert_eq!(
-        app.text(&format!("SELECT array_to_string(tags, ',') AS value FROM assets WHERE id = '{}'", logo["id"].as_str().unwrap())),
+        app.text(&format!(
+            "SELECT array_to_string(tags, ',') AS value FROM assets WHERE id = '{}'",
+            logo["id"].as_str().unwrap()
+        )),
         Some("campaign".to_owned())
     );
 }

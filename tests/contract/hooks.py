@@ -252,9 +252,11 @@ def _included_embeddings(case):
 
 
 def _real_file(case):
-    """A positive upload is a small PNG, with a title and alternative text."""
+    """A positive upload is a small PNG, with a title and alternative text, sent
+    as the body (a generated form's file part would be random bytes)."""
     if case.method.upper() != "POST" or case.path != ASSETS:
         return
+    case.media_type = "application/octet-stream"
     case.body = PNG
     case.query = {"title": "A photograph", "alt": "What it shows"}
 

@@ -124,9 +124,9 @@ content_body! {
         /// 0 to 1; with `focal_x`.
         #[schema(minimum = 0, maximum = 1)]
         pub focal_y: Option<f64>,
-        /// At most 20 tags, each 1 to 50 lower-case letters, digits and `-`; an
-        /// upload takes them comma-separated (`tags=logo,eu`).
-        #[schema(max_items = 20, example = json!(["logo", "eu"]))]
+        /// At most 20 tags, each 1 to 50 letters (kept in lower case), digits and
+        /// `-`; an upload takes them comma-separated (`tags=logo,eu`).
+        #[schema(max_items = 20, value_type = Option<Vec<AssetTag>>, example = json!(["logo", "eu"]))]
         pub tags: Option<Vec<String>>,
     }
 }
@@ -368,6 +368,22 @@ pub fn metadata(
     check.finish(record)
 }
 
+/// A tag, as the document describes it: ASCII letters (kept in lower case),
+/// digits and `-`.
+pub struct AssetTag;
+
+impl utoipa::PartialSchema for AssetTag {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[a-zA-Z0-9-]{1,50}$"))
+            .examples(["eu"])
+            .into()
+    }
+}
+
+impl ToSchema for AssetTag {}
+
 /// The most tags, and the longest.
 const MAX_TAGS: usize = 20;
 const MAX_TAG_CHARS: usize = 50;
@@ -376,9 +392,9 @@ const MAX_TAG_CHARS: usize = 50;
 fn tags(raw: Option<Vec<String>>, check: &mut Check) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();
     for tag in raw.unwrap_or_default() {
-        let tag = tag.trim().to_lowercase();
-        let valid = (1..=MAX_TAG_CHARS).contains(&tag.chars().count())
-            && tag.chars().all(|c| c.is_alphanumeric() || c == '-');
+        let tag = tag.to_ascii_lowercase();
+        let valid = (1..=MAX_TAG_CHARS).contains(&tag.len())
+            && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         if !valid {
             check.fail(
                 "tags",
