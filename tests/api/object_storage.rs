@@ -301,3 +301,25 @@ fn a_storage_url_is_checked_before_the_service_starts() {
     let remote = Remote::parse("s3://KEY:SECRET@bucket/site?endpoint=http://127.0.0.1:1").unwrap();
     assert!(!remote.described.contains("SECRET"), "{}", remote.described);
 }
+
+#[actix_web::test]
+async fn a_bucket_that_does_not_answer_is_a_503_and_keeps_nothing() {
+    // A port of 127.0.0.1 where nothing listens.
+    let port = free_port().unwrap();
+    let url = format!("s3://test:secret@seesac-assets?endpoint=http://127.0.0.1:{port}");
+    let dir = store_dir();
+    let app = app_with_uploads(Uploads {
+        store: FileStore::new(&dir).with_remote(Remote::parse(&url).unwrap()),
+        ..Uploads::default()
+    })
+    .await;
+    let token = app.editor();
+    let refused = app
+        .request(Method::POST, "/api/v1/assets?title=Logo&alt=Logo")
+        .bearer(&token)
+        .raw("image/png", png(5, 5))
+        .send()
+        .await;
+    refused.problem(503, "unavailable");
+    assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 0);
+}

@@ -106,7 +106,9 @@ content_body! {
     /// `height`, `url`) may be present and is ignored.
     #[schema(example = json!({"title": "SEESAC logo", "alt": "SEESAC", "status": "published"}))]
     pub struct AssetBody {
-        /// The file's name (letters, digits, `.`, `_` and `-`, at most 255).
+        /// The file's name (letters, digits, `.`, `_` and `-`, at most 255, not
+        /// starting with `.`).
+        #[schema(pattern = "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$")]
         pub filename: Option<String>,
         /// At most 200 characters.
         #[schema(value_type = Option<Name>)]

@@ -254,7 +254,10 @@ async fn made(store: &FileStore, asset: &Asset, variant: &Variant) -> AppResult<
             })
             .await
             .map_err(AppError::internal)??;
-            store.share(&name).await.map_err(AppError::internal)
+            store
+                .share(&name)
+                .await
+                .map_err(|error| super::upload::unkept(&error))
         }
     };
     if let Ok(mut making) = MAKING.lock() {

@@ -75,9 +75,16 @@ pub async fn upload(
     let kept = (uploads.store).keep(received).await;
     let created = match kept {
         Ok(_) => create_input::<Assets>(&db, caller, &req, record).await,
-        Err(error) => Err(AppError::internal(error)),
+        Err(error) => Err(unkept(&error)),
     };
     key.finish(&db, created).await
+}
+
+/// The answer to a file received and not kept: the disk, or the object storage
+/// behind it, failed; the service's trouble, not the request's (logged).
+pub fn unkept(error: &std::io::Error) -> AppError {
+    log::error!("an asset's file could not be kept: {error}");
+    AppError::Unavailable("the file could not be stored; try again later".to_owned())
 }
 
 /// The metadata a query string (and a form's text parts) gives.

@@ -62,9 +62,17 @@ impl Remote {
             .host_str()
             .filter(|bucket| !bucket.is_empty())
             .ok_or_else(|| bad("names no bucket (s3://bucket)".to_owned()))?;
+        // A bucket that does not answer fails a request within seconds (a 503),
+        // not after object_store's default of ten retries over three minutes.
+        let retry = object_store::RetryConfig {
+            max_retries: 3,
+            retry_timeout: std::time::Duration::from_secs(30),
+            ..object_store::RetryConfig::default()
+        };
         let mut builder = AmazonS3Builder::from_env()
             .with_bucket_name(bucket)
-            .with_region("us-east-1");
+            .with_region("us-east-1")
+            .with_retry(retry);
         let mut described = format!("s3://{bucket}{}", url.path());
         if !url.username().is_empty() {
             let secret = url
