@@ -200,9 +200,13 @@ async fn files_go_to_object_storage_and_every_instance_serves_them() {
     .await;
     assert!(!second_dir.join(&name).exists());
     let url = asset["url"].as_str().unwrap();
-    let served = second.request(Method::GET, url).bearer(&token).send().await;
-    assert_eq!(served.status(), 200);
-    assert_eq!(served.body, image);
+    // Eight readers at once of a file this instance lacks: the first fetches it,
+    // the others wait for it; each gets the whole file.
+    let readers = (0..8).map(|_| second.request(Method::GET, url).bearer(&token).send());
+    for served in futures_util::future::join_all(readers).await {
+        assert_eq!(served.status(), 200);
+        assert_eq!(served.body, image);
+    }
     assert!(second_dir.join(&name).is_file(), "kept as a local copy");
     let part = second
         .request(Method::GET, url)

@@ -8,6 +8,7 @@
 //! it keeps there too, and fetches from there what it does not hold.
 
 pub mod remote;
+mod writer;
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -15,9 +16,14 @@ use std::path::PathBuf;
 
 use actix_web::web;
 use futures_util::{Stream, StreamExt};
-use sha2::{Digest, Sha256};
 
 use crate::platform::random;
+use writer::Writer;
+
+/// Files being fetched from object storage, by their local path.
+type Fetches = std::collections::HashMap<PathBuf, std::sync::Arc<tokio::sync::Mutex<()>>>;
+static FETCHING: std::sync::LazyLock<std::sync::Mutex<Fetches>> =
+    std::sync::LazyLock::new(std::sync::Mutex::default);
 
 /// Bytes gathered before each write to disk.
 const CHUNK: usize = 256 * 1024;
@@ -116,6 +122,35 @@ impl FileStore {
         let Some(remote) = &self.remote else {
             return Ok(None);
         };
+        // Readers that ask at once for a file this instance lacks wait for the
+        // first to fetch it, rather than each fetching it whole.
+        let lock = FETCHING
+            .lock()
+            .map_err(|_| std::io::Error::other("the fetches' lock"))?
+            .entry(path.clone())
+            .or_default()
+            .clone();
+        let fetched = {
+            let _fetching = lock.lock().await;
+            if path.is_file() {
+                Ok(Some(path.clone()))
+            } else {
+                self.fetch(remote, name, &path).await
+            }
+        };
+        if let Ok(mut fetching) = FETCHING.lock() {
+            fetching.remove(&path);
+        }
+        fetched
+    }
+
+    /// Fetches `name` from object storage to `path`; `None` if it is not there.
+    async fn fetch(
+        &self,
+        remote: &remote::Remote,
+        name: &str,
+        path: &std::path::Path,
+    ) -> std::io::Result<Option<PathBuf>> {
         let Some(stream) = remote.read(name).await? else {
             return Ok(None);
         };
@@ -132,8 +167,8 @@ impl FileStore {
                 received.sha256
             )));
         }
-        self.place(received, path.clone()).await?;
-        Ok(Some(path))
+        self.place(received, path.to_path_buf()).await?;
+        Ok(Some(path.to_path_buf()))
     }
 
     /// Sends the local file `name` to object storage, if there is one.
@@ -270,76 +305,6 @@ impl FileStore {
         let temporary = std::mem::take(&mut received.temporary);
         let _ = web::block(move || fs::remove_file(temporary)).await;
     }
-}
-
-/// The temporary file being written, and the hash of what it holds so far.
-/// Dropped before it is finished (the upload's deadline passed while it was being
-/// written), it removes its file.
-struct Writer {
-    file: File,
-    hasher: Sha256,
-    path: PathBuf,
-}
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        if !self.path.as_os_str().is_empty() {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
-
-impl Writer {
-    async fn create(path: PathBuf) -> std::io::Result<Self> {
-        web::block(move || -> std::io::Result<Self> {
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent)?;
-            }
-            Ok(Self {
-                file: File::create_new(&path)?,
-                hasher: Sha256::new(),
-                path,
-            })
-        })
-        .await
-        .map_err(std::io::Error::other)?
-    }
-
-    async fn write(mut self, bytes: Vec<u8>) -> std::io::Result<Self> {
-        web::block(move || -> std::io::Result<Self> {
-            self.hasher.update(&bytes);
-            self.file.write_all(&bytes)?;
-            Ok(self)
-        })
-        .await
-        .map_err(std::io::Error::other)?
-    }
-
-    /// Writes the rest, flushes the file to disk and gives its hash.
-    async fn finish(self, rest: Vec<u8>) -> std::io::Result<String> {
-        let writer = self.write(rest).await?;
-        web::block(move || -> std::io::Result<String> {
-            let mut writer = writer;
-            writer.file.sync_all()?;
-            // Finished: the file is `Received`'s now.
-            writer.path = PathBuf::new();
-            Ok(hex(&writer.hasher.clone().finalize()))
-        })
-        .await
-        .map_err(std::io::Error::other)?
-    }
-
-    async fn discard(self) {
-        let _ = web::block(move || drop(self)).await;
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut text, byte| {
-        let _ = write!(text, "{byte:02x}");
-        text
-    })
 }
 
 /// Where uploads go and how much of them the service takes.
