@@ -212,8 +212,8 @@ async fn an_asset_in_markdown_is_an_img_with_its_size_and_widths() {
     .await;
     let id = photo["id"].as_str().unwrap();
     let body = format!("Clearing a field near Sarajevo.\n\n![Deminers at work](asset:{id})\n");
-    let page =
-        json!({"slug": "field-visit", "title": "Field visit", "body": body, "status": "published"});
+    let page = json!({"slug": "field-visit", "title": "Field visit", "body": body, "status": "published",
+                      "blocks": [{"type": "markdown", "text": format!("![In a block](asset:{id})")}]});
     let created = app
         .put(&token, "/api/v1/pages/field-visit", page)
         .await
@@ -229,6 +229,12 @@ async fn an_asset_in_markdown_is_an_img_with_its_size_and_widths() {
         assert!(html.contains(&expected), "{expected} in {html}");
     }
     assert!(!html.contains("data-asset"), "{html}");
+    let shown = app.get("/api/v1/pages/field-visit").await.ok(200);
+    let block = shown["blocks"][0]["html"].as_str().unwrap();
+    assert!(
+        block.contains("width=\"4\" height=\"2\"") && block.contains("alt=\"In a block\""),
+        "{block}"
+    );
 
     // The srcset's URLs go to the variant of the bytes the asset has now.
     let found = app.get(&format!("/assets/{id}?w=640&fit=inside")).await;

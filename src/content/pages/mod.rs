@@ -205,6 +205,14 @@ impl Resource for Pages {
         }
         let mut save = save;
         save.input.body_html = assets::sized_images(conn, &save.input.body_html, "body")?;
+        // A Markdown block's HTML is stored too: its images get their size as well.
+        if let serde_json::Value::Array(blocks) = &mut save.input.blocks {
+            for (at, block) in blocks.iter_mut().enumerate() {
+                if let Some(serde_json::Value::String(html)) = block.get_mut("html") {
+                    *html = assets::sized_images(conn, html, &format!("blocks/{at}/text"))?;
+                }
+            }
+        }
         Ok(store_row!(conn, table: pages, row: Page, save)?)
     }
 
