@@ -236,6 +236,30 @@ async fn an_asset_in_markdown_is_an_img_with_its_size_and_widths() {
         "{block}"
     );
 
+    // A translated body's images have their size too.
+    let albanian = json!({"fields": {"body": format!("Pastrimi i një fushe.\n\n![Çminues në punë](asset:{id})")},
+                          "status": "published"});
+    app.put(
+        &token,
+        "/api/v1/pages/field-visit/translations/sq",
+        albanian,
+    )
+    .await
+    .ok(201);
+    let translated = app.get("/api/v1/pages/field-visit?locale=sq").await.ok(200);
+    let html = translated["body_html"].as_str().unwrap();
+    assert!(
+        html.contains("width=\"4\" height=\"2\"") && html.contains("alt=\"Çminues në punë\""),
+        "{html}"
+    );
+    let unknown =
+        json!({"fields": {"body": "![Gone](asset:5eed0000-0000-4000-8000-00000000ffff)"}});
+    let refused = app
+        .put(&token, "/api/v1/pages/field-visit/translations/bs", unknown)
+        .await;
+    refused.problem(422, "validation_failed");
+    assert_eq!(refused.pointers(), ["/fields/body"]);
+
     // The srcset's URLs go to the variant of the bytes the asset has now.
     let found = app.get(&format!("/assets/{id}?w=640&fit=inside")).await;
     assert_eq!(found.status(), 302);

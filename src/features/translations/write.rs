@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::fields::{check_fields, with_html, without_html};
 use super::stored::{Item, Stored};
+use crate::content::assets;
 use crate::engine::transaction::{Author, begin};
 use crate::engine::{Descriptor, Kind, to_json};
 use crate::platform::auth::{Caller, Permission};
@@ -177,6 +178,30 @@ pub async fn restore(asked: Asked, kept: &Value) -> AppResult<HttpResponse> {
     save(asked, body, location).await
 }
 
+/// The asset images of the fields' rendered HTML with their width and height, as
+/// an item's own Markdown has them (an unknown asset is refused).
+fn sized_images(conn: &mut diesel::PgConnection, fields: &mut Map<String, Value>) -> AppResult<()> {
+    for (name, value) in fields.iter_mut() {
+        let Some(field) = name.strip_suffix("_html") else {
+            continue;
+        };
+        match value {
+            Value::String(html) => {
+                *html = assets::sized_images(conn, html, &format!("fields/{field}"))?
+            }
+            Value::Array(htmls) => {
+                for (at, html) in htmls.iter_mut().enumerate() {
+                    if let Value::String(html) = html {
+                        *html = assets::sized_images(conn, html, &format!("fields/{field}/{at}"))?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Writes a checked body as the translation's next version, under `If-Match`.
 async fn save(asked: Asked, body: Body, location: String) -> AppResult<HttpResponse> {
     let (kind, key, locale) = (asked.descriptor(), asked.key(), asked.locale()?);
@@ -193,7 +218,8 @@ async fn save(asked: Asked, body: Body, location: String) -> AppResult<HttpRespo
             if body.merge && before.is_none() {
                 return Err(none);
             }
-            let (fields, source, status) = body.applied_to(kind, &item, before.as_ref());
+            let (mut fields, source, status) = body.applied_to(kind, &item, before.as_ref());
+            sized_images(conn, &mut fields)?;
             let after = Stored::save(
                 conn,
                 kind.kind,
