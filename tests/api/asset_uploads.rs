@@ -8,12 +8,9 @@ use std::time::Duration;
 use awc::http::Method;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::assets::{app_with_uploads, png, store_dir};
+use crate::assets::{PDF, app_with_uploads, kept, png, store_dir};
 use crate::helpers::TestApp;
 use seesac_api::platform::storage::{FileStore, Uploads};
-
-const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
 /// A form: `(name, filename, bytes)` parts, and its Content-Type.
 fn form(boundary: &str, parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
@@ -34,22 +31,6 @@ fn form(boundary: &str, parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-/// Every file under `dir`.
-fn files(dir: &std::path::Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(next) = stack.pop() {
-        for entry in std::fs::read_dir(&next).into_iter().flatten().flatten() {
-            if entry.path().is_dir() {
-                stack.push(entry.path());
-            } else {
-                found.push(entry.path());
-            }
-        }
-    }
-    found
 }
 
 async fn app_in(dir: &std::path::Path) -> TestApp {
@@ -146,7 +127,7 @@ async fn a_form_without_its_file_or_with_two_is_refused_and_leaves_nothing() {
         .await
         .problem(400, "invalid_request");
     assert_eq!(app.count("SELECT count(*) AS n FROM assets"), 0);
-    assert_eq!(files(&dir), Vec::<PathBuf>::new(), "nothing is left behind");
+    assert_eq!(kept(&dir), Vec::<PathBuf>::new(), "nothing is left behind");
 }
 
 #[actix_web::test]
@@ -232,7 +213,7 @@ async fn an_upload_whose_sender_stops_leaves_no_file() {
     let answer = String::from_utf8_lossy(&answer[..read]);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert_eq!(
-        files(&dir),
+        kept(&dir),
         Vec::<PathBuf>::new(),
         "the partial file is gone"
     );

@@ -50,10 +50,10 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-const PDF: &[u8] =
+pub const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
-fn sha256(bytes: &[u8]) -> String {
+pub fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|byte| format!("{byte:02x}"))
@@ -89,7 +89,7 @@ async fn app_with_store(max_bytes: u64) -> (TestApp, PathBuf) {
 }
 
 /// The files the store keeps (not those being received).
-fn kept(dir: &Path) -> Vec<PathBuf> {
+pub fn kept(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();

@@ -13,7 +13,7 @@ use seesac_api::platform::db::cluster::free_port;
 use seesac_api::platform::storage::remote::Remote;
 use seesac_api::platform::storage::{FileStore, Uploads};
 
-use crate::assets::{app_with_uploads, png, store_dir};
+use crate::assets::{app_with_uploads, png, sha256, store_dir};
 use crate::helpers::{Options, TestApp};
 use seesac_api::app::config::ServerLimits;
 
@@ -161,14 +161,6 @@ fn uploads(dir: &std::path::Path, moto: &Moto) -> Uploads {
     }
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
 #[actix_web::test]
 async fn files_go_to_object_storage_and_every_instance_serves_them() {
     let moto = Moto::start().await;
@@ -200,8 +192,8 @@ async fn files_go_to_object_storage_and_every_instance_serves_them() {
     .await;
     assert!(!second_dir.join(&name).exists());
     let url = asset["url"].as_str().unwrap();
-    // Eight readers at once of a file this instance lacks: the first fetches it,
-    // the others wait for it; each gets the whole file.
+    // Eight readers at once of a file this instance lacks: each gets the whole
+    // file (they wait for one fetch rather than race to place it).
     let readers = (0..8).map(|_| second.request(Method::GET, url).bearer(&token).send());
     for served in futures_util::future::join_all(readers).await {
         assert_eq!(served.status(), 200);
