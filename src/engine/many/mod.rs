@@ -9,9 +9,11 @@
 //! (a scope that does not exist or that the caller may not see), what the caller
 //! may write, and what it must fit (a percentage within 0 to 100). Each error
 //! points into the body (`/items/17/value`; in CSV `/rows/18/value`, the row as a
-//! spreadsheet numbers it) and has a code. Scopes and rows are locked in
-//! natural-key order, so that two batches that overlap wait for each other instead
-//! of deadlocking.
+//! spreadsheet numbers it) and has a code. Scopes are locked in key order, so that
+//! two batches that overlap wait for each other instead of deadlocking; every
+//! write of a scope's rows (a single one too) holds its scope first, so the rows
+//! read under that lock stay as read until the batch writes them, and need no
+//! lock of their own (locking 1,000 rows took 5-7 ms in psql).
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
@@ -124,7 +126,7 @@ pub trait Batched: Resource<Body: Clone> {
     /// 0 to 100): a field error, its pointer relative to the item.
     fn fits(scope: &Self::Scope, input: &Self::Input) -> Result<(), FieldError>;
 
-    /// The stored rows with these natural keys (sorted), locked in that order.
+    /// The stored rows with these natural keys, read under their scopes' locks.
     fn find_many(
         conn: &mut PgConnection,
         keys: &[Self::Natural],

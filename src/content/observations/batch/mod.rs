@@ -222,8 +222,7 @@ impl Batched for Observations {
               AND coalesce(o.period_start, '-infinity'::date) = coalesce(k.ps, '-infinity'::date) \
               AND coalesce(o.period_end, 'infinity'::date) = coalesce(k.pe, 'infinity'::date) \
              ORDER BY o.metric, o.area, coalesce(o.period_start, '-infinity'::date), \
-                      coalesce(o.period_end, 'infinity'::date) \
-             FOR UPDATE OF o",
+                      coalesce(o.period_end, 'infinity'::date)",
         )
         .bind::<Array<Text>, _>(keys.iter().map(|k| k.0.clone()).collect::<Vec<_>>())
         .bind::<Array<Text>, _>(keys.iter().map(|k| k.1.clone()).collect::<Vec<_>>())
