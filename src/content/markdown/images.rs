@@ -22,26 +22,29 @@ pub fn asset_id(destination: &str) -> Option<Uuid> {
 }
 
 /// The events of a Markdown text, with every `![alt](asset:ID)` made into the
-/// `<img>` of the asset.
-pub fn assets<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
-    let mut out = Vec::new();
-    let mut image: Option<(Uuid, String)> = None;
-    for event in events {
-        match (&mut image, event) {
-            (None, Event::Start(Tag::Image { dest_url, .. })) if asset_id(&dest_url).is_some() => {
-                image = asset_id(&dest_url).map(|id| (id, String::new()));
+/// `<img>` of the asset, passed on as they come: a long text's events are never
+/// all held at once (200,000 characters of markup made 16 MB of them).
+pub fn assets<'a>(mut events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
+    std::iter::from_fn(move || {
+        let event = events.next()?;
+        let id = match &event {
+            Event::Start(Tag::Image { dest_url, .. }) => asset_id(dest_url),
+            _ => None,
+        };
+        let Some(id) = id else {
+            return Some(event);
+        };
+        // The image's alt is the text inside it, up to its end.
+        let mut alt = String::new();
+        for inside in events.by_ref() {
+            match inside {
+                Event::Text(text) | Event::Code(text) => alt.push_str(&text),
+                Event::End(TagEnd::Image) => break,
+                _ => {}
             }
-            (Some((_, alt)), Event::Text(text) | Event::Code(text)) => alt.push_str(&text),
-            (Some(_), Event::End(TagEnd::Image)) => {
-                if let Some((id, alt)) = image.take() {
-                    out.push(Event::InlineHtml(CowStr::from(tag(id, &alt))));
-                }
-            }
-            (Some(_), _) => {}
-            (None, event) => out.push(event),
         }
-    }
-    out
+        Some(Event::InlineHtml(CowStr::from(tag(id, &alt))))
+    })
 }
 
 fn tag(id: Uuid, alt: &str) -> String {

@@ -249,7 +249,7 @@ fn to_html(markdown: &str) -> String {
 fn unsafe_html(markdown: &str) -> String {
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     let events = images::assets(Parser::new_ext(markdown, options()));
-    html::push_html(&mut unsafe_html, events.into_iter());
+    html::push_html(&mut unsafe_html, events);
     unsafe_html
 }
 
