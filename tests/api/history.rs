@@ -496,6 +496,30 @@ async fn history_refuses_the_services_role_any_write_of_its_own() {
             .is_err_and(|e| e.to_string().contains("append-only")),
         "{changed:?}"
     );
+    // Nor moves a numbered entry, nor changes an entry as it numbers it: only a
+    // position given to an unnumbered entry passes the guard.
+    app.count("SELECT seesac_number_changes(true) AS n");
+    for refused in [
+        "UPDATE changes SET position = position + 1000000",
+        "UPDATE changes SET position = NULL",
+        "BEGIN; UPDATE pages SET title = 'Our mission' WHERE slug = 'mission'; \
+         UPDATE changes SET position = 1000000 + seq, item = '{}' WHERE position IS NULL; COMMIT",
+    ] {
+        let changed = owner.batch_execute(refused);
+        assert!(
+            changed
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("append-only")),
+            "{refused}: {changed:?}"
+        );
+        owner.batch_execute("ROLLBACK").ok();
+    }
+    owner
+        .batch_execute(
+            "BEGIN; UPDATE pages SET title = 'Our mission' WHERE slug = 'mission'; \
+             UPDATE changes SET position = 1000000 + seq WHERE position IS NULL; ROLLBACK",
+        )
+        .expect("numbering an unnumbered entry is what the sequencer does");
     drop(service);
     owner
         .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
