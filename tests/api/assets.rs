@@ -88,7 +88,8 @@ async fn app_with_store(max_bytes: u64) -> (TestApp, PathBuf) {
     (app_with_uploads(uploads).await, dir)
 }
 
-/// The files the store keeps (not those being received).
+/// Every file under the store's directory, those still being received (`incoming/`)
+/// too: a test that nothing is left behind must see a partial file.
 pub fn kept(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
