@@ -11,15 +11,14 @@ use std::collections::{HashMap, HashSet};
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use diesel::PgConnection;
-use diesel::sql_types::{Jsonb, Nullable};
-use serde_json::{Map, Value, json};
+
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::Descriptor;
-use crate::platform::db::prepared::Known;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::locale::{Locales, Requested};
-use crate::platform::query::{ListQuery, ListSpec, Localised, View};
+use crate::platform::query::{Field, ListQuery, ListSpec, Localised, View};
 use crate::platform::visibility::Access;
 
 /// Resolves the locale of `view` for a kind with `spec`, from `?locale=` and the
@@ -73,67 +72,6 @@ pub fn for_list(kind: &Descriptor, query: &ListQuery, access: Access) -> Option<
     Some(localised)
 }
 
-diesel::define_sql_function! {
-    /// The translations of an item into `locales` (`{locale: fields}`), published
-    /// ones only if asked: a function of the database (migration 000022).
-    fn seesac_translations_of(
-        kind: diesel::sql_types::Text,
-        item: diesel::sql_types::Uuid,
-        locales: diesel::sql_types::Array<diesel::sql_types::Text>,
-        published_only: diesel::sql_types::Bool,
-    ) -> diesel::sql_types::Nullable<diesel::sql_types::Jsonb>;
-}
-
-/// A read in a locale other than the default that reads its items' translations
-/// in the items' own query: one column, the row's translations into the chain's
-/// locales (`{locale: fields}`), by the unique index. It saves the round trip that
-/// `overlay` would otherwise make. An item's read calls `seesac_translations_of`,
-/// so that its query stays one the connection keeps prepared (the locales are
-/// bound, not written in); a list's has the subquery, its values bound (`column`).
-#[derive(Debug, Clone)]
-pub struct Translated {
-    pub kind: &'static str,
-    pub locales: Vec<String>,
-    pub published_only: bool,
-}
-
-impl Translated {
-    /// For a read of `kind` in `view`'s locale by a caller with `access`: none in
-    /// the default locale, nor for a kind without translatable fields.
-    pub fn of(kind: &Descriptor, view: &View, access: Access) -> Option<Self> {
-        let requested = view.locale.as_ref()?;
-        let default = default_of(requested);
-        let locales: Vec<String> = requested
-            .chain()
-            .iter()
-            .filter(|tag| **tag != default)
-            .map(|tag| (*tag).to_owned())
-            .collect();
-        (!locales.is_empty() && kind.spec.translatable().next().is_some()).then(|| Self {
-            kind: kind.kind,
-            locales,
-            published_only: access.public_only(),
-        })
-    }
-
-    /// The column over the rows of `table`, for a list: a subquery costs the
-    /// database less per row than a call of the function. The kind, the locales and
-    /// whether only published translations count are bound, so that a list's
-    /// statement is the same in every locale, and one the connection may keep
-    /// prepared (`Known`).
-    pub fn column(&self, table: &str) -> Known<Nullable<Jsonb>> {
-        Known::kept(
-            "(SELECT jsonb_object_agg(tr.locale, tr.fields) FROM translations tr WHERE tr.kind = ",
-        )
-        .text(self.kind)
-        .sql(format!(" AND tr.item_id = {table}.id AND tr.locale = ANY("))
-        .texts(self.locales.clone())
-        .sql(") AND (tr.status = 'published' OR NOT ")
-        .flag(self.published_only)
-        .sql("))")
-    }
-}
-
 /// The `Content-Language` of an answer in `view`'s locale, if it has one.
 pub fn content_language(view: &View) -> Vec<(header::HeaderName, String)> {
     view.locale
@@ -158,8 +96,9 @@ struct Stored {
 /// the chain that has it, not empty; null if none has. With `named` (the request
 /// named a locale), each item gets `meta`: `{"locale": ..., "fallbacks": {field:
 /// locale served}}`.
-/// `preloaded` has the translations some items' own query read (`Translated`),
-/// by item id; the others' are read here.
+/// `preloaded` has, in the order of `values`, the translations each item's own
+/// query read (`Translated`: `{locale: fields}`), if it read them; those of the
+/// others, and of the items embedded in them, are read here.
 pub fn overlay(
     conn: &mut PgConnection,
     kind: &str,
@@ -167,7 +106,7 @@ pub fn overlay(
     values: &mut [Value],
     view: &View,
     access: Access,
-    mut preloaded: HashMap<Uuid, Value>,
+    preloaded: &[Option<Value>],
 ) -> AppResult<()> {
     let Some(requested) = &view.locale else {
         return Ok(());
@@ -176,51 +115,74 @@ pub fn overlay(
         // The items as stored: nothing to resolve, nothing to say.
         return Ok(());
     }
-    let chain = requested.chain();
-    let others: Vec<String> = chain
+    let shown = Shown {
+        requested,
+        chain: requested.chain(),
+        default: default_of(requested),
+        fields: spec
+            .translatable()
+            .map(|field| (field, format!("{}_html", field.name)))
+            .collect(),
+        view,
+    };
+    let read_with = |index: usize| preloaded.get(index).and_then(Option::as_ref);
+    // The translations of the items their own query did not read: `{locale:
+    // fields}`, by item id.
+    let mut translations: ByItem = HashMap::new();
+    let others: Vec<String> = shown
+        .chain
         .iter()
-        .filter(|tag| **tag != default_of(requested))
+        .filter(|tag| **tag != shown.default)
         .map(|tag| (*tag).to_owned())
         .collect();
-    // Each item's translations: `{locale: fields}`, by its id.
-    let mut translations: ByItem = HashMap::new();
     if !others.is_empty() {
         let mut ids: Vec<Uuid> = Vec::new();
         let mut seen: HashSet<Uuid> = HashSet::new();
-        each_item(values, spec, &mut |item, _| {
-            let Some(id) = id_of(item) else { return };
-            if !seen.insert(id) {
-                return;
-            }
-            match preloaded.remove(&id) {
-                None => ids.push(id),
-                Some(Value::Object(found)) => {
-                    translations.insert(id, found);
+        for (index, value) in values.iter_mut().enumerate() {
+            let read = read_with(index).is_some();
+            each_item(value, spec, &mut |item, embedded| {
+                if let Some(id) = id_of(item).filter(|_| embedded || !read)
+                    && seen.insert(id)
+                {
+                    ids.push(id);
                 }
-                // Read with the item: it has none.
-                Some(_) => {}
-            }
-        });
+            });
+        }
         if !ids.is_empty() {
             for (id, locale, fields) in load(conn, kind, &ids, &others, access)? {
                 translations.entry(id).or_default().insert(locale, fields);
             }
         }
     }
-    each_item(values, spec, &mut |item, embedded| {
-        show(item, spec, view, embedded, &chain, &translations);
-    });
+    for (index, value) in values.iter_mut().enumerate() {
+        let own = read_with(index).and_then(Value::as_object);
+        each_item(value, spec, &mut |item, embedded| {
+            let mine = match own {
+                Some(own) if !embedded => Some(own),
+                _ => id_of(item).and_then(|id| translations.get(&id)),
+            };
+            shown.show(item, embedded, mine);
+        });
+    }
     Ok(())
+}
+
+/// What an overlay shows every item with: the locale asked for, its chain, the
+/// default locale (the item's own fields), and the kind's translatable fields,
+/// each with the name of its rendered form (`{field}_html`).
+struct Shown<'a> {
+    requested: &'a Requested,
+    chain: Vec<&'a str>,
+    default: &'a str,
+    fields: Vec<(&'static Field, String)>,
+    view: &'a View,
 }
 
 /// Translations by item id: `{locale: fields}`.
 type ByItem = HashMap<Uuid, Map<String, Value>>;
 
-/// A translated value, with its rendered form (`{field}_html`) if it has one.
-type Served = (Value, Option<Value>);
-
 /// The default locale: the last of every chain.
-fn default_of(requested: &Requested) -> &str {
+pub(super) fn default_of(requested: &Requested) -> &str {
     if requested.locale.default {
         &requested.locale.tag
     } else {
@@ -267,109 +229,130 @@ fn load(
         .collect())
 }
 
-/// One item in the locale: its translatable fields resolved, and `meta`. An
-/// embedded item has every field resolved: its own fieldset (`fields[children]`)
-/// trims it afterwards.
-fn show(
-    item: &mut Value,
-    spec: &ListSpec,
-    view: &View,
-    embedded: bool,
-    chain: &[&str],
-    translations: &ByItem,
-) {
-    let Some(requested) = &view.locale else {
-        return;
-    };
-    let mine = id_of(item).and_then(|id| translations.get(&id));
-    let default = default_of(requested).to_owned();
-    let Value::Object(object) = item else { return };
-    let mut fallbacks = Map::new();
-    for field in spec.translatable() {
-        // What the answer does not show (`fields`) says nothing in `meta` either; a
-        // rendered field (`body_html`) speaks for its source.
-        let html = format!("{}_html", field.name);
-        let shown =
-            embedded || view.shows(field.name) || (object.contains_key(&html) && view.shows(&html));
-        if !object.contains_key(field.name) || !shown {
-            continue;
-        }
-        if let Some(key) = field.translated_in {
-            let requested = requested.locale.tag.as_str();
-            super::in_place::show(
-                object,
-                field.name,
-                key,
-                chain,
-                &default,
-                requested,
-                mine,
-                &mut fallbacks,
-            );
-            continue;
-        }
-        let served = served_by(object, field.name, &html, chain, &default, mine);
-        match served {
-            Some((tag, found)) => {
-                if let Some((value, rendered)) = found {
-                    object.insert(field.name.to_owned(), value);
-                    if object.contains_key(&html) {
-                        object.insert(html, rendered.unwrap_or(Value::Null));
-                    }
-                }
-                if tag != requested.locale.tag {
-                    fallbacks.insert(field.name.to_owned(), json!(tag));
-                }
+impl Shown<'_> {
+    /// One item in the locale: its translatable fields resolved, and `meta`. An
+    /// embedded item has every field resolved: its own fieldset
+    /// (`fields[children]`) trims it afterwards. `mine` are its translations.
+    fn show(&self, item: &mut Value, embedded: bool, mine: Option<&Map<String, Value>>) {
+        let (chain, default) = (self.chain.as_slice(), self.default);
+        let requested = self.requested.locale.tag.as_str();
+        let Value::Object(object) = item else { return };
+        // Where each locale of the chain has its fields: the item's own for the
+        // default, its translation's (if any) for the others; looked up once.
+        let sources: Vec<(&str, Option<&Map<String, Value>>)> = chain
+            .iter()
+            .map(|tag| {
+                let fields = (*tag != default)
+                    .then(|| {
+                        mine.and_then(|mine| mine.get(*tag))
+                            .and_then(Value::as_object)
+                    })
+                    .flatten();
+                (*tag, fields)
+            })
+            .collect();
+        // The locale each field was served from, by the field's place in `fields`.
+        let mut served: Vec<Option<&str>> = vec![None; self.fields.len()];
+        let mut in_place = Vec::new();
+        for (index, (own, rendered)) in self.slots(object).into_iter().enumerate() {
+            let (field, html) = &self.fields[index];
+            // What the answer does not show (`fields`) says nothing in `meta`
+            // either; a rendered field (`body_html`) speaks for its source.
+            let shown = embedded
+                || self.view.shows(field.name)
+                || (rendered.is_some() && self.view.shows(html));
+            let Some(own) = own.filter(|_| shown) else {
+                continue;
+            };
+            if field.translated_in.is_some() {
+                in_place.push(index);
+                continue;
             }
-            None => {
-                object.insert(field.name.to_owned(), Value::Null);
-                if object.contains_key(&html) {
-                    object.insert(html, Value::Null);
-                }
+            served[index] = served_by(own, rendered, field.name, html, &sources, default);
+        }
+        let mut fallbacks = Map::new();
+        for (index, (field, _)) in self.fields.iter().enumerate() {
+            if let Some(key) = field.translated_in.filter(|_| in_place.contains(&index)) {
+                super::in_place::show(
+                    object,
+                    field.name,
+                    key,
+                    chain,
+                    default,
+                    requested,
+                    mine,
+                    &mut fallbacks,
+                );
+            } else if let Some(tag) = served[index].filter(|tag| *tag != requested) {
+                fallbacks.insert(field.name.to_owned(), Value::String(tag.to_owned()));
             }
+        }
+        if self.requested.named {
+            let mut meta = Map::with_capacity(2);
+            meta.insert("locale".to_owned(), Value::String(requested.to_owned()));
+            meta.insert("fallbacks".to_owned(), Value::Object(fallbacks));
+            object.insert("meta".to_owned(), Value::Object(meta));
         }
     }
-    if requested.named {
-        object.insert(
-            "meta".to_owned(),
-            json!({"locale": requested.locale.tag, "fallbacks": fallbacks}),
-        );
+
+    /// Each translatable field's value in `object` and its rendered form's, in
+    /// the order of `fields`, found in one pass over the object rather than
+    /// looked up by name one by one (a lookup hashes the name).
+    fn slots<'o>(&self, object: &'o mut Map<String, Value>) -> Vec<Slot<'o>> {
+        let mut slots: Vec<Slot<'o>> = self.fields.iter().map(|_| (None, None)).collect();
+        for (key, value) in object.iter_mut() {
+            for (slot, (field, html)) in slots.iter_mut().zip(&self.fields) {
+                if key == field.name {
+                    slot.0 = Some(value);
+                    break;
+                }
+                if key == html {
+                    slot.1 = Some(value);
+                    break;
+                }
+            }
+        }
+        slots
     }
 }
 
-/// The locale that serves a text field along `chain`, with the value (and its
-/// rendered form) it serves; `None` for the item's own value, which stays where
-/// it is.
+/// A translatable field's value in an item, and its rendered form's, where the
+/// item has them.
+type Slot<'o> = (Option<&'o mut Value>, Option<&'o mut Value>);
+
+/// Resolves a text field along the chain (`sources`: each locale with its
+/// translated fields, none for the default) in place: `own` (and its rendered
+/// form, `rendered`) become the value the first locale that has one serves, or
+/// null if none does. Says which locale served it.
 fn served_by<'c>(
-    object: &Map<String, Value>,
+    own: &mut Value,
+    rendered: Option<&mut Value>,
     field: &str,
     html: &str,
-    chain: &[&'c str],
+    sources: &[(&'c str, Option<&Map<String, Value>>)],
     default: &str,
-    mine: Option<&Map<String, Value>>,
-) -> Option<(&'c str, Option<Served>)> {
-    for tag in chain {
+) -> Option<&'c str> {
+    for (tag, fields) in sources {
         if *tag == default {
             // The item's own value; a list may have read only its rendered form
             // (`fields=body_html` leaves `body` unread).
-            let own = object.get(field).is_some_and(present);
-            if own || object.get(html).is_some_and(present) {
-                return Some((*tag, None));
+            if present(own) || rendered.as_deref().is_some_and(present) {
+                return Some(tag);
             }
             continue;
         }
-        let found = mine
-            .and_then(|mine| mine.get(*tag))
-            .and_then(Value::as_object)
-            .and_then(|fields| {
-                fields
-                    .get(field)
-                    .filter(|value| present(value))
-                    .map(|value| (value.clone(), fields.get(html).cloned()))
-            });
-        if found.is_some() {
-            return Some((*tag, found));
+        let Some(fields) = fields else { continue };
+        if let Some(value) = fields.get(field).filter(|value| present(value)) {
+            *own = value.clone();
+            if let Some(rendered) = rendered {
+                *rendered = fields.get(html).cloned().unwrap_or(Value::Null);
+            }
+            return Some(tag);
         }
+    }
+    *own = Value::Null;
+    if let Some(rendered) = rendered {
+        *rendered = Value::Null;
     }
     None
 }
@@ -383,13 +366,11 @@ fn present(value: &Value) -> bool {
     }
 }
 
-/// Each item, and each item of the same kind embedded in it (alone or in an
+/// The item, and each item of the same kind embedded in it (alone or in an
 /// array: a page's children, a funder's parent, a decision's line), known by the
 /// kind's unique column.
 /// `visit` is told whether the item is embedded in another.
-fn each_item(values: &mut [Value], spec: &ListSpec, visit: &mut dyn FnMut(&mut Value, bool)) {
+fn each_item(value: &mut Value, spec: &ListSpec, visit: &mut dyn FnMut(&mut Value, bool)) {
     let same_kind = |value: &Value| value.get(spec.unique_column).is_some();
-    for value in values {
-        super::present::each_of_kind(value, &same_kind, visit);
-    }
+    super::present::each_of_kind(value, &same_kind, visit);
 }

@@ -28,6 +28,7 @@ pub mod resource;
 pub mod routes;
 pub mod stream;
 pub mod transaction;
+pub mod translated;
 pub mod write;
 
 use serde::Serialize;
@@ -109,14 +110,40 @@ macro_rules! table_resource {
             _: &(),
             query: &$crate::platform::query::ListQuery,
             access: $crate::platform::visibility::Access,
-            translated: &$crate::engine::localise::Translated,
+            translated: &$crate::engine::translated::Translated,
         ) -> $crate::platform::error::AppResult<(
             Vec<$crate::engine::WithTranslations<$Row>>,
             i64,
         )> {
+            use $crate::platform::db::schema::translated;
+            let spec = Self::DESCRIPTOR.spec;
+            if let Some((on, locale)) = translated.join_on(stringify!($table)) {
+                type Joined = diesel::dsl::LeftJoinQuerySource<
+                    $table::table,
+                    translated::table,
+                    $crate::platform::db::prepared::Known<diesel::sql_types::Bool>,
+                >;
+                let joined = || $table::table.left_join(translated::table.on(on.clone()));
+                let fields = translated::translated_fields.nullable();
+                let (rows, total) = query.load::<Joined, _, _, _>(
+                    spec,
+                    access,
+                    conn,
+                    || joined().select(($select(&query.view), fields)).into_boxed(),
+                    || joined().select(diesel::dsl::count_star()).into_boxed(),
+                )?;
+                let rows = rows.into_iter().map(|(row, found): ($Row, Option<serde_json::Value>)| {
+                    let mut by_locale = serde_json::Map::new();
+                    if let Some(found) = found {
+                        by_locale.insert(locale.to_owned(), found);
+                    }
+                    (row, Some(serde_json::Value::Object(by_locale)))
+                });
+                return Ok((rows.collect(), total));
+            }
             let column = || translated.column(stringify!($table));
             let (rows, total) = query.load::<$table::table, _, _, _>(
-                Self::DESCRIPTOR.spec,
+                spec,
                 access,
                 conn,
                 || $table::table.select(($select(&query.view), column())).into_boxed(),
@@ -180,11 +207,11 @@ macro_rules! table_resource {
             conn: &mut diesel::PgConnection,
             _: &(),
             key: &str,
-            translated: &$crate::engine::localise::Translated,
+            translated: &$crate::engine::translated::Translated,
         ) -> $crate::platform::error::AppResult<
             Option<$crate::engine::WithTranslations<$Row>>,
         > {
-            let column = $crate::engine::localise::seesac_translations_of(
+            let column = $crate::engine::translated::seesac_translations_of(
                 translated.kind,
                 $table::id,
                 translated.locales.clone(),

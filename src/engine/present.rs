@@ -43,15 +43,13 @@ pub fn present_translated<R: Resource>(
     if access.public_only() {
         hide_references(conn, R::DESCRIPTOR.spec, &mut values)?;
     }
-    let mut preloaded = HashMap::new();
-    if values.len() == found.len() {
-        for (value, found) in values.iter().zip(found) {
-            let id = value.get("id").and_then(Value::as_str);
-            if let (Some(id), Some(found)) = (id.and_then(|id| id.parse().ok()), found) {
-                preloaded.insert(id, found);
-            }
-        }
-    }
+    // What each row's own query read of its translations, in the order of the
+    // values it became.
+    let preloaded: Vec<Option<Value>> = if values.len() == found.len() {
+        found
+    } else {
+        Vec::new()
+    };
     super::localise::overlay(
         conn,
         R::DESCRIPTOR.kind,
@@ -59,7 +57,7 @@ pub fn present_translated<R: Resource>(
         &mut values,
         view,
         access,
-        preloaded,
+        &preloaded,
     )?;
     for value in &mut values {
         super::paths::add_links(R::DESCRIPTOR, value);

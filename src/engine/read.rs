@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use diesel::PgConnection;
 use serde_json::Value;
 
-use super::localise::Translated;
 use super::paths::{not_found, path_params};
+use super::translated::Translated;
 use super::{Resource, Stored, localise, present, present_translated, stream};
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;

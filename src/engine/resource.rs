@@ -12,8 +12,8 @@ use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use super::descriptor::Descriptor;
-use super::localise::Translated;
 use super::transaction::WriteContext;
+use super::translated::Translated;
 use crate::platform::auth::{Caller, JwtKeys};
 use crate::platform::db::errors::on_delete;
 use crate::platform::error::{AppResult, FieldError};

@@ -93,6 +93,31 @@ async fn each_field_falls_back_along_the_chain_on_its_own_and_says_so() {
     // What a fieldset leaves out, `meta` does not mention.
     let (item, _) = read(&app, &format!("{WHO}?locale=cnr&fields=slug,summary"), None).await;
     assert_eq!(item["meta"]["fallbacks"], json!({"summary": "sr-Latn"}));
+    // A list resolves each item as the item's own read does, whether its chain
+    // has two locales besides English (`cnr`: a subquery per row) or one
+    // (`sr-Latn`, and `cnr` without fallback: a join).
+    for (query, title, summary) in [
+        ("locale=cnr", "Ko smo mi (cnr)", json!("SEESAC ukratko")),
+        ("locale=sr-Latn", "Ko smo mi", json!("SEESAC ukratko")),
+        ("locale=cnr&fallback=false", "Ko smo mi (cnr)", Value::Null),
+    ] {
+        let (item, _) = read(&app, &format!("{WHO}?{query}"), None).await;
+        let list = app
+            .get_as(
+                &app.editor(),
+                &format!("/api/v1/pages?{query}&per_page=100"),
+            )
+            .await
+            .ok(200);
+        let listed = list["data"]
+            .as_array()
+            .and_then(|items| items.iter().find(|page| page["slug"] == "who-we-are"))
+            .unwrap_or_else(|| panic!("{query}: who-we-are not listed: {list}"));
+        assert_eq!(listed["title"], title, "{query}");
+        assert_eq!(listed["summary"], summary, "{query}");
+        assert_eq!(listed["meta"], item["meta"], "{query}");
+        assert_eq!(listed["body_html"], item["body_html"], "{query}");
+    }
 
     // An empty string counts as missing: the next locale's value is shown.
     app.patch(
@@ -239,6 +264,23 @@ async fn a_published_translation_of_a_draft_item_stays_hidden_and_a_draft_transl
         .await
         .ok(200);
     assert_eq!(seen["title"], "Raporti vjetor");
+    // A list, which joins the translations, hides the draft from readers alone.
+    let title_in = |list: &Value| {
+        list["data"]
+            .as_array()
+            .and_then(|items| items.iter().find(|page| page["slug"] == "annual-report"))
+            .map(|page| (page["title"].clone(), page["meta"]["fallbacks"].clone()))
+    };
+    let public = app.get("/api/v1/pages?locale=sq").await.ok(200);
+    assert_eq!(
+        title_in(&public),
+        Some((json!("Annual report"), json!({"title": "en", "body": "en"})))
+    );
+    let edited = app.get_as(&editor, "/api/v1/pages?locale=sq").await.ok(200);
+    assert_eq!(
+        title_in(&edited),
+        Some((json!("Raporti vjetor"), json!({"body": "en"})))
+    );
 }
 
 #[actix_web::test]

@@ -14,6 +14,7 @@ use crate::engine::{
     Descriptor, Lineage, Resource, Save, Search, Section, Tag, Target, store_row, table_resource,
     to_json,
 };
+use crate::platform::db::prepared::Known;
 use crate::platform::db::schema::pages;
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::query::{CONTENT_FIELDS, Dir, Embed, ListSpec, View};
@@ -55,8 +56,10 @@ fn derive_page(item: &mut Map<String, Value>) {
     }
 }
 
-/// A text column that a list reads only when its view shows it, and `''` otherwise.
-type TextColumn = Box<dyn BoxableExpression<pages::table, diesel::pg::Pg, SqlType = Text>>;
+/// A text column that a list reads only when its view shows it, and `''` otherwise:
+/// SQL text of the service's own, so that the list may also join the translations
+/// (`Translated::join_on`) and stays a statement the connection keeps prepared.
+type TextColumn = Known<Text>;
 
 /// Declares `list_columns`, the columns of a page a list reads, each named once in
 /// the order of `Page`: a column marked `shown` (`body` and `body_html`, most of a
@@ -79,11 +82,11 @@ macro_rules! list_columns {
         pages::$column
     };
     (@read $view:ident, $column:ident shown) => {
-        if $view.shows(stringify!($column)) {
-            Box::new(pages::$column) as TextColumn
+        TextColumn::kept(if $view.shows(stringify!($column)) {
+            concat!("\"pages\".\"", stringify!($column), "\"")
         } else {
-            Box::new(diesel::dsl::sql::<Text>("''"))
-        }
+            "''"
+        })
     };
 }
 

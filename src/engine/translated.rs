@@ -1,0 +1,95 @@
+//! How a read in a locale other than the default reads its items' translations
+//! in the items' own query, instead of a query of its own: an item's with a call
+//! of `seesac_translations_of`, a list's with a join (one locale besides the
+//! default) or a subquery per row (more).
+
+use diesel::sql_types::{Bool, Jsonb, Nullable};
+
+use super::Descriptor;
+use super::localise::default_of;
+use crate::platform::db::prepared::Known;
+use crate::platform::query::View;
+use crate::platform::visibility::Access;
+
+diesel::define_sql_function! {
+    /// The translations of an item into `locales` (`{locale: fields}`), published
+    /// ones only if asked: a function of the database (migration 000022).
+    fn seesac_translations_of(
+        kind: diesel::sql_types::Text,
+        item: diesel::sql_types::Uuid,
+        locales: diesel::sql_types::Array<diesel::sql_types::Text>,
+        published_only: diesel::sql_types::Bool,
+    ) -> diesel::sql_types::Nullable<diesel::sql_types::Jsonb>;
+}
+
+/// A read in a locale other than the default that reads its items' translations
+/// in the items' own query: one column, the row's translations into the chain's
+/// locales (`{locale: fields}`), by the unique index. It saves the round trip that
+/// `overlay` would otherwise make. An item's read calls `seesac_translations_of`,
+/// so that its query stays one the connection keeps prepared (the locales are
+/// bound, not written in); a list's has the subquery, its values bound (`column`).
+#[derive(Debug, Clone)]
+pub struct Translated {
+    pub kind: &'static str,
+    pub locales: Vec<String>,
+    pub published_only: bool,
+}
+
+impl Translated {
+    /// For a read of `kind` in `view`'s locale by a caller with `access`: none in
+    /// the default locale, nor for a kind without translatable fields.
+    pub fn of(kind: &Descriptor, view: &View, access: Access) -> Option<Self> {
+        let requested = view.locale.as_ref()?;
+        let default = default_of(requested);
+        let locales: Vec<String> = requested
+            .chain()
+            .iter()
+            .filter(|tag| **tag != default)
+            .map(|tag| (*tag).to_owned())
+            .collect();
+        (!locales.is_empty() && kind.spec.translatable().next().is_some()).then(|| Self {
+            kind: kind.kind,
+            locales,
+            published_only: access.public_only(),
+        })
+    }
+
+    /// The join condition of a list of `table` whose chain has one locale besides
+    /// the default, over the view `translated` (migration 000031): the row's
+    /// translation into it, if any, in the same statement shape in every such
+    /// locale. `None` for a longer chain (`cnr`, `sr-Latn`), which reads `column`.
+    /// A join costs the database less than the subquery (bench/results.md).
+    pub fn join_on(&self, table: &str) -> Option<(Known<Bool>, &str)> {
+        let [locale] = self.locales.as_slice() else {
+            return None;
+        };
+        let on = Known::kept("translated.translated_kind = ")
+            .text(self.kind)
+            .sql(format!(
+                " AND translated.translated_item = {table}.id AND translated.translated_locale = "
+            ))
+            .text(locale.as_str())
+            .sql(" AND (translated.translated_status = 'published' OR NOT ")
+            .flag(self.published_only)
+            .sql(")");
+        Some((on, locale))
+    }
+
+    /// The column over the rows of `table`, for a list whose chain `join_on`
+    /// leaves out: a subquery costs the database less per row than a call of the
+    /// function. The kind, the locales and
+    /// whether only published translations count are bound, so that a list's
+    /// statement is the same in every locale, and one the connection may keep
+    /// prepared (`Known`).
+    pub fn column(&self, table: &str) -> Known<Nullable<Jsonb>> {
+        Known::kept(
+            "(SELECT jsonb_object_agg(tr.locale, tr.fields) FROM translations tr WHERE tr.kind = ",
+        )
+        .text(self.kind)
+        .sql(format!(" AND tr.item_id = {table}.id AND tr.locale = ANY("))
+        .texts(self.locales.clone())
+        .sql(") AND (tr.status = 'published' OR NOT ")
+        .flag(self.published_only)
+        .sql("))")
+    }
+}
