@@ -133,11 +133,7 @@ macro_rules! table_resource {
                     || joined().select(diesel::dsl::count_star()).into_boxed(),
                 )?;
                 let rows = rows.into_iter().map(|(row, found): ($Row, Option<serde_json::Value>)| {
-                    let mut by_locale = serde_json::Map::new();
-                    if let Some(found) = found {
-                        by_locale.insert(locale.to_owned(), found);
-                    }
-                    (row, Some(serde_json::Value::Object(by_locale)))
+                    (row, Some($crate::engine::translated::Translated::by_locale(locale, found)))
                 });
                 return Ok((rows.collect(), total));
             }
@@ -211,6 +207,18 @@ macro_rules! table_resource {
         ) -> $crate::platform::error::AppResult<
             Option<$crate::engine::WithTranslations<$Row>>,
         > {
+            use $crate::platform::db::schema::translated as joined;
+            if let Some((on, locale)) = translated.join_on(stringify!($table)) {
+                let found: Option<($Row, Option<serde_json::Value>)> = $table::table
+                    .left_join(joined::table.on(on))
+                    .filter($table::$key.eq(key))
+                    .select(($Row::as_select(), joined::translated_fields.nullable()))
+                    .first(conn)
+                    .optional()?;
+                return Ok(found.map(|(row, fields)| {
+                    (row, Some($crate::engine::translated::Translated::by_locale(locale, fields)))
+                }));
+            }
             let column = $crate::engine::translated::seesac_translations_of(
                 translated.kind,
                 $table::id,

@@ -1,7 +1,7 @@
 //! How a read in a locale other than the default reads its items' translations
-//! in the items' own query, instead of a query of its own: an item's with a call
-//! of `seesac_translations_of`, a list's with a join (one locale besides the
-//! default) or a subquery per row (more).
+//! in the items' own query, instead of a query of its own: with a join where the
+//! locale's chain has one locale besides the default, otherwise an item's with a
+//! call of `seesac_translations_of` and a list's with a subquery per row.
 
 use diesel::sql_types::{Bool, Jsonb, Nullable};
 
@@ -54,8 +54,8 @@ impl Translated {
         })
     }
 
-    /// The join condition of a list of `table` whose chain has one locale besides
-    /// the default, over the view `translated` (migration 000031): the row's
+    /// The join condition of a read of `table` (an item, or a list) whose chain
+    /// has one locale besides the default, over the view `translated` (migration 000031): the row's
     /// translation into it, if any, in the same statement shape in every such
     /// locale. `None` for a longer chain (`cnr`, `sr-Latn`), which reads `column`.
     /// A join costs the database less than the subquery (bench/results.md).
@@ -73,6 +73,16 @@ impl Translated {
             .flag(self.published_only)
             .sql(")");
         Some((on, locale))
+    }
+
+    /// What a join read of a row's translation into `locale` (`join_on`), as the
+    /// overlay takes a row's translations: `{locale: fields}`, empty without one.
+    pub fn by_locale(locale: &str, fields: Option<serde_json::Value>) -> serde_json::Value {
+        let mut by_locale = serde_json::Map::new();
+        if let Some(fields) = fields {
+            by_locale.insert(locale.to_owned(), fields);
+        }
+        serde_json::Value::Object(by_locale)
     }
 
     /// The column over the rows of `table`, for a list whose chain `join_on`
