@@ -25,9 +25,10 @@ diesel::define_sql_function! {
 /// A read in a locale other than the default that reads its items' translations
 /// in the items' own query: one column, the row's translations into the chain's
 /// locales (`{locale: fields}`), by the unique index. It saves the round trip that
-/// `overlay` would otherwise make. An item's read calls `seesac_translations_of`,
-/// so that its query stays one the connection keeps prepared (the locales are
-/// bound, not written in); a list's has the subquery, its values bound (`column`).
+/// `overlay` would otherwise make. With one such locale the read joins them
+/// (`join_on`); with more, an item's read calls `seesac_translations_of` and a
+/// list's has a subquery (`column`). Every value is bound, never written in, so
+/// that each statement stays one the connection keeps prepared.
 #[derive(Debug, Clone)]
 pub struct Translated {
     pub kind: &'static str,
@@ -55,10 +56,11 @@ impl Translated {
     }
 
     /// The join condition of a read of `table` (an item, or a list) whose chain
-    /// has one locale besides the default, over the view `translated` (migration 000031): the row's
-    /// translation into it, if any, in the same statement shape in every such
-    /// locale. `None` for a longer chain (`cnr`, `sr-Latn`), which reads `column`.
-    /// A join costs the database less than the subquery (bench/results.md).
+    /// has one locale besides the default, over the view `translated` (migration
+    /// 000031): the row's translation into it, if any, in the same statement shape
+    /// in every such locale. `None` for a longer chain (`cnr`, `sr-Latn`). A join
+    /// costs the database less than a subquery or a function call per row
+    /// (bench/results.md).
     pub fn join_on(&self, table: &str) -> Option<(Known<Bool>, &str)> {
         let [locale] = self.locales.as_slice() else {
             return None;
