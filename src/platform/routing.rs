@@ -4,6 +4,7 @@
 //! a path, and HEAD wherever GET is) and build the OpenAPI paths, so a route cannot
 //! exist undocumented and no path is written twice.
 
+use actix_web::dev::HttpServiceFactory;
 use actix_web::http::{Method, header};
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Responder, guard, web};
@@ -136,34 +137,74 @@ impl Table {
         self.routes.iter()
     }
 
-    /// Registers the routes with actix-web, one resource per path.
+    /// Registers the routes with actix-web, one resource per path, and the paths
+    /// under `/api/v1/{name}` in one scope per name. The router tries each of its
+    /// services in turn, and a path with a parameter is a regular expression: with
+    /// 82 such paths side by side, finding `/api/v1/pages/{slug}` ran dozens of
+    /// them (6% of a cached read's time); a scope's prefix is compared as text.
     pub fn configure(self, cfg: &mut web::ServiceConfig) {
-        let mut paths: Vec<(String, Vec<Route>)> = Vec::new();
+        let mut scopes: Vec<(Option<String>, Paths)> = Vec::new();
         for route in self.routes {
+            let scope = scope_of(&route.path).map(str::to_owned);
+            let at = match scopes.iter().position(|(name, _)| *name == scope) {
+                Some(at) => at,
+                None => {
+                    scopes.push((scope, Vec::new()));
+                    scopes.len() - 1
+                }
+            };
+            let paths = &mut scopes[at].1;
             match paths.iter_mut().find(|(path, _)| *path == route.path) {
                 Some((_, routes)) => routes.push(route),
                 None => paths.push((route.path.clone(), vec![route])),
             }
         }
-        for (path, routes) in paths {
-            let allow = allow_header(&routes);
-            let cached = routes.iter().any(|route| route.cached);
-            let mut resource = web::resource(path.as_str());
-            for route in routes {
-                resource = resource.route(route.handler);
+        for (scope, paths) in scopes {
+            match scope {
+                Some(prefix) => {
+                    let mut scope = web::scope(&prefix);
+                    for (path, routes) in paths {
+                        scope = scope.service(resource(&path[prefix.len()..], routes));
+                    }
+                    cfg.service(scope);
+                }
+                None => {
+                    for (path, routes) in paths {
+                        cfg.service(resource(&path, routes));
+                    }
+                }
             }
-            cfg.service(
-                resource
-                    .default_service(web::to(move |req: HttpRequest| {
-                        other_method(req, allow.clone())
-                    }))
-                    .wrap(Condition::new(
-                        cached,
-                        from_fn(crate::platform::cache::serve),
-                    )),
-            );
         }
     }
+}
+
+/// Paths with their routes, in the order the table first names each.
+type Paths = Vec<(String, Vec<Route>)>;
+
+/// The scope a path is registered under: `/api/v1/pages` for `/api/v1/pages` and
+/// every path below it; none for a path outside `/api/v1/{name}`.
+fn scope_of(path: &str) -> Option<&str> {
+    let name = path.strip_prefix("/api/v1/")?.split('/').next()?;
+    (!name.is_empty() && !name.contains('{')).then(|| &path[.."/api/v1/".len() + name.len()])
+}
+
+/// The resource of one path (relative to its scope): its routes, a 405 with
+/// `Allow` for every other method, and the read cache where a route asks for it.
+fn resource(path: &str, routes: Vec<Route>) -> impl HttpServiceFactory + use<> {
+    let allow = allow_header(&routes);
+    let cached = routes.iter().any(|route| route.cached);
+    let mut resource = web::resource(path);
+    for route in routes {
+        resource = resource.route(route.handler);
+    }
+    resource
+        .default_service(web::to(move |req: HttpRequest| {
+            other_method(req, allow.clone())
+        }))
+        .wrap(Condition::new(
+            cached,
+            from_fn(crate::platform::cache::serve),
+        ))
 }
 
 /// `Allow` for a path: its methods, with HEAD after GET.

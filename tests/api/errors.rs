@@ -104,6 +104,10 @@ async fn an_unknown_route_is_a_404_problem() {
         "/api/v1/pagez",
         "/api/v2/pages",
         "/api/v1/pages/mission/extra",
+        // Under a scope of the router (`/api/v1/pages`) but none of its paths.
+        "/api/v1/pagesx",
+        "/api/v1/pages/",
+        "/api/v1/impact-metrics/people-reached/nothing",
     ] {
         app.get(path).await.problem(404, "not_found");
     }

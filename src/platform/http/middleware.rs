@@ -105,6 +105,13 @@ pub async fn finish_response(
 /// Merges every `Vary` header of an answer into one list, each name once: the
 /// answer's own and what CORS adds (`Origin` again, among others).
 fn one_vary(headers: &mut actix_web::http::header::HeaderMap) {
+    // Most answers have one list already, each name once: nothing to rebuild.
+    let mut values = headers.get_all(header::VARY);
+    if let (Some(only), None) = (values.next(), values.next())
+        && only.to_str().is_ok_and(names_once)
+    {
+        return;
+    }
     let mut names: Vec<String> = Vec::new();
     for value in headers.get_all(header::VARY) {
         for name in value.to_str().unwrap_or_default().split(',').map(str::trim) {
@@ -118,4 +125,15 @@ fn one_vary(headers: &mut actix_web::http::header::HeaderMap) {
     {
         headers.insert(header::VARY, value);
     }
+}
+
+/// Whether a list of header names (`Origin, Accept`) has each name once.
+fn names_once(list: &str) -> bool {
+    let names = || list.split(',').map(str::trim);
+    names().enumerate().all(|(index, name)| {
+        !name.is_empty()
+            && !names()
+                .take(index)
+                .any(|seen| seen.eq_ignore_ascii_case(name))
+    })
 }
