@@ -158,6 +158,17 @@ async fn an_export_imported_into_an_empty_database_exports_identically() {
     assert!(ok, "{err}");
     assert!(out.contains("pages: 10 created"), "{out}");
     assert!(out.contains("translations: 2 created"), "{out}");
+    // Analysed at once, not when autovacuum gets to them: reads plan by it.
+    assert_eq!(
+        count(
+            &empty,
+            "SELECT count(*) AS n FROM pg_stat_user_tables \
+             WHERE relname IN ('pages', 'translations', 'impact_metrics', 'observations') \
+               AND last_analyze IS NOT NULL"
+        ),
+        4,
+        "the tables it wrote are analysed"
+    );
     let second = export(&empty.url);
     assert_eq!(second, first, "the round trip changes nothing");
     assert_eq!(
