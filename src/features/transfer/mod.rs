@@ -276,7 +276,11 @@ pub fn import(
         check_across(conn)?;
         Ok::<_, AppError>(imported)
     })?;
-    analyze(conn, &sections)?;
+    // The content is written: statistics that could not be gathered now are
+    // gathered by autovacuum later, and do not make the import a failure.
+    if let Err(error) = analyze(conn, &sections) {
+        log::warn!("imported; analysing the tables it wrote failed: {error}");
+    }
     Ok(imported)
 }
 
