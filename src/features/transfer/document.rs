@@ -11,7 +11,7 @@ use crate::engine::Kind;
 use crate::platform::error::{AppError, AppResult, FieldError};
 
 /// The items of a section, as objects.
-pub(super) type Items = Vec<Map<String, Value>>;
+type Items = Vec<Map<String, Value>>;
 
 /// The sections of a document, in writing order, each a list of objects.
 pub(super) fn read_document(document: &Value) -> AppResult<Vec<(&'static dyn Kind, Items)>> {

@@ -40,7 +40,7 @@ mod replace;
 mod rules;
 mod translations;
 
-use document::{Items, missing_columns, prefixed, read_document};
+use document::{missing_columns, prefixed, read_document};
 use replace::{every_section_in, remove_absent};
 use rules::{check_across, collisions, database_error};
 
@@ -278,7 +278,12 @@ pub fn import(
     })?;
     // The content is written: statistics that could not be gathered now are
     // gathered by autovacuum later, and do not make the import a failure.
-    if let Err(error) = analyze(conn, &sections) {
+    let mut tables: Vec<&str> = sections
+        .iter()
+        .map(|(kind, _)| kind.descriptor().table)
+        .collect();
+    tables.push(translations::SECTION);
+    if let Err(error) = analyze(conn, &tables) {
         log::warn!("imported; analysing the tables it wrote failed: {error}");
     }
     Ok(imported)
@@ -289,12 +294,7 @@ pub fn import(
 /// is planned as if its tables were empty (with 1,000 pages each translated, a
 /// list of 20 in `sq` ran at 0.4 of the English one until analysed, 0.8 after). A
 /// role that may not analyse a table is warned by PostgreSQL, not refused.
-fn analyze(conn: &mut PgConnection, sections: &[(&'static dyn Kind, Items)]) -> AppResult<()> {
-    let mut tables: Vec<&str> = sections
-        .iter()
-        .map(|(kind, _)| kind.descriptor().table)
-        .collect();
-    tables.push(translations::SECTION);
+fn analyze(conn: &mut PgConnection, tables: &[&str]) -> AppResult<()> {
     let quoted: Vec<String> = tables.iter().map(|table| format!("\"{table}\"")).collect();
     diesel::sql_query(format!("ANALYZE {}", quoted.join(", "))).execute(conn)?;
     Ok(())

@@ -59,11 +59,13 @@ pub fn cache_control(caller: &Caller) -> &'static str {
 /// and JSON or CSV.
 pub const VARY: &str = "Authorization, Origin, Accept, Accept-Language";
 
-/// A JSON read: ETag, 304 for a matching `If-None-Match`, caching headers.
+/// A JSON read: ETag, 304 for a matching `If-None-Match`, caching headers. The
+/// body is serialised as it is written (a list's envelope is not copied into a
+/// `Value` first).
 pub fn read(
     req: &HttpRequest,
     caller: &Caller,
-    body: &Value,
+    body: &impl serde::Serialize,
     extra: &[(header::HeaderName, String)],
 ) -> HttpResponse {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
