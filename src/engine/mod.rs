@@ -208,7 +208,19 @@ macro_rules! table_resource {
             Option<$crate::engine::WithTranslations<$Row>>,
         > {
             use $crate::platform::db::schema::translated as joined;
-            if let Some((on, locale)) = translated.join_on(stringify!($table)) {
+            if let [locale] = translated.locales.as_slice() {
+                // `join_on`'s condition, in diesel's own terms: a statement whose
+                // shape its types say is kept prepared without writing its SQL
+                // again for every read, as the item's read in the default locale.
+                let on = joined::translated_kind
+                    .eq(translated.kind)
+                    .and(joined::translated_item.eq($table::id))
+                    .and(joined::translated_locale.eq(locale.as_str()))
+                    .and(joined::translated_status.eq("published").or(diesel::dsl::not(
+                        diesel::IntoSql::into_sql::<diesel::sql_types::Bool>(
+                            translated.published_only,
+                        ),
+                    )));
                 let found: Option<($Row, Option<serde_json::Value>)> = $table::table
                     .left_join(joined::table.on(on))
                     .filter($table::$key.eq(key))

@@ -55,12 +55,14 @@ impl Translated {
         })
     }
 
-    /// The join condition of a read of `table` (an item, or a list) whose chain
-    /// has one locale besides the default, over the view `translated` (migration
-    /// 000031): the row's translation into it, if any, in the same statement shape
-    /// in every such locale. `None` for a longer chain (`cnr`, `sr-Latn`). A join
-    /// costs the database less than a subquery or a function call per row
-    /// (bench/results.md).
+    /// The join condition of a list of `table` whose chain has one locale besides
+    /// the default, over the view `translated` (migration 000031): the row's
+    /// translation into it, if any, in the same statement shape in every such
+    /// locale. `None` for a longer chain (`cnr`). A join costs the database less
+    /// than a subquery or a function call per row (bench/results.md). An item's
+    /// read writes the same condition in diesel's terms (`table_resource!`), so
+    /// that its statement is known by its type and its SQL is not written again
+    /// for every read; a list's SQL is written for every read anyway.
     pub fn join_on(&self, table: &str) -> Option<(Known<Bool>, &str)> {
         let [locale] = self.locales.as_slice() else {
             return None;
