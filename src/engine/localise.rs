@@ -141,7 +141,9 @@ pub fn overlay(
         for (index, value) in values.iter_mut().enumerate() {
             let read = read_with(index).is_some();
             each_item(value, spec, &mut |item, embedded| {
-                if let Some(id) = id_of(item).filter(|_| embedded || !read)
+                // An item its own query read the translations of needs no id.
+                if (embedded || !read)
+                    && let Some(id) = id_of(item)
                     && seen.insert(id)
                 {
                     ids.push(id);
