@@ -14,32 +14,32 @@ fn text(value: &Value) -> Option<&str> {
     value.as_str().filter(|text| !text.is_empty())
 }
 
-/// Shows the list `field` of `object` in the locale: `mine` are the item's
-/// translations by locale, `chain` the locales looked in, `default` the item's
-/// own. The first locale other than `requested` that serves a text goes to
-/// `fallbacks`; a text no locale serves is null, with its HTML.
-#[allow(clippy::too_many_arguments)]
-pub fn show(
-    object: &mut Map<String, Value>,
+/// Shows `list`, the value of the list `field` of an item, in the locale: `mine`
+/// are the item's translations by locale, `chain` the locales looked in,
+/// `default` the item's own. A text no locale serves is null, with its HTML.
+/// Says the first locale other than `requested` that served a text, if one did
+/// (the item's `meta.fallbacks` names it).
+pub fn show<'c>(
+    list: &mut Value,
     field: &str,
     key: &str,
-    chain: &[&str],
+    chain: &[&'c str],
     default: &str,
     requested: &str,
     mine: Option<&Map<String, Value>>,
-    fallbacks: &mut Map<String, Value>,
-) {
-    let Some(Value::Array(list)) = object.get_mut(field) else {
-        return;
+) -> Option<&'c str> {
+    let Value::Array(list) = list else {
+        return None;
     };
-    let rendered = format!("{field}_html");
-    let mut fell_back: Option<&str> = None;
+    let mut fell_back: Option<&'c str> = None;
     let translated = list
         .iter_mut()
         .filter_map(|item| item.as_object_mut())
         .filter(|item| item.contains_key(key));
+    // The name of the texts' HTML in a translation, made once an object needs it.
+    let mut rendered: Option<String> = None;
     for (n, item) in translated.enumerate() {
-        let mut served: Option<(&str, Option<(Value, Value)>)> = None;
+        let mut served: Option<(&'c str, Option<(Value, Value)>)> = None;
         for tag in chain {
             if *tag == default {
                 if item.get(key).and_then(text).is_some() {
@@ -53,7 +53,11 @@ pub fn show(
                 .and_then(Value::as_object);
             let found = fields.and_then(|fields| {
                 let given = fields.get(field)?.get(n).and_then(text)?;
-                let html = fields.get(&rendered).and_then(|all| all.get(n)).cloned();
+                let rendered = rendered.get_or_insert_with(|| format!("{field}_html"));
+                let html = fields
+                    .get(rendered.as_str())
+                    .and_then(|all| all.get(n))
+                    .cloned();
                 Some((json!(given), html.unwrap_or(Value::Null)))
             });
             if found.is_some() {
@@ -77,7 +81,5 @@ pub fn show(
             }
         }
     }
-    if let Some(tag) = fell_back {
-        fallbacks.insert(field.to_owned(), json!(tag));
-    }
+    fell_back
 }

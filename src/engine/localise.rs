@@ -253,9 +253,9 @@ impl Shown<'_> {
                 (*tag, fields)
             })
             .collect();
-        // The locale each field was served from, by the field's place in `fields`.
+        // The locale each field was served from, by the field's place in `fields`
+        // (for a list translated in place, the locale it fell back to, if any).
         let mut served: Vec<Option<&str>> = vec![None; self.fields.len()];
-        let mut in_place = Vec::new();
         for (index, (own, rendered)) in self.slots(object).into_iter().enumerate() {
             let (field, html) = &self.fields[index];
             // What the answer does not show (`fields`) says nothing in `meta`
@@ -266,26 +266,16 @@ impl Shown<'_> {
             let Some(own) = own.filter(|_| shown) else {
                 continue;
             };
-            if field.translated_in.is_some() {
-                in_place.push(index);
-                continue;
-            }
-            served[index] = served_by(own, rendered, field.name, html, &sources, default);
+            served[index] = match field.translated_in {
+                Some(key) => {
+                    super::in_place::show(own, field.name, key, chain, default, requested, mine)
+                }
+                None => served_by(own, rendered, field.name, html, &sources, default),
+            };
         }
         let mut fallbacks = Map::new();
         for (index, (field, _)) in self.fields.iter().enumerate() {
-            if let Some(key) = field.translated_in.filter(|_| in_place.contains(&index)) {
-                super::in_place::show(
-                    object,
-                    field.name,
-                    key,
-                    chain,
-                    default,
-                    requested,
-                    mine,
-                    &mut fallbacks,
-                );
-            } else if let Some(tag) = served[index].filter(|tag| *tag != requested) {
+            if let Some(tag) = served[index].filter(|tag| *tag != requested) {
                 fallbacks.insert(field.name.to_owned(), Value::String(tag.to_owned()));
             }
         }
