@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cache;
 pub mod db;
 pub mod error;
+pub mod hex;
 pub mod http;
 pub mod idempotency;
 pub mod locale;

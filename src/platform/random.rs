@@ -8,7 +8,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 pub fn hex(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     OsRng.fill_bytes(&mut buffer);
-    buffer.iter().map(|byte| format!("{byte:02x}")).collect()
+    super::hex::encode(&buffer)
 }
 
 /// `bytes` random bytes.

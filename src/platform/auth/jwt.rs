@@ -98,11 +98,7 @@ impl JwtKeys {
             return String::new();
         };
         mac.update(message.as_bytes());
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        crate::platform::hex::encode(&mac.finalize().into_bytes())
     }
 
     /// Whether `signature` is `message`'s, compared in constant time.

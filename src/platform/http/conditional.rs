@@ -12,16 +12,11 @@ use crate::platform::error::{AppError, AppResult};
 
 /// A strong ETag over the exact bytes of a representation.
 pub fn etag_of(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(bytes);
-    // The first 16 bytes in hex, quoted: written into one string, not formatted
-    // byte by byte (every answer without a stored tag makes one).
+    // The first 16 bytes in hex, quoted.
     let mut tag = String::with_capacity(34);
     tag.push('"');
-    for byte in digest.iter().take(16) {
-        tag.push(char::from(HEX[usize::from(byte >> 4)]));
-        tag.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
+    crate::platform::hex::push(&mut tag, &digest[..16]);
     tag.push('"');
     tag
 }

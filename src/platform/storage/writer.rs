@@ -58,7 +58,9 @@ impl Writer {
             writer.file.sync_all()?;
             // Finished: the file is `Received`'s now.
             writer.path = PathBuf::new();
-            Ok(hex(&writer.hasher.clone().finalize()))
+            Ok(crate::platform::hex::encode(
+                &writer.hasher.clone().finalize(),
+            ))
         })
         .await
         .map_err(std::io::Error::other)?
@@ -67,12 +69,4 @@ impl Writer {
     pub(super) async fn discard(self) {
         let _ = web::block(move || drop(self)).await;
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut text, byte| {
-        let _ = write!(text, "{byte:02x}");
-        text
-    })
 }
