@@ -196,6 +196,41 @@ async fn a_scheduled_publication_appears_when_its_time_comes() {
 }
 
 #[actix_web::test]
+async fn an_idle_instance_writes_nothing_for_the_schedule() {
+    let app = TestApp::spawn().await;
+    // A start older than a minute is moved once; this one is new.
+    assert_eq!(app.execute("UPDATE changes_schedule SET until = now()"), 1);
+    let row = || {
+        app.text("SELECT concat_ws(' ', xmin, xmax, until) AS value FROM changes_schedule")
+            .expect("the schedule has its row")
+    };
+    let before = row();
+    // Three of its rounds, with nothing due: the row is neither rewritten (`xmin`)
+    // nor locked (`xmax`).
+    actix_web::rt::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(row(), before);
+    // What becomes due is still logged, once, and moves the start.
+    let at = chrono::Utc::now() + chrono::Duration::milliseconds(500);
+    let mut scheduled = page("launch", "Launch");
+    scheduled["status"] = json!("published");
+    scheduled["published_at"] = json!(at.to_rfc3339());
+    app.post(&app.editor(), "/api/v1/pages", scheduled)
+        .await
+        .ok(201);
+    let logged =
+        "SELECT count(*) AS n FROM changes WHERE key = 'launch' AND actor = 'system:schedule'";
+    for _ in 0..40 {
+        if app.count(logged) > 0 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(app.count(logged), 1);
+    assert_ne!(row(), before);
+}
+
+#[actix_web::test]
 async fn the_feed_skips_no_change_under_concurrent_writers() {
     let app = TestApp::spawn().await;
     let token = app.editor();

@@ -1,0 +1,50 @@
+-- The function as migration 000015 wrote it.
+CREATE OR REPLACE FUNCTION seesac_log_scheduled() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+SET search_path FROM CURRENT AS $$
+DECLARE
+    since timestamptz;
+    now_ timestamptz := clock_timestamp();
+    k record;
+    logged bigint := 0;
+    rows_ bigint;
+    due text;
+BEGIN
+    SELECT until INTO since FROM changes_schedule FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+    FOR k IN SELECT s.*, p.table_name AS parent_table, p.key_column AS parent_key
+               FROM seesac_kinds s LEFT JOIN seesac_kinds p ON p.kind = s.parent_kind ORDER BY s.kind LOOP
+        IF k.parent_kind IS NULL THEN
+            due := format('SELECT t.*, t.published_at AS public_from FROM %I t '
+                          'WHERE t.status = ''published'' AND t.published_at > $2 AND t.published_at <= $3',
+                          k.table_name);
+        ELSE
+            -- Due when the later of the two dates falls in the window: either may.
+            due := format('SELECT t.*, greatest(t.published_at, p.published_at) AS public_from FROM %1$I t '
+                          'JOIN %2$I p ON p.%3$I = t.%4$I '
+                          'WHERE t.status = ''published'' AND p.status = ''published'' '
+                          '  AND t.published_at > $2 AND t.published_at <= $3 AND p.published_at <= t.published_at '
+                          'UNION ALL '
+                          'SELECT t.*, p.published_at FROM %1$I t JOIN %2$I p ON p.%3$I = t.%4$I '
+                          'WHERE t.status = ''published'' AND p.status = ''published'' '
+                          '  AND p.published_at > $2 AND p.published_at <= $3 AND t.published_at < p.published_at',
+                          k.table_name, k.parent_table, k.parent_key, k.parent_column);
+        END IF;
+        EXECUTE format(
+            'INSERT INTO changes (type, key, parent, item_id, action, version, item, public_action, actor, at) '
+            'SELECT $1, d.%1$I::text, %2$s, d.id, ''published'', d.version, '
+            '       seesac_stored(to_jsonb(d) - ''public_from''), ''created'', ''system:schedule'', d.public_from '
+            '  FROM (%3$s) d '
+            ' WHERE NOT EXISTS (SELECT 1 FROM changes c WHERE c.item_id = d.id AND c.at >= d.public_from) '
+            ' ORDER BY d.public_from, d.%1$I',
+            k.key_column, CASE WHEN k.parent_column IS NULL THEN 'NULL' ELSE format('d.%I', k.parent_column) END,
+            due)
+        USING k.kind, since, now_;
+        GET DIAGNOSTICS rows_ = ROW_COUNT;
+        logged := logged + rows_;
+    END LOOP;
+    UPDATE changes_schedule SET until = now_;
+    RETURN logged;
+END;
+$$;
