@@ -196,7 +196,7 @@ async fn a_scheduled_publication_appears_when_its_time_comes() {
 }
 
 #[actix_web::test]
-async fn an_idle_instance_writes_nothing_for_the_schedule() {
+async fn an_idle_instance_writes_nothing_and_still_logs_what_falls_due() {
     let app = TestApp::spawn().await;
     // A start older than a minute is moved once; this one is new.
     assert_eq!(app.execute("UPDATE changes_schedule SET until = now()"), 1);
@@ -204,11 +204,16 @@ async fn an_idle_instance_writes_nothing_for_the_schedule() {
         app.text("SELECT concat_ws(' ', xmin, xmax, until) AS value FROM changes_schedule")
             .expect("the schedule has its row")
     };
-    let before = row();
-    // Three of its rounds, with nothing due: the row is neither rewritten (`xmin`)
-    // nor locked (`xmax`).
+    let outbox = || {
+        app.text("SELECT concat_ws(' ', xmin, xmax, position) AS value FROM webhook_outbox")
+            .expect("the webhooks' outbox has its row")
+    };
+    let (before, outbox_before) = (row(), outbox());
+    // Three rounds of the schedule and many of the webhooks' outbox, with nothing to
+    // do: neither row is rewritten (`xmin`) nor locked (`xmax`).
     actix_web::rt::time::sleep(Duration::from_millis(3500)).await;
     assert_eq!(row(), before);
+    assert_eq!(outbox(), outbox_before);
     // What becomes due is still logged, once, and moves the start.
     let at = chrono::Utc::now() + chrono::Duration::milliseconds(500);
     let mut scheduled = page("launch", "Launch");

@@ -69,14 +69,24 @@ pub fn fan_out(conn: &mut PgConnection, retry_for: Duration) -> AppResult<usize>
         #[diesel(sql_type = BigInt)]
         position: i64,
     }
+    #[derive(QueryableByName)]
+    struct Turn {
+        #[diesel(sql_type = Bool)]
+        taken: bool,
+    }
     conn.transaction(|conn| {
-        let Some(cursor) =
-            diesel::sql_query("SELECT position FROM webhook_outbox FOR UPDATE SKIP LOCKED")
-                .get_result::<Cursor>(conn)
-                .optional()?
-        else {
+        // The turn is an advisory lock, not a row lock: a round with nothing to do
+        // takes no transaction id and writes nothing. The cursor is read after it,
+        // in a statement of its own, so it is the last holder's.
+        let turn = diesel::sql_query(
+            "SELECT pg_try_advisory_xact_lock(hashtext('seesac_webhook_outbox')) AS taken",
+        )
+        .get_result::<Turn>(conn)?;
+        if !turn.taken {
             return Ok(0);
-        };
+        }
+        let cursor = diesel::sql_query("SELECT position FROM webhook_outbox")
+            .get_result::<Cursor>(conn)?;
         let changes: Vec<LoggedChange> = diesel::sql_query(
             "SELECT position, type AS kind, key, parent, locale, action, version, actor, public_action, \
                     at \
