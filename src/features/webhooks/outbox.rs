@@ -64,35 +64,16 @@ struct Subscription {
 /// instance at a time does it; the others skip the round. Positions are in commit
 /// order, so a change below the cursor never appears later.
 pub fn fan_out(conn: &mut PgConnection, retry_for: Duration) -> AppResult<usize> {
-    #[derive(QueryableByName)]
-    struct Cursor {
-        #[diesel(sql_type = BigInt)]
-        position: i64,
-    }
-    #[derive(QueryableByName)]
-    struct Turn {
-        #[diesel(sql_type = Bool)]
-        taken: bool,
-    }
     conn.transaction(|conn| {
-        // The turn is an advisory lock, not a row lock: a round with nothing to do
-        // takes no transaction id and writes nothing. The cursor is read after it,
-        // in a statement of its own, so it is the last holder's.
-        let turn = diesel::sql_query(
-            "SELECT pg_try_advisory_xact_lock(hashtext('seesac_webhook_outbox')) AS taken",
-        )
-        .get_result::<Turn>(conn)?;
-        if !turn.taken {
+        let Some(cursor) = take_turn(conn)? else {
             return Ok(0);
-        }
-        let cursor = diesel::sql_query("SELECT position FROM webhook_outbox")
-            .get_result::<Cursor>(conn)?;
+        };
         let changes: Vec<LoggedChange> = diesel::sql_query(
             "SELECT position, type AS kind, key, parent, locale, action, version, actor, public_action, \
                     at \
                FROM changes WHERE position > $1 ORDER BY position LIMIT $2",
         )
-        .bind::<BigInt, _>(cursor.position)
+        .bind::<BigInt, _>(cursor)
         .bind::<BigInt, _>(FAN_OUT_BATCH)
         .load(conn)?;
         let Some(last) = changes.last().map(|change| change.position) else {
@@ -146,6 +127,34 @@ pub fn fan_out(conn: &mut PgConnection, retry_for: Duration) -> AppResult<usize>
             .execute(conn)?;
         Ok(made)
     })
+}
+
+/// The outbox's turn, in the transaction: the cursor if this instance has it,
+/// `None` if another is doing a round. The turn is an advisory lock, not a row
+/// lock, so a round with nothing to do takes no transaction id and writes nothing;
+/// the cursor is read after it, in a statement of its own, so it is the last
+/// holder's.
+fn take_turn(conn: &mut PgConnection) -> QueryResult<Option<i64>> {
+    #[derive(QueryableByName)]
+    struct Turn {
+        #[diesel(sql_type = Bool)]
+        taken: bool,
+    }
+    #[derive(QueryableByName)]
+    struct Cursor {
+        #[diesel(sql_type = BigInt)]
+        position: i64,
+    }
+    let turn = diesel::sql_query(
+        "SELECT pg_try_advisory_xact_lock(hashtext('seesac_webhook_outbox')) AS taken",
+    )
+    .get_result::<Turn>(conn)?;
+    if !turn.taken {
+        return Ok(None);
+    }
+    let cursor =
+        diesel::sql_query("SELECT position FROM webhook_outbox").get_result::<Cursor>(conn)?;
+    Ok(Some(cursor.position))
 }
 
 /// A delivery this instance holds, with what sending it needs.
