@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::future::{join, join_all};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, page};
+use crate::helpers::{TestApp, page, scheduled_page};
 
 /// Every change after `since`, following `meta.next`, as `token` sees them.
 async fn follow(app: &TestApp, token: Option<&str>, since: &str) -> (Vec<Value>, String) {
@@ -170,9 +170,7 @@ async fn a_scheduled_publication_appears_when_its_time_comes() {
     let token = app.editor();
     let (_, start) = follow(&app, None, "now").await;
     let at = chrono::Utc::now() + chrono::Duration::seconds(2);
-    let mut scheduled = page("launch", "Launch");
-    scheduled["status"] = json!("published");
-    scheduled["published_at"] = json!(at.to_rfc3339());
+    let scheduled = scheduled_page("launch", "Launch", at);
     app.post(&token, "/api/v1/pages", scheduled).await.ok(201);
     let (before, cursor) = follow(&app, None, &start).await;
     assert!(before.is_empty(), "not yet: {before:?}");
@@ -216,9 +214,7 @@ async fn an_idle_instance_writes_nothing_and_still_logs_what_falls_due() {
     assert_eq!(outbox(), outbox_before);
     // What becomes due is still logged, once, and moves the start.
     let at = chrono::Utc::now() + chrono::Duration::milliseconds(500);
-    let mut scheduled = page("launch", "Launch");
-    scheduled["status"] = json!("published");
-    scheduled["published_at"] = json!(at.to_rfc3339());
+    let scheduled = scheduled_page("launch", "Launch", at);
     app.post(&app.editor(), "/api/v1/pages", scheduled)
         .await
         .ok(201);

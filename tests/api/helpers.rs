@@ -646,6 +646,15 @@ pub fn page(slug: &str, title: &str) -> Value {
     serde_json::json!({"slug": slug, "title": title, "body": format!("The {title} page.")})
 }
 
+/// A page body for tests, published from `at` on (a scheduled publication when
+/// `at` is to come).
+pub fn scheduled_page(slug: &str, title: &str, at: chrono::DateTime<chrono::Utc>) -> Value {
+    let mut page = page(slug, title);
+    page["status"] = serde_json::json!("published");
+    page["published_at"] = serde_json::json!(at.to_rfc3339());
+    page
+}
+
 /// The stamp a user's tokens carry now.
 pub fn stamp_of(conn: &mut diesel::PgConnection, username: &str) -> String {
     #[derive(diesel::QueryableByName)]

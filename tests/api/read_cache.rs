@@ -14,7 +14,7 @@ use actix_web::http::Method;
 use diesel::connection::SimpleConnection;
 use serde_json::json;
 
-use crate::helpers::{TestApp, page};
+use crate::helpers::{TestApp, scheduled_page};
 
 /// Changes a page's title without announcing it (no trigger fires).
 fn retitle_quietly(app: &TestApp, slug: &str, title: &str) {
@@ -263,9 +263,7 @@ async fn a_scheduled_publication_appears_on_time() {
     let app = TestApp::seeded().await;
     app.wait_for_read_cache("on").await;
     let at = chrono::Utc::now() + chrono::Duration::milliseconds(3000);
-    let mut soon = page("soon", "Soon");
-    soon["status"] = json!("published");
-    soon["published_at"] = json!(at.to_rfc3339());
+    let soon = scheduled_page("soon", "Soon", at);
     app.post(&app.editor(), "/api/v1/pages", soon).await.ok(201);
     // Before its time: not there, and the list without it is kept (once the write's
     // own announcement has come, a quiet change does not show).

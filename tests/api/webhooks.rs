@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::binary::{Served, TempDir, command};
-use crate::helpers::{JWT_SECRET, Options, TestApp, TestDatabase, page};
+use crate::helpers::{JWT_SECRET, Options, TestApp, TestDatabase, page, scheduled_page};
 use seesac_api::app::config::ServerLimits;
 use seesac_api::features::webhooks::WebhookSettings;
 
@@ -839,9 +839,7 @@ async fn a_scheduled_publication_is_an_event_when_its_time_comes() {
     let receiver = Receiver::start(|_| 200);
     subscribe(&app, &receiver.url(), json!(["page.published"])).await;
     let at = chrono::Utc::now() + chrono::Duration::seconds(2);
-    let mut scheduled = page("annual-report", "Annual report");
-    scheduled["status"] = json!("published");
-    scheduled["published_at"] = json!(at.to_rfc3339());
+    let scheduled = scheduled_page("annual-report", "Annual report", at);
     app.post(&app.editor(), "/api/v1/pages", scheduled)
         .await
         .ok(201);
