@@ -14,19 +14,18 @@ fn text(value: &Value) -> Option<&str> {
     value.as_str().filter(|text| !text.is_empty())
 }
 
-/// Shows `list`, the value of the list `field` of an item, in the locale: `mine`
-/// are the item's translations by locale, `chain` the locales looked in,
-/// `default` the item's own. A text no locale serves is null, with its HTML.
+/// Shows `list`, the value of the list `field` of an item, in the locale:
+/// `sources` are the locales looked in, each with the item's translation into it
+/// if it has one, `default` the item's own. A text no locale serves is null, with its HTML.
 /// Says the first locale other than `requested` that served a text, if one did
 /// (the item's `meta.fallbacks` names it).
 pub fn show<'c>(
     list: &mut Value,
     field: &str,
     key: &str,
-    chain: &[&'c str],
+    sources: &[(&'c str, Option<&Map<String, Value>>)],
     default: &str,
     requested: &str,
-    mine: Option<&Map<String, Value>>,
 ) -> Option<&'c str> {
     let Value::Array(list) = list else {
         return None;
@@ -40,7 +39,7 @@ pub fn show<'c>(
     let mut rendered: Option<String> = None;
     for (n, item) in translated.enumerate() {
         let mut served: Option<(&'c str, Option<(Value, Value)>)> = None;
-        for tag in chain {
+        for (tag, fields) in sources {
             if *tag == default {
                 if item.get(key).and_then(text).is_some() {
                     served = Some((*tag, None));
@@ -48,9 +47,6 @@ pub fn show<'c>(
                 }
                 continue;
             }
-            let fields = mine
-                .and_then(|mine| mine.get(*tag))
-                .and_then(Value::as_object);
             let found = fields.and_then(|fields| {
                 let given = fields.get(field)?.get(n).and_then(text)?;
                 let rendered = rendered.get_or_insert_with(|| format!("{field}_html"));

@@ -4,9 +4,10 @@
 //!
 //! Translations are rows of `translations` (kind, item id, locale, the translated
 //! fields); the default locale's fields are the item's own. The translations of a
-//! page of items are one indexed query, whatever its size.
+//! page of items are those the instance keeps (`translated`), and one indexed
+//! query for what it does not keep yet, whatever the page's size.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
@@ -16,6 +17,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::Descriptor;
+use super::translated::{self, ByItem, Token};
 use crate::platform::error::{AppError, AppResult};
 use crate::platform::locale::{Locales, Requested};
 use crate::platform::query::{Field, ListQuery, ListSpec, Localised, View};
@@ -80,33 +82,21 @@ pub fn content_language(view: &View) -> Vec<(header::HeaderName, String)> {
         .collect()
 }
 
-/// One stored translation: the translated fields of an item in a locale.
-#[derive(diesel::QueryableByName)]
-struct Stored {
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
-    item_id: Uuid,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    locale: String,
-    #[diesel(sql_type = diesel::sql_types::Jsonb)]
-    fields: Value,
-}
-
 /// Shows `values` (items of `kind`, and the items of the same kind embedded in
 /// them) in the view's locale: each translatable field from the first locale of
 /// the chain that has it, not empty; null if none has. With `named` (the request
 /// named a locale), each item gets `meta`: `{"locale": ..., "fallbacks": {field:
 /// locale served}}`.
-/// `preloaded` has, in the order of `values`, the translations each item's own
-/// query read (`Translated`: `{locale: fields}`), if it read them; those of the
-/// others, and of the items embedded in them, are read here.
+/// `token` is the translations token the items' own statement saw, if it read it:
+/// the translations kept under it serve (`translated::of_items`).
 pub fn overlay(
     conn: &mut PgConnection,
-    kind: &str,
+    kind: &'static str,
     spec: &ListSpec,
     values: &mut [Value],
     view: &View,
     access: Access,
-    preloaded: &[Option<Value>],
+    token: Option<Token>,
 ) -> AppResult<()> {
     let Some(requested) = &view.locale else {
         return Ok(());
@@ -115,35 +105,32 @@ pub fn overlay(
         // The items as stored: nothing to resolve, nothing to say.
         return Ok(());
     }
+    let default = default_of(requested);
+    let chain = requested.chain();
+    let others: Vec<String> = chain
+        .iter()
+        .filter(|tag| **tag != default)
+        .map(|tag| (*tag).to_owned())
+        .collect();
     let shown = Shown {
         requested,
-        chain: requested.chain(),
-        default: default_of(requested),
+        chain,
+        default,
         fields: spec
             .translatable()
             .map(|field| (field, format!("{}_html", field.name)))
             .collect(),
         view,
     };
-    let read_with = |index: usize| preloaded.get(index).and_then(Option::as_ref);
-    // The translations of the items their own query did not read: `{locale:
-    // fields}`, by item id.
-    let mut translations: ByItem = HashMap::new();
-    let others: Vec<String> = shown
-        .chain
-        .iter()
-        .filter(|tag| **tag != shown.default)
-        .map(|tag| (*tag).to_owned())
-        .collect();
+    // The translations of every item shown, embedded ones too, into the chain's
+    // locales but the default: `None` where an item has none.
+    let mut translations = ByItem::new();
     if !others.is_empty() {
         let mut ids: Vec<Uuid> = Vec::new();
         let mut seen: HashSet<Uuid> = HashSet::new();
-        for (index, value) in values.iter_mut().enumerate() {
-            let read = read_with(index).is_some();
-            each_item(value, spec, &mut |item, embedded| {
-                // An item its own query read the translations of needs no id.
-                if (embedded || !read)
-                    && let Some(id) = id_of(item)
+        for value in values.iter_mut() {
+            each_item(value, spec, &mut |item, _| {
+                if let Some(id) = id_of(item)
                     && seen.insert(id)
                 {
                     ids.push(id);
@@ -151,19 +138,27 @@ pub fn overlay(
             });
         }
         if !ids.is_empty() {
-            for (id, locale, fields) in load(conn, kind, &ids, &others, access)? {
-                translations.entry(id).or_default().insert(locale, fields);
-            }
+            translations = translated::of_items(conn, kind, &ids, &others, access, token)?;
         }
     }
-    for (index, value) in values.iter_mut().enumerate() {
-        let own = read_with(index).and_then(Value::as_object);
+    for value in values.iter_mut() {
         each_item(value, spec, &mut |item, embedded| {
-            let mine = match own {
-                Some(own) if !embedded => Some(own),
-                _ => id_of(item).and_then(|id| translations.get(&id)),
-            };
-            shown.show(item, embedded, mine);
+            let mine = id_of(item).and_then(|id| translations.get(&id));
+            // Where each locale of the chain has its fields: the item's own for the
+            // default, its translation's (if any) for the others.
+            let sources: Vec<(&str, Option<&Map<String, Value>>)> = shown
+                .chain
+                .iter()
+                .map(|tag| {
+                    let fields = others
+                        .iter()
+                        .position(|other| other == tag)
+                        .and_then(|at| mine?.get(at)?.as_deref())
+                        .map(|translation| &translation.fields);
+                    (*tag, fields)
+                })
+                .collect();
+            shown.show(item, embedded, &sources);
         });
     }
     Ok(())
@@ -179,9 +174,6 @@ struct Shown<'a> {
     fields: Vec<(&'static Field, String)>,
     view: &'a View,
 }
-
-/// Translations by item id: `{locale: fields}`.
-type ByItem = HashMap<Uuid, Map<String, Value>>;
 
 /// The default locale: the last of every chain.
 pub(super) fn default_of(requested: &Requested) -> &str {
@@ -202,57 +194,21 @@ fn id_of(item: &Value) -> Option<Uuid> {
         .and_then(|id| Uuid::parse_str(id).ok())
 }
 
-fn load(
-    conn: &mut PgConnection,
-    kind: &str,
-    ids: &[Uuid],
-    locales: &[String],
-    access: Access,
-) -> AppResult<Vec<(Uuid, String, Value)>> {
-    use diesel::prelude::*;
-    use diesel::sql_types::{Array, Text};
-
-    let visible = if access.public_only() {
-        " AND status = 'published'"
-    } else {
-        ""
-    };
-    let rows: Vec<Stored> = diesel::sql_query(format!(
-        "SELECT item_id, locale, fields FROM translations \
-         WHERE kind = $1 AND item_id = ANY($2) AND locale = ANY($3){visible}"
-    ))
-    .bind::<Text, _>(kind)
-    .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
-    .bind::<Array<Text>, _>(locales)
-    .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|row| (row.item_id, row.locale, row.fields))
-        .collect())
-}
-
 impl Shown<'_> {
     /// One item in the locale: its translatable fields resolved, and `meta`. An
     /// embedded item has every field resolved: its own fieldset
-    /// (`fields[children]`) trims it afterwards. `mine` are its translations.
-    fn show(&self, item: &mut Value, embedded: bool, mine: Option<&Map<String, Value>>) {
-        let (chain, default) = (self.chain.as_slice(), self.default);
+    /// (`fields[children]`) trims it afterwards. `sources` are the chain's
+    /// locales, each with where its fields are: its translation's, if the item
+    /// has one, and none for the default (the item's own).
+    fn show<'c>(
+        &'c self,
+        item: &mut Value,
+        embedded: bool,
+        sources: &[(&'c str, Option<&Map<String, Value>>)],
+    ) {
+        let default = self.default;
         let requested = self.requested.locale.tag.as_str();
         let Value::Object(object) = item else { return };
-        // Where each locale of the chain has its fields: the item's own for the
-        // default, its translation's (if any) for the others; looked up once.
-        let sources: Vec<(&str, Option<&Map<String, Value>>)> = chain
-            .iter()
-            .map(|tag| {
-                let fields = (*tag != default)
-                    .then(|| {
-                        mine.and_then(|mine| mine.get(*tag))
-                            .and_then(Value::as_object)
-                    })
-                    .flatten();
-                (*tag, fields)
-            })
-            .collect();
         // The locale each field was served from, by the field's place in `fields`
         // (for a list translated in place, the locale it fell back to, if any).
         let mut served: Vec<Option<&str>> = vec![None; self.fields.len()];
@@ -268,9 +224,9 @@ impl Shown<'_> {
             };
             served[index] = match field.translated_in {
                 Some(key) => {
-                    super::in_place::show(own, field.name, key, chain, default, requested, mine)
+                    super::in_place::show(own, field.name, key, sources, default, requested)
                 }
-                None => served_by(own, rendered, field.name, html, &sources, default),
+                None => served_by(own, rendered, field.name, html, sources, default),
             };
         }
         let mut fallbacks = Map::new();

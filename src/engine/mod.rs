@@ -8,6 +8,8 @@
 //!   `If-Match`, validates, authorises and saves; the database logs it;
 //! - `many`: many writes in one transaction (a partner's batch), on the same path;
 //! - `present`: rows as JSON, references to what a reader may not see made null;
+//! - `localise` and `translated`: items in a reader's locale, from the
+//!   translations an instance keeps while the database says they are current;
 //! - `registry`: a resource as a `Kind` the features can hold without its type;
 //! - `routes` and `docs`: its routes and their OpenAPI descriptions.
 //!
@@ -38,7 +40,7 @@ pub use descriptor::{Descriptor, Events, Operations, Parent, Search, Section, Ta
 pub use lineage::Lineage;
 pub use present::{Embedded, grouped, present, present_translated};
 pub use registry::Kind;
-pub use resource::{Resource, Save, Stored, Target, WithTranslations, delete_row};
+pub use resource::{Resource, Save, Stored, Target, WithToken, delete_row};
 pub(crate) use resource::{stored, stored_row};
 pub use transaction::{Author, Revival, WriteContext};
 
@@ -110,49 +112,21 @@ macro_rules! table_resource {
             _: &(),
             query: &$crate::platform::query::ListQuery,
             access: $crate::platform::visibility::Access,
-            translated: &$crate::engine::translated::Translated,
         ) -> $crate::platform::error::AppResult<(
-            Vec<$crate::engine::WithTranslations<$Row>>,
+            Vec<$Row>,
             i64,
+            Option<$crate::engine::translated::Token>,
         )> {
-            use $crate::platform::db::schema::translated;
-            let spec = Self::DESCRIPTOR.spec;
-            if let Some((on, locale)) = translated.join_on(stringify!($table)) {
-                type Joined = diesel::dsl::LeftJoinQuerySource<
-                    $table::table,
-                    translated::table,
-                    $crate::platform::db::prepared::Known<diesel::sql_types::Bool>,
-                >;
-                let joined = || $table::table.left_join(translated::table.on(on.clone()));
-                let fields = translated::translated_fields.nullable();
-                let (rows, total) = query.load::<Joined, _, _, _>(
-                    spec,
-                    access,
-                    conn,
-                    || joined().select(($select(&query.view), fields)).into_boxed(),
-                    || joined().select(diesel::dsl::count_star()).into_boxed(),
-                )?;
-                let rows = rows.into_iter().map(|(row, found): ($Row, Option<serde_json::Value>)| {
-                    (row, Some($crate::engine::translated::Translated::by_locale(locale, found)))
-                });
-                return Ok((rows.collect(), total));
-            }
-            let column = || translated.column(stringify!($table));
+            use $crate::engine::translated::{Token, TokenColumn};
             let (rows, total) = query.load::<$table::table, _, _, _>(
-                spec,
+                Self::DESCRIPTOR.spec,
                 access,
                 conn,
-                || $table::table.select(($select(&query.view), column())).into_boxed(),
+                || $table::table.select(($select(&query.view), TokenColumn)).into_boxed(),
                 || $table::table.select(diesel::dsl::count_star()).into_boxed(),
             )?;
-            Ok((
-                rows.into_iter()
-                    .map(|(row, found): ($Row, Option<serde_json::Value>)| {
-                        (row, Some(found.unwrap_or_default()))
-                    })
-                    .collect(),
-                total,
-            ))
+            let token = rows.first().map(|(_, token): &($Row, i64)| Token(*token));
+            Ok((rows.into_iter().map(|(row, _)| row).collect(), total, token))
         }
 
         fn list(
@@ -203,46 +177,16 @@ macro_rules! table_resource {
             conn: &mut diesel::PgConnection,
             _: &(),
             key: &str,
-            translated: &$crate::engine::translated::Translated,
         ) -> $crate::platform::error::AppResult<
-            Option<$crate::engine::WithTranslations<$Row>>,
+            Option<$crate::engine::WithToken<$Row>>,
         > {
-            use $crate::platform::db::schema::translated as joined;
-            if let [locale] = translated.locales.as_slice() {
-                // `join_on`'s condition, in diesel's own terms: a statement whose
-                // shape its types say is kept prepared without writing its SQL
-                // again for every read, as the item's read in the default locale.
-                let on = joined::translated_kind
-                    .eq(translated.kind)
-                    .and(joined::translated_item.eq($table::id))
-                    .and(joined::translated_locale.eq(locale.as_str()))
-                    .and(joined::translated_status.eq("published").or(diesel::dsl::not(
-                        diesel::IntoSql::into_sql::<diesel::sql_types::Bool>(
-                            translated.published_only,
-                        ),
-                    )));
-                let found: Option<($Row, Option<serde_json::Value>)> = $table::table
-                    .left_join(joined::table.on(on))
-                    .filter($table::$key.eq(key))
-                    .select(($Row::as_select(), joined::translated_fields.nullable()))
-                    .first(conn)
-                    .optional()?;
-                return Ok(found.map(|(row, fields)| {
-                    (row, Some($crate::engine::translated::Translated::by_locale(locale, fields)))
-                }));
-            }
-            let column = $crate::engine::translated::seesac_translations_of(
-                translated.kind,
-                $table::id,
-                translated.locales.clone(),
-                translated.published_only,
-            );
-            let found: Option<($Row, Option<serde_json::Value>)> = $table::table
+            use $crate::engine::translated::{Token, TokenColumn};
+            let found: Option<($Row, i64)> = $table::table
                 .filter($table::$key.eq(key))
-                .select(($Row::as_select(), column))
+                .select(($Row::as_select(), TokenColumn))
                 .first(conn)
                 .optional()?;
-            Ok(found.map(|(row, translations)| (row, Some(translations.unwrap_or_default()))))
+            Ok(found.map(|(row, token)| (row, Some(Token(token)))))
         }
     };
     (@find $Row:ident, |$conn:ident, $key:ident, $lock:ident| $body:expr) => {

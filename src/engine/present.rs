@@ -8,6 +8,7 @@ use diesel::PgConnection;
 use serde_json::Value;
 
 use super::Resource;
+use super::translated::Token;
 use crate::platform::error::AppResult;
 use crate::platform::query::{ListSpec, View};
 use crate::platform::visibility::Access;
@@ -22,34 +23,22 @@ pub fn present<R: Resource>(
     view: &View,
     access: Access,
 ) -> AppResult<Vec<Value>> {
-    present_translated::<R>(
-        conn,
-        rows.into_iter().map(|row| (row, None)).collect(),
-        view,
-        access,
-    )
+    present_translated::<R>(conn, rows, None, view, access)
 }
 
-/// `present`, for rows whose translations their own query read, if it did
-/// (`Resource::find_translated`).
+/// `present`, for rows whose statement read the translations token (`token`:
+/// `Resource::find_translated`), so that the translations kept under it serve.
 pub fn present_translated<R: Resource>(
     conn: &mut PgConnection,
-    rows: Vec<(R::Row, Option<Value>)>,
+    rows: Vec<R::Row>,
+    token: Option<Token>,
     view: &View,
     access: Access,
 ) -> AppResult<Vec<Value>> {
-    let (rows, found): (Vec<R::Row>, Vec<Option<Value>>) = rows.into_iter().unzip();
     let mut values = R::represent(conn, rows, view, access)?;
     if access.public_only() {
         hide_references(conn, R::DESCRIPTOR.spec, &mut values)?;
     }
-    // What each row's own query read of its translations, in the order of the
-    // values it became.
-    let preloaded: Vec<Option<Value>> = if values.len() == found.len() {
-        found
-    } else {
-        Vec::new()
-    };
     super::localise::overlay(
         conn,
         R::DESCRIPTOR.kind,
@@ -57,7 +46,7 @@ pub fn present_translated<R: Resource>(
         &mut values,
         view,
         access,
-        &preloaded,
+        token,
     )?;
     for value in &mut values {
         super::paths::add_links(R::DESCRIPTOR, value);

@@ -7,7 +7,7 @@ use diesel::PgConnection;
 use serde_json::Value;
 
 use super::paths::{not_found, path_params};
-use super::translated::Translated;
+use super::translated;
 use super::{Resource, Stored, localise, present, present_translated, stream};
 use crate::platform::auth::Caller;
 use crate::platform::db::Db;
@@ -88,15 +88,13 @@ fn page_of<R: Resource>(
     query: &ListQuery,
     access: Access,
 ) -> AppResult<(Vec<Value>, i64)> {
-    let translated = Translated::of(R::DESCRIPTOR, &query.view, access);
-    let (rows, total) = match &translated {
-        Some(translated) => R::list_translated(conn, scope, query, access, translated)?,
-        None => {
-            let (rows, total) = R::list(conn, scope, query, access)?;
-            (rows.into_iter().map(|row| (row, None)).collect(), total)
-        }
+    let (rows, total, token) = if translated::shown(R::DESCRIPTOR, &query.view) {
+        R::list_translated(conn, scope, query, access)?
+    } else {
+        let (rows, total) = R::list(conn, scope, query, access)?;
+        (rows, total, None)
     };
-    let items = present_translated::<R>(conn, rows, &query.view, access)?;
+    let items = present_translated::<R>(conn, rows, token, &query.view, access)?;
     let view = &query.view;
     let items = items
         .into_iter()
@@ -138,15 +136,16 @@ pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppRe
         .locale
         .as_ref()
         .is_none_or(|requested| requested.locale.default && !requested.named);
-    let translated = Translated::of(R::DESCRIPTOR, &view, access);
+    let translated = translated::shown(R::DESCRIPTOR, &view);
     let (item, etag) = db
         .run(move |conn| {
             let scope = R::resolve_scope(conn, &scope, access, false)?;
-            let found = match &translated {
-                Some(translated) => R::find_translated(conn, &scope, &key, translated)?,
-                None => R::find(conn, &scope, &key, false)?.map(|row| (row, None)),
+            let found = if translated {
+                R::find_translated(conn, &scope, &key)?
+            } else {
+                R::find(conn, &scope, &key, false)?.map(|row| (row, None))
             };
-            let (row, translations) = found
+            let (row, token) = found
                 .filter(|(row, _)| {
                     row.publication()
                         .is_none_or(|(status, published_at)| access.may_see(status, published_at))
@@ -157,7 +156,7 @@ pub async fn get<R: Resource>(db: Db, caller: Caller, req: HttpRequest) -> AppRe
             // tagged by its bytes.
             let etag = (access == Access::Everything && view.is_whole() && as_stored)
                 .then(|| row.etag().to_owned());
-            let item = present_translated::<R>(conn, vec![(row, translations)], &view, access)?
+            let item = present_translated::<R>(conn, vec![row], token, &view, access)?
                 .pop()
                 .unwrap_or(Value::Null);
             Ok((view.apply(spec, item), etag))

@@ -13,16 +13,16 @@ use uuid::Uuid;
 
 use super::descriptor::Descriptor;
 use super::transaction::WriteContext;
-use super::translated::Translated;
+use super::translated::Token;
 use crate::platform::auth::{Caller, JwtKeys};
 use crate::platform::db::errors::on_delete;
 use crate::platform::error::{AppResult, FieldError};
 use crate::platform::query::{ListQuery, View};
 use crate::platform::visibility::{Access, Status};
 
-/// A row, and its translations as its own query read them (`{locale: fields}`),
-/// if it did (`Resource::find_translated`).
-pub type WithTranslations<Row> = (Row, Option<Value>);
+/// A row, and the translations token its statement saw, if it read it
+/// (`Resource::find_translated`).
+pub type WithToken<Row> = (Row, Option<Token>);
 
 /// What the engine reads from every row.
 pub trait Stored {
@@ -223,30 +223,26 @@ pub trait Resource: Sized + Sync + 'static {
         access: Access,
     ) -> AppResult<(Vec<Self::Row>, i64)>;
 
-    /// `find`, with the row's translations into `translated`'s locales read in the
-    /// same query (`{locale: fields}`) where the resource can; `None` where it does
-    /// not, and `localise` reads them with a query of its own.
+    /// `find`, with the translations token as the row's statement saw it
+    /// (`translated::TokenColumn`), where the resource reads it; `None` where it
+    /// does not, and `localise` reads the row's translations afresh.
     fn find_translated(
         conn: &mut PgConnection,
         scope: &Self::Scope,
         key: &str,
-        translated: &Translated,
-    ) -> AppResult<Option<WithTranslations<Self::Row>>> {
-        let _ = translated;
+    ) -> AppResult<Option<WithToken<Self::Row>>> {
         Ok(Self::find(conn, scope, key, false)?.map(|row| (row, None)))
     }
 
-    /// `list`, with each row's translations as `find_translated` reads them.
+    /// `list`, with the translations token as `find_translated` reads it.
     fn list_translated(
         conn: &mut PgConnection,
         scope: &Self::Scope,
         query: &ListQuery,
         access: Access,
-        translated: &Translated,
-    ) -> AppResult<(Vec<WithTranslations<Self::Row>>, i64)> {
-        let _ = translated;
+    ) -> AppResult<(Vec<Self::Row>, i64, Option<Token>)> {
         let (rows, total) = Self::list(conn, scope, query, access)?;
-        Ok((rows.into_iter().map(|row| (row, None)).collect(), total))
+        Ok((rows, total, None))
     }
 
     /// Of these ids, those `access` may see now: the feed shows their items.

@@ -1,109 +1,284 @@
-//! How a read in a locale other than the default reads its items' translations
-//! in the items' own query, instead of a query of its own: with a join where the
-//! locale's chain has one locale besides the default, otherwise an item's with a
-//! call of `seesac_translations_of` and a list's with a subquery per row.
+//! How a read in a locale other than the default finds its items' translations:
+//! from what this process keeps of the translations it has read, while the
+//! database's translations token is the one the read's own statement saw
+//! (`TokenColumn`, migration 000033). What it does not keep yet is read in one
+//! statement for all the items of the answer, and kept.
+//!
+//! Every committed write of translations changes the token, whoever wrote them (an
+//! instance, a command line, psql), so a read shows the translations its own
+//! snapshot has, as if it had joined them; but its statement reads one row more,
+//! not a row per item (docs/decisions.md, "Translations kept in memory").
 
-use diesel::sql_types::{Bool, Jsonb, Nullable};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
+
+use diesel::PgConnection;
+use diesel::expression::is_aggregate;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::result::QueryResult;
+use diesel::sql_types::BigInt;
+use serde_json::{Map, Value};
+use uuid::Uuid;
 
 use super::Descriptor;
-use super::localise::default_of;
-use crate::platform::db::prepared::Known;
+use crate::platform::error::AppResult;
 use crate::platform::query::View;
 use crate::platform::visibility::Access;
 
-diesel::define_sql_function! {
-    /// The translations of an item into `locales` (`{locale: fields}`), published
-    /// ones only if asked: a function of the database (migration 000022).
-    fn seesac_translations_of(
-        kind: diesel::sql_types::Text,
-        item: diesel::sql_types::Uuid,
-        locales: diesel::sql_types::Array<diesel::sql_types::Text>,
-        published_only: diesel::sql_types::Bool,
-    ) -> diesel::sql_types::Nullable<diesel::sql_types::Jsonb>;
+/// At most this many bytes of translations are kept; past it, what is kept is let
+/// go and kept again as reads need it.
+const KEPT_BYTES: usize = 16 << 20;
+
+/// Whether a read of `kind` in `view`'s locale shows translations: not in the
+/// default locale, nor for a kind without translatable fields.
+pub fn shown(kind: &Descriptor, view: &View) -> bool {
+    view.locale
+        .as_ref()
+        .is_some_and(|requested| !requested.locale.default)
+        && kind.spec.translatable().next().is_some()
 }
 
-/// A read in a locale other than the default that reads its items' translations
-/// in the items' own query: one column, the row's translations into the chain's
-/// locales (`{locale: fields}`), by the unique index. It saves the round trip that
-/// `overlay` would otherwise make. With one such locale the read joins them
-/// (`join_on`); with more, an item's read calls `seesac_translations_of` and a
-/// list's has a subquery (`column`). Every value is bound, never written in, so
-/// that each statement stays one the connection keeps prepared.
-#[derive(Debug, Clone)]
-pub struct Translated {
-    pub kind: &'static str,
-    pub locales: Vec<String>,
-    pub published_only: bool,
+/// The translations token a read's statement saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token(pub i64);
+
+/// The column a read in a locale selects beside its rows: the translations token
+/// as its statement sees it. One row of a one-row table, read once per statement.
+/// A type of its own, so that the statement is known by its type and kept
+/// prepared without its SQL being written again for every read.
+#[derive(Debug, Clone, Copy, QueryId)]
+pub struct TokenColumn;
+
+impl Expression for TokenColumn {
+    type SqlType = BigInt;
 }
 
-impl Translated {
-    /// For a read of `kind` in `view`'s locale by a caller with `access`: none in
-    /// the default locale, nor for a kind without translatable fields.
-    pub fn of(kind: &Descriptor, view: &View, access: Access) -> Option<Self> {
-        let requested = view.locale.as_ref()?;
-        let default = default_of(requested);
-        let locales: Vec<String> = requested
-            .chain()
-            .iter()
-            .filter(|tag| **tag != default)
-            .map(|tag| (*tag).to_owned())
-            .collect();
-        (!locales.is_empty() && kind.spec.translatable().next().is_some()).then(|| Self {
-            kind: kind.kind,
-            locales,
-            published_only: access.public_only(),
-        })
-    }
+impl<QS> AppearsOnTable<QS> for TokenColumn {}
 
-    /// The join condition of a list of `table` whose chain has one locale besides
-    /// the default, over the view `translated` (migration 000031): the row's
-    /// translation into it, if any, in the same statement shape in every such
-    /// locale. `None` for a longer chain (`cnr`). A join costs the database less
-    /// than a subquery or a function call per row (bench/results.md). An item's
-    /// read writes the same condition in diesel's terms (`table_resource!`), so
-    /// that its statement is known by its type and its SQL is not written again
-    /// for every read; a list's SQL is written for every read anyway.
-    pub fn join_on(&self, table: &str) -> Option<(Known<Bool>, &str)> {
-        let [locale] = self.locales.as_slice() else {
-            return None;
-        };
-        let on = Known::kept("translated.translated_kind = ")
-            .text(self.kind)
-            .sql(format!(
-                " AND translated.translated_item = {table}.id AND translated.translated_locale = "
-            ))
-            .text(locale.as_str())
-            .sql(" AND (translated.translated_status = 'published' OR NOT ")
-            .flag(self.published_only)
-            .sql(")");
-        Some((on, locale))
-    }
+impl<QS> SelectableExpression<QS> for TokenColumn {}
 
-    /// What a join read of a row's translation into `locale` (`join_on`), as the
-    /// overlay takes a row's translations: `{locale: fields}`, empty without one.
-    pub fn by_locale(locale: &str, fields: Option<serde_json::Value>) -> serde_json::Value {
-        let mut by_locale = serde_json::Map::new();
-        if let Some(fields) = fields {
-            by_locale.insert(locale.to_owned(), fields);
+impl<GB> ValidGrouping<GB> for TokenColumn {
+    type IsAggregate = is_aggregate::Never;
+}
+
+impl QueryFragment<Pg> for TokenColumn {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("(SELECT token FROM translations_token)");
+        Ok(())
+    }
+}
+
+/// One item's translation into one locale.
+#[derive(Debug)]
+pub struct Translation {
+    published: bool,
+    pub fields: Map<String, Value>,
+}
+
+/// The translations of items, by id: for each locale asked for, in its order, the
+/// item's translation, or `None` where it has none the caller may see.
+pub type ByItem = HashMap<Uuid, Vec<Option<Arc<Translation>>>>;
+
+/// The translations of the items `ids` of `kind` into `locales`, as a caller with
+/// `access` sees them (an anonymous one, published ones only). With the `token`
+/// the items' own statement saw, what is kept under it is used and what is read
+/// is kept; without one (a read that did not ask), all is read.
+pub fn of_items(
+    conn: &mut PgConnection,
+    kind: &'static str,
+    ids: &[Uuid],
+    locales: &[String],
+    access: Access,
+    token: Option<Token>,
+) -> AppResult<ByItem> {
+    let mut found: ByItem = HashMap::with_capacity(ids.len());
+    let mut missing: Vec<Uuid> = Vec::new();
+    match token {
+        Some(token) => {
+            let mut kept = kept();
+            kept.turn_to(token);
+            for id in ids {
+                match kept.get(kind, *id, locales) {
+                    Some(translations) => {
+                        found.insert(*id, translations);
+                    }
+                    None => missing.push(*id),
+                }
+            }
         }
-        serde_json::Value::Object(by_locale)
+        None => missing.extend_from_slice(ids),
+    }
+    if !missing.is_empty() {
+        let read = read(conn, kind, &missing, locales)?;
+        if let Some(token) = token {
+            let mut kept = kept();
+            if kept.token == Some(token) {
+                for (id, translations) in &read {
+                    kept.keep(kind, *id, locales, translations);
+                }
+            }
+        }
+        found.extend(read);
+    }
+    if access.public_only() {
+        for slot in found.values_mut().flatten() {
+            if slot
+                .as_ref()
+                .is_some_and(|translation| !translation.published)
+            {
+                *slot = None;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The translations of `ids` into `locales`, whatever their status, in one
+/// statement by the unique index: `None` where an item has none.
+fn read(
+    conn: &mut PgConnection,
+    kind: &str,
+    ids: &[Uuid],
+    locales: &[String],
+) -> AppResult<ByItem> {
+    use diesel::prelude::*;
+    use diesel::sql_types::{Array, Bool, Jsonb, Text};
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        item_id: Uuid,
+        #[diesel(sql_type = Text)]
+        locale: String,
+        #[diesel(sql_type = Bool)]
+        published: bool,
+        #[diesel(sql_type = Jsonb)]
+        fields: Value,
     }
 
-    /// The column over the rows of `table`, for a list whose chain `join_on`
-    /// leaves out: a subquery costs the database less per row than a call of the
-    /// function. The kind, the locales and
-    /// whether only published translations count are bound, so that a list's
-    /// statement is the same in every locale, and one the connection may keep
-    /// prepared (`Known`).
-    pub fn column(&self, table: &str) -> Known<Nullable<Jsonb>> {
-        Known::kept(
-            "(SELECT jsonb_object_agg(tr.locale, tr.fields) FROM translations tr WHERE tr.kind = ",
-        )
-        .text(self.kind)
-        .sql(format!(" AND tr.item_id = {table}.id AND tr.locale = ANY("))
-        .texts(self.locales.clone())
-        .sql(") AND (tr.status = 'published' OR NOT ")
-        .flag(self.published_only)
-        .sql("))")
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT item_id, locale, status = 'published' AS published, fields FROM translations \
+         WHERE kind = $1 AND item_id = ANY($2) AND locale = ANY($3)",
+    )
+    .bind::<Text, _>(kind)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
+    .bind::<Array<Text>, _>(locales)
+    .load(conn)?;
+    let mut read: ByItem = ids
+        .iter()
+        .map(|id| (*id, vec![None; locales.len()]))
+        .collect();
+    for row in rows {
+        let Value::Object(fields) = row.fields else {
+            continue;
+        };
+        if let (Some(slots), Some(at)) = (
+            read.get_mut(&row.item_id),
+            locales.iter().position(|locale| *locale == row.locale),
+        ) {
+            slots[at] = Some(Arc::new(Translation {
+                published: row.published,
+                fields,
+            }));
+        }
     }
+    Ok(read)
+}
+
+/// What this process keeps: the translations read under `token`, by kind, item
+/// and locale, an item without one in a locale kept as `None`.
+#[derive(Default)]
+struct Kept {
+    token: Option<Token>,
+    bytes: usize,
+    items: HashMap<(&'static str, Uuid), Vec<KeptIn>>,
+}
+
+/// An item's translation into a locale, or `None` if it has none there.
+type KeptIn = (String, Option<Arc<Translation>>);
+
+static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
+
+fn kept() -> MutexGuard<'static, Kept> {
+    KEPT.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Kept {
+    /// Ready for a read that saw `token`: all that is kept let go if it was kept
+    /// under another (the translations have changed since, or the read's snapshot
+    /// is older than what is kept, or it is another database's).
+    fn turn_to(&mut self, token: Token) {
+        if self.token != Some(token) {
+            *self = Self {
+                token: Some(token),
+                ..Self::default()
+            };
+        }
+    }
+
+    /// The item's translations into `locales`, if all are kept.
+    fn get(
+        &self,
+        kind: &'static str,
+        id: Uuid,
+        locales: &[String],
+    ) -> Option<Vec<Option<Arc<Translation>>>> {
+        let item = self.items.get(&(kind, id))?;
+        locales
+            .iter()
+            .map(|locale| {
+                item.iter()
+                    .find(|(kept, _)| kept == locale)
+                    .map(|(_, translation)| translation.clone())
+            })
+            .collect()
+    }
+
+    /// Keeps the item's `translations` into `locales`, letting all go first if they
+    /// would take it past `KEPT_BYTES`.
+    fn keep(
+        &mut self,
+        kind: &'static str,
+        id: Uuid,
+        locales: &[String],
+        translations: &[Option<Arc<Translation>>],
+    ) {
+        let weight: usize = locales
+            .iter()
+            .zip(translations)
+            .map(|(locale, translation)| {
+                let fields = translation.as_ref().map_or(0, |t| weight(&t.fields));
+                locale.len() + fields + 64
+            })
+            .sum();
+        if self.bytes + weight > KEPT_BYTES {
+            self.items.clear();
+            self.bytes = 0;
+        }
+        self.bytes += weight;
+        let item = self.items.entry((kind, id)).or_default();
+        for (locale, translation) in locales.iter().zip(translations) {
+            if !item.iter().any(|(kept, _)| kept == locale) {
+                item.push((locale.clone(), translation.clone()));
+            }
+        }
+    }
+}
+
+/// About what fields take in memory: their text, and a little per value.
+fn weight(fields: &Map<String, Value>) -> usize {
+    fn of(value: &Value) -> usize {
+        32 + match value {
+            Value::String(text) => text.len(),
+            Value::Array(items) => items.iter().map(of).sum(),
+            Value::Object(object) => object.iter().map(|(k, v)| k.len() + of(v)).sum(),
+            _ => 0,
+        }
+    }
+    fields
+        .iter()
+        .map(|(key, value)| key.len() + of(value))
+        .sum()
 }

@@ -459,6 +459,8 @@ async fn history_refuses_the_services_role_any_write_of_its_own() {
         "INSERT INTO changes (type, key, action, version, actor, at) \
          VALUES ('page', 'forged', 'created', 1, 'user:admin', now())",
         "UPDATE changes_head SET position = 0",
+        // Nor set the token that tells instances their translations are current.
+        "UPDATE translations_token SET token = 0",
     ] {
         let refused = service.batch_execute(statement);
         assert!(
@@ -481,6 +483,18 @@ async fn history_refuses_the_services_role_any_write_of_its_own() {
         1,
         "the entry is the service role's"
     );
+    // It writes translations, and their commit changes the token, which the
+    // database sets as its owner.
+    let token = app.text("SELECT token::text AS value FROM translations_token");
+    service
+        .batch_execute(
+            "INSERT INTO translations (kind, item_id, locale, fields, source_version, \
+             created_by, etag) SELECT 'page', id, 'sq', '{\"title\": \"Misioni\"}', version, \
+             'user:admin', 'x' FROM pages WHERE slug = 'mission'",
+        )
+        .unwrap();
+    let changed = app.text("SELECT token::text AS value FROM translations_token");
+    assert!(token.is_some() && changed != token, "{token:?} {changed:?}");
     // Not even the owner changes an entry.
     let changed = owner.batch_execute("UPDATE audit SET actor = 'someone else'");
     assert!(

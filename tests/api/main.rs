@@ -52,4 +52,5 @@ mod sequencer;
 mod tokens;
 mod transfer;
 mod translated;
+mod translations_kept;
 mod webhooks;

@@ -57,8 +57,7 @@ fn derive_page(item: &mut Map<String, Value>) {
 }
 
 /// A text column that a list reads only when its view shows it, and `''` otherwise:
-/// SQL text of the service's own, so that the list may also join the translations
-/// (`Translated::join_on`) and stays a statement the connection keeps prepared.
+/// SQL text of the service's own, in a statement the connection keeps prepared.
 type TextColumn = Known<Text>;
 
 /// Declares `list_columns`, the columns of a page a list reads, each named once in

@@ -135,7 +135,7 @@ pub fn grant_rows_to(conn: &mut PgConnection, role: &str) -> Result<(), String> 
         // delete an entry. Only the owner prunes it.
         format!(
             "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit, changes, changes_head, \
-             changes_horizon, changes_schedule, seesac_kinds FROM {role}"
+             changes_horizon, changes_schedule, seesac_kinds, translations_token FROM {role}"
         ),
         format!("REVOKE UPDATE ON SEQUENCE changes_seq FROM {role}"),
     ];

@@ -3,8 +3,8 @@
 //! diesel keeps a statement prepared per connection, keyed by its SQL, unless a
 //! part of it is a raw `sql(...)` literal: then the statement is parsed and planned
 //! for every read. `Known` is SQL text the service writes itself from a bounded set
-//! (its column names, the orders a list may take), with any value bound, never
-//! written in; the caller says whether the statement it is part of may be kept.
+//! (its column names, the orders a list may take), never a value; the caller says
+//! whether the statement it is part of may be kept.
 //! diesel's cache has no bound, so a caller keeps only shapes that come from a
 //! small, fixed set (a list in its default order, or sorted by one field), not
 //! those a request composes freely (several sort keys, a search, filters).
@@ -17,24 +17,14 @@ use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, Valid
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::result::QueryResult;
-use diesel::sql_types::{Array, Bool, SqlType, Text};
+use diesel::sql_types::SqlType;
 
-/// SQL text of type `ST` written by the service, with bound values; kept prepared
-/// when `keep`.
+/// SQL text of type `ST` written by the service; kept prepared when `keep`.
 #[derive(Debug, Clone)]
 pub struct Known<ST> {
-    parts: Vec<Part>,
+    parts: Vec<String>,
     keep: bool,
     of_type: PhantomData<ST>,
-}
-
-/// A piece of a `Known`: text, or a value bound in its place.
-#[derive(Debug, Clone)]
-enum Part {
-    Sql(String),
-    Text(String),
-    Texts(Vec<String>),
-    Bool(bool),
 }
 
 impl<ST> Known<ST> {
@@ -47,7 +37,7 @@ impl<ST> Known<ST> {
     /// chose freely is planned again for every read instead.
     pub fn new(sql: impl Into<String>, keep: bool) -> Self {
         Self {
-            parts: vec![Part::Sql(sql.into())],
+            parts: vec![sql.into()],
             keep,
             of_type: PhantomData,
         }
@@ -55,25 +45,7 @@ impl<ST> Known<ST> {
 
     /// More SQL text.
     pub fn sql(mut self, sql: impl Into<String>) -> Self {
-        self.parts.push(Part::Sql(sql.into()));
-        self
-    }
-
-    /// A text, bound.
-    pub fn text(mut self, value: impl Into<String>) -> Self {
-        self.parts.push(Part::Text(value.into()));
-        self
-    }
-
-    /// An array of texts, bound.
-    pub fn texts(mut self, values: Vec<String>) -> Self {
-        self.parts.push(Part::Texts(values));
-        self
-    }
-
-    /// A boolean, bound.
-    pub fn flag(mut self, value: bool) -> Self {
-        self.parts.push(Part::Bool(value));
+        self.parts.push(sql.into());
         self
     }
 }
@@ -88,12 +60,7 @@ impl<ST> QueryFragment<Pg> for Known<ST> {
             out.unsafe_to_cache_prepared();
         }
         for part in &self.parts {
-            match part {
-                Part::Sql(sql) => out.push_sql(sql),
-                Part::Text(value) => out.push_bind_param::<Text, _>(value)?,
-                Part::Texts(values) => out.push_bind_param::<Array<Text>, _>(values)?,
-                Part::Bool(value) => out.push_bind_param::<Bool, _>(value)?,
-            }
+            out.push_sql(part);
         }
         Ok(())
     }

@@ -256,21 +256,8 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    /// The translations as a list joins them (migration 000031): a view whose
-    /// column names no content table has.
-    translated (translated_kind, translated_item, translated_locale) {
-        translated_kind -> Text,
-        translated_item -> Uuid,
-        translated_locale -> Text,
-        translated_status -> Text,
-        translated_fields -> Jsonb,
-    }
-}
-
 diesel::allow_tables_to_appear_in_same_query!(
     assets,
-    translated,
     users,
     pages,
     impact_metrics,
