@@ -19,6 +19,17 @@ async fn titles(app: &TestApp, token: &str) -> (Value, Value) {
     (item["title"].clone(), list["data"][0]["title"].clone())
 }
 
+/// Writes the `sq` title of "Who we are" through `app`, with `status`.
+async fn translate(app: &TestApp, token: &str, title: &str, status: &str) {
+    app.put(
+        token,
+        &format!("{WHO}/translations/sq"),
+        json!({"fields": {"title": title}, "status": status}),
+    )
+    .await
+    .ok(201);
+}
+
 #[actix_web::test]
 async fn a_translation_changed_in_the_database_shows_in_the_next_read() {
     let app = TestApp::seeded().await;
@@ -29,13 +40,7 @@ async fn a_translation_changed_in_the_database_shows_in_the_next_read() {
         titles(&app, &editor).await,
         (english.clone(), english.clone())
     );
-    app.put(
-        &editor,
-        &format!("{WHO}/translations/sq"),
-        json!({"fields": {"title": "Kush jemi ne"}, "status": "published"}),
-    )
-    .await
-    .ok(201);
+    translate(&app, &editor, "Kush jemi ne", "published").await;
     let written = (json!("Kush jemi ne"), json!("Kush jemi ne"));
     assert_eq!(titles(&app, &editor).await, written);
 
@@ -73,13 +78,7 @@ async fn a_second_instance_reads_what_the_first_wrote_at_once() {
     let second = app.another_instance().await;
     let editor = app.editor();
     let sq = format!("{WHO}/translations/sq");
-    app.put(
-        &editor,
-        &sq,
-        json!({"fields": {"title": "Kush jemi ne"}, "status": "published"}),
-    )
-    .await
-    .ok(201);
+    translate(&app, &editor, "Kush jemi ne", "published").await;
     let first = (json!("Kush jemi ne"), json!("Kush jemi ne"));
     assert_eq!(titles(&second, &editor).await, first);
     assert_eq!(titles(&app, &editor).await, first);
@@ -102,13 +101,7 @@ async fn a_second_instance_reads_what_the_first_wrote_at_once() {
 async fn a_draft_translation_kept_for_an_editor_stays_hidden_from_the_public() {
     let app = TestApp::seeded().await;
     let editor = app.editor();
-    app.put(
-        &editor,
-        &format!("{WHO}/translations/sq"),
-        json!({"fields": {"title": "Kush jemi ne"}, "status": "draft"}),
-    )
-    .await
-    .ok(201);
+    translate(&app, &editor, "Kush jemi ne", "draft").await;
     // The editor's read keeps the draft; an anonymous read in the same instance
     // must not be served it.
     assert_eq!(titles(&app, &editor).await.0, json!("Kush jemi ne"));
@@ -145,18 +138,8 @@ async fn instances_of_two_databases_in_one_process_never_share_translations() {
         one.get(WHO).await.ok(200)["id"],
         other.get(WHO).await.ok(200)["id"]
     );
-    for (app, editor, title) in [
-        (&one, &editor_one, "Një"),
-        (&other, &editor_other, "Tjetër"),
-    ] {
-        app.put(
-            editor,
-            &format!("{WHO}/translations/sq"),
-            json!({"fields": {"title": title}, "status": "published"}),
-        )
-        .await
-        .ok(201);
-    }
+    translate(&one, &editor_one, "Një", "published").await;
+    translate(&other, &editor_other, "Tjetër", "published").await;
     // Read in turns: each instance keeps its own database's.
     for _ in 0..3 {
         assert_eq!(
