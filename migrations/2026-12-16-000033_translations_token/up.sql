@@ -23,9 +23,11 @@ $$;
 
 INSERT INTO translations_token (token) VALUES (seesac_random_token());
 
--- Runs as the owner: the service's role reads the token and may not set it.
+-- Runs as the owner: the service's role reads the token and may not set it. Its
+-- search path puts the session's temporary tables last, so that no session can
+-- have it change a table of its own instead.
 CREATE FUNCTION seesac_translations_token_changed() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-SET search_path FROM CURRENT AS $$
+SET search_path = public, pg_temp AS $$
 BEGIN
     UPDATE translations_token
        SET token = seesac_random_token(), changed_in = pg_current_xact_id()
@@ -34,9 +36,10 @@ BEGIN
 END;
 $$;
 
--- At commit, so that the token's row is locked only for the commit's moment:
--- writers of translations wait for each other there and nowhere else, and two
--- that write in different orders cannot deadlock on it.
+-- At commit, among the transaction's deferred checks, so that the token's row is
+-- locked from there to the commit's end, not from the first write: writers of
+-- translations that commit at once take turns there, and two that write the same
+-- translations in different orders meet on those rows first, as before.
 CREATE CONSTRAINT TRIGGER translations_token AFTER INSERT OR UPDATE OR DELETE ON translations
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION seesac_translations_token_changed();
 CREATE TRIGGER translations_token_truncated AFTER TRUNCATE ON translations

@@ -125,7 +125,7 @@ macro_rules! table_resource {
                 || $table::table.select(($select(&query.view), TokenColumn)).into_boxed(),
                 || $table::table.select(diesel::dsl::count_star()).into_boxed(),
             )?;
-            let token = rows.first().map(|(_, token): &($Row, i64)| Token(*token));
+            let token = rows.first().and_then(|(_, token): &($Row, Option<i64>)| *token).map(Token);
             Ok((rows.into_iter().map(|(row, _)| row).collect(), total, token))
         }
 
@@ -181,12 +181,12 @@ macro_rules! table_resource {
             Option<$crate::engine::WithToken<$Row>>,
         > {
             use $crate::engine::translated::{Token, TokenColumn};
-            let found: Option<($Row, i64)> = $table::table
+            let found: Option<($Row, Option<i64>)> = $table::table
                 .filter($table::$key.eq(key))
                 .select(($Row::as_select(), TokenColumn))
                 .first(conn)
                 .optional()?;
-            Ok(found.map(|(row, token)| (row, Some(Token(token)))))
+            Ok(found.map(|(row, token)| (row, token.map(Token))))
         }
     };
     (@find $Row:ident, |$conn:ident, $key:ident, $lock:ident| $body:expr) => {

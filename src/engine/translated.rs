@@ -5,9 +5,9 @@
 //! statement for all the items of the answer, and kept.
 //!
 //! Every committed write of translations changes the token, whoever wrote them (an
-//! instance, a command line, psql), so a read shows the translations its own
-//! snapshot has, as if it had joined them; but its statement reads one row more,
-//! not a row per item (docs/decisions.md, "Translations kept in memory").
+//! instance, a command line, psql), so a read never shows translations older than
+//! its own statement's snapshot; but its statement reads one row more, not a row
+//! per item (docs/decisions.md, "Translations kept in memory").
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
@@ -18,7 +18,7 @@ use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, Valid
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::result::QueryResult;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Nullable};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -27,8 +27,8 @@ use crate::platform::error::AppResult;
 use crate::platform::query::View;
 use crate::platform::visibility::Access;
 
-/// At most this many bytes of translations are kept; past it, what is kept is let
-/// go and kept again as reads need it.
+/// About this many bytes of translations' text are kept (the maps around them take
+/// more); past it, what is kept is let go and kept again as reads need it.
 const KEPT_BYTES: usize = 16 << 20;
 
 /// Whether a read of `kind` in `view`'s locale shows translations: not in the
@@ -52,7 +52,7 @@ pub struct Token(pub i64);
 pub struct TokenColumn;
 
 impl Expression for TokenColumn {
-    type SqlType = BigInt;
+    type SqlType = Nullable<BigInt>;
 }
 
 impl<QS> AppearsOnTable<QS> for TokenColumn {}
@@ -111,8 +111,11 @@ pub fn of_items(
         None => missing.extend_from_slice(ids),
     }
     if !missing.is_empty() {
-        let read = read(conn, kind, &missing, locales)?;
-        if let Some(token) = token {
+        let (read, seen) = read(conn, kind, &missing, locales)?;
+        // Kept only if this statement saw the same translations as the items' own:
+        // a write committed between the two would otherwise be kept under the
+        // token from before it.
+        if let Some(token) = token.filter(|token| seen == Some(*token)) {
             let mut kept = kept();
             if kept.token == Some(token) {
                 for (id, translations) in &read {
@@ -136,55 +139,65 @@ pub fn of_items(
 }
 
 /// The translations of `ids` into `locales`, whatever their status, in one
-/// statement by the unique index: `None` where an item has none.
+/// statement by the unique index: `None` where an item has none. With them, the
+/// translations token that statement saw.
 fn read(
     conn: &mut PgConnection,
     kind: &str,
     ids: &[Uuid],
     locales: &[String],
-) -> AppResult<ByItem> {
+) -> AppResult<(ByItem, Option<Token>)> {
     use diesel::prelude::*;
-    use diesel::sql_types::{Array, Bool, Jsonb, Text};
+    use diesel::sql_types::{Array, Bool, Jsonb, Nullable, Text};
 
     #[derive(QueryableByName)]
     struct Row {
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        item_id: Uuid,
-        #[diesel(sql_type = Text)]
-        locale: String,
-        #[diesel(sql_type = Bool)]
-        published: bool,
-        #[diesel(sql_type = Jsonb)]
-        fields: Value,
+        #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
+        item_id: Option<Uuid>,
+        #[diesel(sql_type = Nullable<Text>)]
+        locale: Option<String>,
+        #[diesel(sql_type = Nullable<Bool>)]
+        published: Option<bool>,
+        #[diesel(sql_type = Nullable<Jsonb>)]
+        fields: Option<Value>,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        token: Option<i64>,
     }
 
+    // The token's one row joined to the translations found, so that it comes
+    // back even when none is.
     let rows: Vec<Row> = diesel::sql_query(
-        "SELECT item_id, locale, status = 'published' AS published, fields FROM translations \
-         WHERE kind = $1 AND item_id = ANY($2) AND locale = ANY($3)",
+        "SELECT t.item_id, t.locale, t.status = 'published' AS published, t.fields, \
+         seen.token FROM translations t RIGHT JOIN \
+         (SELECT (SELECT token FROM translations_token) AS token) seen \
+         ON t.kind = $1 AND t.item_id = ANY($2) AND t.locale = ANY($3)",
     )
     .bind::<Text, _>(kind)
     .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
     .bind::<Array<Text>, _>(locales)
     .load(conn)?;
+    let seen = rows.first().and_then(|row| row.token).map(Token);
     let mut read: ByItem = ids
         .iter()
         .map(|id| (*id, vec![None; locales.len()]))
         .collect();
     for row in rows {
-        let Value::Object(fields) = row.fields else {
+        let (Some(id), Some(locale), Some(Value::Object(fields))) =
+            (row.item_id, row.locale, row.fields)
+        else {
             continue;
         };
         if let (Some(slots), Some(at)) = (
-            read.get_mut(&row.item_id),
-            locales.iter().position(|locale| *locale == row.locale),
+            read.get_mut(&id),
+            locales.iter().position(|known| *known == locale),
         ) {
             slots[at] = Some(Arc::new(Translation {
-                published: row.published,
+                published: row.published.unwrap_or(false),
                 fields,
             }));
         }
     }
-    Ok(read)
+    Ok((read, seen))
 }
 
 /// What this process keeps: the translations read under `token`, by kind, item
@@ -236,8 +249,8 @@ impl Kept {
             .collect()
     }
 
-    /// Keeps the item's `translations` into `locales`, letting all go first if they
-    /// would take it past `KEPT_BYTES`.
+    /// Keeps the item's `translations` into `locales` that are not kept yet,
+    /// letting all go first if they would take it past `KEPT_BYTES`.
     fn keep(
         &mut self,
         kind: &'static str,
@@ -245,9 +258,14 @@ impl Kept {
         locales: &[String],
         translations: &[Option<Arc<Translation>>],
     ) {
-        let weight: usize = locales
+        let kept = self.items.get(&(kind, id));
+        let new: Vec<(&String, &Option<Arc<Translation>>)> = locales
             .iter()
             .zip(translations)
+            .filter(|(locale, _)| kept.is_none_or(|item| !item.iter().any(|(k, _)| k == *locale)))
+            .collect();
+        let weight: usize = new
+            .iter()
             .map(|(locale, translation)| {
                 let fields = translation.as_ref().map_or(0, |t| weight(&t.fields));
                 locale.len() + fields + 64
@@ -259,10 +277,8 @@ impl Kept {
         }
         self.bytes += weight;
         let item = self.items.entry((kind, id)).or_default();
-        for (locale, translation) in locales.iter().zip(translations) {
-            if !item.iter().any(|(kept, _)| kept == locale) {
-                item.push((locale.clone(), translation.clone()));
-            }
+        for (locale, translation) in new {
+            item.push((locale.clone(), translation.clone()));
         }
     }
 }
@@ -281,4 +297,84 @@ fn weight(fields: &Map<String, Value>) -> usize {
         .iter()
         .map(|(key, value)| key.len() + of(value))
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn translation(title: &str) -> Option<Arc<Translation>> {
+        let mut fields = Map::new();
+        fields.insert("title".to_owned(), Value::String(title.to_owned()));
+        Some(Arc::new(Translation {
+            published: true,
+            fields,
+        }))
+    }
+
+    fn title(kept: &Kept, id: Uuid, locales: &[String]) -> Option<Vec<Option<String>>> {
+        kept.get("page", id, locales).map(|found| {
+            found
+                .iter()
+                .map(|t| t.as_ref().map(|t| t.fields["title"].to_string()))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn what_is_kept_serves_only_under_its_token_and_for_the_locales_kept() {
+        let (id, sq, cnr) = (Uuid::new_v4(), "sq".to_owned(), "cnr".to_owned());
+        let mut kept = Kept::default();
+        kept.turn_to(Token(1));
+        kept.keep(
+            "page",
+            id,
+            std::slice::from_ref(&sq),
+            &[translation("Misioni")],
+        );
+        let only_sq = std::slice::from_ref(&sq);
+        assert_eq!(
+            title(&kept, id, only_sq),
+            Some(vec![Some("\"Misioni\"".into())])
+        );
+        // Another kind, or a locale not kept, is not served.
+        assert!(kept.get("funder", id, only_sq).is_none());
+        assert!(title(&kept, id, &[sq.clone(), cnr.clone()]).is_none());
+        // Keeping what is kept again adds nothing to its weight.
+        let bytes = kept.bytes;
+        kept.keep(
+            "page",
+            id,
+            &[sq.clone(), cnr.clone()],
+            &[translation("x"), None],
+        );
+        assert_eq!(
+            title(&kept, id, std::slice::from_ref(&cnr)),
+            Some(vec![None])
+        );
+        assert_eq!(
+            title(&kept, id, only_sq),
+            Some(vec![Some("\"Misioni\"".into())])
+        );
+        assert_eq!(kept.bytes, bytes + cnr.len() + 64);
+        // Another token lets all go.
+        kept.turn_to(Token(2));
+        assert!(title(&kept, id, only_sq).is_none());
+        assert_eq!(kept.bytes, 0);
+    }
+
+    #[test]
+    fn past_its_bound_all_is_let_go() {
+        let sq = ["sq".to_owned()];
+        let big = "a".repeat(KEPT_BYTES / 2 + 1);
+        let (first, second) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut kept = Kept::default();
+        kept.turn_to(Token(1));
+        kept.keep("page", first, &sq, &[translation(&big)]);
+        assert!(kept.get("page", first, &sq).is_some());
+        kept.keep("page", second, &sq, &[translation(&big)]);
+        assert!(kept.get("page", first, &sq).is_none());
+        assert!(kept.get("page", second, &sq).is_some());
+        assert!(kept.bytes <= KEPT_BYTES);
+    }
 }
