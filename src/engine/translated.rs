@@ -51,6 +51,9 @@ pub struct Token(pub i64);
 #[derive(Debug, Clone, Copy, QueryId)]
 pub struct TokenColumn;
 
+/// The token as a statement sees it: `TokenColumn`'s SQL, and the miss's read's.
+const TOKEN_SQL: &str = "(SELECT token FROM translations_token)";
+
 impl Expression for TokenColumn {
     type SqlType = Nullable<BigInt>;
 }
@@ -65,7 +68,7 @@ impl<GB> ValidGrouping<GB> for TokenColumn {
 
 impl QueryFragment<Pg> for TokenColumn {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("(SELECT token FROM translations_token)");
+        out.push_sql(TOKEN_SQL);
         Ok(())
     }
 }
@@ -166,12 +169,11 @@ fn read(
 
     // The token's one row joined to the translations found, so that it comes
     // back even when none is.
-    let rows: Vec<Row> = diesel::sql_query(
+    let rows: Vec<Row> = diesel::sql_query(format!(
         "SELECT t.item_id, t.locale, t.status = 'published' AS published, t.fields, \
-         seen.token FROM translations t RIGHT JOIN \
-         (SELECT (SELECT token FROM translations_token) AS token) seen \
-         ON t.kind = $1 AND t.item_id = ANY($2) AND t.locale = ANY($3)",
-    )
+         seen.token FROM translations t RIGHT JOIN (SELECT {TOKEN_SQL} AS token) seen \
+         ON t.kind = $1 AND t.item_id = ANY($2) AND t.locale = ANY($3)"
+    ))
     .bind::<Text, _>(kind)
     .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
     .bind::<Array<Text>, _>(locales)
